@@ -1,0 +1,792 @@
+"""Engine, Verdict and scanning (the heart of the binding)."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import struct
+import threading
+import weakref
+from ctypes import byref, c_char_p, c_double, c_int32, c_size_t, c_void_p
+from typing import (
+    Any,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
+
+from . import _native
+from ._native import EngineOptions, Post
+from ._types import (
+    ERRORS,
+    Action,
+    Category,
+    Diagnostic,
+    Evasion,
+    Hit,
+    ModfilterError,
+    PostTooLargeError,
+    Role,
+    RoleLike,
+    RuleInfo,
+    Severity,
+    Text,
+)
+
+PathLike = Union[str, "os.PathLike[str]"]
+PostLike = Union[str, bytes, Mapping[str, Any]]
+
+_ACTIONS = tuple(Action)
+_SEVERITIES = {int(s): s for s in Severity}
+_SEVERITY_BY_NAME = {s.name.lower(): s for s in Severity}
+_EVASION_BY_NAME = {e.name.lower().replace("_", "-"): e for e in Evasion if e.name != "NONE"}
+_ROLES: Dict[Any, int] = {"member": 0, "staff": 1, "MEMBER": 0, "STAFF": 1, 0: 0, 1: 1}
+_CONTINUATION = bytes(range(0x80, 0xC0))
+_VERDICT_HITS_TRUNCATED = 0x2
+_VERDICT_INVALID_UTF8 = 0x1
+
+
+def _raise(status: int, what: str = "") -> None:
+    """Raises the exception for a failed call, with mf_last_error() of this thread."""
+    lib = _native.lib()
+    msg = (lib.mf_last_error() or b"").decode("utf-8", "replace")
+    if not msg:
+        msg = (lib.mf_status_str(status) or b"").decode("utf-8", "replace")
+    if what:
+        msg = "%s: %s" % (what, msg)
+    raise ERRORS.get(status, ModfilterError)(msg, status)
+
+
+def _role(role: RoleLike) -> int:
+    try:
+        return _ROLES[role]
+    except (KeyError, TypeError):
+        if isinstance(role, str) and role.lower() in _ROLES:
+            return _ROLES[role.lower()]
+        raise ValueError("author_role must be 'member', 'staff' or a modfilter.Role, not %r" % (role,)) from None
+
+
+def _encode(text: Text) -> bytes:
+    if type(text) is str:
+        # surrogatepass: a lone surrogate (possible in a Python str) becomes 3 bytes the library
+        # treats as invalid UTF-8, and offsets still count one index for it.
+        return text.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        return bytes(text)
+    if isinstance(text, str):
+        return text.encode("utf-8", "surrogatepass")
+    raise TypeError("a post is a str or bytes (or a dict with a 'text'), not %s" % type(text).__name__)
+
+
+def _index_map(data: bytes, offsets: Iterable[int]) -> Dict[int, int]:
+    """Maps UTF-8 byte offsets in ``data`` to code-point indices (an offset inside a sequence counts
+    the code point it is in as started)."""
+    out: Dict[int, int] = {}
+    prev = idx = 0
+    for off in sorted(set(offsets)):
+        idx += len(data[prev:off].translate(None, _CONTINUATION))
+        out[off] = prev_idx = idx  # noqa: F841
+        prev = off
+    return out
+
+
+class Verdict:
+    """The result of scanning one post.
+
+    A verdict is a plain Python object, independent of the engine: it can be kept, passed between
+    threads and pickled-by-value via :meth:`to_dict`.
+
+    Attributes:
+        action: the :class:`Action` to take.
+        categories: ``{category: score}`` for every category with a non-zero score.
+        category_details: the same as :class:`Category` tuples (with each one's action and route).
+        routes: escalation routes ("legal", "hr", "pr", "support") of the categories, sorted, unique.
+        hits: the :class:`Hit` list, in order of start offset.
+        evasion: :class:`Evasion` flags seen in the hits.
+        invalid_utf8: number of invalid UTF-8 sequences in the post (replaced for matching).
+        hits_truncated: more hits than the engine's ``max_hits``; only the first are listed.
+        censored: the post with each character of each hit replaced by ``*`` when the scan asked for
+            it (``censor=True``), else ``None``; ``str`` or ``bytes`` like the post.
+        text: the post that was scanned (as passed).
+        id: the ``"id"`` of a dict post in :meth:`Engine.scan_many`, else ``None``.
+    """
+
+    __slots__ = (
+        "action",
+        "categories",
+        "category_details",
+        "routes",
+        "hits",
+        "evasion",
+        "invalid_utf8",
+        "hits_truncated",
+        "censored",
+        "text",
+        "id",
+    )
+
+    action: Action
+    categories: Dict[str, float]
+    category_details: List[Category]
+    routes: List[str]
+    hits: List[Hit]
+    evasion: Evasion
+    invalid_utf8: int
+    hits_truncated: bool
+    censored: Optional[Text]
+    text: Text
+    id: Any
+
+    @property
+    def flagged(self) -> bool:
+        """True when the action is anything but ALLOW."""
+        return self.action != Action.ALLOW
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A JSON-ready dict shaped like the CLI's output (offsets are the binding's, see :class:`Hit`)."""
+        d: Dict[str, Any] = {}
+        if self.id is not None:
+            d["id"] = self.id
+        d["action"] = self.action.name
+        d["categories"] = dict(self.categories)
+        d["routes"] = list(self.routes)
+        d["hits"] = [
+            {
+                "rule": h.rule,
+                "category": h.category,
+                "severity": h.severity.name.lower(),
+                "score": h.score,
+                "start": h.start,
+                "end": h.end,
+                "evasion": _evasion_names(h.evasion),
+            }
+            for h in self.hits
+        ]
+        d["evasion"] = _evasion_names(self.evasion)
+        d["invalid_utf8"] = self.invalid_utf8
+        d["hits_truncated"] = self.hits_truncated
+        if self.censored is not None:
+            c = self.censored
+            d["censored"] = c if isinstance(c, str) else c.decode("utf-8", "replace")
+        return d
+
+    def __repr__(self) -> str:
+        parts = ["Verdict(action=%s" % self.action.name]
+        if self.id is not None:
+            parts.append("id=%r" % (self.id,))
+        parts.append("categories=%r" % (self.categories,))
+        parts.append("hits=%d)" % len(self.hits))
+        return ", ".join(parts)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _evasion_names(bits: int) -> List[str]:
+    return [n for n, e in _EVASION_BY_NAME.items() if bits & e]
+
+
+_EMPTY_EVASION = Evasion(0)
+
+
+class _Names:
+    """Caches the engine-owned strings (rule ids, categories, routes) by address: they live as long as
+    the engine, so each is decoded once."""
+
+    __slots__ = ("cache",)
+
+    def __init__(self) -> None:
+        self.cache: Dict[int, str] = {}
+
+    def get(self, addr: Optional[int]) -> str:
+        if not addr:
+            return ""
+        s = self.cache.get(addr)
+        if s is None:
+            s = ctypes.string_at(addr).decode("utf-8", "replace")
+            self.cache[addr] = s
+        return s
+
+
+class _EngineHandle:
+    """Owns the mf_engine pointer; freed when the last user (Engine or a thread's scanner) is gone."""
+
+    __slots__ = ("ptr", "lib", "names", "states", "__weakref__")
+
+    def __init__(self, ptr: int, lib: ctypes.CDLL) -> None:
+        self.ptr: Optional[int] = ptr
+        self.lib = lib
+        self.names = _Names()
+        self.states: "weakref.WeakSet[_ThreadState]" = weakref.WeakSet()
+
+    def close(self) -> None:
+        for st in list(self.states):
+            st.close()
+        if self.ptr:
+            self.lib.mf_engine_destroy(self.ptr)
+            self.ptr = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+
+_POST_STRUCT = struct.Struct("@IPNiI")
+_POST_PACKABLE = _POST_STRUCT.size == ctypes.sizeof(Post) and [
+    getattr(Post, f).offset for f in ("version", "text", "len", "author_role", "flags")
+] == [0, 8, 16, 24, 28]
+
+
+class _ThreadState:
+    """One thread's scanner, reusable verdicts and scratch structs for one engine."""
+
+    __slots__ = ("handle", "scanner", "verdict", "batch", "batch_ptrs", "hit", "post", "cat", "__weakref__")
+
+    def __init__(self, handle: _EngineHandle, batch_size: int) -> None:
+        lib = handle.lib
+        self.handle = handle
+        scanner = c_void_p()
+        st = lib.mf_scanner_create(byref(scanner), handle.ptr)
+        if st:
+            _raise(st, "creating a scanner")
+        self.scanner: Optional[int] = scanner.value
+        self.batch: List[int] = []
+        self.verdict: int = self._new_verdict()
+        self.batch_ptrs = (c_void_p * 0)()
+        self.hit = _native.Hit(version=_native.HIT_VERSION)
+        self.post = Post(version=_native.POST_VERSION)
+        self.cat = (c_void_p(), c_double(), c_int32(), c_void_p())
+        handle.states.add(self)
+
+    def _new_verdict(self) -> int:
+        v = c_void_p()
+        st = self.handle.lib.mf_verdict_create(byref(v))
+        if st:
+            _raise(st, "creating a verdict")
+        assert v.value is not None
+        return v.value
+
+    def batch_verdicts(self, n: int) -> Any:
+        if len(self.batch) < n:
+            while len(self.batch) < n:
+                self.batch.append(self._new_verdict())
+            self.batch_ptrs = (c_void_p * len(self.batch))(*self.batch)
+        return self.batch_ptrs
+
+    def close(self) -> None:
+        lib = self.handle.lib
+        if self.scanner:
+            lib.mf_scanner_destroy(self.scanner)
+            self.scanner = None
+        for v in [self.verdict] + self.batch:
+            if v:
+                lib.mf_verdict_destroy(v)
+        self.verdict = 0
+        self.batch = []
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+def _options(
+    rules_path: Optional[PathLike] = None,
+    rules_text: Optional[Union[str, bytes]] = None,
+    flag_threshold: Optional[float] = None,
+    hold_threshold: Optional[float] = None,
+    reject_threshold: Optional[float] = None,
+    max_post_bytes: Optional[int] = None,
+    max_hits: Optional[int] = None,
+) -> Tuple[EngineOptions, List[Any]]:
+    lib = _native.lib()
+    opts = EngineOptions()
+    st = lib.mf_engine_options_init(byref(opts), _native.ENGINE_OPTIONS_VERSION)
+    if st:
+        _raise(st, "initialising engine options")
+    keep: List[Any] = []
+    if rules_text is not None:
+        raw = rules_text.encode("utf-8") if isinstance(rules_text, str) else bytes(rules_text)
+        keep.append(raw)
+        opts.rules_text = raw
+        opts.rules_text_len = len(raw)
+    elif rules_path is not None:
+        raw = os.fsencode(rules_path)
+        keep.append(raw)
+        opts.rules_path = raw
+    for name, value in (
+        ("flag_threshold", flag_threshold),
+        ("hold_threshold", hold_threshold),
+        ("reject_threshold", reject_threshold),
+    ):
+        if value is not None:
+            if value < 0:
+                raise ValueError("%s must be >= 0, not %r" % (name, value))
+            setattr(opts, name, float(value))
+    if max_post_bytes is not None:
+        if max_post_bytes <= 0:
+            raise ValueError("max_post_bytes must be > 0, not %r" % (max_post_bytes,))
+        opts.max_post_bytes = max_post_bytes
+    if max_hits is not None:
+        if max_hits <= 0:
+            raise ValueError("max_hits must be > 0, not %r" % (max_hits,))
+        opts.max_hits = max_hits
+    return opts, keep
+
+
+class Engine:
+    """Compiled rule packs: create once, share between threads, scan many posts.
+
+    ``Engine()`` uses the default packs built into the library. Other sources:
+    :meth:`from_rules` (a ``.toml`` file or a directory of them), :meth:`from_text` (TOML in a string)
+    and :meth:`load` / :meth:`from_bytes` (a database saved by :meth:`save` / :meth:`serialize`).
+
+    Keyword options (all constructors):
+        flag_threshold, hold_threshold, reject_threshold: global score thresholds, overriding the
+            packs' policy (defaults 2, 4, 8).
+        max_post_bytes: largest post accepted, in UTF-8 bytes (default 16 MiB);
+            larger ones raise :class:`PostTooLargeError`.
+        max_hits: most hits listed per post (default 1024); later hits still count towards scores.
+
+    An engine is immutable and thread-safe: every thread that scans gets its own scanner (C scratch
+    space) automatically, and the GIL is released while the C library scans, so a thread pool
+    scales across cores. Use it as a context manager, or call :meth:`close`, to free it early; do
+    not close it while another thread is scanning with it.
+
+    Raises:
+        RulesError: a rule pack has a mistake; the message says ``file:line: what``.
+        RulesIOError: the rules path cannot be read.
+    """
+
+    #: Posts per call to the C batch API in :meth:`scan_many`.
+    batch_size = 128
+
+    def __init__(
+        self,
+        rules: Optional[PathLike] = None,
+        *,
+        text: Optional[Union[str, bytes]] = None,
+        flag_threshold: Optional[float] = None,
+        hold_threshold: Optional[float] = None,
+        reject_threshold: Optional[float] = None,
+        max_post_bytes: Optional[int] = None,
+        max_hits: Optional[int] = None,
+    ) -> None:
+        """Compiles rule packs: ``rules`` is a ``.toml`` file or a directory (searched recursively),
+        ``text`` a rule pack's TOML; neither means the library's default packs."""
+        opts, keep = _options(
+            rules, text, flag_threshold, hold_threshold, reject_threshold, max_post_bytes, max_hits
+        )
+        lib = _native.lib()
+        ptr = c_void_p()
+        st = lib.mf_engine_create(byref(ptr), byref(opts))
+        del keep
+        if st:
+            _raise(st)
+        self._init(ptr.value, lib)
+
+    def _init(self, ptr: Optional[int], lib: ctypes.CDLL) -> None:
+        assert ptr
+        self._handle = _EngineHandle(ptr, lib)
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ constructors
+
+    @classmethod
+    def from_rules(cls, path: PathLike, **options: Any) -> "Engine":
+        """Compiles the rule packs in ``path``: a ``.toml`` file or a directory searched recursively
+        for ``*.toml`` (loaded in sorted path order). See :class:`Engine` for ``options``."""
+        return cls(path, **options)
+
+    @classmethod
+    def from_text(cls, toml: Union[str, bytes], **options: Any) -> "Engine":
+        """Compiles one rule pack given as TOML text. Error messages name it ``<rules_text>``-like,
+        with the line number inside ``toml``."""
+        return cls(text=toml, **options)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, **options: Any) -> "Engine":
+        """Loads an engine from :meth:`serialize` output (thresholds and limits may be overridden).
+
+        Raises:
+            BadDatabaseError: ``data`` is not a modfilter database or is corrupt.
+            DatabaseMismatchError: it was built by another library version or platform.
+        """
+        opts, keep = _options(None, None, **options)
+        lib = _native.lib()
+        data = bytes(data)
+        ptr = c_void_p()
+        st = lib.mf_engine_deserialize(byref(ptr), data, len(data), byref(opts))
+        del keep
+        if st:
+            _raise(st)
+        self = cls.__new__(cls)
+        self._init(ptr.value, lib)
+        return self
+
+    @classmethod
+    def load(cls, path: PathLike, **options: Any) -> "Engine":
+        """Loads an engine saved with :meth:`save` (``modfilter compile`` files too)."""
+        with open(path, "rb") as f:
+            data = f.read()
+        try:
+            return cls.from_bytes(data, **options)
+        except ModfilterError as exc:
+            raise type(exc)("%s: %s" % (os.fspath(path), exc.message), exc.status) from None
+
+    def serialize(self) -> bytes:
+        """The compiled engine as bytes, for :meth:`from_bytes` (same library version and platform)."""
+        lib = self._handle.lib
+        buf = c_void_p()
+        n = c_size_t()
+        st = lib.mf_engine_serialize(byref(buf), byref(n), self._ptr())
+        if st:
+            _raise(st)
+        try:
+            return ctypes.string_at(buf.value, n.value) if n.value else b""
+        finally:
+            lib.mf_free(buf)
+
+    def save(self, path: PathLike) -> None:
+        """Writes :meth:`serialize` to ``path``; :meth:`load` reads it back without compiling."""
+        data = self.serialize()
+        with open(path, "wb") as f:
+            f.write(data)
+
+    # ------------------------------------------------------------------ lifetime
+
+    def _ptr(self) -> int:
+        ptr = self._handle.ptr
+        if not ptr:
+            raise ValueError("the engine is closed")
+        return ptr
+
+    def close(self) -> None:
+        """Frees the engine and every thread's scanner now (otherwise done by the garbage collector).
+        Must not run while another thread is scanning with this engine."""
+        self._handle.close()
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return not self._handle.ptr
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<modfilter.Engine closed>"
+        return "<modfilter.Engine with %d rules>" % self.rule_count
+
+    # ------------------------------------------------------------------ introspection
+
+    @property
+    def rule_count(self) -> int:
+        """Number of rules compiled into the engine."""
+        return int(self._handle.lib.mf_engine_rule_count(self._ptr()))
+
+    @property
+    def rules(self) -> List[RuleInfo]:
+        """Every compiled rule as :class:`RuleInfo` (id, category, severity, score)."""
+        lib = self._handle.lib
+        ptr = self._ptr()
+        out = []
+        rid, cat, sev, score = c_char_p(), c_char_p(), c_int32(), c_double()
+        for i in range(lib.mf_engine_rule_count(ptr)):
+            st = lib.mf_engine_rule(ptr, i, byref(rid), byref(cat), byref(sev), byref(score))
+            if st:
+                _raise(st)
+            out.append(
+                RuleInfo(
+                    (rid.value or b"").decode(),
+                    (cat.value or b"").decode(),
+                    _SEVERITIES.get(sev.value, sev.value),  # type: ignore[arg-type]
+                    score.value,
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ scanning
+
+    def _state(self) -> _ThreadState:
+        st = getattr(self._local, "state", None)
+        if st is None or not st.scanner:
+            self._ptr()
+            st = self._local.state = _ThreadState(self._handle, 0)
+        return st
+
+    def scan(self, text: Text, author_role: RoleLike = "member", *, censor: bool = False) -> Verdict:
+        """Scans one post and returns its :class:`Verdict`.
+
+        Args:
+            text: the post, ``str`` (offsets in the verdict are ``str`` indices) or ``bytes``
+                (UTF-8; offsets are byte offsets; invalid bytes are tolerated and counted).
+            author_role: ``"member"`` (default) or ``"staff"``, or a :class:`Role`.
+            censor: also produce ``verdict.censored``, the post with every hit starred out.
+
+        Raises:
+            PostTooLargeError: the post is larger than the engine's ``max_post_bytes``.
+        """
+        data = _encode(text)
+        role = _ROLES.get(author_role)
+        if role is None:
+            role = _role(author_role)
+        state = self._state()
+        lib = self._handle.lib
+        v = state.verdict
+        if censor:
+            post = state.post
+            post.text = data
+            post.len = len(data)
+            post.author_role = role
+            post.flags = _native.SCAN_CENSOR
+            status = lib.mf_scan(state.scanner, v, byref(post))
+            post.text = None
+        else:
+            status = lib.mf_scan_text(state.scanner, v, data, len(data), role)
+        if status:
+            _raise(status)
+        return _read(state, v, text, data, None, censor)
+
+    def scan_many(
+        self,
+        posts: Iterable[PostLike],
+        author_role: RoleLike = "member",
+        *,
+        censor: bool = False,
+        batch_size: Optional[int] = None,
+    ) -> Iterator[Verdict]:
+        """Scans many posts, yielding one :class:`Verdict` per post, in input order.
+
+        ``posts`` is any iterable (a list, a generator, a file's lines already parsed...) of:
+          - ``str`` or ``bytes``: the text, scanned with ``author_role``;
+          - a dict shaped like the CLI's JSON lines: ``{"id": ..., "text": "...",
+            "author": {"role": "staff"}}`` (``"author_role"`` is accepted too); the id is copied to
+            ``verdict.id``; a missing role means ``author_role``.
+
+        Posts are scanned ``batch_size`` at a time with one C call (``mf_scan_batch``), with the GIL
+        released; the iterator is lazy, so an endless stream works. If a post fails (too large), the
+        verdicts before it are yielded, then the error is raised with ``error.index`` set to its
+        position.
+        """
+        n = int(batch_size or self.batch_size)
+        if n <= 0:
+            raise ValueError("batch_size must be > 0")
+        default_role = _role(author_role)
+        flags = _native.SCAN_CENSOR if censor else 0
+        it = iter(posts)
+        base_index = 0
+        while True:
+            chunk: List[Tuple[Text, Any, int]] = []
+            for post in it:
+                if isinstance(post, (str, bytes)):
+                    chunk.append((post, None, default_role))
+                elif isinstance(post, Mapping):
+                    chunk.append(_from_mapping(post, default_role))
+                else:
+                    chunk.append((_check_text(post), None, default_role))
+                if len(chunk) >= n:
+                    break
+            if not chunk:
+                return
+            yield from self._scan_chunk(chunk, flags, censor, base_index)
+            base_index += len(chunk)
+
+    def _scan_chunk(
+        self, chunk: Sequence[Tuple[Text, Any, int]], flags: int, censor: bool, base_index: int
+    ) -> List[Verdict]:
+        state = self._state()
+        lib = self._handle.lib
+        datas = [t.encode("utf-8", "surrogatepass") if type(t) is str else _encode(t) for t, _, _ in chunk]
+        joined = b"".join(datas)
+        addr = ctypes.cast(joined, c_void_p).value or 0
+        pack = _POST_STRUCT.pack
+        parts = []
+        off = 0
+        for (_, _, role), d in zip(chunk, datas):
+            ln = len(d)
+            parts.append(pack(1, addr + off, ln, role, flags))
+            off += ln
+        packed = b"".join(parts)
+        count = len(chunk)
+        verdicts = state.batch_verdicts(count)
+        failed = c_size_t(count)
+        status = lib.mf_scan_batch(state.scanner, verdicts, packed, count, byref(failed))
+        done = failed.value if status else count
+        batch = state.batch
+        out = [
+            _read(state, batch[i], chunk[i][0], datas[i], chunk[i][1], censor) for i in range(done)
+        ]
+        if status:
+            lib_msg = (lib.mf_last_error() or b"").decode("utf-8", "replace")
+            err = ERRORS.get(status, ModfilterError)(
+                "post %d%s: %s"
+                % (
+                    base_index + done,
+                    " (id %r)" % (chunk[done][1],) if chunk[done][1] is not None else "",
+                    lib_msg,
+                ),
+                status,
+            )
+            if isinstance(err, PostTooLargeError):
+                err.index = base_index + done
+            setattr(err, "index", base_index + done)
+            return _yield_then_raise(out, err)  # type: ignore[return-value]
+        return out
+
+
+def _yield_then_raise(out: List[Verdict], err: Exception) -> Iterator[Verdict]:
+    yield from out
+    raise err
+
+
+def _check_text(post: Any) -> Text:
+    if isinstance(post, (str, bytes, bytearray, memoryview)):
+        return post if isinstance(post, (str, bytes)) else bytes(post)
+    raise TypeError("a post is a str, bytes or a dict with a 'text', not %s" % type(post).__name__)
+
+
+def _from_mapping(post: Mapping[str, Any], default_role: int) -> Tuple[Text, Any, int]:
+    try:
+        text = post["text"]
+    except KeyError:
+        raise ValueError("a dict post needs a 'text' key: %r" % (dict(post),)) from None
+    role = default_role
+    author = post.get("author")
+    r = None
+    if isinstance(author, Mapping):
+        r = author.get("role")
+    if r is None:
+        r = post.get("author_role")
+    if r is not None:
+        role = _role(r)
+    return _check_text(text), post.get("id"), role
+
+
+def _read(state: _ThreadState, v: int, text: Text, data: bytes, pid: Any, censor: bool) -> Verdict:
+    """Copies a C verdict into a new Verdict (the C one is reused by the next scan)."""
+    lib = state.handle.lib
+    out = Verdict.__new__(Verdict)
+    out.action = _ACTIONS[lib.mf_verdict_action(v)]
+    out.text = text
+    out.id = pid
+    nhits = lib.mf_verdict_hit_count(v)
+    flags = lib.mf_verdict_flags(v)
+    out.hits_truncated = bool(flags & _VERDICT_HITS_TRUNCATED)
+    out.invalid_utf8 = lib.mf_verdict_invalid_utf8_count(v) if flags & _VERDICT_INVALID_UTF8 else 0
+    if censor:
+        n = c_size_t()
+        p = lib.mf_verdict_censored(v, byref(n))
+        raw = ctypes.string_at(p, n.value) if p else b""
+        out.censored = raw.decode("utf-8", "surrogatepass") if type(text) is str else raw
+    else:
+        out.censored = None
+    if not nhits and not out.hits_truncated:
+        out.categories = {}
+        out.category_details = []
+        out.routes = []
+        out.hits = []
+        out.evasion = _EMPTY_EVASION
+        return out
+    names = state.handle.names
+    # categories
+    name, score, action, route = state.cat
+    cats = []
+    for i in range(lib.mf_verdict_category_count(v)):
+        st = lib.mf_verdict_category(v, i, byref(name), byref(score), byref(action), byref(route))
+        if st:
+            _raise(st)
+        cats.append(Category(names.get(name.value), score.value, _ACTIONS[action.value], names.get(route.value)))
+    out.category_details = cats
+    out.categories = {c.name: c.score for c in cats}
+    out.routes = sorted({c.route for c in cats if c.route})
+    out.evasion = Evasion(lib.mf_verdict_evasion(v))
+    # hits
+    h = state.hit
+    raw_hits = []
+    for i in range(nhits):
+        st = lib.mf_verdict_hit(v, i, byref(h))
+        if st:
+            _raise(st)
+        raw_hits.append((h.rule, h.category, h.severity, h.score, h.start, h.end, h.evasion))
+    if type(text) is str and len(data) != len(text):  # non-ASCII: byte offsets -> str indices
+        m = _index_map(data, [x for r in raw_hits for x in (r[4], r[5])])
+    else:
+        m = None
+    hits = []
+    for rule, cat, sev, sc, start, end, ev in raw_hits:
+        if m is not None:
+            start, end = m[start], m[end]
+        hits.append(
+            Hit(
+                names.get(rule),
+                names.get(cat),
+                _SEVERITIES.get(sev, sev),  # type: ignore[arg-type]
+                sc,
+                start,
+                end,
+                Evasion(ev) if ev else _EMPTY_EVASION,
+                text[start:end],
+            )
+        )
+    out.hits = hits
+    return out
+
+
+def check_rules(path: Optional[PathLike] = None) -> List[Diagnostic]:
+    """Lints rule packs without building an engine: parses every file, compiles every pattern and
+    runs every rule's ``match`` / ``no_match`` examples (like ``modfilter check-rules``).
+
+    ``path`` is a ``.toml`` file or a directory; ``None`` checks the library's default packs.
+    Returns the list of mistakes (empty when the packs are fine).
+    """
+    lib = _native.lib()
+    found: List[Diagnostic] = []
+
+    def on_diag(file: Optional[bytes], line: int, message: Optional[bytes], payload: Any) -> None:
+        found.append(
+            Diagnostic(
+                (file or b"").decode("utf-8", "replace"),
+                int(line),
+                (message or b"").decode("utf-8", "replace"),
+            )
+        )
+
+    cb = _native.DIAGNOSTIC_CB(on_diag)
+    n = c_size_t()
+    raw = os.fsencode(path) if path is not None else None
+    st = lib.mf_rules_check(byref(n), raw, cb, None)
+    if st and st != ERRORS_RULES:
+        _raise(st)
+    return found
+
+
+ERRORS_RULES = -3
+
+
+def library_version() -> str:
+    """The version of the loaded libmodfilter ("major.minor.patch")."""
+    return (_native.lib().mf_version() or b"").decode()
+
+
+def library_path() -> str:
+    """Where libmodfilter was loaded from (see the README's "Finding libmodfilter")."""
+    return _native.lib_path()
