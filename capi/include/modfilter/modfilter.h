@@ -1,0 +1,298 @@
+/*
+ * modfilter.h -- the public C interface of modfilter, an embedded moderation filter.
+ *
+ * modfilter scans a forum post and returns a verdict: an action (allow, flag, hold for review,
+ * reject), the score per category behind it, and every hit with its rule and its half-open byte span
+ * [start, end) in the caller's original text.
+ *
+ * The interface goes from simple to advanced:
+ *   1. version and status codes;
+ *   2. engine: rule packs compiled once, immutable, shared by all threads;
+ *   3. scanner: per-thread scratch space, reused across posts;
+ *   4. verdict: the result of a scan, reused across posts;
+ *   5. batch scanning, JSON rendering, rule-pack linting;
+ *   6. compiled databases (save / load).
+ *
+ * Conventions (all since 0.1.0):
+ *   - Names are mf_object_verb; macros and constants start with MF_.
+ *   - Functions that can fail return mf_status: MF_OK (0) or a negative MF_E_* code. The numbers never
+ *     change between releases. mf_last_error() gives a human-readable message for the last failure
+ *     on the calling thread; it explains, it never decides: branch on the status code.
+ *   - Output parameters come first.
+ *   - Text is always a pointer plus a length in bytes, UTF-8, never assumed to be NUL-terminated.
+ *     Invalid UTF-8 is accepted: such bytes are replaced by U+FFFD for matching and reported in the
+ *     verdict, and offsets still refer to the caller's original bytes.
+ *   - Every *_destroy function accepts NULL.
+ *   - Options structs start with a `version` member. Initialise them with the *_INIT macro (C) or the
+ *     *_init() function (FFI); an unknown version is rejected with MF_E_VERSION, never misread.
+ *   - No C++ exception ever crosses this interface.
+ *
+ * Threads: an mf_engine is immutable after creation and may be shared by any number of threads.
+ * A scanner and a verdict belong to one thread at a time. Using one scanner from two threads at once
+ * is detected and the second call fails with MF_E_BUSY (nothing is corrupted).
+ */
+#ifndef MODFILTER_H
+#define MODFILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define MF_API __declspec(dllimport)
+#elif defined(__GNUC__)
+#define MF_API __attribute__((visibility("default")))
+#else
+#define MF_API
+#endif
+
+/* ===================================================================================== */
+/* 1. Version and status                                                                  */
+/* ===================================================================================== */
+
+#define MF_VERSION_MAJOR 0
+#define MF_VERSION_MINOR 1
+#define MF_VERSION_PATCH 0
+/** The header's version as one number: major * 10000 + minor * 100 + patch. */
+#define MF_VERSION_NUMBER (MF_VERSION_MAJOR * 10000 + MF_VERSION_MINOR * 100 + MF_VERSION_PATCH)
+
+/** The library's version as "major.minor.patch" (static string). Compare with the header's. */
+MF_API const char *mf_version(void);
+/** The library's version number, as MF_VERSION_NUMBER. */
+MF_API uint32_t mf_version_number(void);
+
+typedef int32_t mf_status;
+
+#define MF_OK 0
+#define MF_E_INVALID_ARG (-1)   /* a NULL where a pointer is required, or an out-of-range value */
+#define MF_E_NOMEM (-2)         /* an allocation failed */
+#define MF_E_RULES (-3)         /* a rule pack is wrong: mf_last_error() says file:line: what */
+#define MF_E_IO (-4)            /* a file or directory could not be read or written */
+#define MF_E_VERSION (-5)       /* an options struct carries a version this library does not know */
+#define MF_E_BAD_DATABASE (-6)  /* a compiled database is corrupt or not a modfilter database */
+#define MF_E_DB_MISMATCH (-7)   /* a compiled database was built by another version or platform */
+#define MF_E_TOO_LARGE (-8)     /* a post is larger than the engine's max_post_bytes */
+#define MF_E_BUSY (-9)          /* a scanner is already in use by another thread */
+#define MF_E_NOT_FOUND (-10)    /* an index or name that does not exist */
+#define MF_E_INTERNAL (-99)     /* a bug in modfilter: please report it with mf_last_error() */
+
+/** A short static description of a status code ("invalid argument", ...). Never NULL. */
+MF_API const char *mf_status_str(mf_status status);
+
+/** The message of the last failing call on this thread (static until the next failing call on this
+ *  thread). Empty string, never NULL, when nothing has failed yet. */
+MF_API const char *mf_last_error(void);
+
+/* ===================================================================================== */
+/* 2. Engine: compiled rule packs                                                          */
+/* ===================================================================================== */
+
+/** The author's role. Promise rules apply to staff by default; abuse and spam rules to everyone. */
+#define MF_ROLE_MEMBER 0 /* a customer or community member */
+#define MF_ROLE_STAFF 1  /* an employee or community manager speaking for the company */
+
+/** Actions, in increasing order of severity. */
+#define MF_ACTION_ALLOW 0  /* publish */
+#define MF_ACTION_FLAG 1   /* publish, tell moderators */
+#define MF_ACTION_HOLD 2   /* queue for human review before publishing */
+#define MF_ACTION_REJECT 3 /* do not publish */
+
+/** Severities of rules and hits. */
+#define MF_SEVERITY_LOW 1
+#define MF_SEVERITY_MEDIUM 2
+#define MF_SEVERITY_HIGH 3
+#define MF_SEVERITY_CRITICAL 4
+
+typedef struct mf_engine mf_engine;
+
+#define MF_ENGINE_OPTIONS_VERSION 1
+typedef struct mf_engine_options {
+    uint32_t version;        /* MF_ENGINE_OPTIONS_VERSION */
+    /** A rule-pack file or a directory of them (searched recursively for *.toml). NULL: the
+     *  default packs built into the library (the same files installed under share/modfilter). */
+    const char *rules_path;
+    /** Rule-pack TOML held in memory, used instead of rules_path when not NULL. */
+    const char *rules_text;
+    size_t rules_text_len;
+    /** Global thresholds on a category's score; a negative value keeps the packs' policy
+     *  (defaults: flag 2, hold 4, reject 8). */
+    double flag_threshold;
+    double hold_threshold;
+    double reject_threshold;
+    /** Largest post accepted, in bytes; 0 = default (16 MiB). At most 1 GiB. */
+    uint64_t max_post_bytes;
+    /** Most hits recorded per post; later hits still count towards scores. 0 = default (1024). */
+    uint32_t max_hits;
+} mf_engine_options;
+
+#define MF_ENGINE_OPTIONS_INIT {MF_ENGINE_OPTIONS_VERSION, NULL, NULL, 0, -1.0, -1.0, -1.0, 0, 0}
+/** Initialises *opts to MF_ENGINE_OPTIONS_INIT. `version` must be MF_ENGINE_OPTIONS_VERSION. */
+MF_API mf_status mf_engine_options_init(mf_engine_options *opts, uint32_t version);
+
+/** Compiles rule packs into a new engine. opts may be NULL (default packs, default policy).
+ *  On MF_E_RULES, mf_last_error() holds "file:line: message" for the first mistake and how many
+ *  more there were; no engine is built from a pack with mistakes. *out is NULL on failure. */
+MF_API mf_status mf_engine_create(mf_engine **out, const mf_engine_options *opts);
+
+/** Frees an engine. Every scanner created from it must have been destroyed first. NULL is a no-op. */
+MF_API void mf_engine_destroy(mf_engine *engine);
+
+/** Number of rules compiled into the engine (0 for NULL). */
+MF_API size_t mf_engine_rule_count(const mf_engine *engine);
+
+/** Describes rule number `index` (0 <= index < mf_engine_rule_count). Strings are owned by the
+ *  engine and live as long as it. Any output pointer may be NULL. */
+MF_API mf_status mf_engine_rule(const mf_engine *engine, size_t index, const char **id,
+                                const char **category, int32_t *severity, double *score);
+
+/* ===================================================================================== */
+/* 3. Scanner and 4. verdict                                                               */
+/* ===================================================================================== */
+
+typedef struct mf_scanner mf_scanner;
+typedef struct mf_verdict mf_verdict;
+
+/** Creates a scanner (per-thread scratch space) for an engine. The engine must outlive it. */
+MF_API mf_status mf_scanner_create(mf_scanner **out, const mf_engine *engine);
+MF_API void mf_scanner_destroy(mf_scanner *scanner);
+
+/** Creates an empty, reusable verdict. A scan overwrites it; its buffers are kept, so scanning into
+ *  the same verdict again allocates nothing in the steady state. */
+MF_API mf_status mf_verdict_create(mf_verdict **out);
+MF_API void mf_verdict_destroy(mf_verdict *verdict);
+
+/** Scan flags (mf_post.flags). */
+#define MF_SCAN_CENSOR 0x1u /* also produce a censored copy of the post (mf_verdict_censored) */
+
+#define MF_POST_VERSION 1
+/** One post to scan. */
+typedef struct mf_post {
+    uint32_t version;    /* MF_POST_VERSION */
+    const char *text;    /* UTF-8 (invalid bytes tolerated), not NUL-terminated; NULL only if len 0 */
+    size_t len;          /* length of text in bytes */
+    int32_t author_role; /* MF_ROLE_* */
+    uint32_t flags;      /* MF_SCAN_* */
+} mf_post;
+
+#define MF_POST_INIT {MF_POST_VERSION, NULL, 0, MF_ROLE_MEMBER, 0}
+MF_API mf_status mf_post_init(mf_post *post, uint32_t version);
+
+/** Scans one post into *out. The simplest call: role MF_ROLE_MEMBER or MF_ROLE_STAFF, no flags. */
+MF_API mf_status mf_scan_text(mf_scanner *scanner, mf_verdict *out, const char *text, size_t len,
+                              int32_t author_role);
+
+/** Scans one post described by *post into *out. */
+MF_API mf_status mf_scan(mf_scanner *scanner, mf_verdict *out, const mf_post *post);
+
+/** Verdict flags (mf_verdict_flags). */
+#define MF_VERDICT_INVALID_UTF8 0x1u   /* the post had invalid UTF-8 bytes (see invalid_utf8_count) */
+#define MF_VERDICT_HITS_TRUNCATED 0x2u /* more than max_hits hits: only the first are listed */
+
+/** Evasion techniques seen in the spans of hits (mf_verdict_evasion, mf_hit.evasion). */
+#define MF_EVASION_COMPAT 0x01u       /* fullwidth, mathematical, circled, ligature... letters */
+#define MF_EVASION_CONFUSABLE 0x02u   /* look-alike letters from another script */
+#define MF_EVASION_INVISIBLE 0x04u    /* zero-width, soft hyphen, bidi controls, variation selectors */
+#define MF_EVASION_COMBINING 0x08u    /* combining marks stacked on letters */
+#define MF_EVASION_LEET 0x10u         /* digits or symbols standing for letters */
+#define MF_EVASION_SEPARATORS 0x20u   /* letters spaced out or split by punctuation */
+#define MF_EVASION_REPEATS 0x40u      /* letters repeated to stretch a word */
+#define MF_EVASION_MIXED_SCRIPT 0x80u /* one word written in letters of two scripts */
+
+/** The action of the verdict (MF_ACTION_*), or -1 for NULL or a verdict never scanned into. */
+MF_API int32_t mf_verdict_action(const mf_verdict *verdict);
+/** MF_VERDICT_* bits. */
+MF_API uint32_t mf_verdict_flags(const mf_verdict *verdict);
+/** MF_EVASION_* bits: union over all hits. */
+MF_API uint32_t mf_verdict_evasion(const mf_verdict *verdict);
+/** Number of invalid UTF-8 sequences replaced for matching. */
+MF_API size_t mf_verdict_invalid_utf8_count(const mf_verdict *verdict);
+
+/** Number of categories with a non-zero score. */
+MF_API size_t mf_verdict_category_count(const mf_verdict *verdict);
+/** Category number `index`: its dotted name, summed score, the action its score alone reaches, and
+ *  its escalation route ("legal", "hr", "pr", "support" or "" for none). Strings live as long as the
+ *  engine. Any output pointer may be NULL. */
+MF_API mf_status mf_verdict_category(const mf_verdict *verdict, size_t index, const char **name,
+                                     double *score, int32_t *action, const char **route);
+
+/** One hit: a rule that matched, and where. */
+#define MF_HIT_VERSION 1
+typedef struct mf_hit {
+    uint32_t version;     /* MF_HIT_VERSION, set by the caller */
+    const char *rule;     /* rule id, lives as long as the engine */
+    const char *category; /* dotted category, lives as long as the engine */
+    int32_t severity;     /* MF_SEVERITY_* */
+    double score;         /* the rule's score */
+    size_t start;         /* half-open byte span [start, end) in the original post */
+    size_t end;
+    uint32_t evasion;     /* MF_EVASION_* bits seen inside this span */
+} mf_hit;
+#define MF_HIT_INIT {MF_HIT_VERSION, NULL, NULL, 0, 0.0, 0, 0, 0}
+
+/** Number of hits listed (at most the engine's max_hits), in order of start offset. */
+MF_API size_t mf_verdict_hit_count(const mf_verdict *verdict);
+/** Copies hit number `index` into *out (out->version must be MF_HIT_VERSION). */
+MF_API mf_status mf_verdict_hit(const mf_verdict *verdict, size_t index, mf_hit *out);
+
+/** The censored copy of the post (each code point of each hit replaced by '*'), when the scan had
+ *  MF_SCAN_CENSOR; NULL otherwise. Owned by the verdict, valid until its next scan. NUL-terminated;
+ *  *len (if not NULL) receives its length. */
+MF_API const char *mf_verdict_censored(const mf_verdict *verdict, size_t *len);
+
+/** Renders the verdict as one JSON object (no newline):
+ *  {"action":"FLAG","categories":{"abuse.obscene":2},"routes":[...],"hits":[{"rule":..,"category":..,
+ *   "severity":"medium","score":2,"start":0,"end":4,"evasion":[...]}],"evasion":[...],
+ *   "invalid_utf8":0,"hits_truncated":false[,"censored":"..."]}
+ *  Owned by the verdict, valid until its next scan or render. NUL-terminated; *len gets the length.
+ *  Convenient for FFI bindings: one call, then the host language's JSON parser. */
+MF_API const char *mf_verdict_json(mf_verdict *verdict, size_t *len);
+
+/** Names for the constants above ("ALLOW", "medium", "leet", ...); "" for an unknown value. */
+MF_API const char *mf_action_name(int32_t action);
+MF_API const char *mf_severity_name(int32_t severity);
+MF_API const char *mf_evasion_name(uint32_t evasion_bit);
+
+/* ===================================================================================== */
+/* 5. Batches and rule-pack linting                                                        */
+/* ===================================================================================== */
+
+/** Scans n posts: verdicts[i] receives the verdict for posts[i]. Stops at the first post that fails
+ *  (for example MF_E_TOO_LARGE) and returns its status; *failed_index (if not NULL) receives its
+ *  index, or n when all succeeded. One call for many posts is what makes FFI bindings fast. */
+MF_API mf_status mf_scan_batch(mf_scanner *scanner, mf_verdict *const *verdicts,
+                               const mf_post *posts, size_t n, size_t *failed_index);
+
+/** Called once per mistake found by mf_rules_check: file, line (1-based, 0 when unknown) and message. */
+typedef void (*mf_diagnostic_cb)(const char *file, uint32_t line, const char *message, void *payload);
+
+/** Lints rule packs (a file or a directory; NULL: the built-in default packs): parses them,
+ *  compiles every pattern and runs every rule's `match` / `no_match` examples. Reports each mistake
+ *  through cb (may be NULL) and returns MF_OK when there is none, MF_E_RULES when there are some;
+ *  *n_errors (if not NULL) receives their number. */
+MF_API mf_status mf_rules_check(size_t *n_errors, const char *rules_path, mf_diagnostic_cb cb,
+                                void *payload);
+
+/* ===================================================================================== */
+/* 6. Compiled databases                                                                   */
+/* ===================================================================================== */
+
+/** Serialises a compiled engine into a malloc'd buffer (*out, *len): free it with mf_free.
+ *  The database carries magic, format version, library version, Hyperscan version, platform,
+ *  Unicode version and a checksum. */
+MF_API mf_status mf_engine_serialize(char **out, size_t *len, const mf_engine *engine);
+/** Loads an engine from mf_engine_serialize output. MF_E_BAD_DATABASE when corrupt,
+ *  MF_E_DB_MISMATCH when it was built for another version or platform. opts may be NULL; its
+ *  rules_* fields are ignored, its limits and thresholds apply. */
+MF_API mf_status mf_engine_deserialize(mf_engine **out, const char *data, size_t len,
+                                       const mf_engine_options *opts);
+/** Frees memory returned by modfilter. NULL is a no-op. */
+MF_API void mf_free(void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MODFILTER_H */

@@ -1,0 +1,170 @@
+// The engine: rule packs compiled into one Hyperscan database, the per-thread scanner, the verdict.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "normalize.hpp"
+#include "rules.hpp"
+
+struct hs_database;
+struct hs_scratch;
+
+namespace mf {
+
+// Status codes, identical to MF_OK / MF_E_* in the public header.
+enum Status : int32_t {
+    kOk = 0,
+    kInvalidArg = -1,
+    kNoMem = -2,
+    kRulesError = -3,
+    kIoError = -4,
+    kVersionError = -5,
+    kBadDatabase = -6,
+    kDbMismatch = -7,
+    kTooLarge = -8,
+    kBusy = -9,
+    kNotFound = -10,
+    kInternal = -99,
+};
+
+enum Action : int32_t { kAllow = 0, kFlag = 1, kHold = 2, kReject = 3 };
+
+// An error with a status code and a message, thrown inside the core and caught at the C boundary.
+struct Error : std::exception {
+    int32_t status;
+    std::string message;
+    Error(int32_t s, std::string m) : status(s), message(std::move(m)) {}
+    const char *what() const noexcept override { return message.c_str(); }
+};
+
+struct EngineOptions {
+    double flag = -1, hold = -1, reject = -1;  // < 0: from the packs' policy
+    uint64_t max_post_bytes = 16u << 20;
+    uint32_t max_hits = 1024;
+};
+
+struct CategoryInfo {
+    std::string name, route;
+    double flag, hold, reject;
+    Action action_for(double score) const {
+        return score >= reject ? kReject : score >= hold ? kHold : score >= flag ? kFlag : kAllow;
+    }
+};
+
+struct Pattern {
+    uint32_t rule;  // index into rules, or allow entry index when allow is set
+    Boundary boundary;
+    bool allow;
+    uint8_t roles;
+};
+
+class Engine {
+public:
+    // Compiles sources. Throws Error(kRulesError) with every diagnostic in `diags` on a mistake.
+    static std::unique_ptr<Engine> compile(Sources src, const EngineOptions &opt,
+                                           std::vector<Diagnostic> &diags);
+    static std::unique_ptr<Engine> deserialize(std::string_view data, const EngineOptions &opt);
+    std::string serialize() const;
+    ~Engine();
+
+    const std::vector<Rule> &rules() const { return rs_.rules; }
+    const std::vector<CategoryInfo> &categories() const { return cats_; }
+    uint32_t rule_category(size_t rule) const { return rule_cat_[rule]; }
+    const EngineOptions &options() const { return opt_; }
+    const Pattern &pattern(unsigned id) const { return pats_[id]; }
+    hs_database *database() const { return db_; }
+
+    // Runs every rule's examples; adds a diagnostic for each that fails.
+    void check_examples(std::vector<Diagnostic> &diags) const;
+
+private:
+    Engine() = default;
+    void build_tables(const EngineOptions &opt);
+    void build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
+                        std::vector<Diagnostic> &diags);
+
+    Sources src_;
+    RuleSet rs_;
+    EngineOptions opt_;
+    std::vector<CategoryInfo> cats_;
+    std::vector<uint32_t> rule_cat_;
+    std::vector<Pattern> pats_;
+    hs_database *db_ = nullptr;
+};
+
+struct HitRecord {
+    uint32_t rule;
+    size_t start, end;  // original bytes
+    uint32_t evasion;
+};
+
+struct CategoryScore {
+    uint32_t category;
+    double score;
+    Action action;
+};
+
+class Verdict {
+public:
+    const Engine *engine = nullptr;
+    int32_t action = -1;
+    uint32_t flags = 0;
+    uint32_t evasion = 0;
+    size_t invalid_utf8 = 0;
+    std::vector<HitRecord> hits;
+    std::vector<CategoryScore> categories;
+    bool has_censored = false;
+    std::string censored;
+    std::string json;
+
+    void reset(const Engine *e);
+    const std::string &render_json();
+};
+
+class Scanner {
+public:
+    explicit Scanner(const Engine &e);
+    ~Scanner();
+    Scanner(const Scanner &) = delete;
+    Scanner &operator=(const Scanner &) = delete;
+
+    // Scans one post into v. role: 0 member, 1 staff. Throws Error on a limit or a failure.
+    void scan(std::string_view text, int role, uint32_t flags, Verdict &v);
+
+    const Engine &engine() const { return e_; }
+    std::atomic<bool> busy{false};
+
+    struct Raw {
+        uint32_t pat;
+        uint32_t from, to;  // normalized bytes
+    };
+    // Used by the match callback.
+    const char *text_ = nullptr;
+    size_t text_len_ = 0;
+    uint8_t role_bit_ = 0;
+    std::vector<Raw> raw_;
+    size_t raw_cap_ = 0;
+    bool overflow_ = false;
+    std::vector<uint32_t> overflow_rules_;
+
+private:
+    const Engine &e_;
+    hs_scratch *scratch_ = nullptr;
+    Normalizer norm_;
+    std::vector<uint32_t> rule_epoch_;
+    uint32_t epoch_ = 0;
+    std::vector<double> cat_score_;
+    std::vector<uint32_t> touched_;
+    std::vector<std::pair<uint32_t, uint32_t>> allow_;
+    std::vector<uint8_t> mask_;
+};
+
+const char *action_name(int32_t a);
+const char *evasion_name(uint32_t bit);
+
+}  // namespace mf

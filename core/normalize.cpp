@@ -1,0 +1,411 @@
+#include "normalize.hpp"
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/uscript.h>
+#include <unicode/uspoof.h>
+#include <unicode/uversion.h>
+
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+namespace mf {
+
+namespace {
+
+// Per-code-point flags in the character table, above the 8 evasion bits.
+constexpr uint16_t kCpMark = 0x100;        // a combining mark: dropped after a Latin/Greek/Cyrillic letter
+constexpr uint16_t kCpLatin = 0x200;       // a Latin letter (after mapping)
+constexpr uint16_t kCpConfusable = 0x400;  // a letter of another script mapped to a Latin look-alike
+constexpr uint16_t kCpOtherLetter = 0x800; // a letter of another script kept as it is
+constexpr uint16_t kCpStripBase = 0x1000;  // a base letter whose following combining marks are dropped
+
+constexpr uint32_t kTableSize = 0x20000;  // planes 0 and 1 precomputed; the rest on demand
+
+struct CpMap {
+    std::string bytes;  // UTF-8 replacement (empty: dropped)
+    uint16_t flags = 0;
+};
+
+struct Icu {
+    const icu::Normalizer2 *nfkc_cf = nullptr;
+    const icu::Normalizer2 *nfd = nullptr;
+    const icu::Normalizer2 *nfc = nullptr;
+    USpoofChecker *spoof = nullptr;
+};
+
+const Icu &icu_instances() {
+    static Icu icu = [] {
+        Icu r;
+        UErrorCode st = U_ZERO_ERROR;
+        r.nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(st);
+        r.nfd = icu::Normalizer2::getNFDInstance(st);
+        r.nfc = icu::Normalizer2::getNFCInstance(st);
+        r.spoof = uspoof_open(&st);
+        if (U_FAILURE(st)) throw std::runtime_error(std::string("ICU initialisation failed: ") + u_errorName(st));
+        return r;
+    }();
+    return icu;
+}
+
+void append_utf8(std::string &out, uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+// The single ASCII letter a non-ASCII letter imitates, per UTS #39 skeletons, or 0.
+char confusable_letter(const Icu &icu, UChar32 c) {
+    icu::UnicodeString s(c);
+    UChar buf[16];
+    UErrorCode st = U_ZERO_ERROR;
+    int32_t n = uspoof_getSkeleton(icu.spoof, 0, s.getBuffer(), s.length(), buf, 16, &st);
+    if (U_FAILURE(st) || n != 1 || buf[0] >= 0x80) return 0;
+    char a = static_cast<char>(buf[0]);
+    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+    return (a >= 'a' && a <= 'z') ? a : 0;
+}
+
+CpMap map_cp(const Icu &icu, uint32_t cp) {
+    CpMap m;
+    // Letters that NFKC leaves alone but that are used as letters.
+    if (cp >= 0x1F1E6 && cp <= 0x1F1FF) {  // regional indicators
+        m.bytes = static_cast<char>('a' + (cp - 0x1F1E6));
+        m.flags = kEvCompat | kCpLatin | kCpStripBase;
+        return m;
+    }
+    if ((cp >= 0x1F130 && cp <= 0x1F149) || (cp >= 0x1F150 && cp <= 0x1F169) ||
+        (cp >= 0x1F170 && cp <= 0x1F189)) {  // squared / negative circled / negative squared
+        m.bytes = static_cast<char>('a' + ((cp - 0x1F130) % 0x20));
+        m.flags = kEvCompat | kCpLatin | kCpStripBase;
+        return m;
+    }
+    if (cp >= 0xE0000 && cp <= 0xE0FFF) {  // tags and variation selectors supplement
+        m.flags = kEvInvisible;
+        return m;
+    }
+    if (cp >= 0xD800 && cp <= 0xDFFF) {  // never produced by the decoder; map defensively
+        m.bytes = "\xEF\xBF\xBD";
+        return m;
+    }
+    const auto uc = static_cast<UChar32>(cp);
+    int8_t gc = u_charType(uc);
+    if (gc == U_NON_SPACING_MARK || gc == U_ENCLOSING_MARK) {
+        if (u_hasBinaryProperty(uc, UCHAR_DEFAULT_IGNORABLE_CODE_POINT)) {
+            m.flags = kEvInvisible;  // e.g. U+034F COMBINING GRAPHEME JOINER
+            return m;
+        }
+        append_utf8(m.bytes, cp);
+        m.flags = kCpMark | kEvCombining;
+        return m;
+    }
+    if (u_isUWhiteSpace(uc)) {
+        m.bytes = " ";
+        return m;
+    }
+    UErrorCode st = U_ZERO_ERROR;
+    icu::UnicodeString src(uc);
+    icu::UnicodeString folded = icu.nfkc_cf->normalize(src, st);
+    if (U_FAILURE(st)) folded = src;
+    if (folded.isEmpty()) {
+        m.flags = kEvInvisible;
+        return m;
+    }
+    icu::UnicodeString simple(src);
+    simple.foldCase();
+    uint16_t flags = 0;
+    if (folded != simple) flags |= kEvCompat;
+    st = U_ZERO_ERROR;
+    icu::UnicodeString dec = icu.nfd->normalize(folded, st);
+    if (U_FAILURE(st)) dec = folded;
+    icu::UnicodeString res;
+    bool strip_marks = false;
+    for (int32_t i = 0; i < dec.length();) {
+        UChar32 c = dec.char32At(i);
+        i += U16_LENGTH(c);
+        int8_t t = u_charType(c);
+        if (t == U_NON_SPACING_MARK || t == U_ENCLOSING_MARK) {
+            if (!strip_marks) res.append(c);
+            continue;
+        }
+        if (u_isUWhiteSpace(c)) {
+            res.append(static_cast<UChar32>(' '));
+            continue;
+        }
+        UErrorCode sst = U_ZERO_ERROR;
+        UScriptCode script = uscript_getScript(c, &sst);
+        strip_marks = c < 0x80 || script == USCRIPT_LATIN || script == USCRIPT_GREEK ||
+                      script == USCRIPT_CYRILLIC;
+        if (c >= 0x80 && u_isalpha(c)) {
+            char a = confusable_letter(icu, c);
+            if (a) {
+                res.append(static_cast<UChar32>(a));
+                flags |= script == USCRIPT_LATIN ? kCpLatin : kCpConfusable;
+            } else {
+                res.append(c);
+                flags |= script == USCRIPT_LATIN ? kCpLatin : kCpOtherLetter;
+            }
+        } else {
+            if (c < 0x80 && ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) flags |= kCpLatin;
+            res.append(c);
+        }
+    }
+    if (strip_marks) flags |= kCpStripBase;
+    st = U_ZERO_ERROR;
+    icu::UnicodeString composed = icu.nfc->normalize(res, st);
+    if (U_FAILURE(st)) composed = res;
+    composed.toUTF8String(m.bytes);
+    m.flags = flags;
+    return m;
+}
+
+struct Table {
+    std::vector<uint32_t> off;  // offset into pool
+    std::vector<uint8_t> len;
+    std::vector<uint16_t> flags;
+    std::string pool;
+};
+
+const Table &table() {
+    static Table t = [] {
+        const Icu &icu = icu_instances();
+        Table r;
+        r.off.resize(kTableSize);
+        r.len.resize(kTableSize);
+        r.flags.resize(kTableSize);
+        r.pool.reserve(kTableSize * 3);
+        for (uint32_t cp = 0x80; cp < kTableSize; ++cp) {
+            CpMap m = map_cp(icu, cp);
+            if (m.bytes.size() > 255) m.bytes.resize(255);  // never happens with Unicode data
+            r.off[cp] = static_cast<uint32_t>(r.pool.size());
+            r.len[cp] = static_cast<uint8_t>(m.bytes.size());
+            r.flags[cp] = m.flags;
+            r.pool += m.bytes;
+        }
+        return r;
+    }();
+    return t;
+}
+
+inline bool ascii_alnum(unsigned char c) {
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+}  // namespace
+
+bool is_ascii(const char *p, size_t n) noexcept {
+    size_t i = 0;
+    uint64_t acc = 0;
+    for (; i + 32 <= n; i += 32) {
+        uint64_t a, b, c, d;
+        std::memcpy(&a, p + i, 8);
+        std::memcpy(&b, p + i + 8, 8);
+        std::memcpy(&c, p + i + 16, 8);
+        std::memcpy(&d, p + i + 24, 8);
+        if ((a | b | c | d) & 0x8080808080808080ULL) return false;
+    }
+    for (; i < n; ++i) acc |= static_cast<unsigned char>(p[i]);
+    return (acc & 0x80) == 0;
+}
+
+std::string unicode_version() {
+    UVersionInfo v;
+    u_getUnicodeVersion(v);
+    char buf[U_MAX_VERSION_STRING_LENGTH];
+    u_versionToString(v, buf);
+    return std::string("unicode ") + buf + " icu " + U_ICU_VERSION;
+}
+
+void normalize_init() { (void)table(); }
+
+size_t decode_utf8(const unsigned char *p, size_t n, uint32_t *cp, bool *valid) noexcept {
+    unsigned char b0 = p[0];
+    *valid = false;
+    *cp = 0xFFFD;
+    if (b0 < 0x80) {
+        *cp = b0;
+        *valid = true;
+        return 1;
+    }
+    size_t need;
+    uint32_t c;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+        need = 1;
+        c = b0 & 0x1F;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+        need = 2;
+        c = b0 & 0x0F;
+        if (b0 == 0xE0) lo = 0xA0;
+        if (b0 == 0xED) hi = 0x9F;  // no surrogates
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+        need = 3;
+        c = b0 & 0x07;
+        if (b0 == 0xF0) lo = 0x90;
+        if (b0 == 0xF4) hi = 0x8F;
+    } else {
+        return 1;
+    }
+    size_t i = 1;
+    for (; i <= need; ++i) {
+        if (i >= n) return i;  // truncated: the maximal subpart so far
+        unsigned char b = p[i];
+        if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return i;
+        c = (c << 6) | (b & 0x3F);
+    }
+    *cp = c;
+    *valid = true;
+    return need + 1;
+}
+
+bool is_word_cp(uint32_t cp) noexcept {
+    if (cp < 0x80) return ascii_alnum(static_cast<unsigned char>(cp));
+    if (cp == 0xFFFD) return false;
+    auto c = static_cast<UChar32>(cp);
+    if (u_isalnum(c)) return true;
+    int8_t t = u_charType(c);
+    return t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK;
+}
+
+void Normalizer::emit(const char *bytes, size_t n, uint32_t os, uint32_t oe, uint8_t ev) {
+    out_.append(bytes, n);
+    start_.insert(start_.end(), n, os);
+    end_.insert(end_.end(), n, oe);
+    ev_.insert(ev_.end(), n, ev);
+}
+
+void Normalizer::run(std::string_view text) {
+    src_ = text;
+    invalid_ = 0;
+    if (is_ascii(text.data(), text.size())) {
+        identity_ = true;
+        return;
+    }
+    identity_ = false;
+    out_.clear();
+    start_.clear();
+    end_.clear();
+    ev_.clear();
+    const Table &t = table();
+    const Icu &icu = icu_instances();
+    const auto *p = reinterpret_cast<const unsigned char *>(text.data());
+    const size_t n = text.size();
+    uint8_t pending = 0;       // evasion bits of dropped code points, given to the next byte
+    bool strip_marks = false;  // the last emitted letter takes no combining marks
+    // Per-word script bookkeeping, for confusable and mixed-script detection.
+    size_t word_begin = 0;
+    bool w_latin = false, w_conf = false, w_other = false;
+    auto end_word = [&] {
+        if (w_conf && !w_other) {
+            uint8_t bits = kEvConfusable | (w_latin ? kEvMixedScript : 0);
+            for (size_t k = word_begin; k < ev_.size(); ++k) ev_[k] |= bits;
+        }
+        word_begin = out_.size();
+        w_latin = w_conf = w_other = false;
+    };
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b = p[i];
+        if (b < 0x80) {
+            char c = static_cast<char>(b >= 'A' && b <= 'Z' ? b + 32 : b);
+            bool alnum = ascii_alnum(b);
+            if (!alnum) end_word();
+            emit(&c, 1, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1), pending);
+            if (!alnum) word_begin = out_.size();
+            pending = 0;
+            if (alnum && c >= 'a') w_latin = true;
+            strip_marks = alnum;
+            ++i;
+            continue;
+        }
+        uint32_t cp;
+        bool valid;
+        size_t len = decode_utf8(p + i, n - i, &cp, &valid);
+        const auto os = static_cast<uint32_t>(i), oe = static_cast<uint32_t>(i + len);
+        i += len;
+        if (!valid) {
+            ++invalid_;
+            end_word();
+            emit("\xEF\xBF\xBD", 3, os, oe, pending);
+            word_begin = out_.size();
+            pending = 0;
+            strip_marks = false;
+            continue;
+        }
+        const char *bytes;
+        size_t blen;
+        uint16_t flags;
+        CpMap dyn;
+        if (cp < kTableSize) {
+            bytes = t.pool.data() + t.off[cp];
+            blen = t.len[cp];
+            flags = t.flags[cp];
+        } else {
+            dyn = map_cp(icu, cp);
+            bytes = dyn.bytes.data();
+            blen = dyn.bytes.size();
+            flags = dyn.flags;
+        }
+        if (flags & kCpMark) {
+            if (strip_marks) {
+                pending |= kEvCombining;
+                continue;
+            }
+            flags &= static_cast<uint16_t>(~kEvCombining);
+        }
+        if (blen == 0) {
+            pending |= static_cast<uint8_t>(flags & 0xFF);
+            continue;
+        }
+        bool word = (flags & (kCpLatin | kCpConfusable | kCpOtherLetter | kCpMark)) != 0 ||
+                    is_word_cp(cp);
+        if (!word) end_word();
+        // Confusable bits are decided per word in end_word(), not per code point.
+        emit(bytes, blen, os, oe,
+             static_cast<uint8_t>((flags & 0xFF & ~(kEvConfusable | kEvMixedScript)) | pending));
+        pending = 0;
+        if (!word) {
+            word_begin = out_.size();
+            strip_marks = false;
+            continue;
+        }
+        if (flags & kCpLatin) w_latin = true;
+        if (flags & kCpConfusable) w_conf = true;
+        if (flags & kCpOtherLetter) w_other = true;
+        if (!(flags & kCpMark)) strip_marks = (flags & kCpStripBase) != 0;
+    }
+    end_word();
+}
+
+uint32_t Normalizer::evasion(size_t s, size_t e) const noexcept {
+    if (identity_) return 0;
+    uint32_t bits = 0;
+    for (size_t k = s; k < e && k < ev_.size(); ++k) bits |= ev_[k];
+    return bits;
+}
+
+std::string normalize_literal(std::string_view text) {
+    Normalizer n;
+    n.run(text);
+    std::string s(n.data(), n.size());
+    if (n.identity())
+        for (char &c : s)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    return s;
+}
+
+}  // namespace mf

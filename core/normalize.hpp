@@ -1,0 +1,95 @@
+// Normalization: turns a post into the text the matcher scans, and keeps, for every byte of that
+// text, the byte range of the original post it came from.
+//
+// What it does, per code point (the same mapping is applied to rule patterns at compile time, so a
+// pattern and a post always meet in the same form):
+//   - invalid UTF-8: each maximal invalid subsequence becomes U+FFFD and is counted;
+//   - NFKC case folding (ICU): fullwidth, mathematical, circled letters, ligatures, case;
+//   - default-ignorable code points (zero-width characters, soft hyphen, bidi controls, variation
+//     selectors, tags) are dropped;
+//   - diacritics on Latin, Greek and Cyrillic letters are dropped, and so are combining marks stacked
+//     on such letters ("zalgo");
+//   - look-alike letters from other scripts (Cyrillic, Greek, Cherokee, ...) become the Latin letter
+//     they imitate, from the Unicode confusables data carried by ICU's spoof checker;
+//   - regional-indicator and negative squared/circled letters become plain letters.
+// An all-ASCII post needs none of this: the matcher scans it in place, case-insensitively, and the
+// offset map is the identity (no copy, no ICU).
+//
+// The offset map is two arrays, start[i] and end[i], the original byte range that produced
+// normalized byte i. A hit [s, e) in normalized text maps to [start[s], end[e - 1]). Dropped code
+// points belong to no normalized byte, so a hit spanning them covers them. Expansions (one code
+// point to several bytes) repeat the same range, so any later stage that deletes or rewrites bytes
+// keeps working by copying ranges along.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mf {
+
+// Evasion technique bits, identical to MF_EVASION_* in the public header.
+enum : uint8_t {
+    kEvCompat = 0x01,
+    kEvConfusable = 0x02,
+    kEvInvisible = 0x04,
+    kEvCombining = 0x08,
+    kEvLeet = 0x10,
+    kEvSeparators = 0x20,
+    kEvRepeats = 0x40,
+    kEvMixedScript = 0x80,
+};
+
+// True when every byte is < 0x80.
+bool is_ascii(const char *p, size_t n) noexcept;
+
+// Unicode and ICU versions the character tables were built from (for database headers).
+std::string unicode_version();
+
+// Forces the process-wide character table to be built now (it is otherwise built on first use).
+// Throws std::runtime_error when ICU is unusable.
+void normalize_init();
+
+class Normalizer {
+public:
+    // Normalizes `text`. When the result is the identity (an ASCII post), identity() is true and
+    // data() points at `text` itself. Buffers are kept between calls.
+    void run(std::string_view text);
+
+    bool identity() const noexcept { return identity_; }
+    const char *data() const noexcept { return identity_ ? src_.data() : out_.data(); }
+    size_t size() const noexcept { return identity_ ? src_.size() : out_.size(); }
+
+    // Original byte range of the normalized span [s, e) (e > s).
+    size_t orig_start(size_t s) const noexcept { return identity_ ? s : start_[s]; }
+    size_t orig_end(size_t e) const noexcept { return identity_ ? e : end_[e - 1]; }
+    // Evasion bits recorded on normalized bytes [s, e).
+    uint32_t evasion(size_t s, size_t e) const noexcept;
+
+    size_t invalid_utf8() const noexcept { return invalid_; }
+
+private:
+    void emit(const char *bytes, size_t n, uint32_t os, uint32_t oe, uint8_t ev);
+
+    std::string_view src_;
+    bool identity_ = true;
+    size_t invalid_ = 0;
+    std::string out_;
+    std::vector<uint32_t> start_, end_;
+    std::vector<uint8_t> ev_;
+};
+
+// Normalizes a rule's literal text (a word or phrase) exactly as posts are normalized.
+std::string normalize_literal(std::string_view text);
+
+// Decodes one UTF-8 code point at p[0..n). Returns its length (1..4) and stores the code point in
+// *cp, or returns the length of the maximal invalid subsequence (>= 1) and stores U+FFFD with
+// *valid = false.
+size_t decode_utf8(const unsigned char *p, size_t n, uint32_t *cp, bool *valid) noexcept;
+
+// Whether code point cp counts as part of a word (letters, digits, marks; '_' does not).
+bool is_word_cp(uint32_t cp) noexcept;
+
+}  // namespace mf

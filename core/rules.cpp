@@ -1,0 +1,524 @@
+#include "rules.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+// toml++ is the TOML 1.0 parser packaged by Debian (libtomlplusplus-dev); it keeps the source line
+// of every key and value, which is what file:line diagnostics need.
+#include <toml++/toml.h>
+
+namespace fs = std::filesystem;
+
+namespace mf {
+
+std::string Diagnostic::str() const {
+    std::string s = file;
+    if (line) s += ":" + std::to_string(line);
+    return s + ": " + message;
+}
+
+const SourceFile *Sources::find(const std::string &path) const {
+    for (const auto &f : files)
+        if (f.path == path) return &f;
+    return nullptr;
+}
+
+static bool read_file(const fs::path &p, std::string &out) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) return false;
+    out = ss.str();
+    return true;
+}
+
+bool read_sources(const std::string &path, Sources &out, std::vector<Diagnostic> &diags) {
+    std::error_code ec;
+    fs::path root(path);
+    if (fs::is_directory(root, ec)) {
+        std::vector<fs::path> paths;
+        for (fs::recursive_directory_iterator it(root, fs::directory_options::follow_directory_symlink, ec), end;
+             !ec && it != end; it.increment(ec)) {
+            if (!it->is_regular_file(ec)) continue;
+            auto ext = it->path().extension().string();
+            if (ext == ".toml" || ext == ".txt") paths.push_back(it->path());
+        }
+        if (ec) {
+            diags.push_back({path, 0, "cannot read directory: " + ec.message()});
+            return false;
+        }
+        std::sort(paths.begin(), paths.end());
+        for (const auto &p : paths) {
+            SourceFile f{p.lexically_normal().string(), {}};
+            if (!read_file(p, f.content)) {
+                diags.push_back({f.path, 0, "cannot read file"});
+                return false;
+            }
+            out.files.push_back(std::move(f));
+        }
+        bool any_toml = std::any_of(paths.begin(), paths.end(),
+                                    [](const fs::path &p) { return p.extension() == ".toml"; });
+        if (!any_toml) {
+            diags.push_back({path, 0, "no rule packs (*.toml) in this directory"});
+            return false;
+        }
+    } else {
+        SourceFile f{fs::path(path).lexically_normal().string(), {}};
+        if (!fs::exists(root, ec)) {
+            diags.push_back({path, 0, "no such file or directory"});
+            return false;
+        }
+        if (!read_file(root, f.content)) {
+            diags.push_back({path, 0, "cannot read file"});
+            return false;
+        }
+        out.files.push_back(std::move(f));
+    }
+    out.disk_fallback = true;
+    return true;
+}
+
+const char *severity_name(int s) {
+    switch (s) {
+    case 1: return "low";
+    case 2: return "medium";
+    case 3: return "high";
+    case 4: return "critical";
+    default: return "";
+    }
+}
+
+int severity_from_name(std::string_view n) {
+    for (int s = 1; s <= 4; ++s)
+        if (n == severity_name(s)) return s;
+    return 0;
+}
+
+double default_score(int s) {
+    static const double scores[] = {0, 1, 2, 4, 8};
+    return (s >= 1 && s <= 4) ? scores[s] : 0;
+}
+
+namespace {
+
+struct Ctx {
+    const std::string &file;
+    std::vector<Diagnostic> &diags;
+    void err(const toml::node &n, std::string msg) {
+        diags.push_back({file, n.source().begin.line, std::move(msg)});
+    }
+    void err(uint32_t line, std::string msg) { diags.push_back({file, line, std::move(msg)}); }
+};
+
+uint32_t line_of(const toml::key &k) { return k.source().begin.line; }
+
+bool valid_id(std::string_view s) {
+    if (s.empty() || s.size() > 128) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    return std::isalnum(static_cast<unsigned char>(s[0]));
+}
+
+bool valid_category(std::string_view s) {
+    if (s.empty() || s.size() > 64 || s.front() == '.' || s.back() == '.') return false;
+    char prev = 0;
+    for (char c : s) {
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_')) return false;
+        if (c == '.' && prev == '.') return false;
+        prev = c;
+    }
+    return true;
+}
+
+// The closest known key, for "did you mean" hints.
+std::string suggest(std::string_view key, std::initializer_list<std::string_view> known) {
+    auto dist = [](std::string_view a, std::string_view b) {
+        std::vector<size_t> d(b.size() + 1);
+        for (size_t j = 0; j <= b.size(); ++j) d[j] = j;
+        for (size_t i = 1; i <= a.size(); ++i) {
+            size_t prev = d[0];
+            d[0] = i;
+            for (size_t j = 1; j <= b.size(); ++j) {
+                size_t tmp = d[j];
+                d[j] = std::min({d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
+                prev = tmp;
+            }
+        }
+        return d[b.size()];
+    };
+    std::string best;
+    size_t bd = 3;
+    for (auto k : known) {
+        size_t dd = dist(key, k);
+        if (dd < bd) {
+            bd = dd;
+            best = k;
+        }
+    }
+    std::string s = "; known keys: ";
+    bool first = true;
+    for (auto k : known) {
+        s += first ? "" : ", ";
+        s += k;
+        first = false;
+    }
+    return best.empty() ? s : " (did you mean '" + best + "'?)";
+}
+
+std::optional<std::string> get_string(Ctx &c, const toml::node &n, std::string_view what) {
+    if (auto s = n.as_string()) return s->get();
+    c.err(n, std::string(what) + " must be a string");
+    return std::nullopt;
+}
+
+// A string or an array of strings; pushes every string and its line.
+bool get_strings(Ctx &c, const toml::node &n, std::string_view what, std::vector<std::string> &out,
+                 std::vector<uint32_t> *lines = nullptr) {
+    if (auto s = n.as_string()) {
+        out.push_back(s->get());
+        if (lines) lines->push_back(n.source().begin.line);
+        return true;
+    }
+    auto arr = n.as_array();
+    if (!arr) {
+        c.err(n, std::string(what) + " must be a string or an array of strings");
+        return false;
+    }
+    bool ok = true;
+    for (const auto &e : *arr) {
+        if (auto s = e.as_string()) {
+            out.push_back(s->get());
+            if (lines) lines->push_back(e.source().begin.line);
+        } else {
+            c.err(e, std::string(what) + " must contain only strings");
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+std::optional<uint8_t> get_roles(Ctx &c, const toml::node &n) {
+    std::vector<std::string> names;
+    if (!get_strings(c, n, "applies_to", names)) return std::nullopt;
+    uint8_t roles = 0;
+    for (const auto &r : names) {
+        if (r == "everyone" || r == "all") roles |= kRoleEveryone;
+        else if (r == "staff") roles |= kRoleStaff;
+        else if (r == "member") roles |= kRoleMember;
+        else {
+            c.err(n, "applies_to: unknown role '" + r + "' (use \"everyone\", \"staff\" or \"member\")");
+            return std::nullopt;
+        }
+    }
+    if (!roles) {
+        c.err(n, "applies_to names no role");
+        return std::nullopt;
+    }
+    return roles;
+}
+
+std::optional<int> get_severity(Ctx &c, const toml::node &n) {
+    if (auto s = n.as_string()) {
+        if (int v = severity_from_name(s->get())) return v;
+    } else if (auto i = n.as_integer()) {
+        if (i->get() >= 1 && i->get() <= 4) return static_cast<int>(i->get());
+    }
+    c.err(n, "severity must be \"low\", \"medium\", \"high\" or \"critical\"");
+    return std::nullopt;
+}
+
+std::optional<double> get_number(Ctx &c, const toml::node &n, std::string_view what, double lo, double hi) {
+    auto v = n.value<double>();
+    if (!v || !std::isfinite(*v) || *v < lo || *v > hi) {
+        std::ostringstream m;
+        m << what << " must be a number from " << lo << " to " << hi;
+        c.err(n, m.str());
+        return std::nullopt;
+    }
+    return v;
+}
+
+struct PackDefaults {
+    uint8_t roles = kRoleEveryone;
+    std::string category;
+    int severity = 0;
+};
+
+void parse_words_file(Ctx &c, Sources &src, const std::string &toml_path, const toml::node &n,
+                      Rule &r) {
+    auto name = get_string(c, n, "words_file");
+    if (!name) return;
+    fs::path p = (fs::path(toml_path).parent_path() / *name).lexically_normal();
+    const SourceFile *f = src.find(p.string());
+    if (!f && src.disk_fallback) {
+        SourceFile nf{p.string(), {}};
+        if (read_file(p, nf.content)) {
+            src.files.push_back(std::move(nf));
+            f = &src.files.back();
+        }
+    }
+    if (!f) {
+        c.err(n, "words_file: cannot read '" + p.string() + "'");
+        return;
+    }
+    std::istringstream in(f->content);
+    std::string line;
+    uint32_t ln = 0;
+    size_t before = r.literals.size();
+    while (std::getline(in, line)) {
+        ++ln;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        auto hash = line.find('#');
+        if (hash != std::string::npos) line.erase(hash);
+        auto b = line.find_first_not_of(" \t");
+        if (b == std::string::npos) continue;
+        auto e = line.find_last_not_of(" \t");
+        r.literals.push_back(line.substr(b, e - b + 1));
+        r.literal_lines.push_back(ln);
+    }
+    if (r.literals.size() == before) c.err(n, "words_file: '" + p.string() + "' lists no words");
+}
+
+void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table &t, uint32_t line,
+                const PackDefaults &d, RuleSet &out) {
+    static const std::initializer_list<std::string_view> known = {
+        "id", "category", "severity", "score", "word", "words", "words_file", "phrase", "phrases",
+        "regex", "boundary", "applies_to", "description", "match", "no_match"};
+    Rule r;
+    r.file = path;
+    r.line = line;
+    r.roles = d.roles;
+    r.category = d.category;
+    r.severity = d.severity;
+    bool has_score = false;
+    int kinds = 0;
+    size_t errors = c.diags.size();
+    for (auto &&[k, v] : t) {
+        std::string_view key = k.str();
+        if (key == "id") {
+            if (auto s = get_string(c, v, "id")) r.id = *s;
+        } else if (key == "category") {
+            if (auto s = get_string(c, v, "category")) r.category = *s;
+        } else if (key == "severity") {
+            if (auto s = get_severity(c, v)) r.severity = *s;
+        } else if (key == "score") {
+            if (auto s = get_number(c, v, "score", 0, 1000)) {
+                r.score = *s;
+                has_score = true;
+            }
+        } else if (key == "word" || key == "phrase") {
+            ++kinds;
+            if (auto s = get_string(c, v, key)) {
+                r.literals.push_back(*s);
+                r.literal_lines.push_back(v.source().begin.line);
+            }
+        } else if (key == "words" || key == "phrases") {
+            ++kinds;
+            if (!v.is_array()) c.err(v, std::string(key) + " must be an array of strings");
+            else get_strings(c, v, key, r.literals, &r.literal_lines);
+        } else if (key == "words_file") {
+            ++kinds;
+            parse_words_file(c, src, path, v, r);
+        } else if (key == "regex") {
+            ++kinds;
+            r.is_regex = true;
+            if (auto s = get_string(c, v, "regex")) r.regex = *s;
+        } else if (key == "boundary") {
+            auto s = get_string(c, v, "boundary");
+            if (!s) continue;
+            if (*s == "word") r.boundary = Boundary::Word;
+            else if (*s == "prefix") r.boundary = Boundary::Prefix;
+            else if (*s == "suffix") r.boundary = Boundary::Suffix;
+            else if (*s == "any") r.boundary = Boundary::Any;
+            else c.err(v, "boundary must be \"word\", \"prefix\", \"suffix\" or \"any\"");
+        } else if (key == "applies_to") {
+            if (auto roles = get_roles(c, v)) r.roles = *roles;
+        } else if (key == "description") {
+            if (auto s = get_string(c, v, "description")) r.description = *s;
+        } else if (key == "match" || key == "no_match") {
+            std::vector<std::string> ex;
+            std::vector<uint32_t> lines;
+            get_strings(c, v, key, ex, &lines);
+            for (size_t i = 0; i < ex.size(); ++i) r.examples.push_back({ex[i], key == "match", lines[i]});
+        } else {
+            c.err(line_of(k), "unknown key '" + std::string(key) + "' in [[rule]]" + suggest(key, known));
+        }
+    }
+    std::string who = r.id.empty() ? "rule" : "rule '" + r.id + "'";
+    if (r.id.empty()) c.err(line, "rule has no id");
+    else if (!valid_id(r.id)) c.err(line, "rule id '" + r.id + "' must be lowercase letters, digits, '.', '_' or '-'");
+    if (r.category.empty()) c.err(line, who + " has no category (set it in the rule or in [pack])");
+    else if (!valid_category(r.category))
+        c.err(line, who + ": category '" + r.category + "' must be a dotted lowercase name like abuse.threat");
+    if (!r.severity) c.err(line, who + " has no severity (set it in the rule or in [pack])");
+    if (kinds == 0) c.err(line, who + " has nothing to match: give one of word, words, words_file, phrase, phrases, regex");
+    if (kinds > 1) c.err(line, who + " has more than one of word, words, words_file, phrase, phrases, regex");
+    if (r.is_regex && r.regex.empty() && kinds == 1) c.err(line, who + ": regex is empty");
+    for (size_t i = 0; i < r.literals.size(); ++i) {
+        const auto &w = r.literals[i];
+        if (w.find_first_not_of(" \t\r\n") == std::string::npos)
+            c.err(r.literal_lines[i], who + ": empty word or phrase");
+    }
+    if (!has_score && r.severity) r.score = default_score(r.severity);
+    if (c.diags.size() == errors) out.rules.push_back(std::move(r));
+}
+
+void parse_policy(Ctx &c, const toml::table &t, uint32_t line, RuleSet &out) {
+    if (!out.policy.file.empty()) {
+        c.err(line, "[policy] already given at " + out.policy.file + ":" + std::to_string(out.policy.line));
+        return;
+    }
+    out.policy.file = c.file;
+    out.policy.line = line;
+    for (auto &&[k, v] : t) {
+        std::string_view key = k.str();
+        double *dst = key == "flag" ? &out.policy.flag : key == "hold" ? &out.policy.hold
+                    : key == "reject" ? &out.policy.reject : nullptr;
+        if (!dst) {
+            c.err(line_of(k), "unknown key '" + std::string(key) + "' in [policy]" + suggest(key, {"flag", "hold", "reject"}));
+            continue;
+        }
+        if (auto n = get_number(c, v, key, 0.001, 1e6)) *dst = *n;
+    }
+    if (!(out.policy.flag <= out.policy.hold && out.policy.hold <= out.policy.reject))
+        c.err(line, "[policy] thresholds must satisfy flag <= hold <= reject");
+}
+
+void parse_categories(Ctx &c, const toml::table &t, RuleSet &out) {
+    for (auto &&[k, v] : t) {
+        std::string name(k.str());
+        auto tbl = v.as_table();
+        if (!tbl) {
+            c.err(v, "category \"" + name + "\" must be a table: [category.\"" + name + "\"]");
+            continue;
+        }
+        if (!valid_category(name)) {
+            c.err(line_of(k), "category name '" + name + "' must be a dotted lowercase name");
+            continue;
+        }
+        CategoryPolicy cp;
+        cp.prefix = name;
+        cp.file = c.file;
+        cp.line = line_of(k);
+        for (auto &&[ck, cv] : *tbl) {
+            std::string_view key = ck.str();
+            if (key == "route") {
+                if (auto s = get_string(c, cv, "route")) {
+                    if (*s != "legal" && *s != "hr" && *s != "pr" && *s != "support" && !s->empty())
+                        c.err(cv, "route must be \"legal\", \"hr\", \"pr\" or \"support\"");
+                    else cp.route = *s;
+                }
+            } else if (key == "flag" || key == "hold" || key == "reject") {
+                double *dst = key == "flag" ? &cp.flag : key == "hold" ? &cp.hold : &cp.reject;
+                if (auto n = get_number(c, cv, key, 0.001, 1e6)) *dst = *n;
+            } else {
+                c.err(line_of(ck), "unknown key '" + std::string(key) + "' in [category.\"" + name + "\"]" +
+                                       suggest(key, {"route", "flag", "hold", "reject"}));
+            }
+        }
+        for (const auto &other : out.policy.categories)
+            if (other.prefix == name)
+                c.err(cp.line, "category \"" + name + "\" already configured at " + other.file + ":" +
+                                   std::to_string(other.line));
+        out.policy.categories.push_back(std::move(cp));
+    }
+}
+
+void parse_file(Sources &src, const std::string &path, const std::string &content, RuleSet &out,
+                std::vector<Diagnostic> &diags) {
+    Ctx c{path, diags};
+    toml::table doc;
+    try {
+        doc = toml::parse(content, path);
+    } catch (const toml::parse_error &e) {
+        diags.push_back({path, e.source().begin.line, std::string(e.description())});
+        return;
+    }
+    PackDefaults d;
+    if (auto pack = doc["pack"].as_table()) {
+        for (auto &&[k, v] : *pack) {
+            std::string_view key = k.str();
+            if (key == "name" || key == "description") {
+                get_string(c, v, key);
+            } else if (key == "applies_to") {
+                if (auto r = get_roles(c, v)) d.roles = *r;
+            } else if (key == "category") {
+                if (auto s = get_string(c, v, "category")) {
+                    if (!valid_category(*s)) c.err(v, "category '" + *s + "' must be a dotted lowercase name");
+                    d.category = *s;
+                }
+            } else if (key == "severity") {
+                if (auto s = get_severity(c, v)) d.severity = *s;
+            } else {
+                c.err(line_of(k), "unknown key '" + std::string(key) + "' in [pack]" +
+                                      suggest(key, {"name", "description", "applies_to", "category", "severity"}));
+            }
+        }
+    }
+    for (auto &&[k, v] : doc) {
+        std::string_view key = k.str();
+        uint32_t line = line_of(k);
+        if (key == "pack") {
+            if (!v.is_table()) c.err(line, "pack must be a table: [pack]");
+        } else if (key == "rule") {
+            auto arr = v.as_array();
+            if (!arr || !arr->is_array_of_tables()) {
+                c.err(line, "rule must be an array of tables: [[rule]]");
+                continue;
+            }
+            for (const auto &e : *arr) parse_rule(c, src, path, *e.as_table(), e.source().begin.line, d, out);
+        } else if (key == "allow") {
+            auto t = v.as_table();
+            if (!t) {
+                c.err(line, "allow must be a table: [allow]");
+                continue;
+            }
+            for (auto &&[ak, av] : *t) {
+                if (ak.str() != "words") {
+                    c.err(line_of(ak), "unknown key '" + std::string(ak.str()) + "' in [allow] (expected 'words')");
+                    continue;
+                }
+                std::vector<std::string> words;
+                std::vector<uint32_t> lines;
+                get_strings(c, av, "allow.words", words, &lines);
+                for (size_t i = 0; i < words.size(); ++i) out.allow.push_back({words[i], path, lines[i]});
+            }
+        } else if (key == "policy") {
+            if (auto t = v.as_table()) parse_policy(c, *t, line, out);
+            else c.err(line, "policy must be a table: [policy]");
+        } else if (key == "category") {
+            if (auto t = v.as_table()) parse_categories(c, *t, out);
+            else c.err(line, "category must be a table: [category.\"name\"]");
+        } else {
+            c.err(line, "unknown table '" + std::string(key) + "'" +
+                            suggest(key, {"pack", "rule", "allow", "policy", "category"}));
+        }
+    }
+}
+
+}  // namespace
+
+void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags) {
+    // Index-based: parse_words_file may append to src.files.
+    size_t n = src.files.size();
+    for (size_t i = 0; i < n; ++i) {
+        if (fs::path(src.files[i].path).extension() != ".toml") continue;
+        std::string path = src.files[i].path, content = src.files[i].content;
+        parse_file(src, path, content, out, diags);
+    }
+    std::map<std::string, const Rule *> seen;
+    for (const auto &r : out.rules) {
+        auto [it, fresh] = seen.emplace(r.id, &r);
+        if (!fresh)
+            diags.push_back({r.file, r.line, "duplicate rule id '" + r.id + "' (first defined at " +
+                                                 it->second->file + ":" + std::to_string(it->second->line) + ")"});
+    }
+}
+
+}  // namespace mf

@@ -1,0 +1,92 @@
+// Rule packs: TOML files parsed into rules, an allowlist and a policy. See docs/rule-packs.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mf {
+
+enum class Boundary : uint8_t { Word, Prefix, Suffix, Any };
+
+enum : uint8_t { kRoleMember = 1, kRoleStaff = 2, kRoleEveryone = 3 };
+
+struct Diagnostic {
+    std::string file;
+    uint32_t line = 0;
+    std::string message;
+    std::string str() const;  // "file:line: message"
+};
+
+struct Example {
+    std::string text;
+    bool should_match = true;
+    uint32_t line = 0;
+};
+
+struct Rule {
+    std::string id, category, description, file;
+    uint32_t line = 0;
+    int severity = 2;
+    double score = 2.0;
+    uint8_t roles = kRoleEveryone;
+    Boundary boundary = Boundary::Word;
+    bool is_regex = false;
+    std::vector<std::string> literals;  // words and phrases, as written
+    std::vector<uint32_t> literal_lines;
+    std::string regex;
+    std::vector<Example> examples;
+};
+
+struct AllowEntry {
+    std::string text, file;
+    uint32_t line = 0;
+};
+
+struct CategoryPolicy {
+    std::string prefix, route, file;
+    uint32_t line = 0;
+    double flag = -1, hold = -1, reject = -1;  // < 0: inherit
+};
+
+struct Policy {
+    double flag = 2.0, hold = 4.0, reject = 8.0;
+    std::string file;  // where [policy] was found ("" if nowhere)
+    uint32_t line = 0;
+    std::vector<CategoryPolicy> categories;
+};
+
+// A set of source files: rule packs and the word lists they name. Kept whole so that a compiled
+// database can carry the exact text it was built from.
+struct SourceFile {
+    std::string path, content;
+};
+struct Sources {
+    std::vector<SourceFile> files;
+    bool disk_fallback = false;  // resolve words_file paths on disk when not in `files`
+    const SourceFile *find(const std::string &path) const;
+};
+
+// Reads a pack file or a directory of them (recursively: *.toml and word lists *.txt).
+// Returns false and adds a diagnostic when the path cannot be read.
+bool read_sources(const std::string &path, Sources &out, std::vector<Diagnostic> &diags);
+
+// The packs built into the library (patterns/ at build time).
+Sources default_sources();
+
+struct RuleSet {
+    std::vector<Rule> rules;
+    std::vector<AllowEntry> allow;
+    Policy policy;
+};
+
+// Parses every *.toml in `src`. Every mistake is added to diags; the result is only usable when
+// no diagnostic was added.
+void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags);
+
+const char *severity_name(int severity);
+int severity_from_name(std::string_view name);  // 0 if unknown
+double default_score(int severity);
+
+}  // namespace mf
