@@ -98,51 +98,63 @@ def _index_map(data: bytes, offsets: Iterable[int]) -> Dict[int, int]:
 
 
 class Verdict:
-    """The result of scanning one post.
+    """The result of scanning one post: what to do with it, and why.
 
-    A verdict is a plain Python object, independent of the engine: it can be kept, passed between
-    threads and pickled-by-value via :meth:`to_dict`.
+    A verdict is an immutable Python object independent of the engine: keep it, pass it to another
+    thread, or turn it into JSON with :meth:`to_dict`.
 
-    Attributes:
-        action: the :class:`Action` to take.
-        categories: ``{category: score}`` for every category with a non-zero score.
-        category_details: the same as :class:`Category` tuples (with each one's action and route).
-        routes: escalation routes ("legal", "hr", "pr", "support") of the categories, sorted, unique.
-        hits: the :class:`Hit` list, in order of start offset.
-        evasion: :class:`Evasion` flags seen in the hits.
-        invalid_utf8: number of invalid UTF-8 sequences in the post (replaced for matching).
-        hits_truncated: more hits than the engine's ``max_hits``; only the first are listed.
-        censored: the post with each character of each hit replaced by ``*`` when the scan asked for
-            it (``censor=True``), else ``None``; ``str`` or ``bytes`` like the post.
-        text: the post that was scanned (as passed).
-        id: the ``"id"`` of a dict post in :meth:`Engine.scan_many`, else ``None``.
+    ``action``, ``text``, ``id`` and ``censored`` are plain attributes; the others are computed
+    from the hits and categories on access (each access to ``categories`` returns a new dict).
     """
 
-    __slots__ = (
-        "action",
-        "categories",
-        "category_details",
-        "routes",
-        "hits",
-        "evasion",
-        "invalid_utf8",
-        "hits_truncated",
-        "censored",
-        "text",
-        "id",
-    )
+    __slots__ = ("action", "text", "id", "censored", "_cats", "_hits", "_extra")
 
+    #: The :class:`Action` to take with the post.
     action: Action
-    categories: Dict[str, float]
-    category_details: List[Category]
-    routes: List[str]
-    hits: List[Hit]
-    evasion: Evasion
-    invalid_utf8: int
-    hits_truncated: bool
-    censored: Optional[Text]
+    #: The post that was scanned, as passed (``str`` or ``bytes``).
     text: Text
+    #: The ``"id"`` of a dict post given to :meth:`Engine.scan_many`; ``None`` otherwise.
     id: Any
+    #: With ``censor=True``: the post with each character of each hit replaced by ``*``
+    #: (``str`` or ``bytes`` like the post); ``None`` otherwise.
+    censored: Optional[Text]
+
+    @property
+    def categories(self) -> Dict[str, float]:
+        """``{category: score}`` for every category with a non-zero score (a new dict)."""
+        return {c.name: c.score for c in self._cats}
+
+    @property
+    def category_details(self) -> Tuple[Category, ...]:
+        """Every category with a non-zero score, with its own action and escalation route."""
+        return self._cats
+
+    @property
+    def routes(self) -> List[str]:
+        """Escalation routes ("legal", "hr", "pr", "support") of the categories, sorted, unique."""
+        return sorted({c.route for c in self._cats if c.route})
+
+    @property
+    def hits(self) -> Tuple[Hit, ...]:
+        """Every :class:`Hit` (rule, category, severity, score, start, end, evasion, text), in order
+        of start offset. Offsets index the scanned object: ``verdict.text[h.start:h.end] == h.text``."""
+        return self._hits
+
+    @property
+    def evasion(self) -> Evasion:
+        """Evasion techniques seen in the hits (union of ``hit.evasion``)."""
+        return self._extra[0] if self._extra else _EMPTY_EVASION
+
+    @property
+    def invalid_utf8(self) -> int:
+        """Number of invalid UTF-8 sequences in the post (replaced by U+FFFD for matching)."""
+        return self._extra[1] if self._extra else 0
+
+    @property
+    def hits_truncated(self) -> bool:
+        """True when the post had more hits than the engine's ``max_hits``: only the first are
+        listed in :attr:`hits`, but all of them count towards the scores."""
+        return self._extra[2] if self._extra else False
 
     @property
     def flagged(self) -> bool:
@@ -150,13 +162,13 @@ class Verdict:
         return self.action != Action.ALLOW
 
     def to_dict(self) -> Dict[str, Any]:
-        """A JSON-ready dict shaped like the CLI's output (offsets are the binding's, see :class:`Hit`)."""
+        """A JSON-ready dict shaped like the CLI's output lines (offsets as in :attr:`hits`)."""
         d: Dict[str, Any] = {}
         if self.id is not None:
             d["id"] = self.id
         d["action"] = self.action.name
-        d["categories"] = dict(self.categories)
-        d["routes"] = list(self.routes)
+        d["categories"] = self.categories
+        d["routes"] = self.routes
         d["hits"] = [
             {
                 "rule": h.rule,
@@ -167,7 +179,7 @@ class Verdict:
                 "end": h.end,
                 "evasion": _evasion_names(h.evasion),
             }
-            for h in self.hits
+            for h in self._hits
         ]
         d["evasion"] = _evasion_names(self.evasion)
         d["invalid_utf8"] = self.invalid_utf8
@@ -182,7 +194,7 @@ class Verdict:
         if self.id is not None:
             parts.append("id=%r" % (self.id,))
         parts.append("categories=%r" % (self.categories,))
-        parts.append("hits=%d)" % len(self.hits))
+        parts.append("hits=%d)" % len(self._hits))
         return ", ".join(parts)
 
     def __eq__(self, other: object) -> bool:
@@ -198,6 +210,12 @@ def _evasion_names(bits: int) -> List[str]:
 
 
 _EMPTY_EVASION = Evasion(0)
+_EVASIONS: Dict[int, Evasion] = {0: _EMPTY_EVASION}
+
+
+def _evasion(bits: int) -> Evasion:
+    e = _EVASIONS[bits] = Evasion(bits)  # Enum construction is slow: cache each combination
+    return e
 
 
 class _Names:
@@ -244,16 +262,53 @@ class _EngineHandle:
             pass
 
 
+# mf_hit and mf_post as struct formats: struct's native alignment ("@") is the C compiler's, so
+# one unpack_from / pack replaces 8 ctypes field accesses. Checked against ctypes' layout at import.
+_HIT_STRUCT = struct.Struct("@IPPidNNI")
+_H_START, _H_END = 5, 6
 _POST_STRUCT = struct.Struct("@IPNiI")
-_POST_PACKABLE = _POST_STRUCT.size == ctypes.sizeof(Post) and [
-    getattr(Post, f).offset for f in ("version", "text", "len", "author_role", "flags")
-] == [0, 8, 16, 24, 28]
+
+
+def _check_layouts() -> None:
+    h = _native.Hit(1, 0x1111, 0x2222, 3, 4.5, 6, 7, 8)
+    if ctypes.sizeof(h) < _HIT_STRUCT.size or _HIT_STRUCT.unpack_from(h) != (1, 0x1111, 0x2222, 3, 4.5, 6, 7, 8):
+        raise ImportError("modfilter: unexpected mf_hit layout on this platform")
+    packed = _POST_STRUCT.pack(1, 0x3333, 5, 1, 1)
+    p = Post.from_buffer_copy(packed.ljust(ctypes.sizeof(Post), b"\0"))
+    if ctypes.sizeof(Post) != _POST_STRUCT.size or (
+        p.version,
+        c_void_p.from_buffer(p, Post.text.offset).value,  # (reading .text would dereference it)
+        p.len,
+        p.author_role,
+        p.flags,
+    ) != (1, 0x3333, 5, 1, 1):
+        raise ImportError("modfilter: unexpected mf_post layout on this platform")
+
+
+_check_layouts()
 
 
 class _ThreadState:
     """One thread's scanner, reusable verdicts and scratch structs for one engine."""
 
-    __slots__ = ("handle", "scanner", "verdict", "batch", "batch_ptrs", "hit", "post", "cat", "__weakref__")
+    __slots__ = (
+        "handle",
+        "scanner",
+        "verdict",
+        "batch",
+        "batch_ptrs",
+        "hit",
+        "hit_ref",
+        "post",
+        "post_ref",
+        "cat",
+        "cat_refs",
+        "len_out",
+        "len_ref",
+        "failed",
+        "failed_ref",
+        "__weakref__",
+    )
 
     def __init__(self, handle: _EngineHandle, batch_size: int) -> None:
         lib = handle.lib
@@ -266,9 +321,17 @@ class _ThreadState:
         self.batch: List[int] = []
         self.verdict: int = self._new_verdict()
         self.batch_ptrs = (c_void_p * 0)()
+        # Output structs and their byref()s, made once: building a byref costs as much as a call.
         self.hit = _native.Hit(version=_native.HIT_VERSION)
+        self.hit_ref = byref(self.hit)
         self.post = Post(version=_native.POST_VERSION)
+        self.post_ref = byref(self.post)
         self.cat = (c_void_p(), c_double(), c_int32(), c_void_p())
+        self.cat_refs = tuple(byref(x) for x in self.cat)
+        self.len_out = c_size_t()
+        self.len_ref = byref(self.len_out)
+        self.failed = c_size_t()
+        self.failed_ref = byref(self.failed)
         handle.states.add(self)
 
     def _new_verdict(self) -> int:
@@ -558,7 +621,7 @@ class Engine:
             post.len = len(data)
             post.author_role = role
             post.flags = _native.SCAN_CENSOR
-            status = lib.mf_scan(state.scanner, v, byref(post))
+            status = lib.mf_scan(state.scanner, v, state.post_ref)
             post.text = None
         else:
             status = lib.mf_scan_text(state.scanner, v, data, len(data), role)
@@ -628,8 +691,9 @@ class Engine:
         packed = b"".join(parts)
         count = len(chunk)
         verdicts = state.batch_verdicts(count)
-        failed = c_size_t(count)
-        status = lib.mf_scan_batch(state.scanner, verdicts, packed, count, byref(failed))
+        failed = state.failed
+        failed.value = count
+        status = lib.mf_scan_batch(state.scanner, verdicts, packed, count, state.failed_ref)
         done = failed.value if status else count
         batch = state.batch
         out = [
@@ -681,73 +745,96 @@ def _from_mapping(post: Mapping[str, Any], default_role: int) -> Tuple[Text, Any
     return _check_text(text), post.get("id"), role
 
 
+_new_verdict = object.__new__
+_tuple_new = tuple.__new__
+
+
 def _read(state: _ThreadState, v: int, text: Text, data: bytes, pid: Any, censor: bool) -> Verdict:
-    """Copies a C verdict into a new Verdict (the C one is reused by the next scan)."""
+    """Copies C verdict ``v`` into a new Verdict (the C one is reused by the next scan)."""
     lib = state.handle.lib
-    out = Verdict.__new__(Verdict)
+    out = _new_verdict(Verdict)
     out.action = _ACTIONS[lib.mf_verdict_action(v)]
     out.text = text
     out.id = pid
-    nhits = lib.mf_verdict_hit_count(v)
-    flags = lib.mf_verdict_flags(v)
-    out.hits_truncated = bool(flags & _VERDICT_HITS_TRUNCATED)
-    out.invalid_utf8 = lib.mf_verdict_invalid_utf8_count(v) if flags & _VERDICT_INVALID_UTF8 else 0
     if censor:
-        n = c_size_t()
-        p = lib.mf_verdict_censored(v, byref(n))
-        raw = ctypes.string_at(p, n.value) if p else b""
+        p = lib.mf_verdict_censored(v, state.len_ref)
+        raw = ctypes.string_at(p, state.len_out.value) if p else b""
         out.censored = raw.decode("utf-8", "surrogatepass") if type(text) is str else raw
     else:
         out.censored = None
-    if not nhits and not out.hits_truncated:
-        out.categories = {}
-        out.category_details = []
-        out.routes = []
-        out.hits = []
-        out.evasion = _EMPTY_EVASION
+    nhits = lib.mf_verdict_hit_count(v)
+    flags = lib.mf_verdict_flags(v)
+    if not flags and not nhits:  # the common case: nothing found
+        out._cats = out._hits = ()
+        out._extra = None
         return out
+    ev = lib.mf_verdict_evasion(v)
+    out._extra = (
+        _EVASIONS.get(ev) or _evasion(ev),
+        lib.mf_verdict_invalid_utf8_count(v) if flags & _VERDICT_INVALID_UTF8 else 0,
+        bool(flags & _VERDICT_HITS_TRUNCATED),
+    )
     names = state.handle.names
+    get = names.cache.get
     # categories
+    cat_fn = lib.mf_verdict_category
     name, score, action, route = state.cat
+    refs = state.cat_refs
     cats = []
     for i in range(lib.mf_verdict_category_count(v)):
-        st = lib.mf_verdict_category(v, i, byref(name), byref(score), byref(action), byref(route))
+        st = cat_fn(v, i, *refs)
         if st:
             _raise(st)
-        cats.append(Category(names.get(name.value), score.value, _ACTIONS[action.value], names.get(route.value)))
-    out.category_details = cats
-    out.categories = {c.name: c.score for c in cats}
-    out.routes = sorted({c.route for c in cats if c.route})
-    out.evasion = Evasion(lib.mf_verdict_evasion(v))
+        n_addr, r_addr = name.value, route.value
+        cats.append(
+            _tuple_new(
+                Category,
+                (
+                    get(n_addr) or names.get(n_addr),
+                    score.value,
+                    _ACTIONS[action.value],
+                    (get(r_addr) or names.get(r_addr)) if r_addr else "",
+                ),
+            )
+        )
+    out._cats = tuple(cats)
     # hits
+    if not nhits:
+        out._hits = ()
+        return out
+    hit_fn = lib.mf_verdict_hit
+    href = state.hit_ref
+    unpack = _HIT_STRUCT.unpack_from
     h = state.hit
     raw_hits = []
     for i in range(nhits):
-        st = lib.mf_verdict_hit(v, i, byref(h))
+        st = hit_fn(v, i, href)
         if st:
             _raise(st)
-        raw_hits.append((h.rule, h.category, h.severity, h.score, h.start, h.end, h.evasion))
-    if type(text) is str and len(data) != len(text):  # non-ASCII: byte offsets -> str indices
-        m = _index_map(data, [x for r in raw_hits for x in (r[4], r[5])])
-    else:
-        m = None
+        raw_hits.append(unpack(h))
+    m = None
+    if type(text) is str and len(data) != len(text):  # non-ASCII: UTF-8 offsets -> str indices
+        m = _index_map(data, [x for r in raw_hits for x in (r[_H_START], r[_H_END])])
     hits = []
-    for rule, cat, sev, sc, start, end, ev in raw_hits:
+    for _ver, rule, cat, sev, sc, start, end, ev in raw_hits:
         if m is not None:
             start, end = m[start], m[end]
         hits.append(
-            Hit(
-                names.get(rule),
-                names.get(cat),
-                _SEVERITIES.get(sev, sev),  # type: ignore[arg-type]
-                sc,
-                start,
-                end,
-                Evasion(ev) if ev else _EMPTY_EVASION,
-                text[start:end],
+            _tuple_new(
+                Hit,
+                (
+                    get(rule) or names.get(rule),
+                    get(cat) or names.get(cat),
+                    _SEVERITIES.get(sev, sev),
+                    sc,
+                    start,
+                    end,
+                    _EVASIONS.get(ev) or _evasion(ev),
+                    text[start:end],
+                ),
             )
         )
-    out.hits = hits
+    out._hits = tuple(hits)
     return out
 
 

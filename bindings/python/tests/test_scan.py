@@ -1,0 +1,234 @@
+"""Scanning one post: actions, categories, hits, offsets, roles, censoring."""
+
+import unittest
+
+from _support import RULES, engine, modfilter
+from modfilter import Action, Role, Severity
+
+
+class ScanTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = engine()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.engine.close()
+
+    def test_issue_example(self):
+        v = self.engine.scan("You are an idiot", author_role="member")
+        self.assertIs(v.action, Action.FLAG)
+        self.assertEqual(v.categories, {"abuse.harassment": 2.0})
+        self.assertEqual(
+            [(h.rule, h.category, h.start, h.end, h.text) for h in v.hits],
+            [("harass.idiot", "abuse.harassment", 11, 16, "idiot")],
+        )
+        self.assertIs(v.hits[0].severity, Severity.MEDIUM)
+        self.assertEqual(v.hits[0].score, 2.0)
+        self.assertIsNone(v.censored)
+        self.assertTrue(v.flagged)
+
+    def test_clean_post_is_allowed(self):
+        v = self.engine.scan("Thanks, the update fixed my problem.")
+        self.assertIs(v.action, Action.ALLOW)
+        self.assertEqual(v.categories, {})
+        self.assertEqual(v.hits, ())
+        self.assertFalse(v.flagged)
+        self.assertEqual(v.invalid_utf8, 0)
+        self.assertFalse(v.hits_truncated)
+
+    def test_empty_post(self):
+        v = self.engine.scan("")
+        self.assertIs(v.action, Action.ALLOW)
+        self.assertEqual(v.hits, ())
+
+    def test_scores_add_per_distinct_rule_and_reach_thresholds(self):
+        # the same rule twice counts once
+        v = self.engine.scan("idiot, idiot, idiot")
+        self.assertEqual(v.categories, {"abuse.harassment": 2.0})
+        self.assertEqual(len(v.hits), 3)
+        self.assertIs(v.action, Action.FLAG)
+        # medium (2) + high (4) in one category: 6 >= hold (4)
+        v = self.engine.scan("idiot and moron")
+        self.assertEqual(v.categories, {"abuse.harassment": 6.0})
+        self.assertIs(v.action, Action.HOLD)
+        # critical (8): reject
+        v = self.engine.scan("I will kill you")
+        self.assertIs(v.action, Action.REJECT)
+        self.assertEqual(v.categories, {"abuse.threat": 8.0})
+        # a low rule alone (1) stays below flag (2)
+        v = self.engine.scan("cheap watches")
+        self.assertIs(v.action, Action.ALLOW)
+        self.assertEqual(v.categories, {"spam.commercial": 1.0})
+        self.assertEqual([h.rule for h in v.hits], ["spam.cheap"])
+
+    def test_actions_are_ordered_enums(self):
+        self.assertLess(Action.ALLOW, Action.FLAG)
+        self.assertLess(Action.HOLD, Action.REJECT)
+        v = self.engine.scan("idiot and moron")
+        self.assertGreaterEqual(v.action, Action.HOLD)
+        self.assertEqual(v.action.name, "HOLD")
+
+    def test_category_details(self):
+        v = self.engine.scan("idiot. I will kill you")
+        details = {c.name: c for c in v.category_details}
+        self.assertEqual(set(details), {"abuse.harassment", "abuse.threat"})
+        self.assertEqual(details["abuse.threat"].score, 8.0)
+        self.assertIs(details["abuse.threat"].action, Action.REJECT)
+        self.assertIs(details["abuse.harassment"].action, Action.FLAG)
+        self.assertIs(v.action, Action.REJECT)
+
+    def test_hits_are_in_start_order(self):
+        text = "moron, then idiot, then imbecile"
+        v = self.engine.scan(text)
+        self.assertEqual([h.text for h in v.hits], ["moron", "idiot", "imbecile"])
+        self.assertEqual([h.start for h in v.hits], sorted(h.start for h in v.hits))
+
+    def test_roles(self):
+        text = "We will give you a full refund."
+        self.assertEqual(self.engine.scan(text).hits, ())
+        self.assertEqual(self.engine.scan(text, author_role="member").hits, ())
+        for role in ("staff", "STAFF", Role.STAFF, 1):
+            v = self.engine.scan(text, author_role=role)
+            self.assertEqual([h.rule for h in v.hits], ["promise.refund"], role)
+            self.assertIs(v.action, Action.HOLD)  # high: 4
+        with self.assertRaises(ValueError):
+            self.engine.scan(text, author_role="admin")
+
+    def test_offsets_are_str_indices_on_non_ascii_text(self):
+        # astral emoji (4 UTF-8 bytes, 1 str index), accents (2 bytes), Cyrillic (2 bytes), CJK (3 bytes)
+        text = "😀😀 Café — 東京: tu es un crétin 👍🏽, ты дурак, idiot!"
+        v = self.engine.scan(text)
+        got = [(h.rule, h.start, h.end, h.text) for h in v.hits]
+        expected = []
+        for rule, word in (("fr.cretin", "crétin"), ("ru.durak", "дурак"), ("harass.idiot", "idiot")):
+            i = text.index(word)
+            expected.append((rule, i, i + len(word), word))
+        self.assertEqual(got, expected)
+        for h in v.hits:
+            self.assertEqual(text[h.start : h.end], h.text)
+
+    def test_offsets_after_many_astral_characters(self):
+        text = "🎉" * 300 + " idiot " + "𝔘" * 50 + " moron"
+        v = self.engine.scan(text)
+        self.assertEqual([(h.start, h.end) for h in v.hits], [(301, 306), (358, 363)])
+
+    def test_bytes_post_gives_byte_offsets(self):
+        data = "Café idiot".encode()
+        v = self.engine.scan(data)
+        self.assertEqual([(h.start, h.end, h.text) for h in v.hits], [(6, 11, b"idiot")])
+        self.assertEqual(v.text, data)
+
+    def test_invalid_utf8_is_tolerated_and_counted(self):
+        data = b"\xff\xfe idiot"
+        v = self.engine.scan(data)
+        self.assertGreaterEqual(v.invalid_utf8, 1)
+        self.assertEqual([(h.start, h.end) for h in v.hits], [(3, 8)])
+        self.assertEqual(data[3:8], b"idiot")
+
+    def test_lone_surrogate_in_str(self):
+        text = "\ud800 idiot"  # not encodable as strict UTF-8: sent as invalid bytes
+        v = self.engine.scan(text)
+        self.assertGreaterEqual(v.invalid_utf8, 1)
+        self.assertEqual([(h.start, h.end, h.text) for h in v.hits], [(2, 7, "idiot")])
+
+    def test_censor(self):
+        v = self.engine.scan("You are an idiot", censor=True)
+        self.assertEqual(v.censored, "You are an *****")
+        # one star per code point, not per byte
+        v = self.engine.scan("😀 quel crétin !", censor=True)
+        self.assertEqual(v.censored, "😀 quel ****** !")
+        v = self.engine.scan("nothing to hide", censor=True)
+        self.assertEqual(v.censored, "nothing to hide")
+        v = self.engine.scan(b"idiot", censor=True)
+        self.assertEqual(v.censored, b"*****")
+
+    def test_to_dict_is_json_ready(self):
+        import json
+
+        v = self.engine.scan("😀 idiot", censor=True)
+        d = json.loads(json.dumps(v.to_dict()))
+        self.assertEqual(d["action"], "FLAG")
+        self.assertEqual(d["categories"], {"abuse.harassment": 2.0})
+        self.assertEqual(d["hits"][0]["start"], 2)
+        self.assertEqual(d["hits"][0]["severity"], "medium")
+        self.assertEqual(d["censored"], "😀 *****")
+
+    def test_verdict_is_independent_of_later_scans(self):
+        first = self.engine.scan("idiot")
+        self.engine.scan("I will kill you, moron")
+        self.assertIs(first.action, Action.FLAG)
+        self.assertEqual([h.rule for h in first.hits], ["harass.idiot"])
+
+    def test_type_errors(self):
+        with self.assertRaises(TypeError):
+            self.engine.scan(42)  # type: ignore[arg-type]
+
+    def test_repr(self):
+        self.assertIn("FLAG", repr(self.engine.scan("idiot")))
+        self.assertIn("rules", repr(self.engine))
+
+
+class OptionsTest(unittest.TestCase):
+    def test_thresholds_override_policy(self):
+        with engine(flag_threshold=1.0) as e:
+            self.assertIs(e.scan("cheap").action, Action.FLAG)
+        with engine(reject_threshold=2.0) as e:
+            self.assertIs(e.scan("idiot").action, Action.REJECT)
+
+    def test_max_hits_truncates_but_still_scores(self):
+        with engine(max_hits=2) as e:
+            v = e.scan("idiot idiot idiot moron moron")
+            self.assertEqual(len(v.hits), 2)
+            self.assertTrue(v.hits_truncated)
+            self.assertEqual(v.categories, {"abuse.harassment": 6.0})
+
+    def test_max_post_bytes(self):
+        with engine(max_post_bytes=10) as e:
+            self.assertIs(e.scan("idiot").action, Action.FLAG)
+            with self.assertRaises(modfilter.PostTooLargeError) as cm:
+                e.scan("idiot, you idiot")
+            self.assertEqual(cm.exception.status, -8)
+            self.assertIsInstance(cm.exception, ValueError)
+            # 4 characters but 16 bytes: the limit is in UTF-8 bytes
+            with self.assertRaises(modfilter.PostTooLargeError):
+                e.scan("😀😀😀😀")
+
+    def test_bad_option_values(self):
+        with self.assertRaises(ValueError):
+            engine(max_hits=0)
+        with self.assertRaises(ValueError):
+            engine(flag_threshold=-1)
+
+
+class EngineTest(unittest.TestCase):
+    def test_rules_introspection(self):
+        with engine() as e:
+            self.assertEqual(e.rule_count, RULES.count("[[rule]]"))
+            rules = {r.id: r for r in e.rules}
+            self.assertEqual(rules["threat.kill"].category, "abuse.threat")
+            self.assertIs(rules["threat.kill"].severity, Severity.CRITICAL)
+            self.assertEqual(rules["threat.kill"].score, 8.0)
+
+    def test_close(self):
+        e = engine()
+        e.scan("idiot")
+        self.assertFalse(e.closed)
+        e.close()
+        self.assertTrue(e.closed)
+        with self.assertRaises(ValueError):
+            e.scan("idiot")
+        e.close()  # twice is fine
+
+    def test_default_packs(self):
+        with modfilter.Engine() as e:
+            self.assertGreater(e.rule_count, 0)
+            self.assertIs(e.scan("Thanks for the quick answer!").action, Action.ALLOW)
+
+    def test_library_version(self):
+        self.assertRegex(modfilter.library_version(), r"^\d+\.\d+\.\d+$")
+        self.assertTrue(modfilter.library_path())
+
+
+if __name__ == "__main__":
+    unittest.main()

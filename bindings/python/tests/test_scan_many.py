@@ -1,0 +1,106 @@
+"""Scanning many posts: input shapes, ordering, batches, errors mid-stream."""
+
+import unittest
+
+from _support import engine, modfilter
+from modfilter import Action
+
+
+def posts(n):
+    """Post i: dirty when i % 3 == 0, with non-ASCII padding of varying length."""
+    out = []
+    for i in range(n):
+        pad = "é😀" * (i % 7)
+        text = "%s post %d %s" % (pad, i, "idiot" if i % 3 == 0 else "fine")
+        out.append(text)
+    return out
+
+
+class ScanManyTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = engine()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.engine.close()
+
+    def test_order_across_batches_matches_single_scans(self):
+        items = posts(301)
+        for batch_size in (1, 7, 64, 1000):
+            got = list(self.engine.scan_many(items, batch_size=batch_size))
+            self.assertEqual(len(got), len(items))
+            for i, (text, v) in enumerate(zip(items, got)):
+                self.assertEqual(v.text, text)
+                self.assertIs(v.action, Action.FLAG if i % 3 == 0 else Action.ALLOW, (batch_size, i))
+                self.assertEqual(v, self.engine.scan(text))
+                for h in v.hits:
+                    self.assertEqual(text[h.start : h.end], "idiot")
+
+    def test_accepts_a_generator_lazily(self):
+        consumed = []
+
+        def gen():
+            for i, t in enumerate(posts(50)):
+                consumed.append(i)
+                yield t
+
+        it = self.engine.scan_many(gen(), batch_size=10)
+        first = next(it)
+        self.assertIs(first.action, Action.FLAG)
+        self.assertEqual(len(consumed), 10)  # only the first batch was read
+        rest = list(it)
+        self.assertEqual(len(rest), 49)
+        self.assertEqual(len(consumed), 50)
+
+    def test_empty_input(self):
+        self.assertEqual(list(self.engine.scan_many([])), [])
+
+    def test_dict_posts_like_the_cli(self):
+        items = [
+            {"id": "a", "text": "We promise a full refund", "author": {"role": "staff"}},
+            {"id": "b", "text": "We promise a full refund", "author": {"role": "member"}},
+            {"id": 3, "text": "We promise a full refund"},
+            {"id": "d", "text": "full refund", "author_role": "staff"},
+            "you idiot",
+            b"bytes idiot",
+        ]
+        got = list(self.engine.scan_many(items))
+        self.assertEqual([v.id for v in got], ["a", "b", 3, "d", None, None])
+        self.assertEqual([[h.rule for h in v.hits] for v in got[:4]], [["promise.refund"], [], [], ["promise.refund"]])
+        self.assertEqual(got[5].hits[0].text, b"idiot")
+
+    def test_default_role_applies_to_str_and_role_less_dicts(self):
+        items = ["full refund", {"text": "full refund"}, {"text": "full refund", "author": {"role": "member"}}]
+        got = list(self.engine.scan_many(items, author_role="staff"))
+        self.assertEqual([len(v.hits) for v in got], [1, 1, 0])
+
+    def test_censor(self):
+        got = list(self.engine.scan_many(["😀 idiot", "ok"], censor=True))
+        self.assertEqual([v.censored for v in got], ["😀 *****", "ok"])
+
+    def test_bad_items(self):
+        with self.assertRaises(ValueError):
+            list(self.engine.scan_many([{"id": 1}]))
+        with self.assertRaises(TypeError):
+            list(self.engine.scan_many([1, 2]))
+        with self.assertRaises(ValueError):
+            list(self.engine.scan_many(["x"], author_role="nobody"))
+
+    def test_too_large_post_mid_stream(self):
+        with engine(max_post_bytes=64) as e:
+            items = ["idiot %d" % i for i in range(20)]
+            items[13] = "x" * 65
+            it = e.scan_many(items, batch_size=5)
+            got = []
+            with self.assertRaises(modfilter.PostTooLargeError) as cm:
+                for v in it:
+                    got.append(v)
+            self.assertEqual(len(got), 13)  # every post before the bad one
+            self.assertEqual([v.text for v in got], items[:13])
+            self.assertEqual(cm.exception.index, 13)
+            self.assertIn("post 13", str(cm.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
