@@ -55,7 +55,7 @@ class RulesErrorTest(unittest.TestCase):
         self.assertIsInstance(err, modfilter.ModfilterError)
         self.assertEqual(err.status, -3)
         self.assertRegex(str(err), re.escape(os.path.join("b", "bad.toml")) + r":5\b")
-        self.assertIn("extreme", str(err))
+        self.assertIn("severity", str(err))
 
     def test_bad_rule_file_given_directly(self):
         path = self.write("bad.toml", BAD)
