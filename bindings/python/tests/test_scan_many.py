@@ -101,6 +101,23 @@ class ScanManyTest(unittest.TestCase):
             self.assertEqual(cm.exception.index, 13)
             self.assertIn("post 13", str(cm.exception))
 
+    def test_on_error_yield_keeps_going(self):
+        with engine(max_post_bytes=64) as e:
+            items = [{"id": i, "text": "idiot %d" % i} for i in range(12)]
+            items[3]["text"] = items[9]["text"] = "é" * 40  # 80 bytes
+            got = list(e.scan_many(items, batch_size=5, on_error="yield"))
+            self.assertEqual(len(got), 12)
+            for i, g in enumerate(got):
+                if i in (3, 9):
+                    self.assertIsInstance(g, modfilter.PostTooLargeError)
+                    self.assertEqual((g.index, g.id), (i, i))
+                else:
+                    self.assertIsInstance(g, modfilter.Verdict)
+                    self.assertEqual(g.id, i)
+                    self.assertIs(g.action, Action.FLAG)
+            with self.assertRaises(ValueError):
+                list(e.scan_many(items, on_error="ignore"))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -11,6 +11,8 @@ import weakref
 from ctypes import byref, c_char_p, c_double, c_int32, c_size_t, c_void_p
 from typing import (
     Any,
+    Literal,
+    overload,
     Dict,
     Iterable,
     Iterator,
@@ -629,6 +631,28 @@ class Engine:
             _raise(status)
         return _read(state, v, text, data, None, censor)
 
+    @overload
+    def scan_many(
+        self,
+        posts: Iterable[PostLike],
+        author_role: RoleLike = ...,
+        *,
+        censor: bool = ...,
+        batch_size: Optional[int] = ...,
+        on_error: Literal["raise"] = ...,
+    ) -> Iterator[Verdict]: ...
+
+    @overload
+    def scan_many(
+        self,
+        posts: Iterable[PostLike],
+        author_role: RoleLike = ...,
+        *,
+        censor: bool = ...,
+        batch_size: Optional[int] = ...,
+        on_error: Literal["yield"],
+    ) -> Iterator[Union[Verdict, ModfilterError]]: ...
+
     def scan_many(
         self,
         posts: Iterable[PostLike],
@@ -636,20 +660,28 @@ class Engine:
         *,
         censor: bool = False,
         batch_size: Optional[int] = None,
-    ) -> Iterator[Verdict]:
+        on_error: str = "raise",
+    ) -> Iterator[Any]:
         """Scans many posts, yielding one :class:`Verdict` per post, in input order.
 
-        ``posts`` is any iterable (a list, a generator, a file's lines already parsed...) of:
+        ``posts`` is any iterable (a list, a generator, lines being read...) of:
           - ``str`` or ``bytes``: the text, scanned with ``author_role``;
           - a dict shaped like the CLI's JSON lines: ``{"id": ..., "text": "...",
-            "author": {"role": "staff"}}`` (``"author_role"`` is accepted too); the id is copied to
-            ``verdict.id``; a missing role means ``author_role``.
+            "author": {"role": "staff"}}`` (``"author_role": "staff"`` is accepted too); the id is
+            copied to ``verdict.id``; a dict without a role is scanned with ``author_role``.
 
-        Posts are scanned ``batch_size`` at a time with one C call (``mf_scan_batch``), with the GIL
-        released; the iterator is lazy, so an endless stream works. If a post fails (too large), the
-        verdicts before it are yielded, then the error is raised with ``error.index`` set to its
-        position.
+        Posts go to the C library ``batch_size`` at a time (default :attr:`batch_size`) in one
+        ``mf_scan_batch`` call, with the GIL released. The iterator is lazy: it reads one batch
+        ahead, so an endless stream works.
+
+        ``on_error`` says what happens when the library refuses a post (too large for
+        ``max_post_bytes``): ``"raise"`` (default) yields the verdicts before it, then raises the
+        error; ``"yield"`` yields the exception object in the post's place and goes on, like the
+        CLI's error lines. Either way the error's ``index`` attribute is the post's position.
+        A post of the wrong type (not str, bytes or a dict with a "text") always raises.
         """
+        if on_error not in ("raise", "yield"):
+            raise ValueError("on_error must be 'raise' or 'yield', not %r" % (on_error,))
         n = int(batch_size or self.batch_size)
         if n <= 0:
             raise ValueError("batch_size must be > 0")
@@ -670,12 +702,23 @@ class Engine:
                     break
             if not chunk:
                 return
-            yield from self._scan_chunk(chunk, flags, censor, base_index)
+            start = 0
+            while start < len(chunk):
+                out, err = self._scan_chunk(chunk[start:], flags, censor, base_index + start)
+                yield from out
+                if err is None:
+                    break
+                if on_error == "raise":
+                    raise err
+                yield err
+                start += len(out) + 1
             base_index += len(chunk)
 
     def _scan_chunk(
         self, chunk: Sequence[Tuple[Text, Any, int]], flags: int, censor: bool, base_index: int
-    ) -> List[Verdict]:
+    ) -> Tuple[List[Verdict], Optional[ModfilterError]]:
+        """Scans chunk with one mf_scan_batch; returns the verdicts up to the first failing post and
+        that post's error (None when all succeeded)."""
         state = self._state()
         lib = self._handle.lib
         datas = [t.encode("utf-8", "surrogatepass") if type(t) is str else _encode(t) for t, _, _ in chunk]
@@ -686,7 +729,7 @@ class Engine:
         off = 0
         for (_, _, role), d in zip(chunk, datas):
             ln = len(d)
-            parts.append(pack(1, addr + off, ln, role, flags))
+            parts.append(pack(_native.POST_VERSION, addr + off, ln, role, flags))
             off += ln
         packed = b"".join(parts)
         count = len(chunk)
@@ -696,30 +739,20 @@ class Engine:
         status = lib.mf_scan_batch(state.scanner, verdicts, packed, count, state.failed_ref)
         done = failed.value if status else count
         batch = state.batch
-        out = [
-            _read(state, batch[i], chunk[i][0], datas[i], chunk[i][1], censor) for i in range(done)
-        ]
-        if status:
-            lib_msg = (lib.mf_last_error() or b"").decode("utf-8", "replace")
-            err = ERRORS.get(status, ModfilterError)(
-                "post %d%s: %s"
-                % (
-                    base_index + done,
-                    " (id %r)" % (chunk[done][1],) if chunk[done][1] is not None else "",
-                    lib_msg,
-                ),
-                status,
-            )
-            if isinstance(err, PostTooLargeError):
-                err.index = base_index + done
-            setattr(err, "index", base_index + done)
-            return _yield_then_raise(out, err)  # type: ignore[return-value]
-        return out
-
-
-def _yield_then_raise(out: List[Verdict], err: Exception) -> Iterator[Verdict]:
-    yield from out
-    raise err
+        out = [_read(state, batch[i], chunk[i][0], datas[i], chunk[i][1], censor) for i in range(done)]
+        if not status:
+            return out, None
+        msg = (lib.mf_last_error() or b"").decode("utf-8", "replace")
+        pid = chunk[done][1] if done < count else None
+        index = base_index + done
+        err = ERRORS.get(status, ModfilterError)(
+            "post %d%s: %s" % (index, " (id %r)" % (pid,) if pid is not None else "", msg), status
+        )
+        err.index = index  # type: ignore[attr-defined]
+        err.id = pid  # type: ignore[attr-defined]
+        if done >= count:  # a failure not tied to a post: nothing to skip past
+            raise err
+        return out, err
 
 
 def _check_text(post: Any) -> Text:

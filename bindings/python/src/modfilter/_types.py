@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple, Optional, Union
+from typing import Any, NamedTuple, Optional, Union
 
 
 class Action(enum.IntEnum):
@@ -114,6 +114,9 @@ class ModfilterError(Exception):
     """
 
     status: int = -99
+    #: In :meth:`Engine.scan_many`: the position of the post that failed, and its ``"id"``.
+    index: Optional[int] = None
+    id: Any = None
 
     def __init__(self, message: str, status: Optional[int] = None) -> None:
         super().__init__(message)
@@ -171,7 +174,6 @@ class PostTooLargeError(ModfilterError, ValueError):
     """
 
     status = -8
-    index: Optional[int] = None
 
 
 class BusyError(ModfilterError):
