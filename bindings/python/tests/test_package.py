@@ -21,6 +21,28 @@ class PackageTest(unittest.TestCase):
     def test_py_typed(self):
         self.assertTrue(os.path.exists(os.path.join(SRC, "modfilter", "py.typed")))
 
+    def test_wheel_contents(self):
+        import importlib.util
+        import tempfile
+        import zipfile
+
+        path = os.path.join(os.path.dirname(SRC), "buildsys", "modfilter_build.py")
+        spec = importlib.util.spec_from_file_location("modfilter_build", path)
+        backend = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(backend)
+        with tempfile.TemporaryDirectory() as tmp:
+            name = backend.build_wheel(tmp)
+            with zipfile.ZipFile(os.path.join(tmp, name)) as zf:
+                names = set(zf.namelist())
+                record = zf.read("modfilter-%s.dist-info/RECORD" % modfilter.__version__).decode()
+                buildinfo = zf.read("modfilter/_buildinfo.py").decode()
+        for f in ("modfilter/__init__.py", "modfilter/_engine.py", "modfilter/_native.py", "modfilter/py.typed"):
+            self.assertIn(f, names)
+            self.assertIn(f + ",sha256=", record)
+        self.assertFalse(any("__pycache__" in n for n in names))
+        root = os.path.dirname(os.path.dirname(os.path.dirname(SRC)))
+        self.assertIn(repr(root), buildinfo)
+
     def test_import_does_not_need_the_library(self):
         env = dict(os.environ, MODFILTER_LIBRARY="/nonexistent/libmodfilter.so", PYTHONPATH=SRC)
         code = (
@@ -53,6 +75,11 @@ class PackageTest(unittest.TestCase):
         for e in modfilter.Evasion:
             if e.name != "NONE":
                 self.assertEqual(int(defines["MF_EVASION_" + e.name], 16), e.value)
+        from modfilter._engine import _EVASION_BY_NAME
+
+        lib = modfilter._native.lib()
+        for name, e in _EVASION_BY_NAME.items():
+            self.assertEqual(lib.mf_evasion_name(int(e)).decode(), name)
         codes = {k: int(v) for k, v in defines.items() if k.startswith("MF_E_")}
         from modfilter._types import ERRORS
 

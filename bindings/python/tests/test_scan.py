@@ -3,7 +3,7 @@
 import unittest
 
 from _support import RULES, engine, modfilter
-from modfilter import Action, Role, Severity
+from modfilter import Action, Evasion, Role, Severity
 
 
 class ScanTest(unittest.TestCase):
@@ -131,6 +131,23 @@ class ScanTest(unittest.TestCase):
         v = self.engine.scan(text)
         self.assertGreaterEqual(v.invalid_utf8, 1)
         self.assertEqual([(h.start, h.end, h.text) for h in v.hits], [(2, 7, "idiot")])
+
+    def test_evasion_is_reported_with_str_offsets(self):
+        cases = [
+            ("you ｉｄｉｏｔ", "ｉｄｉｏｔ", Evasion.COMPAT),  # fullwidth letters
+            ("you i\u200bdiot", "i\u200bdiot", Evasion.INVISIBLE),  # zero-width space inside
+            ("you i\u0301diot", "i\u0301diot", Evasion.COMBINING),  # combining acute accent
+            ("😀 you іdiot", "іdiot", Evasion.CONFUSABLE),  # Cyrillic і
+        ]
+        for text, span, flag in cases:
+            v = self.engine.scan(text, censor=True)
+            self.assertEqual([h.text for h in v.hits], [span], text)
+            h = v.hits[0]
+            self.assertEqual(text[h.start : h.end], span)
+            self.assertIn(flag, h.evasion, text)
+            self.assertIn(flag, v.evasion, text)
+            self.assertEqual(v.censored, text.replace(span, "*" * len(span)))
+        self.assertIn("mixed_script", self.engine.scan("you іdiot").to_dict()["evasion"])
 
     def test_censor(self):
         v = self.engine.scan("You are an idiot", censor=True)

@@ -48,7 +48,7 @@ PostLike = Union[str, bytes, Mapping[str, Any]]
 _ACTIONS = tuple(Action)
 _SEVERITIES = {int(s): s for s in Severity}
 _SEVERITY_BY_NAME = {s.name.lower(): s for s in Severity}
-_EVASION_BY_NAME = {e.name.lower().replace("_", "-"): e for e in Evasion if e.name != "NONE"}
+_EVASION_BY_NAME = {e.name.lower(): e for e in Evasion if e.name != "NONE"}  # as mf_evasion_name()
 _ROLES: Dict[Any, int] = {"member": 0, "staff": 1, "MEMBER": 0, "STAFF": 1, 0: 0, 1: 1}
 _CONTINUATION = bytes(range(0x80, 0xC0))
 _VERDICT_HITS_TRUNCATED = 0x2
