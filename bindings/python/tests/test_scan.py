@@ -113,6 +113,15 @@ class ScanTest(unittest.TestCase):
         v = self.engine.scan(text)
         self.assertEqual([(h.start, h.end) for h in v.hits], [(301, 306), (358, 363)])
 
+    def test_str_subclass(self):
+        class Post(str):
+            pass
+
+        text = Post("😀 idiot")
+        v = self.engine.scan(text, censor=True)
+        self.assertEqual([(h.start, h.end) for h in v.hits], [(2, 7)])
+        self.assertEqual(v.censored, "😀 *****")
+
     def test_bytes_post_gives_byte_offsets(self):
         data = "Café idiot".encode()
         v = self.engine.scan(data)

@@ -792,7 +792,7 @@ def _read(state: _ThreadState, v: int, text: Text, data: bytes, pid: Any, censor
     if censor:
         p = lib.mf_verdict_censored(v, state.len_ref)
         raw = ctypes.string_at(p, state.len_out.value) if p else b""
-        out.censored = raw.decode("utf-8", "surrogatepass") if type(text) is str else raw
+        out.censored = raw.decode("utf-8", "surrogatepass") if isinstance(text, str) else raw
     else:
         out.censored = None
     nhits = lib.mf_verdict_hit_count(v)
@@ -846,7 +846,7 @@ def _read(state: _ThreadState, v: int, text: Text, data: bytes, pid: Any, censor
             _raise(st)
         raw_hits.append(unpack(h))
     m = None
-    if type(text) is str and len(data) != len(text):  # non-ASCII: UTF-8 offsets -> str indices
+    if isinstance(text, str) and len(data) != len(text):  # non-ASCII: UTF-8 offsets -> str indices
         m = _index_map(data, [x for r in raw_hits for x in (r[_H_START], r[_H_END])])
     hits = []
     for _ver, rule, cat, sev, sc, start, end, ev in raw_hits:

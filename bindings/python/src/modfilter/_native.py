@@ -23,7 +23,7 @@ from ctypes import (
     c_void_p,
 )
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, Optional
 
 #: The oldest library version (MF_VERSION_NUMBER) whose ABI this binding was written against.
 ABI_VERSION_MIN = 100  # 0.1.0
@@ -136,26 +136,28 @@ class LibraryNotFound(OSError):
     """libmodfilter could not be located or loaded; the message lists every place that was tried."""
 
 
-def _candidates() -> List[str]:
-    """Where to look for the shared library, in order (see README: "Finding libmodfilter")."""
-    out: List[str] = []
+def _candidates() -> Iterator[str]:
+    """Where to look for the shared library, in order (see README: "Finding libmodfilter").
+    A generator: find_library (which runs ldconfig) only runs when the loader's own search failed."""
     env = os.environ.get(ENV_VAR)
     if env:
-        return [env]  # explicit: only this one, so a typo is an error rather than a silent fallback
-    # The installed library, through the dynamic loader's own search (LD_LIBRARY_PATH, ld.so.cache).
-    soname = "libmodfilter.so.%d" % ABI_MAJOR if sys.platform.startswith("linux") else None
+        yield env  # explicit: only this one, so a typo is an error rather than a silent fallback
+        return
     if sys.platform == "darwin":
-        soname = "libmodfilter.%d.dylib" % ABI_MAJOR
-    if soname:
-        out.append(soname)
+        soname: Optional[str] = "libmodfilter.%d.dylib" % ABI_MAJOR
+        plain = "libmodfilter.dylib"
+    else:
+        soname = "libmodfilter.so.%d" % ABI_MAJOR
+        plain = "libmodfilter.so"
+    # The installed library, through the dynamic loader's own search (LD_LIBRARY_PATH, ld.so.cache).
+    yield soname
     found = ctypes.util.find_library("modfilter")
     if found:
-        out.append(found)
-    for prefix in {sys.prefix, "/usr/local"}:
-        if soname:
-            out.append(str(Path(prefix) / "lib" / soname))
+        yield found
+    for prefix in dict.fromkeys((sys.prefix, "/usr/local")):
+        yield str(Path(prefix) / "lib" / soname)
     # The build tree, when running from a checkout (bindings/python/src/modfilter -> repository root),
-    # or the tree recorded when the package was installed from a checkout (see setup.py).
+    # or the checkout recorded when the package was built from one (buildsys/modfilter_build.py).
     here = Path(__file__).resolve().parent
     roots = [here.parents[3]] if len(here.parents) > 3 else []
     try:
@@ -164,12 +166,11 @@ def _candidates() -> List[str]:
         roots.append(Path(_buildinfo.SOURCE_ROOT))
     except ImportError:
         pass
-    for root in roots:
+    for root in dict.fromkeys(roots):
         for build in ("build", "build-py"):
-            lib = root / build / "capi" / ("libmodfilter.dylib" if sys.platform == "darwin" else "libmodfilter.so")
+            lib = root / build / "capi" / plain
             if lib.exists():
-                out.append(str(lib))
-    return out
+                yield str(lib)
 
 
 def _declare(lib: ctypes.CDLL) -> None:
