@@ -68,6 +68,9 @@ class ScanTest(unittest.TestCase):
         v = self.engine.scan("idiot and moron")
         self.assertGreaterEqual(v.action, Action.HOLD)
         self.assertEqual(v.action.name, "HOLD")
+        self.assertEqual(str(v.action), "HOLD")
+        self.assertEqual(f"{v.action} {Severity.LOW:>6}", "HOLD    LOW")
+        self.assertEqual(int(v.action), 2)
 
     def test_category_details(self):
         v = self.engine.scan("idiot. I will kill you")

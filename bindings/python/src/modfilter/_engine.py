@@ -52,6 +52,7 @@ _EVASION_BY_NAME = {e.name.lower(): e for e in Evasion if e.name != "NONE"}  # a
 _ROLES: Dict[Any, int] = {"member": 0, "staff": 1, "MEMBER": 0, "STAFF": 1, 0: 0, 1: 1}
 _CONTINUATION = bytes(range(0x80, 0xC0))
 _VERDICT_HITS_TRUNCATED = 0x2
+_E_TOO_LARGE = PostTooLargeError.status
 _VERDICT_INVALID_UTF8 = 0x1
 
 
@@ -750,7 +751,10 @@ class Engine:
         )
         err.index = index  # type: ignore[attr-defined]
         err.id = pid  # type: ignore[attr-defined]
-        if done >= count:  # a failure not tied to a post: nothing to skip past
+        # Only a post the library refuses (too large) is that post's error, to yield and skip past.
+        # Anything else (busy, out of memory, a bug) is raised: mf_scan_batch also reports
+        # *failed_index = 0 for failures that are not tied to any post.
+        if status != _E_TOO_LARGE or done >= count:
             raise err
         return out, err
 

@@ -6,7 +6,19 @@ import enum
 from typing import Any, NamedTuple, Optional, Union
 
 
-class Action(enum.IntEnum):
+class _Named:
+    """str() and format() give the name ("FLAG"), as before Python 3.11 changed IntEnum's str()."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
+
+
+class Action(_Named, enum.IntEnum):
     """What to do with a post, in increasing order of severity (so ``action >= Action.HOLD`` works)."""
 
     ALLOW = 0  #: publish
@@ -15,14 +27,14 @@ class Action(enum.IntEnum):
     REJECT = 3  #: do not publish
 
 
-class Role(enum.IntEnum):
+class Role(_Named, enum.IntEnum):
     """The author's role. Promise rules usually apply to staff; abuse and spam rules to everyone."""
 
     MEMBER = 0  #: a customer or community member
     STAFF = 1  #: an employee or community manager speaking for the company
 
 
-class Severity(enum.IntEnum):
+class Severity(_Named, enum.IntEnum):
     """Severity of a rule and of its hits."""
 
     LOW = 1
