@@ -48,7 +48,7 @@ PostLike = Union[str, bytes, Mapping[str, Any]]
 _ACTIONS = tuple(Action)
 _SEVERITIES = {int(s): s for s in Severity}
 _SEVERITY_BY_NAME = {s.name.lower(): s for s in Severity}
-_EVASION_BY_NAME = {e.name.lower(): e for e in Evasion if e.name != "NONE"}  # as mf_evasion_name()
+_EVASION_BY_NAME = {(e.name or "").lower(): e for e in Evasion if e.name != "NONE"}  # as mf_evasion_name()
 _ROLES: Dict[Any, int] = {"member": 0, "staff": 1, "MEMBER": 0, "STAFF": 1, 0: 0, 1: 1}
 _CONTINUATION = bytes(range(0x80, 0xC0))
 _VERDICT_HITS_TRUNCATED = 0x2
@@ -80,7 +80,7 @@ def _encode(text: Text) -> bytes:
     if type(text) is str:
         # surrogatepass: a lone surrogate (possible in a Python str) becomes 3 bytes the library
         # treats as invalid UTF-8, and offsets still count one index for it.
-        return text.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
+        return text.encode("utf-8", "surrogatepass")
     if isinstance(text, (bytes, bytearray, memoryview)):
         return bytes(text)
     if isinstance(text, str):
@@ -121,6 +121,9 @@ class Verdict:
     #: With ``censor=True``: the post with each character of each hit replaced by ``*``
     #: (``str`` or ``bytes`` like the post); ``None`` otherwise.
     censored: Optional[Text]
+    _cats: Tuple[Category, ...]
+    _hits: Tuple[Hit, ...]
+    _extra: Optional[Tuple[Evasion, int, bool]]  # evasion, invalid_utf8, hits_truncated; None: all 0
 
     @property
     def categories(self) -> Dict[str, float]:
@@ -523,7 +526,7 @@ class Engine:
         if st:
             _raise(st)
         try:
-            return ctypes.string_at(buf.value, n.value) if n.value else b""
+            return ctypes.string_at(buf.value or 0, n.value) if n.value else b""
         finally:
             lib.mf_free(buf)
 
@@ -724,7 +727,7 @@ class Engine:
         lib = self._handle.lib
         datas = [t.encode("utf-8", "surrogatepass") if type(t) is str else _encode(t) for t, _, _ in chunk]
         joined = b"".join(datas)
-        addr = ctypes.cast(joined, c_void_p).value or 0
+        addr = ctypes.cast(joined, c_void_p).value or 0  # type: ignore[arg-type]  # (bytes works)
         pack = _POST_STRUCT.pack
         parts = []
         off = 0
@@ -749,8 +752,8 @@ class Engine:
         err = ERRORS.get(status, ModfilterError)(
             "post %d%s: %s" % (index, " (id %r)" % (pid,) if pid is not None else "", msg), status
         )
-        err.index = index  # type: ignore[attr-defined]
-        err.id = pid  # type: ignore[attr-defined]
+        err.index = index
+        err.id = pid
         # Only a post the library refuses (too large) is that post's error, to yield and skip past.
         # Anything else (busy, out of memory, a bug) is raised: mf_scan_batch also reports
         # *failed_index = 0 for failures that are not tied to any post.
@@ -822,7 +825,7 @@ def _read(state: _ThreadState, v: int, text: Text, data: bytes, pid: Any, censor
         st = cat_fn(v, i, *refs)
         if st:
             _raise(st)
-        n_addr, r_addr = name.value, route.value
+        n_addr, r_addr = name.value or 0, route.value or 0
         cats.append(
             _tuple_new(
                 Category,
