@@ -1,0 +1,65 @@
+// CLI JSON-line reader (bindings/cli/stream.cpp, the code the modfilter CLI runs): arbitrary bytes as
+// the input stream. Exactly one output line per input line, in order; each is a JSON object that is
+// either a verdict or {"line": N, "error": ...} for input line N; the output is valid UTF-8.
+//
+// Input: the first byte picks the options (bit 0 --format text, bit 1 --censor, bit 2 --role staff),
+// the rest is the stream.
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "../bindings/cli/stream.hpp"
+#include "fuzz_common.hpp"
+#include "fuzz_engine_db.hpp"
+
+namespace {
+mfcli::Engine &engine() {
+    static mfcli::Engine e = [] {
+        mfcli::Engine r;
+        const std::string &db = fuzz::default_db();
+        if (mf_engine_deserialize(&r.engine, db.data(), db.size(), nullptr) != MF_OK ||
+            mf_scanner_create(&r.scanner, r.engine) != MF_OK || mf_verdict_create(&r.verdict) != MF_OK)
+            std::abort();
+        return r;
+    }();
+    return e;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    mfcli::Engine &e = engine();
+    fuzz::Bytes b(data, size);
+    uint8_t opt = b.u8();
+    mfcli::ScanOptions o;
+    o.format = (opt & 1) ? "text" : "json";
+    o.censor = (opt & 2) != 0;
+    o.role = (opt & 4) ? "staff" : "member";
+    std::string input = b.rest();
+    std::istringstream in(input);
+    std::ostringstream out;
+    FUZZ_CHECK(mfcli::scan_stream(e, in, out, o), "scan_stream reported an I/O error");
+    std::string output = out.str();
+
+    size_t lines = 0;
+    for (char c : input) lines += c == '\n';
+    if (!input.empty() && input.back() != '\n') ++lines;
+    FUZZ_CHECK(fuzz::valid_utf8(output), "output is not valid UTF-8");
+    std::istringstream res(output);
+    std::string line;
+    size_t n = 0;
+    while (std::getline(res, line)) {
+        ++n;
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        FUZZ_CHECK(!j.is_discarded() && j.is_object(), "output line %zu is not a JSON object: %s", n, line.c_str());
+        if (j.contains("error")) {
+            FUZZ_CHECK(j["line"] == n, "error line %zu says line %s", n, j["line"].dump().c_str());
+        } else {
+            FUZZ_CHECK(j.contains("action") && j["hits"].is_array(), "line %zu has no verdict: %s", n, line.c_str());
+            if (opt & 1) FUZZ_CHECK(j["id"] == n, "text line %zu has id %s", n, j["id"].dump().c_str());
+            if (o.censor) FUZZ_CHECK(j["censored"].is_string(), "no censored text with --censor");
+        }
+    }
+    FUZZ_CHECK(n == lines, "%zu input lines, %zu output lines", lines, n);
+    FUZZ_CHECK(output.empty() || output.back() == '\n', "last output line not terminated");
+    return 0;
+}

@@ -1,0 +1,101 @@
+// Differential: one post scanned by mf_scan, by mf_scan_batch (between two other posts, into
+// verdicts that held other results), by the CLI's JSON-line reader and, when the post is one
+// line, by its text-line reader, gives the same verdict JSON.
+//
+// Input: the first byte picks the role (bit 0: staff) and censoring (bit 1); the rest is the post.
+#include <sstream>
+
+#include "../bindings/cli/stream.hpp"
+#include "fuzz_common.hpp"
+#include "fuzz_engine_db.hpp"
+
+namespace {
+
+struct State {
+    mfcli::Engine cli;  // the CLI's own handles
+    mf_scanner *scanner = nullptr;
+    mf_verdict *v[4] = {};
+    State() {
+        const std::string &db = fuzz::default_db();
+        bool ok = mf_engine_deserialize(&cli.engine, db.data(), db.size(), nullptr) == MF_OK &&
+                  mf_scanner_create(&cli.scanner, cli.engine) == MF_OK && mf_verdict_create(&cli.verdict) == MF_OK &&
+                  mf_scanner_create(&scanner, cli.engine) == MF_OK;
+        for (auto &x : v) ok = ok && mf_verdict_create(&x) == MF_OK;
+        if (!ok) std::abort();
+    }
+};
+
+// A JSON string holding exactly the post's bytes: only '"', '\\' and control characters escaped,
+// everything else (invalid UTF-8 included) raw, as a forum would hand it to the CLI.
+std::string json_line(const std::string &text, bool staff) {
+    static const char hex[] = "0123456789abcdef";
+    std::string s = "{\"id\":7,\"text\":\"";
+    for (unsigned char c : text) {
+        if (c == '"' || c == '\\') {
+            s += '\\';
+            s += static_cast<char>(c);
+        } else if (c < 0x20) {
+            s += "\\u00";
+            s += hex[c >> 4];
+            s += hex[c & 15];
+        } else {
+            s += static_cast<char>(c);
+        }
+    }
+    s += "\",\"author\":{\"role\":\"";
+    s += staff ? "staff" : "member";
+    s += "\"}}\n";
+    return s;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    static State st;
+    fuzz::Bytes b(data, size);
+    uint8_t opt = b.u8();
+    const bool staff = opt & 1, censor = opt & 2;
+    const std::string text = b.rest();
+
+    mf_post post = MF_POST_INIT;
+    post.text = text.data();
+    post.len = text.size();
+    post.author_role = staff ? MF_ROLE_STAFF : MF_ROLE_MEMBER;
+    post.flags = censor ? MF_SCAN_CENSOR : 0;
+    FUZZ_CHECK(mf_scan(st.scanner, st.v[0], &post) == MF_OK, "mf_scan: %s", mf_last_error());
+    const std::string one = mf_verdict_json(st.v[0], nullptr);
+
+    mf_post posts[3] = {MF_POST_INIT, post, MF_POST_INIT};
+    posts[0].text = "you idiot, I will kill you";
+    posts[0].len = std::strlen(posts[0].text);
+    posts[0].flags = MF_SCAN_CENSOR;
+    posts[2].text = "hello";
+    posts[2].len = 5;
+    mf_verdict *vv[3] = {st.v[1], st.v[2], st.v[3]};
+    size_t failed = 0;
+    FUZZ_CHECK(mf_scan_batch(st.scanner, vv, posts, 3, &failed) == MF_OK && failed == 3, "batch: %s", mf_last_error());
+    const std::string batch = mf_verdict_json(st.v[2], nullptr);
+    FUZZ_CHECK(one == batch, "mf_scan and mf_scan_batch differ:\n%s\n%s", one.c_str(), batch.c_str());
+
+    // The CLI, JSON lines: {"id":7,<the verdict's fields>}
+    const std::string expect = "{\"id\":7," + one.substr(1) + "\n";
+    mfcli::ScanOptions o;
+    o.censor = censor;
+    std::istringstream in(json_line(text, staff));
+    std::ostringstream out;
+    FUZZ_CHECK(mfcli::scan_stream(st.cli, in, out, o), "scan_stream");
+    FUZZ_CHECK(out.str() == expect, "mf_scan and the CLI differ:\n%s\n%s", expect.c_str(), out.str().c_str());
+
+    // The CLI, text lines: {"id":1,...} when the post is a single line.
+    if (text.find('\n') == std::string::npos && (text.empty() || text.back() != '\r')) {
+        o.format = "text";
+        o.role = staff ? "staff" : "member";
+        std::istringstream tin(text + "\n");
+        std::ostringstream tout;
+        FUZZ_CHECK(mfcli::scan_stream(st.cli, tin, tout, o), "scan_stream text");
+        const std::string texpect = "{\"id\":1," + one.substr(1) + "\n";
+        FUZZ_CHECK(tout.str() == texpect, "mf_scan and the CLI text reader differ:\n%s\n%s", texpect.c_str(),
+                   tout.str().c_str());
+    }
+    return 0;
+}
