@@ -211,13 +211,13 @@ namespace {
 
 mf_status scan_one(mf_scanner *scanner, mf_verdict *out, const char *text, size_t len, int32_t role,
                    uint32_t flags) {
+    out->v.reset(nullptr);  // a failed scan leaves an empty verdict, never a stale one
+    out->v.action = -1;
     if (!text && len) return fail(MF_E_INVALID_ARG, "text is NULL but len is not 0");
     if (role != MF_ROLE_MEMBER && role != MF_ROLE_STAFF)
         return fail(MF_E_INVALID_ARG, "author_role " + std::to_string(role) + " is not MF_ROLE_MEMBER or MF_ROLE_STAFF");
     if (flags & ~uint32_t(MF_SCAN_CENSOR)) return fail(MF_E_INVALID_ARG, "unknown scan flags");
     return guard([&]() -> mf_status {
-        out->v.reset(nullptr);
-        out->v.action = -1;
         scanner->s.scan(std::string_view(text ? text : "", len), role, flags, out->v);
         return MF_OK;
     });
@@ -244,9 +244,12 @@ mf_status mf_scan_text(mf_scanner *scanner, mf_verdict *out, const char *text, s
 
 mf_status mf_scan(mf_scanner *scanner, mf_verdict *out, const mf_post *post) {
     if (!scanner || !out || !post) return fail(MF_E_INVALID_ARG, "mf_scan: scanner, verdict or post is NULL");
-    if (post->version != MF_POST_VERSION)
+    if (post->version != MF_POST_VERSION) {
+        out->v.reset(nullptr);
+        out->v.action = -1;
         return fail(MF_E_VERSION, "mf_post.version is " + std::to_string(post->version) + ", expected " +
                                       std::to_string(MF_POST_VERSION));
+    }
     BusyGuard g(scanner);
     if (!g.ok) return fail(MF_E_BUSY, "mf_scan: scanner is in use by another thread");
     return scan_one(scanner, out, post->text, post->len, post->author_role, post->flags);

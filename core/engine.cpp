@@ -15,6 +15,14 @@ namespace mf {
 namespace {
 
 constexpr unsigned kPatternFlags = HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8;
+constexpr unsigned kLiteralFlags = HS_FLAG_CASELESS | HS_FLAG_UTF8;
+
+// Length in bytes of the text an escaped literal expression matches (each \xHH is one byte).
+size_t literal_length(std::string_view e) {
+    size_t n = 0;
+    for (size_t i = 0; i < e.size(); ++n) i += (e[i] == '\\' && i + 1 < e.size() && e[i + 1] == 'x') ? 4 : 1;
+    return n;
+}
 
 inline bool ascii_alnum(unsigned char c) {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
@@ -39,6 +47,22 @@ inline bool word_before(const char *t, size_t len, size_t pos) {
     size_t i = pos - 1;
     for (int k = 0; k < 3 && i > 0 && (static_cast<unsigned char>(t[i]) & 0xC0) == 0x80; ++k) --i;
     return word_at(t, len, i);
+}
+
+// Where the word containing the code point at pos ends / the word ending at pos starts.
+size_t word_end(const char *t, size_t len, size_t pos) {
+    while (word_at(t, len, pos)) {
+        ++pos;
+        while (pos < len && (static_cast<unsigned char>(t[pos]) & 0xC0) == 0x80) ++pos;
+    }
+    return pos;
+}
+size_t word_start(const char *t, size_t len, size_t pos) {
+    while (word_before(t, len, pos)) {
+        --pos;
+        while (pos > 0 && (static_cast<unsigned char>(t[pos]) & 0xC0) == 0x80) --pos;
+    }
+    return pos;
 }
 
 inline bool boundary_ok(const char *t, size_t len, size_t from, size_t to, Boundary b) {
@@ -124,11 +148,21 @@ void Engine::build_tables(const EngineOptions &opt) {
 void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
                             std::vector<Diagnostic> &diags) {
     pats_.clear();
+    // A one-word literal has a known length, so its start is end - length: compiling it without
+    // start-of-match tracking makes the database several times faster to build and to scan.
+    auto add_literal = [&](std::string e, Pattern p) {
+        bool fixed = e.find("\\s+") == std::string::npos;
+        if (fixed) p.fixed_len = static_cast<uint32_t>(literal_length(e));
+        flags.push_back(fixed ? kLiteralFlags : kPatternFlags);
+        exprs.push_back(std::move(e));
+        pats_.push_back(p);
+    };
     for (uint32_t i = 0; i < rs_.rules.size(); ++i) {
         const Rule &r = rs_.rules[i];
         if (r.is_regex) {
             exprs.push_back(r.regex);
-            pats_.push_back({i, r.boundary, false, r.roles});
+            flags.push_back(kPatternFlags);
+            pats_.push_back({i, r.boundary, false, r.roles, 0});
             continue;
         }
         for (size_t k = 0; k < r.literals.size(); ++k) {
@@ -138,8 +172,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
                                  "rule '" + r.id + "': '" + r.literals[k] + "' normalizes to nothing"});
                 continue;
             }
-            exprs.push_back(std::move(e));
-            pats_.push_back({i, r.boundary, false, r.roles});
+            add_literal(std::move(e), {i, r.boundary, false, r.roles, 0});
         }
     }
     for (uint32_t i = 0; i < rs_.allow.size(); ++i) {
@@ -148,10 +181,8 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             diags.push_back({rs_.allow[i].file, rs_.allow[i].line, "allow: '" + rs_.allow[i].text + "' normalizes to nothing"});
             continue;
         }
-        exprs.push_back(std::move(e));
-        pats_.push_back({i, Boundary::Word, true, kRoleEveryone});
+        add_literal(std::move(e), {i, Boundary::Word, true, kRoleEveryone, 0});
     }
-    flags.assign(exprs.size(), kPatternFlags);
 }
 
 std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
@@ -389,7 +420,12 @@ int on_match(unsigned id, unsigned long long from, unsigned long long to, unsign
     auto *s = static_cast<Scanner *>(ctx);
     const Pattern &p = s->engine().pattern(id);
     if (!(p.roles & s->role_bit_)) return 0;
+    if (p.fixed_len) from = to - p.fixed_len;
     if (!boundary_ok(s->text_, s->text_len_, from, to, p.boundary)) return 0;
+    // A prefix rule's hit covers the rest of its word ("fucking", not "fuck"), a suffix rule's the
+    // start of its word, so that highlighting and censoring take the whole word.
+    if (p.boundary == Boundary::Prefix) to = word_end(s->text_, s->text_len_, to);
+    else if (p.boundary == Boundary::Suffix) from = word_start(s->text_, s->text_len_, from);
     if (s->raw_.size() < s->raw_cap_) {
         s->raw_.push_back({id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
     } else if (!p.allow) {

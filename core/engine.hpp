@@ -61,6 +61,7 @@ struct Pattern {
     Boundary boundary;
     bool allow;
     uint8_t roles;
+    uint32_t fixed_len;  // > 0: a literal of this many bytes, compiled without start-of-match
 };
 
 class Engine {

@@ -1,0 +1,180 @@
+"""End-to-end tests of the modfilter CLI: one JSON line out per line in, in order, nothing lost."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CLI = os.environ.get("MODFILTER_CLI", "modfilter")
+SRC = os.environ.get("MODFILTER_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+
+PACK = """
+[category."promise"]
+route = "legal"
+hold = 1
+
+[[rule]]
+id = "obscene.f"
+category = "abuse.obscene"
+severity = "medium"
+word = "fuck"
+boundary = "prefix"
+match = ["fuck off"]
+no_match = ["firetruck"]
+
+[[rule]]
+id = "threat.kill"
+category = "abuse.threat"
+severity = "critical"
+phrase = "i will kill you"
+match = ["I will kill you"]
+no_match = ["I will bill you"]
+
+[[rule]]
+id = "promise.refund"
+category = "promise.refund"
+severity = "high"
+applies_to = "staff"
+regex = "(we|i)('ll| will) refund"
+match = ["we will refund you"]
+no_match = ["we cannot refund you"]
+"""
+
+
+def run(args, data, check=True):
+    p = subprocess.run([CLI] + args, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if check and p.returncode != 0:
+        raise AssertionError(f"exit {p.returncode}: {p.stderr.decode(errors='replace')}")
+    return p
+
+
+class CliTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.pack = os.path.join(cls.tmp.name, "pack.toml")
+        with open(cls.pack, "w") as f:
+            f.write(PACK)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def scan(self, lines, *extra):
+        data = b"".join(l + b"\n" for l in lines)
+        out = run(["scan", "--rules", self.pack, *extra], data).stdout.decode()
+        rows = [json.loads(l) for l in out.splitlines()]
+        self.assertEqual(len(rows), len(lines), out)
+        return rows
+
+    def test_one_line_out_per_line_in_in_order(self):
+        lines = [
+            b'{"id": "a", "text": "hello"}',
+            b'not json at all',
+            b'{"id": "c", "text": "I will kill you"}',
+            b'',
+            b'{"id": "e"}',
+            b'[1, 2]',
+            b'{"id": {"nested": true}, "text": "fuck"}',
+        ]
+        rows = self.scan(lines)
+        self.assertEqual(rows[0]["id"], "a")
+        self.assertEqual(rows[0]["action"], "ALLOW")
+        self.assertEqual(rows[1]["line"], 2)
+        self.assertIn("invalid JSON", rows[1]["error"])
+        self.assertEqual(rows[2]["action"], "REJECT")
+        self.assertEqual(rows[2]["hits"][0]["rule"], "threat.kill")
+        self.assertEqual((rows[2]["hits"][0]["start"], rows[2]["hits"][0]["end"]), (0, 15))
+        self.assertEqual(rows[3]["line"], 4)
+        self.assertEqual(rows[4], {"line": 5, "id": "e", "error": 'missing "text"'})
+        self.assertIn("JSON object", rows[5]["error"])
+        self.assertEqual(rows[6]["id"], {"nested": True})
+        self.assertEqual(rows[6]["categories"], {"abuse.obscene": 2})
+
+    def test_author_role_decides_promises(self):
+        text = b'"text": "Sorry! We will refund everyone by Friday."'
+        rows = self.scan([b'{"id": 1, ' + text + b', "author": {"role": "staff"}}',
+                          b'{"id": 2, ' + text + b', "author": {"role": "member"}}',
+                          b'{"id": 3, ' + text + b', "author": {"role": "wizard"}}'])
+        self.assertEqual(rows[0]["action"], "HOLD")
+        self.assertEqual(rows[0]["routes"], ["legal"])
+        self.assertEqual(rows[1]["action"], "ALLOW")
+        self.assertEqual(rows[1]["hits"], [])
+        self.assertIn("unknown author role", rows[2]["error"])
+
+    def test_invalid_utf8_is_scanned_with_exact_offsets(self):
+        rows = self.scan([b'{"id": 1, "text": "\xff\xfe fuck"}'])
+        self.assertEqual(rows[0]["invalid_utf8"], 2)
+        self.assertEqual(rows[0]["action"], "FLAG")
+        self.assertEqual((rows[0]["hits"][0]["start"], rows[0]["hits"][0]["end"]), (3, 7))
+
+    def test_offsets_are_utf8_bytes(self):
+        rows = self.scan(['{"id": 1, "text": "héé fuck"}'.encode()])
+        self.assertEqual(rows[0]["hits"][0]["start"], 6)
+        rows = self.scan([b'{"id": 1, "text": "\\u00e9 fuck"}'])  # JSON escapes count as decoded bytes
+        self.assertEqual(rows[0]["hits"][0]["start"], 3)
+
+    def test_censor_and_text_format(self):
+        rows = self.scan([b'{"id": 1, "text": "fucking hell"}'], "--censor")
+        self.assertEqual(rows[0]["censored"], "******* hell")
+        out = run(["scan", "--rules", self.pack, "--format", "text", "--role", "staff"],
+                  b"we will refund you\nhello\n").stdout.decode().splitlines()
+        self.assertEqual([json.loads(l)["action"] for l in out], ["HOLD", "ALLOW"])
+        self.assertEqual(json.loads(out[1])["id"], 2)
+
+    def test_check_rules_reports_file_line(self):
+        bad = os.path.join(self.tmp.name, "bad")
+        os.makedirs(bad, exist_ok=True)
+        with open(os.path.join(bad, "x.toml"), "w") as f:
+            f.write('[[rule]]\nid = "x"\ncategory = "abuse.x"\nseverity = "medium"\nword = "darn"\n'
+                    'match = ["darnit"]\n')
+        p = run(["check-rules", bad], b"", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(os.path.join(bad, "x.toml") + ':6: rule \'x\': example "darnit" should match but does not',
+                      p.stdout.decode())
+        p = run(["check-rules", self.pack], b"", check=False)
+        self.assertEqual(p.returncode, 0, p.stdout)
+
+    def test_bad_rules_fail_with_message(self):
+        p = run(["scan", "--rules", "/nonexistent"], b"", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("/nonexistent", p.stderr.decode())
+
+    def test_usage_and_help(self):
+        self.assertEqual(run(["--help"], b"", check=False).returncode, 0)
+        self.assertIn(b"scan", run(["--help"], b"").stdout)
+        self.assertEqual(run(["scan", "--format", "xml"], b"", check=False).returncode, 2)
+        self.assertEqual(run([], b"", check=False).returncode, 2)
+
+    def test_compiled_database_round_trip(self):
+        db = os.path.join(self.tmp.name, "rules.mfdb")
+        run(["compile", "--rules", self.pack, "-o", db], b"")
+        out = run(["scan", "--db", db], b'{"id": 1, "text": "I will kill you"}\n').stdout
+        self.assertEqual(json.loads(out)["action"], "REJECT")
+        with open(db, "r+b") as f:
+            f.seek(-5, 2)
+            f.write(b"XXXXX")
+        p = run(["scan", "--db", db], b"", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("corrupt", p.stderr.decode())
+
+    def test_example_file_with_default_packs(self):
+        with open(os.path.join(SRC, "examples", "posts.jsonl"), "rb") as f:
+            lines = f.read().splitlines()
+        out = run(["scan"], b"\n".join(lines) + b"\n").stdout.decode().splitlines()
+        self.assertEqual(len(out), len(lines))
+        rows = {r.get("id", r.get("line")): r for r in map(json.loads, out)}
+        self.assertEqual(rows[1]["action"], "ALLOW")           # clean
+        self.assertIn(rows[2]["action"], ("HOLD", "REJECT"))   # insult + threat
+        self.assertNotEqual(rows[3]["action"], "ALLOW")        # spam
+        self.assertEqual(rows[4]["action"], "HOLD")            # staff promises a refund by Friday
+        self.assertEqual(rows[5]["action"], "ALLOW")           # a customer writing the same
+        self.assertIn("invalid JSON", rows[6]["error"])
+        self.assertEqual(rows[7]["invalid_utf8"], 1)
+        self.assertIn("error", rows[8])
+        self.assertEqual(rows[9]["action"], "ALLOW")           # hedged staff language
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,378 @@
+// C API tests: only the public header and libmodfilter, as a forum plugin would use them.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
+
+#include <modfilter/modfilter.h>
+
+#include <atomic>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+const char *kPack = R"(
+[category."promise"]
+route = "legal"
+hold = 1
+[[rule]]
+id = "obscene.f"
+category = "abuse.obscene"
+severity = "medium"
+word = "fuck"
+boundary = "prefix"
+[[rule]]
+id = "threat.kill"
+category = "abuse.threat"
+severity = "critical"
+phrase = "i will kill you"
+[[rule]]
+id = "promise.refund"
+category = "promise.refund"
+severity = "high"
+applies_to = "staff"
+regex = "(we|i)('ll| will) refund"
+)";
+
+struct Fixture {
+    mf_engine *engine = nullptr;
+    mf_scanner *scanner = nullptr;
+    mf_verdict *verdict = nullptr;
+    Fixture() {
+        mf_engine_options o = MF_ENGINE_OPTIONS_INIT;
+        o.rules_text = kPack;
+        o.rules_text_len = std::strlen(kPack);
+        REQUIRE(mf_engine_create(&engine, &o) == MF_OK);
+        REQUIRE(mf_scanner_create(&scanner, engine) == MF_OK);
+        REQUIRE(mf_verdict_create(&verdict) == MF_OK);
+    }
+    ~Fixture() {
+        mf_verdict_destroy(verdict);
+        mf_scanner_destroy(scanner);
+        mf_engine_destroy(engine);
+    }
+    int32_t scan(const std::string &t, int32_t role = MF_ROLE_MEMBER) {
+        REQUIRE(mf_scan_text(scanner, verdict, t.data(), t.size(), role) == MF_OK);
+        return mf_verdict_action(verdict);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("Version and status strings", "[capi]") {
+    CHECK(std::string(mf_version()) == "0.1.0");
+    CHECK(mf_version_number() == MF_VERSION_NUMBER);
+    CHECK(std::string(mf_status_str(MF_OK)) == "ok");
+    CHECK(std::string(mf_status_str(MF_E_RULES)) == "error in rule packs");
+    CHECK(std::string(mf_status_str(12345)) == "unknown status code");
+    CHECK(std::string(mf_action_name(MF_ACTION_HOLD)) == "HOLD");
+    CHECK(std::string(mf_action_name(99)).empty());
+    CHECK(std::string(mf_severity_name(MF_SEVERITY_CRITICAL)) == "critical");
+    CHECK(std::string(mf_evasion_name(MF_EVASION_LEET)) == "leet");
+    CHECK(mf_last_error() != nullptr);
+}
+
+TEST_CASE("The default packs load when no rules are named", "[capi]") {
+    mf_engine *e = nullptr;
+    REQUIRE(mf_engine_create(&e, nullptr) == MF_OK);
+    CHECK(mf_engine_rule_count(e) > 10);
+    mf_scanner *s = nullptr;
+    mf_verdict *v = nullptr;
+    REQUIRE(mf_scanner_create(&s, e) == MF_OK);
+    REQUIRE(mf_verdict_create(&v) == MF_OK);
+    std::string clean = "Thanks for the quick reply, the update fixed my problem.";
+    REQUIRE(mf_scan_text(s, v, clean.data(), clean.size(), MF_ROLE_MEMBER) == MF_OK);
+    CHECK(mf_verdict_action(v) == MF_ACTION_ALLOW);
+    mf_verdict_destroy(v);
+    mf_scanner_destroy(s);
+    mf_engine_destroy(e);
+}
+
+TEST_CASE("Scan, read the verdict, its hits and categories", "[capi]") {
+    Fixture f;
+    CHECK(f.scan("hello there") == MF_ACTION_ALLOW);
+    CHECK(mf_verdict_hit_count(f.verdict) == 0);
+    CHECK(f.scan("well fuck that") == MF_ACTION_FLAG);
+    REQUIRE(mf_verdict_hit_count(f.verdict) == 1);
+    mf_hit h = MF_HIT_INIT;
+    REQUIRE(mf_verdict_hit(f.verdict, 0, &h) == MF_OK);
+    CHECK(std::string(h.rule) == "obscene.f");
+    CHECK(std::string(h.category) == "abuse.obscene");
+    CHECK(h.severity == MF_SEVERITY_MEDIUM);
+    CHECK(h.start == 5);
+    CHECK(h.end == 9);
+    REQUIRE(mf_verdict_category_count(f.verdict) == 1);
+    const char *name, *route;
+    double score;
+    int32_t action;
+    REQUIRE(mf_verdict_category(f.verdict, 0, &name, &score, &action, &route) == MF_OK);
+    CHECK(std::string(name) == "abuse.obscene");
+    CHECK(score == 2.0);
+    CHECK(action == MF_ACTION_FLAG);
+    CHECK(mf_verdict_hit(f.verdict, 1, &h) == MF_E_NOT_FOUND);
+    CHECK(mf_verdict_category(f.verdict, 1, nullptr, nullptr, nullptr, nullptr) == MF_E_NOT_FOUND);
+}
+
+TEST_CASE("Staff promises are held and routed; the same words from a member are not", "[capi]") {
+    Fixture f;
+    CHECK(f.scan("We'll refund everyone by Friday", MF_ROLE_STAFF) == MF_ACTION_HOLD);
+    size_t len;
+    std::string j = mf_verdict_json(f.verdict, &len);
+    CHECK(j.size() == len);
+    CHECK(j.find("\"routes\":[\"legal\"]") != std::string::npos);
+    CHECK(f.scan("We'll refund everyone by Friday", MF_ROLE_MEMBER) == MF_ACTION_ALLOW);
+}
+
+TEST_CASE("Censored copy on request", "[capi]") {
+    Fixture f;
+    mf_post p = MF_POST_INIT;
+    std::string t = "fucking hell";
+    p.text = t.data();
+    p.len = t.size();
+    p.flags = MF_SCAN_CENSOR;
+    REQUIRE(mf_scan(f.scanner, f.verdict, &p) == MF_OK);
+    size_t n = 0;
+    const char *c = mf_verdict_censored(f.verdict, &n);
+    REQUIRE(c);
+    CHECK(std::string(c, n) == "******* hell");
+    p.flags = 0;
+    REQUIRE(mf_scan(f.scanner, f.verdict, &p) == MF_OK);
+    CHECK(mf_verdict_censored(f.verdict, &n) == nullptr);
+}
+
+TEST_CASE("Invalid UTF-8 is scanned and reported, never dropped", "[capi]") {
+    Fixture f;
+    std::string t = "fuck\xFF\xFE";
+    CHECK(f.scan(t) == MF_ACTION_FLAG);
+    CHECK((mf_verdict_flags(f.verdict) & MF_VERDICT_INVALID_UTF8));
+    CHECK(mf_verdict_invalid_utf8_count(f.verdict) == 2);
+}
+
+TEST_CASE("Batch scanning gives the same verdicts as one by one", "[capi]") {
+    Fixture f;
+    std::vector<std::string> texts = {"hello", "fuck", "I will kill you", "we will refund you", ""};
+    std::vector<mf_post> posts(texts.size());
+    std::vector<mf_verdict *> vs(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+        mf_post p = MF_POST_INIT;
+        p.text = texts[i].data();
+        p.len = texts[i].size();
+        p.author_role = MF_ROLE_STAFF;
+        posts[i] = p;
+        REQUIRE(mf_verdict_create(&vs[i]) == MF_OK);
+    }
+    size_t failed = 99;
+    REQUIRE(mf_scan_batch(f.scanner, vs.data(), posts.data(), posts.size(), &failed) == MF_OK);
+    CHECK(failed == posts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+        std::string batch = mf_verdict_json(vs[i], nullptr);
+        REQUIRE(mf_scan(f.scanner, f.verdict, &posts[i]) == MF_OK);
+        CHECK(batch == mf_verdict_json(f.verdict, nullptr));
+        mf_verdict_destroy(vs[i]);
+    }
+}
+
+TEST_CASE("Batch stops at the first bad post and says which", "[capi]") {
+    Fixture f;
+    mf_post posts[3] = {MF_POST_INIT, MF_POST_INIT, MF_POST_INIT};
+    posts[0].text = "ok";
+    posts[0].len = 2;
+    posts[1].author_role = 7;  // nonsense role
+    mf_verdict *v[3];
+    for (auto &x : v) REQUIRE(mf_verdict_create(&x) == MF_OK);
+    size_t failed = 0;
+    CHECK(mf_scan_batch(f.scanner, v, posts, 3, &failed) == MF_E_INVALID_ARG);
+    CHECK(failed == 1);
+    CHECK(mf_verdict_action(v[0]) == MF_ACTION_ALLOW);
+    for (auto &x : v) mf_verdict_destroy(x);
+}
+
+TEST_CASE("NULL and nonsense for every entry point", "[capi][args]") {
+    Fixture f;
+    mf_engine *e = reinterpret_cast<mf_engine *>(0x1);
+    CHECK(mf_engine_create(nullptr, nullptr) == MF_E_INVALID_ARG);
+    mf_engine_options bad = MF_ENGINE_OPTIONS_INIT;
+    bad.version = 999;
+    CHECK(mf_engine_create(&e, &bad) == MF_E_VERSION);
+    CHECK(e == nullptr);
+    CHECK(std::string(mf_last_error()).find("999") != std::string::npos);
+    mf_engine_options o = MF_ENGINE_OPTIONS_INIT;
+    o.rules_text_len = 5;  // text NULL with a length
+    CHECK(mf_engine_create(&e, &o) == MF_E_INVALID_ARG);
+    o = MF_ENGINE_OPTIONS_INIT;
+    o.max_post_bytes = uint64_t(1) << 40;
+    CHECK(mf_engine_create(&e, &o) == MF_E_INVALID_ARG);
+    o = MF_ENGINE_OPTIONS_INIT;
+    o.rules_path = "/nonexistent/rules";
+    CHECK(mf_engine_create(&e, &o) == MF_E_IO);
+    CHECK(std::string(mf_last_error()).find("/nonexistent/rules") != std::string::npos);
+    o = MF_ENGINE_OPTIONS_INIT;
+    o.rules_text = "[[rule]]\nid = \"x\"\n";
+    o.rules_text_len = std::strlen(o.rules_text);
+    CHECK(mf_engine_create(&e, &o) == MF_E_RULES);
+    CHECK(std::string(mf_last_error()).find("<memory>.toml:1:") == 0);
+
+    CHECK(mf_engine_options_init(nullptr, MF_ENGINE_OPTIONS_VERSION) == MF_E_INVALID_ARG);
+    CHECK(mf_engine_options_init(&o, 0) == MF_E_VERSION);
+    REQUIRE(mf_engine_options_init(&o, MF_ENGINE_OPTIONS_VERSION) == MF_OK);
+    CHECK(o.flag_threshold < 0);
+    mf_post p;
+    CHECK(mf_post_init(nullptr, MF_POST_VERSION) == MF_E_INVALID_ARG);
+    CHECK(mf_post_init(&p, 42) == MF_E_VERSION);
+    REQUIRE(mf_post_init(&p, MF_POST_VERSION) == MF_OK);
+    CHECK(p.author_role == MF_ROLE_MEMBER);
+
+    mf_engine_destroy(nullptr);
+    mf_scanner_destroy(nullptr);
+    mf_verdict_destroy(nullptr);
+    mf_free(nullptr);
+    CHECK(mf_engine_rule_count(nullptr) == 0);
+    CHECK(mf_engine_rule(nullptr, 0, nullptr, nullptr, nullptr, nullptr) == MF_E_INVALID_ARG);
+    CHECK(mf_engine_rule(f.engine, 999, nullptr, nullptr, nullptr, nullptr) == MF_E_NOT_FOUND);
+    const char *id = nullptr;
+    CHECK(mf_engine_rule(f.engine, 0, &id, nullptr, nullptr, nullptr) == MF_OK);
+    CHECK(std::string(id) == "obscene.f");
+
+    mf_scanner *s = reinterpret_cast<mf_scanner *>(0x1);
+    CHECK(mf_scanner_create(nullptr, f.engine) == MF_E_INVALID_ARG);
+    CHECK(mf_scanner_create(&s, nullptr) == MF_E_INVALID_ARG);
+    CHECK(s == nullptr);
+    CHECK(mf_verdict_create(nullptr) == MF_E_INVALID_ARG);
+
+    CHECK(mf_scan_text(nullptr, f.verdict, "x", 1, 0) == MF_E_INVALID_ARG);
+    CHECK(mf_scan_text(f.scanner, nullptr, "x", 1, 0) == MF_E_INVALID_ARG);
+    CHECK(mf_scan_text(f.scanner, f.verdict, nullptr, 5, 0) == MF_E_INVALID_ARG);
+    CHECK(mf_scan_text(f.scanner, f.verdict, nullptr, 0, 0) == MF_OK);  // empty post
+    CHECK(mf_scan_text(f.scanner, f.verdict, "x", 1, -3) == MF_E_INVALID_ARG);
+    CHECK(mf_scan(f.scanner, f.verdict, nullptr) == MF_E_INVALID_ARG);
+    p = MF_POST_INIT;
+    p.version = 0;
+    CHECK(mf_scan(f.scanner, f.verdict, &p) == MF_E_VERSION);
+    p = MF_POST_INIT;
+    p.flags = 0x80;
+    CHECK(mf_scan(f.scanner, f.verdict, &p) == MF_E_INVALID_ARG);
+    CHECK(mf_verdict_action(f.verdict) == -1);  // a failed scan leaves no stale verdict
+    CHECK(mf_scan_batch(nullptr, nullptr, nullptr, 0, nullptr) == MF_E_INVALID_ARG);
+    CHECK(mf_scan_batch(f.scanner, nullptr, nullptr, 0, nullptr) == MF_OK);
+    CHECK(mf_scan_batch(f.scanner, nullptr, &p, 1, nullptr) == MF_E_INVALID_ARG);
+    mf_verdict *null_v = nullptr;
+    p = MF_POST_INIT;
+    size_t failed = 9;
+    CHECK(mf_scan_batch(f.scanner, &null_v, &p, 1, &failed) == MF_E_INVALID_ARG);
+    CHECK(failed == 0);
+
+    CHECK(mf_verdict_action(nullptr) == -1);
+    CHECK(mf_verdict_flags(nullptr) == 0);
+    CHECK(mf_verdict_evasion(nullptr) == 0);
+    CHECK(mf_verdict_invalid_utf8_count(nullptr) == 0);
+    CHECK(mf_verdict_hit_count(nullptr) == 0);
+    CHECK(mf_verdict_category_count(nullptr) == 0);
+    CHECK(mf_verdict_category(nullptr, 0, nullptr, nullptr, nullptr, nullptr) == MF_E_INVALID_ARG);
+    mf_hit h = MF_HIT_INIT;
+    CHECK(mf_verdict_hit(nullptr, 0, &h) == MF_E_INVALID_ARG);
+    CHECK(mf_verdict_hit(f.verdict, 0, nullptr) == MF_E_INVALID_ARG);
+    h.version = 77;
+    CHECK(mf_verdict_hit(f.verdict, 0, &h) == MF_E_VERSION);
+    size_t len = 5;
+    CHECK(mf_verdict_censored(nullptr, &len) == nullptr);
+    CHECK(len == 0);
+    CHECK(mf_verdict_json(nullptr, &len) == nullptr);
+    mf_verdict *fresh;
+    REQUIRE(mf_verdict_create(&fresh) == MF_OK);
+    CHECK(mf_verdict_action(fresh) == -1);
+    CHECK(mf_verdict_json(fresh, &len) == nullptr);
+    mf_verdict_destroy(fresh);
+
+    char *buf = nullptr;
+    CHECK(mf_engine_serialize(nullptr, &len, f.engine) == MF_E_INVALID_ARG);
+    CHECK(mf_engine_serialize(&buf, nullptr, f.engine) == MF_E_INVALID_ARG);
+    CHECK(mf_engine_serialize(&buf, &len, nullptr) == MF_E_INVALID_ARG);
+    CHECK(mf_engine_deserialize(nullptr, "x", 1, nullptr) == MF_E_INVALID_ARG);
+    CHECK(mf_engine_deserialize(&e, nullptr, 3, nullptr) == MF_E_INVALID_ARG);
+    CHECK(mf_engine_deserialize(&e, "garbage", 7, nullptr) == MF_E_BAD_DATABASE);
+    CHECK(e == nullptr);
+    CHECK(mf_engine_deserialize(&e, "", 0, nullptr) == MF_E_BAD_DATABASE);
+    size_t nerr = 7;
+    CHECK(mf_rules_check(&nerr, "/nonexistent", nullptr, nullptr) == MF_E_IO);
+}
+
+TEST_CASE("Serialize and deserialize through the C API; a corrupted database is refused", "[capi]") {
+    Fixture f;
+    char *buf = nullptr;
+    size_t len = 0;
+    REQUIRE(mf_engine_serialize(&buf, &len, f.engine) == MF_OK);
+    mf_engine *e2 = nullptr;
+    REQUIRE(mf_engine_deserialize(&e2, buf, len, nullptr) == MF_OK);
+    CHECK(mf_engine_rule_count(e2) == mf_engine_rule_count(f.engine));
+    buf[len - 10] ^= 1;
+    mf_engine *e3 = nullptr;
+    CHECK(mf_engine_deserialize(&e3, buf, len, nullptr) == MF_E_BAD_DATABASE);
+    CHECK(std::string(mf_last_error()).find("checksum") != std::string::npos);
+    buf[len - 10] ^= 1;
+    buf[8] = 99;  // format version
+    CHECK(mf_engine_deserialize(&e3, buf, len, nullptr) == MF_E_DB_MISMATCH);
+    mf_free(buf);
+    mf_engine_destroy(e2);
+}
+
+TEST_CASE("mf_rules_check reports every mistake with file and line", "[capi]") {
+    struct Seen {
+        std::vector<std::string> lines;
+    } seen;
+    auto cb = [](const char *file, uint32_t line, const char *msg, void *payload) {
+        static_cast<Seen *>(payload)->lines.push_back(std::string(file) + ":" + std::to_string(line) + ": " + msg);
+    };
+    size_t n = 0;
+    CHECK(mf_rules_check(&n, nullptr, cb, &seen) == MF_OK);  // the default packs are clean
+    CHECK(n == 0);
+    CHECK(seen.lines.empty());
+}
+
+TEST_CASE("Several threads share one engine, one scanner each", "[capi][threads]") {
+    Fixture f;
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; ++t) {
+        ts.emplace_back([&, t] {
+            mf_scanner *s;
+            mf_verdict *v;
+            if (mf_scanner_create(&s, f.engine) != MF_OK || mf_verdict_create(&v) != MF_OK) {
+                ++wrong;
+                return;
+            }
+            for (int i = 0; i < 2000; ++i) {
+                std::string post = (i + t) % 2 ? "I will kill you " + std::to_string(i) : "hello " + std::to_string(i);
+                int32_t expect = (i + t) % 2 ? MF_ACTION_REJECT : MF_ACTION_ALLOW;
+                if (mf_scan_text(s, v, post.data(), post.size(), MF_ROLE_MEMBER) != MF_OK ||
+                    mf_verdict_action(v) != expect)
+                    ++wrong;
+            }
+            mf_verdict_destroy(v);
+            mf_scanner_destroy(s);
+        });
+    }
+    for (auto &t : ts) t.join();
+    CHECK(wrong == 0);
+}
+
+TEST_CASE("A scanner used by two threads at once refuses the second with MF_E_BUSY", "[capi][threads]") {
+    Fixture f;
+    std::string big(4 << 20, 'a');
+    std::atomic<int> busy{0}, ok{0}, other{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 2; ++t)
+        ts.emplace_back([&] {
+            mf_verdict *v;
+            mf_verdict_create(&v);
+            for (int i = 0; i < 20; ++i) {
+                mf_status st = mf_scan_text(f.scanner, v, big.data(), big.size(), MF_ROLE_MEMBER);
+                (st == MF_OK ? ok : st == MF_E_BUSY ? busy : other)++;
+            }
+            mf_verdict_destroy(v);
+        });
+    for (auto &t : ts) t.join();
+    CHECK(other == 0);
+    CHECK(ok + busy == 40);
+    CHECK(ok > 0);
+}

@@ -1,0 +1,388 @@
+// Core unit tests: normalizer, rule-pack parser, matcher, policy, serialization.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "engine.hpp"
+
+using namespace mf;
+
+namespace {
+
+std::unique_ptr<Engine> compile_text(const std::string &toml, std::vector<Diagnostic> *out_diags = nullptr) {
+    Sources s;
+    s.files.push_back({"test.toml", toml});
+    std::vector<Diagnostic> diags;
+    try {
+        auto e = Engine::compile(s, EngineOptions{}, diags);
+        if (out_diags) *out_diags = diags;
+        return e;
+    } catch (const Error &) {
+        if (out_diags) *out_diags = diags;
+        return nullptr;
+    }
+}
+
+std::vector<Diagnostic> errors_of(const std::string &toml) {
+    std::vector<Diagnostic> d;
+    auto e = compile_text(toml, &d);
+    CHECK(e == nullptr);
+    return d;
+}
+
+struct Scan {
+    std::unique_ptr<Engine> engine;
+    std::unique_ptr<Scanner> scanner;
+    Verdict v;
+    explicit Scan(const std::string &toml) : engine(compile_text(toml)) {
+        REQUIRE(engine);
+        scanner = std::make_unique<Scanner>(*engine);
+    }
+    Verdict &operator()(std::string_view text, int role = 0, uint32_t flags = 0) {
+        scanner->scan(text, role, flags, v);
+        return v;
+    }
+    std::vector<std::string> rules(std::string_view text, int role = 0) {
+        (*this)(text, role);
+        std::vector<std::string> r;
+        for (const auto &h : v.hits) r.push_back(engine->rules()[h.rule].id);
+        return r;
+    }
+};
+
+const char *kPack = R"(
+[policy]
+flag = 2
+hold = 4
+reject = 8
+
+[category."promise"]
+route = "legal"
+hold = 1
+
+[category."abuse.threat"]
+route = "legal"
+
+[[rule]]
+id = "obscene.f"
+category = "abuse.obscene"
+severity = "medium"
+words = ["fuck", "shit"]
+boundary = "prefix"
+
+[[rule]]
+id = "obscene.ass"
+category = "abuse.obscene"
+severity = "low"
+word = "ass"
+
+[[rule]]
+id = "obscene.cunt"
+category = "abuse.obscene"
+severity = "high"
+word = "cunt"
+
+[[rule]]
+id = "insult.idiot"
+category = "abuse.harassment"
+severity = "medium"
+phrase = "you are an idiot"
+
+[[rule]]
+id = "threat.kill"
+category = "abuse.threat"
+severity = "critical"
+regex = "i\\s+(will|am\\s+going\\s+to)\\s+kill\\s+you"
+
+[[rule]]
+id = "promise.refund"
+category = "promise.refund"
+severity = "high"
+applies_to = "staff"
+regex = "(we|i)('ll| will) refund"
+boundary = "word"
+
+[[rule]]
+id = "dick"
+category = "abuse.obscene"
+severity = "low"
+word = "dick"
+
+[allow]
+words = ["dick van dyke"]
+)";
+
+}  // namespace
+
+TEST_CASE("UTF-8 decoder follows the maximal-subpart rule", "[normalize]") {
+    uint32_t cp;
+    bool valid;
+    auto dec = [&](std::string s) { return decode_utf8(reinterpret_cast<const unsigned char *>(s.data()), s.size(), &cp, &valid); };
+    CHECK(dec("a") == 1);
+    CHECK((valid && cp == 'a'));
+    CHECK(dec("\xC3\xA9") == 2);
+    CHECK((valid && cp == 0xE9));
+    CHECK(dec("\xF0\x9F\x98\x80") == 4);
+    CHECK((valid && cp == 0x1F600));
+    CHECK(dec("\xC0\x80") == 1);  // overlong
+    CHECK(!valid);
+    CHECK(dec("\xED\xA0\x80") == 1);  // surrogate
+    CHECK(!valid);
+    CHECK(dec("\xE2\x82") == 2);  // truncated: both bytes are one invalid sequence
+    CHECK(!valid);
+    CHECK(dec("\xF4\x90\x80\x80") == 1);  // above U+10FFFF
+    CHECK(!valid);
+}
+
+TEST_CASE("ASCII posts are scanned in place", "[normalize]") {
+    Normalizer n;
+    std::string s = "Hello World";
+    n.run(s);
+    CHECK(n.identity());
+    CHECK(n.data() == s.data());
+    CHECK(n.orig_start(6) == 6);
+    CHECK(n.orig_end(11) == 11);
+}
+
+TEST_CASE("NFKC case folding maps compatibility letters back to original offsets", "[normalize]") {
+    Normalizer n;
+    std::string s = "x \xEF\xBD\x86\xEF\xBD\x95 y";  // "x ｆｕ y" (fullwidth)
+    n.run(s);
+    REQUIRE(!n.identity());
+    CHECK(std::string(n.data(), n.size()) == "x fu y");
+    CHECK(n.orig_start(2) == 2);
+    CHECK(n.orig_end(3) == 5);
+    CHECK(n.orig_start(3) == 5);
+    CHECK(n.orig_end(4) == 8);
+    CHECK(n.evasion(2, 4) & kEvCompat);
+}
+
+TEST_CASE("Invisible characters are dropped, combining marks on Latin letters too", "[normalize]") {
+    Normalizer n;
+    n.run("f\xE2\x80\x8Bu\xC2\xAD" "ck");  // f ZWSP u SHY ck
+    CHECK(std::string(n.data(), n.size()) == "fuck");
+    CHECK(n.orig_start(0) == 0);
+    CHECK(n.orig_end(4) == 9);
+    CHECK(n.evasion(0, 4) & kEvInvisible);
+    n.run("Caf\xC3\xA9 n\xCC\x81\xCC\x82\xCC\x83o");  // Café n + three combining marks + o
+    CHECK(std::string(n.data(), n.size()) == "cafe no");
+    CHECK(n.evasion(5, 7) & kEvCombining);
+}
+
+TEST_CASE("Look-alike letters from other scripts become Latin, and mixed scripts are reported", "[normalize]") {
+    Normalizer n;
+    n.run("\xD1\x81\xD0\xBE\xD1\x80");  // Cyrillic "сор" (looks like "cop")
+    CHECK(std::string(n.data(), n.size()) == "cop");
+    CHECK(n.evasion(0, 3) & kEvConfusable);
+    CHECK(!(n.evasion(0, 3) & kEvMixedScript));
+    n.run("id\xD1\x96ot");  // "id" + Cyrillic і + "ot"
+    CHECK(std::string(n.data(), n.size()) == "idiot");
+    CHECK(n.evasion(0, 5) & kEvMixedScript);
+    n.run("\xD0\xBF\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82");  // "привет": real Russian is not evasion
+    CHECK(!(n.evasion(0, n.size()) & kEvConfusable));
+}
+
+TEST_CASE("Invalid UTF-8 is replaced for matching, counted, and keeps its bytes' offsets", "[normalize]") {
+    Normalizer n;
+    std::string s = "ab\xFF" "cd\xC3";
+    n.run(s);
+    CHECK(n.invalid_utf8() == 2);
+    CHECK(std::string(n.data(), n.size()) == "ab\xEF\xBF\xBD" "cd\xEF\xBF\xBD");
+    CHECK(n.orig_start(2) == 2);
+    CHECK(n.orig_end(5) == 3);
+    CHECK(n.orig_start(5) == 3);
+}
+
+TEST_CASE("Rule-pack mistakes are reported as file:line with what is wrong", "[rules]") {
+    auto d = errors_of("[[rule]]\nid = \"a\"\ncategory = \"abuse.x\"\nseverity = \"medium\"\nwrods = [\"x\"]\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].str().find("test.toml:5: unknown key 'wrods'") == 0);
+    CHECK(d[0].message.find("did you mean 'words'") != std::string::npos);
+
+    d = errors_of("[[rule]]\nid = \"a\"\ncategory = \"abuse.x\"\nseverity = \"extreme\"\nword = \"x\"\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].str().find("test.toml:4: severity must be") == 0);
+
+    d = errors_of("[[rule]]\nid = \"a\"\ncategory = \"abuse.x\"\nseverity = \"low\"\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].str().find("test.toml:1: rule 'a' has nothing to match") == 0);
+
+    d = errors_of("[[rule]]\nid = \"a\"\ncategory = \"abuse.x\"\nseverity = \"low\"\nregex = \"(unclosed\"\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].str().find("test.toml:1: rule 'a': regex does not compile") == 0);
+
+    d = errors_of("[[rule]]\nid = \"a\"\ncategory = \"x\"\nseverity = \"low\"\nword = \"x\"\n"
+                  "[[rule]]\nid = \"a\"\ncategory = \"x\"\nseverity = \"low\"\nword = \"y\"\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].str() == "test.toml:6: duplicate rule id 'a' (first defined at test.toml:1)");
+
+    d = errors_of("[[rule]\nid = 1\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].line == 1);
+
+    d = errors_of("[[rule]]\nid = \"Bad Id\"\ncategory = \"Abuse\"\nseverity = \"low\"\nword = \"x\"\napplies_to = \"robots\"\n");
+    CHECK(d.size() >= 3);  // every mistake is reported, not only the first
+}
+
+TEST_CASE("Words match as words: no Scunthorpe problem", "[match]") {
+    Scan s(kPack);
+    CHECK(s.rules("you ass") == std::vector<std::string>{"obscene.ass"});
+    CHECK(s.rules("a classic assessment of the class").empty());
+    CHECK(s.rules("Scunthorpe United").empty());
+    CHECK(s.rules("cunt").size() == 1);
+    CHECK(s.rules("ASS!") == std::vector<std::string>{"obscene.ass"});
+}
+
+TEST_CASE("Prefix rules match inside longer words and cover the whole word", "[match]") {
+    Scan s(kPack);
+    auto &v = s("what the fucking hell");
+    REQUIRE(v.hits.size() == 1);
+    CHECK(v.hits[0].start == 9);
+    CHECK(v.hits[0].end == 16);
+    CHECK(s.rules("shitty").size() == 1);
+    CHECK(s.rules("bullshit").empty());  // prefix: must start at a word boundary
+}
+
+TEST_CASE("Phrases match across any run of whitespace; regexes are case-insensitive", "[match]") {
+    Scan s(kPack);
+    CHECK(s.rules("You   are\tan IDIOT") == std::vector<std::string>{"insult.idiot"});
+    CHECK(s.rules("I am going to kill you") == std::vector<std::string>{"threat.kill"});
+    CHECK(s.rules("I will skill you").empty());
+}
+
+TEST_CASE("Hits carry byte offsets into the original text, across multi-byte look-alikes", "[match]") {
+    Scan s(kPack);
+    std::string post = "\xE2\x80\x9C" "f\xE2\x80\x8Bu\xD1\x81k\xE2\x80\x9D";  // “f ZWSP u с(Cyrillic) k”
+    auto &v = s(post);
+    REQUIRE(v.hits.size() == 1);
+    CHECK(v.hits[0].start == 3);
+    CHECK(v.hits[0].end == post.size() - 3);
+    CHECK(v.hits[0].evasion & kEvInvisible);
+    CHECK(v.hits[0].evasion & kEvConfusable);
+    CHECK(v.hits[0].evasion & kEvMixedScript);
+}
+
+TEST_CASE("Allowlisted phrases suppress hits inside them", "[match]") {
+    Scan s(kPack);
+    CHECK(s.rules("I loved Dick Van Dyke in that film").empty());
+    CHECK(s.rules("what a dick").size() == 1);
+}
+
+TEST_CASE("Author role: promise rules apply to staff only", "[policy]") {
+    Scan s(kPack);
+    auto &staff = s("We'll refund everyone by Friday", 1);
+    CHECK(staff.action == kHold);
+    REQUIRE(staff.categories.size() == 1);
+    CHECK(s.engine->categories()[staff.categories[0].category].route == "legal");
+    auto &member = s("We'll refund everyone by Friday", 0);
+    CHECK(member.action == kAllow);
+    CHECK(member.hits.empty());
+}
+
+TEST_CASE("Scores add per distinct rule and thresholds pick the action", "[policy]") {
+    Scan s(kPack);
+    CHECK(s("ass").action == kAllow);               // low: 1 < flag 2
+    CHECK(s("fuck").action == kFlag);               // medium: 2
+    CHECK(s("fuck fuck fuck fuck").action == kFlag);  // one rule counts once
+    CHECK(s("fuck ass cunt").action == kHold);      // 2 + 1 + 4 = 7: hold, not reject
+    CHECK(s("I will kill you").action == kReject);  // critical: 8
+    auto &v = s("fuck ass");
+    REQUIRE(v.categories.size() == 1);
+    CHECK(v.categories[0].score == Approx(3.0));
+    CHECK(v.categories[0].action == kFlag);
+}
+
+TEST_CASE("Censoring replaces each code point of each hit by one star", "[verdict]") {
+    Scan s(kPack);
+    auto &v = s("oh f\xC3\xBC" "ck it", 0, 1);  // "oh fück it"
+    CHECK(v.has_censored);
+    CHECK(v.censored == "oh **** it");
+}
+
+TEST_CASE("Verdict JSON is valid and complete", "[verdict]") {
+    Scan s(kPack);
+    auto &v = s("You are an idiot \xFF");
+    const std::string &j = v.render_json();
+    CHECK(j.find("\"action\":\"FLAG\"") != std::string::npos);
+    CHECK(j.find("\"rule\":\"insult.idiot\"") != std::string::npos);
+    CHECK(j.find("\"start\":0,\"end\":16") != std::string::npos);
+    CHECK(j.find("\"invalid_utf8\":1") != std::string::npos);
+}
+
+TEST_CASE("Hits beyond max_hits are truncated but still scored", "[limits]") {
+    Sources src;
+    src.files.push_back({"t.toml", kPack});
+    std::vector<Diagnostic> d;
+    EngineOptions o;
+    o.max_hits = 3;
+    auto e = Engine::compile(src, o, d);
+    Scanner sc(*e);
+    Verdict v;
+    sc.scan("ass ass ass ass ass I will kill you", 0, 0, v);
+    CHECK(v.hits.size() == 3);
+    CHECK((v.flags & 2u));
+    CHECK(v.action == kReject);  // the threat after the truncation point still counts
+}
+
+TEST_CASE("Posts over max_post_bytes are refused with a clear error", "[limits]") {
+    Sources src;
+    src.files.push_back({"t.toml", kPack});
+    std::vector<Diagnostic> d;
+    EngineOptions o;
+    o.max_post_bytes = 10;
+    auto e = Engine::compile(src, o, d);
+    Scanner sc(*e);
+    Verdict v;
+    CHECK_NOTHROW(sc.scan("0123456789", 0, 0, v));
+    try {
+        sc.scan("01234567890", 0, 0, v);
+        FAIL("no error");
+    } catch (const Error &err) {
+        CHECK(err.status == kTooLarge);
+        CHECK(err.message.find("11 bytes exceeds max_post_bytes (10)") != std::string::npos);
+    }
+}
+
+TEST_CASE("A serialized engine scans like the original; corruption is detected", "[serialize]") {
+    auto e = compile_text(kPack);
+    std::string db = e->serialize();
+    auto e2 = Engine::deserialize(db, EngineOptions{});
+    Scanner s1(*e), s2(*e2);
+    Verdict v1, v2;
+    for (const char *post : {"you are an idiot", "fuck ass", "I will kill you", "clean text"}) {
+        s1.scan(post, 0, 0, v1);
+        s2.scan(post, 0, 0, v2);
+        CHECK(v1.render_json() == v2.render_json());
+    }
+    std::string bad = db;
+    bad[bad.size() / 2] ^= 0x40;
+    try {
+        Engine::deserialize(bad, EngineOptions{});
+        FAIL("corruption not detected");
+    } catch (const Error &err) {
+        CHECK(err.status == kBadDatabase);
+    }
+    try {
+        Engine::deserialize(db.substr(0, db.size() - 1), EngineOptions{});
+        FAIL("truncation not detected");
+    } catch (const Error &err) {
+        CHECK(err.status == kBadDatabase);
+    }
+    try {
+        Engine::deserialize("not a database", EngineOptions{});
+        FAIL("garbage accepted");
+    } catch (const Error &err) {
+        CHECK(err.status == kBadDatabase);
+    }
+}
+
+TEST_CASE("Every example in the default packs behaves as its rule says", "[packs]") {
+    std::vector<Diagnostic> d;
+    auto e = Engine::compile(default_sources(), EngineOptions{}, d);
+    REQUIRE(e);
+    CHECK(e->rules().size() > 10);
+    e->check_examples(d);
+    for (const auto &x : d) UNSCOPED_INFO(x.str());
+    CHECK(d.empty());
+}
