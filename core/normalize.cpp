@@ -155,6 +155,9 @@ CpMap map_cp(const Icu &icu, uint32_t cp) {
             if (a) {
                 res.append(static_cast<UChar32>(a));
                 flags |= script == USCRIPT_LATIN ? kCpLatin : kCpConfusable;
+                // It is a Latin letter now: marks on it are dropped as on any Latin letter, or
+                // normalizing the output again would drop them (U+0625 -> l + U+0655 -> l).
+                strip_marks = true;
             } else {
                 res.append(c);
                 flags |= script == USCRIPT_LATIN ? kCpLatin : kCpOtherLetter;
