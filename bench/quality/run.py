@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Quality harness for modfilter's default rule packs.
+
+Scores the packs on labelled data and prints precision, recall and F1 per category group:
+
+  abuse    Davidson et al. tweets (hate speech and offensive language are positives), side by side
+           with the npm filters obscenity, @2toad/profanity, bad-words and leo-profanity;
+  spam     the SMS Spam Collection;
+  promise  bench/quality/promises.jsonl, staff replies written and labelled for this project;
+  domain   every paragraph of ../shared/domain/*.txt, whose hits are listed one by one (the prose
+           is clean, so each hit is either a true hit or a bug).
+
+The data sets are read from ../shared/data when present (they are never copied into the
+repository); a missing set is skipped with a message. Standard library only.
+
+    python3 bench/quality/run.py --cli build/bindings/cli/modfilter
+    npm ci --prefix bench/quality      # once, for the npm peers (skipped with a message otherwise)
+"""
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+PEERS = ["obscenity", "@2toad/profanity", "bad-words", "leo-profanity"]
+
+
+# --------------------------------------------------------------------------------------------
+# Running the filters
+
+
+def run_modfilter(cli, rules, posts):
+    """Scans posts ([{"id", "text", "role"}]) with the CLI; returns {id: verdict}."""
+    lines = []
+    for p in posts:
+        lines.append(json.dumps({"id": p["id"], "text": p["text"], "author": {"role": p.get("role", "member")}},
+                                ensure_ascii=False))
+    cmd = [cli, "scan"] + (["--rules", rules] if rules else [])
+    proc = subprocess.run(cmd, input="\n".join(lines) + "\n", capture_output=True, text=True, encoding="utf-8")
+    if proc.returncode != 0:
+        sys.exit(f"run.py: {' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}")
+    out = {}
+    for line in proc.stdout.splitlines():
+        v = json.loads(line)
+        if "error" in v:
+            sys.exit(f"run.py: the CLI rejected a post: {line}")
+        out[v["id"]] = v
+    missing = [p["id"] for p in posts if p["id"] not in out]
+    if missing:
+        sys.exit(f"run.py: no verdict for {len(missing)} posts (first: {missing[0]})")
+    return out
+
+
+def run_peers(posts):
+    """Runs the npm filters through peers.cjs; returns {id: {peer: bool}} or None when unavailable."""
+    node = shutil.which("node")
+    if not node:
+        print("  npm peers skipped: node is not installed")
+        return None
+    if not (HERE / "node_modules").is_dir():
+        print(f"  npm peers skipped: run `npm ci --prefix {os.path.relpath(HERE)}` first")
+        return None
+    data = "\n".join(json.dumps({"id": p["id"], "text": p["text"]}, ensure_ascii=False) for p in posts) + "\n"
+    proc = subprocess.run([node, str(HERE / "peers.cjs")], input=data, capture_output=True, text=True,
+                          encoding="utf-8", cwd=HERE)
+    if proc.returncode != 0:
+        print(f"  npm peers failed: {proc.stderr.strip()[:500]}")
+        return None
+    return {r["id"]: r for r in map(json.loads, proc.stdout.splitlines())}
+
+
+# --------------------------------------------------------------------------------------------
+# Policy and scoring
+
+
+def load_policy(rules_dir):
+    """Flag threshold per category prefix, from the packs' policy (defaults when unreadable)."""
+    policy = {"flag": 2.0, "hold": 4.0, "reject": 8.0}
+    cats = {}
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11: keep the documented defaults
+        return policy, cats
+    for path in sorted(Path(rules_dir).rglob("*.toml")):
+        with open(path, "rb") as f:
+            try:
+                doc = tomllib.load(f)
+            except tomllib.TOMLDecodeError:
+                continue
+        policy.update(doc.get("policy", {}))
+        cats.update(doc.get("category", {}))
+    return policy, cats
+
+
+def category_flagged(policy, cats, name, score):
+    """Whether a category's score alone reaches FLAG or above, as the engine decides it."""
+    best = ""
+    for prefix in cats:
+        if (name == prefix or name.startswith(prefix + ".")) and len(prefix) > len(best):
+            best = prefix
+    settings = dict(policy)
+    if best:
+        settings.update(cats[best])
+    return score >= min(settings["flag"], settings["hold"], settings["reject"])
+
+
+def group_scores(verdict, group):
+    return {c: s for c, s in verdict["categories"].items() if c == group or c.startswith(group + ".")}
+
+
+def prf(truth, pred):
+    tp = sum(1 for t, p in zip(truth, pred) if t and p)
+    fp = sum(1 for t, p in zip(truth, pred) if not t and p)
+    fn = sum(1 for t, p in zip(truth, pred) if t and not p)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": precision, "recall": recall, "f1": f1}
+
+
+def table(title, rows):
+    print(f"\n### {title}\n")
+    print("| system | precision | recall | F1 | TP | FP | FN |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, m in rows:
+        print(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['tp']} | {m['fp']} | {m['fn']} |")
+
+
+def show_errors(kind, posts, truth, pred, verdicts, n):
+    if n <= 0:
+        return
+    fps = [p for p, t, q in zip(posts, truth, pred) if q and not t]
+    fns = [p for p, t, q in zip(posts, truth, pred) if t and not q]
+    for label, items in (("false positives", fps), ("false negatives", fns)):
+        print(f"\n{kind} {label} ({len(items)}, first {min(n, len(items))}):")
+        for p in items[:n]:
+            rules = sorted({h["rule"] for h in verdicts[p["id"]]["hits"]})
+            print(f"  [{p['id']}] {p['text'][:160]!r} {rules}")
+
+
+# --------------------------------------------------------------------------------------------
+# Data sets
+
+
+def load_davidson(data):
+    path = data / "davidson-hate-offensive" / "labeled_data.csv"
+    if not path.is_file():
+        return None
+    posts = []
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            cls = int(row["class"])
+            posts.append({"id": f"d{row['']}", "text": row["tweet"], "positive": cls in (0, 1), "class": cls})
+    return posts
+
+
+def load_sms(data):
+    path = data / "sms-spam-collection" / "SMSSpamCollection"
+    if not path.is_file():
+        return None
+    posts = []
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            label, _, text = line.rstrip("\n").partition("\t")
+            if text:
+                posts.append({"id": f"s{i}", "text": text, "positive": label == "spam"})
+    return posts
+
+
+def load_promises():
+    posts = []
+    with open(HERE / "promises.jsonl", encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                r = json.loads(line)
+                posts.append({"id": f"p{r['id']}", "text": r["text"], "positive": r["label"] == "promise",
+                              "kind": r.get("kind", ""), "role": "staff"})
+    return posts
+
+
+def load_domain(domain):
+    if not domain.is_dir():
+        return None
+    posts = []
+    for path in sorted(domain.glob("*.txt")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for k, para in enumerate(re.split(r"\n\s*\n", text)):
+            para = para.strip()
+            if para:
+                posts.append({"id": f"{path.name}#{k}", "text": para, "file": path.name, "para": k})
+    return posts
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cli", default=str(REPO / "build" / "bindings" / "cli" / "modfilter"),
+                    help="the modfilter CLI (default: build/bindings/cli/modfilter)")
+    ap.add_argument("--rules", default=str(REPO / "patterns"),
+                    help="rule packs to score (default: the repository's patterns/)")
+    ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"),
+                    help="directory holding the labelled data sets (default: ../shared/data)")
+    ap.add_argument("--domain", default=str(REPO.parent / "shared" / "domain"),
+                    help="directory of clean prose to scan paragraph by paragraph (default: ../shared/domain)")
+    ap.add_argument("--no-peers", action="store_true", help="do not run the npm filters")
+    ap.add_argument("--errors", type=int, default=0, metavar="N",
+                    help="print the first N false positives and false negatives of each set")
+    ap.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
+    args = ap.parse_args()
+
+    cli = args.cli
+    if not (os.path.isfile(cli) and os.access(cli, os.X_OK)):
+        sys.exit(f"run.py: no modfilter CLI at {cli}: build it (cmake -S . -B build && cmake --build build) "
+                 "or pass --cli")
+    data, domain = Path(args.data), Path(args.domain)
+    policy, cats = load_policy(args.rules)
+    results = {}
+    print(f"# modfilter quality: rules {os.path.relpath(args.rules)}, data {data}")
+
+    # ---- abuse
+    posts = load_davidson(data)
+    if posts is None:
+        print(f"\nabuse: skipped, {data / 'davidson-hate-offensive/labeled_data.csv'} not found")
+    else:
+        v = run_modfilter(cli, args.rules, posts)
+        truth = [p["positive"] for p in posts]
+        hit = [bool(group_scores(v[p["id"]], "abuse")) for p in posts]
+        flag = [any(category_flagged(policy, cats, c, s) for c, s in group_scores(v[p["id"]], "abuse").items())
+                for p in posts]
+        rows = [("modfilter (any abuse hit)", prf(truth, hit)), ("modfilter (abuse FLAG or above)", prf(truth, flag))]
+        peers = None if args.no_peers else run_peers(posts)
+        if peers:
+            for name in PEERS:
+                rows.append((f"npm {name}", prf(truth, [peers[p["id"]][name] for p in posts])))
+        npos = sum(truth)
+        table(f"abuse: Davidson et al. 2017, {len(posts)} tweets, {npos} hate or offensive", rows)
+        hate = [p for p in posts if p["class"] == 0]
+        hate_hit = sum(1 for p in hate if group_scores(v[p["id"]], "abuse"))
+        hate_cat = sum(1 for p in hate if group_scores(v[p["id"]], "abuse.hate"))
+        print(f"\nhate-speech tweets (class 0, {len(hate)}): {hate_hit / len(hate):.3f} get an abuse hit, "
+              f"{hate_cat / len(hate):.3f} an abuse.hate hit")
+        results["abuse"] = dict(rows)
+        show_errors("abuse", posts, truth, hit, v, args.errors)
+
+    # ---- spam
+    posts = load_sms(data)
+    if posts is None:
+        print(f"\nspam: skipped, {data / 'sms-spam-collection/SMSSpamCollection'} not found")
+    else:
+        v = run_modfilter(cli, args.rules, posts)
+        truth = [p["positive"] for p in posts]
+        flag = [any(category_flagged(policy, cats, c, s) for c, s in group_scores(v[p["id"]], "spam").items())
+                for p in posts]
+        hit = [bool(group_scores(v[p["id"]], "spam")) for p in posts]
+        rows = [("modfilter (spam FLAG or above)", prf(truth, flag)), ("modfilter (any spam hit)", prf(truth, hit))]
+        table(f"spam: SMS Spam Collection, {len(posts)} messages, {sum(truth)} spam", rows)
+        results["spam"] = dict(rows)
+        show_errors("spam", posts, truth, flag, v, args.errors)
+
+    # ---- promise
+    posts = load_promises()
+    v = run_modfilter(cli, args.rules, posts)
+    truth = [p["positive"] for p in posts]
+    pred = [bool(group_scores(v[p["id"]], "promise")) for p in posts]
+    rows = [("modfilter (any promise hit, staff)", prf(truth, pred))]
+    kinds = sorted({p["kind"] for p in posts if p["kind"]})
+    for kind in kinds:
+        sub = [(t, q) for p, t, q in zip(posts, truth, pred) if p["kind"] == kind]
+        hits = sum(1 for t, q in sub if q)
+        print_kind = f"  recall on {kind} promises: {hits}/{len(sub)}"
+        rows.append((f"recall, {kind} only", prf([t for t, _ in sub], [q for _, q in sub])))
+    as_member = run_modfilter(cli, args.rules, [dict(p, role="member") for p in posts])
+    member_hits = sum(1 for p in posts if group_scores(as_member[p["id"]], "promise"))
+    held = sum(1 for p, q in zip(posts, pred) if q and v[p["id"]]["action"] in ("HOLD", "REJECT"))
+    table(f"promise: bench/quality/promises.jsonl, {len(posts)} staff replies, {sum(truth)} promises", rows)
+    print(f"\nthe same replies posted by a member: {member_hits} promise hits (expected 0); "
+          f"staff replies with a promise hit that are held: {held}/{sum(pred)}")
+    results["promise"] = dict(rows)
+    show_errors("promise", posts, truth, pred, v, args.errors)
+
+    # ---- domain prose
+    posts = load_domain(domain)
+    if posts is None:
+        print(f"\ndomain: skipped, {domain} not found")
+    else:
+        print(f"\n### domain prose: {len(posts)} paragraphs of {domain}/*.txt, scanned as member and as staff\n")
+        n = 0
+        for role in ("member", "staff"):
+            v = run_modfilter(cli, args.rules, [dict(p, role=role) for p in posts])
+            for p in posts:
+                verdict = v[p["id"]]
+                raw = p["text"].encode("utf-8")
+                for h in verdict["hits"]:
+                    if role == "staff" and not h["category"].startswith("promise"):
+                        continue  # the member pass already listed it
+                    n += 1
+                    span = raw[h["start"]:h["end"]].decode("utf-8", "replace")
+                    ctx = raw[max(0, h["start"] - 50):h["end"] + 50].decode("utf-8", "replace").replace("\n", " ")
+                    print(f"- {p['file']} paragraph {p['para']} ({role}, {verdict['action']}): {h['rule']} "
+                          f"[{h['category']}] {span!r}\n    …{ctx}…")
+        if n == 0:
+            print("no hits")
+        results["domain_hits"] = n
+
+    if args.json:
+        def plain(x):
+            return {k: plain(v) for k, v in x.items()} if isinstance(x, dict) else x
+        Path(args.json).write_text(json.dumps(plain(results), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
