@@ -197,8 +197,9 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     e->build_patterns(exprs, flags, diags);
     // Regexes are checked one by one first, so that every bad one is reported with its file:line.
     for (size_t i = 0; i < exprs.size(); ++i) {
+        if (e->pats_[i].allow) continue;  // allow entries index rs_.allow, not rs_.rules
         const Rule &r = e->rs_.rules[e->pats_[i].rule];
-        if (e->pats_[i].allow || !r.is_regex) continue;
+        if (!r.is_regex) continue;
         hs_database_t *db = nullptr;
         hs_compile_error_t *err = nullptr;
         if (hs_compile(exprs[i].c_str(), flags[i], HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS)
