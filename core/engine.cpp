@@ -408,6 +408,7 @@ Scanner::Scanner(const Engine &e) : e_(e) {
     if (e.database() && hs_alloc_scratch(e.database(), &scratch_) != HS_SUCCESS)
         throw Error(kNoMem, "cannot allocate Hyperscan scratch space");
     rule_epoch_.assign(e.rules().size(), 0);
+    overflow_seen_.assign(e.rules().size(), 0);
     cat_score_.assign(e.categories().size(), 0.0);
     raw_cap_ = std::max<size_t>(4096, size_t(e.options().max_hits) * 4);
     raw_.reserve(256);
@@ -431,8 +432,12 @@ int on_match(unsigned id, unsigned long long from, unsigned long long to, unsign
         s->raw_.push_back({id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
     } else if (!p.allow) {
         s->overflow_ = true;
-        // Keep scoring every rule even when there is no room to list its hits.
-        if (s->overflow_rules_.size() < s->engine().rules().size()) s->overflow_rules_.push_back(p.rule);
+        // Keep scoring every rule even when there is no room to list its hits: each rule once, so a
+        // rule first seen after a flood of another one is still counted.
+        if (!s->overflow_seen_[p.rule]) {
+            s->overflow_seen_[p.rule] = 1;
+            s->overflow_rules_.push_back(p.rule);
+        }
     }
     return 0;
 }
@@ -463,6 +468,7 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
     role_bit_ = role == 1 ? kRoleStaff : kRoleMember;
     raw_.clear();
     overflow_ = false;
+    for (uint32_t r : overflow_rules_) overflow_seen_[r] = 0;
     overflow_rules_.clear();
     if (++epoch_ == 0) {
         std::fill(rule_epoch_.begin(), rule_epoch_.end(), 0);

@@ -152,6 +152,7 @@ public:
     size_t raw_cap_ = 0;
     bool overflow_ = false;
     std::vector<uint32_t> overflow_rules_;
+    std::vector<uint8_t> overflow_seen_;  // per rule: 1 when it is in overflow_rules_
 
 private:
     const Engine &e_;
