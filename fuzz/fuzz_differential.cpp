@@ -48,10 +48,21 @@ std::string json_line(const std::string &text, bool staff) {
     return s;
 }
 
+State &state() {
+    static State st;
+    return st;
+}
+
 }  // namespace
 
+// Slow one-time set-up (compiling the default packs) happens here, outside libFuzzer's per-input timeout.
+extern "C" int LLVMFuzzerInitialize(int *, char ***) {
+    (void)state();
+    return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static State st;
+    State &st = state();
     fuzz::Bytes b(data, size);
     uint8_t opt = b.u8();
     const bool staff = opt & 1, censor = opt & 2;

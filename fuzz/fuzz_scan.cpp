@@ -18,10 +18,20 @@ struct State {
         }
     }
 };
+State &state() {
+    static State st;
+    return st;
+}
 }  // namespace
 
+// Slow one-time set-up (compiling the default packs) happens here, outside libFuzzer's per-input timeout.
+extern "C" int LLVMFuzzerInitialize(int *, char ***) {
+    (void)state();
+    return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static State st;
+    State &st = state();
     const char *text = reinterpret_cast<const char *>(data);
     for (int pass = 0; pass < 2; ++pass) {
         mf_post post = MF_POST_INIT;
