@@ -173,9 +173,9 @@ def load_sms(data):
     return posts
 
 
-def load_promises():
+def load_promises(name):
     posts = []
-    with open(HERE / "promises.jsonl", encoding="utf-8") as f:
+    with open(HERE / name, encoding="utf-8") as f:
         for line in f:
             if line.strip():
                 r = json.loads(line)
@@ -266,7 +266,19 @@ def main():
         show_errors("spam", posts, truth, flag, v, args.errors)
 
     # ---- promise
-    posts = load_promises()
+    for name, what in (("promises.jsonl", "the development set"),
+                       ("promises-heldout.jsonl", "held out: written after the rules were tuned, never tuned on")):
+        score_promises(cli, args, name, what, results)
+
+    # ---- domain prose
+    domain_hits(cli, args, domain, results)
+
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+
+
+def score_promises(cli, args, name, what, results):
+    posts = load_promises(name)
     v = run_modfilter(cli, args.rules, posts)
     truth = [p["positive"] for p in posts]
     pred = [bool(group_scores(v[p["id"]], "promise")) for p in posts]
@@ -274,19 +286,18 @@ def main():
     kinds = sorted({p["kind"] for p in posts if p["kind"]})
     for kind in kinds:
         sub = [(t, q) for p, t, q in zip(posts, truth, pred) if p["kind"] == kind]
-        hits = sum(1 for t, q in sub if q)
-        print_kind = f"  recall on {kind} promises: {hits}/{len(sub)}"
         rows.append((f"recall, {kind} only", prf([t for t, _ in sub], [q for _, q in sub])))
     as_member = run_modfilter(cli, args.rules, [dict(p, role="member") for p in posts])
     member_hits = sum(1 for p in posts if group_scores(as_member[p["id"]], "promise"))
     held = sum(1 for p, q in zip(posts, pred) if q and v[p["id"]]["action"] in ("HOLD", "REJECT"))
-    table(f"promise: bench/quality/promises.jsonl, {len(posts)} staff replies, {sum(truth)} promises", rows)
+    table(f"promise: bench/quality/{name} ({what}), {len(posts)} staff replies, {sum(truth)} promises", rows)
     print(f"\nthe same replies posted by a member: {member_hits} promise hits (expected 0); "
           f"staff replies with a promise hit that are held: {held}/{sum(pred)}")
-    results["promise"] = dict(rows)
+    results[f"promise {name}"] = dict(rows)
     show_errors("promise", posts, truth, pred, v, args.errors)
 
-    # ---- domain prose
+
+def domain_hits(cli, args, domain, results):
     posts = load_domain(domain)
     if posts is None:
         print(f"\ndomain: skipped, {domain} not found")
@@ -309,11 +320,6 @@ def main():
         if n == 0:
             print("no hits")
         results["domain_hits"] = n
-
-    if args.json:
-        def plain(x):
-            return {k: plain(v) for k, v in x.items()} if isinstance(x, dict) else x
-        Path(args.json).write_text(json.dumps(plain(results), indent=2) + "\n")
 
 
 if __name__ == "__main__":
