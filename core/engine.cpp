@@ -103,10 +103,14 @@ std::string hs_error_text(hs_compile_error_t *err) {
 }
 
 int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
+int on_som_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
 
 }  // namespace
 
-Engine::~Engine() { hs_free_database(db_); }
+Engine::~Engine() {
+    hs_free_database(db_);
+    hs_free_database(som_db_);
+}
 
 void Engine::build_tables(const EngineOptions &opt) {
     opt_ = opt;
@@ -185,6 +189,33 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
     }
 }
 
+hs_database *Engine::compile_db(const std::vector<std::string> &exprs, const std::vector<unsigned> &flags,
+                                const std::vector<size_t> &subset, bool som, std::vector<Diagnostic> &diags) const {
+    if (subset.empty()) return nullptr;
+    std::vector<const char *> cexprs;
+    std::vector<unsigned> f, ids;
+    for (size_t i : subset) {
+        cexprs.push_back(exprs[i].c_str());
+        f.push_back(som ? flags[i] : (flags[i] & ~unsigned(HS_FLAG_SOM_LEFTMOST)));
+        ids.push_back(static_cast<unsigned>(i));
+    }
+    hs_database_t *db = nullptr;
+    hs_compile_error_t *err = nullptr;
+    if (hs_compile_multi(cexprs.data(), f.data(), ids.data(), static_cast<unsigned>(cexprs.size()), HS_MODE_BLOCK,
+                         nullptr, &db, &err) == HS_SUCCESS)
+        return db;
+    int at = err ? err->expression : -1;
+    std::string msg = hs_error_text(err);
+    if (at >= 0 && static_cast<size_t>(at) < subset.size()) {
+        const Pattern &p = pats_[subset[at]];
+        if (p.allow) diags.push_back({rs_.allow[p.rule].file, rs_.allow[p.rule].line, "allow: " + msg});
+        else diags.push_back({rs_.rules[p.rule].file, rs_.rules[p.rule].line, "rule '" + rs_.rules[p.rule].id + "': " + msg});
+    } else {
+        diags.push_back({"<packs>", 0, "pattern database does not compile: " + msg});
+    }
+    throw Error(kRulesError, diags.front().str());
+}
+
 std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
                                         std::vector<Diagnostic> &diags) {
     std::unique_ptr<Engine> e(new Engine);
@@ -207,31 +238,17 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
         hs_free_database(db);
     }
     if (!diags.empty()) throw Error(kRulesError, diags.front().str());
-    if (!exprs.empty()) {
-        std::vector<const char *> cexprs;
-        std::vector<unsigned> ids;
-        for (size_t i = 0; i < exprs.size(); ++i) {
-            cexprs.push_back(exprs[i].c_str());
-            ids.push_back(static_cast<unsigned>(i));
-        }
-        hs_compile_error_t *err = nullptr;
-        if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
-                             HS_MODE_BLOCK, nullptr, &e->db_, &err) != HS_SUCCESS) {
-            int at = err ? err->expression : -1;
-            std::string msg = hs_error_text(err);
-            if (at >= 0 && static_cast<size_t>(at) < e->pats_.size()) {
-                const Pattern &p = e->pats_[at];
-                if (p.allow) diags.push_back({e->rs_.allow[p.rule].file, e->rs_.allow[p.rule].line, "allow: " + msg});
-                else {
-                    const Rule &r = e->rs_.rules[p.rule];
-                    diags.push_back({r.file, r.line, "rule '" + r.id + "': " + msg});
-                }
-            } else {
-                diags.push_back({"<packs>", 0, "pattern database does not compile: " + msg});
-            }
-            throw Error(kRulesError, diags.front().str());
-        }
+    // Two databases. The main one holds every pattern without start-of-match tracking, which keeps
+    // the scan of a clean post fast. Regexes and phrases, whose length varies, are also in a second
+    // database with start-of-match tracking, scanned only over posts where the main scan saw one of
+    // them fire: at most two scans per post, whatever the number of rules.
+    std::vector<size_t> all, som;
+    for (size_t i = 0; i < exprs.size(); ++i) {
+        all.push_back(i);
+        if (!e->pats_[i].fixed_len) som.push_back(i);
     }
+    e->db_ = e->compile_db(exprs, flags, all, false, diags);
+    e->som_db_ = e->compile_db(exprs, flags, som, true, diags);
     return e;
 }
 
@@ -332,14 +349,16 @@ std::string Engine::serialize() const {
         payload.str(f.content);
     }
     payload.u32(static_cast<uint32_t>(pats_.size()));
-    if (db_) {
+    for (hs_database *db : {db_, som_db_}) {
+        if (!db) {
+            payload.str("");
+            continue;
+        }
         char *bytes = nullptr;
         size_t len = 0;
-        if (hs_serialize_database(db_, &bytes, &len) != HS_SUCCESS) throw Error(kNoMem, "cannot serialize database");
+        if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) throw Error(kNoMem, "cannot serialize database");
         payload.str(std::string_view(bytes, len));
         free(bytes);
-    } else {
-        payload.str("");
     }
     Writer w;
     w.s.append(kMagic, 8);
@@ -384,7 +403,7 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
         e->src_.files.push_back(std::move(f));
     }
     uint32_t npats = r.u32();
-    std::string hsblob = r.str();
+    std::string hsblob = r.str(), somblob = r.str();
     if (!r.ok) throw Error(kBadDatabase, "modfilter database payload is truncated");
     std::vector<Diagnostic> diags;
     parse_rules(e->src_, e->rs_, diags);
@@ -395,18 +414,24 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     e->build_patterns(exprs, flags, diags);
     if (!diags.empty() || e->pats_.size() != npats)
         throw Error(kBadDatabase, "database patterns do not match its rules");
-    if (npats) {
-        if (hs_deserialize_database(hsblob.data(), hsblob.size(), &e->db_) != HS_SUCCESS)
-            throw Error(kBadDatabase, "the Hyperscan database inside is corrupt or for another platform");
-    }
+    bool any_som = std::any_of(e->pats_.begin(), e->pats_.end(), [](const Pattern &p) { return !p.fixed_len; });
+    if ((npats != 0) != !hsblob.empty() || any_som != !somblob.empty())
+        throw Error(kBadDatabase, "database patterns do not match its rules");
+    if (npats && hs_deserialize_database(hsblob.data(), hsblob.size(), &e->db_) != HS_SUCCESS)
+        throw Error(kBadDatabase, "the Hyperscan database inside is corrupt or for another platform");
+    if (any_som && hs_deserialize_database(somblob.data(), somblob.size(), &e->som_db_) != HS_SUCCESS)
+        throw Error(kBadDatabase, "the Hyperscan database inside is corrupt or for another platform");
     return e;
 }
 
 // ---- scanning ---------------------------------------------------------------------------------
 
 Scanner::Scanner(const Engine &e) : e_(e) {
-    if (e.database() && hs_alloc_scratch(e.database(), &scratch_) != HS_SUCCESS)
-        throw Error(kNoMem, "cannot allocate Hyperscan scratch space");
+    for (hs_database *db : {e.database(), e.som_database()})
+        if (db && hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) {
+            hs_free_scratch(scratch_);
+            throw Error(kNoMem, "cannot allocate Hyperscan scratch space");
+        }
     rule_epoch_.assign(e.rules().size(), 0);
     overflow_seen_.assign(e.rules().size(), 0);
     cat_score_.assign(e.categories().size(), 0.0);
@@ -418,11 +443,23 @@ Scanner::~Scanner() { hs_free_scratch(scratch_); }
 
 namespace {
 
-int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx) {
+// Main database: fixed-length literals are recorded; a variable-length pattern only asks for the
+// start-of-match scan.
+int on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
     auto *s = static_cast<Scanner *>(ctx);
     const Pattern &p = s->engine().pattern(id);
     if (!(p.roles & s->role_bit_)) return 0;
-    if (p.fixed_len) from = to - p.fixed_len;
+    if (!p.fixed_len) {
+        s->need_som_ = true;
+        return 0;
+    }
+    return on_som_match(id, to - p.fixed_len, to, 0, ctx);
+}
+
+int on_som_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx) {
+    auto *s = static_cast<Scanner *>(ctx);
+    const Pattern &p = s->engine().pattern(id);
+    if (!(p.roles & s->role_bit_)) return 0;
     if (!boundary_ok(s->text_, s->text_len_, from, to, p.boundary)) return 0;
     // A prefix rule's hit covers the rest of its word ("fucking", not "fuck"), a suffix rule's the
     // start of its word, so that highlighting and censoring take the whole word.
@@ -474,8 +511,11 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
         std::fill(rule_epoch_.begin(), rule_epoch_.end(), 0);
         epoch_ = 1;
     }
+    need_som_ = false;
     if (e_.database() && text_len_) {
         hs_error_t rc = hs_scan(e_.database(), text_, static_cast<unsigned>(text_len_), 0, scratch_, on_match, this);
+        if (rc == HS_SUCCESS && need_som_)
+            rc = hs_scan(e_.som_database(), text_, static_cast<unsigned>(text_len_), 0, scratch_, on_som_match, this);
         if (rc != HS_SUCCESS) throw Error(kInternal, "hs_scan failed with code " + std::to_string(rc));
     }
 

@@ -79,6 +79,7 @@ public:
     const EngineOptions &options() const { return opt_; }
     const Pattern &pattern(unsigned id) const { return pats_[id]; }
     hs_database *database() const { return db_; }
+    hs_database *som_database() const { return som_db_; }
 
     // Runs every rule's examples; adds a diagnostic for each that fails.
     void check_examples(std::vector<Diagnostic> &diags) const;
@@ -95,7 +96,11 @@ private:
     std::vector<CategoryInfo> cats_;
     std::vector<uint32_t> rule_cat_;
     std::vector<Pattern> pats_;
-    hs_database *db_ = nullptr;
+    hs_database *compile_db(const std::vector<std::string> &exprs, const std::vector<unsigned> &flags,
+                            const std::vector<size_t> &subset, bool som, std::vector<Diagnostic> &diags) const;
+
+    hs_database *db_ = nullptr;      // every pattern, no start-of-match
+    hs_database *som_db_ = nullptr;  // variable-length patterns, with start-of-match
 };
 
 struct HitRecord {
@@ -151,6 +156,7 @@ public:
     std::vector<Raw> raw_;
     size_t raw_cap_ = 0;
     bool overflow_ = false;
+    bool need_som_ = false;
     std::vector<uint32_t> overflow_rules_;
     std::vector<uint8_t> overflow_seen_;  // per rule: 1 when it is in overflow_rules_
 
