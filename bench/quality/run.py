@@ -266,8 +266,9 @@ def main():
         show_errors("spam", posts, truth, flag, v, args.errors)
 
     # ---- promise
-    for name, what in (("promises.jsonl", "the development set"),
-                       ("promises-heldout.jsonl", "held out: written after the rules were tuned, never tuned on")):
+    for name, what in (("promises.jsonl", "development set, tuned on"),
+                       ("promises-heldout.jsonl", "held-out set 1, written after the first tuning, then tuned on"),
+                       ("promises-heldout-2.jsonl", "held-out set 2, written after the last tuning, never tuned on")):
         score_promises(cli, args, name, what, results)
 
     # ---- domain prose
