@@ -8,6 +8,7 @@
 //            that the mutation reaches the parser behind the checksum. Those mutations stay in the
 //            modfilter part of the file: the embedded Hyperscan bytecode is trusted once the
 //            checksum matches (as a compiled program is), so forging it is out of scope.
+#include <algorithm>
 #include <string>
 
 #define XXH_INLINE_ALL
@@ -89,9 +90,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         db = small_db();
         const Layout orig = layout(db);
         const bool fix = mode & 1;
-        // Mutations land before the Hyperscan blob when the checksum is to be recomputed.
-        const size_t limit = fix ? orig.hs_blob_at : db.size();
-        for (int n = 0; !b.empty() && n < 16; ++n) {
+        for (int n = 0; !b.empty() && n < 16 && !db.empty(); ++n) {
+            // Mutations land before the Hyperscan blob when the checksum is to be recomputed.
+            const size_t limit = fix ? std::min(orig.hs_blob_at, db.size()) : db.size();
             uint8_t op = b.u8();
             size_t at = (size_t(b.u8()) << 8 | b.u8()) % (limit ? limit : 1);
             switch (op % 4) {
