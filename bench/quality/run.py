@@ -268,7 +268,8 @@ def main():
     # ---- promise
     for name, what in (("promises.jsonl", "development set, tuned on"),
                        ("promises-heldout.jsonl", "held-out set 1, written after the first tuning, then tuned on"),
-                       ("promises-heldout-2.jsonl", "held-out set 2, written after the last tuning, never tuned on")):
+                       ("promises-heldout-2.jsonl", "held-out set 2, written after the second tuning, then tuned on"),
+                       ("promises-heldout-3.jsonl", "held-out set 3, written after the last tuning, never tuned on")):
         score_promises(cli, args, name, what, results)
 
     # ---- domain prose
