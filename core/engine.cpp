@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 
+#include "prefilter.hpp"
 #include "version.hpp"
 
 namespace mf {
@@ -16,6 +17,12 @@ namespace {
 
 constexpr unsigned kPatternFlags = HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8;
 constexpr unsigned kLiteralFlags = HS_FLAG_CASELESS | HS_FLAG_UTF8;
+constexpr unsigned kTriggerFlags = HS_FLAG_CASELESS;
+// A regex or phrase match must lie within this many bytes of its trigger (docs/limits.md):
+// moderation patterns are sentence-sized, and the window bounds the work per trigger.
+constexpr uint32_t kMaxWindow = 256;
+// More windows than this in one post: the variable database runs over the whole post instead.
+constexpr size_t kMaxWindows = 4096;
 
 // Length in bytes of the text an escaped literal expression matches (each \xHH is one byte).
 size_t literal_length(std::string_view e) {
@@ -104,12 +111,13 @@ std::string hs_error_text(hs_compile_error_t *err) {
 
 int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
 int on_som_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
+int on_window_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
 
 }  // namespace
 
 Engine::~Engine() {
     hs_free_database(db_);
-    hs_free_database(som_db_);
+    for (hs_database *db : var_dbs_) hs_free_database(db);
 }
 
 void Engine::build_tables(const EngineOptions &opt) {
@@ -152,21 +160,69 @@ void Engine::build_tables(const EngineOptions &opt) {
 void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
                             std::vector<Diagnostic> &diags) {
     pats_.clear();
-    // A one-word literal has a known length, so its start is end - length: compiling it without
-    // start-of-match tracking makes the database several times faster to build and to scan.
+    n_var_ = 0;
+    uint32_t next_group = 1;
+    auto add_variable = [&](std::string e, Pattern p) {
+        p.kind = Pattern::kVariable;
+        uint32_t self = static_cast<uint32_t>(pats_.size());
+        hs_expr_info_t *info = nullptr;
+        hs_compile_error_t *err = nullptr;
+        uint32_t w = kMaxWindow;
+        if (hs_expression_info(e.c_str(), kPatternFlags, &info, &err) == HS_SUCCESS && info) {
+            if (info->max_width < kMaxWindow) w = info->max_width;
+            free(info);
+        } else {
+            hs_free_compile_error(err);  // reported when the database is compiled
+        }
+        p.window = w;
+        auto sets = required_atom_sets(e, 4);
+        // (no fallback to weaker atoms: substrings like "eat" fire on ordinary text all the time)
+        p.var = static_cast<uint32_t>(n_var_++);
+        p.slots = static_cast<uint8_t>(sets.size());
+        flags.push_back(kPatternFlags);
+        exprs.push_back(std::move(e));
+        pats_.push_back(p);
+        for (size_t slot = 0; slot < sets.size(); ++slot)
+        for (std::string a : sets[slot]) {
+            Pattern t = p;
+            t.kind = Pattern::kTrigger;
+            t.target = self;
+            t.slot = static_cast<uint8_t>(slot);
+            bool at_start = a.front() == kBoundaryMarker, at_end = a.back() == kBoundaryMarker;
+            if (at_start) a.erase(0, 1);
+            if (at_end) a.pop_back();
+            t.boundary = at_start && at_end ? Boundary::Word : at_start ? Boundary::Prefix
+                       : at_end ? Boundary::Suffix : Boundary::Any;
+            t.fixed_len = static_cast<uint32_t>(a.size());
+            std::string lit;
+            static const char hex[] = "0123456789abcdef";
+            for (unsigned char c : a) {
+                lit += "\\x";
+                lit += hex[c >> 4];
+                lit += hex[c & 15];
+            }
+            flags.push_back(kTriggerFlags);
+            exprs.push_back(std::move(lit));
+            pats_.push_back(t);
+        }
+    };
+    // A one-word literal has a known length, so its start is end - length: compiled without
+    // start-of-match tracking into the main database, it costs almost nothing to scan for.
     auto add_literal = [&](std::string e, Pattern p) {
-        bool fixed = e.find("\\s+") == std::string::npos;
-        if (fixed) p.fixed_len = static_cast<uint32_t>(literal_length(e));
-        flags.push_back(fixed ? kLiteralFlags : kPatternFlags);
+        if (e.find("\\s+") != std::string::npos) return add_variable(std::move(e), p);
+        p.fixed_len = static_cast<uint32_t>(literal_length(e));
+        flags.push_back(kLiteralFlags);
         exprs.push_back(std::move(e));
         pats_.push_back(p);
     };
     for (uint32_t i = 0; i < rs_.rules.size(); ++i) {
         const Rule &r = rs_.rules[i];
         if (r.is_regex) {
-            exprs.push_back(r.regex);
-            flags.push_back(kPatternFlags);
-            pats_.push_back({i, r.boundary, false, r.roles, 0});
+            // Group 0 holds every phrase; each regex gets a group of its own, and each of its
+            // top-level alternatives is a pattern of its own there, with atoms of its own.
+            Pattern p{i, r.boundary, false, r.roles, 0};
+            p.group = next_group++;
+            for (auto &alt : split_alternatives(r.regex)) add_variable(std::move(alt), p);
             continue;
         }
         for (size_t k = 0; k < r.literals.size(); ++k) {
@@ -186,6 +242,19 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             continue;
         }
         add_literal(std::move(e), {i, Boundary::Word, true, kRoleEveryone, 0});
+    }
+}
+
+void Engine::build_groups(std::vector<size_t> &main, std::vector<std::vector<size_t>> &groups) const {
+    std::vector<bool> has_trigger(pats_.size(), false);
+    for (const Pattern &p : pats_)
+        if (p.kind == Pattern::kTrigger) has_trigger[p.target] = true;
+    for (size_t i = 0; i < pats_.size(); ++i) {
+        const Pattern &p = pats_[i];
+        if (p.kind != Pattern::kVariable || !has_trigger[i]) main.push_back(i);
+        if (p.kind != Pattern::kVariable) continue;
+        if (groups.size() <= p.group) groups.resize(p.group + 1);
+        groups[p.group].push_back(i);
     }
 }
 
@@ -228,7 +297,7 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     e->build_patterns(exprs, flags, diags);
     // Regexes are checked one by one first, so that every bad one is reported with its file:line.
     for (size_t i = 0; i < exprs.size(); ++i) {
-        if (e->pats_[i].allow) continue;  // allow entries index rs_.allow, not rs_.rules
+        if (e->pats_[i].allow || e->pats_[i].kind != Pattern::kVariable) continue;  // allow entries index rs_.allow
         const Rule &r = e->rs_.rules[e->pats_[i].rule];
         if (!r.is_regex) continue;
         hs_database_t *db = nullptr;
@@ -238,17 +307,16 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
         hs_free_database(db);
     }
     if (!diags.empty()) throw Error(kRulesError, diags.front().str());
-    // Two databases. The main one holds every pattern without start-of-match tracking, which keeps
-    // the scan of a clean post fast. Regexes and phrases, whose length varies, are also in a second
-    // database with start-of-match tracking, scanned only over posts where the main scan saw one of
-    // them fire: at most two scans per post, whatever the number of rules.
-    std::vector<size_t> all, som;
-    for (size_t i = 0; i < exprs.size(); ++i) {
-        all.push_back(i);
-        if (!e->pats_[i].fixed_len) som.push_back(i);
-    }
+    // Two databases. The main one holds literals and triggers (prefilter atoms of regexes and
+    // phrases, or the regex itself when it has none), without start-of-match tracking: the scan of
+    // a clean post runs at literal speed. Regexes and phrases are in the variable database, with
+    // start-of-match tracking, run only over the windows around triggers the main scan found: at
+    // most two scans per post, whatever the number of rules.
+    std::vector<size_t> all;
+    std::vector<std::vector<size_t>> groups;
+    e->build_groups(all, groups);
     e->db_ = e->compile_db(exprs, flags, all, false, diags);
-    e->som_db_ = e->compile_db(exprs, flags, som, true, diags);
+    for (const auto &g : groups) e->var_dbs_.push_back(e->compile_db(exprs, flags, g, true, diags));
     return e;
 }
 
@@ -349,7 +417,10 @@ std::string Engine::serialize() const {
         payload.str(f.content);
     }
     payload.u32(static_cast<uint32_t>(pats_.size()));
-    for (hs_database *db : {db_, som_db_}) {
+    std::vector<hs_database *> dbs{db_};
+    dbs.insert(dbs.end(), var_dbs_.begin(), var_dbs_.end());
+    payload.u32(static_cast<uint32_t>(dbs.size()));
+    for (hs_database *db : dbs) {
         if (!db) {
             payload.str("");
             continue;
@@ -403,7 +474,9 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
         e->src_.files.push_back(std::move(f));
     }
     uint32_t npats = r.u32();
-    std::string hsblob = r.str(), somblob = r.str();
+    uint32_t ndbs = r.u32();
+    std::vector<std::string> blobs;
+    for (uint32_t i = 0; i < ndbs && r.ok && i <= npats; ++i) blobs.push_back(r.str());
     if (!r.ok) throw Error(kBadDatabase, "modfilter database payload is truncated");
     std::vector<Diagnostic> diags;
     parse_rules(e->src_, e->rs_, diags);
@@ -414,20 +487,28 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     e->build_patterns(exprs, flags, diags);
     if (!diags.empty() || e->pats_.size() != npats)
         throw Error(kBadDatabase, "database patterns do not match its rules");
-    bool any_som = std::any_of(e->pats_.begin(), e->pats_.end(), [](const Pattern &p) { return !p.fixed_len; });
-    if ((npats != 0) != !hsblob.empty() || any_som != !somblob.empty())
-        throw Error(kBadDatabase, "database patterns do not match its rules");
-    if (npats && hs_deserialize_database(hsblob.data(), hsblob.size(), &e->db_) != HS_SUCCESS)
-        throw Error(kBadDatabase, "the Hyperscan database inside is corrupt or for another platform");
-    if (any_som && hs_deserialize_database(somblob.data(), somblob.size(), &e->som_db_) != HS_SUCCESS)
-        throw Error(kBadDatabase, "the Hyperscan database inside is corrupt or for another platform");
+    std::vector<size_t> main;
+    std::vector<std::vector<size_t>> groups;
+    e->build_groups(main, groups);
+    if (blobs.size() != groups.size() + 1) throw Error(kBadDatabase, "database patterns do not match its rules");
+    for (size_t i = 0; i < blobs.size(); ++i) {
+        bool expected = i == 0 ? !main.empty() : !groups[i - 1].empty();
+        if (expected != !blobs[i].empty()) throw Error(kBadDatabase, "database patterns do not match its rules");
+        hs_database *db = nullptr;
+        if (expected && hs_deserialize_database(blobs[i].data(), blobs[i].size(), &db) != HS_SUCCESS)
+            throw Error(kBadDatabase, "the Hyperscan database inside is corrupt or for another platform");
+        if (i == 0) e->db_ = db;
+        else e->var_dbs_.push_back(db);
+    }
     return e;
 }
 
 // ---- scanning ---------------------------------------------------------------------------------
 
 Scanner::Scanner(const Engine &e) : e_(e) {
-    for (hs_database *db : {e.database(), e.som_database()})
+    std::vector<hs_database *> dbs{e.database()};
+    for (size_t g = 0; g < e.group_count(); ++g) dbs.push_back(e.group_database(g));
+    for (hs_database *db : dbs)
         if (db && hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) {
             hs_free_scratch(scratch_);
             throw Error(kNoMem, "cannot allocate Hyperscan scratch space");
@@ -437,23 +518,49 @@ Scanner::Scanner(const Engine &e) : e_(e) {
     cat_score_.assign(e.categories().size(), 0.0);
     raw_cap_ = std::max<size_t>(4096, size_t(e.options().max_hits) * 4);
     raw_.reserve(256);
+    seen_.resize(e.variable_count() * 2);
 }
 
 Scanner::~Scanner() { hs_free_scratch(scratch_); }
 
 namespace {
 
-// Main database: fixed-length literals are recorded; a variable-length pattern only asks for the
-// start-of-match scan.
+// Main database: literals are recorded; a trigger, or a variable pattern without triggers, asks for
+// the variable database to run over a window around it.
 int on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
     auto *s = static_cast<Scanner *>(ctx);
     const Pattern &p = s->engine().pattern(id);
     if (!(p.roles & s->role_bit_)) return 0;
-    if (!p.fixed_len) {
-        s->need_som_ = true;
-        return 0;
+    if (p.kind == Pattern::kLiteral) return on_som_match(id, to - p.fixed_len, to, 0, ctx);
+    if (s->whole_text_) return 0;
+    if (p.kind == Pattern::kTrigger && !boundary_ok(s->text_, s->text_len_, to - p.fixed_len, to, p.boundary)) return 0;
+    size_t lo, hi;
+    const Pattern &v = p.kind == Pattern::kTrigger ? s->engine().pattern(p.target) : p;
+    if (p.kind == Pattern::kTrigger) {
+        size_t start = to - p.fixed_len, end = to;
+        if (v.slots > 1) {
+            // Two atom sets: run the pattern only where an atom of the other set is close by.
+            Scanner::Seen &mine = s->seen_[v.var * 2 + p.slot];
+            const Scanner::Seen &other = s->seen_[v.var * 2 + (1 - p.slot)];
+            mine = {s->scan_epoch_, static_cast<uint32_t>(start), static_cast<uint32_t>(end)};
+            if (other.epoch != s->scan_epoch_ || end - other.start > v.window) return 0;
+            start = std::min<size_t>(start, other.start);
+        }
+        lo = start > v.window ? start - v.window : 0;
+        hi = std::min<size_t>(end + v.window, s->text_len_);
+    } else {
+        lo = to > v.window ? to - v.window : 0;
+        hi = to;
     }
-    return on_som_match(id, to - p.fixed_len, to, 0, ctx);
+    if (s->windows_.size() < kMaxWindows) s->windows_.push_back({v.group, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi)});
+    else s->whole_text_ = true;
+    return 0;
+}
+
+// Variable database, over one window: offsets are relative to the window.
+int on_window_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx) {
+    auto *s = static_cast<Scanner *>(ctx);
+    return on_som_match(id, from + s->win_off_, to + s->win_off_, 0, ctx);
 }
 
 int on_som_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx) {
@@ -511,11 +618,34 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
         std::fill(rule_epoch_.begin(), rule_epoch_.end(), 0);
         epoch_ = 1;
     }
-    need_som_ = false;
+    windows_.clear();
+    whole_text_ = false;
+    if (++scan_epoch_ == 0) {
+        for (auto &x : seen_) x.epoch = 0;
+        scan_epoch_ = 1;
+    }
     if (e_.database() && text_len_) {
         hs_error_t rc = hs_scan(e_.database(), text_, static_cast<unsigned>(text_len_), 0, scratch_, on_match, this);
-        if (rc == HS_SUCCESS && need_som_)
-            rc = hs_scan(e_.som_database(), text_, static_cast<unsigned>(text_len_), 0, scratch_, on_som_match, this);
+        if (rc == HS_SUCCESS && whole_text_) {
+            windows_.clear();
+            for (uint32_t g = 0; g < e_.group_count(); ++g)
+                if (e_.group_database(g)) windows_.push_back({g, 0u, static_cast<uint32_t>(text_len_)});
+        }
+        // Merge each group's overlapping windows, widen each to word boundaries (so that \b means
+        // what it means in the whole post), and run the group's database over each once.
+        std::sort(windows_.begin(), windows_.end());
+        for (size_t i = 0; i < windows_.size() && rc == HS_SUCCESS; ++i) {
+            const uint32_t g = windows_[i].group;
+            size_t lo = windows_[i].lo, hi = windows_[i].hi;
+            while (i + 1 < windows_.size() && windows_[i + 1].group == g && windows_[i + 1].lo <= hi)
+                hi = std::max<size_t>(hi, windows_[++i].hi);
+            lo = word_start(text_, text_len_, lo);
+            hi = word_end(text_, text_len_, hi);
+            while (lo > 0 && (static_cast<unsigned char>(text_[lo]) & 0xC0) == 0x80) --lo;
+            if (hi <= lo || !e_.group_database(g)) continue;
+            win_off_ = lo;
+            rc = hs_scan(e_.group_database(g), text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_window_match, this);
+        }
         if (rc != HS_SUCCESS) throw Error(kInternal, "hs_scan failed with code " + std::to_string(rc));
     }
 

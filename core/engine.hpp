@@ -62,6 +62,21 @@ struct Pattern {
     bool allow;
     uint8_t roles;
     uint32_t fixed_len;  // > 0: a literal of this many bytes, compiled without start-of-match
+    // Regexes and phrases (variable length) live in the variable database, run only over windows
+    // around their triggers: prefilter atoms, or the pattern itself when it has no atoms.
+    enum Kind : uint8_t { kLiteral, kVariable, kTrigger } kind = kLiteral;
+    uint32_t target = 0;  // kTrigger: the kVariable pattern it triggers
+    uint32_t window = 0;  // kVariable: how far around a trigger a match can reach, in bytes
+    uint32_t group = 0;   // kVariable and kTrigger: which variable database holds the pattern
+    uint32_t var = 0;     // kVariable: its index among variable patterns
+    uint8_t slot = 0;     // kTrigger: which atom set it belongs to
+    uint8_t slots = 0;    // kVariable: how many atom sets must all be seen (0: no triggers, 1 or 2)
+};
+
+// A stretch of a post to run one variable database over.
+struct Window {
+    uint32_t group, lo, hi;
+    bool operator<(const Window &o) const { return group != o.group ? group < o.group : lo < o.lo; }
 };
 
 class Engine {
@@ -78,8 +93,13 @@ public:
     uint32_t rule_category(size_t rule) const { return rule_cat_[rule]; }
     const EngineOptions &options() const { return opt_; }
     const Pattern &pattern(unsigned id) const { return pats_[id]; }
+    size_t pattern_count() const { return pats_.size(); }
+    size_t variable_count() const { return n_var_; }
     hs_database *database() const { return db_; }
-    hs_database *som_database() const { return som_db_; }
+    // Variable databases: one per regex (each one alone is fast; together they are not), plus
+    // one for all phrases.
+    size_t group_count() const { return var_dbs_.size(); }
+    hs_database *group_database(size_t g) const { return var_dbs_[g]; }
 
     // Runs every rule's examples; adds a diagnostic for each that fails.
     void check_examples(std::vector<Diagnostic> &diags) const;
@@ -96,11 +116,13 @@ private:
     std::vector<CategoryInfo> cats_;
     std::vector<uint32_t> rule_cat_;
     std::vector<Pattern> pats_;
+    void build_groups(std::vector<size_t> &main, std::vector<std::vector<size_t>> &groups) const;
     hs_database *compile_db(const std::vector<std::string> &exprs, const std::vector<unsigned> &flags,
                             const std::vector<size_t> &subset, bool som, std::vector<Diagnostic> &diags) const;
 
     hs_database *db_ = nullptr;      // every pattern, no start-of-match
-    hs_database *som_db_ = nullptr;  // variable-length patterns, with start-of-match
+    size_t n_var_ = 0;
+    std::vector<hs_database *> var_dbs_;  // variable-length patterns, with start-of-match
 };
 
 struct HitRecord {
@@ -156,7 +178,14 @@ public:
     std::vector<Raw> raw_;
     size_t raw_cap_ = 0;
     bool overflow_ = false;
-    bool need_som_ = false;
+    std::vector<Window> windows_;  // where to run which variable database
+    struct Seen {
+        uint32_t epoch = 0, start = 0, end = 0;
+    };
+    std::vector<Seen> seen_;  // per variable pattern and atom set: the last trigger in this post
+    uint32_t scan_epoch_ = 0;
+    bool whole_text_ = false;      // too many windows: run every variable database everywhere
+    size_t win_off_ = 0;                                 // offset of the window being scanned
     std::vector<uint32_t> overflow_rules_;
     std::vector<uint8_t> overflow_seen_;  // per rule: 1 when it is in overflow_rules_
 

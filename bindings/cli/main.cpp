@@ -140,6 +140,7 @@ int main(int argc, char **argv) {
             size_t n = 0;
             mf_status st = mf_rules_check(&n, p.empty() ? nullptr : p.c_str(), print_diag, nullptr);
             total += n;
+            std::fflush(stdout);  // the diagnostics before their summary, also when both go to one pipe
             const char *name = p.empty() ? "built-in packs" : p.c_str();
             if (st == MF_OK) std::fprintf(stderr, "%s: ok\n", name);
             else if (n) std::fprintf(stderr, "%s: %zu mistake%s\n", name, n, n == 1 ? "" : "s");

@@ -171,7 +171,7 @@ class CliTest(unittest.TestCase):
         self.assertEqual(rows[4]["action"], "HOLD")            # staff promises a refund by Friday
         self.assertEqual(rows[5]["action"], "ALLOW")           # a customer writing the same
         self.assertIn("invalid JSON", rows[6]["error"])
-        self.assertEqual(rows[7]["invalid_utf8"], 1)
+        self.assertEqual(rows[7]["invalid_utf8"], 2)  # a Latin-1 "é" and a stray 0xFF
         self.assertIn("error", rows[8])
         self.assertEqual(rows[9]["action"], "ALLOW")           # hedged staff language
 

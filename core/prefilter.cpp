@@ -1,0 +1,462 @@
+#include "prefilter.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+
+namespace mf {
+
+namespace {
+
+thread_local int kMinScore = 4;
+constexpr int kStrongScore = 6;  // a set this good is used alone
+using Set = std::set<std::string>;
+constexpr size_t kMaxExact = 64;  // largest set of exact strings tracked per node
+
+// Words so common in posts that an atom made of them filters nothing.
+bool common_word(const std::string &s) {
+    static const Set words = {
+        "the", "and", "you", "your", "you're", "for", "are", "was", "were", "will", "'ll", "with", "this",
+        "that", "have", "has", "had", "not", "but", "can", "all", "any", "our", "out", "his", "her",
+        "she", "him", "they", "them", "their", "there", "then", "than", "what", "when", "who", "how",
+        "why", "from", "just", "get", "got", "one", "now", "new", "its", "it's", "i'm", "i'll", "we'll",
+        "don't", "can't", "about", "would", "should", "could", "been", "being", "more", "some", "like",
+        "into", "also", "only", "very", "here", "over", "after", "before", "going", "want", "know",
+        "make", "made", "see", "way", "day", "time", "back", "well", "good", "too", "yes", "let", "may",
+        "which", "these", "those", "other", "even", "much", "many", "most", "such", "own", "same",
+        "off", "per", "via", "really", "need", "please", "thanks", "thank", "does", "did", "doing",
+        "use", "using", "used", "say", "said", "able", "still", "each", "every", "because", "while",
+        "where", "again", "take", "give", "look", "think", "work", "let's", "we're", "they're", "i've",
+        "we've", "it'll", "going to", "i will", "we will", "you are", "you will",
+    };
+    return words.count(s) != 0;
+}
+
+std::string strip_markers(const std::string &a) {
+    std::string s;
+    for (char c : a)
+        if (c != kBoundaryMarker) s += c;
+    return s;
+}
+
+// Score of an atom set: the worst atom decides. Below 3 the set is useless as a filter. An atom
+// that must stand at a word boundary filters much better than a bare substring.
+int score(const Set &s) {
+    if (s.empty()) return -1;
+    int worst = 1 << 20;
+    for (const auto &a : s) {
+        std::string t = strip_markers(a);
+        // A word boundary at either end counts like one more letter: "^ho^" filters as well as "hoe".
+        int q = static_cast<int>(t.size()) + (a.front() == kBoundaryMarker) + (a.back() == kBoundaryMarker);
+        if (common_word(t)) q = 1;
+        worst = std::min(worst, q);
+    }
+    return worst;
+}
+
+struct Info {
+    std::optional<Set> exact;  // every string the node can match (when small and known)
+    std::optional<Set> req;    // one of these occurs in every match
+    std::vector<Set> all;      // every one of these sets has an atom in every match (AND of ORs)
+};
+
+std::optional<Set> best(const std::optional<Set> &a, const std::optional<Set> &b) {
+    if (!a || score(*a) < kMinScore) return b && score(*b) >= kMinScore ? b : std::nullopt;
+    if (!b || score(*b) < kMinScore) return a;
+    int sa = score(*a), sb = score(*b);
+    if (sa != sb) return sa > sb ? a : b;
+    return a->size() <= b->size() ? a : b;
+}
+
+// The atoms a node guarantees: its exact strings if known, else its required set.
+std::optional<Set> atoms_of(const Info &i) { return best(i.exact, i.req); }
+
+struct Parser {
+    std::string_view re;
+    size_t pos = 0;
+    bool failed = false;
+
+    bool done() const { return pos >= re.size(); }
+    char peek() const { return re[pos]; }
+
+    static Info any() { return {}; }
+    static Info literal(std::string s) {
+        for (char &c : s)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        return {Set{s}, std::nullopt};
+    }
+
+    bool lead_boundary_ = false;  // the group being parsed directly follows \b
+
+    // lead: the alternation directly follows \b, so each alternative starts at a word boundary.
+    Info parse_alt(bool lead = false) {
+        std::vector<Info> alts{parse_seq(lead)};
+        while (!done() && peek() == '|') {
+            ++pos;
+            alts.push_back(parse_seq(lead));
+        }
+        if (alts.size() == 1) return alts[0];
+        Info out;
+        Set exact, req;
+        bool exact_ok = true, req_ok = true;
+        for (const auto &a : alts) {
+            if (a.exact && exact_ok) exact.insert(a.exact->begin(), a.exact->end());
+            else exact_ok = false;
+            auto at = atoms_of(a);
+            if (!at) {
+                // An alternative with exact strings too short to filter still contributes them,
+                // so that a parent sequence can extend them ("(we|i)" + "'ll").
+                req_ok = false;
+            } else if (req_ok) {
+                req.insert(at->begin(), at->end());
+            }
+        }
+        if (exact_ok && exact.size() <= kMaxExact) out.exact = exact;
+        if (req_ok) {
+            out.req = req;
+            if (score(req) >= kMinScore) out.all.push_back(req);
+        }
+        return out;
+    }
+
+    Info parse_seq(bool lead) {
+        std::vector<Info> items;
+        bool prev_boundary = lead;
+        while (!done() && peek() != '|' && peek() != ')') {
+            lead_boundary_ = prev_boundary;
+            Info a = parse_atom();
+            if (failed) return any();
+            a = parse_quant(std::move(a));
+            prev_boundary = a.exact && a.exact->size() == 1 && *a.exact->begin() == std::string(1, kBoundaryMarker);
+            items.push_back(std::move(a));
+        }
+        // Runs of exact items multiply into longer exact strings ("ref" "und" -> "refund"); each
+        // run, and each inexact item's own atoms, is a candidate; the best candidate wins.
+        std::optional<Set> run = Set{lead ? std::string(1, kBoundaryMarker) : std::string()}, req;
+        std::vector<Set> all;
+        auto keep = [&](const std::optional<Set> &c) {
+            req = best(req, c);
+            if (c && score(*c) >= kMinScore) all.push_back(*c);
+        };
+        bool whole_exact = true;
+        for (const auto &it : items) {
+            if (it.exact) {
+                Set next;
+                for (const auto &x : *run)
+                    for (const auto &y : *it.exact) next.insert(x + y);
+                if (next.size() <= kMaxExact) {
+                    run = std::move(next);
+                    continue;
+                }
+                keep(run);
+                run = it.exact;
+                whole_exact = false;
+                continue;
+            }
+            keep(run);
+            if (it.all.empty()) keep(it.req);
+            for (const auto &c : it.all) keep(c);
+            run = Set{""};
+            whole_exact = false;
+        }
+        keep(run);
+        Info out;
+        if (whole_exact) out.exact = run;
+        out.req = req;
+        out.all = std::move(all);
+        return out;
+    }
+
+    Info parse_quant(Info a) {
+        if (done()) return a;
+        char c = peek();
+        int lo = -1;
+        bool bounded_one = false;
+        if (c == '?') {
+            ++pos;
+            lo = 0;
+        } else if (c == '*') {
+            ++pos;
+            lo = 0;
+        } else if (c == '+') {
+            ++pos;
+            lo = 1;
+        } else if (c == '{') {
+            size_t close = re.find('}', pos);
+            if (close == std::string_view::npos) return a;  // a literal '{'
+            std::string_view body = re.substr(pos + 1, close - pos - 1);
+            if (body.empty() || !std::isdigit(static_cast<unsigned char>(body[0]))) return a;
+            lo = std::atoi(std::string(body).c_str());
+            bounded_one = body == "1" || body == "1,1";
+            pos = close + 1;
+        } else {
+            return a;
+        }
+        if (!done() && (peek() == '?' || peek() == '+')) ++pos;  // lazy / possessive
+        if (bounded_one) return a;
+        Info out;
+        if (c == '?' && a.exact && a.exact->size() < kMaxExact) {
+            Set e = *a.exact;
+            e.insert("");
+            out.exact = e;
+        }
+        if (lo >= 1) {
+            out.req = atoms_of(a);
+            out.all = a.all;
+            if (a.exact && score(*a.exact) >= kMinScore) out.all.push_back(*a.exact);
+        }
+        return out;
+    }
+
+    Info parse_class() {
+        // [...]: a single-character class of one letter (or its two cases) is exact; others are not.
+        size_t start = ++pos;
+        if (!done() && peek() == '^') ++pos;
+        if (!done() && peek() == ']') ++pos;
+        while (!done() && peek() != ']') {
+            if (peek() == '\\') ++pos;
+            if (!done() && peek() == '[' && pos + 1 < re.size() && re[pos + 1] == ':') {
+                size_t e = re.find(":]", pos);
+                if (e == std::string_view::npos) {
+                    failed = true;
+                    return any();
+                }
+                pos = e + 2;
+                continue;
+            }
+            ++pos;
+        }
+        if (done()) {
+            failed = true;
+            return any();
+        }
+        std::string_view body = re.substr(start, pos - start);
+        ++pos;
+        std::set<char> chars;
+        for (char ch : body) {
+            if (!std::isalnum(static_cast<unsigned char>(ch))) return any();
+            chars.insert(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+        }
+        if (chars.size() == 1) return literal(std::string(1, *chars.begin()));
+        return any();
+    }
+
+    Info parse_atom() {
+        char c = peek();
+        if (c == '(') {
+            const bool lead = lead_boundary_;
+            ++pos;
+            if (!done() && peek() == '?') {
+                ++pos;
+                if (done()) {
+                    failed = true;
+                    return any();
+                }
+                char k = peek();
+                if (k == ':') ++pos;
+                else if (k == '<' || k == 'P' || k == '\'') {  // named group
+                    size_t e = re.find_first_of(">'", pos + 1);
+                    if (e == std::string_view::npos) {
+                        failed = true;
+                        return any();
+                    }
+                    pos = e + 1;
+                } else {
+                    // Flags like (?i) or (?i:...), comments, lookaround: give up on atoms.
+                    failed = true;
+                    return any();
+                }
+            }
+            Info inner = parse_alt(lead);
+            if (done() || peek() != ')') {
+                failed = true;
+                return any();
+            }
+            ++pos;
+            return inner;
+        }
+        if (c == '[') return parse_class();
+        if (c == '\\') {
+            ++pos;
+            if (done()) {
+                failed = true;
+                return any();
+            }
+            char e = re[pos++];
+            switch (e) {
+            case 'b':
+                return {Set{std::string(1, kBoundaryMarker)}, std::nullopt};
+            case 'B':
+            case 'A':
+            case 'z':
+            case 'Z':
+            case 'G':
+                return {Set{""}, std::nullopt};  // zero-width
+            case 'x': {
+                if (pos < re.size() && re[pos] == '{') {
+                    failed = true;
+                    return any();
+                }
+                if (pos + 2 > re.size()) {
+                    failed = true;
+                    return any();
+                }
+                int v = std::stoi(std::string(re.substr(pos, 2)), nullptr, 16);
+                pos += 2;
+                if (std::isalnum(v) || v == ' ' || v == '\'' || v == '-' || v == '.')
+                    return literal(std::string(1, static_cast<char>(v)));
+                return any();
+            }
+            case 'Q':
+            case 'E':
+            case 'p':
+            case 'P':
+            case 'N':
+                failed = true;
+                return any();
+            default:
+                if (std::isalnum(static_cast<unsigned char>(e))) return any();  // \s \w \d, ...
+                return literal(std::string(1, e));                             // escaped punctuation
+            }
+        }
+        if (c == '.') {
+            ++pos;
+            return any();
+        }
+        if (c == '^' || c == '$') {
+            ++pos;
+            return {Set{""}, std::nullopt};
+        }
+        ++pos;
+        return literal(std::string(1, c));
+    }
+};
+
+}  // namespace
+
+namespace {
+
+std::vector<std::string> finish(const Set &atoms) {
+    // Keep a marker only at either end of an atom; one in the middle says nothing useful.
+    Set out;
+    for (const auto &a : atoms) {
+        std::string t = strip_markers(a);
+        if (!a.empty() && a.front() == kBoundaryMarker) t.insert(t.begin(), kBoundaryMarker);
+        if (!a.empty() && a.back() == kBoundaryMarker) t += kBoundaryMarker;
+        out.insert(t);
+    }
+    return std::vector<std::string>(out.begin(), out.end());
+}
+
+}  // namespace
+
+std::vector<std::vector<std::string>> required_atom_sets(std::string_view regex, int min_score) {
+    kMinScore = min_score;
+    Parser p{regex};
+    Info top = p.parse_alt();
+    if (p.failed || !p.done()) return {};
+    std::vector<Set> all = top.all;
+    if (auto a = atoms_of(top); a && all.empty()) all.push_back(*a);
+    all.erase(std::remove_if(all.begin(), all.end(), [](const Set &s) { return score(s) < kMinScore; }), all.end());
+    if (all.empty()) return {};
+    std::stable_sort(all.begin(), all.end(), [](const Set &a, const Set &b) {
+        return score(a) != score(b) ? score(a) > score(b) : a.size() < b.size();
+    });
+    std::vector<std::vector<std::string>> out{finish(all[0])};
+    // A weak set alone fires on ordinary text; two weak sets that must both be near fire rarely.
+    if (score(all[0]) < kStrongScore && all.size() > 1) out.push_back(finish(all[1]));
+    return out;
+}
+
+std::vector<std::string> required_atoms(std::string_view regex, int min_score) {
+    auto sets = required_atom_sets(regex, min_score);
+    return sets.empty() ? std::vector<std::string>{} : sets[0];
+}
+
+}  // namespace mf
+
+namespace mf {
+
+namespace {
+
+// Positions of the '|' at depth 0 of re, or of the group [open, close] when the whole regex is
+// prefix + ( ... ) + suffix with a single depth-0 group. Returns false on a syntax it doesn't follow.
+bool top_level(std::string_view re, std::vector<size_t> &bars, std::vector<std::pair<size_t, size_t>> &groups) {
+    int depth = 0;
+    size_t open = 0;
+    for (size_t i = 0; i < re.size(); ++i) {
+        char c = re[i];
+        if (c == '\\') {
+            ++i;
+            continue;
+        }
+        if (c == '[') {  // skip a class, with ']' first and escapes inside
+            size_t j = i + 1;
+            if (j < re.size() && re[j] == '^') ++j;
+            if (j < re.size() && re[j] == ']') ++j;
+            while (j < re.size() && re[j] != ']') j += re[j] == '\\' ? 2 : 1;
+            if (j >= re.size()) return false;
+            i = j;
+            continue;
+        }
+        if (c == '(') {
+            if (depth++ == 0) open = i;
+        } else if (c == ')') {
+            if (--depth < 0) return false;
+            if (depth == 0) groups.emplace_back(open, i);
+        } else if (c == '|' && depth == 0) {
+            bars.push_back(i);
+        }
+    }
+    return depth == 0;
+}
+
+void split_into(std::string_view re, int budget, std::vector<std::string> &out) {
+    std::vector<size_t> bars;
+    std::vector<std::pair<size_t, size_t>> groups;
+    if (budget > 0 && top_level(re, bars, groups)) {
+        if (!bars.empty()) {
+            size_t from = 0;
+            bars.push_back(re.size());
+            for (size_t b : bars) {
+                split_into(re.substr(from, b - from), budget - 1, out);
+                from = b + 1;
+            }
+            return;
+        }
+        if (groups.size() == 1) {
+            auto [open, close] = groups[0];
+            std::string_view body = re.substr(open + 1, close - open - 1);
+            bool plain = !(body.size() && body[0] == '?' && !(body.size() > 1 && body[1] == ':'));
+            bool quantified = close + 1 < re.size() && std::string_view("?*+{").find(re[close + 1]) != std::string_view::npos;
+            if (body.size() > 1 && body[0] == '?' && body[1] == ':') body.remove_prefix(2);
+            std::vector<size_t> inner_bars;
+            std::vector<std::pair<size_t, size_t>> inner_groups;
+            if (plain && !quantified && top_level(body, inner_bars, inner_groups) && !inner_bars.empty()) {
+                std::string_view prefix = re.substr(0, open), suffix = re.substr(close + 1);
+                size_t from = 0;
+                inner_bars.push_back(body.size());
+                for (size_t b : inner_bars) {
+                    std::string alt = std::string(prefix) + "(?:" + std::string(body.substr(from, b - from)) + ")" +
+                                      std::string(suffix);
+                    split_into(alt, budget - 1, out);
+                    from = b + 1;
+                }
+                return;
+            }
+        }
+    }
+    out.emplace_back(re);
+}
+
+}  // namespace
+
+std::vector<std::string> split_alternatives(std::string_view regex) {
+    std::vector<std::string> out;
+    split_into(regex, 3, out);
+    if (out.size() > 32 || std::any_of(out.begin(), out.end(), [](const std::string &s) { return s.empty(); }))
+        return {std::string(regex)};
+    return out;
+}
+
+}  // namespace mf

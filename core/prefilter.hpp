@@ -1,0 +1,35 @@
+// Prefilter atoms for regular expressions (the idea of RE2's FilteredRE2).
+//
+// A regex in a rule pack is expensive to run over every post: Hyperscan cannot share work between
+// dozens of regexes the way it shares it between literals. But most moderation regexes cannot match
+// without one of a few words: "refund|credit|reimburse", "monday|...|sunday". required_atoms() finds
+// such a set: every match of the regex contains at least one of the atoms (case-insensitively). The
+// engine scans posts for atoms together with the literal rules, at literal speed, and runs the regex
+// itself only around the atoms it found.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mf {
+
+// Marks, at either end of an atom, that the regex requires a word boundary there (\b).
+constexpr char kBoundaryMarker = '\x01';
+
+// Lowercase atoms, none a very common English word, each scoring at least min_score (its length,
+// plus one for each end that must be a word boundary); empty when the regex has no such set (it is
+// then run over every post). A score of 4 makes atoms that rarely occur by chance; 3 lets in
+// atoms like "eat" or "ass" that hide inside ordinary words.
+std::vector<std::string> required_atoms(std::string_view regex, int min_score = 4);
+
+// One or two atom sets: every match holds an atom of each set (two sets when the best one alone is
+// weak: "(show|send) ... (tits|boobs)" fires on ordinary text only when both appear together).
+std::vector<std::vector<std::string>> required_atom_sets(std::string_view regex, int min_score = 4);
+
+// Splits a regex whose top level is an alternation, A|B or \b(A|B)\b, into equivalent regexes
+// (\b(?:A)\b, \b(?:B)\b), so that each alternative gets atoms of its own. Returns the regex
+// alone when it has no such form.
+std::vector<std::string> split_alternatives(std::string_view regex);
+
+}  // namespace mf
