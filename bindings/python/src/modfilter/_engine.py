@@ -248,7 +248,7 @@ class _EngineHandle:
 
     __slots__ = ("ptr", "lib", "names", "states", "__weakref__")
 
-    def __init__(self, ptr: int, lib: Any) -> None:
+    def __init__(self, ptr: int, lib: ctypes.CDLL) -> None:
         self.ptr: Optional[int] = ptr
         self.lib = lib
         self.names = _Names()
@@ -468,7 +468,7 @@ class Engine:
             _raise(st)
         self._init(ptr.value, lib)
 
-    def _init(self, ptr: Optional[int], lib: Any) -> None:
+    def _init(self, ptr: Optional[int], lib: ctypes.CDLL) -> None:
         assert ptr
         self._handle = _EngineHandle(ptr, lib)
         self._local = threading.local()

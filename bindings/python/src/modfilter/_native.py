@@ -23,7 +23,7 @@ from ctypes import (
     c_void_p,
 )
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Iterator, Optional
 
 #: The oldest library version (MF_VERSION_NUMBER) whose ABI this binding was written against.
 ABI_VERSION_MIN = 100  # 0.1.0
@@ -173,47 +173,18 @@ def _candidates() -> Iterator[str]:
                 yield str(lib)
 
 
-# Functions that do real work: called through CDLL, which releases the GIL for the call, so other
-# threads run Python (or scan) meanwhile. Everything else is O(1) (accessors, names, create/destroy
-# of small objects) and is called through PyDLL, which keeps the GIL: releasing and re-taking it
-# around a 50 ns call costs more than the call, and with two threads scanning every release is a
-# chance to hand the GIL to the other thread and wait to get it back.
-RELEASE_GIL = frozenset(
-    {
-        "mf_engine_create",
-        "mf_engine_destroy",
-        "mf_scan_text",
-        "mf_scan",
-        "mf_scan_batch",
-        "mf_rules_check",
-        "mf_engine_serialize",
-        "mf_engine_deserialize",
-    }
-)
+def _declare(lib: ctypes.CDLL) -> None:
+    for name, (restype, argtypes) in _PROTOTYPES.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
 
 
-class Library:
-    """The C functions, each declared with its prototype, bound through CDLL or PyDLL."""
-
-    def __init__(self, path: str) -> None:
-        released = ctypes.CDLL(path)
-        held = ctypes.PyDLL(path)  # the same loaded library: dlopen returns the same handle
-        self._handles = (released, held)
-        for name, (restype, argtypes) in _PROTOTYPES.items():
-            fn = getattr(released if name in RELEASE_GIL else held, name)
-            fn.restype = restype
-            fn.argtypes = argtypes
-            setattr(self, name, fn)
-
-    def __getattr__(self, name: str) -> Any:  # only reached for names not declared above
-        raise AttributeError("libmodfilter has no declared function %r" % name)
-
-
-_lib: Optional[Library] = None
+_lib: Optional[ctypes.CDLL] = None
 _lib_path: Optional[str] = None
 
 
-def lib() -> Any:
+def lib() -> ctypes.CDLL:
     """The loaded library (loaded on first use, so ``import modfilter`` and ``help()`` never fail)."""
     global _lib, _lib_path
     if _lib is not None:
@@ -221,10 +192,12 @@ def lib() -> Any:
     tried = []
     for cand in _candidates():
         try:
-            candidate = Library(cand)
+            candidate = ctypes.CDLL(cand)
         except OSError as exc:
             tried.append("%s (%s)" % (cand, exc))
             continue
+        try:
+            _declare(candidate)
         except AttributeError as exc:
             tried.append("%s (not a modfilter library: %s)" % (cand, exc))
             continue
