@@ -8,11 +8,14 @@
  * file or directory, "-" for the default packs. Each mode reads back what the Python binding reads
  * (action, flags, every category and hit) so the two do the same work; the best of ROUNDS is kept.
  * "checksum" (actions and hits summed over all posts) lets the caller check both sides agree
- * before comparing times.
+ * before comparing times. Last, the same posts are scanned by 1 and then 2 threads sharing the
+ * engine (a scanner each), as a reference for the Python thread-pool figures: on a machine whose
+ * other processes take a core, C will not scale either.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <modfilter/modfilter.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +50,44 @@ static unsigned long read_verdict(const mf_verdict *v) {
     mf_hit hit = MF_HIT_INIT;
     for (size_t i = 0; i < nhits; i++) mf_verdict_hit(v, i, &hit);
     return sum;
+}
+
+typedef struct {
+    const mf_engine *engine;
+    const mf_post *posts;
+    size_t n, first, step;
+} thread_job;
+
+static void *thread_scan(void *arg) {
+    const thread_job *job = arg;
+    mf_scanner *scanner;
+    mf_verdict *verdict;
+    if (mf_scanner_create(&scanner, job->engine) || mf_verdict_create(&verdict)) return (void *)1;
+    for (size_t i = job->first; i < job->n; i += job->step) {
+        if (mf_scan_text(scanner, verdict, job->posts[i].text, job->posts[i].len, MF_ROLE_MEMBER))
+            return (void *)1;
+        (void)read_verdict(verdict);
+    }
+    mf_verdict_destroy(verdict);
+    mf_scanner_destroy(scanner);
+    return NULL;
+}
+
+/* Seconds for `threads` threads to scan all posts once between them. */
+static double threaded(const mf_engine *engine, const mf_post *posts, size_t n, int threads) {
+    pthread_t tid[2];
+    thread_job jobs[2];
+    double t0 = now();
+    for (int t = 0; t < threads; t++) {
+        jobs[t] = (thread_job){engine, posts, n, (size_t)t, (size_t)threads};
+        pthread_create(&tid[t], NULL, thread_scan, &jobs[t]);
+    }
+    for (int t = 0; t < threads; t++) {
+        void *ret;
+        pthread_join(tid[t], &ret);
+        if (ret) die("thread scan", MF_E_INTERNAL);
+    }
+    return now() - t0;
 }
 
 int main(int argc, char **argv) {
@@ -134,11 +175,20 @@ int main(int argc, char **argv) {
         if (t < best_batch) best_batch = t;
         sum_batch = sum;
     }
+    double best_t1 = 1e30, best_t2 = 1e30;
+    for (int r = 0; r < rounds; r++) { /* alternate, so both see the same machine */
+        double t = threaded(engine, posts, n, 1);
+        if (t < best_t1) best_t1 = t;
+        t = threaded(engine, posts, n, 2);
+        if (t < best_t2) best_t2 = t;
+    }
     printf("{\"library\":\"%s\",\"posts\":%zu,\"bytes\":%zu,\"rounds\":%d,\"batch\":%zu,"
            "\"scan_only_us\":%.4f,\"single_us\":%.4f,\"batch_us\":%.4f,"
-           "\"checksum_single\":%lu,\"checksum_batch\":%lu}\n",
+           "\"checksum_single\":%lu,\"checksum_batch\":%lu,"
+           "\"threads1_posts_per_s\":%.0f,\"threads2_posts_per_s\":%.0f}\n",
            mf_version(), n, bytes, rounds, batch, best_scan_only * 1e6 / (double)n,
-           best_single * 1e6 / (double)n, best_batch * 1e6 / (double)n, sum_single, sum_batch);
+           best_single * 1e6 / (double)n, best_batch * 1e6 / (double)n, sum_single, sum_batch,
+           (double)n / best_t1, (double)n / best_t2);
 
     for (size_t i = 0; i < batch; i++) mf_verdict_destroy(verdicts[i]);
     free(verdicts);
