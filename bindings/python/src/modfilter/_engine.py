@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import struct
 import threading
@@ -38,6 +37,7 @@ from ._types import (
     Role,
     RoleLike,
     RuleInfo,
+    RulesError,
     Severity,
     Text,
 )
@@ -47,7 +47,6 @@ PostLike = Union[str, bytes, Mapping[str, Any]]
 
 _ACTIONS = tuple(Action)
 _SEVERITIES = {int(s): s for s in Severity}
-_SEVERITY_BY_NAME = {s.name.lower(): s for s in Severity}
 _EVASION_BY_NAME = {(e.name or "").lower(): e for e in Evasion if e.name != "NONE"}  # as mf_evasion_name()
 _ROLES: Dict[Any, int] = {"member": 0, "staff": 1, "MEMBER": 0, "STAFF": 1, 0: 0, 1: 1}
 _CONTINUATION = bytes(range(0x80, 0xC0))
@@ -95,7 +94,7 @@ def _index_map(data: bytes, offsets: Iterable[int]) -> Dict[int, int]:
     prev = idx = 0
     for off in sorted(set(offsets)):
         idx += len(data[prev:off].translate(None, _CONTINUATION))
-        out[off] = prev_idx = idx  # noqa: F841
+        out[off] = idx
         prev = off
     return out
 
@@ -316,7 +315,7 @@ class _ThreadState:
         "__weakref__",
     )
 
-    def __init__(self, handle: _EngineHandle, batch_size: int) -> None:
+    def __init__(self, handle: _EngineHandle) -> None:
         lib = handle.lib
         self.handle = handle
         scanner = c_void_p()
@@ -599,7 +598,7 @@ class Engine:
         st = getattr(self._local, "state", None)
         if st is None or not st.scanner:
             self._ptr()
-            st = self._local.state = _ThreadState(self._handle, 0)
+            st = self._local.state = _ThreadState(self._handle)
         return st
 
     def scan(self, text: Text, author_role: RoleLike = "member", *, censor: bool = False) -> Verdict:
@@ -901,12 +900,10 @@ def check_rules(path: Optional[PathLike] = None) -> List[Diagnostic]:
     n = c_size_t()
     raw = os.fsencode(path) if path is not None else None
     st = lib.mf_rules_check(byref(n), raw, cb, None)
-    if st and st != ERRORS_RULES:
+    if st and st != RulesError.status:  # MF_E_RULES: the mistakes are in `found`
         _raise(st)
     return found
 
-
-ERRORS_RULES = -3
 
 
 def library_version() -> str:
