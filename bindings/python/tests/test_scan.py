@@ -183,6 +183,16 @@ class ScanTest(unittest.TestCase):
         self.assertEqual(d["hits"][0]["severity"], "medium")
         self.assertEqual(d["censored"], "😀 *****")
 
+    def test_verdicts_pickle(self):
+        import pickle
+
+        for text in ("😀 idiot and moron", "fine"):
+            v = self.engine.scan(text, censor=True)
+            w = pickle.loads(pickle.dumps(v))
+            self.assertEqual(w, v)
+            self.assertEqual(w.hits, v.hits)
+            self.assertIs(w.action, v.action)
+
     def test_verdict_is_independent_of_later_scans(self):
         first = self.engine.scan("idiot")
         self.engine.scan("I will kill you, moron")

@@ -103,7 +103,7 @@ class Verdict:
     """The result of scanning one post: what to do with it, and why.
 
     A verdict is an immutable Python object independent of the engine: keep it, pass it to another
-    thread, or turn it into JSON with :meth:`to_dict`.
+    thread or process (it pickles), or turn it into JSON with :meth:`to_dict`.
 
     ``action``, ``text``, ``id`` and ``censored`` are plain attributes; the others are computed
     from the hits and categories on access (each access to ``categories`` returns a new dict).
