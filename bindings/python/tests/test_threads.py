@@ -50,24 +50,36 @@ class ThreadsTest(unittest.TestCase):
             alone = time.perf_counter() - t0
             if alone < 0.02:
                 self.skipTest("a scan of %d bytes took only %.1f ms: too short to tell" % (len(big), alone * 1e3))
-            done = threading.Event()
-            ticks = []
 
-            def scan():
-                e.scan(big)
-                done.set()
+            def longest_stall():
+                """Runs a scan in another thread; returns the longest time this thread could not run."""
+                done = threading.Event()
+                ticks = []
 
-            th = threading.Thread(target=scan)
-            ticks.append(time.perf_counter())
-            th.start()
-            while not done.is_set():
+                def scan():
+                    e.scan(big)
+                    done.set()
+
+                th = threading.Thread(target=scan)
                 ticks.append(time.perf_counter())
-            ticks.append(time.perf_counter())  # a stall that lasted until the end counts too
-            th.join()
-            # With the GIL held for the whole C call, this loop would stall for about `alone`.
-            gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-            self.assertGreater(len(ticks), 100)
-            self.assertLess(max(gaps), alone / 2, "main thread blocked while scanning")
+                th.start()
+                while not done.is_set():
+                    ticks.append(time.perf_counter())
+                ticks.append(time.perf_counter())  # a stall that lasted until the end counts too
+                th.join()
+                self.assertGreater(len(ticks), 100)
+                return max(b - a for a, b in zip(ticks, ticks[1:]))
+
+            # With the GIL held for the whole C call, this thread would stall for about `alone`
+            # every time. Up to 3 tries, so that a busy machine (ctest -j) preempting this thread
+            # once does not fail the test.
+            stalls = []
+            for _ in range(3):
+                stalls.append(longest_stall())
+                if stalls[-1] < alone / 2:
+                    return
+            self.fail("main thread blocked while scanning: stalls %s ms for a %.0f ms scan"
+                      % ([round(x * 1e3) for x in stalls], alone * 1e3))
 
     def test_closed_engine_in_other_threads(self):
         e = engine()
