@@ -112,12 +112,15 @@ std::string hs_error_text(hs_compile_error_t *err) {
 int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
 int on_som_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
 int on_window_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
+int on_skeleton_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
+int add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev);
 
 }  // namespace
 
 Engine::~Engine() {
     hs_free_database(db_);
     for (hs_database *db : var_dbs_) hs_free_database(db);
+    hs_free_database(skel_db_);
 }
 
 void Engine::build_tables(const EngineOptions &opt) {
@@ -160,7 +163,18 @@ void Engine::build_tables(const EngineOptions &opt) {
 void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
                             std::vector<Diagnostic> &diags) {
     pats_.clear();
+    skel_pats_.clear();
+    skel_exprs_.clear();
     n_var_ = 0;
+    // Single words of word lists also get a skeleton pattern (core/skeleton.hpp).
+    auto add_skeleton = [&](std::string_view word, Pattern p) {
+        size_t len = 0;
+        std::string e = skeleton_expression(normalize_literal(word), &len);
+        if (e.empty()) return;
+        p.fixed_len = static_cast<uint32_t>(len);
+        skel_exprs_.push_back(std::move(e));
+        skel_pats_.push_back(p);
+    };
     uint32_t next_group = 1;
     auto add_variable = [&](std::string e, Pattern p) {
         p.kind = Pattern::kVariable;
@@ -233,6 +247,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
                 continue;
             }
             add_literal(std::move(e), {i, r.boundary, false, r.roles, 0});
+            add_skeleton(r.literals[k], {i, r.boundary, false, r.roles, 0});
         }
     }
     for (uint32_t i = 0; i < rs_.allow.size(); ++i) {
@@ -242,7 +257,25 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             continue;
         }
         add_literal(std::move(e), {i, Boundary::Word, true, kRoleEveryone, 0});
+        add_skeleton(rs_.allow[i].text, {i, Boundary::Word, true, kRoleEveryone, 0});
     }
+}
+
+hs_database *Engine::compile_skeleton_db() const {
+    if (skel_exprs_.empty()) return nullptr;
+    std::vector<const char *> c;
+    std::vector<unsigned> f, ids;
+    for (size_t i = 0; i < skel_exprs_.size(); ++i) {
+        c.push_back(skel_exprs_[i].c_str());
+        f.push_back(HS_FLAG_CASELESS);
+        ids.push_back(static_cast<unsigned>(i));
+    }
+    hs_database_t *db = nullptr;
+    hs_compile_error_t *err = nullptr;
+    if (hs_compile_multi(c.data(), f.data(), ids.data(), static_cast<unsigned>(c.size()), HS_MODE_BLOCK, nullptr, &db,
+                         &err) != HS_SUCCESS)
+        throw Error(kInternal, "skeleton database does not compile: " + hs_error_text(err));
+    return db;
 }
 
 void Engine::build_groups(std::vector<size_t> &main, std::vector<std::vector<size_t>> &groups) const {
@@ -317,6 +350,7 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     e->build_groups(all, groups);
     e->db_ = e->compile_db(exprs, flags, all, false, diags);
     for (const auto &g : groups) e->var_dbs_.push_back(e->compile_db(exprs, flags, g, true, diags));
+    e->skel_db_ = e->compile_skeleton_db();
     return e;
 }
 
@@ -417,7 +451,7 @@ std::string Engine::serialize() const {
         payload.str(f.content);
     }
     payload.u32(static_cast<uint32_t>(pats_.size()));
-    std::vector<hs_database *> dbs{db_};
+    std::vector<hs_database *> dbs{db_, skel_db_};
     dbs.insert(dbs.end(), var_dbs_.begin(), var_dbs_.end());
     payload.u32(static_cast<uint32_t>(dbs.size()));
     for (hs_database *db : dbs) {
@@ -490,14 +524,15 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     std::vector<size_t> main;
     std::vector<std::vector<size_t>> groups;
     e->build_groups(main, groups);
-    if (blobs.size() != groups.size() + 1) throw Error(kBadDatabase, "database patterns do not match its rules");
+    if (blobs.size() != groups.size() + 2) throw Error(kBadDatabase, "database patterns do not match its rules");
     for (size_t i = 0; i < blobs.size(); ++i) {
-        bool expected = i == 0 ? !main.empty() : !groups[i - 1].empty();
+        bool expected = i == 0 ? !main.empty() : i == 1 ? !e->skel_pats_.empty() : !groups[i - 2].empty();
         if (expected != !blobs[i].empty()) throw Error(kBadDatabase, "database patterns do not match its rules");
         hs_database *db = nullptr;
         if (expected && hs_deserialize_database(blobs[i].data(), blobs[i].size(), &db) != HS_SUCCESS)
             throw Error(kBadDatabase, "the Hyperscan database inside is corrupt or for another platform");
         if (i == 0) e->db_ = db;
+        else if (i == 1) e->skel_db_ = db;
         else e->var_dbs_.push_back(db);
     }
     return e;
@@ -506,7 +541,7 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
 // ---- scanning ---------------------------------------------------------------------------------
 
 Scanner::Scanner(const Engine &e) : e_(e) {
-    std::vector<hs_database *> dbs{e.database()};
+    std::vector<hs_database *> dbs{e.database(), e.skeleton_database()};
     for (size_t g = 0; g < e.group_count(); ++g) dbs.push_back(e.group_database(g));
     for (hs_database *db : dbs)
         if (db && hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) {
@@ -572,8 +607,28 @@ int on_som_match(unsigned id, unsigned long long from, unsigned long long to, un
     // start of its word, so that highlighting and censoring take the whole word.
     if (p.boundary == Boundary::Prefix) to = word_end(s->text_, s->text_len_, to);
     else if (p.boundary == Boundary::Suffix) from = word_start(s->text_, s->text_len_, from);
+    const Normalizer &n = s->norm();
+    return add_raw(s, p, n.orig_start(from), n.orig_end(to), n.evasion(from, to));
+}
+
+// Skeleton database: fixed-length patterns; a hit counts only where the post used a trick.
+int on_skeleton_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
+    auto *s = static_cast<Scanner *>(ctx);
+    const Pattern &p = s->engine().skeleton_pattern(id);
+    if (!(p.roles & s->role_bit_)) return 0;
+    size_t from = to - p.fixed_len;
+    const Skeleton &k = s->skeleton();
+    if (!boundary_ok(k.data(), k.size(), from, to, p.boundary)) return 0;
+    if (p.boundary == Boundary::Prefix) to = word_end(k.data(), k.size(), to);
+    else if (p.boundary == Boundary::Suffix) from = word_start(k.data(), k.size(), from);
+    uint32_t ev = k.evasion(from, to);
+    if (!p.allow && !(ev & (kEvLeet | kEvSeparators | kEvRepeats))) return 0;
+    return add_raw(s, p, k.orig_start(from), k.orig_end(to), ev);
+}
+
+int add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev) {
     if (s->raw_.size() < s->raw_cap_) {
-        s->raw_.push_back({id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
+        s->raw_.push_back({p.rule, p.allow, ev, from, to});
     } else if (!p.allow) {
         s->overflow_ = true;
         // Keep scoring every rule even when there is no room to list its hits: each rule once, so a
@@ -646,6 +701,10 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
             win_off_ = lo;
             rc = hs_scan(e_.group_database(g), text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_window_match, this);
         }
+        // Word lists once more over the skeleton, for the few posts that show evasion tricks.
+        if (rc == HS_SUCCESS && e_.skeleton_database() && skel_.build(norm_) && skel_.size())
+            rc = hs_scan(e_.skeleton_database(), skel_.data(), static_cast<unsigned>(skel_.size()), 0, scratch_,
+                         on_skeleton_match, this);
         if (rc != HS_SUCCESS) throw Error(kInternal, "hs_scan failed with code " + std::to_string(rc));
     }
 
@@ -653,11 +712,11 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
     allow_.clear();
     size_t k = 0;
     for (const Raw &r : raw_) {
-        if (e_.pattern(r.pat).allow) allow_.emplace_back(r.from, r.to);
+        if (r.allow) allow_.emplace_back(r.from, r.to);
         else raw_[k++] = r;
     }
     raw_.resize(k);
-    auto rule_of = [&](const Raw &r) { return e_.pattern(r.pat).rule; };
+    auto rule_of = [&](const Raw &r) { return r.rule; };
     // Drop hits inside an allowlisted span.
     if (!allow_.empty()) {
         raw_.erase(std::remove_if(raw_.begin(), raw_.end(),
@@ -677,6 +736,7 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
     for (size_t i = 0; i < raw_.size(); ++i) {
         if (k && rule_of(raw_[k - 1]) == rule_of(raw_[i]) && raw_[i].from < raw_[k - 1].to) {
             raw_[k - 1].to = std::max(raw_[k - 1].to, raw_[i].to);
+            raw_[k - 1].evasion |= raw_[i].evasion;
             continue;
         }
         raw_[k++] = raw_[i];
@@ -704,7 +764,7 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
             v.flags |= 0x2u;
             continue;
         }
-        HitRecord h{rule, norm_.orig_start(r.from), norm_.orig_end(r.to), norm_.evasion(r.from, r.to)};
+        HitRecord h{rule, r.from, r.to, r.evasion};
         v.evasion |= h.evasion;
         v.hits.push_back(h);
     }

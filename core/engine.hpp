@@ -10,6 +10,7 @@
 
 #include "normalize.hpp"
 #include "rules.hpp"
+#include "skeleton.hpp"
 
 struct hs_database;
 struct hs_scratch;
@@ -96,6 +97,9 @@ public:
     size_t pattern_count() const { return pats_.size(); }
     size_t variable_count() const { return n_var_; }
     hs_database *database() const { return db_; }
+    // Word lists again, in skeleton form (core/skeleton.hpp), for posts that show evasion tricks.
+    hs_database *skeleton_database() const { return skel_db_; }
+    const Pattern &skeleton_pattern(unsigned id) const { return skel_pats_[id]; }
     // Variable databases: one per regex (each one alone is fast; together they are not), plus
     // one for all phrases.
     size_t group_count() const { return var_dbs_.size(); }
@@ -122,6 +126,10 @@ private:
 
     hs_database *db_ = nullptr;      // every pattern, no start-of-match
     size_t n_var_ = 0;
+    std::vector<Pattern> skel_pats_;
+    std::vector<std::string> skel_exprs_;
+    hs_database *compile_skeleton_db() const;
+    hs_database *skel_db_ = nullptr;
     std::vector<hs_database *> var_dbs_;  // variable-length patterns, with start-of-match
 };
 
@@ -168,9 +176,13 @@ public:
     std::atomic<bool> busy{false};
 
     struct Raw {
-        uint32_t pat;
-        uint32_t from, to;  // normalized bytes
+        uint32_t rule;  // rule index, or allow entry index when allow is set
+        bool allow;
+        uint32_t evasion;
+        size_t from, to;  // original bytes
     };
+    const Normalizer &norm() const { return norm_; }
+    const Skeleton &skeleton() const { return skel_; }
     // Used by the match callback.
     const char *text_ = nullptr;
     size_t text_len_ = 0;
@@ -193,6 +205,7 @@ private:
     const Engine &e_;
     hs_scratch *scratch_ = nullptr;
     Normalizer norm_;
+    Skeleton skel_;
     std::vector<uint32_t> rule_epoch_;
     uint32_t epoch_ = 0;
     std::vector<double> cat_score_;

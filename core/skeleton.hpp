@@ -1,0 +1,50 @@
+// The evasion skeleton: a second view of a post, built from the normalized text, in which the
+// tricks people use to get a word past a filter are undone:
+//   - leetspeak inside words: 4 @ -> a, 3 -> e, 1 ! | -> i, 0 -> o, 5 $ -> s, 7 + -> t, 8 -> b,
+//     9 -> g, ph -> f; only in tokens that also hold letters and no other digit, so numbers and
+//     codes ("142,460", "F4G-22", "666") are left alone;
+//   - letters spaced out or split by punctuation: "f u c k", "f.u.c.k", "f-u-c-k", "f_u_c_k";
+//   - masking with '*' or '#' inside a word ("f*ck", "sh#t"): kept as a wildcard that skeleton
+//     patterns accept in place of any inner letter;
+//   - repeated letters ("fuuuuck"): every run of a letter becomes one letter, in posts and in
+//     patterns alike; 'l' and 'i' are one letter (because '1' and '|' stand for both).
+// Word-list rules are matched against it in addition to the normalized text. A skeleton hit counts
+// only when its span holds one of these tricks, so the folding above ("as" and "ass" have the same
+// skeleton) never turns an ordinary word into a hit.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "normalize.hpp"
+
+namespace mf {
+
+class Skeleton {
+public:
+    // Builds the skeleton of a normalized post when the post shows any of the tricks above;
+    // returns false (and builds nothing) when it shows none, which is the case of most posts.
+    bool build(const Normalizer &n);
+
+    const char *data() const noexcept { return out_.data(); }
+    size_t size() const noexcept { return out_.size(); }
+    size_t orig_start(size_t s) const noexcept { return start_[s]; }
+    size_t orig_end(size_t e) const noexcept { return end_[e - 1]; }
+    // Evasion bits (kEvLeet, kEvSeparators, kEvRepeats and the normalizer's) on bytes [s, e).
+    uint32_t evasion(size_t s, size_t e) const noexcept;
+
+private:
+    void emit(char c, uint32_t os, uint32_t oe, uint8_t ev);
+    std::string out_;
+    std::vector<uint32_t> start_, end_;
+    std::vector<uint8_t> ev_;
+};
+
+// The skeleton of one normalized word, as a Hyperscan expression of fixed length in which every
+// inner letter also accepts a mask character. Empty if the word has no skeleton form (several words,
+// or fewer than two letters).
+std::string skeleton_expression(std::string_view normalized_word, size_t *length);
+
+}  // namespace mf
