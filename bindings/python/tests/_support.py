@@ -4,8 +4,27 @@ Run from the repository root:
     MODFILTER_LIBRARY=build/capi/libmodfilter.so python3 -m unittest discover -s bindings/python/tests
 """
 
+import ctypes.util
 import os
 import sys
+
+
+def _asan_needs_libstdcxx() -> bool:
+    preload = os.environ.get("LD_PRELOAD", "")
+    return "libasan" in preload and "libstdc++" not in preload
+
+
+# Under a sanitizer build, ctest preloads libasan into this (uninstrumented) interpreter. ASan then
+# cannot find the real __cxa_throw, because libstdc++ only arrives later with libmodfilter through
+# ctypes, and the first C++ exception (Hyperscan throws internally while compiling) aborts with
+# "CHECK failed: real___cxa_throw". Preloading libstdc++ too fixes it, so restart once with it.
+if _asan_needs_libstdcxx() and getattr(sys, "orig_argv", None):
+    _stdcxx = ctypes.util.find_library("stdc++")
+    if _stdcxx:
+        _env = dict(os.environ, LD_PRELOAD=os.environ["LD_PRELOAD"] + " " + _stdcxx)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(sys.executable, sys.orig_argv, _env)
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 if SRC not in sys.path:
