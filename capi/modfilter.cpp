@@ -88,6 +88,20 @@ std::string diagnostics_message(const std::vector<mf::Diagnostic> &d) {
     return m;
 }
 
+extern "C" const char mf_default_engine_begin[];
+extern "C" const char mf_default_engine_end[];
+
+// The default packs, precompiled at build time; nullptr when that database does not load here
+// (another Hyperscan or CPU than the build's), and the packs are compiled instead.
+std::unique_ptr<mf::Engine> load_default_engine(const mf::EngineOptions &eo) {
+    try {
+        return mf::Engine::deserialize(
+            std::string_view(mf_default_engine_begin, static_cast<size_t>(mf_default_engine_end - mf_default_engine_begin)), eo);
+    } catch (const mf::Error &) {
+        return nullptr;
+    }
+}
+
 mf::Sources sources_for(const char *path, const char *text, size_t text_len, std::vector<mf::Diagnostic> &diags) {
     mf::Sources src;
     if (text) {
@@ -144,9 +158,15 @@ mf_status mf_engine_create(mf_engine **out, const mf_engine_options *opts) {
         mf_status st = MF_OK;
         if (!engine_options(opts, eo, st)) return st;
         std::vector<mf::Diagnostic> diags;
+        mf::normalize_init();
+        if (!opts || (!opts->rules_path && !opts->rules_text)) {
+            if (auto e = load_default_engine(eo)) {
+                *out = new mf_engine{std::move(e)};
+                return MF_OK;
+            }
+        }
         mf::Sources src = sources_for(opts ? opts->rules_path : nullptr, opts ? opts->rules_text : nullptr,
                                       opts ? opts->rules_text_len : 0, diags);
-        mf::normalize_init();
         std::unique_ptr<mf::Engine> e;
         try {
             e = mf::Engine::compile(std::move(src), eo, diags);

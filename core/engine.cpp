@@ -20,7 +20,7 @@ constexpr unsigned kLiteralFlags = HS_FLAG_CASELESS | HS_FLAG_UTF8;
 constexpr unsigned kTriggerFlags = HS_FLAG_CASELESS;
 // A regex or phrase match must lie within this many bytes of its trigger (docs/limits.md):
 // moderation patterns are sentence-sized, and the window bounds the work per trigger.
-constexpr uint32_t kMaxWindow = 256;
+constexpr uint32_t kMaxWindow = 160;
 // More windows than this in one post: the variable database runs over the whole post instead.
 constexpr size_t kMaxWindows = 4096;
 

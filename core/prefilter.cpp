@@ -28,6 +28,8 @@ bool common_word(const std::string &s) {
         "use", "using", "used", "say", "said", "able", "still", "each", "every", "because", "while",
         "where", "again", "take", "give", "look", "think", "work", "let's", "we're", "they're", "i've",
         "we've", "it'll", "going to", "i will", "we will", "you are", "you will",
+        "me", "on", "at", "us", "is", "it", "in", "to", "of", "or", "an", "as", "be", "by", "do", "go",
+        "he", "if", "my", "no", "so", "up", "we", "am", "ok", "oh", "hi", "ya", "ur", "u",
     };
     return words.count(s) != 0;
 }
@@ -46,9 +48,11 @@ int score(const Set &s) {
     int worst = 1 << 20;
     for (const auto &a : s) {
         std::string t = strip_markers(a);
-        // A word boundary at either end counts like one more letter: "^ho^" filters as well as "hoe".
+        // A word boundary at either end counts like one more letter: "^gbp" filters like "gbps".
         int q = static_cast<int>(t.size()) + (a.front() == kBoundaryMarker) + (a.back() == kBoundaryMarker);
-        if (common_word(t)) q = 1;
+        // Two letters only as a whole word ("ho", not "me" or "on", which are everywhere).
+        if (common_word(t) || (t.size() < 3 && q < 4)) q = 1;
+        if (t.find('@') != std::string::npos) q = std::max(q, 4);  // e-mail addresses, handles
         worst = std::min(worst, q);
     }
     return worst;
@@ -58,6 +62,7 @@ struct Info {
     std::optional<Set> exact;  // every string the node can match (when small and known)
     std::optional<Set> req;    // one of these occurs in every match
     std::vector<Set> all;      // every one of these sets has an atom in every match (AND of ORs)
+    bool nonword = false;      // matches one or more characters that are never part of a word (\s+)
 };
 
 std::optional<Set> best(const std::optional<Set> &a, const std::optional<Set> &b) {
@@ -139,7 +144,17 @@ struct Parser {
             if (c && score(*c) >= kMinScore) all.push_back(*c);
         };
         bool whole_exact = true;
+        const std::string marker(1, kBoundaryMarker);
         for (const auto &it : items) {
+            if (it.nonword) {
+                // "gbp" in "\s+gbp\s" stands between non-word characters: at word boundaries.
+                Set next;
+                for (const auto &x : *run) next.insert(x + marker);
+                keep(next);
+                run = Set{marker};
+                whole_exact = false;
+                continue;
+            }
             if (it.exact) {
                 Set next;
                 for (const auto &x : *run)
@@ -195,6 +210,7 @@ struct Parser {
         if (!done() && (peek() == '?' || peek() == '+')) ++pos;  // lazy / possessive
         if (bounded_one) return a;
         Info out;
+        out.nonword = a.nonword && lo >= 1;
         if (c == '?' && a.exact && a.exact->size() < kMaxExact) {
             Set e = *a.exact;
             e.insert("");
@@ -232,6 +248,22 @@ struct Parser {
         }
         std::string_view body = re.substr(start, pos - start);
         ++pos;
+        // [\s,.-] and the like: only characters that never belong to a word.
+        bool nonword = !body.empty() && body[0] != '^';
+        for (size_t k = 0; k < body.size(); ++k) {
+            char ch = body[k];
+            if (ch == '\\' && k + 1 < body.size()) {
+                char e = body[++k];
+                if (e != 's' && std::isalnum(static_cast<unsigned char>(e))) nonword = false;
+            } else if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || static_cast<unsigned char>(ch) >= 0x80) {
+                nonword = false;
+            }
+        }
+        if (nonword) {
+            Info i;
+            i.nonword = true;
+            return i;
+        }
         std::set<char> chars;
         for (char ch : body) {
             if (!std::isalnum(static_cast<unsigned char>(ch))) return any();
@@ -315,7 +347,12 @@ struct Parser {
                 failed = true;
                 return any();
             default:
-                if (std::isalnum(static_cast<unsigned char>(e))) return any();  // \s \w \d, ...
+                if (e == 's' || e == 'W') {  // never part of a word
+                    Info i;
+                    i.nonword = true;
+                    return i;
+                }
+                if (std::isalnum(static_cast<unsigned char>(e))) return any();  // \w \d, ...
                 return literal(std::string(1, e));                             // escaped punctuation
             }
         }
