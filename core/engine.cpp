@@ -618,11 +618,11 @@ int on_skeleton_match(unsigned id, unsigned long long, unsigned long long to, un
     if (!(p.roles & s->role_bit_)) return 0;
     size_t from = to - p.fixed_len;
     const Skeleton &k = s->skeleton();
-    if (!boundary_ok(k.data(), k.size(), from, to, p.boundary)) return 0;
+    if (!k.boundary_ok(from, to, p.boundary)) return 0;
     if (p.boundary == Boundary::Prefix) to = word_end(k.data(), k.size(), to);
     else if (p.boundary == Boundary::Suffix) from = word_start(k.data(), k.size(), from);
     uint32_t ev = k.evasion(from, to);
-    if (!p.allow && !(ev & (kEvLeet | kEvSeparators | kEvRepeats))) return 0;
+    if (!p.allow && !ev) return 0;  // no trick in the span: the normalized view decides alone
     return add_raw(s, p, k.orig_start(from), k.orig_end(to), ev);
 }
 

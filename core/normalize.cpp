@@ -365,7 +365,14 @@ void Normalizer::run(std::string_view text) {
         }
         if (flags & kCpMark) {
             if (strip_marks) {
-                pending |= kEvCombining;
+                // A mark stacked on the letter just emitted belongs to it: a hit ending with that
+                // letter covers its marks too.
+                if (!end_.empty()) {
+                    end_.back() = oe;
+                    ev_.back() |= kEvCombining;
+                } else {
+                    pending |= kEvCombining;
+                }
                 continue;
             }
             flags &= static_cast<uint16_t>(~kEvCombining);

@@ -29,16 +29,19 @@ char leet(char c) {
 // 'l' and 'i' are one letter in the skeleton: '1' and '|' stand for either.
 inline char fold(char c) { return c == 'l' ? 'i' : c; }
 
-// A token may use leetspeak when it holds a letter and every digit in it can stand for a letter:
-// "sh1t" and "a55" can, "142,460", "F4G-22", "2nd" and "666" cannot.
+// A token may use leetspeak when it holds a letter (or an '@' and no digit) and every digit in it
+// can stand for a letter: "sh1t", "a55" and "@$$" can, "142,460", "F4G-22", "2nd" and "666" cannot.
 bool leet_token(const char *t, size_t n) {
-    bool has_letter = false;
+    bool has_letter = false, has_digit = false, has_at = false;
     for (size_t i = 0; i < n; ++i) {
         char c = lower(static_cast<unsigned char>(t[i]));
         if (letter(c)) has_letter = true;
         else if (digit(c) && !leet(c)) return false;
+        has_digit |= digit(c);
+        has_at |= c == '@';
     }
-    return has_letter;
+    // "@$$" has no letter but is a word; "$$$" or "455" are not.
+    return has_letter || (has_at && !has_digit && n > 1);
 }
 
 // Whether position i of a token is a character standing for a letter: a leet digit next to a
@@ -48,12 +51,11 @@ bool leet_at(const char *t, size_t n, size_t i) {
     if (!leet(c)) return false;
     auto wordish = [&](size_t k) {
         char d = lower(static_cast<unsigned char>(t[k]));
-        return letter(d) || (leet(d) && digit(d));
+        return letter(d) || leet(d) != 0;
     };
     bool before = i > 0 && wordish(i - 1), after = i + 1 < n && wordish(i + 1);
-    if (digit(c)) return before || after;
-    if (c == '@' || c == '$') return after || (before && i + 1 < n && t[i + 1] == c);  // "@ss", "a$$"
-    return before && after;  // ! | + only inside a word
+    if (digit(c) || c == '@' || c == '$') return before || after;  // "sh1t", "@ss", "a$$", "b@$tard"
+    return before && after;                                         // ! | + only inside a word
 }
 
 // "f.u.c.k": single letters joined by one repeated separator, at least three letters.
@@ -76,12 +78,13 @@ bool suspicious(const char *t, size_t n) {
         char c = lower(static_cast<unsigned char>(t[i]));
         char p = i ? lower(static_cast<unsigned char>(t[i - 1])) : ' ';
         char q = i + 1 < n ? lower(static_cast<unsigned char>(t[i + 1])) : ' ';
-        if (leet(c) && (letter(p) || letter(q))) return true;
+        if (leet(c) && (letter(p) || letter(q) || (c == '@' && leet(q)))) return true;
         if (c == 'p' && q == 'h') return true;
         if (mask(c) && letter(p)) return true;
         if (letter(c) && c == p && c == q) return true;
-        if (letter(c) && separator(q) && i + 2 < n && letter(lower(static_cast<unsigned char>(t[i + 2]))) &&
-            i + 3 < n && t[i + 3] == q)
+        auto letterish = [](char x) { return letter(x) || leet(x) != 0; };
+        if (letterish(c) && separator(q) && i + 3 < n && letterish(lower(static_cast<unsigned char>(t[i + 2]))) &&
+            t[i + 3] == q)
             return true;
         // single letters separated by spaces: "f u c k"
         if (!space(c) && space(p) && space(q)) {
@@ -96,6 +99,7 @@ bool suspicious(const char *t, size_t n) {
 }  // namespace
 
 void Skeleton::emit(char c, uint32_t os, uint32_t oe, uint8_t ev) {
+    joined_.push_back(joining_now_);
     out_ += c;
     start_.push_back(os);
     end_.push_back(oe);
@@ -108,11 +112,39 @@ uint32_t Skeleton::evasion(size_t s, size_t e) const noexcept {
     return bits;
 }
 
+bool Skeleton::boundary_ok(size_t from, size_t to, Boundary b) const noexcept {
+    auto word_byte = [&](size_t k) {
+        char c = out_[k];
+        return letter(c) || digit(c) || c == '*' || static_cast<unsigned char>(c) >= 0x80;
+    };
+    // "a b i t c h": a spaced-out word right after the one-letter word "a" or "i" may start at
+    // the second letter of the joined run.
+    bool start_ok = from == 0 || !word_byte(from - 1) || (joined_[from - 1] == 2 && joined_[from] != 0);
+    bool end_ok = to >= out_.size() || !word_byte(to);
+    if (b == Boundary::Any) return true;
+    if (b == Boundary::Prefix) return start_ok;
+    if (b == Boundary::Suffix) return end_ok;
+    return start_ok && end_ok;
+}
+
+namespace {
+
+// Punctuation that may close or open a word without belonging to it ("b.i.t.c.h," / "(f.u.c.k").
+inline bool edge_punct(char c) {
+    return c == ',' || c == '.' || c == '!' || c == '?' || c == ';' || c == ':' || c == ')' || c == '(' ||
+           c == '"' || c == '\'' || c == ']' || c == '[';
+}
+
+}  // namespace
+
 bool Skeleton::build(const Normalizer &n) {
     const char *t = n.data();
     const size_t len = n.size();
-    if (!suspicious(t, len)) return false;
+    // Look-alike letters or invisibles already seen by the normalizer count as a trick too:
+    // "buӏӏshit" (Cyrillic palochka) only matches once 'l' and 'i' are one letter.
+    if (!suspicious(t, len) && (n.identity() || !n.evasion(0, len))) return false;
     out_.clear();
+    joined_.clear();
     start_.clear();
     end_.clear();
     ev_.clear();
@@ -120,47 +152,68 @@ bool Skeleton::build(const Normalizer &n) {
     auto oe = [&](size_t k) { return static_cast<uint32_t>(n.orig_end(k + 1)); };
     auto nev = [&](size_t k) { return static_cast<uint8_t>(n.evasion(k, k + 1)); };
 
-    // Tokens, and which runs of single-character tokens are one spaced-out word.
-    size_t i = 0;
-    bool joining = false;  // inside a run of single letters being joined
-    while (i < len) {
-        if (space(t[i])) {
-            size_t s = i;
-            while (i < len && space(t[i])) ++i;
-            // Look ahead: does a run of >= 3 single-letter tokens continue or start here?
-            auto single_at = [&](size_t a) {
-                if (a >= len || space(t[a])) return false;
-                size_t b = a;
-                while (b < len && !space(t[b])) ++b;
-                if (b - a != 1) return false;
-                char c = lower(static_cast<unsigned char>(t[a]));
-                return letter(c) || (leet(c) != 0 && c != '!' && c != '|');
-            };
-            if (joining && single_at(i)) continue;  // drop the space between spaced-out letters
-            joining = false;
-            for (size_t k = s; k < i; ++k) emit(' ', os(k), oe(k), nev(k));
-            // Start joining when three single letters follow.
-            size_t a = i, count = 0;
-            while (single_at(a) && count < 3) {
-                ++count;
-                a += 1;
-                while (a < len && space(t[a])) ++a;
-            }
-            joining = count >= 3;
-            continue;
-        }
+    // Token boundaries (whitespace-separated), with edge punctuation trimmed for the tests below.
+    struct Tok {
+        size_t a, b;    // the whole token
+        size_t ca, cb;  // its core, without edge punctuation
+        bool single;    // one letter (or leet character), possibly repeated: "f", "iiii", "5"
+    };
+    std::vector<Tok> toks;
+    for (size_t i = 0; i < len;) {
+        while (i < len && space(t[i])) ++i;
+        if (i >= len) break;
         size_t a = i;
         while (i < len && !space(t[i])) ++i;
-        const char *tok = t + a;
-        const size_t tn = i - a;
-        const bool eligible = leet_token(tok, tn);
-        const bool spaced = spaced_token(tok, tn);
-        const uint8_t join_bit = joining ? kEvSeparators : 0;
-        size_t run_begin = out_.size();  // repeats never cross a token
+        Tok k{a, i, a, i, false};
+        while (k.ca < k.cb && edge_punct(t[k.ca]) && !leet(t[k.ca])) ++k.ca;
+        while (k.cb > k.ca && edge_punct(t[k.cb - 1]) && !(leet(t[k.cb - 1]) && k.cb - 1 > k.ca && t[k.cb - 2] == t[k.cb - 1])) --k.cb;
+        if (k.cb > k.ca) {
+            char c = lower(static_cast<unsigned char>(t[k.ca]));
+            bool same = true;
+            for (size_t j = k.ca; j < k.cb; ++j) same &= lower(static_cast<unsigned char>(t[j])) == c;
+            k.single = same && (letter(c) || (leet(c) && c != '!' && c != '|' && c != '+'));
+        }
+        toks.push_back(k);
+    }
+    // Runs of three or more single-letter tokens are one spaced-out word.
+    std::vector<uint8_t> join(toks.size(), 0);  // 1: joined to the previous token
+    std::vector<uint8_t> in_run(toks.size(), 0);
+    for (size_t i = 0; i < toks.size();) {
+        size_t j = i;
+        while (j < toks.size() && toks[j].single) ++j;
+        if (j - i >= 3)
+            for (size_t k = i; k < j; ++k) {
+                in_run[k] = 1;
+                join[k] = k > i;
+            }
+        i = j > i ? j : i + 1;
+    }
+
+    size_t prev_end = 0;
+    for (size_t ti = 0; ti < toks.size(); ++ti) {
+        const Tok &k = toks[ti];
+        joining_now_ = 0;
+        if (!join[ti])
+            for (size_t s = prev_end; s < k.a; ++s) emit(' ', os(s), oe(s), nev(s));
+        prev_end = k.b;
+        const char *tok = t + k.a;
+        const size_t tn = k.b - k.a;
+        const bool run = in_run[ti];
+        const bool spaced = spaced_token(t + k.ca, k.cb - k.ca);
+        const bool eligible = run || spaced || leet_token(tok, tn);
+        joining_now_ = (run || spaced) ? 1 : 0;
+        if (run && !join[ti]) {
+            char first = lower(static_cast<unsigned char>(t[k.ca]));
+            if (first == 'a' || first == 'i') joining_now_ = 2;
+        }
+        const uint8_t join_bit = joining_now_ ? kEvSeparators : 0;
+        size_t run_begin = out_.size();
         size_t run_len = 0;
-        for (size_t k = 0; k < tn; ++k) {
-            const size_t at = a + k;
-            const auto b = static_cast<unsigned char>(tok[k]);
+        // A letter continuing the previous token's letter in a spaced-out word ("s h iiii t").
+        if (join[ti] && !out_.empty()) run_len = 1;
+        for (size_t j = 0; j < tn; ++j) {
+            const size_t at = k.a + j;
+            const auto b = static_cast<unsigned char>(tok[j]);
             if (b >= 0x80) {
                 emit(static_cast<char>(b), os(at), oe(at), nev(at));
                 run_len = 0;
@@ -168,20 +221,20 @@ bool Skeleton::build(const Normalizer &n) {
             }
             char c = lower(b);
             uint8_t ev = static_cast<uint8_t>(nev(at) | join_bit);
-            if (spaced && k % 2 == 1) continue;  // the separator of "f.u.c.k"
-            if (spaced) ev |= kEvSeparators;
+            const bool in_core = at >= k.ca && at < k.cb;
+            if (spaced && in_core && (at - k.ca) % 2 == 1) continue;  // the separator of "f.u.c.k"
             char l = 0;
             if (letter(c)) {
                 l = c;
-                if (c == 'p' && k + 1 < tn && lower(static_cast<unsigned char>(tok[k + 1])) == 'h') {
+                if (c == 'p' && j + 1 < tn && lower(static_cast<unsigned char>(tok[j + 1])) == 'h') {
                     l = 'f';
                     ev |= kEvLeet;
-                    // the 'h' is consumed below
                 }
-            } else if (eligible && leet_at(tok, tn, k)) {
+            } else if (eligible && in_core && leet(c) &&
+                       ((run || spaced) ? (c != '!' && c != '|' && c != '+') || tn > 1 : leet_at(tok, tn, j))) {
                 l = leet(c);
                 ev |= kEvLeet;
-            } else if (mask(c) && k > 0 && k + 1 < tn && out_.size() > run_begin) {
+            } else if (mask(c) && j > 0 && j + 1 < tn && out_.size() > run_begin) {
                 // '*' inside a word: a wildcard for one letter
                 emit('*', os(at), oe(at), static_cast<uint8_t>(ev | kEvSeparators));
                 run_len = 0;
@@ -196,7 +249,7 @@ bool Skeleton::build(const Normalizer &n) {
             uint32_t end_orig = oe(at);
             if (l == 'f' && c == 'p') {
                 end_orig = oe(at + 1);
-                ++k;
+                ++j;
             }
             if (run_len && out_.back() == l) {
                 // the same letter again: one letter in the skeleton, covering the whole run
@@ -207,8 +260,11 @@ bool Skeleton::build(const Normalizer &n) {
             }
             emit(l, os(at), end_orig, ev);
             run_len = 1;
+            if (joining_now_ == 2) joining_now_ = 1;  // only the run's first letter is marked
         }
     }
+    joining_now_ = 0;
+    for (size_t s = prev_end; s < len; ++s) emit(' ', os(s), oe(s), nev(s));
     return true;
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "normalize.hpp"
+#include "rules.hpp"
 
 namespace mf {
 
@@ -34,10 +35,15 @@ public:
     size_t orig_end(size_t e) const noexcept { return end_[e - 1]; }
     // Evasion bits (kEvLeet, kEvSeparators, kEvRepeats and the normalizer's) on bytes [s, e).
     uint32_t evasion(size_t s, size_t e) const noexcept;
+    // Word-boundary check for a hit [from, to): inside letters joined from "a b i t c h", every
+    // letter may start or end a word, since the spacing hid where the words were.
+    bool boundary_ok(size_t from, size_t to, Boundary b) const noexcept;
 
 private:
     void emit(char c, uint32_t os, uint32_t oe, uint8_t ev);
     std::string out_;
+    std::vector<uint8_t> joined_;  // 1: from spaced-out single letters; 2: "a" or "i" opening such a run
+    uint8_t joining_now_ = 0;
     std::vector<uint32_t> start_, end_;
     std::vector<uint8_t> ev_;
 };

@@ -386,3 +386,75 @@ TEST_CASE("Every example in the default packs behaves as its rule says", "[packs
     for (const auto &x : d) UNSCOPED_INFO(x.str());
     CHECK(d.empty());
 }
+
+namespace {
+
+// The original bytes a hit covers.
+std::string span(const std::string &post, const HitRecord &h) { return post.substr(h.start, h.end - h.start); }
+
+struct Case {
+    std::string post, rule, covered;
+    uint32_t evasion;
+};
+
+}  // namespace
+
+TEST_CASE("Evasive spellings are caught, and each hit covers exactly the evasive spelling", "[evasion]") {
+    Scan s(kPack);
+    const Case cases[] = {
+        {"what the f u c k is this", "obscene.f", "f u c k", kEvSeparators},
+        {"he wrote b.u.l.l.s.h.i.t there", "", "", 0},  // not in this pack: no hit at all
+        {"you are a s.h.i.t, then", "obscene.f", "s.h.i.t", kEvSeparators},
+        {"f-u-c-k off", "obscene.f", "f-u-c-k", kEvSeparators},
+        {"f_u_c_k off", "obscene.f", "f_u_c_k", kEvSeparators},
+        {"you are a f u c k", "obscene.f", "f u c k", kEvSeparators},
+        {"sh1t happens", "obscene.f", "sh1t", kEvLeet},
+        {"5h!t happens", "obscene.f", "5h!t", kEvLeet},
+        {"what an @$$", "obscene.ass", "@$$", kEvLeet},
+        {"f*ck that", "obscene.f", "f*ck", kEvSeparators},
+        {"fuuuuuck that", "obscene.f", "fuuuuuck", kEvRepeats},
+        {"phuck that", "obscene.f", "phuck", kEvLeet},
+        {"s h iiiii t", "obscene.f", "s h iiiii t", kEvSeparators | kEvRepeats},
+        {"5.h.1.7 again", "obscene.f", "5.h.1.7", kEvLeet | kEvSeparators},
+        {"\xEF\xBD\x86\xEF\xBD\x95\xEF\xBD\x83\xEF\xBD\x8B", "obscene.f", "\xEF\xBD\x86\xEF\xBD\x95\xEF\xBD\x83\xEF\xBD\x8B", kEvCompat},
+        {"x f\xE2\x80\x8Bu\xE2\x80\x8D" "c\xC2\xAD" "k y", "obscene.f", "f\xE2\x80\x8Bu\xE2\x80\x8D" "c\xC2\xAD" "k", kEvInvisible},
+        {"s\xCC\x81h\xCC\x97i\xCC\xB6t\xCD\x98 z", "obscene.f", "s\xCC\x81h\xCC\x97i\xCC\xB6t\xCD\x98", kEvCombining},
+        {"a \xD1\x81unt here", "obscene.cunt", "\xD1\x81unt", kEvConfusable | kEvMixedScript},
+        {"\xF0\x9F\x87\xAB\xF0\x9F\x87\xBA\xF0\x9F\x87\xA8\xF0\x9F\x87\xB0!", "obscene.f",
+         "\xF0\x9F\x87\xAB\xF0\x9F\x87\xBA\xF0\x9F\x87\xA8\xF0\x9F\x87\xB0", kEvCompat},
+    };
+    for (const auto &c : cases) {
+        INFO(c.post);
+        auto &v = s(c.post);
+        if (c.rule.empty()) {
+            CHECK(v.hits.empty());
+            continue;
+        }
+        REQUIRE(v.hits.size() >= 1);
+        const HitRecord *h = nullptr;
+        for (const auto &x : v.hits)
+            if (s.engine->rules()[x.rule].id == c.rule) h = &x;
+        REQUIRE(h);
+        CHECK(span(c.post, *h) == c.covered);
+        CHECK((h->evasion & c.evasion) == c.evasion);
+        CHECK((v.evasion & c.evasion) == c.evasion);
+    }
+}
+
+TEST_CASE("Numbers, codes and ordinary words do not turn into evasive spellings", "[evasion]") {
+    Scan s(kPack);
+    for (const char *post : {"order F4G-22 costs $142,460", "room 666, floor 3", "B4 the meeting, 2nd try",
+                             "a classic assessment as usual", "as I said, ass-kicking is not a word we use",
+                             "I have 2 apples and 3 pears", "Shitake mushrooms", "pass the sauce, Sussex",
+                             "c l a s s dismissed", "1 a b c 2", "hell0 w0rld", "f.a.q. and u.s.a."}) {
+        INFO(post);
+        auto &v = s(post);
+        for (const auto &h : v.hits) {
+            // "ass-kicking" is a real hit of the word list ("ass" as a word), not evasion.
+            CHECK(h.evasion == 0);
+        }
+    }
+    CHECK(s.rules("order F4G-22 costs $142,460").empty());
+    CHECK(s.rules("c l a s s dismissed").empty());
+    CHECK(s.rules("a classic assessment as usual").empty());
+}
