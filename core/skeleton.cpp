@@ -1,5 +1,7 @@
 #include "skeleton.hpp"
 
+#include <algorithm>
+
 namespace mf {
 
 namespace {
@@ -72,28 +74,34 @@ bool spaced_token(const char *t, size_t n) {
 
 // Cheap test for posts that need no skeleton: no leet character touching a letter, no mask inside
 // a word, no letter three times in a row, no run of single letters, no "f.u.c.k" token.
-bool suspicious(const char *t, size_t n) {
+// Where a post shows a trick: a leet character touching a letter, a mask inside a word, a letter
+// three times in a row, a run of single letters, an "f.u.c.k" token, "ph". Most posts show none.
+// Each place found adds the stretch of text around it to `out` (merged when they overlap).
+void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, size_t>> &out) {
+    constexpr size_t kReach = 48;  // bytes around a trick that its word can span
+    auto add = [&](size_t i) {
+        size_t lo = i > kReach ? i - kReach : 0, hi = std::min(n, i + kReach);
+        if (!out.empty() && lo <= out.back().second) out.back().second = std::max(out.back().second, hi);
+        else out.emplace_back(lo, hi);
+    };
     size_t singles = 0;
+    auto letterish = [](char x) { return letter(x) || leet(x) != 0; };
     for (size_t i = 0; i < n; ++i) {
         char c = lower(static_cast<unsigned char>(t[i]));
         char p = i ? lower(static_cast<unsigned char>(t[i - 1])) : ' ';
         char q = i + 1 < n ? lower(static_cast<unsigned char>(t[i + 1])) : ' ';
-        if (leet(c) && (letter(p) || letter(q) || (c == '@' && leet(q)))) return true;
-        if (c == 'p' && q == 'h') return true;
-        if (mask(c) && letter(p)) return true;
-        if (letter(c) && c == p && c == q) return true;
-        auto letterish = [](char x) { return letter(x) || leet(x) != 0; };
-        if (letterish(c) && separator(q) && i + 3 < n && letterish(lower(static_cast<unsigned char>(t[i + 2]))) &&
-            t[i + 3] == q)
-            return true;
+        bool hit = (leet(c) && (letter(p) || letter(q) || (c == '@' && leet(q)))) || (c == 'p' && q == 'h') ||
+                   (mask(c) && letter(p)) || (letter(c) && c == p && c == q) ||
+                   (letterish(c) && separator(q) && i + 3 < n &&
+                    letterish(lower(static_cast<unsigned char>(t[i + 2]))) && t[i + 3] == q);
         // single letters separated by spaces: "f u c k"
         if (!space(c) && space(p) && space(q)) {
-            if (++singles >= 3) return true;
+            if (++singles >= 3) hit = true;
         } else if (!space(c)) {
             singles = 0;
         }
+        if (hit) add(i);
     }
-    return false;
 }
 
 }  // namespace
@@ -140,26 +148,42 @@ inline bool edge_punct(char c) {
 bool Skeleton::build(const Normalizer &n) {
     const char *t = n.data();
     const size_t len = n.size();
+    regions_.clear();
+    suspicious_regions(t, len, regions_);
     // Look-alike letters or invisibles already seen by the normalizer count as a trick too:
     // "buӏӏshit" (Cyrillic palochka) only matches once 'l' and 'i' are one letter.
-    if (!suspicious(t, len) && (n.identity() || !n.evasion(0, len))) return false;
+    if (regions_.empty() && !n.identity() && n.evasion(0, len)) regions_.emplace_back(0, len);
+    if (regions_.empty()) return false;
     out_.clear();
     joined_.clear();
     start_.clear();
     end_.clear();
     ev_.clear();
+    // Each region widened to whole tokens; regions are separated by one space.
+    size_t done = 0;
+    for (auto [lo, hi] : regions_) {
+        while (lo > done && !space(t[lo - 1])) --lo;
+        while (hi < len && !space(t[hi])) ++hi;
+        if (lo < done) lo = done;
+        if (hi <= lo) continue;
+        if (!out_.empty()) emit(' ', static_cast<uint32_t>(n.orig_start(lo)), static_cast<uint32_t>(n.orig_start(lo)), 0);
+        build_range(n, lo, hi);
+        done = hi;
+    }
+    return true;
+}
+
+void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
+    const char *t = n.data();
+    const size_t len = hi;
     auto os = [&](size_t k) { return static_cast<uint32_t>(n.orig_start(k)); };
     auto oe = [&](size_t k) { return static_cast<uint32_t>(n.orig_end(k + 1)); };
     auto nev = [&](size_t k) { return static_cast<uint8_t>(n.evasion(k, k + 1)); };
 
     // Token boundaries (whitespace-separated), with edge punctuation trimmed for the tests below.
-    struct Tok {
-        size_t a, b;    // the whole token
-        size_t ca, cb;  // its core, without edge punctuation
-        bool single;    // one letter (or leet character), possibly repeated: "f", "iiii", "5"
-    };
-    std::vector<Tok> toks;
-    for (size_t i = 0; i < len;) {
+    std::vector<Tok> &toks = toks_;
+    toks.clear();
+    for (size_t i = lo; i < len;) {
         while (i < len && space(t[i])) ++i;
         if (i >= len) break;
         size_t a = i;
@@ -176,8 +200,9 @@ bool Skeleton::build(const Normalizer &n) {
         toks.push_back(k);
     }
     // Runs of three or more single-letter tokens are one spaced-out word.
-    std::vector<uint8_t> join(toks.size(), 0);  // 1: joined to the previous token
-    std::vector<uint8_t> in_run(toks.size(), 0);
+    std::vector<uint8_t> &join = join_, &in_run = in_run_;  // joined to the previous token / in a run
+    join.assign(toks.size(), 0);
+    in_run.assign(toks.size(), 0);
     for (size_t i = 0; i < toks.size();) {
         size_t j = i;
         while (j < toks.size() && toks[j].single) ++j;
@@ -189,7 +214,7 @@ bool Skeleton::build(const Normalizer &n) {
         i = j > i ? j : i + 1;
     }
 
-    size_t prev_end = 0;
+    size_t prev_end = lo;
     for (size_t ti = 0; ti < toks.size(); ++ti) {
         const Tok &k = toks[ti];
         joining_now_ = 0;
@@ -265,7 +290,6 @@ bool Skeleton::build(const Normalizer &n) {
     }
     joining_now_ = 0;
     for (size_t s = prev_end; s < len; ++s) emit(' ', os(s), oe(s), nev(s));
-    return true;
 }
 
 std::string skeleton_expression(std::string_view w, size_t *length) {

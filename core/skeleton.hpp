@@ -41,6 +41,16 @@ public:
 
 private:
     void emit(char c, uint32_t os, uint32_t oe, uint8_t ev);
+    void build_range(const Normalizer &n, size_t lo, size_t hi);
+    struct Tok {
+        size_t a, b;    // the whole token
+        size_t ca, cb;  // its core, without edge punctuation
+        bool single;    // one letter (or leet character), possibly repeated: "f", "iiii", "5"
+    };
+    // Scratch kept between posts, so that building allocates nothing in the steady state.
+    std::vector<std::pair<size_t, size_t>> regions_;
+    std::vector<Tok> toks_;
+    std::vector<uint8_t> join_, in_run_;
     std::string out_;
     std::vector<uint8_t> joined_;  // 1: from spaced-out single letters; 2: "a" or "i" opening such a run
     uint8_t joining_now_ = 0;
