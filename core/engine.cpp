@@ -72,6 +72,18 @@ size_t word_start(const char *t, size_t len, size_t pos) {
     return pos;
 }
 
+// The Luhn checksum of the digits in t[0..n) (payment card numbers); other characters are skipped.
+bool luhn_ok(const char *t, size_t n) {
+    int sum = 0, count = 0;
+    for (size_t i = n; i-- > 0;) {
+        if (t[i] < '0' || t[i] > '9') continue;
+        int d = t[i] - '0';
+        if (count++ % 2 == 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+        sum += d;
+    }
+    return count >= 12 && sum % 10 == 0;
+}
+
 inline bool boundary_ok(const char *t, size_t len, size_t from, size_t to, Boundary b) {
     if (b == Boundary::Any || to <= from) return true;
     if (b != Boundary::Suffix && word_at(t, len, from) && word_before(t, len, from)) return false;
@@ -236,6 +248,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             // top-level alternatives is a pattern of its own there, with atoms of its own.
             Pattern p{i, r.boundary, false, r.roles, 0};
             p.group = next_group++;
+            p.luhn = r.luhn;
             for (auto &alt : split_alternatives(r.regex)) add_variable(std::move(alt), p);
             continue;
         }
@@ -603,6 +616,7 @@ int on_som_match(unsigned id, unsigned long long from, unsigned long long to, un
     const Pattern &p = s->engine().pattern(id);
     if (!(p.roles & s->role_bit_)) return 0;
     if (!boundary_ok(s->text_, s->text_len_, from, to, p.boundary)) return 0;
+    if (p.luhn && !luhn_ok(s->text_ + from, to - from)) return 0;
     // A prefix rule's hit covers the rest of its word ("fucking", not "fuck"), a suffix rule's the
     // start of its word, so that highlighting and censoring take the whole word.
     if (p.boundary == Boundary::Prefix) to = word_end(s->text_, s->text_len_, to);

@@ -289,7 +289,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
                 const PackDefaults &d, RuleSet &out) {
     static const std::initializer_list<std::string_view> known = {
         "id", "category", "severity", "score", "word", "words", "words_file", "phrase", "phrases",
-        "regex", "boundary", "applies_to", "description", "match", "no_match"};
+        "regex", "boundary", "applies_to", "description", "match", "no_match", "validate"};
     Rule r;
     r.file = path;
     r.line = line;
@@ -337,6 +337,11 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
             else if (*s == "suffix") r.boundary = Boundary::Suffix;
             else if (*s == "any") r.boundary = Boundary::Any;
             else c.err(v, "boundary must be \"word\", \"prefix\", \"suffix\" or \"any\"");
+        } else if (key == "validate") {
+            auto s = get_string(c, v, "validate");
+            if (!s) continue;
+            if (*s == "luhn") r.luhn = true;
+            else c.err(v, "validate must be \"luhn\" (the payment card checksum)");
         } else if (key == "applies_to") {
             if (auto roles = get_roles(c, v)) r.roles = *roles;
         } else if (key == "description") {

@@ -33,6 +33,7 @@ struct Rule {
     uint8_t roles = kRoleEveryone;
     Boundary boundary = Boundary::Word;
     bool is_regex = false;
+    bool luhn = false;  // validate = "luhn": the digits of a hit must pass the Luhn checksum
     std::vector<std::string> literals;  // words and phrases, as written
     std::vector<uint32_t> literal_lines;
     std::string regex;

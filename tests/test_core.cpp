@@ -458,3 +458,21 @@ TEST_CASE("Numbers, codes and ordinary words do not turn into evasive spellings"
     CHECK(s.rules("c l a s s dismissed").empty());
     CHECK(s.rules("a classic assessment as usual").empty());
 }
+
+TEST_CASE("validate = \"luhn\" keeps only card numbers that pass the checksum", "[match]") {
+    Scan s(R"(
+[[rule]]
+id = "pii.card"
+category = "pii.card"
+severity = "high"
+boundary = "any"
+validate = "luhn"
+regex = "\\b4\\d{3}([\\s-]?\\d{4}){3}\\b"
+)");
+    CHECK(s.rules("card 4111 1111 1111 1111 thanks") == std::vector<std::string>{"pii.card"});
+    CHECK(s.rules("card 4111-1111-1111-1111") == std::vector<std::string>{"pii.card"});
+    CHECK(s.rules("order 4111 1111 1111 1112").empty());
+    auto d = errors_of("[[rule]]\nid = \"a\"\ncategory = \"x\"\nseverity = \"low\"\nword = \"x\"\nvalidate = \"crc\"\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].str().find("test.toml:6: validate must be \"luhn\"") == 0);
+}
