@@ -140,6 +140,28 @@ void BM_Mix_English_100B_5KB(benchmark::State &state) {
 }
 BENCHMARK(BM_Mix_English_100B_5KB);
 
+// Clean English posts only (no abuse, spam or promise at all): the ASCII fast path, where the
+// evasion skeleton must cost next to nothing.
+void BM_Clean_English(benchmark::State &state) {
+    static auto posts = [] {
+        std::mt19937 rng(7);
+        std::uniform_int_distribution<size_t> size(100, 5000);
+        std::vector<std::string> v;
+        for (int i = 0; i < 2000; ++i) {
+            std::string p;
+            size_t target = size(rng);
+            while (p.size() < target) {
+                if (!p.empty()) p += ' ';
+                p += kClean[rng() % std::size(kClean)];
+            }
+            v.push_back(std::move(p));
+        }
+        return v;
+    }();
+    run_mix(state, posts, MF_ROLE_MEMBER);
+}
+BENCHMARK(BM_Clean_English);
+
 // Same sizes, staff authors (promise rules active too).
 void BM_Mix_English_Staff(benchmark::State &state) {
     static auto posts = corpus(100, 5000, false);
