@@ -47,6 +47,7 @@ int score(const Set &s) {
     if (s.empty()) return -1;
     int worst = 1 << 20;
     for (const auto &a : s) {
+        if (a.empty()) return -1;  // an empty atom is in every text
         std::string t = strip_markers(a);
         // A word boundary at either end counts like one more letter: "^gbp" filters like "gbps".
         int q = static_cast<int>(t.size()) + (a.front() == kBoundaryMarker) + (a.back() == kBoundaryMarker);
