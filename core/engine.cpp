@@ -523,7 +523,8 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     uint32_t npats = r.u32();
     uint32_t ndbs = r.u32();
     std::vector<std::string> blobs;
-    for (uint32_t i = 0; i < ndbs && r.ok && i <= npats; ++i) blobs.push_back(r.str());
+    if (ndbs > npats + 2) throw Error(kBadDatabase, "database holds more pattern databases than patterns");
+    for (uint32_t i = 0; i < ndbs && r.ok; ++i) blobs.push_back(r.str());
     if (!r.ok) throw Error(kBadDatabase, "modfilter database payload is truncated");
     std::vector<Diagnostic> diags;
     parse_rules(e->src_, e->rs_, diags);
