@@ -1,6 +1,7 @@
 #include "skeleton.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace mf {
 
@@ -79,28 +80,52 @@ bool spaced_token(const char *t, size_t n) {
 // Each place found adds the stretch of text around it to `out` (merged when they overlap).
 void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, size_t>> &out) {
     constexpr size_t kReach = 48;  // bytes around a trick that its word can span
+    // Byte classes, so that the common case (letters and spaces) costs one lookup per byte.
+    enum : uint8_t { L = 1, K = 2, M = 4, S = 8, W = 16 };  // letter, leet, mask, separator, space
+    static const auto cls = [] {
+        std::array<uint8_t, 256> c{};
+        for (int x = 0; x < 256; ++x) {
+            char ch = lower(static_cast<unsigned char>(x));
+            c[x] = static_cast<uint8_t>((letter(ch) ? L : 0) | (leet(ch) ? K : 0) | (mask(ch) ? M : 0) |
+                                        (separator(ch) ? S : 0) | (space(ch) ? W : 0));
+        }
+        return c;
+    }();
     auto add = [&](size_t i) {
         size_t lo = i > kReach ? i - kReach : 0, hi = std::min(n, i + kReach);
         if (!out.empty() && lo <= out.back().second) out.back().second = std::max(out.back().second, hi);
         else out.emplace_back(lo, hi);
     };
+    auto at = [&](size_t i) -> uint8_t { return i < n ? cls[static_cast<unsigned char>(t[i])] : W; };
     size_t singles = 0;
-    auto letterish = [](char x) { return letter(x) || leet(x) != 0; };
+    uint8_t p = W, c = at(0);
     for (size_t i = 0; i < n; ++i) {
-        char c = lower(static_cast<unsigned char>(t[i]));
-        char p = i ? lower(static_cast<unsigned char>(t[i - 1])) : ' ';
-        char q = i + 1 < n ? lower(static_cast<unsigned char>(t[i + 1])) : ' ';
-        bool hit = (leet(c) && (letter(p) || letter(q) || (c == '@' && leet(q)))) || (c == 'p' && q == 'h') ||
-                   (mask(c) && letter(p)) || (letter(c) && c == p && c == q) ||
-                   (letterish(c) && separator(q) && i + 3 < n &&
-                    letterish(lower(static_cast<unsigned char>(t[i + 2]))) && t[i + 3] == q);
+        const uint8_t q = at(i + 1);
+        if (c & L) {
+            // a letter three times in a row; a letter, a separator, a letter, the same separator
+            const char lc = lower(static_cast<unsigned char>(t[i]));
+            if ((p & L) && (q & L) && lower(static_cast<unsigned char>(t[i - 1])) == lc &&
+                lower(static_cast<unsigned char>(t[i + 1])) == lc)
+                add(i);
+            else if ((q & S) && (at(i + 2) & (L | K)) && i + 3 < n && t[i + 3] == t[i + 1])
+                add(i);
+            else if (lc == 'p' && (q & L) && lower(static_cast<unsigned char>(t[i + 1])) == 'h')
+                add(i);  // "phuck"
+        } else if (c & K) {
+            // a leet character touching a letter, "@$", or "5.h.1.7"
+            if ((p & L) || (q & L) || (t[i] == '@' && (q & K)) || ((q & S) && (at(i + 2) & (L | K)) && i + 3 < n && t[i + 3] == t[i + 1]))
+                add(i);
+        } else if ((c & M) && (p & L)) {
+            add(i);  // "f*ck"
+        }
         // single letters separated by spaces: "f u c k"
-        if (!space(c) && space(p) && space(q)) {
-            if (++singles >= 3) hit = true;
-        } else if (!space(c)) {
+        if (!(c & W) && (p & W) && (q & W)) {
+            if (++singles >= 3) add(i);
+        } else if (!(c & W)) {
             singles = 0;
         }
-        if (hit) add(i);
+        p = c;
+        c = q;
     }
 }
 
