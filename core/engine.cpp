@@ -21,7 +21,8 @@ constexpr unsigned kTriggerFlags = HS_FLAG_CASELESS;
 // A regex or phrase match must lie within this many bytes of its trigger (docs/limits.md):
 // moderation patterns are sentence-sized, and the window bounds the work per trigger.
 constexpr uint32_t kMaxWindow = 160;
-// More windows than this in one post: the variable database runs over the whole post instead.
+// More windows than this (or than one per 64 bytes of a long post) in one post: each variable
+// database runs over the whole post instead.
 constexpr size_t kMaxWindows = 4096;
 
 // Length in bytes of the text an escaped literal expression matches (each \xHH is one byte).
@@ -568,6 +569,7 @@ Scanner::Scanner(const Engine &e) : e_(e) {
     raw_cap_ = std::max<size_t>(4096, size_t(e.options().max_hits) * 4);
     raw_.reserve(256);
     seen_.resize(e.variable_count() * 2);
+    group_last_.assign(e.group_count(), 0);
 }
 
 Scanner::~Scanner() { hs_free_scratch(scratch_); }
@@ -601,8 +603,18 @@ int on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, v
         lo = to > v.window ? to - v.window : 0;
         hi = to;
     }
-    if (s->windows_.size() < kMaxWindows) s->windows_.push_back({v.group, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi)});
-    else s->whole_text_ = true;
+    // Matches arrive in order of their end, so a group's windows mostly extend its last one.
+    uint32_t &last = s->group_last_[v.group];
+    if (last && s->windows_[last - 1].hi >= lo) {
+        Window &w = s->windows_[last - 1];
+        w.lo = std::min<uint32_t>(w.lo, static_cast<uint32_t>(lo));
+        w.hi = std::max<uint32_t>(w.hi, static_cast<uint32_t>(hi));
+    } else if (s->windows_.size() < std::max<size_t>(kMaxWindows, s->text_len_ / 64)) {
+        s->windows_.push_back({v.group, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi)});
+        last = static_cast<uint32_t>(s->windows_.size());
+    } else {
+        s->whole_text_ = true;
+    }
     return 0;
 }
 
@@ -688,6 +700,7 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
         std::fill(rule_epoch_.begin(), rule_epoch_.end(), 0);
         epoch_ = 1;
     }
+    for (const Window &w : windows_) group_last_[w.group] = 0;
     windows_.clear();
     whole_text_ = false;
     if (++scan_epoch_ == 0) {

@@ -192,6 +192,7 @@ public:
     size_t raw_cap_ = 0;
     bool overflow_ = false;
     std::vector<Window> windows_;  // where to run which variable database
+    std::vector<uint32_t> group_last_;  // per group: 1 + index of its last window, 0 for none
     struct Seen {
         uint32_t epoch = 0, start = 0, end = 0;
     };
