@@ -9,7 +9,6 @@ namespace mf {
 namespace {
 
 thread_local int kMinScore = 4;
-constexpr int kStrongScore = 6;  // a set this good is used alone
 using Set = std::set<std::string>;
 constexpr size_t kMaxExact = 64;  // largest set of exact strings tracked per node
 
@@ -401,8 +400,8 @@ std::vector<std::vector<std::string>> required_atom_sets(std::string_view regex,
         return score(a) != score(b) ? score(a) > score(b) : a.size() < b.size();
     });
     std::vector<std::vector<std::string>> out{finish(all[0])};
-    // A weak set alone fires on ordinary text; two weak sets that must both be near fire rarely.
-    if (score(all[0]) < kStrongScore && all.size() > 1) out.push_back(finish(all[1]));
+    // Two sets that must both be near fire far more rarely on ordinary text than either alone.
+    if (all.size() > 1) out.push_back(finish(all[1]));
     return out;
 }
 

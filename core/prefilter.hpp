@@ -23,8 +23,8 @@ constexpr char kBoundaryMarker = '\x01';
 // atoms like "eat" or "ass" that hide inside ordinary words.
 std::vector<std::string> required_atoms(std::string_view regex, int min_score = 4);
 
-// One or two atom sets: every match holds an atom of each set (two sets when the best one alone is
-// weak: "(show|send) ... (tits|boobs)" fires on ordinary text only when both appear together).
+// One or two atom sets: every match holds an atom of each set ("(show|send) ... (tits|boobs)"
+// fires on ordinary text only when both appear close together).
 std::vector<std::vector<std::string>> required_atom_sets(std::string_view regex, int min_score = 4);
 
 // Splits a regex whose top level is an alternation, A|B or \b(A|B)\b, into equivalent regexes
