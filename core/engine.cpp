@@ -350,7 +350,8 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
         hs_database_t *db = nullptr;
         hs_compile_error_t *err = nullptr;
         if (hs_compile(exprs[i].c_str(), flags[i], HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS)
-            diags.push_back({r.file, r.line, "rule '" + r.id + "': regex does not compile: " + hs_error_text(err)});
+            diags.push_back({r.file, r.regex_line ? r.regex_line : r.line,
+                             "rule '" + r.id + "': regex does not compile: " + hs_error_text(err)});
         hs_free_database(db);
     }
     if (!diags.empty()) throw Error(kRulesError, diags.front().str());

@@ -229,7 +229,8 @@ std::optional<int> get_severity(Ctx &c, const toml::node &n) {
     } else if (auto i = n.as_integer()) {
         if (i->get() >= 1 && i->get() <= 4) return static_cast<int>(i->get());
     }
-    c.err(n, "severity must be \"low\", \"medium\", \"high\" or \"critical\"");
+    std::string got = n.as_string() ? "\"" + n.as_string()->get() + "\"" : "a " + std::string(toml::impl::node_type_friendly_names[static_cast<int>(n.type())]);
+    c.err(n, "severity must be \"low\", \"medium\", \"high\" or \"critical\", not " + got);
     return std::nullopt;
 }
 
@@ -307,6 +308,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
             if (auto s = get_string(c, v, "category")) r.category = *s;
         } else if (key == "severity") {
             if (auto s = get_severity(c, v)) r.severity = *s;
+            else r.severity = -1;  // reported already; not "no severity" again
         } else if (key == "score") {
             if (auto s = get_number(c, v, "score", 0, 1000)) {
                 r.score = *s;
@@ -328,6 +330,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
         } else if (key == "regex") {
             ++kinds;
             r.is_regex = true;
+            r.regex_line = v.source().begin.line;
             if (auto s = get_string(c, v, "regex")) r.regex = *s;
         } else if (key == "boundary") {
             auto s = get_string(c, v, "boundary");
@@ -362,6 +365,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
     else if (!valid_category(r.category))
         c.err(line, who + ": category '" + r.category + "' must be a dotted lowercase name like abuse.threat");
     if (!r.severity) c.err(line, who + " has no severity (set it in the rule or in [pack])");
+    if (r.severity < 0) r.severity = 0;
     if (kinds == 0) c.err(line, who + " has nothing to match: give one of word, words, words_file, phrase, phrases, regex");
     if (kinds > 1) c.err(line, who + " has more than one of word, words, words_file, phrase, phrases, regex");
     if (r.is_regex && r.regex.empty() && kinds == 1) c.err(line, who + ": regex is empty");

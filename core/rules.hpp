@@ -37,6 +37,7 @@ struct Rule {
     std::vector<std::string> literals;  // words and phrases, as written
     std::vector<uint32_t> literal_lines;
     std::string regex;
+    uint32_t regex_line = 0;
     std::vector<Example> examples;
 };
 

@@ -114,7 +114,8 @@ typedef struct mf_engine_options {
     /** A rule-pack file or a directory of them (searched recursively for *.toml). NULL: the
      *  default packs built into the library (the same files installed under share/modfilter). */
     const char *rules_path;
-    /** Rule-pack TOML held in memory, used instead of rules_path when not NULL. */
+    /** Rule-pack TOML held in memory, used instead of rules_path when not NULL. Diagnostics name
+     *  it "<memory>.toml" (for example "<memory>.toml:3: unknown key ..."). */
     const char *rules_text;
     size_t rules_text_len;
     /** Global thresholds on a category's score; a negative value keeps the packs' policy
@@ -137,7 +138,9 @@ MF_API mf_status mf_engine_options_init(mf_engine_options *opts, uint32_t versio
  *  more there were; no engine is built from a pack with mistakes. *out is NULL on failure. */
 MF_API mf_status mf_engine_create(mf_engine **out, const mf_engine_options *opts);
 
-/** Frees an engine. Every scanner created from it must have been destroyed first. NULL is a no-op. */
+/** Frees an engine. Every scanner created from it must have been destroyed first, and verdicts
+ *  scanned with it must not be read afterwards (they may be scanned into again with another
+ *  engine's scanner). NULL is a no-op. */
 MF_API void mf_engine_destroy(mf_engine *engine);
 
 /** Number of rules compiled into the engine (0 for NULL). */
@@ -261,7 +264,9 @@ MF_API const char *mf_evasion_name(uint32_t evasion_bit);
 
 /** Scans n posts: verdicts[i] receives the verdict for posts[i]. Stops at the first post that fails
  *  (for example MF_E_TOO_LARGE) and returns its status; *failed_index (if not NULL) receives its
- *  index, or n when all succeeded. One call for many posts is what makes FFI bindings fast. */
+ *  index, or n when all succeeded. When the call fails before any post (a NULL argument, MF_E_BUSY),
+ *  *failed_index is 0 and no verdict was touched. One call for many posts is what makes FFI
+ *  bindings fast. */
 MF_API mf_status mf_scan_batch(mf_scanner *scanner, mf_verdict *const *verdicts,
                                const mf_post *posts, size_t n, size_t *failed_index);
 
