@@ -273,6 +273,19 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         add_literal(std::move(e), {i, Boundary::Word, true, kRoleEveryone, 0});
         add_skeleton(rs_.allow[i].text, {i, Boundary::Word, true, kRoleEveryone, 0});
     }
+    // What the databases were compiled from, so that a serialized database is only loaded by a
+    // library that derives exactly the same patterns from the same packs.
+    XXH64_state_t *st = XXH64_createState();
+    XXH64_reset(st, 0);
+    for (size_t i = 0; i < exprs.size(); ++i) {
+        const Pattern &p = pats_[i];
+        XXH64_update(st, exprs[i].data(), exprs[i].size() + 1);
+        uint32_t f[8] = {flags[i], p.rule, static_cast<uint32_t>(p.kind), p.target, p.group, p.slot, p.fixed_len, p.window};
+        XXH64_update(st, f, sizeof f);
+    }
+    for (const auto &e : skel_exprs_) XXH64_update(st, e.data(), e.size() + 1);
+    fingerprint_ = XXH64_digest(st);
+    XXH64_freeState(st);
 }
 
 hs_database *Engine::compile_skeleton_db() const {
@@ -395,7 +408,7 @@ void Engine::check_examples(std::vector<Diagnostic> &diags) const {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;  // 2: pattern fingerprint
 
 std::string platform_string() {
     std::string p;
@@ -466,6 +479,7 @@ std::string Engine::serialize() const {
         payload.str(f.content);
     }
     payload.u32(static_cast<uint32_t>(pats_.size()));
+    payload.u64(fingerprint_);
     std::vector<hs_database *> dbs{db_, skel_db_};
     dbs.insert(dbs.end(), var_dbs_.begin(), var_dbs_.end());
     payload.u32(static_cast<uint32_t>(dbs.size()));
@@ -523,6 +537,7 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
         e->src_.files.push_back(std::move(f));
     }
     uint32_t npats = r.u32();
+    uint64_t fingerprint = r.u64();
     uint32_t ndbs = r.u32();
     std::vector<std::string> blobs;
     if (ndbs > npats + 2) throw Error(kBadDatabase, "database holds more pattern databases than patterns");
@@ -537,6 +552,8 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     e->build_patterns(exprs, flags, diags);
     if (!diags.empty() || e->pats_.size() != npats)
         throw Error(kBadDatabase, "database patterns do not match its rules");
+    if (e->fingerprint_ != fingerprint)
+        throw Error(kDbMismatch, "database built by a library that derives other patterns from these packs: recompile the rules");
     std::vector<size_t> main;
     std::vector<std::vector<size_t>> groups;
     e->build_groups(main, groups);

@@ -127,6 +127,7 @@ private:
 
     hs_database *db_ = nullptr;      // every pattern, no start-of-match
     size_t n_var_ = 0;
+    uint64_t fingerprint_ = 0;  // of the compiled patterns, checked when a database is loaded
     std::vector<Pattern> skel_pats_;
     std::vector<std::string> skel_exprs_;
     hs_database *compile_skeleton_db() const;
