@@ -148,7 +148,8 @@ bool scan_stream(Engine &e, std::istream &in, std::ostream &out, const ScanOptio
             bool esc = escape_invalid(line, escaped);
             try {
                 doc = json::parse(esc ? escaped : line);
-            } catch (const json::parse_error &ex) {
+            } catch (const json::exception &ex) {
+                // parse_error, and out_of_range for numbers like 7e7777777 that no double holds
                 std::string what = ex.what();
                 auto colon = what.find("] ");
                 write_error(out, n, nullptr, "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));

@@ -92,6 +92,12 @@ class CliTest(unittest.TestCase):
         self.assertEqual(rows[6]["id"], {"nested": True})
         self.assertEqual(rows[6]["categories"], {"abuse.obscene": 2})
 
+    def test_numbers_no_double_holds_are_an_error_line(self):
+        rows = self.scan([b'{"id": 7e7777777, "text": "hi"}', b'{"id": 2, "text": "hi"}'])
+        self.assertEqual(rows[0]["line"], 1)
+        self.assertIn("number overflow", rows[0]["error"])
+        self.assertEqual(rows[1]["action"], "ALLOW")
+
     def test_author_role_decides_promises(self):
         text = b'"text": "Sorry! We will refund everyone by Friday."'
         rows = self.scan([b'{"id": 1, ' + text + b', "author": {"role": "staff"}}',
