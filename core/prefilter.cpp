@@ -405,11 +405,6 @@ std::vector<std::vector<std::string>> required_atom_sets(std::string_view regex,
     return out;
 }
 
-std::vector<std::string> required_atoms(std::string_view regex, int min_score) {
-    auto sets = required_atom_sets(regex, min_score);
-    return sets.empty() ? std::vector<std::string>{} : sets[0];
-}
-
 }  // namespace mf
 
 namespace mf {

@@ -17,14 +17,11 @@ namespace mf {
 // Marks, at either end of an atom, that the regex requires a word boundary there (\b).
 constexpr char kBoundaryMarker = '\x01';
 
-// Lowercase atoms, none a very common English word, each scoring at least min_score (its length,
-// plus one for each end that must be a word boundary); empty when the regex has no such set (it is
-// then run over every post). A score of 4 makes atoms that rarely occur by chance; 3 lets in
-// atoms like "eat" or "ass" that hide inside ordinary words.
-std::vector<std::string> required_atoms(std::string_view regex, int min_score = 4);
-
 // One or two atom sets: every match holds an atom of each set ("(show|send) ... (tits|boobs)"
-// fires on ordinary text only when both appear close together).
+// fires on ordinary text only when both appear close together). Atoms are lowercase, none a very
+// common English word, each scoring at least min_score (its length, plus one for each end that
+// must be a word boundary; 4 makes atoms that rarely occur by chance). No set at all: the regex
+// has none, and is run over every post.
 std::vector<std::vector<std::string>> required_atom_sets(std::string_view regex, int min_score = 4);
 
 // Splits a regex whose top level is an alternation, A|B or \b(A|B)\b, into equivalent regexes
