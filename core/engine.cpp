@@ -107,10 +107,7 @@ std::string literal_expression(std::string_view literal) {
         if (ascii_alnum(c) || c >= 0x80) {
             expr += static_cast<char>(c);
         } else {
-            static const char hex[] = "0123456789abcdef";
-            expr += "\\x";
-            expr += hex[c >> 4];
-            expr += hex[c & 15];
+            append_hex_escape(expr, c);
         }
     }
     return expr;
@@ -222,12 +219,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
                        : at_end ? Boundary::Suffix : Boundary::Any;
             t.fixed_len = static_cast<uint32_t>(a.size());
             std::string lit;
-            static const char hex[] = "0123456789abcdef";
-            for (unsigned char c : a) {
-                lit += "\\x";
-                lit += hex[c >> 4];
-                lit += hex[c & 15];
-            }
+            for (unsigned char c : a) append_hex_escape(lit, c);
             flags.push_back(kTriggerFlags);
             exprs.push_back(std::move(lit));
             pats_.push_back(t);

@@ -85,10 +85,15 @@ struct Parser {
     char peek() const { return re[pos]; }
 
     static Info any() { return {}; }
+    static Info exact_of(Set e) {
+        Info i;
+        i.exact = std::move(e);
+        return i;
+    }
     static Info literal(std::string s) {
         for (char &c : s)
             if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-        return {Set{s}, std::nullopt};
+        return exact_of(Set{s});
     }
 
     bool lead_boundary_ = false;  // the group being parsed directly follows \b
@@ -317,13 +322,13 @@ struct Parser {
             char e = re[pos++];
             switch (e) {
             case 'b':
-                return {Set{std::string(1, kBoundaryMarker)}, std::nullopt};
+                return exact_of(Set{std::string(1, kBoundaryMarker)});
             case 'B':
             case 'A':
             case 'z':
             case 'Z':
             case 'G':
-                return {Set{""}, std::nullopt};  // zero-width
+                return exact_of(Set{""});  // zero-width
             case 'x': {
                 if (pos < re.size() && re[pos] == '{') {
                     failed = true;
@@ -362,7 +367,7 @@ struct Parser {
         }
         if (c == '^' || c == '$') {
             ++pos;
-            return {Set{""}, std::nullopt};
+            return exact_of(Set{""});
         }
         ++pos;
         return literal(std::string(1, c));

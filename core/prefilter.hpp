@@ -29,4 +29,12 @@ std::vector<std::vector<std::string>> required_atom_sets(std::string_view regex,
 // alone when it has no such form.
 std::vector<std::string> split_alternatives(std::string_view regex);
 
+// Appends byte c to a Hyperscan expression as the literal escape \xHH.
+inline void append_hex_escape(std::string &expr, unsigned char c) {
+    static const char hex[] = "0123456789abcdef";
+    expr += "\\x";
+    expr += hex[c >> 4];
+    expr += hex[c & 15];
+}
+
 }  // namespace mf

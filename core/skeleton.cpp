@@ -1,4 +1,5 @@
 #include "skeleton.hpp"
+#include "prefilter.hpp"
 
 #include <algorithm>
 #include <array>
@@ -96,7 +97,7 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
         if (!out.empty() && lo <= out.back().second) out.back().second = std::max(out.back().second, hi);
         else out.emplace_back(lo, hi);
     };
-    auto at = [&](size_t i) -> uint8_t { return i < n ? cls[static_cast<unsigned char>(t[i])] : W; };
+    auto at = [&](size_t i) -> uint8_t { return i < n ? cls[static_cast<unsigned char>(t[i])] : static_cast<uint8_t>(W); };
     size_t singles = 0;
     uint8_t p = W, c = at(0);
     for (size_t i = 0; i < n; ++i) {
@@ -340,7 +341,6 @@ std::string skeleton_expression(std::string_view w, size_t *length) {
     for (char c : s) letters += letter(c);
     if (letters < 2) return {};
     std::string e;
-    static const char hex[] = "0123456789abcdef";
     for (size_t k = 0; k < s.size(); ++k) {
         auto c = static_cast<unsigned char>(s[k]);
         bool inner = k > 0 && k + 1 < s.size();
@@ -351,9 +351,7 @@ std::string skeleton_expression(std::string_view w, size_t *length) {
         } else if (letter(static_cast<char>(c)) || digit(static_cast<char>(c))) {
             e += static_cast<char>(c);
         } else {
-            e += "\\x";
-            e += hex[c >> 4];
-            e += hex[c & 15];
+            append_hex_escape(e, c);
         }
     }
     *length = s.size();
