@@ -96,6 +96,8 @@ public:
     const EngineOptions &options() const { return opt_; }
     const Pattern &pattern(unsigned id) const { return pats_[id]; }
     size_t pattern_count() const { return pats_.size(); }
+    // The Hyperscan expression of pattern id (what it was compiled from).
+    const std::string &expression(unsigned id) const { return exprs_[id]; }
     size_t variable_count() const { return n_var_; }
     hs_database *database() const { return db_; }
     // Word lists again, in skeleton form (core/skeleton.hpp), for posts that show evasion tricks.
@@ -121,6 +123,7 @@ private:
     std::vector<CategoryInfo> cats_;
     std::vector<uint32_t> rule_cat_;
     std::vector<Pattern> pats_;
+    std::vector<std::string> exprs_;  // per pattern: its Hyperscan expression
     void build_groups(std::vector<size_t> &main, std::vector<std::vector<size_t>> &groups) const;
     hs_database *compile_db(const std::vector<std::string> &exprs, const std::vector<unsigned> &flags,
                             const std::vector<size_t> &subset, bool som, std::vector<Diagnostic> &diags) const;

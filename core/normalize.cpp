@@ -21,6 +21,7 @@ constexpr uint16_t kCpLatin = 0x200;       // a Latin letter (after mapping)
 constexpr uint16_t kCpConfusable = 0x400;  // a letter of another script mapped to a Latin look-alike
 constexpr uint16_t kCpOtherLetter = 0x800; // a letter of another script kept as it is
 constexpr uint16_t kCpStripBase = 0x1000;  // a base letter whose following combining marks are dropped
+constexpr uint16_t kCpWord = 0x2000;       // is_word_cp(): letters, digits, marks
 
 constexpr uint32_t kTableSize = 0x20000;  // planes 0 and 1 precomputed; the rest on demand
 
@@ -176,12 +177,23 @@ CpMap map_cp(const Icu &icu, uint32_t cp) {
     return m;
 }
 
+bool is_word_cp_icu(uint32_t cp) noexcept {
+    if (cp < 0x80) return (cp >= '0' && cp <= '9') || ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
+    if (cp == 0xFFFD) return false;
+    auto c = static_cast<UChar32>(cp);
+    if (u_isalnum(c)) return true;
+    int8_t t = u_charType(c);
+    return t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK;
+}
+
 struct Table {
     std::vector<uint32_t> off;  // offset into pool
     std::vector<uint8_t> len;
     std::vector<uint16_t> flags;
     std::string pool;
 };
+
+const Table *g_table = nullptr;  // set once table() has built it: is_word_cp() reads it lock-free
 
 const Table &table() {
     static Table t = [] {
@@ -196,11 +208,16 @@ const Table &table() {
             if (m.bytes.size() > 255) m.bytes.resize(255);  // never happens with Unicode data
             r.off[cp] = static_cast<uint32_t>(r.pool.size());
             r.len[cp] = static_cast<uint8_t>(m.bytes.size());
-            r.flags[cp] = m.flags;
+            r.flags[cp] = static_cast<uint16_t>(m.flags | (is_word_cp_icu(cp) ? kCpWord : 0));
             r.pool += m.bytes;
         }
         return r;
     }();
+    static const bool published = [] {
+        __atomic_store_n(&g_table, &t, __ATOMIC_RELEASE);
+        return true;
+    }();
+    (void)published;
     return t;
 }
 
@@ -277,73 +294,168 @@ size_t decode_utf8(const unsigned char *p, size_t n, uint32_t *cp, bool *valid) 
 
 bool is_word_cp(uint32_t cp) noexcept {
     if (cp < 0x80) return ascii_alnum(static_cast<unsigned char>(cp));
-    if (cp == 0xFFFD) return false;
-    auto c = static_cast<UChar32>(cp);
-    if (u_isalnum(c)) return true;
-    int8_t t = u_charType(c);
-    return t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK;
+    const Table *t = __atomic_load_n(&g_table, __ATOMIC_ACQUIRE);
+    if (t && cp < kTableSize) return (t->flags[cp] & kCpWord) != 0;
+    return is_word_cp_icu(cp);
 }
 
-void Normalizer::emit(const char *bytes, size_t n, uint32_t os, uint32_t oe, uint8_t ev) {
+namespace {
+
+constexpr uint64_t kHigh = 0x8080808080808080ULL;
+
+// Lowercases ASCII bytes p[0..n) into out (8 bytes at a time: 0x20 is added to each byte in A..Z).
+void append_lower(std::string &out, const char *p, size_t n) {
+    const size_t at = out.size();
+    out.resize(at + n);
+    char *d = out.data() + at;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        std::memcpy(&x, p + i, 8);
+        const uint64_t h = x & ~kHigh;
+        const uint64_t upper = ((h + 0x3F3F3F3F3F3F3F3FULL) ^ (h + 0x2525252525252525ULL)) & ~x & kHigh;
+        x |= upper >> 2;
+        std::memcpy(d + i, &x, 8);
+    }
+    for (; i < n; ++i) {
+        auto c = static_cast<unsigned char>(p[i]);
+        d[i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+}
+
+// Where the first byte >= 0x80 at or after i is (n if none).
+size_t next_non_ascii(const unsigned char *p, size_t i, size_t n) {
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        std::memcpy(&x, p + i, 8);
+        if (x & kHigh) return i + static_cast<size_t>(__builtin_ctzll(x & kHigh) >> 3);
+    }
+    while (i < n && p[i] < 0x80) ++i;
+    return i;
+}
+
+inline bool ascii_letter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+}  // namespace
+
+const Normalizer::Seg &Normalizer::seg_at(size_t k) const noexcept {
+    size_t h = hint_ < segs_.size() ? hint_ : 0;
+    auto inside = [&](size_t i) {
+        return segs_[i].norm <= k && (i + 1 == segs_.size() || k < segs_[i + 1].norm);
+    };
+    if (!inside(h)) {
+        if (h + 1 < segs_.size() && inside(h + 1)) {
+            ++h;
+        } else {
+            // the last segment starting at or before k
+            size_t lo = 0, hi = segs_.size();
+            while (hi - lo > 1) {
+                size_t mid = (lo + hi) / 2;
+                if (segs_[mid].norm <= k) lo = mid;
+                else hi = mid;
+            }
+            h = lo;
+        }
+    }
+    hint_ = h;
+    return segs_[h];
+}
+
+void Normalizer::split_at(size_t k) {
+    if (k >= out_.size()) return;
+    const Seg &g = seg_at(k);
+    if (g.norm == k) return;
+    Seg tail = g;
+    tail.norm = static_cast<uint32_t>(k);
+    if (g.linear) tail.orig = static_cast<uint32_t>(g.orig + (k - g.norm));
+    segs_.insert(segs_.begin() + static_cast<std::ptrdiff_t>(hint_ + 1), tail);
+}
+
+void Normalizer::emit_ascii(const char *p, size_t n, uint32_t os, uint8_t ev) {
+    if (!n) return;
+    const auto at = static_cast<uint32_t>(out_.size());
+    if (ev) {
+        // the bits of dropped code points go to the first byte alone
+        segs_.push_back({at, os, os + 1, ev, true});
+        if (n > 1) segs_.push_back({at + 1, os + 1, os + 1, 0, true});
+    } else if (segs_.empty() || !segs_.back().linear || segs_.back().ev ||
+               segs_.back().orig + (at - segs_.back().norm) != os) {
+        segs_.push_back({at, os, os, 0, true});
+    }
+    append_lower(out_, p, n);
+}
+
+void Normalizer::emit_block(const char *bytes, size_t n, uint32_t os, uint32_t oe, uint8_t ev) {
+    segs_.push_back({static_cast<uint32_t>(out_.size()), os, oe, ev, false});
     out_.append(bytes, n);
-    start_.insert(start_.end(), n, os);
-    end_.insert(end_.end(), n, oe);
-    ev_.insert(ev_.end(), n, ev);
 }
 
 void Normalizer::run(std::string_view text) {
     src_ = text;
     invalid_ = 0;
-    if (is_ascii(text.data(), text.size())) {
+    hint_ = 0;
+    const auto *p = reinterpret_cast<const unsigned char *>(text.data());
+    const size_t n = text.size();
+    size_t i = next_non_ascii(p, 0, n);
+    if (i == n) {
         identity_ = true;
         return;
     }
     identity_ = false;
     out_.clear();
-    start_.clear();
-    end_.clear();
-    ev_.clear();
+    segs_.clear();
     const Table &t = table();
     const Icu &icu = icu_instances();
-    const auto *p = reinterpret_cast<const unsigned char *>(text.data());
-    const size_t n = text.size();
     uint8_t pending = 0;       // evasion bits of dropped code points, given to the next byte
     bool strip_marks = false;  // the last emitted letter takes no combining marks
     // Per-word script bookkeeping, for confusable and mixed-script detection.
     size_t word_begin = 0;
     bool w_latin = false, w_conf = false, w_other = false;
-    auto end_word = [&] {
-        if (w_conf && !w_other) {
-            uint8_t bits = kEvConfusable | (w_latin ? kEvMixedScript : 0);
-            for (size_t k = word_begin; k < ev_.size(); ++k) ev_[k] |= bits;
+    // A word [word_begin, end) that mixed look-alikes in: every byte of it carries the bits.
+    auto end_word = [&](size_t end) {
+        if (w_conf && !w_other && end > word_begin) {
+            const uint8_t bits = kEvConfusable | (w_latin ? kEvMixedScript : 0);
+            split_at(word_begin);
+            split_at(end);
+            for (size_t k = seg_index(word_begin); k < segs_.size() && segs_[k].norm < end; ++k) segs_[k].ev |= bits;
         }
-        word_begin = out_.size();
+        word_begin = end;
         w_latin = w_conf = w_other = false;
     };
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = p[i];
-        if (b < 0x80) {
-            char c = static_cast<char>(b >= 'A' && b <= 'Z' ? b + 32 : b);
-            bool alnum = ascii_alnum(b);
-            if (!alnum) end_word();
-            emit(&c, 1, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1), pending);
-            if (!alnum) word_begin = out_.size();
+    size_t a = 0;  // start of the pending ASCII run
+    while (true) {
+        // ASCII run [a, i): copied (lowercased) in one go; the word bookkeeping only looks at its
+        // first and last non-word bytes.
+        if (i > a) {
+            const size_t base = out_.size();
+            emit_ascii(text.data() + a, i - a, static_cast<uint32_t>(a), pending);
             pending = 0;
-            if (alnum && c >= 'a') w_latin = true;
-            strip_marks = alnum;
-            ++i;
-            continue;
+            size_t first = a;
+            while (first < i && ascii_alnum(p[first])) ++first;
+            if (first < i) {
+                for (size_t k = a; k < first; ++k) w_latin |= ascii_letter(p[k]);
+                end_word(base + (first - a));
+                size_t last = i;  // just past the run's last non-word byte
+                while (ascii_alnum(p[last - 1])) --last;
+                word_begin = base + (last - a);
+                for (size_t k = last; k < i; ++k) w_latin |= ascii_letter(p[k]);
+            } else {
+                for (size_t k = a; k < i; ++k) w_latin |= ascii_letter(p[k]);
+            }
+            strip_marks = ascii_alnum(p[i - 1]);
         }
+        if (i >= n) break;
         uint32_t cp;
         bool valid;
         size_t len = decode_utf8(p + i, n - i, &cp, &valid);
         const auto os = static_cast<uint32_t>(i), oe = static_cast<uint32_t>(i + len);
         i += len;
+        a = i;
+        i = next_non_ascii(p, i, n);
         if (!valid) {
             ++invalid_;
-            end_word();
-            emit("\xEF\xBF\xBD", 3, os, oe, pending);
+            end_word(out_.size());
+            emit_block("\xEF\xBF\xBD", 3, os, oe, pending);
             word_begin = out_.size();
             pending = 0;
             strip_marks = false;
@@ -362,14 +474,21 @@ void Normalizer::run(std::string_view text) {
             bytes = dyn.bytes.data();
             blen = dyn.bytes.size();
             flags = dyn.flags;
+            if (is_word_cp_icu(cp)) flags |= kCpWord;
         }
         if (flags & kCpMark) {
             if (strip_marks) {
                 // A mark stacked on the letter just emitted belongs to it: a hit ending with that
                 // letter covers its marks too.
-                if (!end_.empty()) {
-                    end_.back() = oe;
-                    ev_.back() |= kEvCombining;
+                if (!out_.empty()) {
+                    split_at(out_.size() - 1);
+                    Seg &g = segs_.back();
+                    if (g.linear) {
+                        g.linear = false;
+                        g.oend = g.orig + 1;
+                    }
+                    g.oend = oe;
+                    g.ev |= kEvCombining;
                 } else {
                     pending |= kEvCombining;
                 }
@@ -381,12 +500,11 @@ void Normalizer::run(std::string_view text) {
             pending |= static_cast<uint8_t>(flags & 0xFF);
             continue;
         }
-        bool word = (flags & (kCpLatin | kCpConfusable | kCpOtherLetter | kCpMark)) != 0 ||
-                    is_word_cp(cp);
-        if (!word) end_word();
+        const bool word = (flags & (kCpLatin | kCpConfusable | kCpOtherLetter | kCpMark | kCpWord)) != 0;
+        if (!word) end_word(out_.size());
         // Confusable bits are decided per word in end_word(), not per code point.
-        emit(bytes, blen, os, oe,
-             static_cast<uint8_t>((flags & 0xFF & ~(kEvConfusable | kEvMixedScript)) | pending));
+        emit_block(bytes, blen, os, oe,
+                   static_cast<uint8_t>((flags & 0xFF & ~(kEvConfusable | kEvMixedScript)) | pending));
         pending = 0;
         if (!word) {
             word_begin = out_.size();
@@ -398,13 +516,18 @@ void Normalizer::run(std::string_view text) {
         if (flags & kCpOtherLetter) w_other = true;
         if (!(flags & kCpMark)) strip_marks = (flags & kCpStripBase) != 0;
     }
-    end_word();
+    end_word(out_.size());
+}
+
+size_t Normalizer::seg_index(size_t k) const noexcept {
+    (void)seg_at(k);
+    return hint_;
 }
 
 uint32_t Normalizer::evasion(size_t s, size_t e) const noexcept {
-    if (identity_) return 0;
+    if (identity_ || e <= s || segs_.empty()) return 0;
     uint32_t bits = 0;
-    for (size_t k = s; k < e && k < ev_.size(); ++k) bits |= ev_[k];
+    for (size_t k = seg_index(s); k < segs_.size() && segs_[k].norm < e; ++k) bits |= segs_[k].ev;
     return bits;
 }
 

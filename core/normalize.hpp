@@ -15,8 +15,9 @@
 // An all-ASCII post needs none of this: the matcher scans it in place, case-insensitively, and the
 // offset map is the identity (no copy, no ICU).
 //
-// The offset map is two arrays, start[i] and end[i], the original byte range that produced
-// normalized byte i. A hit [s, e) in normalized text maps to [start[s], end[e - 1]). Dropped code
+// The offset map gives, for every normalized byte i, the original byte range [start, end) that
+// produced it (stored as runs, see Normalizer::Seg). A hit [s, e) in normalized text maps to
+// [start[s], end[e - 1]). Dropped code
 // points belong to no normalized byte, so a hit spanning them covers them. Expansions (one code
 // point to several bytes) repeat the same range, so any later stage that deletes or rewrites bytes
 // keeps working by copying ranges along.
@@ -63,22 +64,44 @@ public:
     size_t size() const noexcept { return identity_ ? src_.size() : out_.size(); }
 
     // Original byte range of the normalized span [s, e) (e > s).
-    size_t orig_start(size_t s) const noexcept { return identity_ ? s : start_[s]; }
-    size_t orig_end(size_t e) const noexcept { return identity_ ? e : end_[e - 1]; }
+    size_t orig_start(size_t s) const noexcept {
+        if (identity_) return s;
+        const Seg &g = seg_at(s);
+        return g.linear ? g.orig + (s - g.norm) : g.orig;
+    }
+    size_t orig_end(size_t e) const noexcept {
+        if (identity_) return e;
+        const Seg &g = seg_at(e - 1);
+        return g.linear ? g.orig + (e - g.norm) : g.oend;
+    }
     // Evasion bits recorded on normalized bytes [s, e).
     uint32_t evasion(size_t s, size_t e) const noexcept;
 
     size_t invalid_utf8() const noexcept { return invalid_; }
 
 private:
-    void emit(const char *bytes, size_t n, uint32_t os, uint32_t oe, uint8_t ev);
+    // The offset map, as runs: segment i covers normalized bytes [norm, next segment's norm). A
+    // linear segment is text that maps to itself (ASCII, perhaps lowercased): byte k comes from
+    // original byte orig + (k - norm). A block segment is one code point's replacement: each of its
+    // bytes comes from the whole original range [orig, oend). Prose is mostly one linear segment
+    // per stretch between non-ASCII characters, so the map costs almost nothing to build.
+    struct Seg {
+        uint32_t norm, orig, oend;
+        uint8_t ev;
+        bool linear;
+    };
+    const Seg &seg_at(size_t k) const noexcept;
+    size_t seg_index(size_t k) const noexcept;  // index of seg_at(k)
+    void emit_ascii(const char *p, size_t n, uint32_t os, uint8_t ev);
+    void emit_block(const char *bytes, size_t n, uint32_t os, uint32_t oe, uint8_t ev);
+    void split_at(size_t k);  // starts a segment at normalized byte k
 
     std::string_view src_;
     bool identity_ = true;
     size_t invalid_ = 0;
     std::string out_;
-    std::vector<uint32_t> start_, end_;
-    std::vector<uint8_t> ev_;
+    std::vector<Seg> segs_;
+    mutable size_t hint_ = 0;  // the segment found last: lookups mostly go forward, a byte at a time
 };
 
 // Normalizes a rule's literal text (a word or phrase) exactly as posts are normalized.
@@ -90,6 +113,7 @@ std::string normalize_literal(std::string_view text);
 size_t decode_utf8(const unsigned char *p, size_t n, uint32_t *cp, bool *valid) noexcept;
 
 // Whether code point cp counts as part of a word (letters, digits, marks; '_' does not).
+// A table lookup for planes 0 and 1 once normalize_init() has run.
 bool is_word_cp(uint32_t cp) noexcept;
 
 }  // namespace mf
