@@ -218,8 +218,15 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             t.boundary = at_start && at_end ? Boundary::Word : at_start ? Boundary::Prefix
                        : at_end ? Boundary::Suffix : Boundary::Any;
             t.fixed_len = static_cast<uint32_t>(a.size());
-            std::string lit;
+            // A word boundary the atom needs is checked inside Hyperscan too, as "not a letter or
+            // digit" on that side: short atoms ("al" of "fek al vi") occur inside words all the
+            // time, and a match that reaches the callback costs far more than one Hyperscan
+            // rejects. The callback still applies the exact boundary rule (non-ASCII letters).
+            const bool lead = at_start && ascii_alnum(static_cast<unsigned char>(a.front()));
+            t.trail = at_end && ascii_alnum(static_cast<unsigned char>(a.back()));
+            std::string lit = lead ? "(?:^|[^a-z0-9])" : "";
             for (unsigned char c : a) append_hex_escape(lit, c);
+            if (t.trail) lit += "(?:[^a-z0-9]|$)";
             flags.push_back(kTriggerFlags);
             exprs.push_back(std::move(lit));
             pats_.push_back(t);
@@ -272,7 +279,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
     for (size_t i = 0; i < exprs.size(); ++i) {
         const Pattern &p = pats_[i];
         XXH64_update(st, exprs[i].data(), exprs[i].size() + 1);
-        uint32_t f[8] = {flags[i], p.rule, static_cast<uint32_t>(p.kind), p.target, p.group, p.slot, p.fixed_len, p.window};
+        uint32_t f[9] = {flags[i], p.rule, static_cast<uint32_t>(p.kind), p.target, p.group, p.slot, p.fixed_len, p.window, p.trail};
         XXH64_update(st, f, sizeof f);
     }
     for (const auto &e : skel_exprs_) XXH64_update(st, e.data(), e.size() + 1);
@@ -595,7 +602,11 @@ int on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, v
     if (!(p.roles & s->role_bit_)) return 0;
     if (p.kind == Pattern::kLiteral) return on_som_match(id, to - p.fixed_len, to, 0, ctx);
     if (s->whole_text_) return 0;
-    if (p.kind == Pattern::kTrigger && !boundary_ok(s->text_, s->text_len_, to - p.fixed_len, to, p.boundary)) return 0;
+    if (p.kind == Pattern::kTrigger) {
+        // A trailing-boundary trigger's match ends one byte after its atom unless at the end of text.
+        if (p.trail && to > 0 && !ascii_alnum(static_cast<unsigned char>(s->text_[to - 1]))) --to;
+        if (!boundary_ok(s->text_, s->text_len_, to - p.fixed_len, to, p.boundary)) return 0;
+    }
     size_t lo, hi;
     const Pattern &v = p.kind == Pattern::kTrigger ? s->engine().pattern(p.target) : p;
     if (p.kind == Pattern::kTrigger) {
