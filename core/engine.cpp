@@ -122,6 +122,7 @@ std::string hs_error_text(hs_compile_error_t *err) {
 int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
 int on_som_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
 int on_window_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
+int on_probe_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
 int on_skeleton_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
 int add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev);
 
@@ -130,6 +131,7 @@ int add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev);
 Engine::~Engine() {
     hs_free_database(db_);
     for (hs_database *db : var_dbs_) hs_free_database(db);
+    for (hs_database *db : probe_dbs_) hs_free_database(db);
     hs_free_database(skel_db_);
 }
 
@@ -377,7 +379,10 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     std::vector<std::vector<size_t>> groups;
     e->build_groups(all, groups);
     e->db_ = e->compile_db(exprs, flags, all, false, diags);
-    for (const auto &g : groups) e->var_dbs_.push_back(e->compile_db(exprs, flags, g, true, diags));
+    for (const auto &g : groups) {
+        e->var_dbs_.push_back(e->compile_db(exprs, flags, g, true, diags));
+        e->probe_dbs_.push_back(e->compile_db(exprs, flags, g, false, diags));
+    }
     e->skel_db_ = e->compile_skeleton_db();
     return e;
 }
@@ -408,7 +413,7 @@ void Engine::check_examples(std::vector<Diagnostic> &diags) const {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
-constexpr uint32_t kFormatVersion = 2;  // 2: pattern fingerprint
+constexpr uint32_t kFormatVersion = 3;  // 2: pattern fingerprint; 3: probe databases
 
 std::string platform_string() {
     std::string p;
@@ -482,6 +487,7 @@ std::string Engine::serialize() const {
     payload.u64(fingerprint_);
     std::vector<hs_database *> dbs{db_, skel_db_};
     dbs.insert(dbs.end(), var_dbs_.begin(), var_dbs_.end());
+    dbs.insert(dbs.end(), probe_dbs_.begin(), probe_dbs_.end());
     payload.u32(static_cast<uint32_t>(dbs.size()));
     for (hs_database *db : dbs) {
         if (!db) {
@@ -540,7 +546,7 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     uint64_t fingerprint = r.u64();
     uint32_t ndbs = r.u32();
     std::vector<std::string> blobs;
-    if (ndbs > npats + 2) throw Error(kBadDatabase, "database holds more pattern databases than patterns");
+    if (ndbs > 2 * npats + 2) throw Error(kBadDatabase, "database holds more pattern databases than patterns");
     for (uint32_t i = 0; i < ndbs && r.ok; ++i) blobs.push_back(r.str());
     if (!r.ok) throw Error(kBadDatabase, "modfilter database payload is truncated");
     std::vector<Diagnostic> diags;
@@ -557,16 +563,17 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     std::vector<size_t> main;
     std::vector<std::vector<size_t>> groups;
     e->build_groups(main, groups);
-    if (blobs.size() != groups.size() + 2) throw Error(kBadDatabase, "database patterns do not match its rules");
+    if (blobs.size() != 2 * groups.size() + 2) throw Error(kBadDatabase, "database patterns do not match its rules");
     for (size_t i = 0; i < blobs.size(); ++i) {
-        bool expected = i == 0 ? !main.empty() : i == 1 ? !e->skel_pats_.empty() : !groups[i - 2].empty();
+        bool expected = i == 0 ? !main.empty() : i == 1 ? !e->skel_pats_.empty() : !groups[(i - 2) % groups.size()].empty();
         if (expected != !blobs[i].empty()) throw Error(kBadDatabase, "database patterns do not match its rules");
         hs_database *db = nullptr;
         if (expected && hs_deserialize_database(blobs[i].data(), blobs[i].size(), &db) != HS_SUCCESS)
             throw Error(kBadDatabase, "the Hyperscan database inside is corrupt or for another platform");
         if (i == 0) e->db_ = db;
         else if (i == 1) e->skel_db_ = db;
-        else e->var_dbs_.push_back(db);
+        else if (i < 2 + groups.size()) e->var_dbs_.push_back(db);
+        else e->probe_dbs_.push_back(db);
     }
     return e;
 }
@@ -575,7 +582,10 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
 
 Scanner::Scanner(const Engine &e) : e_(e) {
     std::vector<hs_database *> dbs{e.database(), e.skeleton_database()};
-    for (size_t g = 0; g < e.group_count(); ++g) dbs.push_back(e.group_database(g));
+    for (size_t g = 0; g < e.group_count(); ++g) {
+        dbs.push_back(e.group_database(g));
+        dbs.push_back(e.group_probe(g));
+    }
     for (hs_database *db : dbs)
         if (db && hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) {
             hs_free_scratch(scratch_);
@@ -638,6 +648,12 @@ int on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, v
         s->whole_text_ = true;
     }
     return 0;
+}
+
+// Probe database, over one window: stops at the first match of a pattern for this post's role.
+int on_probe_match(unsigned id, unsigned long long, unsigned long long, unsigned, void *ctx) {
+    auto *s = static_cast<Scanner *>(ctx);
+    return (s->engine().pattern(id).roles & s->role_bit_) ? 1 : 0;
 }
 
 // Variable database, over one window: offsets are relative to the window.
@@ -748,6 +764,9 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
             hi = word_end(text_, text_len_, hi);
             while (lo > 0 && (static_cast<unsigned char>(text_[lo]) & 0xC0) == 0x80) --lo;
             if (hi <= lo || !e_.group_database(g)) continue;
+            rc = hs_scan(e_.group_probe(g), text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_probe_match, this);
+            if (rc == HS_SUCCESS) continue;  // nothing in this window
+            if (rc != HS_SCAN_TERMINATED) break;
             win_off_ = lo;
             rc = hs_scan(e_.group_database(g), text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_window_match, this);
         }

