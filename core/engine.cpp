@@ -413,7 +413,9 @@ void Engine::check_examples(std::vector<Diagnostic> &diags) const {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
-constexpr uint32_t kFormatVersion = 3;  // 2: pattern fingerprint; 3: probe databases
+// 2: pattern fingerprint; 3: probe databases, and the pattern tables themselves, so that loading a
+// database derives nothing from its rules but their names, scores and policy
+constexpr uint32_t kFormatVersion = 3;
 
 std::string platform_string() {
     std::string p;
@@ -476,6 +478,65 @@ struct Reader {
 
 }  // namespace
 
+namespace {
+
+// Patterns field by field, 11 little-endian 32-bit words each (no padding bytes in the file).
+constexpr size_t kPatternWords = 11;
+
+std::string encode_patterns(const std::vector<Pattern> &pats) {
+    Writer w;
+    for (const Pattern &p : pats) {
+        const uint32_t f[kPatternWords] = {p.rule, static_cast<uint32_t>(p.boundary), p.allow, p.roles, p.fixed_len,
+                                           static_cast<uint32_t>(p.kind), p.target, p.window, p.group, p.var,
+                                           uint32_t(p.slot) | uint32_t(p.slots) << 8 | uint32_t(p.luhn) << 16 |
+                                               uint32_t(p.trail) << 24};
+        for (uint32_t x : f) w.u32(x);
+    }
+    return w.s;
+}
+
+bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
+    if (bytes.size() % (4 * kPatternWords)) return false;
+    out.resize(bytes.size() / (4 * kPatternWords));
+    Reader r{bytes};
+    for (Pattern &p : out) {
+        uint32_t f[kPatternWords];
+        for (uint32_t &x : f) x = r.u32();
+        if (f[1] > 3 || f[2] > 1 || f[3] > 0xFF || f[5] > 2 || (f[10] & 0xFEFE0000u)) return false;
+        p = Pattern{f[0], static_cast<Boundary>(f[1]), f[2] != 0, static_cast<uint8_t>(f[3]), f[4]};
+        p.kind = static_cast<Pattern::Kind>(f[5]);
+        p.target = f[6];
+        p.window = f[7];
+        p.group = f[8];
+        p.var = f[9];
+        p.slot = static_cast<uint8_t>(f[10]);
+        p.slots = static_cast<uint8_t>(f[10] >> 8);
+        p.luhn = (f[10] >> 16) & 1;
+        p.trail = (f[10] >> 24) & 1;
+    }
+    return r.ok;
+}
+
+}  // namespace
+
+bool Engine::check_patterns() const {
+    // A checksum guards against accidents only: every index is checked before the scanner uses it.
+    auto valid = [&](const Pattern &p) {
+        if (static_cast<unsigned>(p.boundary) > static_cast<unsigned>(Boundary::Any)) return false;
+        if (p.allow ? p.rule >= rs_.allow.size() : p.rule >= rs_.rules.size()) return false;
+        return p.fixed_len <= (1u << 20) && p.window <= kMaxWindow && p.slot < 2 && p.slots <= 2;
+    };
+    for (const Pattern &p : skel_pats_)
+        if (!valid(p) || p.kind != Pattern::kLiteral) return false;
+    for (const Pattern &p : pats_) {
+        if (!valid(p) || p.kind > Pattern::kTrigger) return false;
+        if (p.kind == Pattern::kTrigger && (p.target >= pats_.size() || pats_[p.target].kind != Pattern::kVariable))
+            return false;
+        if (p.kind == Pattern::kVariable && (p.var >= n_var_ || p.group >= pats_.size())) return false;
+    }
+    return true;
+}
+
 std::string Engine::serialize() const {
     Writer payload;
     payload.u32(static_cast<uint32_t>(src_.files.size()));
@@ -485,6 +546,9 @@ std::string Engine::serialize() const {
     }
     payload.u32(static_cast<uint32_t>(pats_.size()));
     payload.u64(fingerprint_);
+    payload.str(encode_patterns(pats_));
+    payload.str(encode_patterns(skel_pats_));
+    payload.u64(n_var_);
     std::vector<hs_database *> dbs{db_, skel_db_};
     dbs.insert(dbs.end(), var_dbs_.begin(), var_dbs_.end());
     dbs.insert(dbs.end(), probe_dbs_.begin(), probe_dbs_.end());
@@ -543,7 +607,9 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
         e->src_.files.push_back(std::move(f));
     }
     uint32_t npats = r.u32();
-    uint64_t fingerprint = r.u64();
+    e->fingerprint_ = r.u64();
+    std::string pat_bytes = r.str(), skel_bytes = r.str();
+    e->n_var_ = r.u64();
     uint32_t ndbs = r.u32();
     std::vector<std::string> blobs;
     if (ndbs > 2 * npats + 2) throw Error(kBadDatabase, "database holds more pattern databases than patterns");
@@ -553,13 +619,9 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     parse_rules(e->src_, e->rs_, diags);
     if (!diags.empty()) throw Error(kBadDatabase, "database rules do not parse: " + diags.front().str());
     e->build_tables(opt);
-    std::vector<std::string> exprs;
-    std::vector<unsigned> flags;
-    e->build_patterns(exprs, flags, diags);
-    if (!diags.empty() || e->pats_.size() != npats)
+    if (!decode_patterns(pat_bytes, e->pats_) || e->pats_.size() != npats || !decode_patterns(skel_bytes, e->skel_pats_) ||
+        !e->check_patterns())
         throw Error(kBadDatabase, "database patterns do not match its rules");
-    if (e->fingerprint_ != fingerprint)
-        throw Error(kDbMismatch, "database built by a library that derives other patterns from these packs: recompile the rules");
     std::vector<size_t> main;
     std::vector<std::vector<size_t>> groups;
     e->build_groups(main, groups);
@@ -609,7 +671,7 @@ namespace {
 int on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
     auto *s = static_cast<Scanner *>(ctx);
     const Pattern &p = s->engine().pattern(id);
-    if (!(p.roles & s->role_bit_)) return 0;
+    if (!(p.roles & s->role_bit_) || p.fixed_len > to) return 0;
     if (p.kind == Pattern::kLiteral) return on_som_match(id, to - p.fixed_len, to, 0, ctx);
     if (s->whole_text_) return 0;
     if (p.kind == Pattern::kTrigger) {
@@ -680,7 +742,7 @@ int on_som_match(unsigned id, unsigned long long from, unsigned long long to, un
 int on_skeleton_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
     auto *s = static_cast<Scanner *>(ctx);
     const Pattern &p = s->engine().skeleton_pattern(id);
-    if (!(p.roles & s->role_bit_)) return 0;
+    if (!(p.roles & s->role_bit_) || p.fixed_len > to) return 0;
     size_t from = to - p.fixed_len;
     const Skeleton &k = s->skeleton();
     if (!k.boundary_ok(from, to, p.boundary)) return 0;

@@ -97,8 +97,8 @@ public:
     const EngineOptions &options() const { return opt_; }
     const Pattern &pattern(unsigned id) const { return pats_[id]; }
     size_t pattern_count() const { return pats_.size(); }
-    // The Hyperscan expression of pattern id (what it was compiled from).
-    const std::string &expression(unsigned id) const { return exprs_[id]; }
+    // The Hyperscan expression of pattern id (what it was compiled from; empty when loaded).
+    std::string expression(unsigned id) const { return id < exprs_.size() ? exprs_[id] : std::string(); }
     size_t variable_count() const { return n_var_; }
     hs_database *database() const { return db_; }
     // Word lists again, in skeleton form (core/skeleton.hpp), for posts that show evasion tricks.
@@ -119,6 +119,7 @@ public:
 private:
     Engine() = default;
     void build_tables(const EngineOptions &opt);
+    bool check_patterns() const;  // after loading: every index in range
     void build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
                         std::vector<Diagnostic> &diags);
 

@@ -7,7 +7,9 @@
 #include <unicode/uspoof.h>
 #include <unicode/uversion.h>
 
+#include <atomic>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 
@@ -186,39 +188,45 @@ bool is_word_cp_icu(uint32_t cp) noexcept {
     return t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK;
 }
 
-struct Table {
-    std::vector<uint32_t> off;  // offset into pool
-    std::vector<uint8_t> len;
-    std::vector<uint16_t> flags;
+// The character table: what each code point of planes 0 and 1 becomes, computed with ICU a page of
+// 256 code points at a time, the first time a post holds one of them. A process that sees English
+// and a few scripts builds a handful of pages (about 40 us each) instead of the whole table (tens of
+// milliseconds at start-up).
+struct Page {
+    uint32_t off[256];  // offset into pool
+    uint8_t len[256];
+    uint16_t flags[256];
     std::string pool;
 };
 
-const Table *g_table = nullptr;  // set once table() has built it: is_word_cp() reads it lock-free
+constexpr uint32_t kPages = kTableSize / 256;
+std::atomic<const Page *> g_pages[kPages];
+std::unique_ptr<Page> g_owned[kPages];
+std::mutex g_page_mutex;
 
-const Table &table() {
-    static Table t = [] {
-        const Icu &icu = icu_instances();
-        Table r;
-        r.off.resize(kTableSize);
-        r.len.resize(kTableSize);
-        r.flags.resize(kTableSize);
-        r.pool.reserve(kTableSize * 3);
-        for (uint32_t cp = 0x80; cp < kTableSize; ++cp) {
-            CpMap m = map_cp(icu, cp);
-            if (m.bytes.size() > 255) m.bytes.resize(255);  // never happens with Unicode data
-            r.off[cp] = static_cast<uint32_t>(r.pool.size());
-            r.len[cp] = static_cast<uint8_t>(m.bytes.size());
-            r.flags[cp] = static_cast<uint16_t>(m.flags | (is_word_cp_icu(cp) ? kCpWord : 0));
-            r.pool += m.bytes;
-        }
-        return r;
-    }();
-    static const bool published = [] {
-        __atomic_store_n(&g_table, &t, __ATOMIC_RELEASE);
-        return true;
-    }();
-    (void)published;
-    return t;
+const Page &build_page(uint32_t index) {
+    std::lock_guard<std::mutex> lock(g_page_mutex);
+    if (const Page *p = g_pages[index].load(std::memory_order_acquire)) return *p;
+    const Icu &icu = icu_instances();
+    auto r = std::make_unique<Page>();
+    for (uint32_t k = 0; k < 256; ++k) {
+        const uint32_t cp = index * 256 + k;
+        CpMap m;
+        if (cp >= 0x80) m = map_cp(icu, cp);
+        if (m.bytes.size() > 255) m.bytes.resize(255);  // never happens with Unicode data
+        r->off[k] = static_cast<uint32_t>(r->pool.size());
+        r->len[k] = static_cast<uint8_t>(m.bytes.size());
+        r->flags[k] = static_cast<uint16_t>(m.flags | (is_word_cp_icu(cp) ? kCpWord : 0));
+        r->pool += m.bytes;
+    }
+    g_owned[index] = std::move(r);
+    g_pages[index].store(g_owned[index].get(), std::memory_order_release);
+    return *g_owned[index];
+}
+
+inline const Page &page(uint32_t cp) {
+    const Page *p = g_pages[cp >> 8].load(std::memory_order_acquire);
+    return p ? *p : build_page(cp >> 8);
 }
 
 inline bool ascii_alnum(unsigned char c) {
@@ -250,7 +258,10 @@ std::string unicode_version() {
     return std::string("unicode ") + buf + " icu " + U_ICU_VERSION;
 }
 
-void normalize_init() { (void)table(); }
+void normalize_init() {
+    (void)icu_instances();
+    (void)page(0x2019);  // general punctuation: in most real posts
+}
 
 size_t decode_utf8(const unsigned char *p, size_t n, uint32_t *cp, bool *valid) noexcept {
     unsigned char b0 = p[0];
@@ -294,8 +305,7 @@ size_t decode_utf8(const unsigned char *p, size_t n, uint32_t *cp, bool *valid) 
 
 bool is_word_cp(uint32_t cp) noexcept {
     if (cp < 0x80) return ascii_alnum(static_cast<unsigned char>(cp));
-    const Table *t = __atomic_load_n(&g_table, __ATOMIC_ACQUIRE);
-    if (t && cp < kTableSize) return (t->flags[cp] & kCpWord) != 0;
+    if (cp < kTableSize) return (page(cp).flags[cp & 0xFF] & kCpWord) != 0;
     return is_word_cp_icu(cp);
 }
 
@@ -404,7 +414,6 @@ void Normalizer::run(std::string_view text) {
     identity_ = false;
     out_.clear();
     segs_.clear();
-    const Table &t = table();
     const Icu &icu = icu_instances();
     uint8_t pending = 0;       // evasion bits of dropped code points, given to the next byte
     bool strip_marks = false;  // the last emitted letter takes no combining marks
@@ -466,9 +475,11 @@ void Normalizer::run(std::string_view text) {
         uint16_t flags;
         CpMap dyn;
         if (cp < kTableSize) {
-            bytes = t.pool.data() + t.off[cp];
-            blen = t.len[cp];
-            flags = t.flags[cp];
+            const Page &pg = page(cp);
+            const uint32_t k = cp & 0xFF;
+            bytes = pg.pool.data() + pg.off[k];
+            blen = pg.len[k];
+            flags = pg.flags[k];
         } else {
             dyn = map_cp(icu, cp);
             bytes = dyn.bytes.data();

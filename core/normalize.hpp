@@ -49,7 +49,8 @@ bool is_ascii(const char *p, size_t n) noexcept;
 // Unicode and ICU versions the character tables were built from (for database headers).
 std::string unicode_version();
 
-// Forces the process-wide character table to be built now (it is otherwise built on first use).
+// Opens ICU now (it is otherwise opened on first use); the character table is built a page of 256
+// code points at a time, the first time a post needs one.
 // Throws std::runtime_error when ICU is unusable.
 void normalize_init();
 
@@ -113,7 +114,7 @@ std::string normalize_literal(std::string_view text);
 size_t decode_utf8(const unsigned char *p, size_t n, uint32_t *cp, bool *valid) noexcept;
 
 // Whether code point cp counts as part of a word (letters, digits, marks; '_' does not).
-// A table lookup for planes 0 and 1 once normalize_init() has run.
+// A table lookup for planes 0 and 1.
 bool is_word_cp(uint32_t cp) noexcept;
 
 }  // namespace mf
