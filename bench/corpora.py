@@ -26,9 +26,9 @@ $MF_SHARED (default: <repo>/../shared):
             msgstr values (the translations; plural forms included) are used, never the header
             entry nor empty strings. Every locale directory present is used (Latin, Cyrillic,
             Greek, Arabic, Hebrew, Indic, Thai, CJK... whatever the machine has), each with an
-            equal share of the ~10 MB budget (what small locales leave goes to the larger ones): catalogues of one locale are visited in a seeded
-            order, and consecutive strings of one catalogue are joined into posts of 100 B to
-            2 KB. The posts of all locales are then shuffled with a fixed seed. The content
+            equal share of the ~10 MB budget (what small locales leave goes to the larger ones):
+            catalogues of one locale are visited in a seeded order, and consecutive strings of
+            one catalogue are joined into posts of 100 B to 2 KB. The posts of all locales are then shuffled with a fixed seed. The content
             depends on the packages installed, so compare figures of this corpus only between
             runs on the same machine.
 
