@@ -93,6 +93,7 @@ run_tool() {  # corpus tool round
 
 tools=(modfilter-text modfilter-jsonl @2toad/profanity obscenity)
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(uname -sr)"
+echo "load average at start (other work on the machine skews figures): $(cut -d" " -f1-3 /proc/loadavg)"
 echo "modfilter: $cli ($("$cli" --version 2>/dev/null | head -1)); node $(node --version);" \
      "@2toad/profanity $(node -p "require('$root/bench/quality/node_modules/@2toad/profanity/package.json').version")," \
      "obscenity $(node -p "require('$root/bench/quality/node_modules/obscenity/package.json').version")"
