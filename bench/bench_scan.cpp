@@ -7,7 +7,8 @@
 // tweets, comments, SMS, support replies, translated UI strings in many scripts). Each corpus runs
 // twice, as member and as staff authors (staff posts also go through the promise rules), through
 // mf_scan_batch with 64 posts per call as the bindings do; bytes/s and posts/s are reported, and
-// held_pct is the share of posts (%) whose verdict is not ALLOW. real/latency_1KB/prose times
+// held_pct is the share of the corpus's posts (%) whose verdict is not ALLOW (from an untimed pass
+// over the whole corpus, which also checks that every post scans). real/latency_1KB/prose times
 // single mf_scan calls on ~1 KB prose posts (p50/p99/max in microseconds).
 //
 // The corpora directory is $MF_BENCH_CORPORA, else build/bench-corpora under the current directory,
@@ -296,6 +297,7 @@ struct RealCorpus {
     std::vector<mf_post> posts;      // into text; the first kBatch posts repeated at the end
     size_t n = 0;                    // number of posts
     size_t bytes = 0;                // bytes of text in all posts
+    size_t held = 0;                 // posts whose verdict is not ALLOW (one untimed pass)
 };
 
 constexpr size_t kBatch = 64;
@@ -327,34 +329,45 @@ void load_corpus(const fs::path &file, int32_t role, RealCorpus &c) {
 // corpora are scanned several times over). A failed scan stops the run: no figure for a broken scan.
 void BM_Real(benchmark::State &state, fs::path file, int32_t role) {
     static std::map<std::pair<std::string, int32_t>, RealCorpus> cache;
-    RealCorpus &corp = cache[std::make_pair(file.string(), role)];
-    if (corp.posts.empty()) load_corpus(file, role, corp);
-    if (corp.n == 0) {
-        state.SkipWithError(("empty or unreadable corpus: " + file.string()).c_str());
-        return;
-    }
     Ctx &c = ctx();
     std::vector<mf_verdict *> vs(kBatch);
     for (auto &v : vs) mf_verdict_create(&v);
-    size_t off = 0, bytes = 0, items = 0, held = 0;
-    for (auto _ : state) {
+    auto batch = [&](const RealCorpus &corp, size_t off) {
         size_t failed = 0;
         if (mf_scan_batch(c.scanner, vs.data(), corp.posts.data() + off, kBatch, &failed) != MF_OK) {
             std::fprintf(stderr, "batch scan failed at post %zu of %s: %s\n", (off + failed) % corp.n + 1,
                          file.string().c_str(), mf_last_error());
             std::exit(1);
         }
-        for (size_t k = 0; k < kBatch; ++k) {
-            bytes += corp.posts[off + k].len;
-            held += mf_verdict_action(vs[k]) != MF_ACTION_ALLOW;
+    };
+    RealCorpus &corp = cache[std::make_pair(file.string(), role)];
+    if (corp.posts.empty()) {
+        load_corpus(file, role, corp);
+        // Untimed pass over the whole corpus: every post must scan, and held_pct describes the
+        // corpus, not whichever part of it the timed loop happened to cover.
+        for (size_t off = 0; off < corp.n; off += kBatch) {
+            batch(corp, off);
+            for (size_t k = 0; k < kBatch && off + k < corp.n; ++k)
+                corp.held += mf_verdict_action(vs[k]) != MF_ACTION_ALLOW;
         }
+    }
+    if (corp.n == 0) {
+        for (auto &v : vs) mf_verdict_destroy(v);
+        state.SkipWithError(("empty or unreadable corpus: " + file.string()).c_str());
+        return;
+    }
+    size_t off = 0, bytes = 0, items = 0;
+    for (auto _ : state) {
+        batch(corp, off);
+        for (size_t k = 0; k < kBatch; ++k) bytes += corp.posts[off + k].len;
+        benchmark::DoNotOptimize(mf_verdict_action(vs[kBatch - 1]));
         items += kBatch;
         off = (off + kBatch) % corp.n;
     }
     for (auto &v : vs) mf_verdict_destroy(v);
     state.SetBytesProcessed(static_cast<int64_t>(bytes));
     state.SetItemsProcessed(static_cast<int64_t>(items));
-    state.counters["held_pct"] = items ? 100.0 * held / items : 0.0;
+    state.counters["held_pct"] = 100.0 * corp.held / corp.n;
     state.counters["posts"] = static_cast<double>(corp.n);
     state.counters["mean_B"] = static_cast<double>(corp.bytes) / corp.n;
 }
