@@ -2,10 +2,11 @@
 // the input stream. Exactly one output line per input line, in order; each is a JSON object that is
 // either a verdict or {"line": N, "error": ...} for input line N; the output is valid UTF-8.
 //
+// With tiny buffers (lines crossing reads, short batches) the output is the same as with the CLI's.
+//
 // Input: the first byte picks the options (bit 0 --format text, bit 1 --censor, bit 2 --role staff;
-// bit 3: tiny buffers, so that lines cross reads, batches are short and the line limit is reached:
-// reads of at most 1 + (byte >> 4) bytes, batches of 3 posts, lines of at most 300 bytes), the rest
-// is the stream.
+// bit 3: reads of at most 1 + (byte >> 5) bytes and batches of 3 posts, compared with the defaults;
+// bit 4: lines of at most 300 bytes), the rest is the stream.
 #include <nlohmann/json.hpp>
 
 #include <memory>
@@ -43,18 +44,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.format = (opt & 1) ? "text" : "json";
     o.censor = (opt & 2) != 0;
     o.role = (opt & 4) ? "staff" : "member";
-    size_t chunk = 0;
-    if (opt & 8) {
-        chunk = 1 + (opt >> 4);
-        o.read_block = chunk;
-        o.batch = 3;
-        o.max_line_bytes = 300;
-    }
+    if (opt & 16) o.max_line_bytes = 300;
     std::string input = b.rest();
-    mfcli::MemorySource in(input, chunk);
+    mfcli::MemorySource in(input);
     std::string output;
     mfcli::StringSink out(output);
     FUZZ_CHECK(mfcli::scan_stream(e, in, out, o), "scan_stream reported an I/O error");
+    if (opt & 8) {
+        size_t chunk = 1 + (opt >> 5);
+        mfcli::ScanOptions tiny = o;
+        tiny.read_block = chunk;
+        tiny.batch = 3;
+        mfcli::MemorySource tin(input, chunk);
+        std::string toutput;
+        mfcli::StringSink tout(toutput);
+        FUZZ_CHECK(mfcli::scan_stream(e, tin, tout, tiny), "scan_stream reported an I/O error");
+        FUZZ_CHECK(toutput == output, "reads of %zu bytes and batches of 3 change the output:\n%s\n%s", chunk,
+                   output.c_str(), toutput.c_str());
+    }
 
     size_t lines = 0;
     for (char c : input) lines += c == '\n';
