@@ -554,7 +554,7 @@ private:
     // One input line waiting for its batch.
     struct Slot {
         size_t line = 0;
-        bool failed = false;    // error_ holds the message
+        bool failed = false;  // `error` holds the message
         std::string error;
         bool has_id = false, has_channel = false;
         std::string id, channel;  // JSON text
