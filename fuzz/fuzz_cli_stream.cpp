@@ -2,10 +2,14 @@
 // the input stream. Exactly one output line per input line, in order; each is a JSON object that is
 // either a verdict or {"line": N, "error": ...} for input line N; the output is valid UTF-8.
 //
-// Input: the first byte picks the options (bit 0 --format text, bit 1 --censor, bit 2 --role staff),
-// the rest is the stream.
+// With tiny buffers (lines crossing reads, short batches) the output is the same as with the CLI's.
+//
+// Input: the first byte picks the options (bit 0 --format text, bit 1 --censor, bit 2 --role staff;
+// bit 3: reads of at most 1 + (byte >> 5) bytes and batches of 3 posts, compared with the defaults;
+// bit 4: lines of at most 300 bytes), the rest is the stream.
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <sstream>
 
 #include "../bindings/cli/stream.hpp"
@@ -14,15 +18,15 @@
 
 namespace {
 mfcli::Engine &engine() {
-    static mfcli::Engine e = [] {
-        mfcli::Engine r;
+    static const std::unique_ptr<mfcli::Engine> e = [] {
+        auto r = std::make_unique<mfcli::Engine>();
         const std::string &db = fuzz::default_db();
-        if (mf_engine_deserialize(&r.engine, db.data(), db.size(), nullptr) != MF_OK ||
-            mf_scanner_create(&r.scanner, r.engine) != MF_OK || mf_verdict_create(&r.verdict) != MF_OK)
+        if (mf_engine_deserialize(&r->engine, db.data(), db.size(), nullptr) != MF_OK ||
+            mf_scanner_create(&r->scanner, r->engine) != MF_OK || mf_verdict_create(&r->verdict) != MF_OK)
             std::abort();
         return r;
     }();
-    return e;
+    return *e;
 }
 }  // namespace
 
@@ -40,11 +44,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.format = (opt & 1) ? "text" : "json";
     o.censor = (opt & 2) != 0;
     o.role = (opt & 4) ? "staff" : "member";
+    if (opt & 16) o.max_line_bytes = 300;
     std::string input = b.rest();
-    std::istringstream in(input);
-    std::ostringstream out;
+    mfcli::MemorySource in(input);
+    std::string output;
+    mfcli::StringSink out(output);
     FUZZ_CHECK(mfcli::scan_stream(e, in, out, o), "scan_stream reported an I/O error");
-    std::string output = out.str();
+    if (opt & 8) {
+        size_t chunk = 1 + (opt >> 5);
+        mfcli::ScanOptions tiny = o;
+        tiny.read_block = chunk;
+        tiny.batch = 3;
+        mfcli::MemorySource tin(input, chunk);
+        std::string toutput;
+        mfcli::StringSink tout(toutput);
+        FUZZ_CHECK(mfcli::scan_stream(e, tin, tout, tiny), "scan_stream reported an I/O error");
+        FUZZ_CHECK(toutput == output, "reads of %zu bytes and batches of 3 change the output:\n%s\n%s", chunk,
+                   output.c_str(), toutput.c_str());
+    }
 
     size_t lines = 0;
     for (char c : input) lines += c == '\n';
@@ -59,6 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(!j.is_discarded() && j.is_object(), "output line %zu is not a JSON object: %s", n, line.c_str());
         if (j.contains("error")) {
             FUZZ_CHECK(j["line"] == n, "error line %zu says line %s", n, j["line"].dump().c_str());
+            FUZZ_CHECK(j["error"].is_string(), "error line %zu: error is not a string", n);
         } else {
             FUZZ_CHECK(j.contains("action") && j["hits"].is_array(), "line %zu has no verdict: %s", n, line.c_str());
             if (opt & 1) FUZZ_CHECK(j["id"] == n, "text line %zu has id %s", n, j["id"].dump().c_str());

@@ -3,7 +3,7 @@
 // line, by its text-line reader, gives the same verdict JSON.
 //
 // Input: the first byte picks the role (bit 0: staff) and censoring (bit 1); the rest is the post.
-#include <sstream>
+#include <string>
 
 #include "../bindings/cli/stream.hpp"
 #include "fuzz_common.hpp"
@@ -92,21 +92,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const std::string expect = "{\"id\":7," + one.substr(1) + "\n";
     mfcli::ScanOptions o;
     o.censor = censor;
-    std::istringstream in(json_line(text, staff));
-    std::ostringstream out;
-    FUZZ_CHECK(mfcli::scan_stream(st.cli, in, out, o), "scan_stream");
-    FUZZ_CHECK(out.str() == expect, "mf_scan and the CLI differ:\n%s\n%s", expect.c_str(), out.str().c_str());
+    const std::string line = json_line(text, staff);
+    mfcli::MemorySource in(line);
+    std::string out;
+    mfcli::StringSink sink(out);
+    FUZZ_CHECK(mfcli::scan_stream(st.cli, in, sink, o), "scan_stream");
+    FUZZ_CHECK(out == expect, "mf_scan and the CLI differ:\n%s\n%s", expect.c_str(), out.c_str());
 
     // The CLI, text lines: {"id":1,...} when the post is a single line.
     if (text.find('\n') == std::string::npos && (text.empty() || text.back() != '\r')) {
         o.format = "text";
         o.role = staff ? "staff" : "member";
-        std::istringstream tin(text + "\n");
-        std::ostringstream tout;
-        FUZZ_CHECK(mfcli::scan_stream(st.cli, tin, tout, o), "scan_stream text");
+        const std::string tline = text + "\n";
+        mfcli::MemorySource tin(tline);
+        std::string tout;
+        mfcli::StringSink tsink(tout);
+        FUZZ_CHECK(mfcli::scan_stream(st.cli, tin, tsink, o), "scan_stream text");
         const std::string texpect = "{\"id\":1," + one.substr(1) + "\n";
-        FUZZ_CHECK(tout.str() == texpect, "mf_scan and the CLI text reader differ:\n%s\n%s", texpect.c_str(),
-                   tout.str().c_str());
+        FUZZ_CHECK(tout == texpect, "mf_scan and the CLI text reader differ:\n%s\n%s", texpect.c_str(),
+                   tout.c_str());
     }
     return 0;
 }

@@ -12,6 +12,7 @@ PKGS=(
   nlohmann-json3-dev   # JSON: rule-pack loader's sibling formats, CLI JSON lines
   libtomlplusplus-dev  # TOML: rule packs
   libcli11-dev         # command-line parsing for the CLI
+  libsimdjson-dev      # the CLI's per-line JSON parsing (on-demand API, hundreds of MB/s)
   catch2               # tests (v2)
   libbenchmark-dev     # benchmarks
   python3

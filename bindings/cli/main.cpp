@@ -13,7 +13,12 @@
 
 #include "stream.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -106,7 +111,6 @@ int main(int argc, char **argv) {
     }
 
     if (*scan) {
-        std::ios::sync_with_stdio(false);
         Engine e;
         if (!so.rules.empty() && !so.db.empty()) {
             std::cerr << "modfilter scan: give --rules or --db, not both\n";
@@ -114,18 +118,20 @@ int main(int argc, char **argv) {
         }
         if (!open_engine(e, so.rules, so.db)) return kExitFail;
         if (so.inputs.empty()) so.inputs.push_back("-");
+        mfcli::FdSink out(STDOUT_FILENO);
         for (const auto &path : so.inputs) {
-            bool ok;
-            if (path == "-") {
-                ok = scan_stream(e, std::cin, std::cout, so);
-            } else {
-                std::ifstream in(path, std::ios::binary);
-                if (!in) {
-                    std::cerr << "modfilter: cannot open " << path << "\n";
+            int fd = STDIN_FILENO;
+            if (path != "-") {
+                fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+                if (fd < 0) {
+                    std::cerr << "modfilter: cannot open " << path << ": " << std::strerror(errno) << "\n";
                     return kExitFail;
                 }
-                ok = scan_stream(e, in, std::cout, so);
+                (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
             }
+            mfcli::FdSource in(fd);
+            bool ok = scan_stream(e, in, out, so);
+            if (fd != STDIN_FILENO) ::close(fd);
             if (!ok) {
                 std::cerr << "modfilter: I/O error on " << path << "\n";
                 return kExitFail;

@@ -1,16 +1,70 @@
 #include "stream.hpp"
 
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
-#include <istream>
-#include <optional>
-#include <ostream>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <memory>
 
 namespace mfcli {
 
-using json = nlohmann::json;
+// ------------------------------------------------------------------------------------------------
+// Sources and sinks
+
+ptrdiff_t FdSource::read(char *buf, size_t cap) {
+    for (;;) {
+        ssize_t r = ::read(fd_, buf, cap);
+        if (r >= 0 || errno != EINTR) return r;
+    }
+}
+
+bool FdSink::write(const char *data, size_t n) {
+    while (n) {
+        ssize_t r = ::write(fd_, data, n);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        data += r;
+        n -= static_cast<size_t>(r);
+    }
+    return true;
+}
+
+ptrdiff_t MemorySource::read(char *buf, size_t cap) {
+    size_t n = std::min(cap, data_.size());
+    if (chunk_) n = std::min(n, chunk_);
+    if (n) std::memcpy(buf, data_.data(), n);
+    data_.remove_prefix(n);
+    return static_cast<ptrdiff_t>(n);
+}
 
 namespace {
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+// ------------------------------------------------------------------------------------------------
+// Bytes a JSON parser cannot take
+//
+// simdjson (like every strict JSON parser) rejects invalid UTF-8 and lone surrogate escapes, but a
+// post holding them must still be scanned. A line the parser rejects is rewritten and parsed again:
+//   - each invalid UTF-8 byte b becomes the private-use code point U+10FF00+b (4 bytes of valid
+//     UTF-8), and is turned back into the byte b in the post's text (unescape_private);
+//   - each lone surrogate escape (\uD800-\uDFFF not part of a high-low pair, as JavaScript's
+//     JSON.stringify writes for a broken emoji) becomes the code point standing for byte 0xFF, so
+//     the engine sees one invalid byte there: it counts it in invalid_utf8 and reads it as U+FFFD.
+//     Verdict offsets refer to the text as the CLI passes it to the engine, where each lone
+//     surrogate escape is that one byte.
+// Elsewhere (id, channel, messages) the stand-ins are written out as U+FFFD.
+// Only lines the parser rejected are rewritten: a valid line holding U+10FF80..U+10FFFF itself is
+// passed through unchanged. In a rewritten line those code points are ambiguous and read as bytes.
+
+constexpr unsigned char kLoneSurrogateByte = 0xFF;
 
 // Decodes one UTF-8 sequence; returns its length if valid, 0 if not.
 size_t valid_utf8_len(const unsigned char *p, size_t n) {
@@ -35,174 +89,791 @@ size_t valid_utf8_len(const unsigned char *p, size_t n) {
     return need + 1;
 }
 
-// JSON parsers reject invalid UTF-8, but a post with invalid bytes must still be scanned with its
-// exact bytes. Each invalid byte b is carried through the parser as the private-use code point
-// U+10FF00+b and turned back into b afterwards (unescape_invalid).
-bool escape_invalid(const std::string &line, std::string &out) {
-    const auto *p = reinterpret_cast<const unsigned char *>(line.data());
-    bool any = false;
-    for (size_t i = 0; i < line.size();) {
-        size_t n = valid_utf8_len(p + i, line.size() - i);
-        if (n) {
-            i += n;
-            continue;
-        }
-        if (!any) out.assign(line, 0, i);
-        any = true;
-        break;
-    }
-    if (!any) return false;
-    out.clear();
-    for (size_t i = 0; i < line.size();) {
-        size_t n = valid_utf8_len(p + i, line.size() - i);
-        if (n) {
-            out.append(line, i, n);
-            i += n;
-            continue;
-        }
-        uint32_t cp = 0x10FF00 + p[i];
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-        ++i;
-    }
-    return true;
+void put_private(std::string &out, unsigned char b) {
+    uint32_t cp = 0x10FF00u + b;
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
 }
 
-void unescape_invalid(std::string &s) {
-    std::string out;
+// The byte a private-use stand-in at p (n bytes available) stands for, or -1.
+int private_byte(const unsigned char *p, size_t n) {
+    if (n < 4 || p[0] != 0xF4 || p[1] != 0x8F || (p[2] != 0xBE && p[2] != 0xBF) || (p[3] & 0xC0) != 0x80)
+        return -1;
+    return ((p[2] & 0x01) << 6 | (p[3] & 0x3F)) + 0x80;
+}
+
+int hex_digit(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+// Reads "uXXXX" at p (n bytes available); returns the code unit or -1.
+long u_escape(const unsigned char *p, size_t n) {
+    if (n < 5 || p[0] != 'u') return -1;
+    long v = 0;
+    for (int i = 1; i <= 4; ++i) {
+        int d = hex_digit(p[i]);
+        if (d < 0) return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+// Rewrites `line` as described above into `out`; returns false (out unspecified) when there was
+// nothing to rewrite.
+bool rewrite_line(std::string_view line, std::string &out) {
+    const auto *p = reinterpret_cast<const unsigned char *>(line.data());
+    const size_t n = line.size();
+    bool changed = false;
+    out.clear();
+    out.reserve(n + n / 8 + 16);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        if (c == '\\' && i + 1 < n) {
+            long u = u_escape(p + i + 1, n - i - 1);
+            if (u >= 0xD800 && u <= 0xDFFF) {
+                long lo = u <= 0xDBFF && i + 7 < n && p[i + 6] == '\\' ? u_escape(p + i + 7, n - i - 7) : -1;
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    out.append(line, i, 12);
+                    i += 12;
+                } else {
+                    put_private(out, kLoneSurrogateByte);
+                    changed = true;
+                    i += 6;
+                }
+                continue;
+            }
+            if (p[i + 1] < 0x80) {  // any other escape, kept whole so "\\" never starts one
+                out.append(line, i, 2);
+                i += 2;
+                continue;
+            }
+        }
+        if (c < 0x80) {
+            out += static_cast<char>(c);
+            ++i;
+            continue;
+        }
+        size_t len = valid_utf8_len(p + i, n - i);
+        if (len) {
+            out.append(line, i, len);
+            i += len;
+        } else {
+            put_private(out, c);
+            changed = true;
+            ++i;
+        }
+    }
+    return changed;
+}
+
+// Text from a rewritten line: stand-ins back to the bytes they stand for.
+void unescape_private(std::string_view s, std::string &out) {
+    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
+    out.clear();
     out.reserve(s.size());
     for (size_t i = 0; i < s.size();) {
-        auto b = static_cast<unsigned char>(s[i]);
-        if (b == 0xF4 && i + 3 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x8F &&
-            static_cast<unsigned char>(s[i + 2]) >= 0xBC) {
-            uint32_t cp = ((b & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) | (s[i + 3] & 0x3Fu);
-            if (cp >= 0x10FF80) {
-                out += static_cast<char>(cp - 0x10FF00);
+        if (p[i] == 0xF4) {
+            int b = private_byte(p + i, s.size() - i);
+            if (b >= 0) {
+                out += static_cast<char>(b);
                 i += 4;
                 continue;
             }
         }
         out += s[i++];
     }
-    s.swap(out);
 }
 
-std::optional<int32_t> role_from(const json &post, std::string &err) {
-    const json *r = nullptr;
-    if (auto a = post.find("author"); a != post.end()) {
-        if (a->is_object()) {
-            if (auto rr = a->find("role"); rr != a->end()) r = &*rr;
-        } else if (a->is_string()) {
-            r = &*a;
+// Raw JSON from a rewritten line: stand-ins as U+FFFD, so the output stays valid UTF-8.
+void append_replacing_private(std::string &out, std::string_view s) {
+    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
+    for (size_t i = 0; i < s.size();) {
+        if (p[i] == 0xF4 && private_byte(p + i, s.size() - i) >= 0) {
+            out += "\xEF\xBF\xBD";
+            i += 4;
+            continue;
+        }
+        out += s[i++];
+    }
+}
+
+// A JSON string for any bytes: invalid UTF-8 bytes become U+FFFD.
+void append_json_string(std::string &out, std::string_view s) {
+    static const char hex[] = "0123456789abcdef";
+    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
+    out += '"';
+    for (size_t i = 0; i < s.size();) {
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            default:
+                if (c < 0x20) {
+                    out += "\\u00";
+                    out += hex[c >> 4];
+                    out += hex[c & 15];
+                } else {
+                    out += static_cast<char>(c);
+                }
+            }
+            ++i;
+            continue;
+        }
+        size_t len = valid_utf8_len(p + i, s.size() - i);
+        if (len) {
+            out.append(s, i, len);
+            i += len;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
         }
     }
-    if (!r)
-        if (auto rr = post.find("role"); rr != post.end()) r = &*rr;
-    if (!r || r->is_null()) return MF_ROLE_MEMBER;
-    if (!r->is_string()) {
-        err = "author role must be a string";
-        return std::nullopt;
-    }
-    const std::string &s = r->get_ref<const std::string &>();
-    for (const char *staff : {"staff", "employee", "moderator", "admin", "community_manager", "agent"})
-        if (s == staff) return MF_ROLE_STAFF;
-    for (const char *member : {"member", "customer", "user", "guest", "anonymous"})
-        if (s == member) return MF_ROLE_MEMBER;
-    err = "unknown author role \"" + s + "\" (use \"staff\" or \"member\")";
-    return std::nullopt;
+    out += '"';
 }
 
-std::string dump(const json &j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+void append_number(std::string &out, uint64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
 
-void write_error(std::ostream &out, size_t line, const json *id, const std::string &msg) {
-    json e;
-    e["line"] = line;
-    if (id) e["id"] = *id;
-    e["error"] = msg;
-    out << dump(e) << '\n';
+std::string_view trim_right(const char *begin, const char *end) {
+    while (end > begin && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r')) --end;
+    return {begin, static_cast<size_t>(end - begin)};
+}
+
+bool is_json_number(std::string_view s) {
+    size_t i = 0, n = s.size();
+    auto digits = [&] {
+        size_t start = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+        return i > start;
+    };
+    if (i < n && s[i] == '-') ++i;
+    if (i < n && s[i] == '0') ++i;
+    else if (!digits()) return false;
+    if (i < n && s[i] == '.') {
+        ++i;
+        if (!digits()) return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+        if (!digits()) return false;
+    }
+    return i == n;
+}
+
+// ------------------------------------------------------------------------------------------------
+// One JSON line
+
+// A role value as found: absent, null, a string, or anything else.
+struct RoleValue {
+    enum Kind { kAbsent, kNull, kString, kOther } kind = kAbsent;
+    std::string_view str;  // kString: decoded, in the parser's string buffer
+};
+
+// What a parsed post holds. Views point into the line or the parser's string buffer: valid until
+// the next parse.
+struct PostFields {
+    bool has_id = false, has_channel = false, has_text = false, text_is_string = false;
+    std::string_view id_raw, channel_raw;  // the values' JSON text, as in the line
+    std::string_view text;                 // decoded
+    bool text_in_line = false;             // text points into the line (it had no escapes)
+    enum { kNoAuthor, kAuthorObject, kAuthorString, kAuthorOther } author = kNoAuthor;
+    RoleValue author_role, top_role;  // author.role (or the author string), top-level role
+};
+
+enum class ParseResult { kOk, kInvalidJson, kNotObject };
+
+class JsonLineParser {
+public:
+    // Parses buf[0, len) (capacity bytes readable from buf, at least len + SIMDJSON_PADDING).
+    ParseResult parse(const char *buf, size_t len, size_t capacity, PostFields &f, std::string &error) {
+        f = PostFields{};
+        bad_number_ = {};
+        od::document doc;
+        error_code err = parser_.iterate(buf, len, capacity).get(doc);
+        if (!err) {
+            ParseResult r = parse_doc(doc, f, err);
+            if (!err) {
+                if (r == ParseResult::kNotObject) return r;
+                // Anything after the object is an error (the iterator reports a location only
+                // when a token is left).
+                const char *loc = nullptr;
+                if (doc.current_location().get(loc) == simdjson::SUCCESS) {
+                    error = "invalid JSON: content after the object";
+                    return ParseResult::kInvalidJson;
+                }
+                return ParseResult::kOk;
+            }
+        }
+        error = "invalid JSON: ";
+        if (err == simdjson::NUMBER_ERROR && !bad_number_.empty()) {
+            std::string_view tok = bad_number_.substr(0, 64);
+            if (is_json_number(bad_number_)) error += "number overflow parsing '";
+            else error += "malformed number '";
+            error += tok;
+            if (tok.size() < bad_number_.size()) error += "...";
+            error += "'";
+        } else {
+            error += simdjson::error_message(err);
+        }
+        return ParseResult::kInvalidJson;
+    }
+
+    // Frees the parser's memory after a very long line (invalidates views from the last parse).
+    void shrink() {
+        if (parser_.capacity() > (size_t(8) << 20)) parser_ = od::parser{};
+    }
+
+private:
+    od::parser parser_;
+    std::string_view bad_number_;  // the token when a number failed to parse
+
+    ParseResult parse_doc(od::document &doc, PostFields &f, error_code &err) {
+        od::json_type t;
+        if ((err = doc.type().get(t))) return ParseResult::kInvalidJson;
+        if (t != od::json_type::object) {
+            // Not an object: validate it all, so that a line that is not JSON says so.
+            err = walk_root(doc, t);
+            return ParseResult::kNotObject;
+        }
+        od::object obj;
+        if ((err = doc.get_object().get(obj))) return ParseResult::kInvalidJson;
+        for (auto field : obj) {
+            std::string_view key;
+            od::value v;
+            if ((err = field.unescaped_key().get(key)) || (err = field.value().get(v))) return ParseResult::kInvalidJson;
+            if (key == "text") {
+                od::json_type vt;
+                if ((err = v.type().get(vt))) return ParseResult::kInvalidJson;
+                f.has_text = true;
+                f.text_is_string = vt == od::json_type::string;
+                f.text_in_line = false;
+                if (!f.text_is_string) {
+                    if ((err = walk(v))) return ParseResult::kInvalidJson;
+                    continue;
+                }
+                const char *tok = v.raw_json_token().data();
+                std::string_view s;
+                if ((err = v.get_string().get(s))) return ParseResult::kInvalidJson;
+                const char *end = nullptr;
+                if ((err = doc.current_location().get(end))) return ParseResult::kInvalidJson;
+                std::string_view raw = trim_right(tok, end);
+                // Every escape is longer than what it decodes to: same length, no escapes, and the
+                // text is the bytes between the quotes.
+                if (raw.size() == s.size() + 2) {
+                    f.text = raw.substr(1, s.size());
+                    f.text_in_line = true;
+                } else {
+                    f.text = s;
+                }
+            } else if (key == "id") {
+                if ((err = raw_value(doc, v, f.id_raw))) return ParseResult::kInvalidJson;
+                f.has_id = true;
+            } else if (key == "channel") {
+                if ((err = raw_value(doc, v, f.channel_raw))) return ParseResult::kInvalidJson;
+                f.has_channel = true;
+            } else if (key == "author") {
+                od::json_type vt;
+                if ((err = v.type().get(vt))) return ParseResult::kInvalidJson;
+                f.author_role = {};
+                if (vt == od::json_type::object) {
+                    f.author = PostFields::kAuthorObject;
+                    od::object a;
+                    if ((err = v.get_object().get(a))) return ParseResult::kInvalidJson;
+                    for (auto af : a) {
+                        std::string_view akey;
+                        od::value av;
+                        if ((err = af.unescaped_key().get(akey)) || (err = af.value().get(av)))
+                            return ParseResult::kInvalidJson;
+                        if (akey == "role") err = role_value(av, f.author_role);
+                        else err = walk(av);
+                        if (err) return ParseResult::kInvalidJson;
+                    }
+                } else if (vt == od::json_type::string) {
+                    f.author = PostFields::kAuthorString;
+                    if ((err = role_value(v, f.author_role))) return ParseResult::kInvalidJson;
+                } else {
+                    f.author = PostFields::kAuthorOther;
+                    if ((err = walk(v))) return ParseResult::kInvalidJson;
+                }
+            } else if (key == "role") {
+                if ((err = role_value(v, f.top_role))) return ParseResult::kInvalidJson;
+            } else {
+                if ((err = walk(v))) return ParseResult::kInvalidJson;
+            }
+        }
+        return ParseResult::kOk;
+    }
+
+    // Validates a value and gives its JSON text as written.
+    error_code raw_value(od::document &doc, od::value &v, std::string_view &raw) {
+        const char *start = v.raw_json_token().data();
+        if (error_code err = walk(v)) return err;
+        const char *end = nullptr;
+        if (error_code err = doc.current_location().get(end)) return err;
+        raw = trim_right(start, end);
+        return simdjson::SUCCESS;
+    }
+
+    error_code role_value(od::value &v, RoleValue &r) {
+        od::json_type t;
+        if (error_code err = v.type().get(t)) return err;
+        if (t == od::json_type::string) {
+            r.kind = RoleValue::kString;
+            return v.get_string().get(r.str);
+        }
+        r.kind = t == od::json_type::null ? RoleValue::kNull : RoleValue::kOther;
+        return walk(v);
+    }
+
+    // Validates a value fully (like a DOM parser would): every string decoded, every number read.
+    error_code walk(od::value v) {
+        od::json_type t;
+        if (error_code err = v.type().get(t)) return err;
+        switch (t) {
+        case od::json_type::object: {
+            od::object o;
+            if (error_code err = v.get_object().get(o)) return err;
+            for (auto field : o) {
+                std::string_view key;
+                od::value fv;
+                if (error_code err = field.unescaped_key().get(key)) return err;
+                if (error_code err = field.value().get(fv)) return err;
+                if (error_code err = walk(fv)) return err;
+            }
+            return simdjson::SUCCESS;
+        }
+        case od::json_type::array: {
+            od::array a;
+            if (error_code err = v.get_array().get(a)) return err;
+            for (auto el : a) {
+                od::value ev;
+                if (error_code err = el.get(ev)) return err;
+                if (error_code err = walk(ev)) return err;
+            }
+            return simdjson::SUCCESS;
+        }
+        case od::json_type::string: {
+            std::string_view s;
+            return v.get_string().get(s);
+        }
+        case od::json_type::number: {
+            std::string_view tok = v.raw_json_token();
+            double d;
+            error_code err = v.get_double().get(d);
+            if (err == simdjson::NUMBER_ERROR) bad_number_ = trim_right(tok.data(), tok.data() + tok.size());
+            return err;
+        }
+        case od::json_type::boolean: {
+            bool b;
+            return v.get_bool().get(b);
+        }
+        case od::json_type::null: {
+            bool is_null = false;
+            if (error_code err = v.is_null().get(is_null)) return err;
+            return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+        }
+        }
+        return simdjson::TAPE_ERROR;
+    }
+
+    error_code walk_root(od::document &doc, od::json_type t) {
+        switch (t) {
+        case od::json_type::array: {
+            od::array a;
+            if (error_code err = doc.get_array().get(a)) return err;
+            for (auto el : a) {
+                od::value ev;
+                if (error_code err = el.get(ev)) return err;
+                if (error_code err = walk(ev)) return err;
+            }
+            const char *loc = nullptr;
+            if (doc.current_location().get(loc) == simdjson::SUCCESS) return simdjson::TRAILING_CONTENT;
+            return simdjson::SUCCESS;
+        }
+        case od::json_type::string: {
+            std::string_view s;
+            return doc.get_string().get(s);
+        }
+        case od::json_type::number: {
+            std::string_view tok;
+            if (error_code err = doc.raw_json_token().get(tok)) return err;
+            double d;
+            error_code err = doc.get_double().get(d);
+            if (err == simdjson::NUMBER_ERROR) bad_number_ = trim_right(tok.data(), tok.data() + tok.size());
+            return err;
+        }
+        case od::json_type::boolean: {
+            bool b;
+            return doc.get_bool().get(b);
+        }
+        case od::json_type::null: {
+            bool is_null = false;
+            if (error_code err = doc.is_null().get(is_null)) return err;
+            return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+        }
+        default: return simdjson::TAPE_ERROR;
+        }
+    }
+};
+
+const char *const kStaffRoles[] = {"staff", "employee", "moderator", "admin", "community_manager", "agent"};
+const char *const kMemberRoles[] = {"member", "customer", "user", "guest", "anonymous"};
+
+// ------------------------------------------------------------------------------------------------
+// The stream
+
+class StreamScanner {
+public:
+    StreamScanner(Engine &e, Sink &out, const ScanOptions &o)
+        : e_(e), sink_(out), o_(o), text_format_(o.format == "text"),
+          default_role_(o.role == "staff" ? MF_ROLE_STAFF : MF_ROLE_MEMBER),
+          flags_(o.censor ? MF_SCAN_CENSOR : 0u), batch_(std::max<size_t>(o.batch, 1)),
+          max_line_(std::max<size_t>(o.max_line_bytes, 1)), slots_(batch_), posts_(batch_), post_slot_(batch_) {}
+
+    bool run(Source &in);
+
+private:
+    static constexpr size_t kPad = simdjson::SIMDJSON_PADDING;
+    static constexpr size_t kOutFlush = size_t(1) << 20;
+
+    // One input line waiting for its batch.
+    struct Slot {
+        size_t line = 0;
+        bool failed = false;  // `error` holds the message
+        std::string error;
+        bool has_id = false, has_channel = false;
+        std::string id, channel;  // JSON text
+        const char *text = nullptr;  // into the input buffer, or text_store
+        size_t len = 0;
+        bool text_stored = false;
+        std::string text_store;
+        int32_t role = MF_ROLE_MEMBER;
+    };
+
+    Engine &e_;
+    Sink &sink_;
+    const ScanOptions &o_;
+    const bool text_format_;
+    const int32_t default_role_;
+    const uint32_t flags_;
+    const size_t batch_, max_line_;
+
+    std::vector<Slot> slots_;
+    size_t pending_ = 0;
+    std::vector<mf_post> posts_;
+    std::vector<size_t> post_slot_;
+    std::string out_;
+    bool write_failed_ = false;
+    size_t line_no_ = 0;
+
+    JsonLineParser parser_;
+    PostFields fields_;
+    std::string rewritten_, role_buf_;
+
+    Slot &next_slot() {
+        Slot &s = slots_[pending_++];
+        s.line = ++line_no_;
+        s.failed = s.has_id = s.has_channel = s.text_stored = false;
+        s.text = nullptr;
+        s.len = 0;
+        return s;
+    }
+
+    void fail(Slot &s, std::string_view msg) {
+        s.failed = true;
+        s.error.assign(msg);
+    }
+
+    void line(const char *p, size_t len, size_t capacity);
+    void json_line(Slot &s, const char *p, size_t len, size_t capacity);
+    void too_long(size_t len);
+    bool flush_batch();
+    bool flush_output(bool all);
+    void write_error(const Slot &s, std::string_view msg);
+};
+
+void StreamScanner::too_long(size_t len) {
+    Slot &s = next_slot();
+    std::string msg = mf_status_str(MF_E_TOO_LARGE);
+    msg += ": line of ";
+    append_number(msg, len);
+    msg += " bytes is over the reader's limit (";
+    append_number(msg, max_line_);
+    msg += " bytes)";
+    fail(s, msg);
+}
+
+void StreamScanner::line(const char *p, size_t len, size_t capacity) {
+    if (len > max_line_) {
+        too_long(len);
+    } else {
+        if (len && p[len - 1] == '\r') --len;
+        Slot &s = next_slot();
+        if (text_format_) {
+            s.has_id = true;
+            s.id.clear();
+            append_number(s.id, s.line);
+            s.text = p;
+            s.len = len;
+            s.role = default_role_;
+        } else {
+            json_line(s, p, len, capacity);
+            if (len > (size_t(8) << 20)) {  // free what a very long line took
+                parser_.shrink();
+                if (rewritten_.capacity() > (size_t(8) << 20)) rewritten_ = std::string();
+            }
+        }
+    }
+    if (pending_ == batch_) flush_batch();
+}
+
+void StreamScanner::json_line(Slot &s, const char *p, size_t len, size_t capacity) {
+    PostFields &f = fields_;
+    std::string error;
+    bool rewritten = false;
+    ParseResult r = parser_.parse(p, len, capacity, f, error);
+    if (r != ParseResult::kOk && rewrite_line({p, len}, rewritten_)) {
+        size_t n = rewritten_.size();
+        rewritten_.append(kPad, ' ');
+        rewritten = true;
+        r = parser_.parse(rewritten_.data(), n, rewritten_.size(), f, error);
+    }
+    auto raw = [&](std::string &dst, std::string_view src) {
+        dst.clear();
+        if (rewritten) append_replacing_private(dst, src);
+        else dst.assign(src);
+    };
+    if (r == ParseResult::kInvalidJson) return fail(s, error);
+    if (r == ParseResult::kNotObject) return fail(s, "a post must be a JSON object with a \"text\" field");
+    if ((s.has_id = f.has_id)) raw(s.id, f.id_raw);
+    if ((s.has_channel = f.has_channel)) raw(s.channel, f.channel_raw);
+    if (!f.has_text) return fail(s, "missing \"text\"");
+    if (!f.text_is_string) return fail(s, "\"text\" must be a string");
+
+    const RoleValue *rv = nullptr;
+    if ((f.author == PostFields::kAuthorObject && f.author_role.kind != RoleValue::kAbsent) ||
+        f.author == PostFields::kAuthorString)
+        rv = &f.author_role;
+    if (!rv && f.top_role.kind != RoleValue::kAbsent) rv = &f.top_role;
+    if (!rv || rv->kind == RoleValue::kNull) {
+        s.role = MF_ROLE_MEMBER;
+    } else if (rv->kind != RoleValue::kString) {
+        return fail(s, "author role must be a string");
+    } else {
+        std::string_view name = rv->str;
+        if (rewritten) {
+            unescape_private(name, role_buf_);
+            name = role_buf_;
+        }
+        bool found = false;
+        for (const char *staff : kStaffRoles)
+            if (name == staff) s.role = MF_ROLE_STAFF, found = true;
+        for (const char *member : kMemberRoles)
+            if (name == member) s.role = MF_ROLE_MEMBER, found = true;
+        if (!found) {
+            std::string msg = "unknown author role ";
+            append_json_string(msg, name);
+            msg += " (use \"staff\" or \"member\")";
+            return fail(s, msg);
+        }
+    }
+
+    if (f.text_in_line && !rewritten) {
+        s.text = f.text.data();  // stays in the input buffer until the batch is scanned
+        s.len = f.text.size();
+    } else {
+        if (rewritten) unescape_private(f.text, s.text_store);
+        else s.text_store.assign(f.text);
+        s.text_stored = true;
+        s.len = s.text_store.size();
+    }
+}
+
+void StreamScanner::write_error(const Slot &s, std::string_view msg) {
+    out_ += "{\"line\":";
+    append_number(out_, s.line);
+    if (s.has_id) {
+        out_ += ",\"id\":";
+        out_ += s.id;
+    }
+    out_ += ",\"error\":";
+    append_json_string(out_, msg);
+    out_ += "}\n";
+}
+
+bool StreamScanner::flush_batch() {
+    if (!pending_) return !write_failed_;
+    size_t m = 0;
+    for (size_t i = 0; i < pending_; ++i) {
+        Slot &s = slots_[i];
+        if (s.failed) continue;
+        mf_post &p = posts_[m];
+        p = MF_POST_INIT;
+        p.text = s.text_stored ? s.text_store.data() : s.text;
+        p.len = s.len;
+        p.author_role = s.role;
+        p.flags = flags_;
+        post_slot_[m++] = i;
+    }
+    // mf_scan_batch stops at the first post that fails: record its error, go on after it.
+    for (size_t done = 0; done < m;) {
+        size_t failed = 0;
+        mf_status st = mf_scan_batch(e_.scanner, e_.batch.data() + done, posts_.data() + done, m - done, &failed);
+        if (st == MF_OK) break;
+        Slot &s = slots_[post_slot_[done + failed]];
+        std::string msg = mf_status_str(st);
+        msg += ": ";
+        msg += mf_last_error();
+        fail(s, msg);
+        done += failed + 1;
+    }
+    size_t k = 0;  // verdict index
+    for (size_t i = 0; i < pending_; ++i) {
+        Slot &s = slots_[i];
+        bool scanned = k < m && post_slot_[k] == i;
+        mf_verdict *v = scanned ? e_.batch[k++] : nullptr;
+        if (s.failed) {
+            write_error(s, s.error);
+            continue;
+        }
+        size_t len = 0;
+        const char *vj = mf_verdict_json(v, &len);
+        if (!vj || len < 2) {
+            write_error(s, mf_last_error());
+            continue;
+        }
+        // {"id":...,"channel":...,<verdict fields>}
+        out_ += '{';
+        if (s.has_id) {
+            out_ += "\"id\":";
+            out_ += s.id;
+            out_ += ',';
+        }
+        if (s.has_channel) {
+            out_ += "\"channel\":";
+            out_ += s.channel;
+            out_ += ',';
+        }
+        out_.append(vj + 1, len - 1);
+        out_ += '\n';
+    }
+    pending_ = 0;
+    return flush_output(false);
+}
+
+bool StreamScanner::flush_output(bool all) {
+    if (write_failed_) return false;
+    if (out_.empty() || (!all && out_.size() < kOutFlush)) return true;
+    if (!sink_.write(out_.data(), out_.size())) write_failed_ = true;
+    if (out_.capacity() > 4 * kOutFlush) out_ = std::string();  // after a huge censored post
+    else out_.clear();
+    return !write_failed_;
+}
+
+bool StreamScanner::run(Source &in) {
+    while (e_.batch.size() < batch_) {
+        mf_verdict *v = nullptr;
+        if (mf_verdict_create(&v) != MF_OK) return false;
+        e_.batch.push_back(v);
+    }
+    const size_t block = std::max<size_t>(o_.read_block, 1);
+    // buf[0, end) holds input, buf[pos, end) not yet split; kPad readable bytes follow `end` always,
+    // as simdjson asks. Lines are parsed where they lie.
+    size_t cap = 2 * block + kPad;
+    std::unique_ptr<char[]> buf(new char[cap]);
+    std::memset(buf.get(), ' ', cap);
+    size_t pos = 0, end = 0;
+    bool eof = false;
+    bool skipping = false;  // inside a line over max_line_, which is read through, not kept
+    size_t skipped = 0;
+
+    for (;;) {
+        while (pos < end) {
+            char *p = buf.get() + pos;
+            auto *nl = static_cast<char *>(std::memchr(p, '\n', end - pos));
+            if (skipping) {
+                if (!nl) {
+                    skipped += end - pos;
+                    pos = end;
+                    break;
+                }
+                skipped += static_cast<size_t>(nl - p);
+                skipping = false;
+                too_long(skipped);
+                if (pending_ == batch_) flush_batch();
+            } else {
+                if (!nl) break;
+                line(p, static_cast<size_t>(nl - p), cap - pos);
+            }
+            pos = static_cast<size_t>(nl - buf.get()) + 1;
+        }
+        if (eof) {
+            if (skipping) too_long(skipped);
+            else if (pos < end) line(buf.get() + pos, end - pos, cap - pos);
+            break;
+        }
+        // Answer what has been read before reading (and perhaps waiting for) more.
+        if (!flush_batch() || !flush_output(true)) return false;
+        size_t keep = end - pos;  // a partial line
+        if (!skipping && keep > max_line_) {
+            skipping = true;
+            skipped = keep;
+            keep = 0;
+        } else if (skipping) {
+            keep = 0;
+        }
+        if (keep) std::memmove(buf.get(), buf.get() + pos, keep);
+        pos = 0;
+        end = keep;
+        if (cap - kPad - end < block) {  // a long line: grow
+            size_t ncap = std::max(2 * (cap - kPad), end + block) + kPad;
+            std::unique_ptr<char[]> nbuf(new char[ncap]);
+            std::memcpy(nbuf.get(), buf.get(), end);
+            std::memset(nbuf.get() + end, ' ', ncap - end);
+            buf = std::move(nbuf);
+            cap = ncap;
+        } else if (cap > 8 * block + kPad && end < block) {  // back to normal after one
+            size_t ncap = 2 * block + kPad;
+            std::unique_ptr<char[]> nbuf(new char[ncap]);
+            std::memcpy(nbuf.get(), buf.get(), end);
+            std::memset(nbuf.get() + end, ' ', ncap - end);
+            buf = std::move(nbuf);
+            cap = ncap;
+        }
+        ptrdiff_t r = in.read(buf.get() + end, cap - kPad - end);
+        if (r < 0) {
+            flush_output(true);
+            return false;
+        }
+        if (r == 0) eof = true;
+        end += static_cast<size_t>(r);
+        // simdjson reads past the end of a document (never beyond the padding); keep it harmless.
+        std::memset(buf.get() + end, ' ', std::min(kPad, cap - end));
+    }
+    bool ok = flush_batch();
+    return flush_output(true) && ok;
 }
 
 }  // namespace
 
-bool scan_stream(Engine &e, std::istream &in, std::ostream &out, const ScanOptions &o) {
-    std::string line, escaped;
-    size_t n = 0;
-    const int32_t default_role = o.role == "staff" ? MF_ROLE_STAFF : MF_ROLE_MEMBER;
-    while (std::getline(in, line)) {
-        ++n;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        mf_post post = MF_POST_INIT;
-        post.flags = o.censor ? MF_SCAN_CENSOR : 0;
-        json doc, id;
-        std::string text;
-        bool has_id = false;
-        if (o.format == "text") {
-            post.text = line.data();
-            post.len = line.size();
-            post.author_role = default_role;
-            id = n;
-            has_id = true;
-        } else {
-            bool esc = escape_invalid(line, escaped);
-            try {
-                doc = json::parse(esc ? escaped : line);
-            } catch (const json::exception &ex) {
-                // parse_error, and out_of_range for numbers like 7e7777777 that no double holds
-                std::string what = ex.what();
-                auto colon = what.find("] ");
-                write_error(out, n, nullptr, "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
-                continue;
-            }
-            if (!doc.is_object()) {
-                write_error(out, n, nullptr, "a post must be a JSON object with a \"text\" field");
-                continue;
-            }
-            if (auto it = doc.find("id"); it != doc.end()) {
-                id = *it;
-                has_id = true;
-                if (esc && id.is_string()) unescape_invalid(id.get_ref<std::string &>());
-            }
-            auto t = doc.find("text");
-            if (t == doc.end() || !t->is_string()) {
-                write_error(out, n, has_id ? &id : nullptr,
-                            t == doc.end() ? "missing \"text\"" : "\"text\" must be a string");
-                continue;
-            }
-            text = t->get<std::string>();
-            if (esc) unescape_invalid(text);
-            std::string err;
-            auto role = role_from(doc, err);
-            if (!role) {
-                write_error(out, n, has_id ? &id : nullptr, err);
-                continue;
-            }
-            post.text = text.data();
-            post.len = text.size();
-            post.author_role = *role;
-        }
-        mf_status st = mf_scan(e.scanner, e.verdict, &post);
-        if (st != MF_OK) {
-            write_error(out, n, has_id ? &id : nullptr, std::string(mf_status_str(st)) + ": " + mf_last_error());
-            continue;
-        }
-        size_t len = 0;
-        const char *vj = mf_verdict_json(e.verdict, &len);
-        if (!vj) {
-            write_error(out, n, has_id ? &id : nullptr, mf_last_error());
-            continue;
-        }
-        // {"id":...,"channel":...,<verdict fields>}
-        out << '{';
-        if (has_id) out << "\"id\":" << dump(id) << ',';
-        if (o.format != "text")
-            if (auto c = doc.find("channel"); c != doc.end()) out << "\"channel\":" << dump(*c) << ',';
-        out.write(vj + 1, static_cast<std::streamsize>(len - 1));
-        out << '\n';
-    }
-    out.flush();
-    return !in.bad() && out.good();
+bool scan_stream(Engine &e, Source &in, Sink &out, const ScanOptions &o) {
+    StreamScanner s(e, out, o);
+    return s.run(in);
 }
 
 }  // namespace mfcli

@@ -1,12 +1,19 @@
 // The scan command's stream reader: JSON lines (or text lines) in, one verdict line per input line out.
-// Shared by the modfilter CLI (main.cpp) and its fuzzer (fuzz/fuzz_cli_stream.cpp), so that what is
-// fuzzed is exactly what the CLI runs. Uses only <modfilter/modfilter.h>.
+// Shared by the modfilter CLI (main.cpp) and its fuzzers (fuzz/fuzz_cli_stream.cpp,
+// fuzz/fuzz_differential.cpp), so that what is fuzzed is exactly what the CLI runs. Uses only
+// <modfilter/modfilter.h>.
+//
+// Built to keep up with the engine: input is read in large blocks and split in place, posts are
+// scanned with mf_scan_batch, JSON lines are parsed with simdjson's on-demand parser, and output is
+// collected in one buffer written in large chunks. Nothing is allocated per line in the steady state.
 #pragma once
 
 #include <modfilter/modfilter.h>
 
-#include <iosfwd>
+#include <cstddef>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mfcli {
@@ -16,20 +23,95 @@ struct Engine {
     mf_engine *engine = nullptr;
     mf_scanner *scanner = nullptr;
     mf_verdict *verdict = nullptr;
+    std::vector<mf_verdict *> batch;  // verdicts for mf_scan_batch, created by scan_stream on first use
+    Engine() = default;
+    Engine(const Engine &) = delete;
+    Engine &operator=(const Engine &) = delete;
     ~Engine() {
+        for (mf_verdict *v : batch) mf_verdict_destroy(v);
         mf_verdict_destroy(verdict);
         mf_scanner_destroy(scanner);
         mf_engine_destroy(engine);
     }
 };
 
+// The engine's default max_post_bytes (mf_engine_options), which the CLI's engines use.
+inline constexpr size_t kDefaultMaxPostBytes = size_t(16) << 20;
+
 struct ScanOptions {
     std::string rules, db, format = "json", role = "member";
     bool censor = false;
     std::vector<std::string> inputs;
+
+    // Tuning (the defaults are what the CLI uses; the fuzzer shrinks them to reach every edge).
+    size_t read_block = size_t(1) << 20;  // bytes asked of the source per read
+    size_t batch = 64;                    // posts per mf_scan_batch call
+    // A line longer than this is not held in memory: it is read through and answered with an error
+    // line. JSON escapes can make a line several times longer than the post it carries, hence 4x
+    // the engine's post limit; a post over the engine's limit gets the engine's own error.
+    size_t max_line_bytes = 4 * kDefaultMaxPostBytes;
 };
 
-// Scans one stream; returns false only on an I/O failure.
-bool scan_stream(Engine &e, std::istream &in, std::ostream &out, const ScanOptions &o);
+// Where input comes from: read() returns the number of bytes stored (at most cap), 0 at the end,
+// or a negative number on an I/O error.
+class Source {
+public:
+    virtual ~Source() = default;
+    virtual ptrdiff_t read(char *buf, size_t cap) = 0;
+};
+
+// Where output goes: write() writes all n bytes or returns false.
+class Sink {
+public:
+    virtual ~Sink() = default;
+    virtual bool write(const char *data, size_t n) = 0;
+};
+
+// A file descriptor (read(2)/write(2), retried on EINTR and short writes). Does not close it.
+class FdSource : public Source {
+public:
+    explicit FdSource(int fd) : fd_(fd) {}
+    ptrdiff_t read(char *buf, size_t cap) override;
+
+private:
+    int fd_;
+};
+
+class FdSink : public Sink {
+public:
+    explicit FdSink(int fd) : fd_(fd) {}
+    bool write(const char *data, size_t n) override;
+
+private:
+    int fd_;
+};
+
+// Bytes in memory, handed out at most `chunk` bytes per read (0: all at once).
+class MemorySource : public Source {
+public:
+    explicit MemorySource(std::string_view data, size_t chunk = 0) : data_(data), chunk_(chunk) {}
+    ptrdiff_t read(char *buf, size_t cap) override;
+
+private:
+    std::string_view data_;
+    size_t chunk_;
+};
+
+// Appends to a string.
+class StringSink : public Sink {
+public:
+    explicit StringSink(std::string &out) : out_(out) {}
+    bool write(const char *data, size_t n) override {
+        out_.append(data, n);
+        return true;
+    }
+
+private:
+    std::string &out_;
+};
+
+// Scans one stream; returns false only on an I/O failure (reading or writing). Output is flushed to
+// `out` before each read from `in` and at the end, so a slow producer gets its answers promptly.
+bool scan_stream(Engine &e, Source &in, Sink &out, const ScanOptions &o);
 
 }  // namespace mfcli

@@ -129,6 +129,96 @@ class CliTest(unittest.TestCase):
         self.assertEqual([json.loads(l)["action"] for l in out], ["HOLD", "ALLOW"])
         self.assertEqual(json.loads(out[1])["id"], 2)
 
+    def test_lone_surrogate_escape_is_scanned_as_one_invalid_byte(self):
+        # JSON.stringify writes a lone surrogate for a broken emoji: the post is scanned, the escape
+        # counts as one invalid UTF-8 sequence and stands for one byte of the text (offsets).
+        rows = self.scan([b'{"id": 1, "text": "\\ud83d fuck"}',
+                          b'{"id": 2, "text": "\\udc00\\ud800\\ud800 fuck"}',
+                          b'{"id": "\\udfff", "text": "I will kill you"}'])
+        self.assertEqual(rows[0]["invalid_utf8"], 1)
+        self.assertEqual(rows[0]["action"], "FLAG")
+        self.assertEqual((rows[0]["hits"][0]["start"], rows[0]["hits"][0]["end"]), (2, 6))
+        self.assertEqual(rows[1]["invalid_utf8"], 3)
+        self.assertEqual(rows[1]["hits"][0]["start"], 4)
+        self.assertEqual(rows[2]["id"], "\ufffd")
+        self.assertEqual(rows[2]["action"], "REJECT")
+
+    def test_surrogate_pair_escape_is_the_character(self):
+        rows = self.scan([b'{"id": 1, "text": "\\ud83d\\ude00 fuck"}', '{"id": 2, "text": "😀 fuck"}'.encode()])
+        for r in rows:
+            self.assertEqual(r["invalid_utf8"], 0)
+            self.assertEqual((r["hits"][0]["start"], r["hits"][0]["end"]), (5, 9))
+
+    def test_crlf_lines(self):
+        data = b'{"id": 1, "text": "fuck"}\r\n{"id": 2, "text": "hello"}\r\nnot json\r\n{"id": 4, "text": "x"}'
+        out = run(["scan", "--rules", self.pack], data).stdout.decode().splitlines()
+        rows = [json.loads(l) for l in out]
+        self.assertEqual([r.get("id") for r in rows], [1, 2, None, 4])
+        self.assertEqual(rows[0]["hits"][0]["end"], 4)
+        self.assertEqual(rows[2]["line"], 3)
+        out = run(["scan", "--rules", self.pack, "--format", "text"], b"fuck\r\nhello\r\n").stdout.decode()
+        rows = [json.loads(l) for l in out.splitlines()]
+        self.assertEqual([(r["id"], r["action"]) for r in rows], [(1, "FLAG"), (2, "ALLOW")])
+        self.assertEqual(rows[0]["hits"][0]["end"], 4)
+
+    def test_lines_longer_than_the_read_buffer(self):
+        big = b"x " * (1536 * 1024) + b"I will kill you"  # 3 MiB: crosses several 1 MiB reads
+        rows = self.scan([b'{"id": 1, "text": "hello"}', b'{"id": 2, "text": "' + big + b'"}',
+                          b'{"id": 3, "text": "fuck"}'])
+        self.assertEqual(rows[1]["action"], "REJECT")
+        self.assertEqual(rows[1]["hits"][0]["start"], len(big) - 15)
+        self.assertEqual([r["id"] for r in rows], [1, 2, 3])
+        self.assertEqual(rows[2]["action"], "FLAG")
+        out = run(["scan", "--rules", self.pack, "--format", "text"], b"hi\n" + big + b"\nfuck\n").stdout
+        rows = [json.loads(l) for l in out.decode().splitlines()]
+        self.assertEqual([(r["id"], r["action"]) for r in rows], [(1, "ALLOW"), (2, "REJECT"), (3, "FLAG")])
+
+    def test_posts_over_the_limits_are_error_lines(self):
+        # Over the engine's 16 MiB post limit: the engine's error, in the middle of a batch.
+        over_post = b"a" * (16 * 1024 * 1024 + 1)
+        # Over the reader's 64 MiB line limit: read through without being kept.
+        over_line = b"b" * (64 * 1024 * 1024 + 1)
+        data = b"hello\n" + over_post + b"\nfuck\n" + over_line + b"\nI will kill you"
+        out = run(["scan", "--rules", self.pack, "--format", "text"], data).stdout.decode().splitlines()
+        rows = [json.loads(l) for l in out]
+        self.assertEqual(len(rows), 5)
+        self.assertEqual(rows[0]["action"], "ALLOW")
+        self.assertEqual(rows[1]["line"], 2)
+        self.assertEqual(rows[1]["id"], 2)
+        self.assertIn("max_post_bytes", rows[1]["error"])
+        self.assertEqual(rows[2]["action"], "FLAG")
+        self.assertEqual(rows[3]["line"], 4)
+        self.assertIn(str(len(over_line)), rows[3]["error"])
+        self.assertEqual(rows[4]["action"], "REJECT")
+        rows = self.scan([b'{"id": "big", "text": "' + over_post + b'"}', b'{"id": 2, "text": "hi"}'])
+        self.assertEqual((rows[0]["line"], rows[0]["id"]), (1, "big"))
+        self.assertIn("max_post_bytes", rows[0]["error"])
+        self.assertEqual(rows[1]["action"], "ALLOW")
+
+    def test_many_posts_across_batches_keep_order(self):
+        lines, bad = [], {17, 63, 64, 65, 500, 999}
+        for i in range(1, 1001):
+            if i in bad:
+                lines.append(b'{"id": %d, "text": 5}' % i if i % 2 else b"{broken %d" % i)
+            else:
+                lines.append(b'{"id": %d, "text": "%s", "channel": "c%d"}' % (i, b"fuck" if i % 7 == 0 else b"hi", i))
+        rows = self.scan(lines)
+        for i, r in enumerate(rows, 1):
+            if i in bad:
+                self.assertEqual(r["line"], i)
+                self.assertIn("error", r)
+                if i % 2:
+                    self.assertEqual(r["id"], i)
+            else:
+                self.assertEqual((r["id"], r["channel"]), (i, "c%d" % i))
+                self.assertEqual(r["action"], "FLAG" if i % 7 == 0 else "ALLOW")
+
+    def test_id_and_channel_are_copied_as_written(self):
+        out = run(["scan", "--rules", self.pack],
+                  b'{"id": 1e2, "channel": {"a": [1, "\\u00e9"]}, "text": "hi"}\n').stdout
+        self.assertTrue(out.startswith(b'{"id":1e2,"channel":{"a": [1, "\\u00e9"]},"action":'), out)
+        self.assertEqual(json.loads(out)["channel"], {"a": [1, "\u00e9"]})
+
     def test_check_rules_reports_file_line(self):
         bad = os.path.join(self.tmp.name, "bad")
         os.makedirs(bad, exist_ok=True)
