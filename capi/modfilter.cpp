@@ -366,7 +366,7 @@ const char *mf_evasion_name(uint32_t b) { return mf::evasion_name(b); }
 
 mf_status mf_rules_check(size_t *n_errors, const char *rules_path, mf_diagnostic_cb cb, void *payload) {
     if (n_errors) *n_errors = 0;
-    std::vector<mf::Diagnostic> diags;
+    std::vector<mf::Diagnostic> diags, warnings;
     mf_status st = guard([&]() -> mf_status {
         mf::Sources src;
         if (rules_path) {
@@ -383,9 +383,12 @@ mf_status mf_rules_check(size_t *n_errors, const char *rules_path, mf_diagnostic
             return MF_E_RULES;
         }
         e->check_examples(diags);
+        warnings = e->warnings();
         return diags.empty() ? MF_OK : MF_E_RULES;
     });
     for (const auto &d : diags)
+        if (cb) cb(d.file.c_str(), d.line, d.message.c_str(), payload);
+    for (const auto &d : warnings)
         if (cb) cb(d.file.c_str(), d.line, d.message.c_str(), payload);
     if (n_errors) *n_errors = diags.size();
     if (st == MF_E_RULES || st == MF_E_IO) {

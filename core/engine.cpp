@@ -188,7 +188,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         skel_pats_.push_back(p);
     };
     uint32_t next_group = 1;
-    auto add_variable = [&](std::string e, Pattern p) {
+    auto add_variable = [&](std::string e, Pattern p, const Rule *trigger_of = nullptr) {
         p.kind = Pattern::kVariable;
         uint32_t self = static_cast<uint32_t>(pats_.size());
         hs_expr_info_t *info = nullptr;
@@ -201,13 +201,42 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             hs_free_compile_error(err);  // reported when the database is compiled
         }
         p.window = w;
-        auto sets = required_atom_sets(e, 4);
         // (no fallback to weaker atoms: substrings like "eat" fire on ordinary text all the time)
+        auto sets = required_atom_sets(e, 4);
+        // The rule's own trigger serves the alternatives that have no atoms of their own.
+        if (trigger_of && (!sets.empty() || trigger_of->trigger.empty())) trigger_of = nullptr;
         p.var = static_cast<uint32_t>(n_var_++);
-        p.slots = static_cast<uint8_t>(sets.size());
+        p.slots = static_cast<uint8_t>(trigger_of ? 1 : sets.size());
+        if (!trigger_of && sets.empty() && !p.allow && rs_.rules[p.rule].is_regex) {
+            const Rule &r = rs_.rules[p.rule];
+            warnings_.push_back({r.file, r.regex_line ? r.regex_line : r.line,
+                                 "warning: rule '" + r.id + "' has no literal of 3+ bytes" +
+                                     (e.size() < r.regex.size() ? " in '" + e.substr(0, 60) + (e.size() > 60 ? "...'" : "'") : "") +
+                                     ": it runs on every post (give it a trigger, see docs/rule-packs.md)"});
+        }
         flags.push_back(kPatternFlags);
         exprs.push_back(std::move(e));
         pats_.push_back(p);
+        if (trigger_of) {
+            // The rule's own trigger: a regex every match contains, in the main database.
+            Pattern t = p;
+            t.kind = Pattern::kTrigger;
+            t.target = self;
+            t.boundary = Boundary::Any;
+            t.wide = true;
+            t.fixed_len = kMaxWindow;
+            hs_expr_info_t *ti = nullptr;
+            hs_compile_error_t *terr = nullptr;
+            if (hs_expression_info(trigger_of->trigger.c_str(), kLiteralFlags, &ti, &terr) == HS_SUCCESS && ti) {
+                if (ti->max_width < kMaxWindow) t.fixed_len = ti->max_width;
+                free(ti);
+            } else {
+                hs_free_compile_error(terr);  // reported with the rule's file:line below
+            }
+            flags.push_back(kLiteralFlags);
+            exprs.push_back(trigger_of->trigger);
+            pats_.push_back(t);
+        }
         for (size_t slot = 0; slot < sets.size(); ++slot)
         for (std::string a : sets[slot]) {
             Pattern t = p;
@@ -251,7 +280,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             Pattern p{i, r.boundary, false, r.roles, 0};
             p.group = next_group++;
             p.luhn = r.luhn;
-            for (auto &alt : split_alternatives(r.regex)) add_variable(std::move(alt), p);
+            for (auto &alt : split_alternatives(r.regex)) add_variable(std::move(alt), p, &r);
             continue;
         }
         for (size_t k = 0; k < r.literals.size(); ++k) {
@@ -281,7 +310,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
     for (size_t i = 0; i < exprs.size(); ++i) {
         const Pattern &p = pats_[i];
         XXH64_update(st, exprs[i].data(), exprs[i].size() + 1);
-        uint32_t f[9] = {flags[i], p.rule, static_cast<uint32_t>(p.kind), p.target, p.group, p.slot, p.fixed_len, p.window, p.trail};
+        uint32_t f[10] = {flags[i], p.rule, static_cast<uint32_t>(p.kind), p.target, p.group, p.slot, p.fixed_len, p.window, p.trail, p.wide};
         XXH64_update(st, f, sizeof f);
     }
     for (const auto &e : skel_exprs_) XXH64_update(st, e.data(), e.size() + 1);
@@ -357,18 +386,24 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     std::vector<std::string> exprs;
     std::vector<unsigned> flags;
     e->build_patterns(exprs, flags, diags);
-    // Regexes are checked one by one first, so that every bad one is reported with its file:line.
-    for (size_t i = 0; i < exprs.size(); ++i) {
-        if (e->pats_[i].allow || e->pats_[i].kind != Pattern::kVariable) continue;  // allow entries index rs_.allow
-        const Rule &r = e->rs_.rules[e->pats_[i].rule];
-        if (!r.is_regex) continue;
+    // Regexes (and triggers) are checked one by one first, so that every bad one is reported with
+    // its file:line.
+    auto check = [&](const std::string &expr, unsigned f, const Rule &r, uint32_t line, const char *what) {
         hs_database_t *db = nullptr;
         hs_compile_error_t *err = nullptr;
-        if (hs_compile(exprs[i].c_str(), flags[i], HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS)
-            diags.push_back({r.file, r.regex_line ? r.regex_line : r.line,
-                             "rule '" + r.id + "': regex does not compile: " + hs_error_text(err)});
+        if (hs_compile(expr.c_str(), f, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS)
+            diags.push_back({r.file, line ? line : r.line,
+                             "rule '" + r.id + "': " + what + " does not compile: " + hs_error_text(err)});
         hs_free_database(db);
+    };
+    for (size_t i = 0; i < exprs.size(); ++i) {
+        const Pattern &p = e->pats_[i];
+        if (p.allow || p.kind != Pattern::kVariable) continue;  // allow entries index rs_.allow
+        const Rule &r = e->rs_.rules[p.rule];
+        if (r.is_regex) check(exprs[i], flags[i], r, r.regex_line, "regex");
     }
+    for (const Rule &r : e->rs_.rules)
+        if (!r.trigger.empty()) check(r.trigger, kLiteralFlags, r, r.trigger_line, "trigger");
     if (!diags.empty()) throw Error(kRulesError, diags.front().str());
     // Two databases. The main one holds literals and triggers (prefilter atoms of regexes and
     // phrases, or the regex itself when it has none), without start-of-match tracking: the scan of
@@ -489,7 +524,7 @@ std::string encode_patterns(const std::vector<Pattern> &pats) {
         const uint32_t f[kPatternWords] = {p.rule, static_cast<uint32_t>(p.boundary), p.allow, p.roles, p.fixed_len,
                                            static_cast<uint32_t>(p.kind), p.target, p.window, p.group, p.var,
                                            uint32_t(p.slot) | uint32_t(p.slots) << 8 | uint32_t(p.luhn) << 16 |
-                                               uint32_t(p.trail) << 24};
+                                               uint32_t(p.trail) << 24 | uint32_t(p.wide) << 25};
         for (uint32_t x : f) w.u32(x);
     }
     return w.s;
@@ -502,7 +537,7 @@ bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
     for (Pattern &p : out) {
         uint32_t f[kPatternWords];
         for (uint32_t &x : f) x = r.u32();
-        if (f[1] > 3 || f[2] > 1 || f[3] > 0xFF || f[5] > 2 || (f[10] & 0xFEFE0000u)) return false;
+        if (f[1] > 3 || f[2] > 1 || f[3] > 0xFF || f[5] > 2 || (f[10] & 0xFCFE0000u)) return false;
         p = Pattern{f[0], static_cast<Boundary>(f[1]), f[2] != 0, static_cast<uint8_t>(f[3]), f[4]};
         p.kind = static_cast<Pattern::Kind>(f[5]);
         p.target = f[6];
@@ -513,6 +548,7 @@ bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
         p.slots = static_cast<uint8_t>(f[10] >> 8);
         p.luhn = (f[10] >> 16) & 1;
         p.trail = (f[10] >> 24) & 1;
+        p.wide = (f[10] >> 25) & 1;
     }
     return r.ok;
 }
@@ -671,10 +707,10 @@ namespace {
 int on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
     auto *s = static_cast<Scanner *>(ctx);
     const Pattern &p = s->engine().pattern(id);
-    if (!(p.roles & s->role_bit_) || p.fixed_len > to) return 0;
+    if (!(p.roles & s->role_bit_) || (p.fixed_len > to && !p.wide)) return 0;
     if (p.kind == Pattern::kLiteral) return on_som_match(id, to - p.fixed_len, to, 0, ctx);
     if (s->whole_text_) return 0;
-    if (p.kind == Pattern::kTrigger) {
+    if (p.kind == Pattern::kTrigger && !p.wide) {
         // A trailing-boundary trigger's match ends one byte after its atom unless at the end of text.
         if (p.trail && to > 0 && !ascii_alnum(static_cast<unsigned char>(s->text_[to - 1]))) --to;
         if (!boundary_ok(s->text_, s->text_len_, to - p.fixed_len, to, p.boundary)) return 0;
@@ -682,7 +718,7 @@ int on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, v
     size_t lo, hi;
     const Pattern &v = p.kind == Pattern::kTrigger ? s->engine().pattern(p.target) : p;
     if (p.kind == Pattern::kTrigger) {
-        size_t start = to - p.fixed_len, end = to;
+        size_t start = to > p.fixed_len ? to - p.fixed_len : 0, end = to;
         if (v.slots > 1) {
             // Two atom sets: run the pattern only where an atom of the other set is close by.
             Scanner::Seen &mine = s->seen_[v.var * 2 + p.slot];

@@ -74,6 +74,7 @@ struct Pattern {
     uint8_t slots = 0;    // kVariable: how many atom sets must all be seen (0: no triggers, 1 or 2)
     bool luhn = false;    // the hit's digits must pass the Luhn checksum
     bool trail = false;   // kTrigger: its expression also matches the byte after the atom, if any
+    bool wide = false;    // kTrigger: a rule's own trigger regex; fixed_len is its longest match
 };
 
 // A stretch of a post to run one variable database over.
@@ -113,6 +114,10 @@ public:
     // (most windows hold no match).
     hs_database *group_probe(size_t g) const { return probe_dbs_[g]; }
 
+    // What compiling found worth a word but not wrong (a regex that runs on every post), as
+    // diagnostics whose message starts with "warning: ". Empty for a loaded database.
+    const std::vector<Diagnostic> &warnings() const { return warnings_; }
+
     // Runs every rule's examples; adds a diagnostic for each that fails.
     void check_examples(std::vector<Diagnostic> &diags) const;
 
@@ -130,6 +135,7 @@ private:
     std::vector<uint32_t> rule_cat_;
     std::vector<Pattern> pats_;
     std::vector<std::string> exprs_;  // per pattern: its Hyperscan expression
+    std::vector<Diagnostic> warnings_;
     void build_groups(std::vector<size_t> &main, std::vector<std::vector<size_t>> &groups) const;
     hs_database *compile_db(const std::vector<std::string> &exprs, const std::vector<unsigned> &flags,
                             const std::vector<size_t> &subset, bool som, std::vector<Diagnostic> &diags) const;

@@ -63,6 +63,8 @@ struct Info {
     std::optional<Set> req;    // one of these occurs in every match
     std::vector<Set> all;      // every one of these sets has an atom in every match (AND of ORs)
     bool nonword = false;      // matches one or more characters that are never part of a word (\s+)
+    bool ends_nonword = false; // every non-empty match ends with a character never part of a word
+    bool may_empty = false;    // can match the empty string
 };
 
 std::optional<Set> best(const std::optional<Set> &a, const std::optional<Set> &b) {
@@ -109,7 +111,10 @@ struct Parser {
         Info out;
         Set exact, req;
         bool exact_ok = true, req_ok = true;
+        out.ends_nonword = true;
         for (const auto &a : alts) {
+            out.ends_nonword &= a.ends_nonword || a.nonword;
+            out.may_empty |= a.may_empty;
             if (a.exact && exact_ok) exact.insert(a.exact->begin(), a.exact->end());
             else exact_ok = false;
             auto at = atoms_of(a);
@@ -131,19 +136,25 @@ struct Parser {
 
     Info parse_seq(bool lead) {
         std::vector<Info> items;
-        bool prev_boundary = lead;
+        bool at_boundary = lead;  // the next item starts at a word boundary
         while (!done() && peek() != '|' && peek() != ')') {
-            lead_boundary_ = prev_boundary;
+            lead_boundary_ = at_boundary;
             Info a = parse_atom();
             if (failed) return any();
             a = parse_quant(std::move(a));
-            prev_boundary = a.exact && a.exact->size() == 1 && *a.exact->begin() == std::string(1, kBoundaryMarker);
+            const bool is_boundary = a.exact && a.exact->size() == 1 && *a.exact->begin() == std::string(1, kBoundaryMarker);
+            at_boundary = is_boundary || a.nonword || (a.may_empty ? at_boundary && a.ends_nonword : a.ends_nonword);
             items.push_back(std::move(a));
         }
         // Runs of exact items multiply into longer exact strings ("ref" "und" -> "refund"); each
         // run, and each inexact item's own atoms, is a candidate; the best candidate wins.
         std::optional<Set> run = Set{lead ? std::string(1, kBoundaryMarker) : std::string()}, req;
         std::vector<Set> all;
+        // Whether what precedes the current item always ends with a non-word character ("\s+",
+        // or "(\s+|,\s+)" then an optional group ending the same way): the item then starts at
+        // a word boundary, which makes its short exact strings usable ("^ho^" in "...\s+(ho|hoe)\b").
+        bool prev_ends = lead;
+        bool seq_may_empty = true;
         auto keep = [&](const std::optional<Set> &c) {
             req = best(req, c);
             if (c && score(*c) >= kMinScore) all.push_back(*c);
@@ -151,6 +162,9 @@ struct Parser {
         bool whole_exact = true;
         const std::string marker(1, kBoundaryMarker);
         for (const auto &it : items) {
+            const bool is_boundary = it.exact && it.exact->size() == 1 && *it.exact->begin() == marker;
+            prev_ends = it.nonword || is_boundary || (it.may_empty ? prev_ends && it.ends_nonword : it.ends_nonword);
+            seq_may_empty &= it.may_empty;
             if (it.nonword) {
                 // "gbp" in "\s+gbp\s" stands between non-word characters: at word boundaries.
                 Set next;
@@ -176,11 +190,13 @@ struct Parser {
             keep(run);
             if (it.all.empty()) keep(it.req);
             for (const auto &c : it.all) keep(c);
-            run = Set{""};
+            run = Set{prev_ends ? marker : std::string()};
             whole_exact = false;
         }
         keep(run);
         Info out;
+        out.ends_nonword = prev_ends && !items.empty();
+        out.may_empty = seq_may_empty;
         if (whole_exact) out.exact = run;
         out.req = req;
         out.all = std::move(all);
@@ -216,6 +232,8 @@ struct Parser {
         if (bounded_one) return a;
         Info out;
         out.nonword = a.nonword && lo >= 1;
+        out.ends_nonword = a.ends_nonword || a.nonword;
+        out.may_empty = lo == 0 || a.may_empty;
         if (c == '?' && a.exact && a.exact->size() < kMaxExact) {
             Set e = *a.exact;
             e.insert("");

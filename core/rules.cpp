@@ -290,7 +290,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
                 const PackDefaults &d, RuleSet &out) {
     static const std::initializer_list<std::string_view> known = {
         "id", "category", "severity", "score", "word", "words", "words_file", "phrase", "phrases",
-        "regex", "boundary", "applies_to", "description", "match", "no_match", "validate"};
+        "regex", "boundary", "applies_to", "description", "match", "no_match", "validate", "trigger"};
     Rule r;
     r.file = path;
     r.line = line;
@@ -332,6 +332,12 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
             r.is_regex = true;
             r.regex_line = v.source().begin.line;
             if (auto s = get_string(c, v, "regex")) r.regex = *s;
+        } else if (key == "trigger") {
+            r.trigger_line = v.source().begin.line;
+            if (auto s = get_string(c, v, "trigger")) {
+                r.trigger = *s;
+                if (r.trigger.empty()) c.err(v, "trigger is empty");
+            }
         } else if (key == "boundary") {
             auto s = get_string(c, v, "boundary");
             if (!s) continue;
@@ -369,6 +375,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
     if (kinds == 0) c.err(line, who + " has nothing to match: give one of word, words, words_file, phrase, phrases, regex");
     if (kinds > 1) c.err(line, who + " has more than one of word, words, words_file, phrase, phrases, regex");
     if (r.is_regex && r.regex.empty() && kinds == 1) c.err(line, who + ": regex is empty");
+    if (!r.trigger.empty() && !r.is_regex) c.err(r.trigger_line, who + ": trigger is for regex rules only (words and phrases are their own triggers)");
     for (size_t i = 0; i < r.literals.size(); ++i) {
         const auto &w = r.literals[i];
         if (w.find_first_not_of(" \t\r\n") == std::string::npos)

@@ -38,6 +38,10 @@ struct Rule {
     std::vector<uint32_t> literal_lines;
     std::string regex;
     uint32_t regex_line = 0;
+    // A regex that every match of `regex` contains (a digit run, an '@'): the rule's regex runs only
+    // around its matches. For regexes without a literal of their own; see docs/rule-packs.md.
+    std::string trigger;
+    uint32_t trigger_line = 0;
     std::vector<Example> examples;
 };
 

@@ -476,3 +476,61 @@ regex = "\\b4\\d{3}([\\s-]?\\d{4}){3}\\b"
     REQUIRE(!d.empty());
     CHECK(d[0].str().find("test.toml:6: validate must be \"luhn\"") == 0);
 }
+
+TEST_CASE("A regex with no literal of its own runs around its trigger, and check-rules says when one is missing", "[rules][match]") {
+    const std::string rule = "[[rule]]\nid = \"pii.card\"\ncategory = \"pii.card\"\nseverity = \"medium\"\n"
+                             "boundary = \"any\"\nregex = '''\\b\\d{4}([\\s-]?\\d{4}){3}\\b'''\n";
+    std::vector<Diagnostic> d;
+    auto plain = compile_text(rule, &d);
+    REQUIRE(plain);
+    REQUIRE(plain->warnings().size() == 1);
+    CHECK(plain->warnings()[0].str().find("test.toml:6: warning: rule 'pii.card' has no literal of 3+ bytes") == 0);
+
+    Scan s(rule + "trigger = '''\\d{4}[\\s-]?\\d{4}'''\n");
+    CHECK(s.engine->warnings().empty());
+    CHECK(s.rules("card 4111 1111 1111 1111 thanks") == std::vector<std::string>{"pii.card"});
+    CHECK(s.rules("call 4111 then 1111") == std::vector<std::string>{});
+    // at the very start of the text too (the trigger's match is shorter than its longest form)
+    CHECK(s.rules("4111-1111-1111-1111") == std::vector<std::string>{"pii.card"});
+
+    // alternatives with atoms of their own keep them; the trigger serves the others
+    Scan both("[[rule]]\nid = \"x\"\ncategory = \"spam.x\"\nseverity = \"low\"\n"
+              "regex = '''\\d+%\\s+off|promo\\s+code'''\ntrigger = '''\\d\\s*%'''\n");
+    CHECK(both.engine->warnings().empty());
+    CHECK(both.rules("get 20% off today") == std::vector<std::string>{"x"});
+    CHECK(both.rules("use promo code X") == std::vector<std::string>{"x"});
+
+    d = errors_of(rule + "trigger = '''(unclosed'''\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].str().find("test.toml:7: rule 'pii.card': trigger does not compile") == 0);
+    d = errors_of("[[rule]]\nid = \"w\"\ncategory = \"abuse.x\"\nseverity = \"low\"\nword = \"idiot\"\ntrigger = 'x'\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].str().find("test.toml:6: rule 'w': trigger is for regex rules only") == 0);
+}
+
+TEST_CASE("A serialized engine loads its pattern tables and scans as the compiled one", "[serialize]") {
+    Scan s("[[rule]]\nid = \"c\"\ncategory = \"pii.card\"\nseverity = \"medium\"\nboundary = \"any\"\n"
+           "regex = '''\\b\\d{4}([\\s-]?\\d{4}){3}\\b'''\ntrigger = '''\\d{4}[\\s-]?\\d{4}'''\n"
+           "[[rule]]\nid = \"r\"\ncategory = \"promise.refund\"\nseverity = \"high\"\napplies_to = \"staff\"\n"
+           "regex = '''\\bwe\\s+will\\s+refund\\b'''\n"
+           "[[rule]]\nid = \"w\"\ncategory = \"abuse.x\"\nseverity = \"low\"\nwords = [\"idiot\", \"fek al vi\"]\n");
+    auto loaded = Engine::deserialize(s.engine->serialize(), EngineOptions{});
+    Scanner sc(*loaded);
+    Verdict v;
+    for (const char *text : {"4111 1111 1111 1111", "We will refund you", "you idiot", "fek  al vi", "al fek vi"}) {
+        for (int role : {0, 1}) {
+            s(text, role);
+            sc.scan(text, role, 0, v);
+            REQUIRE(v.hits.size() == s.v.hits.size());
+            for (size_t i = 0; i < v.hits.size(); ++i) {
+                CHECK(v.hits[i].rule == s.v.hits[i].rule);
+                CHECK(v.hits[i].start == s.v.hits[i].start);
+                CHECK(v.hits[i].end == s.v.hits[i].end);
+            }
+        }
+    }
+    s("We will refund you", 1);
+    CHECK(s.v.hits.size() == 1);
+    s("fek al vi", 0);
+    CHECK(s.v.hits.size() == 1);
+}
