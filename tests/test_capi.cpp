@@ -324,9 +324,10 @@ TEST_CASE("mf_rules_check reports every mistake with file and line", "[capi]") {
         static_cast<Seen *>(payload)->lines.push_back(std::string(file) + ":" + std::to_string(line) + ": " + msg);
     };
     size_t n = 0;
-    CHECK(mf_rules_check(&n, nullptr, cb, &seen) == MF_OK);  // the default packs are clean
+    CHECK(mf_rules_check(&n, nullptr, cb, &seen) == MF_OK);  // the default packs have no mistake
     CHECK(n == 0);
-    CHECK(seen.lines.empty());
+    // ... only warnings, uncounted: the regexes that still run on every post
+    for (const auto &l : seen.lines) CHECK(l.find(": warning: rule '") != std::string::npos);
 }
 
 TEST_CASE("Several threads share one engine, one scanner each", "[capi][threads]") {
