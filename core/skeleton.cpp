@@ -78,9 +78,10 @@ bool spaced_token(const char *t, size_t n) {
 // a word, no letter three times in a row, no run of single letters, no "f.u.c.k" token.
 // Where a post shows a trick: a leet character touching a letter, a mask inside a word, a letter
 // three times in a row, a run of single letters, an "f.u.c.k" token, "ph". Most posts show none.
-// Each place found adds the stretch of text around it to `out` (merged when they overlap).
+// Each place found adds itself to `out` (merged with the previous place when at most one byte lies
+// between them); Skeleton::build widens each to whole tokens, so a trick costs the skeleton its own
+// word, not the text around it.
 void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, size_t>> &out) {
-    constexpr size_t kReach = 48;  // bytes around a trick that its word can span
     // Byte classes, so that the common case (letters and spaces) costs one lookup per byte.
     enum : uint8_t { L = 1, K = 2, M = 4, S = 8, W = 16 };  // letter, leet, mask, separator, space
     static const auto cls = [] {
@@ -92,11 +93,16 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
         }
         return c;
     }();
-    auto add = [&](size_t i) {
-        size_t lo = i > kReach ? i - kReach : 0, hi = std::min(n, i + kReach);
-        if (!out.empty() && lo <= out.back().second) out.back().second = std::max(out.back().second, hi);
-        else out.emplace_back(lo, hi);
+    auto add_range = [&](size_t lo, size_t hi) {
+        while (!out.empty() && lo <= out.back().second + 1) {
+            lo = std::min(lo, out.back().first);
+            hi = std::max(hi, out.back().second);
+            out.pop_back();
+        }
+        out.emplace_back(lo, hi);
     };
+    auto add = [&](size_t i) { add_range(i, i + 1); };
+    size_t run_start = 0;  // where the current run of single letters began
     auto at = [&](size_t i) -> uint8_t { return i < n ? cls[static_cast<unsigned char>(t[i])] : static_cast<uint8_t>(W); };
     size_t singles = 0;
     uint8_t p = W, c = at(0);
@@ -121,7 +127,8 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
         }
         // single letters separated by spaces: "f u c k"
         if (!(c & W) && (p & W) && (q & W)) {
-            if (++singles >= 3) add(i);
+            if (singles == 0) run_start = i;
+            if (++singles >= 3) add_range(run_start, i + 1);
         } else if (!(c & W)) {
             singles = 0;
         }
@@ -178,7 +185,10 @@ bool Skeleton::build(const Normalizer &n) {
     suspicious_regions(t, len, regions_);
     // Look-alike letters or invisibles already seen by the normalizer count as a trick too:
     // "buӏӏshit" (Cyrillic palochka) only matches once 'l' and 'i' are one letter.
-    if (regions_.empty() && !n.identity() && n.evasion(0, len)) regions_.emplace_back(0, len);
+    if (!n.identity() && n.evasion(0, len)) {
+        regions_.clear();
+        regions_.emplace_back(0, len);
+    }
     if (regions_.empty()) return false;
     out_.clear();
     joined_.clear();
@@ -187,14 +197,52 @@ bool Skeleton::build(const Normalizer &n) {
     ev_.clear();
     // Each region widened to whole tokens; regions are separated by one space.
     size_t done = 0;
+    spans_.clear();
+    // A token of one letter, perhaps repeated ("s", "iiii"): a piece of a spaced-out word.
+    auto single = [&](size_t a, size_t b) {
+        while (a < b && edge_punct(t[a]) && !leet(t[a])) ++a;  // "(f" and "k," as in Tok
+        while (b > a && edge_punct(t[b - 1]) && !leet(t[b - 1])) --b;
+        if (b <= a) return false;
+        const char c0 = lower(static_cast<unsigned char>(t[a]));
+        if (b <= a || b - a > 16 || !(letter(c0) || leet(c0))) return false;
+        for (size_t k = a; k < b; ++k)
+            if (lower(static_cast<unsigned char>(t[k])) != c0) return false;
+        return true;
+    };
+    constexpr size_t kSpacedReach = 64;  // how far a spaced-out word may reach around its trick
     for (auto [lo, hi] : regions_) {
         while (lo > done && !space(t[lo - 1])) --lo;
         while (hi < len && !space(t[hi])) ++hi;
+        // the single letters around, when the trick is inside a spaced-out word ("s h iiiii t")
+        for (size_t start = lo; lo > done && start - lo < kSpacedReach;) {
+            size_t e = lo;
+            while (e > done && space(t[e - 1])) --e;
+            size_t a = e;
+            while (a > done && !space(t[a - 1])) --a;
+            if (a == e || !single(a, e)) break;
+            lo = a;
+        }
+        for (size_t end = hi; hi < len && hi - end < kSpacedReach;) {
+            size_t a = hi;
+            while (a < len && space(t[a])) ++a;
+            size_t e = a;
+            while (e < len && !space(t[e])) ++e;
+            if (a == e || !single(a, e)) break;
+            hi = e;
+        }
         if (lo < done) lo = done;
         if (hi <= lo) continue;
+        // Stretches with only whitespace between them are one: a spaced-out word may hold several
+        // tricks ("a a r s eeeee").
+        bool joined = !spans_.empty();
+        for (size_t k = done; joined && k < lo; ++k) joined = space(t[k]);
+        if (joined) spans_.back().second = hi;
+        else spans_.emplace_back(lo, hi);
+        done = hi;
+    }
+    for (auto [lo, hi] : spans_) {
         if (!out_.empty()) emit(' ', static_cast<uint32_t>(n.orig_start(lo)), static_cast<uint32_t>(n.orig_start(lo)), 0);
         build_range(n, lo, hi);
-        done = hi;
     }
     return true;
 }
@@ -241,6 +289,8 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
     }
 
     size_t prev_end = lo;
+    size_t same_len = 0;  // how many times the last character came in a row, as written
+    char run_char = 0;
     for (size_t ti = 0; ti < toks.size(); ++ti) {
         const Tok &k = toks[ti];
         joining_now_ = 0;
@@ -262,6 +312,7 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
         size_t run_len = 0;
         // A letter continuing the previous token's letter in a spaced-out word ("s h iiii t").
         if (join[ti] && !out_.empty()) run_len = 1;
+        else same_len = 0;
         for (size_t j = 0; j < tn; ++j) {
             const size_t at = k.a + j;
             const auto b = static_cast<unsigned char>(tok[j]);
@@ -303,14 +354,21 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                 ++j;
             }
             if (run_len && out_.back() == l) {
-                // the same letter again: one letter in the skeleton, covering the whole run
+                // the same letter again: one letter in the skeleton, covering the whole run; a
+                // stretched word when the same character comes three times ("fuuuck"), not when
+                // letters that fold together meet ("ill" in "pills" is no stretched "piss")
                 end_.back() = end_orig;
                 ev_.back() |= ev;
-                if (++run_len >= 3) ev_.back() |= kEvRepeats;
+                ++run_len;
+                same_len = c == run_char ? same_len + 1 : 1;
+                run_char = c;
+                if (same_len >= 3) ev_.back() |= kEvRepeats;
                 continue;
             }
             emit(l, os(at), end_orig, ev);
             run_len = 1;
+            same_len = 1;
+            run_char = c;
             if (joining_now_ == 2) joining_now_ = 1;  // only the run's first letter is marked
         }
     }

@@ -48,7 +48,7 @@ private:
         bool single;    // one letter (or leet character), possibly repeated: "f", "iiii", "5"
     };
     // Scratch kept between posts, so that building allocates nothing in the steady state.
-    std::vector<std::pair<size_t, size_t>> regions_;
+    std::vector<std::pair<size_t, size_t>> regions_, spans_;  // tricks found; whole tokens to build
     std::vector<Tok> toks_;
     std::vector<uint8_t> join_, in_run_;
     std::string out_;

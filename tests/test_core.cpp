@@ -534,3 +534,15 @@ TEST_CASE("A serialized engine loads its pattern tables and scans as the compile
     s("fek al vi", 0);
     CHECK(s.v.hits.size() == 1);
 }
+
+TEST_CASE("The skeleton works on the words that show a trick, and folded letters are no stretched word", "[skeleton]") {
+    Scan s("[[rule]]\nid = \"o\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"piss\", \"clown\"]\n");
+    // 'l' and 'i' fold together, so "pills" has the skeleton of "piss": only the same character
+    // three times is a stretched word, and only the trick's own word is rebuilt
+    CHECK(s.rules("RT @b0ss: those pills work") == std::vector<std::string>{});
+    CHECK(s.rules("piiiiss off") == std::vector<std::string>{"o"});
+    CHECK(s.rules("p1ss off, and those pills") == std::vector<std::string>{"o"});
+    // a spaced-out word whose letters hold tricks of their own, ending in punctuation
+    CHECK(s.rules("you are a c l ooooo w n, honestly") == std::vector<std::string>{"o"});
+    CHECK(s.rules("a c l 0 w n") == std::vector<std::string>{"o"});
+}
