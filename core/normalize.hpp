@@ -77,6 +77,13 @@ public:
     }
     // Evasion bits recorded on normalized bytes [s, e).
     uint32_t evasion(size_t s, size_t e) const noexcept;
+    // Calls f(s, e) for each stretch [s, e) of normalized bytes that carries evasion bits, in order.
+    template <class F>
+    void for_each_evasion(F &&f) const {
+        if (identity_) return;
+        for (size_t k = 0; k < segs_.size(); ++k)
+            if (segs_[k].ev) f(size_t(segs_[k].norm), k + 1 < segs_.size() ? size_t(segs_[k + 1].norm) : out_.size());
+    }
 
     size_t invalid_utf8() const noexcept { return invalid_; }
 

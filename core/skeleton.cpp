@@ -185,9 +185,18 @@ bool Skeleton::build(const Normalizer &n) {
     suspicious_regions(t, len, regions_);
     // Look-alike letters or invisibles already seen by the normalizer count as a trick too:
     // "buӏӏshit" (Cyrillic palochka) only matches once 'l' and 'i' are one letter.
-    if (!n.identity() && n.evasion(0, len)) {
-        regions_.clear();
-        regions_.emplace_back(0, len);
+    if (!n.identity()) {
+        size_t before = regions_.size();
+        n.for_each_evasion([&](size_t s, size_t e) { regions_.emplace_back(s, e); });
+        if (regions_.size() != before) {
+            std::sort(regions_.begin(), regions_.end());
+            size_t k = 0;  // merge overlaps
+            for (size_t i = 1; i < regions_.size(); ++i) {
+                if (regions_[i].first <= regions_[k].second) regions_[k].second = std::max(regions_[k].second, regions_[i].second);
+                else regions_[++k] = regions_[i];
+            }
+            regions_.resize(k + 1);
+        }
     }
     if (regions_.empty()) return false;
     out_.clear();
