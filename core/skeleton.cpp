@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace mf {
 
@@ -74,6 +75,55 @@ bool spaced_token(const char *t, size_t n) {
     return true;
 }
 
+// A 16-byte block at p (p[-1] and p[16..18] readable): whether any test of suspicious_regions()
+// may hold at one of its 16 positions (a superset), and whether it holds a non-space byte.
+typedef uint8_t u8x16 __attribute__((vector_size(16)));
+
+struct Block {
+    bool maybe, nonspace;
+};
+
+inline u8x16 load16(const char *p) {
+    u8x16 v;
+    std::memcpy(&v, p, 16);
+    return v;
+}
+
+inline bool any16(u8x16 v) {
+    uint64_t a, b;
+    std::memcpy(&a, &v, 8);
+    std::memcpy(&b, reinterpret_cast<const char *>(&v) + 8, 8);
+    return (a | b) != 0;
+}
+
+struct Classes {
+    u8x16 lower, letter, space, leet, sep, mask;
+};
+
+inline Classes classes(u8x16 v) {
+    Classes c;
+    c.lower = v | 0x20;
+    c.letter = (u8x16)((u8x16)(c.lower - 'a') < 26);
+    c.space = (u8x16)((v == ' ') | ((u8x16)(v - 9) < 5));
+    c.leet = (u8x16)(((u8x16)(v - '0') < 10) | (v == '@') | (v == '$') | (v == '!') | (v == '|') | (v == '+'));
+    c.sep = (u8x16)((v == '.') | (v == '-') | (v == '_') | (v == '~') | (v == '*') | (v == '+'));
+    c.mask = (u8x16)((v == '*') | (v == '#'));
+    return c;
+}
+
+inline Block classify_block(const char *p) {
+    const u8x16 vp = load16(p - 1), v = load16(p), vn = load16(p + 1), vnn = load16(p + 2);
+    const Classes P = classes(vp), C = classes(v), N = classes(vn), NN = classes(vnn);
+    const u8x16 letter_or_leet_nn = NN.letter | NN.leet;
+    const u8x16 triple = C.letter & (u8x16)(C.lower == P.lower) & (u8x16)(C.lower == N.lower);
+    const u8x16 sep_word = (C.letter | C.leet) & N.sep & letter_or_leet_nn;
+    const u8x16 ph = (u8x16)(C.lower == 'p') & (u8x16)(N.lower == 'h');
+    const u8x16 leet = C.leet & (P.letter | N.letter | (u8x16)(v == '@'));
+    const u8x16 masked = C.mask & P.letter;
+    const u8x16 single = ~C.space & P.space & N.space;
+    return {any16(triple | sep_word | ph | leet | masked | single), any16(~C.space)};
+}
+
 // Cheap test for posts that need no skeleton: no leet character touching a letter, no mask inside
 // a word, no letter three times in a row, no run of single letters, no "f.u.c.k" token.
 // Where a post shows a trick: a leet character touching a letter, a mask inside a word, a letter
@@ -105,9 +155,8 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
     size_t run_start = 0;  // where the current run of single letters began
     auto at = [&](size_t i) -> uint8_t { return i < n ? cls[static_cast<unsigned char>(t[i])] : static_cast<uint8_t>(W); };
     size_t singles = 0;
-    uint8_t p = W, c = at(0);
-    for (size_t i = 0; i < n; ++i) {
-        const uint8_t q = at(i + 1);
+    auto step = [&](size_t i) {
+        const uint8_t p = i ? at(i - 1) : static_cast<uint8_t>(W), c = at(i), q = at(i + 1);
         if (c & L) {
             // a letter three times in a row; a letter, a separator, a letter, the same separator
             const char lc = lower(static_cast<unsigned char>(t[i]));
@@ -132,9 +181,22 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
         } else if (!(c & W)) {
             singles = 0;
         }
-        p = c;
-        c = q;
+    };
+    // 16 bytes at a time, a superset of the tests above; a block where one may hold is stepped
+    // through byte by byte. Most blocks of real text are letters, spaces and sentence punctuation.
+    size_t i = 0;
+    if (n >= 20) {
+        step(i++);
+        for (; i + 19 <= n; i += 16) {
+            const Block b = classify_block(t + i);
+            if (b.maybe) {
+                for (size_t k = i; k < i + 16; ++k) step(k);
+            } else if (b.nonspace) {
+                singles = 0;  // a token longer than one letter: no single-letter run goes on
+            }
+        }
     }
+    for (; i < n; ++i) step(i);
 }
 
 }  // namespace
