@@ -129,7 +129,7 @@ int add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev);
 }  // namespace
 
 Engine::~Engine() {
-    hs_free_database(db_);
+    for (hs_database *db : main_dbs_) hs_free_database(db);
     for (hs_database *db : var_dbs_) hs_free_database(db);
     for (hs_database *db : probe_dbs_) hs_free_database(db);
     hs_free_database(skel_db_);
@@ -336,13 +336,16 @@ hs_database *Engine::compile_skeleton_db() const {
     return db;
 }
 
-void Engine::build_groups(std::vector<size_t> &main, std::vector<std::vector<size_t>> &groups) const {
+void Engine::build_groups(std::vector<size_t> (&main)[2], std::vector<std::vector<size_t>> &groups) const {
     std::vector<bool> has_trigger(pats_.size(), false);
     for (const Pattern &p : pats_)
         if (p.kind == Pattern::kTrigger) has_trigger[p.target] = true;
     for (size_t i = 0; i < pats_.size(); ++i) {
         const Pattern &p = pats_[i];
-        if (p.kind != Pattern::kVariable || !has_trigger[i]) main.push_back(i);
+        if (p.kind != Pattern::kVariable || !has_trigger[i]) {
+            if (p.roles & kRoleMember) main[0].push_back(i);
+            if (p.roles & kRoleStaff) main[1].push_back(i);
+        }
         if (p.kind != Pattern::kVariable) continue;
         if (groups.size() <= p.group) groups.resize(p.group + 1);
         groups[p.group].push_back(i);
@@ -405,15 +408,15 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     for (const Rule &r : e->rs_.rules)
         if (!r.trigger.empty()) check(r.trigger, kLiteralFlags, r, r.trigger_line, "trigger");
     if (!diags.empty()) throw Error(kRulesError, diags.front().str());
-    // Two databases. The main one holds literals and triggers (prefilter atoms of regexes and
-    // phrases, or the regex itself when it has none), without start-of-match tracking: the scan of
-    // a clean post runs at literal speed. Regexes and phrases are in the variable database, with
-    // start-of-match tracking, run only over the windows around triggers the main scan found: at
-    // most two scans per post, whatever the number of rules.
-    std::vector<size_t> all;
+    // The main databases (one per role) hold literals and triggers (prefilter atoms of regexes and
+    // phrases, a rule's own trigger, or the regex itself when it has neither), without
+    // start-of-match tracking: the scan of a clean post runs at literal speed. Regexes and phrases
+    // are in the group databases, run only over the windows around triggers the main scan found:
+    // first a probe without start-of-match tracking, then, where it matched, the tracked scan.
+    std::vector<size_t> main[2];
     std::vector<std::vector<size_t>> groups;
-    e->build_groups(all, groups);
-    e->db_ = e->compile_db(exprs, flags, all, false, diags);
+    e->build_groups(main, groups);
+    for (int r = 0; r < 2; ++r) e->main_dbs_[r] = e->compile_db(exprs, flags, main[r], false, diags);
     for (const auto &g : groups) {
         e->var_dbs_.push_back(e->compile_db(exprs, flags, g, true, diags));
         e->probe_dbs_.push_back(e->compile_db(exprs, flags, g, false, diags));
@@ -448,8 +451,8 @@ void Engine::check_examples(std::vector<Diagnostic> &diags) const {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
-// 2: pattern fingerprint; 3: probe databases, and the pattern tables themselves, so that loading a
-// database derives nothing from its rules but their names, scores and policy
+// 2: pattern fingerprint; 3: a main database per role, probe databases, and the pattern tables
+// themselves, so that loading a database derives nothing from its rules but names, scores and policy
 constexpr uint32_t kFormatVersion = 3;
 
 std::string platform_string() {
@@ -585,7 +588,7 @@ std::string Engine::serialize() const {
     payload.str(encode_patterns(pats_));
     payload.str(encode_patterns(skel_pats_));
     payload.u64(n_var_);
-    std::vector<hs_database *> dbs{db_, skel_db_};
+    std::vector<hs_database *> dbs{main_dbs_[0], main_dbs_[1], skel_db_};
     dbs.insert(dbs.end(), var_dbs_.begin(), var_dbs_.end());
     dbs.insert(dbs.end(), probe_dbs_.begin(), probe_dbs_.end());
     payload.u32(static_cast<uint32_t>(dbs.size()));
@@ -648,7 +651,7 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     e->n_var_ = r.u64();
     uint32_t ndbs = r.u32();
     std::vector<std::string> blobs;
-    if (ndbs > 2 * npats + 2) throw Error(kBadDatabase, "database holds more pattern databases than patterns");
+    if (ndbs > 2 * npats + 3) throw Error(kBadDatabase, "database holds more pattern databases than patterns");
     for (uint32_t i = 0; i < ndbs && r.ok; ++i) blobs.push_back(r.str());
     if (!r.ok) throw Error(kBadDatabase, "modfilter database payload is truncated");
     std::vector<Diagnostic> diags;
@@ -658,19 +661,19 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     if (!decode_patterns(pat_bytes, e->pats_) || e->pats_.size() != npats || !decode_patterns(skel_bytes, e->skel_pats_) ||
         !e->check_patterns())
         throw Error(kBadDatabase, "database patterns do not match its rules");
-    std::vector<size_t> main;
+    std::vector<size_t> main[2];
     std::vector<std::vector<size_t>> groups;
     e->build_groups(main, groups);
-    if (blobs.size() != 2 * groups.size() + 2) throw Error(kBadDatabase, "database patterns do not match its rules");
+    if (blobs.size() != 2 * groups.size() + 3) throw Error(kBadDatabase, "database patterns do not match its rules");
     for (size_t i = 0; i < blobs.size(); ++i) {
-        bool expected = i == 0 ? !main.empty() : i == 1 ? !e->skel_pats_.empty() : !groups[(i - 2) % groups.size()].empty();
+        bool expected = i < 2 ? !main[i].empty() : i == 2 ? !e->skel_pats_.empty() : !groups[(i - 3) % groups.size()].empty();
         if (expected != !blobs[i].empty()) throw Error(kBadDatabase, "database patterns do not match its rules");
         hs_database *db = nullptr;
         if (expected && hs_deserialize_database(blobs[i].data(), blobs[i].size(), &db) != HS_SUCCESS)
             throw Error(kBadDatabase, "the Hyperscan database inside is corrupt or for another platform");
-        if (i == 0) e->db_ = db;
-        else if (i == 1) e->skel_db_ = db;
-        else if (i < 2 + groups.size()) e->var_dbs_.push_back(db);
+        if (i < 2) e->main_dbs_[i] = db;
+        else if (i == 2) e->skel_db_ = db;
+        else if (i < 3 + groups.size()) e->var_dbs_.push_back(db);
         else e->probe_dbs_.push_back(db);
     }
     return e;
@@ -679,7 +682,7 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
 // ---- scanning ---------------------------------------------------------------------------------
 
 Scanner::Scanner(const Engine &e) : e_(e) {
-    std::vector<hs_database *> dbs{e.database(), e.skeleton_database()};
+    std::vector<hs_database *> dbs{e.database(0), e.database(1), e.skeleton_database()};
     for (size_t g = 0; g < e.group_count(); ++g) {
         dbs.push_back(e.group_database(g));
         dbs.push_back(e.group_probe(g));
@@ -843,8 +846,10 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
         for (auto &x : seen_) x.epoch = 0;
         scan_epoch_ = 1;
     }
-    if (e_.database() && text_len_) {
-        hs_error_t rc = hs_scan(e_.database(), text_, static_cast<unsigned>(text_len_), 0, scratch_, on_match, this);
+    if (text_len_) {
+        hs_error_t rc = HS_SUCCESS;
+        if (hs_database *main = e_.database(role))
+            rc = hs_scan(main, text_, static_cast<unsigned>(text_len_), 0, scratch_, on_match, this);
         if (rc == HS_SUCCESS && whole_text_) {
             windows_.clear();
             for (uint32_t g = 0; g < e_.group_count(); ++g)

@@ -101,7 +101,9 @@ public:
     // The Hyperscan expression of pattern id (what it was compiled from; empty when loaded).
     std::string expression(unsigned id) const { return id < exprs_.size() ? exprs_[id] : std::string(); }
     size_t variable_count() const { return n_var_; }
-    hs_database *database() const { return db_; }
+    // The main database for a role (0 member, 1 staff): the literals and triggers of the rules that
+    // apply to it, so that a member's post is not searched for staff-only promise words.
+    hs_database *database(int role) const { return main_dbs_[role == 1 ? 1 : 0]; }
     // Word lists again, in skeleton form (core/skeleton.hpp), for posts that show evasion tricks.
     hs_database *skeleton_database() const { return skel_db_; }
     const Pattern &skeleton_pattern(unsigned id) const { return skel_pats_[id]; }
@@ -136,11 +138,11 @@ private:
     std::vector<Pattern> pats_;
     std::vector<std::string> exprs_;  // per pattern: its Hyperscan expression
     std::vector<Diagnostic> warnings_;
-    void build_groups(std::vector<size_t> &main, std::vector<std::vector<size_t>> &groups) const;
+    void build_groups(std::vector<size_t> (&main)[2], std::vector<std::vector<size_t>> &groups) const;
     hs_database *compile_db(const std::vector<std::string> &exprs, const std::vector<unsigned> &flags,
                             const std::vector<size_t> &subset, bool som, std::vector<Diagnostic> &diags) const;
 
-    hs_database *db_ = nullptr;      // every pattern, no start-of-match
+    hs_database *main_dbs_[2] = {nullptr, nullptr};  // member, staff: literals and triggers, no start-of-match
     size_t n_var_ = 0;
     uint64_t fingerprint_ = 0;  // of the compiled patterns, checked when a database is loaded
     std::vector<Pattern> skel_pats_;
