@@ -276,9 +276,9 @@ typedef void (*mf_diagnostic_cb)(const char *file, uint32_t line, const char *me
 /** Lints rule packs (a file or a directory; NULL: the built-in default packs): parses them,
  *  compiles every pattern and runs every rule's `match` / `no_match` examples. Reports each mistake
  *  through cb (may be NULL) and returns MF_OK when there is none, MF_E_RULES when there are some;
- *  *n_errors (if not NULL) receives their number. Since 0.2.0, warnings (a message starting with
- *  "warning: ", such as a regex with no literal that runs on every post) are reported through cb
- *  too, after the mistakes; they are not counted and do not change the status. */
+ *  *n_errors (if not NULL) receives their number. Warnings (a message starting with "warning: ",
+ *  such as a regex with no literal that runs on every post) are reported through cb too, after the
+ *  mistakes; they are not counted and do not change the status. */
 MF_API mf_status mf_rules_check(size_t *n_errors, const char *rules_path, mf_diagnostic_cb cb,
                                 void *payload);
 
