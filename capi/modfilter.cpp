@@ -7,7 +7,7 @@
 #include <new>
 #include <string>
 
-#include "../core/engine.hpp"
+#include "../core/scanner.hpp"
 #include "../core/version.hpp"
 
 static_assert(MF_VERSION_NUMBER == mf::kVersionNumber, "header and library versions differ");

@@ -1,7 +1,8 @@
-// The engine: rule packs compiled into one Hyperscan database, the per-thread scanner, the verdict.
+// The engine: rule packs compiled (core/compile.cpp) into immutable tables and Hyperscan databases,
+// shared by every thread; serialized and loaded in core/database.cpp. The per-thread stages that
+// read it are in core/scanner.hpp, their result in core/verdict.hpp.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -10,7 +11,7 @@
 
 #include "normalize.hpp"
 #include "rules.hpp"
-#include "skeleton.hpp"
+#include "verdict.hpp"
 
 struct hs_database;
 struct hs_scratch;
@@ -32,8 +33,6 @@ enum Status : int32_t {
     kNotFound = -10,
     kInternal = -99,
 };
-
-enum Action : int32_t { kAllow = 0, kFlag = 1, kHold = 2, kReject = 3 };
 
 // An error with a status code and a message, thrown inside the core and caught at the C boundary.
 struct Error : std::exception {
@@ -57,6 +56,10 @@ struct CategoryInfo {
     }
 };
 
+// A regex or phrase match must lie within this many bytes of its trigger (docs/limits.md):
+// moderation patterns are sentence-sized, and the window bounds the work per trigger.
+constexpr uint32_t kMaxWindow = 160;
+
 struct Pattern {
     uint32_t rule;  // index into rules, or allow entry index when allow is set
     Boundary boundary;
@@ -75,12 +78,6 @@ struct Pattern {
     bool luhn = false;    // the hit's digits must pass the Luhn checksum
     bool trail = false;   // kTrigger: its expression also matches the byte after the atom, if any
     bool wide = false;    // kTrigger: a rule's own trigger regex; fixed_len is its longest match
-};
-
-// A stretch of a post to run one variable database over.
-struct Window {
-    uint32_t group, lo, hi;
-    bool operator<(const Window &o) const { return group != o.group ? group < o.group : lo < o.lo; }
 };
 
 class Engine {
@@ -152,90 +149,5 @@ private:
     std::vector<hs_database *> var_dbs_;  // variable-length patterns, with start-of-match
     std::vector<hs_database *> probe_dbs_;  // the same, without
 };
-
-struct HitRecord {
-    uint32_t rule;
-    size_t start, end;  // original bytes
-    uint32_t evasion;
-};
-
-struct CategoryScore {
-    uint32_t category;
-    double score;
-    Action action;
-};
-
-class Verdict {
-public:
-    const Engine *engine = nullptr;
-    int32_t action = -1;
-    uint32_t flags = 0;
-    uint32_t evasion = 0;
-    size_t invalid_utf8 = 0;
-    std::vector<HitRecord> hits;
-    std::vector<CategoryScore> categories;
-    bool has_censored = false;
-    std::string censored;
-    std::string json;
-
-    void reset(const Engine *e);
-    const std::string &render_json();
-};
-
-class Scanner {
-public:
-    explicit Scanner(const Engine &e);
-    ~Scanner();
-    Scanner(const Scanner &) = delete;
-    Scanner &operator=(const Scanner &) = delete;
-
-    // Scans one post into v. role: 0 member, 1 staff. Throws Error on a limit or a failure.
-    void scan(std::string_view text, int role, uint32_t flags, Verdict &v);
-
-    const Engine &engine() const { return e_; }
-    std::atomic<bool> busy{false};
-
-    struct Raw {
-        uint32_t rule;  // rule index, or allow entry index when allow is set
-        bool allow;
-        uint32_t evasion;
-        size_t from, to;  // original bytes
-    };
-    const Normalizer &norm() const { return norm_; }
-    const Skeleton &skeleton() const { return skel_; }
-    // Used by the match callback.
-    const char *text_ = nullptr;
-    size_t text_len_ = 0;
-    uint8_t role_bit_ = 0;
-    std::vector<Raw> raw_;
-    size_t raw_cap_ = 0;
-    bool overflow_ = false;
-    std::vector<Window> windows_;  // where to run which variable database
-    std::vector<uint32_t> group_last_;  // per group: 1 + index of its last window, 0 for none
-    struct Seen {
-        uint32_t epoch = 0, start = 0, end = 0;
-    };
-    std::vector<Seen> seen_;  // per variable pattern and atom set: the last trigger in this post
-    uint32_t scan_epoch_ = 0;
-    bool whole_text_ = false;      // too many windows: run every variable database everywhere
-    size_t win_off_ = 0;                                 // offset of the window being scanned
-    std::vector<uint32_t> overflow_rules_;
-    std::vector<uint8_t> overflow_seen_;  // per rule: 1 when it is in overflow_rules_
-
-private:
-    const Engine &e_;
-    hs_scratch *scratch_ = nullptr;
-    Normalizer norm_;
-    Skeleton skel_;
-    std::vector<uint32_t> rule_epoch_;
-    uint32_t epoch_ = 0;
-    std::vector<double> cat_score_;
-    std::vector<uint32_t> touched_;
-    std::vector<std::pair<uint32_t, uint32_t>> allow_;
-    std::vector<uint8_t> mask_;
-};
-
-const char *action_name(int32_t a);
-const char *evasion_name(uint32_t bit);
 
 }  // namespace mf

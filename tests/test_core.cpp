@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "engine.hpp"
+#include "scanner.hpp"
 
 using namespace mf;
 

@@ -1,0 +1,380 @@
+// The compiler: rule packs (core/rules.hpp) -> an Engine, the immutable tables and Hyperscan
+// databases that every scan reads. Each word, phrase and regex alternative becomes one Pattern: a
+// literal in the main database, or a regex in a group database with its triggers (prefilter atoms,
+// core/prefilter.hpp, or the rule's own trigger) in the main database.
+#include "engine.hpp"
+
+#include <hs/hs.h>
+#define XXH_INLINE_ALL  // header-only: no runtime dependency on libxxhash
+#include <xxhash.h>
+
+#include <algorithm>
+#include <map>
+
+#include "prefilter.hpp"
+#include "scanner.hpp"
+#include "text.hpp"
+
+namespace mf {
+
+namespace {
+
+constexpr unsigned kPatternFlags = HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8;
+constexpr unsigned kLiteralFlags = HS_FLAG_CASELESS | HS_FLAG_UTF8;
+constexpr unsigned kTriggerFlags = HS_FLAG_CASELESS;
+
+// Length in bytes of the text an escaped literal expression matches (each \xHH is one byte).
+size_t literal_length(std::string_view e) {
+    size_t n = 0;
+    for (size_t i = 0; i < e.size(); ++n) i += (e[i] == '\\' && i + 1 < e.size() && e[i + 1] == 'x') ? 4 : 1;
+    return n;
+}
+
+// A literal word or phrase as a Hyperscan expression: normalized, escaped, words joined by \s+.
+std::string literal_expression(std::string_view literal) {
+    std::string norm = normalize_literal(literal);
+    std::string expr;
+    bool in_space = true;
+    for (unsigned char c : norm) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+            in_space = true;
+            continue;
+        }
+        if (in_space && !expr.empty()) expr += "\\s+";
+        in_space = false;
+        if (ascii_alnum(c) || c >= 0x80) {
+            expr += static_cast<char>(c);
+        } else {
+            append_hex_escape(expr, c);
+        }
+    }
+    return expr;
+}
+
+std::string hs_error_text(hs_compile_error_t *err) {
+    std::string m = err && err->message ? err->message : "unknown Hyperscan error";
+    hs_free_compile_error(err);
+    return m;
+}
+
+}  // namespace
+
+Engine::~Engine() {
+    for (hs_database *db : main_dbs_) hs_free_database(db);
+    for (hs_database *db : var_dbs_) hs_free_database(db);
+    for (hs_database *db : probe_dbs_) hs_free_database(db);
+    hs_free_database(skel_db_);
+}
+
+void Engine::build_tables(const EngineOptions &opt) {
+    opt_ = opt;
+    Policy &pol = rs_.policy;
+    if (opt.flag >= 0) pol.flag = opt.flag;
+    if (opt.hold >= 0) pol.hold = opt.hold;
+    if (opt.reject >= 0) pol.reject = opt.reject;
+    std::map<std::string, uint32_t> index;
+    rule_cat_.clear();
+    cats_.clear();
+    for (const auto &r : rs_.rules) {
+        auto [it, fresh] = index.emplace(r.category, static_cast<uint32_t>(cats_.size()));
+        if (fresh) {
+            CategoryInfo ci{r.category, "", pol.flag, pol.hold, pol.reject};
+            size_t best = 0;
+            const CategoryPolicy *bp = nullptr;
+            for (const auto &cp : pol.categories) {
+                bool match = r.category == cp.prefix ||
+                             (r.category.size() > cp.prefix.size() &&
+                              r.category.compare(0, cp.prefix.size(), cp.prefix) == 0 &&
+                              r.category[cp.prefix.size()] == '.');
+                if (match && cp.prefix.size() >= best) {
+                    best = cp.prefix.size();
+                    bp = &cp;
+                }
+            }
+            if (bp) {
+                ci.route = bp->route;
+                if (bp->flag >= 0) ci.flag = bp->flag;
+                if (bp->hold >= 0) ci.hold = bp->hold;
+                if (bp->reject >= 0) ci.reject = bp->reject;
+            }
+            cats_.push_back(std::move(ci));
+        }
+        rule_cat_.push_back(it->second);
+    }
+}
+
+void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
+                            std::vector<Diagnostic> &diags) {
+    pats_.clear();
+    skel_pats_.clear();
+    skel_exprs_.clear();
+    n_var_ = 0;
+    // Single words of word lists also get a skeleton pattern (core/skeleton.hpp).
+    auto add_skeleton = [&](std::string_view word, Pattern p) {
+        size_t len = 0;
+        std::string e = skeleton_expression(normalize_literal(word), &len);
+        if (e.empty()) return;
+        p.fixed_len = static_cast<uint32_t>(len);
+        skel_exprs_.push_back(std::move(e));
+        skel_pats_.push_back(p);
+    };
+    uint32_t next_group = 1;
+    auto add_variable = [&](std::string e, Pattern p, const Rule *trigger_of = nullptr) {
+        p.kind = Pattern::kVariable;
+        uint32_t self = static_cast<uint32_t>(pats_.size());
+        hs_expr_info_t *info = nullptr;
+        hs_compile_error_t *err = nullptr;
+        uint32_t w = kMaxWindow;
+        if (hs_expression_info(e.c_str(), kPatternFlags, &info, &err) == HS_SUCCESS && info) {
+            if (info->max_width < kMaxWindow) w = info->max_width;
+            free(info);
+        } else {
+            hs_free_compile_error(err);  // reported when the database is compiled
+        }
+        p.window = w;
+        // (no fallback to weaker atoms: substrings like "eat" fire on ordinary text all the time)
+        auto sets = required_atom_sets(e, 4);
+        // The rule's own trigger serves the alternatives that have no atoms of their own.
+        if (trigger_of && (!sets.empty() || trigger_of->trigger.empty())) trigger_of = nullptr;
+        p.var = static_cast<uint32_t>(n_var_++);
+        p.slots = static_cast<uint8_t>(trigger_of ? 1 : sets.size());
+        if (!trigger_of && sets.empty() && !p.allow && rs_.rules[p.rule].is_regex) {
+            const Rule &r = rs_.rules[p.rule];
+            warnings_.push_back({r.file, r.regex_line ? r.regex_line : r.line,
+                                 "warning: rule '" + r.id + "' has no literal of 3+ bytes" +
+                                     (e.size() < r.regex.size() ? " in '" + e.substr(0, 60) + (e.size() > 60 ? "...'" : "'") : "") +
+                                     ": it runs on every post (give it a trigger, see docs/rule-packs.md)"});
+        }
+        flags.push_back(kPatternFlags);
+        exprs.push_back(std::move(e));
+        pats_.push_back(p);
+        if (trigger_of) {
+            // The rule's own trigger: a regex every match contains, in the main database.
+            Pattern t = p;
+            t.kind = Pattern::kTrigger;
+            t.target = self;
+            t.boundary = Boundary::Any;
+            t.wide = true;
+            t.fixed_len = kMaxWindow;
+            hs_expr_info_t *ti = nullptr;
+            hs_compile_error_t *terr = nullptr;
+            if (hs_expression_info(trigger_of->trigger.c_str(), kLiteralFlags, &ti, &terr) == HS_SUCCESS && ti) {
+                if (ti->max_width < kMaxWindow) t.fixed_len = ti->max_width;
+                free(ti);
+            } else {
+                hs_free_compile_error(terr);  // reported with the rule's file:line below
+            }
+            flags.push_back(kLiteralFlags);
+            exprs.push_back(trigger_of->trigger);
+            pats_.push_back(t);
+        }
+        for (size_t slot = 0; slot < sets.size(); ++slot)
+        for (std::string a : sets[slot]) {
+            Pattern t = p;
+            t.kind = Pattern::kTrigger;
+            t.target = self;
+            t.slot = static_cast<uint8_t>(slot);
+            bool at_start = a.front() == kBoundaryMarker, at_end = a.back() == kBoundaryMarker;
+            if (at_start) a.erase(0, 1);
+            if (at_end) a.pop_back();
+            t.boundary = at_start && at_end ? Boundary::Word : at_start ? Boundary::Prefix
+                       : at_end ? Boundary::Suffix : Boundary::Any;
+            t.fixed_len = static_cast<uint32_t>(a.size());
+            // A word boundary the atom needs is checked inside Hyperscan too, as "not a letter or
+            // digit" on that side: short atoms ("al" of "fek al vi") occur inside words all the
+            // time, and a match that reaches the callback costs far more than one Hyperscan
+            // rejects. The callback still applies the exact boundary rule (non-ASCII letters).
+            const bool lead = at_start && ascii_alnum(static_cast<unsigned char>(a.front()));
+            t.trail = at_end && ascii_alnum(static_cast<unsigned char>(a.back()));
+            std::string lit = lead ? "(?:^|[^a-z0-9])" : "";
+            for (unsigned char c : a) append_hex_escape(lit, c);
+            if (t.trail) lit += "(?:[^a-z0-9]|$)";
+            flags.push_back(kTriggerFlags);
+            exprs.push_back(std::move(lit));
+            pats_.push_back(t);
+        }
+    };
+    // A one-word literal has a known length, so its start is end - length: compiled without
+    // start-of-match tracking into the main database, it costs almost nothing to scan for.
+    auto add_literal = [&](std::string e, Pattern p) {
+        if (e.find("\\s+") != std::string::npos) return add_variable(std::move(e), p);
+        p.fixed_len = static_cast<uint32_t>(literal_length(e));
+        flags.push_back(kLiteralFlags);
+        exprs.push_back(std::move(e));
+        pats_.push_back(p);
+    };
+    for (uint32_t i = 0; i < rs_.rules.size(); ++i) {
+        const Rule &r = rs_.rules[i];
+        if (r.is_regex) {
+            // Group 0 holds every phrase; each regex gets a group of its own, and each of its
+            // top-level alternatives is a pattern of its own there, with atoms of its own.
+            Pattern p{i, r.boundary, false, r.roles, 0};
+            p.group = next_group++;
+            p.luhn = r.luhn;
+            for (auto &alt : split_alternatives(r.regex)) add_variable(std::move(alt), p, &r);
+            continue;
+        }
+        for (size_t k = 0; k < r.literals.size(); ++k) {
+            std::string e = literal_expression(r.literals[k]);
+            if (e.empty()) {
+                diags.push_back({r.file, r.literal_lines[k],
+                                 "rule '" + r.id + "': '" + r.literals[k] + "' normalizes to nothing"});
+                continue;
+            }
+            add_literal(std::move(e), {i, r.boundary, false, r.roles, 0});
+            add_skeleton(r.literals[k], {i, r.boundary, false, r.roles, 0});
+        }
+    }
+    for (uint32_t i = 0; i < rs_.allow.size(); ++i) {
+        std::string e = literal_expression(rs_.allow[i].text);
+        if (e.empty()) {
+            diags.push_back({rs_.allow[i].file, rs_.allow[i].line, "allow: '" + rs_.allow[i].text + "' normalizes to nothing"});
+            continue;
+        }
+        add_literal(std::move(e), {i, Boundary::Word, true, kRoleEveryone, 0});
+        add_skeleton(rs_.allow[i].text, {i, Boundary::Word, true, kRoleEveryone, 0});
+    }
+    // What the databases were compiled from, so that a serialized database is only loaded by a
+    // library that derives exactly the same patterns from the same packs.
+    XXH64_state_t *st = XXH64_createState();
+    XXH64_reset(st, 0);
+    for (size_t i = 0; i < exprs.size(); ++i) {
+        const Pattern &p = pats_[i];
+        XXH64_update(st, exprs[i].data(), exprs[i].size() + 1);
+        uint32_t f[10] = {flags[i], p.rule, static_cast<uint32_t>(p.kind), p.target, p.group, p.slot, p.fixed_len, p.window, p.trail, p.wide};
+        XXH64_update(st, f, sizeof f);
+    }
+    for (const auto &e : skel_exprs_) XXH64_update(st, e.data(), e.size() + 1);
+    exprs_ = exprs;
+    fingerprint_ = XXH64_digest(st);
+    XXH64_freeState(st);
+}
+
+hs_database *Engine::compile_skeleton_db() const {
+    if (skel_exprs_.empty()) return nullptr;
+    std::vector<const char *> c;
+    std::vector<unsigned> f, ids;
+    for (size_t i = 0; i < skel_exprs_.size(); ++i) {
+        c.push_back(skel_exprs_[i].c_str());
+        f.push_back(HS_FLAG_CASELESS);
+        ids.push_back(static_cast<unsigned>(i));
+    }
+    hs_database_t *db = nullptr;
+    hs_compile_error_t *err = nullptr;
+    if (hs_compile_multi(c.data(), f.data(), ids.data(), static_cast<unsigned>(c.size()), HS_MODE_BLOCK, nullptr, &db,
+                         &err) != HS_SUCCESS)
+        throw Error(kInternal, "skeleton database does not compile: " + hs_error_text(err));
+    return db;
+}
+
+void Engine::build_groups(std::vector<size_t> (&main)[2], std::vector<std::vector<size_t>> &groups) const {
+    std::vector<bool> has_trigger(pats_.size(), false);
+    for (const Pattern &p : pats_)
+        if (p.kind == Pattern::kTrigger) has_trigger[p.target] = true;
+    for (size_t i = 0; i < pats_.size(); ++i) {
+        const Pattern &p = pats_[i];
+        if (p.kind != Pattern::kVariable || !has_trigger[i]) {
+            if (p.roles & kRoleMember) main[0].push_back(i);
+            if (p.roles & kRoleStaff) main[1].push_back(i);
+        }
+        if (p.kind != Pattern::kVariable) continue;
+        if (groups.size() <= p.group) groups.resize(p.group + 1);
+        groups[p.group].push_back(i);
+    }
+}
+
+hs_database *Engine::compile_db(const std::vector<std::string> &exprs, const std::vector<unsigned> &flags,
+                                const std::vector<size_t> &subset, bool som, std::vector<Diagnostic> &diags) const {
+    if (subset.empty()) return nullptr;
+    std::vector<const char *> cexprs;
+    std::vector<unsigned> f, ids;
+    for (size_t i : subset) {
+        cexprs.push_back(exprs[i].c_str());
+        f.push_back(som ? flags[i] : (flags[i] & ~unsigned(HS_FLAG_SOM_LEFTMOST)));
+        ids.push_back(static_cast<unsigned>(i));
+    }
+    hs_database_t *db = nullptr;
+    hs_compile_error_t *err = nullptr;
+    if (hs_compile_multi(cexprs.data(), f.data(), ids.data(), static_cast<unsigned>(cexprs.size()), HS_MODE_BLOCK,
+                         nullptr, &db, &err) == HS_SUCCESS)
+        return db;
+    int at = err ? err->expression : -1;
+    std::string msg = hs_error_text(err);
+    if (at >= 0 && static_cast<size_t>(at) < subset.size()) {
+        const Pattern &p = pats_[subset[at]];
+        if (p.allow) diags.push_back({rs_.allow[p.rule].file, rs_.allow[p.rule].line, "allow: " + msg});
+        else diags.push_back({rs_.rules[p.rule].file, rs_.rules[p.rule].line, "rule '" + rs_.rules[p.rule].id + "': " + msg});
+    } else {
+        diags.push_back({"<packs>", 0, "pattern database does not compile: " + msg});
+    }
+    throw Error(kRulesError, diags.front().str());
+}
+
+std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
+                                        std::vector<Diagnostic> &diags) {
+    std::unique_ptr<Engine> e(new Engine);
+    e->src_ = std::move(src);
+    parse_rules(e->src_, e->rs_, diags);
+    if (!diags.empty()) throw Error(kRulesError, diags.front().str());
+    e->build_tables(opt);
+    std::vector<std::string> exprs;
+    std::vector<unsigned> flags;
+    e->build_patterns(exprs, flags, diags);
+    // Regexes (and triggers) are checked one by one first, so that every bad one is reported with
+    // its file:line.
+    auto check = [&](const std::string &expr, unsigned f, const Rule &r, uint32_t line, const char *what) {
+        hs_database_t *db = nullptr;
+        hs_compile_error_t *err = nullptr;
+        if (hs_compile(expr.c_str(), f, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS)
+            diags.push_back({r.file, line ? line : r.line,
+                             "rule '" + r.id + "': " + what + " does not compile: " + hs_error_text(err)});
+        hs_free_database(db);
+    };
+    for (size_t i = 0; i < exprs.size(); ++i) {
+        const Pattern &p = e->pats_[i];
+        if (p.allow || p.kind != Pattern::kVariable) continue;  // allow entries index rs_.allow
+        const Rule &r = e->rs_.rules[p.rule];
+        if (r.is_regex) check(exprs[i], flags[i], r, r.regex_line, "regex");
+    }
+    for (const Rule &r : e->rs_.rules)
+        if (!r.trigger.empty()) check(r.trigger, kLiteralFlags, r, r.trigger_line, "trigger");
+    if (!diags.empty()) throw Error(kRulesError, diags.front().str());
+    // The main databases (one per role) hold literals and triggers (prefilter atoms of regexes and
+    // phrases, a rule's own trigger, or the regex itself when it has neither), without
+    // start-of-match tracking: the scan of a clean post runs at literal speed. Regexes and phrases
+    // are in the group databases, run only over the windows around triggers the main scan found:
+    // first a probe without start-of-match tracking, then, where it matched, the tracked scan.
+    std::vector<size_t> main[2];
+    std::vector<std::vector<size_t>> groups;
+    e->build_groups(main, groups);
+    for (int r = 0; r < 2; ++r) e->main_dbs_[r] = e->compile_db(exprs, flags, main[r], false, diags);
+    for (const auto &g : groups) {
+        e->var_dbs_.push_back(e->compile_db(exprs, flags, g, true, diags));
+        e->probe_dbs_.push_back(e->compile_db(exprs, flags, g, false, diags));
+    }
+    e->skel_db_ = e->compile_skeleton_db();
+    return e;
+}
+
+void Engine::check_examples(std::vector<Diagnostic> &diags) const {
+    Scanner s(*this);
+    Verdict v;
+    for (uint32_t i = 0; i < rs_.rules.size(); ++i) {
+        const Rule &r = rs_.rules[i];
+        int role = (r.roles & kRoleStaff) ? 1 : 0;
+        for (const auto &ex : r.examples) {
+            s.scan(ex.text, role, 0, v);
+            bool hit = std::any_of(v.hits.begin(), v.hits.end(), [&](const HitRecord &h) { return h.rule == i; });
+            if (hit == ex.should_match) continue;
+            std::string others;
+            for (const auto &h : v.hits)
+                if (h.rule != i && others.size() < 200) others += (others.empty() ? "" : ", ") + rs_.rules[h.rule].id;
+            diags.push_back({r.file, ex.line,
+                             "rule '" + r.id + "': example \"" + ex.text + "\" " +
+                                 (ex.should_match ? "should match but does not" : "should not match but does") +
+                                 (others.empty() ? "" : " (other hits: " + others + ")")});
+        }
+    }
+}
+
+}  // namespace mf

@@ -1,0 +1,247 @@
+// The compiled form: an Engine serialized with everything a loader checks (magic, format,
+// library, Hyperscan, platform and Unicode versions, a checksum) and everything it needs without
+// deriving anything from the packs again (the pattern tables).
+#include "engine.hpp"
+
+#include <hs/hs.h>
+#define XXH_INLINE_ALL  // header-only: no runtime dependency on libxxhash
+#include <xxhash.h>
+
+#include <cstring>
+
+#include "version.hpp"
+
+namespace mf {
+
+namespace {
+
+constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
+// 2: pattern fingerprint; 3: a main database per role, probe databases, and the pattern tables
+// themselves, so that loading a database derives nothing from its rules but names, scores and policy
+constexpr uint32_t kFormatVersion = 3;
+
+std::string platform_string() {
+    std::string p;
+#if defined(__x86_64__)
+    p = "x86_64";
+#elif defined(__aarch64__)
+    p = "aarch64";
+#else
+    p = "unknown-arch";
+#endif
+#if defined(__linux__)
+    p += "-linux";
+#elif defined(__APPLE__)
+    p += "-darwin";
+#endif
+    return p;
+}
+
+struct Writer {
+    std::string s;
+    void u32(uint32_t v) { s.append(reinterpret_cast<const char *>(&v), 4); }
+    void u64(uint64_t v) { s.append(reinterpret_cast<const char *>(&v), 8); }
+    void str(std::string_view v) {
+        u64(v.size());
+        s.append(v);
+    }
+};
+
+struct Reader {
+    std::string_view d;
+    size_t pos = 0;
+    bool ok = true;
+    bool take(void *out, size_t n) {
+        if (!ok || d.size() - pos < n) return ok = false;
+        std::memcpy(out, d.data() + pos, n);
+        pos += n;
+        return true;
+    }
+    uint32_t u32() {
+        uint32_t v = 0;
+        take(&v, 4);
+        return v;
+    }
+    uint64_t u64() {
+        uint64_t v = 0;
+        take(&v, 8);
+        return v;
+    }
+    std::string str() {
+        uint64_t n = u64();
+        if (!ok || d.size() - pos < n) {
+            ok = false;
+            return {};
+        }
+        std::string s(d.substr(pos, n));
+        pos += n;
+        return s;
+    }
+};
+
+}  // namespace
+
+namespace {
+
+// Patterns field by field, 11 little-endian 32-bit words each (no padding bytes in the file).
+constexpr size_t kPatternWords = 11;
+
+std::string encode_patterns(const std::vector<Pattern> &pats) {
+    Writer w;
+    for (const Pattern &p : pats) {
+        const uint32_t f[kPatternWords] = {p.rule, static_cast<uint32_t>(p.boundary), p.allow, p.roles, p.fixed_len,
+                                           static_cast<uint32_t>(p.kind), p.target, p.window, p.group, p.var,
+                                           uint32_t(p.slot) | uint32_t(p.slots) << 8 | uint32_t(p.luhn) << 16 |
+                                               uint32_t(p.trail) << 24 | uint32_t(p.wide) << 25};
+        for (uint32_t x : f) w.u32(x);
+    }
+    return w.s;
+}
+
+bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
+    if (bytes.size() % (4 * kPatternWords)) return false;
+    out.resize(bytes.size() / (4 * kPatternWords));
+    Reader r{bytes};
+    for (Pattern &p : out) {
+        uint32_t f[kPatternWords];
+        for (uint32_t &x : f) x = r.u32();
+        if (f[1] > 3 || f[2] > 1 || f[3] > 0xFF || f[5] > 2 || (f[10] & 0xFCFE0000u)) return false;
+        p = Pattern{f[0], static_cast<Boundary>(f[1]), f[2] != 0, static_cast<uint8_t>(f[3]), f[4]};
+        p.kind = static_cast<Pattern::Kind>(f[5]);
+        p.target = f[6];
+        p.window = f[7];
+        p.group = f[8];
+        p.var = f[9];
+        p.slot = static_cast<uint8_t>(f[10]);
+        p.slots = static_cast<uint8_t>(f[10] >> 8);
+        p.luhn = (f[10] >> 16) & 1;
+        p.trail = (f[10] >> 24) & 1;
+        p.wide = (f[10] >> 25) & 1;
+    }
+    return r.ok;
+}
+
+}  // namespace
+
+bool Engine::check_patterns() const {
+    // A checksum guards against accidents only: every index is checked before the scanner uses it.
+    auto valid = [&](const Pattern &p) {
+        if (static_cast<unsigned>(p.boundary) > static_cast<unsigned>(Boundary::Any)) return false;
+        if (p.allow ? p.rule >= rs_.allow.size() : p.rule >= rs_.rules.size()) return false;
+        return p.fixed_len <= (1u << 20) && p.window <= kMaxWindow && p.slot < 2 && p.slots <= 2;
+    };
+    for (const Pattern &p : skel_pats_)
+        if (!valid(p) || p.kind != Pattern::kLiteral) return false;
+    for (const Pattern &p : pats_) {
+        if (!valid(p) || p.kind > Pattern::kTrigger) return false;
+        if (p.kind == Pattern::kTrigger && (p.target >= pats_.size() || pats_[p.target].kind != Pattern::kVariable))
+            return false;
+        if (p.kind == Pattern::kVariable && (p.var >= n_var_ || p.group >= pats_.size())) return false;
+    }
+    return true;
+}
+
+std::string Engine::serialize() const {
+    Writer payload;
+    payload.u32(static_cast<uint32_t>(src_.files.size()));
+    for (const auto &f : src_.files) {
+        payload.str(f.path);
+        payload.str(f.content);
+    }
+    payload.u32(static_cast<uint32_t>(pats_.size()));
+    payload.u64(fingerprint_);
+    payload.str(encode_patterns(pats_));
+    payload.str(encode_patterns(skel_pats_));
+    payload.u64(n_var_);
+    std::vector<hs_database *> dbs{main_dbs_[0], main_dbs_[1], skel_db_};
+    dbs.insert(dbs.end(), var_dbs_.begin(), var_dbs_.end());
+    dbs.insert(dbs.end(), probe_dbs_.begin(), probe_dbs_.end());
+    payload.u32(static_cast<uint32_t>(dbs.size()));
+    for (hs_database *db : dbs) {
+        if (!db) {
+            payload.str("");
+            continue;
+        }
+        char *bytes = nullptr;
+        size_t len = 0;
+        if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) throw Error(kNoMem, "cannot serialize database");
+        payload.str(std::string_view(bytes, len));
+        free(bytes);
+    }
+    Writer w;
+    w.s.append(kMagic, 8);
+    w.u32(kFormatVersion);
+    w.u32(kVersionNumber);
+    w.str(hs_version());
+    w.str(platform_string());
+    w.str(unicode_version());
+    w.u64(payload.s.size());
+    w.u64(XXH64(payload.s.data(), payload.s.size(), 0));
+    w.s += payload.s;
+    return w.s;
+}
+
+std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineOptions &opt) {
+    Reader r{data};
+    char magic[8];
+    if (!r.take(magic, 8) || std::memcmp(magic, kMagic, 8) != 0)
+        throw Error(kBadDatabase, "not a modfilter database (bad magic)");
+    uint32_t format = r.u32(), lib = r.u32();
+    std::string hsv = r.str(), plat = r.str(), uni = r.str();
+    uint64_t plen = r.u64(), sum = r.u64();
+    if (!r.ok) throw Error(kBadDatabase, "modfilter database header is truncated");
+    if (format != kFormatVersion)
+        throw Error(kDbMismatch, "database format " + std::to_string(format) + ", this library reads format " +
+                                     std::to_string(kFormatVersion));
+    if (lib != kVersionNumber)
+        throw Error(kDbMismatch, "database built by modfilter " + std::to_string(lib) + ", this is " +
+                                     std::to_string(kVersionNumber) + ": recompile the rules");
+    if (hsv != hs_version()) throw Error(kDbMismatch, "database built with Hyperscan " + hsv + ", this is " + hs_version());
+    if (plat != platform_string()) throw Error(kDbMismatch, "database built for " + plat + ", this is " + platform_string());
+    if (uni != unicode_version()) throw Error(kDbMismatch, "database built with " + uni + ", this is " + unicode_version());
+    if (data.size() - r.pos != plen) throw Error(kBadDatabase, "modfilter database has the wrong length (truncated?)");
+    if (XXH64(data.data() + r.pos, plen, 0) != sum) throw Error(kBadDatabase, "modfilter database checksum mismatch (corrupted)");
+
+    std::unique_ptr<Engine> e(new Engine);
+    uint32_t nfiles = r.u32();
+    for (uint32_t i = 0; i < nfiles && r.ok; ++i) {
+        SourceFile f;
+        f.path = r.str();
+        f.content = r.str();
+        e->src_.files.push_back(std::move(f));
+    }
+    uint32_t npats = r.u32();
+    e->fingerprint_ = r.u64();
+    std::string pat_bytes = r.str(), skel_bytes = r.str();
+    e->n_var_ = r.u64();
+    uint32_t ndbs = r.u32();
+    std::vector<std::string> blobs;
+    if (ndbs > 2 * npats + 3) throw Error(kBadDatabase, "database holds more pattern databases than patterns");
+    for (uint32_t i = 0; i < ndbs && r.ok; ++i) blobs.push_back(r.str());
+    if (!r.ok) throw Error(kBadDatabase, "modfilter database payload is truncated");
+    std::vector<Diagnostic> diags;
+    parse_rules(e->src_, e->rs_, diags);
+    if (!diags.empty()) throw Error(kBadDatabase, "database rules do not parse: " + diags.front().str());
+    e->build_tables(opt);
+    if (!decode_patterns(pat_bytes, e->pats_) || e->pats_.size() != npats || !decode_patterns(skel_bytes, e->skel_pats_) ||
+        !e->check_patterns())
+        throw Error(kBadDatabase, "database patterns do not match its rules");
+    std::vector<size_t> main[2];
+    std::vector<std::vector<size_t>> groups;
+    e->build_groups(main, groups);
+    if (blobs.size() != 2 * groups.size() + 3) throw Error(kBadDatabase, "database patterns do not match its rules");
+    for (size_t i = 0; i < blobs.size(); ++i) {
+        bool expected = i < 2 ? !main[i].empty() : i == 2 ? !e->skel_pats_.empty() : !groups[(i - 3) % groups.size()].empty();
+        if (expected != !blobs[i].empty()) throw Error(kBadDatabase, "database patterns do not match its rules");
+        hs_database *db = nullptr;
+        if (expected && hs_deserialize_database(blobs[i].data(), blobs[i].size(), &db) != HS_SUCCESS)
+            throw Error(kBadDatabase, "the Hyperscan database inside is corrupt or for another platform");
+        if (i < 2) e->main_dbs_[i] = db;
+        else if (i == 2) e->skel_db_ = db;
+        else if (i < 3 + groups.size()) e->var_dbs_.push_back(db);
+        else e->probe_dbs_.push_back(db);
+    }
+    return e;
+}
+
+}  // namespace mf

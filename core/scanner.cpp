@@ -1,0 +1,304 @@
+// The scanner: one post through the stages, with per-thread state kept between posts.
+//   normalize (core/normalize.hpp) -> match (the main database of the post's role: literals are
+//   hits, triggers ask for windows) -> confirm (each triggered regex group probed over its merged
+//   windows, then scanned with start-of-match tracking where the probe matched; word boundaries,
+//   the Luhn check) -> skeleton (core/skeleton.hpp, the words that show an evasion trick) ->
+//   score and verdict (core/verdict.hpp).
+#include "scanner.hpp"
+
+#include <hs/hs.h>
+
+#include <algorithm>
+
+#include "text.hpp"
+
+namespace mf {
+
+namespace {
+
+// More windows than this (or than one per 64 bytes of a long post) in one post: each variable
+// database runs over the whole post instead.
+constexpr size_t kMaxWindows = 4096;
+
+}  // namespace
+
+Scanner::Scanner(const Engine &e) : e_(e) {
+    std::vector<hs_database *> dbs{e.database(0), e.database(1), e.skeleton_database()};
+    for (size_t g = 0; g < e.group_count(); ++g) {
+        dbs.push_back(e.group_database(g));
+        dbs.push_back(e.group_probe(g));
+    }
+    for (hs_database *db : dbs)
+        if (db && hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) {
+            hs_free_scratch(scratch_);
+            throw Error(kNoMem, "cannot allocate Hyperscan scratch space");
+        }
+    rule_epoch_.assign(e.rules().size(), 0);
+    overflow_seen_.assign(e.rules().size(), 0);
+    cat_score_.assign(e.categories().size(), 0.0);
+    raw_cap_ = std::max<size_t>(4096, size_t(e.options().max_hits) * 4);
+    raw_.reserve(256);
+    seen_.resize(e.variable_count() * 2);
+    group_last_.assign(e.group_count(), 0);
+}
+
+Scanner::~Scanner() { hs_free_scratch(scratch_); }
+
+// Main database: literals are recorded; a trigger, or a variable pattern without triggers, asks for
+// the variable database to run over a window around it.
+int Scanner::on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
+    auto *s = static_cast<Scanner *>(ctx);
+    const Pattern &p = s->engine().pattern(id);
+    if (!(p.roles & s->role_bit_) || (p.fixed_len > to && !p.wide)) return 0;
+    if (p.kind == Pattern::kLiteral) return on_som_match(id, to - p.fixed_len, to, 0, ctx);
+    if (s->whole_text_) return 0;
+    if (p.kind == Pattern::kTrigger && !p.wide) {
+        // A trailing-boundary trigger's match ends one byte after its atom unless at the end of text.
+        if (p.trail && to > 0 && !ascii_alnum(static_cast<unsigned char>(s->text_[to - 1]))) --to;
+        if (!boundary_ok(s->text_, s->text_len_, to - p.fixed_len, to, p.boundary)) return 0;
+    }
+    size_t lo, hi;
+    const Pattern &v = p.kind == Pattern::kTrigger ? s->engine().pattern(p.target) : p;
+    if (p.kind == Pattern::kTrigger) {
+        size_t start = to > p.fixed_len ? to - p.fixed_len : 0, end = to;
+        if (v.slots > 1) {
+            // Two atom sets: run the pattern only where an atom of the other set is close by.
+            Scanner::Seen &mine = s->seen_[v.var * 2 + p.slot];
+            const Scanner::Seen &other = s->seen_[v.var * 2 + (1 - p.slot)];
+            mine = {s->scan_epoch_, static_cast<uint32_t>(start), static_cast<uint32_t>(end)};
+            if (other.epoch != s->scan_epoch_ || end - other.start > v.window) return 0;
+            start = std::min<size_t>(start, other.start);
+        }
+        lo = start > v.window ? start - v.window : 0;
+        hi = std::min<size_t>(end + v.window, s->text_len_);
+    } else {
+        lo = to > v.window ? to - v.window : 0;
+        hi = to;
+    }
+    // Matches arrive in order of their end, so a group's windows mostly extend its last one.
+    uint32_t &last = s->group_last_[v.group];
+    if (last && s->windows_[last - 1].hi >= lo) {
+        Window &w = s->windows_[last - 1];
+        w.lo = std::min<uint32_t>(w.lo, static_cast<uint32_t>(lo));
+        w.hi = std::max<uint32_t>(w.hi, static_cast<uint32_t>(hi));
+    } else if (s->windows_.size() < std::max<size_t>(kMaxWindows, s->text_len_ / 64)) {
+        s->windows_.push_back({v.group, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi)});
+        last = static_cast<uint32_t>(s->windows_.size());
+    } else {
+        s->whole_text_ = true;
+    }
+    return 0;
+}
+
+// Probe database, over one window: stops at the first match of a pattern for this post's role.
+int Scanner::on_probe_match(unsigned id, unsigned long long, unsigned long long, unsigned, void *ctx) {
+    auto *s = static_cast<Scanner *>(ctx);
+    return (s->engine().pattern(id).roles & s->role_bit_) ? 1 : 0;
+}
+
+// Variable database, over one window: offsets are relative to the window.
+int Scanner::on_window_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx) {
+    auto *s = static_cast<Scanner *>(ctx);
+    return on_som_match(id, from + s->win_off_, to + s->win_off_, 0, ctx);
+}
+
+int Scanner::on_som_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx) {
+    auto *s = static_cast<Scanner *>(ctx);
+    const Pattern &p = s->engine().pattern(id);
+    if (!(p.roles & s->role_bit_)) return 0;
+    if (!boundary_ok(s->text_, s->text_len_, from, to, p.boundary)) return 0;
+    if (p.luhn && !luhn_ok(s->text_ + from, to - from)) return 0;
+    // A prefix rule's hit covers the rest of its word ("fucking", not "fuck"), a suffix rule's the
+    // start of its word, so that highlighting and censoring take the whole word.
+    if (p.boundary == Boundary::Prefix) to = word_end(s->text_, s->text_len_, to);
+    else if (p.boundary == Boundary::Suffix) from = word_start(s->text_, s->text_len_, from);
+    const Normalizer &n = s->norm_;
+    return add_raw(s, p, n.orig_start(from), n.orig_end(to), n.evasion(from, to));
+}
+
+// Skeleton database: fixed-length patterns; a hit counts only where the post used a trick.
+int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
+    auto *s = static_cast<Scanner *>(ctx);
+    const Pattern &p = s->engine().skeleton_pattern(id);
+    if (!(p.roles & s->role_bit_) || p.fixed_len > to) return 0;
+    size_t from = to - p.fixed_len;
+    const Skeleton &k = s->skel_;
+    if (!k.boundary_ok(from, to, p.boundary)) return 0;
+    if (p.boundary == Boundary::Prefix) to = word_end(k.data(), k.size(), to);
+    else if (p.boundary == Boundary::Suffix) from = word_start(k.data(), k.size(), from);
+    uint32_t ev = k.evasion(from, to);
+    if (!p.allow && !ev) return 0;  // no trick in the span: the normalized view decides alone
+    return add_raw(s, p, k.orig_start(from), k.orig_end(to), ev);
+}
+
+int Scanner::add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev) {
+    if (s->raw_.size() < s->raw_cap_) {
+        s->raw_.push_back({p.rule, p.allow, ev, from, to});
+    } else if (!p.allow) {
+        s->overflow_ = true;
+        // Keep scoring every rule even when there is no room to list its hits: each rule once, so a
+        // rule first seen after a flood of another one is still counted.
+        if (!s->overflow_seen_[p.rule]) {
+            s->overflow_seen_[p.rule] = 1;
+            s->overflow_rules_.push_back(p.rule);
+        }
+    }
+    return 0;
+}
+
+
+void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) {
+    if (text.size() > e_.options().max_post_bytes)
+        throw Error(kTooLarge, "post of " + std::to_string(text.size()) + " bytes exceeds max_post_bytes (" +
+                                   std::to_string(e_.options().max_post_bytes) + ")");
+    v.reset(&e_);
+    norm_.run(text);
+    text_ = norm_.data();
+    text_len_ = norm_.size();
+    role_bit_ = role == 1 ? kRoleStaff : kRoleMember;
+    raw_.clear();
+    overflow_ = false;
+    for (uint32_t r : overflow_rules_) overflow_seen_[r] = 0;
+    overflow_rules_.clear();
+    if (++epoch_ == 0) {
+        std::fill(rule_epoch_.begin(), rule_epoch_.end(), 0);
+        epoch_ = 1;
+    }
+    for (const Window &w : windows_) group_last_[w.group] = 0;
+    windows_.clear();
+    whole_text_ = false;
+    if (++scan_epoch_ == 0) {
+        for (auto &x : seen_) x.epoch = 0;
+        scan_epoch_ = 1;
+    }
+    if (text_len_) match_and_confirm(role);
+    score(text, flags, v);
+}
+
+void Scanner::match_and_confirm(int role) {
+    {
+        hs_error_t rc = HS_SUCCESS;
+        if (hs_database *main = e_.database(role))
+            rc = hs_scan(main, text_, static_cast<unsigned>(text_len_), 0, scratch_, on_match, this);
+        if (rc == HS_SUCCESS && whole_text_) {
+            windows_.clear();
+            for (uint32_t g = 0; g < e_.group_count(); ++g)
+                if (e_.group_database(g)) windows_.push_back({g, 0u, static_cast<uint32_t>(text_len_)});
+        }
+        // Merge each group's overlapping windows, widen each to word boundaries (so that \b means
+        // what it means in the whole post), and run the group's database over each once.
+        std::sort(windows_.begin(), windows_.end());
+        for (size_t i = 0; i < windows_.size() && rc == HS_SUCCESS; ++i) {
+            const uint32_t g = windows_[i].group;
+            size_t lo = windows_[i].lo, hi = windows_[i].hi;
+            while (i + 1 < windows_.size() && windows_[i + 1].group == g && windows_[i + 1].lo <= hi)
+                hi = std::max<size_t>(hi, windows_[++i].hi);
+            lo = word_start(text_, text_len_, lo);
+            hi = word_end(text_, text_len_, hi);
+            while (lo > 0 && (static_cast<unsigned char>(text_[lo]) & 0xC0) == 0x80) --lo;
+            if (hi <= lo || !e_.group_database(g)) continue;
+            rc = hs_scan(e_.group_probe(g), text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_probe_match, this);
+            if (rc == HS_SUCCESS) continue;  // nothing in this window
+            if (rc != HS_SCAN_TERMINATED) break;
+            win_off_ = lo;
+            rc = hs_scan(e_.group_database(g), text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_window_match, this);
+        }
+        // Word lists once more over the skeleton, for the few posts that show evasion tricks.
+        if (rc == HS_SUCCESS && e_.skeleton_database() && skel_.build(norm_) && skel_.size())
+            rc = hs_scan(e_.skeleton_database(), skel_.data(), static_cast<unsigned>(skel_.size()), 0, scratch_,
+                         on_skeleton_match, this);
+        if (rc != HS_SUCCESS) throw Error(kInternal, "hs_scan failed with code " + std::to_string(rc));
+    }
+}
+
+void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
+    // Split allowlist spans from rule hits.
+    allow_.clear();
+    size_t k = 0;
+    for (const Raw &r : raw_) {
+        if (r.allow) allow_.emplace_back(r.from, r.to);
+        else raw_[k++] = r;
+    }
+    raw_.resize(k);
+    auto rule_of = [&](const Raw &r) { return r.rule; };
+    // Drop hits inside an allowlisted span.
+    if (!allow_.empty()) {
+        raw_.erase(std::remove_if(raw_.begin(), raw_.end(),
+                                  [&](const Raw &r) {
+                                      for (auto [a, b] : allow_)
+                                          if (a <= r.from && r.to <= b) return true;
+                                      return false;
+                                  }),
+                   raw_.end());
+    }
+    // Merge overlapping hits of the same rule.
+    std::sort(raw_.begin(), raw_.end(), [&](const Raw &a, const Raw &b) {
+        uint32_t ra = rule_of(a), rb = rule_of(b);
+        return ra != rb ? ra < rb : a.from != b.from ? a.from < b.from : a.to > b.to;
+    });
+    k = 0;
+    for (size_t i = 0; i < raw_.size(); ++i) {
+        if (k && rule_of(raw_[k - 1]) == rule_of(raw_[i]) && raw_[i].from < raw_[k - 1].to) {
+            raw_[k - 1].to = std::max(raw_[k - 1].to, raw_[i].to);
+            raw_[k - 1].evasion |= raw_[i].evasion;
+            continue;
+        }
+        raw_[k++] = raw_[i];
+    }
+    raw_.resize(k);
+    std::sort(raw_.begin(), raw_.end(), [&](const Raw &a, const Raw &b) {
+        return a.from != b.from ? a.from < b.from : a.to != b.to ? a.to > b.to : rule_of(a) < rule_of(b);
+    });
+
+    // Scores: each distinct rule adds its score once to its category.
+    touched_.clear();
+    auto count_rule = [&](uint32_t rule) {
+        if (rule_epoch_[rule] == epoch_) return;
+        rule_epoch_[rule] = epoch_;
+        uint32_t c = e_.rule_category(rule);
+        if (cat_score_[c] == 0.0) touched_.push_back(c);
+        cat_score_[c] += e_.rules()[rule].score;
+        if (cat_score_[c] == 0.0) cat_score_[c] = 1e-300;  // zero-score rules still mark the category
+    };
+    const uint32_t max_hits = e_.options().max_hits;
+    for (const Raw &r : raw_) {
+        uint32_t rule = rule_of(r);
+        count_rule(rule);
+        if (v.hits.size() >= max_hits) {
+            v.flags |= 0x2u;
+            continue;
+        }
+        HitRecord h{rule, r.from, r.to, r.evasion};
+        v.evasion |= h.evasion;
+        v.hits.push_back(h);
+    }
+    for (uint32_t rule : overflow_rules_) count_rule(rule);
+    if (overflow_) v.flags |= 0x2u;
+
+    std::sort(touched_.begin(), touched_.end());
+    int32_t action = kAllow;
+    for (uint32_t c : touched_) {
+        double score = cat_score_[c] < 1e-200 ? 0.0 : cat_score_[c];
+        Action a = e_.categories()[c].action_for(score);
+        v.categories.push_back({c, score, a});
+        action = std::max<int32_t>(action, a);
+        cat_score_[c] = 0.0;
+    }
+    v.action = action;
+    v.invalid_utf8 = norm_.invalid_utf8();
+    if (v.invalid_utf8) v.flags |= 0x1u;
+
+    if (flags & 0x1u) {
+        v.has_censored = true;
+        mask_.assign(text.size(), 0);
+        for (const auto &h : v.hits) std::fill(mask_.begin() + h.start, mask_.begin() + h.end, 1);
+        v.censored.reserve(text.size());
+        for (size_t i = 0; i < text.size(); ++i) {
+            auto b = static_cast<unsigned char>(text[i]);
+            if (!mask_[i]) v.censored += static_cast<char>(b);
+            else if ((b & 0xC0) != 0x80) v.censored += '*';
+        }
+    }
+}
+
+}  // namespace mf

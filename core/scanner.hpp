@@ -1,0 +1,96 @@
+// The scanner: per-thread scratch that takes one post through the stages (core/scanner.cpp says
+// which), each stage's state kept between posts so that the steady state allocates nothing.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "engine.hpp"
+#include "normalize.hpp"
+#include "skeleton.hpp"
+#include "verdict.hpp"
+
+struct hs_scratch;
+
+namespace mf {
+
+// A stretch of a post to run one variable database over.
+struct Window {
+    uint32_t group, lo, hi;
+    bool operator<(const Window &o) const { return group != o.group ? group < o.group : lo < o.lo; }
+};
+
+class Scanner {
+public:
+    explicit Scanner(const Engine &e);
+    ~Scanner();
+    Scanner(const Scanner &) = delete;
+    Scanner &operator=(const Scanner &) = delete;
+
+    // Scans one post into v. role: 0 member, 1 staff. Throws Error on a limit or a failure.
+    void scan(std::string_view text, int role, uint32_t flags, Verdict &v);
+
+    const Engine &engine() const { return e_; }
+    // Set by the C API for the length of a call, so that a second thread is refused, not let in.
+    std::atomic<bool> busy{false};
+
+private:
+    // match and confirm: Hyperscan callbacks, for the main database (literals, triggers), a probe,
+    // a group database over a window, and the skeleton database
+    static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
+    static int on_probe_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
+    static int on_window_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
+    static int on_som_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
+    static int on_skeleton_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
+    static int add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev);
+    void match_and_confirm(int role);  // the Hyperscan passes: main, windows, skeleton
+    void score(std::string_view text, uint32_t flags, Verdict &v);  // raw matches -> the verdict
+
+    const Engine &e_;
+    hs_scratch *scratch_ = nullptr;
+
+    // normalize
+    Normalizer norm_;
+    const char *text_ = nullptr;  // the normalized text
+    size_t text_len_ = 0;
+    uint8_t role_bit_ = 0;
+
+    // match: raw matches, in original offsets
+    struct Raw {
+        uint32_t rule;  // rule index, or allow entry index when allow is set
+        bool allow;
+        uint32_t evasion;
+        size_t from, to;  // original bytes
+    };
+    std::vector<Raw> raw_;
+    size_t raw_cap_ = 0;
+    bool overflow_ = false;
+    std::vector<uint32_t> overflow_rules_;
+    std::vector<uint8_t> overflow_seen_;  // per rule: 1 when it is in overflow_rules_
+
+    // confirm: where to run which group database
+    std::vector<Window> windows_;
+    std::vector<uint32_t> group_last_;  // per group: 1 + index of its last window, 0 for none
+    struct Seen {
+        uint32_t epoch = 0, start = 0, end = 0;
+    };
+    std::vector<Seen> seen_;  // per variable pattern and atom set: the last trigger in this post
+    uint32_t scan_epoch_ = 0;
+    bool whole_text_ = false;  // too many windows: run every group database everywhere
+    size_t win_off_ = 0;       // offset of the window being scanned
+
+    // skeleton
+    Skeleton skel_;
+
+    // score
+    std::vector<uint32_t> rule_epoch_;
+    uint32_t epoch_ = 0;
+    std::vector<double> cat_score_;
+    std::vector<uint32_t> touched_;
+    std::vector<std::pair<uint32_t, uint32_t>> allow_;
+    std::vector<uint8_t> mask_;
+};
+
+}  // namespace mf

@@ -1,0 +1,74 @@
+// Small text tests shared by the stages that look at words: ASCII classes, word boundaries as the
+// rule packs define them (letters, digits and marks of any script; '_' is not part of a word), and
+// the Luhn checksum.
+#pragma once
+
+#include <cstddef>
+
+#include "normalize.hpp"
+#include "rules.hpp"
+
+namespace mf {
+
+inline bool ascii_alnum(unsigned char c) {
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+// Whether a word code point starts at pos.
+inline bool word_at(const char *t, size_t len, size_t pos) {
+    if (pos >= len) return false;
+    auto b = static_cast<unsigned char>(t[pos]);
+    if (b < 0x80) return ascii_alnum(b);
+    uint32_t cp;
+    bool valid;
+    decode_utf8(reinterpret_cast<const unsigned char *>(t) + pos, len - pos, &cp, &valid);
+    return valid && is_word_cp(cp);
+}
+
+// Whether a word code point ends at pos.
+inline bool word_before(const char *t, size_t len, size_t pos) {
+    if (pos == 0) return false;
+    auto b = static_cast<unsigned char>(t[pos - 1]);
+    if (b < 0x80) return ascii_alnum(b);
+    size_t i = pos - 1;
+    for (int k = 0; k < 3 && i > 0 && (static_cast<unsigned char>(t[i]) & 0xC0) == 0x80; ++k) --i;
+    return word_at(t, len, i);
+}
+
+// Where the word containing the code point at pos ends / the word ending at pos starts.
+inline size_t word_end(const char *t, size_t len, size_t pos) {
+    while (word_at(t, len, pos)) {
+        ++pos;
+        while (pos < len && (static_cast<unsigned char>(t[pos]) & 0xC0) == 0x80) ++pos;
+    }
+    return pos;
+}
+inline size_t word_start(const char *t, size_t len, size_t pos) {
+    while (word_before(t, len, pos)) {
+        --pos;
+        while (pos > 0 && (static_cast<unsigned char>(t[pos]) & 0xC0) == 0x80) --pos;
+    }
+    return pos;
+}
+
+// The Luhn checksum of the digits in t[0..n) (payment card numbers); other characters are skipped.
+inline bool luhn_ok(const char *t, size_t n) {
+    int sum = 0, count = 0;
+    for (size_t i = n; i-- > 0;) {
+        if (t[i] < '0' || t[i] > '9') continue;
+        int d = t[i] - '0';
+        if (count++ % 2 == 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+        sum += d;
+    }
+    return count >= 12 && sum % 10 == 0;
+}
+
+inline bool boundary_ok(const char *t, size_t len, size_t from, size_t to, Boundary b) {
+    if (b == Boundary::Any || to <= from) return true;
+    if (b != Boundary::Suffix && word_at(t, len, from) && word_before(t, len, from)) return false;
+    if (b != Boundary::Prefix && word_before(t, len, to) && word_at(t, len, to)) return false;
+    return true;
+}
+
+
+}  // namespace mf

@@ -1,0 +1,169 @@
+// The verdict: hits, category scores and the action, and its JSON rendering.
+#include "verdict.hpp"
+
+#include <cstdio>
+
+#include "engine.hpp"
+
+namespace mf {
+
+void Verdict::reset(const Engine *e) {
+    engine = e;
+    action = kAllow;
+    flags = 0;
+    evasion = 0;
+    invalid_utf8 = 0;
+    hits.clear();
+    categories.clear();
+    has_censored = false;
+    censored.clear();
+    json.clear();
+}
+
+// ---- names and JSON ---------------------------------------------------------------------------
+
+const char *action_name(int32_t a) {
+    switch (a) {
+    case kAllow: return "ALLOW";
+    case kFlag: return "FLAG";
+    case kHold: return "HOLD";
+    case kReject: return "REJECT";
+    default: return "";
+    }
+}
+
+const char *evasion_name(uint32_t bit) {
+    switch (bit) {
+    case kEvCompat: return "compat";
+    case kEvConfusable: return "confusable";
+    case kEvInvisible: return "invisible";
+    case kEvCombining: return "combining";
+    case kEvLeet: return "leet";
+    case kEvSeparators: return "separators";
+    case kEvRepeats: return "repeats";
+    case kEvMixedScript: return "mixed_script";
+    default: return "";
+    }
+}
+
+namespace {
+
+// Appends s as a JSON string; invalid UTF-8 becomes U+FFFD so the output is always valid JSON.
+void json_string(std::string &out, std::string_view s) {
+    static const char hex[] = "0123456789abcdef";
+    out += '"';
+    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
+    for (size_t i = 0; i < s.size();) {
+        unsigned char c = p[i];
+        if (c >= 0x80) {
+            uint32_t cp;
+            bool valid;
+            size_t n = decode_utf8(p + i, s.size() - i, &cp, &valid);
+            if (valid) out.append(s.data() + i, n);
+            else out += "\xEF\xBF\xBD";
+            i += n;
+            continue;
+        }
+        ++i;
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                out += "\\u00";
+                out += hex[c >> 4];
+                out += hex[c & 15];
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+    }
+    out += '"';
+}
+
+void json_number(std::string &out, double d) {
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%.15g", d);
+    out.append(buf, static_cast<size_t>(n));
+}
+
+void json_evasion(std::string &out, uint32_t bits) {
+    out += '[';
+    bool first = true;
+    for (uint32_t b = 1; b <= 0x80; b <<= 1) {
+        if (!(bits & b)) continue;
+        if (!first) out += ',';
+        first = false;
+        json_string(out, evasion_name(b));
+    }
+    out += ']';
+}
+
+}  // namespace
+
+const std::string &Verdict::render_json() {
+    std::string &o = json;
+    o.clear();
+    o += "{\"action\":";
+    json_string(o, action_name(action));
+    o += ",\"categories\":{";
+    for (size_t i = 0; i < categories.size(); ++i) {
+        if (i) o += ',';
+        json_string(o, engine->categories()[categories[i].category].name);
+        o += ':';
+        json_number(o, categories[i].score);
+    }
+    o += "},\"routes\":[";
+    {
+        // Routes of categories that reached at least FLAG, each once.
+        bool first = true;
+        for (size_t i = 0; i < categories.size(); ++i) {
+            const std::string &route = engine->categories()[categories[i].category].route;
+            if (route.empty() || categories[i].action < kFlag) continue;
+            bool dup = false;
+            for (size_t j = 0; j < i; ++j)
+                dup |= categories[j].action >= kFlag && engine->categories()[categories[j].category].route == route;
+            if (dup) continue;
+            if (!first) o += ',';
+            first = false;
+            json_string(o, route);
+        }
+    }
+    o += "],\"hits\":[";
+    for (size_t i = 0; i < hits.size(); ++i) {
+        const HitRecord &h = hits[i];
+        const Rule &r = engine->rules()[h.rule];
+        if (i) o += ',';
+        o += "{\"rule\":";
+        json_string(o, r.id);
+        o += ",\"category\":";
+        json_string(o, r.category);
+        o += ",\"severity\":";
+        json_string(o, severity_name(r.severity));
+        o += ",\"score\":";
+        json_number(o, r.score);
+        o += ",\"start\":" + std::to_string(h.start) + ",\"end\":" + std::to_string(h.end);
+        if (h.evasion) {
+            o += ",\"evasion\":";
+            json_evasion(o, h.evasion);
+        }
+        o += '}';
+    }
+    o += "],\"evasion\":";
+    json_evasion(o, evasion);
+    o += ",\"invalid_utf8\":" + std::to_string(invalid_utf8);
+    o += ",\"hits_truncated\":";
+    o += (flags & 0x2u) ? "true" : "false";
+    if (has_censored) {
+        o += ",\"censored\":";
+        json_string(o, censored);
+    }
+    o += '}';
+    return o;
+}
+
+
+}  // namespace mf
