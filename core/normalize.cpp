@@ -7,6 +7,7 @@
 #include <unicode/uspoof.h>
 #include <unicode/uversion.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -357,8 +358,26 @@ const Normalizer::Seg &Normalizer::seg_at(size_t k) const noexcept {
         if (h + 1 < segs_.size() && inside(h + 1)) {
             ++h;
         } else {
-            // the last segment starting at or before k
-            size_t lo = 0, hi = segs_.size();
+            // the last segment starting at or before k, galloping from the hint: lookups come in
+            // pairs (a hit's start, then its end) and mostly move forward, a little at a time
+            size_t lo, hi;  // segs_[lo].norm <= k < segs_[hi].norm (hi == size: past the end)
+            if (segs_[h].norm <= k) {
+                size_t step = 1;
+                lo = h;
+                hi = h + 1;
+                while (hi < segs_.size() && segs_[hi].norm <= k) {
+                    lo = hi;
+                    hi = std::min(segs_.size(), hi + (step *= 2));
+                }
+            } else {
+                size_t step = 1;
+                hi = h;
+                lo = h > 0 ? h - 1 : 0;
+                while (lo > 0 && segs_[lo].norm > k) {
+                    hi = lo;
+                    lo = lo > (step *= 2) ? lo - step : 0;
+                }
+            }
             while (hi - lo > 1) {
                 size_t mid = (lo + hi) / 2;
                 if (segs_[mid].norm <= k) lo = mid;

@@ -250,7 +250,11 @@ bool Skeleton::build(const Normalizer &n) {
     if (!n.identity()) {
         size_t before = regions_.size();
         n.for_each_evasion([&](size_t s, size_t e) { regions_.emplace_back(s, e); });
-        if (regions_.size() != before) {
+        if (regions_.size() - before > len / 32) {
+            // flagged characters all over the post: one stretch is cheaper than many
+            regions_.clear();
+            regions_.emplace_back(0, len);
+        } else if (regions_.size() != before) {
             std::sort(regions_.begin(), regions_.end());
             size_t k = 0;  // merge overlaps
             for (size_t i = 1; i < regions_.size(); ++i) {
