@@ -245,7 +245,6 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         XXH64_update(st, f, sizeof f);
     }
     for (const auto &e : skel_exprs_) XXH64_update(st, e.data(), e.size() + 1);
-    exprs_ = exprs;
     fingerprint_ = XXH64_digest(st);
     XXH64_freeState(st);
 }

@@ -95,8 +95,6 @@ public:
     const EngineOptions &options() const { return opt_; }
     const Pattern &pattern(unsigned id) const { return pats_[id]; }
     size_t pattern_count() const { return pats_.size(); }
-    // The Hyperscan expression of pattern id (what it was compiled from; empty when loaded).
-    std::string expression(unsigned id) const { return id < exprs_.size() ? exprs_[id] : std::string(); }
     size_t variable_count() const { return n_var_; }
     // The main database for a role (0 member, 1 staff): the literals and triggers of the rules that
     // apply to it, so that a member's post is not searched for staff-only promise words.
@@ -133,7 +131,6 @@ private:
     std::vector<CategoryInfo> cats_;
     std::vector<uint32_t> rule_cat_;
     std::vector<Pattern> pats_;
-    std::vector<std::string> exprs_;  // per pattern: its Hyperscan expression
     std::vector<Diagnostic> warnings_;
     void build_groups(std::vector<size_t> (&main)[2], std::vector<std::vector<size_t>> &groups) const;
     hs_database *compile_db(const std::vector<std::string> &exprs, const std::vector<unsigned> &flags,
@@ -141,7 +138,7 @@ private:
 
     hs_database *main_dbs_[2] = {nullptr, nullptr};  // member, staff: literals and triggers, no start-of-match
     size_t n_var_ = 0;
-    uint64_t fingerprint_ = 0;  // of the compiled patterns, checked when a database is loaded
+    uint64_t fingerprint_ = 0;  // of the compiled patterns: carried by a serialized database
     std::vector<Pattern> skel_pats_;
     std::vector<std::string> skel_exprs_;
     hs_database *compile_skeleton_db() const;
