@@ -513,10 +513,7 @@ void Normalizer::run(std::string_view text) {
                 if (!out_.empty()) {
                     split_at(out_.size() - 1);
                     Seg &g = segs_.back();
-                    if (g.linear) {
-                        g.linear = false;
-                        g.oend = g.orig + 1;
-                    }
+                    g.linear = false;  // the letter (one byte after split_at) and its marks
                     g.oend = oe;
                     g.ev |= kEvCombining;
                 } else {

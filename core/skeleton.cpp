@@ -255,13 +255,7 @@ bool Skeleton::build(const Normalizer &n) {
             regions_.clear();
             regions_.emplace_back(0, len);
         } else if (regions_.size() != before) {
-            std::sort(regions_.begin(), regions_.end());
-            size_t k = 0;  // merge overlaps
-            for (size_t i = 1; i < regions_.size(); ++i) {
-                if (regions_[i].first <= regions_[k].second) regions_[k].second = std::max(regions_[k].second, regions_[i].second);
-                else regions_[++k] = regions_[i];
-            }
-            regions_.resize(k + 1);
+            std::sort(regions_.begin(), regions_.end());  // overlaps are clipped below
         }
     }
     if (regions_.empty()) return false;
@@ -277,9 +271,9 @@ bool Skeleton::build(const Normalizer &n) {
     auto single = [&](size_t a, size_t b) {
         while (a < b && edge_punct(t[a]) && !leet(t[a])) ++a;  // "(f" and "k," as in Tok
         while (b > a && edge_punct(t[b - 1]) && !leet(t[b - 1])) --b;
-        if (b <= a) return false;
+        if (b <= a || b - a > 16) return false;
         const char c0 = lower(static_cast<unsigned char>(t[a]));
-        if (b <= a || b - a > 16 || !(letter(c0) || leet(c0))) return false;
+        if (!(letter(c0) || leet(c0))) return false;
         for (size_t k = a; k < b; ++k)
             if (lower(static_cast<unsigned char>(t[k])) != c0) return false;
         return true;
