@@ -101,6 +101,13 @@ void Engine::build_tables(const EngineOptions &opt) {
         }
         rule_cat_.push_back(it->second);
     }
+    commits_.clear();
+    rule_commit_.assign(rs_.rules.size(), -1);
+    for (size_t i = 0; i < rs_.rules.size(); ++i)
+        if (rs_.rules[i].is_commitment) {
+            rule_commit_[i] = static_cast<int32_t>(commits_.size());
+            commits_.push_back(build_commitment(rs_.rules[i], nullptr));
+        }
 }
 
 void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
@@ -203,8 +210,43 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         exprs.push_back(std::move(e));
         pats_.push_back(p);
     };
+    // A commitment rule's anchors: the first word of each commit phrase, a literal without any
+    // boundary (the commitment stage checks that a word starts there). A clitic gets both
+    // apostrophes: "'ll" and "’ll".
+    auto add_anchors = [&](uint32_t i, const Rule &r) {
+        build_commitment(r, &diags);  // reports phrases without a word
+        for (const std::string &w : build_commitment(r, nullptr).commit.first_tokens()) {
+            if (w.empty()) {
+                diags.push_back({r.file, r.commitment.commit_lines.empty() ? r.line : r.commitment.commit_lines[0],
+                                 "commitment '" + r.id + "': a commit phrase must start with a word, not # or *"});
+                continue;
+            }
+            for (int curly = 0; curly < (w[0] == '\'' ? 2 : 1); ++curly) {
+                std::string e;
+                std::string_view word = w;
+                if (curly) {
+                    e = "\xE2\x80\x99";  // raw UTF-8: the database is compiled in UTF-8 mode
+                    word.remove_prefix(1);
+                }
+                for (unsigned char c : word) {
+                    if (ascii_alnum(c) || c >= 0x80) e += static_cast<char>(c);
+                    else append_hex_escape(e, c);
+                }
+                Pattern p{i, Boundary::Any, false, r.roles, 0};
+                p.kind = Pattern::kAnchor;
+                p.fixed_len = static_cast<uint32_t>(literal_length(e));
+                flags.push_back(kLiteralFlags);
+                exprs.push_back(std::move(e));
+                pats_.push_back(p);
+            }
+        }
+    };
     for (uint32_t i = 0; i < rs_.rules.size(); ++i) {
         const Rule &r = rs_.rules[i];
+        if (r.is_commitment) {
+            add_anchors(i, r);
+            continue;
+        }
         if (r.is_regex) {
             // Group 0 holds every phrase; each regex gets a group of its own, and each of its
             // top-level alternatives is a pattern of its own there, with atoms of its own.

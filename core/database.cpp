@@ -18,7 +18,8 @@ namespace {
 constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // 2: pattern fingerprint; 3: a main database per role, probe databases, and the pattern tables
 // themselves, so that loading a database derives nothing from its rules but names, scores and policy
-constexpr uint32_t kFormatVersion = 3;
+// 4: anchor patterns of [[commitment]] rules (kind 3)
+constexpr uint32_t kFormatVersion = 4;
 
 std::string platform_string() {
     std::string p;
@@ -105,7 +106,7 @@ bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
     for (Pattern &p : out) {
         uint32_t f[kPatternWords];
         for (uint32_t &x : f) x = r.u32();
-        if (f[1] > 3 || f[2] > 1 || f[3] > 0xFF || f[5] > 2 || (f[10] & 0xFCFE0000u)) return false;
+        if (f[1] > 3 || f[2] > 1 || f[3] > 0xFF || f[5] > 3 || (f[10] & 0xFCFE0000u)) return false;
         p = Pattern{f[0], static_cast<Boundary>(f[1]), f[2] != 0, static_cast<uint8_t>(f[3]), f[4]};
         p.kind = static_cast<Pattern::Kind>(f[5]);
         p.target = f[6];
@@ -133,7 +134,8 @@ bool Engine::check_patterns() const {
     for (const Pattern &p : skel_pats_)
         if (!valid(p) || p.kind != Pattern::kLiteral) return false;
     for (const Pattern &p : pats_) {
-        if (!valid(p) || p.kind > Pattern::kTrigger) return false;
+        if (!valid(p) || p.kind > Pattern::kAnchor) return false;
+        if (p.kind == Pattern::kAnchor && (p.allow || !rs_.rules[p.rule].is_commitment)) return false;
         if (p.kind == Pattern::kTrigger && (p.target >= pats_.size() || pats_[p.target].kind != Pattern::kVariable))
             return false;
         if (p.kind == Pattern::kVariable && (p.var >= n_var_ || p.group >= pats_.size())) return false;

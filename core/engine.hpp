@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "commitment.hpp"
 #include "normalize.hpp"
 #include "rules.hpp"
 #include "verdict.hpp"
@@ -68,7 +69,9 @@ struct Pattern {
     uint32_t fixed_len;  // > 0: a literal of this many bytes, compiled without start-of-match
     // Regexes and phrases (variable length) live in the variable database, run only over windows
     // around their triggers: prefilter atoms, or the pattern itself when it has no atoms.
-    enum Kind : uint8_t { kLiteral, kVariable, kTrigger } kind = kLiteral;
+    // kAnchor: the first word of a [[commitment]] rule's commit phrase; the commitment stage
+    // (core/commitment.hpp) confirms the rule around it.
+    enum Kind : uint8_t { kLiteral, kVariable, kTrigger, kAnchor } kind = kLiteral;
     uint32_t target = 0;  // kTrigger: the kVariable pattern it triggers
     uint32_t window = 0;  // kVariable: how far around a trigger a match can reach, in bytes
     uint32_t group = 0;   // kVariable and kTrigger: which variable database holds the pattern
@@ -111,6 +114,11 @@ public:
     // (most windows hold no match).
     hs_database *group_probe(size_t g) const { return probe_dbs_[g]; }
 
+    // The matcher of a [[commitment]] rule (nullptr for other rules).
+    const CommitmentMatcher *commitment(size_t rule) const {
+        return rule_commit_[rule] < 0 ? nullptr : &commits_[rule_commit_[rule]];
+    }
+
     // What compiling found worth a word but not wrong (a regex that runs on every post), as
     // diagnostics whose message starts with "warning: ". Empty for a loaded database.
     const std::vector<Diagnostic> &warnings() const { return warnings_; }
@@ -130,6 +138,8 @@ private:
     EngineOptions opt_;
     std::vector<CategoryInfo> cats_;
     std::vector<uint32_t> rule_cat_;
+    std::vector<CommitmentMatcher> commits_;  // built from the rules' phrase lists, at compile and at load
+    std::vector<int32_t> rule_commit_;
     std::vector<Pattern> pats_;
     std::vector<Diagnostic> warnings_;
     void build_groups(std::vector<size_t> (&main)[2], std::vector<std::vector<size_t>> &groups) const;

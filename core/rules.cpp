@@ -385,6 +385,136 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
     if (c.diags.size() == errors) out.rules.push_back(std::move(r));
 }
 
+// [[commitment]]: a promise recognised by its structure (speaker, commitment, deliverable, no hedge).
+void parse_commitment(Ctx &c, const std::string &path, const toml::table &t, uint32_t line, const PackDefaults &d,
+                      RuleSet &out) {
+    static const std::initializer_list<std::string_view> known = {
+        "id", "category", "severity", "score", "description", "applies_to", "who", "commit", "what", "unless",
+        "within", "match", "no_match"};
+    Rule r;
+    r.file = path;
+    r.line = line;
+    r.roles = d.roles;
+    r.category = d.category;
+    r.severity = d.severity;
+    r.is_commitment = true;
+    r.boundary = Boundary::Any;
+    Commitment &cm = r.commitment;
+    bool has_score = false;
+    size_t errors = c.diags.size();
+    for (auto &&[k, v] : t) {
+        std::string_view key = k.str();
+        if (key == "id") {
+            if (auto s = get_string(c, v, "id")) r.id = *s;
+        } else if (key == "category") {
+            if (auto s = get_string(c, v, "category")) r.category = *s;
+        } else if (key == "severity") {
+            if (auto s = get_severity(c, v)) r.severity = *s;
+            else r.severity = -1;
+        } else if (key == "score") {
+            if (auto s = get_number(c, v, "score", 0, 1000)) {
+                r.score = *s;
+                has_score = true;
+            }
+        } else if (key == "description") {
+            if (auto s = get_string(c, v, "description")) r.description = *s;
+        } else if (key == "applies_to") {
+            if (auto roles = get_roles(c, v)) r.roles = *roles;
+        } else if (key == "who" || key == "commit" || key == "what" || key == "unless") {
+            auto &dst = key == "who" ? cm.who : key == "commit" ? cm.commit : key == "what" ? cm.what : cm.unless;
+            auto &lines = key == "who" ? cm.who_lines : key == "commit" ? cm.commit_lines
+                        : key == "what" ? cm.what_lines : cm.unless_lines;
+            if (!v.is_array()) c.err(v, std::string(key) + " must be an array of phrases and @lists");
+            else get_strings(c, v, key, dst, &lines);
+        } else if (key == "within") {
+            if (auto n = get_number(c, v, "within", 0, 30)) cm.within = static_cast<uint32_t>(*n);
+        } else if (key == "match" || key == "no_match") {
+            std::vector<std::string> ex;
+            std::vector<uint32_t> lines;
+            get_strings(c, v, key, ex, &lines);
+            for (size_t i = 0; i < ex.size(); ++i) r.examples.push_back({ex[i], key == "match", lines[i]});
+        } else {
+            c.err(line_of(k), "unknown key '" + std::string(key) + "' in [[commitment]]" + suggest(key, known));
+        }
+    }
+    std::string who = r.id.empty() ? "commitment" : "commitment '" + r.id + "'";
+    if (r.id.empty()) c.err(line, "commitment has no id");
+    else if (!valid_id(r.id)) c.err(line, "commitment id '" + r.id + "' must be lowercase letters, digits, '.', '_' or '-'");
+    if (r.category.empty()) c.err(line, who + " has no category (set it in the commitment or in [pack])");
+    else if (!valid_category(r.category))
+        c.err(line, who + ": category '" + r.category + "' must be a dotted lowercase name like promise.money");
+    if (!r.severity) c.err(line, who + " has no severity (set it in the commitment or in [pack])");
+    if (r.severity < 0) r.severity = 0;
+    if (cm.commit.empty()) c.err(line, who + " has no commit phrases (what commits: \"will\", \"'ll\", \"can offer\")");
+    if (cm.what.empty()) c.err(line, who + " has no what phrases (what is promised: \"refund\", \"tomorrow\")");
+    if (!has_score && r.severity) r.score = default_score(r.severity);
+    if (c.diags.size() == errors) out.rules.push_back(std::move(r));
+}
+
+bool valid_list_name(std::string_view s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char ch : s)
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')) return false;
+    return true;
+}
+
+// [words]: named lists of phrases for [[commitment]] rules ("@name").
+void parse_word_lists(Ctx &c, const toml::table &t, RuleSet &out) {
+    for (auto &&[k, v] : t) {
+        std::string name(k.str());
+        if (!valid_list_name(name)) {
+            c.err(line_of(k), "word list name '" + name + "' must be lowercase letters, digits, '_' or '-'");
+            continue;
+        }
+        if (!v.is_array()) {
+            c.err(v, "words." + name + " must be an array of phrases");
+            continue;
+        }
+        WordList &wl = out.words[name];
+        size_t before = wl.words.size();
+        get_strings(c, v, "words." + name, wl.words, &wl.lines);
+        wl.files.resize(wl.words.size(), c.file);
+        for (size_t i = before; i < wl.words.size(); ++i)
+            if (!wl.words[i].empty() && wl.words[i][0] == '@')
+                c.err(wl.lines[i], "words." + name + ": '" + wl.words[i] + "': a list cannot name another list");
+    }
+}
+
+// Replaces "@name" in a commitment's phrases with the words of that list.
+void expand_lists(Rule &r, const RuleSet &rs, std::vector<Diagnostic> &diags) {
+    Commitment &cm = r.commitment;
+    auto expand = [&](std::vector<std::string> &v, std::vector<uint32_t> &lines, const char *key) {
+        std::vector<std::string> out;
+        std::vector<uint32_t> out_lines;
+        for (size_t i = 0; i < v.size(); ++i) {
+            if (v[i].empty() || v[i][0] != '@') {
+                out.push_back(v[i]);
+                out_lines.push_back(lines[i]);
+                continue;
+            }
+            auto it = rs.words.find(v[i].substr(1));
+            if (it == rs.words.end()) {
+                std::string known;
+                for (const auto &[name, wl] : rs.words) known += (known.empty() ? "" : ", ") + ("@" + name);
+                diags.push_back({r.file, lines[i], "commitment '" + r.id + "': " + key + ": no word list '" + v[i] +
+                                                       "' (give it in a [words] table" +
+                                                       (known.empty() ? "" : "; known: " + known) + ")"});
+                continue;
+            }
+            for (const auto &w : it->second.words) {
+                out.push_back(w);
+                out_lines.push_back(lines[i]);
+            }
+        }
+        v.swap(out);
+        lines.swap(out_lines);
+    };
+    expand(cm.who, cm.who_lines, "who");
+    expand(cm.commit, cm.commit_lines, "commit");
+    expand(cm.what, cm.what_lines, "what");
+    expand(cm.unless, cm.unless_lines, "unless");
+}
+
 void parse_policy(Ctx &c, const toml::table &t, uint32_t line, RuleSet &out) {
     if (!out.policy.file.empty()) {
         c.err(line, "[policy] already given at " + out.policy.file + ":" + std::to_string(out.policy.line));
@@ -489,6 +619,16 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
                 continue;
             }
             for (const auto &e : *arr) parse_rule(c, src, path, *e.as_table(), e.source().begin.line, d, out);
+        } else if (key == "commitment") {
+            auto arr = v.as_array();
+            if (!arr || !arr->is_array_of_tables()) {
+                c.err(line, "commitment must be an array of tables: [[commitment]]");
+                continue;
+            }
+            for (const auto &e : *arr) parse_commitment(c, path, *e.as_table(), e.source().begin.line, d, out);
+        } else if (key == "words") {
+            if (auto t = v.as_table()) parse_word_lists(c, *t, out);
+            else c.err(line, "words must be a table: [words]");
         } else if (key == "allow") {
             auto t = v.as_table();
             if (!t) {
@@ -513,7 +653,7 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
             else c.err(line, "category must be a table: [category.\"name\"]");
         } else {
             c.err(line, "unknown table '" + std::string(key) + "'" +
-                            suggest(key, {"pack", "rule", "allow", "policy", "category"}));
+                            suggest(key, {"pack", "rule", "commitment", "words", "allow", "policy", "category"}));
         }
     }
 }
@@ -528,6 +668,8 @@ void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags) {
         std::string path = src.files[i].path, content = src.files[i].content;
         parse_file(src, path, content, out, diags);
     }
+    for (auto &r : out.rules)
+        if (r.is_commitment) expand_lists(r, out, diags);
     std::map<std::string, const Rule *> seen;
     for (const auto &r : out.rules) {
         auto [it, fresh] = seen.emplace(r.id, &r);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,22 @@ struct Example {
     uint32_t line = 0;
 };
 
+// The parts of a [[commitment]] rule (docs/rule-packs.md): phrases, with "@name" references to
+// [words] lists already expanded, and the line each came from.
+struct Commitment {
+    std::vector<std::string> who, commit, what, unless;
+    std::vector<uint32_t> who_lines, commit_lines, what_lines, unless_lines;
+    uint32_t within = 8;  // words allowed between the commitment and the deliverable
+};
+
+// A named word list ([words] in any pack), shared by every pack of the set; a name given in several
+// files gets all their words.
+struct WordList {
+    std::vector<std::string> words;
+    std::vector<uint32_t> lines;
+    std::vector<std::string> files;  // parallel to words
+};
+
 struct Rule {
     std::string id, category, description, file;
     uint32_t line = 0;
@@ -43,6 +60,8 @@ struct Rule {
     std::string trigger;
     uint32_t trigger_line = 0;
     std::vector<Example> examples;
+    bool is_commitment = false;  // a [[commitment]] rule: see Commitment
+    Commitment commitment;
 };
 
 struct AllowEntry {
@@ -83,6 +102,7 @@ Sources default_sources();
 
 struct RuleSet {
     std::vector<Rule> rules;
+    std::map<std::string, WordList> words;
     std::vector<AllowEntry> allow;
     Policy policy;
 };

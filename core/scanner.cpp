@@ -51,6 +51,10 @@ int Scanner::on_match(unsigned id, unsigned long long, unsigned long long to, un
     const Pattern &p = s->engine().pattern(id);
     if (!(p.roles & s->role_bit_) || (p.fixed_len > to && !p.wide)) return 0;
     if (p.kind == Pattern::kLiteral) return on_som_match(id, to - p.fixed_len, to, 0, ctx);
+    if (p.kind == Pattern::kAnchor) {
+        s->anchors_.emplace_back(static_cast<uint32_t>(to - p.fixed_len), p.rule);
+        return 0;
+    }
     if (s->whole_text_) return 0;
     if (p.kind == Pattern::kTrigger && !p.wide) {
         // A trailing-boundary trigger's match ends one byte after its atom unless at the end of text.
@@ -131,6 +135,22 @@ int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long lo
     return add_raw(s, p, k.orig_start(from), k.orig_end(to), ev);
 }
 
+void Scanner::confirm_commitments() {
+    tokenize(text_, text_len_, tokens_);
+    std::sort(anchors_.begin(), anchors_.end());
+    anchors_.erase(std::unique(anchors_.begin(), anchors_.end()), anchors_.end());
+    size_t ti = 0;
+    for (auto [start, rule] : anchors_) {
+        while (ti < tokens_.size() && tokens_[ti].start < start) ++ti;
+        if (ti == tokens_.size()) break;
+        if (tokens_[ti].start != start) continue;  // inside a word ("will" of "goodwill")
+        size_t from, to;
+        if (!e_.commitment(rule)->confirm(text_, tokens_, ti, from, to)) continue;
+        Pattern p{rule, Boundary::Any, false, kRoleEveryone, 0};
+        add_raw(this, p, norm_.orig_start(from), norm_.orig_end(to), norm_.evasion(from, to));
+    }
+}
+
 int Scanner::add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev) {
     if (s->raw_.size() < s->raw_cap_) {
         s->raw_.push_back({p.rule, p.allow, ev, from, to});
@@ -166,6 +186,7 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
     }
     for (const Window &w : windows_) group_last_[w.group] = 0;
     windows_.clear();
+    anchors_.clear();
     whole_text_ = false;
     if (++scan_epoch_ == 0) {
         for (auto &x : seen_) x.epoch = 0;
@@ -203,6 +224,7 @@ void Scanner::match_and_confirm(int role) {
             win_off_ = lo;
             rc = hs_scan(e_.group_database(g), text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_window_match, this);
         }
+        if (rc == HS_SUCCESS && !anchors_.empty()) confirm_commitments();
         // Word lists once more over the skeleton, for the few posts that show evasion tricks.
         if (rc == HS_SUCCESS && e_.skeleton_database() && skel_.build(norm_) && skel_.size())
             rc = hs_scan(e_.skeleton_database(), skel_.data(), static_cast<unsigned>(skel_.size()), 0, scratch_,

@@ -46,6 +46,7 @@ private:
     static int on_skeleton_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
     static int add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev);
     void match_and_confirm(int role);  // the Hyperscan passes: main, windows, skeleton
+    void confirm_commitments();        // the anchors of [[commitment]] rules, over the post's words
     void score(std::string_view text, uint32_t flags, Verdict &v);  // raw matches -> the verdict
 
     const Engine &e_;
@@ -80,6 +81,10 @@ private:
     uint32_t scan_epoch_ = 0;
     bool whole_text_ = false;  // too many windows: run every group database everywhere
     size_t win_off_ = 0;       // offset of the window being scanned
+
+    // commitments: anchors found by the main pass (start, rule), the post's words
+    std::vector<std::pair<uint32_t, uint32_t>> anchors_;
+    std::vector<Token> tokens_;
 
     // skeleton
     Skeleton skel_;

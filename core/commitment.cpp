@@ -1,0 +1,264 @@
+#include "commitment.hpp"
+
+#include <algorithm>
+
+#include "normalize.hpp"
+#include "text.hpp"
+
+namespace mf {
+
+namespace {
+
+inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+// U+2019 RIGHT SINGLE QUOTATION MARK, the apostrophe of most phones.
+inline bool curly_at(const unsigned char *s, size_t n, size_t i) {
+    return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99;
+}
+
+// The text of a token as a phrase word, in buf: ASCII lowercased (the normalizer leaves an
+// all-ASCII post as it was written), "’ll" as "'ll". Empty when the token is too long to be one.
+inline std::string_view token_key(const char *text, const Token &k, char (&buf)[64]) {
+    size_t a = k.start, n = 0;
+    if (k.flags & Token::kCurly) {
+        buf[n++] = '\'';
+        a += 3;
+    }
+    if (k.end - a + n > sizeof buf) return {};
+    for (size_t i = a; i < k.end; ++i) {
+        char c = text[i];
+        buf[n++] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    }
+    return {buf, n};
+}
+
+inline bool token_is(const char *text, const Token &k, std::string_view word) {
+    char buf[64];
+    return token_key(text, k, buf) == word;
+}
+
+}  // namespace
+
+void tokenize(const char *text, size_t len, std::vector<Token> &out) {
+    out.clear();
+    const auto *s = reinterpret_cast<const unsigned char *>(text);
+    uint8_t pending = Token::kSentence | Token::kClause;
+    size_t i = 0;
+    auto push = [&](size_t a, size_t b, uint8_t f) {
+        out.push_back({static_cast<uint32_t>(a), static_cast<uint32_t>(b), static_cast<uint8_t>(f | pending)});
+        pending = 0;
+    };
+    while (i < len) {
+        unsigned char c = s[i];
+        if (ascii_alnum(c) || (c >= 0x80 && c < 0xE2 && c >= 0xC2)) {
+            // A word: ASCII letters and digits, and letters of other scripts (two-byte sequences).
+            size_t a = i;
+            const bool number = is_digit(c);
+            while (i < len) {
+                unsigned char d = s[i];
+                if (ascii_alnum(d)) {
+                    ++i;
+                } else if (d >= 0xC2 && d < 0xE0) {
+                    i += 2;
+                } else if (number && (d == '-' || d == '/' || d == ':' || d == '.' || d == ',') && i + 1 < len &&
+                           is_digit(s[i + 1]) && is_digit(s[i - 1])) {
+                    ++i;  // 24-48, 21/10/2017, 11:59, 1,000
+                } else {
+                    break;
+                }
+            }
+            i = std::min(i, len);
+            push(a, i, number ? Token::kNumber : 0);
+            // A clitic: an apostrophe between a word and letters.
+            bool straight = i < len && s[i] == '\'', curly = curly_at(s, len, i);
+            size_t b = i + (straight ? 1 : curly ? 3 : 0);
+            if ((straight || curly) && b < len && ascii_alnum(s[b]) && !is_digit(s[b])) {
+                size_t e = b;
+                while (e < len && ascii_alnum(s[e])) ++e;
+                push(i, e, curly ? Token::kCurly : 0);
+                i = e;
+            }
+            continue;
+        }
+        if (c < 0x80) {
+            if (c == '.' || c == '!' || c == '?' || c == '\n' || c == '\r')
+                pending |= Token::kSentence | Token::kClause;
+            else if (c == ',' || c == ';' || c == ':' || c == '(' || c == ')' || c == '[' || c == ']')
+                pending |= Token::kClause;
+            else if (c == '-' && i > 0 && i + 1 < len && s[i - 1] == ' ' && s[i + 1] == ' ')
+                pending |= Token::kClause;  // " - " as a dash
+            ++i;
+            continue;
+        }
+        // Other non-ASCII: punctuation, symbols, emoji and letters of three- and four-byte scripts.
+        size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 1;
+        if (c == 0xE2 && i + 2 < len && s[i + 1] == 0x80) {
+            unsigned char d = s[i + 2];
+            if (d == 0xA6) pending |= Token::kSentence | Token::kClause;  // … ellipsis
+            else if (d == 0x93 || d == 0x94) pending |= Token::kClause;   // – — dashes
+        }
+        i += n;
+    }
+}
+
+bool PhraseSet::add(std::string_view phrase) {
+    std::vector<std::string> words;
+    const bool veto = !phrase.empty() && phrase[0] == '!';
+    if (veto) phrase.remove_prefix(1);
+    std::string norm = normalize_literal(phrase);
+    size_t i = 0;
+    while (i < norm.size()) {
+        while (i < norm.size() && norm[i] == ' ') ++i;
+        size_t e = norm.find(' ', i);
+        if (e == std::string::npos) e = norm.size();
+        std::string_view piece(norm.data() + i, e - i);
+        if (piece == "#" || piece == "*") {
+            words.emplace_back(piece);
+        } else if (!piece.empty() && (piece[0] == '\'' || piece.substr(0, 3) == "\xE2\x80\x99")) {
+            // A clitic on its own ("'ll", "’ve"): the apostrophe is part of the word.
+            words.push_back("'" + std::string(piece.substr(piece[0] == '\'' ? 1 : 3)));
+        } else if (!piece.empty()) {
+            std::vector<Token> toks;
+            tokenize(piece.data(), piece.size(), toks);
+            for (const Token &k : toks)
+                words.push_back((k.flags & Token::kCurly) ? "'" + std::string(piece.substr(k.start + 3, k.end - k.start - 3))
+                                                          : std::string(piece.substr(k.start, k.end - k.start)));
+        }
+        i = e;
+    }
+    if (words.empty()) return false;
+    uint32_t id = static_cast<uint32_t>(phrases_.size());
+    if (words[0] == "#" || words[0] == "*") wild_first_.push_back(id);
+    else by_first_[words[0]].push_back(id);
+    phrases_.push_back(std::move(words));
+    veto_.push_back(veto);
+    return true;
+}
+
+std::vector<std::string> PhraseSet::first_tokens() const {
+    std::vector<std::string> out;
+    for (const auto &[w, ids] : by_first_)
+        if (std::any_of(ids.begin(), ids.end(), [&](uint32_t p) { return !veto_[p]; })) out.push_back(w);
+    if (!wild_first_.empty()) out.emplace_back();
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+bool PhraseSet::matches(const char *text, const std::vector<Token> &t, size_t i, size_t lim, uint32_t p) const {
+    const auto &words = phrases_[p];
+    if (i + words.size() > lim) return false;
+    for (size_t k = 0; k < words.size(); ++k) {
+        const Token &tok = t[i + k];
+        const std::string &w = words[k];
+        if (w == "*") continue;
+        if (w == "#") {
+            if (!(tok.flags & Token::kNumber)) return false;
+            continue;
+        }
+        if (!token_is(text, tok, w)) return false;
+    }
+    return true;
+}
+
+size_t PhraseSet::longest(const char *text, const std::vector<Token> &t, size_t i, size_t lim) const {
+    if (i >= lim) return 0;
+    size_t best = 0;
+    bool vetoed = false;
+    auto consider = [&](uint32_t p) {
+        const size_t len = phrases_[p].size();
+        if ((len > best || (len == best && veto_[p] && !vetoed)) && matches(text, t, i, lim, p)) {
+            best = len;
+            vetoed = veto_[p];
+        }
+    };
+    char buf[64];
+    std::string_view key = token_key(text, t[i], buf);
+    if (auto it = by_first_.find(key); it != by_first_.end())
+        for (uint32_t p : it->second) consider(p);
+    for (uint32_t p : wild_first_) consider(p);
+    return vetoed ? 0 : best;
+}
+
+bool PhraseSet::exact(const char *text, const std::vector<Token> &t, size_t i, size_t end) const {
+    char buf[64];
+    std::string_view key = token_key(text, t[i], buf);
+    auto it = by_first_.find(key);
+    if (it != by_first_.end())
+        for (uint32_t p : it->second)
+            if (!veto_[p] && phrases_[p].size() == end - i && matches(text, t, i, end, p)) return true;
+    for (uint32_t p : wild_first_)
+        if (!veto_[p] && phrases_[p].size() == end - i && matches(text, t, i, end, p)) return true;
+    return false;
+}
+
+bool CommitmentMatcher::confirm(const char *text, const std::vector<Token> &t, size_t i, size_t &from,
+                                size_t &to) const {
+    const size_t n = t.size();
+    size_t s0 = i;
+    while (s0 > 0 && !(t[s0].flags & Token::kSentence)) --s0;
+    size_t s1 = i + 1;
+    while (s1 < n && !(t[s1].flags & Token::kSentence)) ++s1;
+    const size_t clen = commit.longest(text, t, i, s1);
+    if (!clen) return false;
+    const size_t c1 = i + clen;
+    // The speaker ends right before the commitment, or one word before it ("we also will").
+    size_t who_start = i;
+    if (!who.empty()) {
+        bool found = false;
+        for (size_t gap = 0; gap <= 1 && !found; ++gap) {
+            if (i < s0 + 1 + gap) break;
+            const size_t e = i - gap;
+            if (gap && (t[e].flags & Token::kClause)) break;
+            for (size_t k = e; k-- > s0 && e - k <= 5 && !found;) {
+                if (who.exact(text, t, k, e)) {
+                    found = true;
+                    who_start = k;
+                }
+                if (t[k].flags & Token::kClause) break;
+            }
+        }
+        if (!found) return false;
+    }
+    // The deliverable: within `within` words after the commitment, in the same sentence.
+    size_t wk = 0, wlen = 0;
+    for (size_t k = c1; k < s1 && k <= c1 + within; ++k)
+        if ((wlen = what.longest(text, t, k, s1))) {
+            wk = k;
+            break;
+        }
+    if (!wlen) return false;
+    // No hedge or negation in the clause, from its start to the end of the deliverable (the
+    // commitment's own words excepted: "won't" commits, "can't" does not).
+    // "but" and "however" start a clause too: "I can't feed this back, but I can refund you".
+    size_t cs = who_start;
+    while (cs > s0 && !(t[cs].flags & Token::kClause) && !token_is(text, t[cs - 1], "but") &&
+           !token_is(text, t[cs - 1], "however"))
+        --cs;
+    for (size_t k = cs; k < wk + wlen; ++k) {
+        if (k >= i && k < c1) continue;
+        if (unless.longest(text, t, k, wk + wlen)) return false;
+    }
+    from = t[who_start].start;
+    to = t[wk + wlen - 1].end;
+    return true;
+}
+
+CommitmentMatcher build_commitment(const Rule &r, std::vector<Diagnostic> *diags) {
+    CommitmentMatcher m;
+    const Commitment &c = r.commitment;
+    m.within = c.within;
+    auto fill = [&](PhraseSet &set, const std::vector<std::string> &phrases, const std::vector<uint32_t> &lines,
+                    const char *key) {
+        for (size_t k = 0; k < phrases.size(); ++k)
+            if (!set.add(phrases[k]) && diags)
+                diags->push_back({r.file, k < lines.size() ? lines[k] : r.line,
+                                  "rule '" + r.id + "': " + key + " phrase '" + phrases[k] + "' has no word"});
+    };
+    fill(m.who, c.who, c.who_lines, "who");
+    fill(m.commit, c.commit, c.commit_lines, "commit");
+    fill(m.what, c.what, c.what_lines, "what");
+    fill(m.unless, c.unless, c.unless_lines, "unless");
+    return m;
+}
+
+}  // namespace mf

@@ -1,0 +1,74 @@
+// The commitment stage: [[commitment]] rules (docs/rule-packs.md) confirmed over the words of a
+// sentence. Hyperscan finds the anchors (the first word of each `commit` phrase) in the main pass;
+// this stage then checks, on the post's words, that a speaker (`who`) stands right before the
+// commitment, that a deliverable (`what`) follows within a few words in the same sentence, and that
+// no hedge or negation (`unless`) stands in the clause between them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "rules.hpp"
+
+namespace mf {
+
+// One word of a post, in normalized bytes. Clitics are words of their own ("we'll" -> "we", "'ll";
+// "can't" -> "can", "'t"), and a number keeps its inner separators ("24-48", "21/10/2017").
+struct Token {
+    uint32_t start, end;
+    uint8_t flags;
+    enum : uint8_t {
+        kSentence = 1,  // the first word of a sentence
+        kClause = 2,    // the first word after a comma, colon, semicolon, bracket or dash (or of a sentence)
+        kNumber = 4,    // starts with a digit
+        kCurly = 8,     // a clitic written with U+2019 ("we’ll"): compared as if written with '
+    };
+};
+
+// Splits normalized text into tokens. Linear, allocation-free once `out` has grown.
+void tokenize(const char *text, size_t len, std::vector<Token> &out);
+
+// Phrases as token sequences, looked up by their first token. In a phrase, "#" stands for any
+// number and "*" for any one word. A phrase written with a leading "!" is an exception: where it
+// matches, it wins over every phrase as long or shorter ("credit" and "!credit card").
+class PhraseSet {
+public:
+    // Adds a phrase; returns false when it has no word at all.
+    bool add(std::string_view phrase);
+    bool empty() const { return phrases_.empty(); }
+    // The first tokens of the phrases, for Hyperscan ("" for a phrase starting with # or *).
+    std::vector<std::string> first_tokens() const;
+    // The number of tokens of the longest phrase that starts at token i and ends before token lim;
+    // 0 if none.
+    size_t longest(const char *text, const std::vector<Token> &t, size_t i, size_t lim) const;
+    // Whether a phrase covers exactly tokens [i, end).
+    bool exact(const char *text, const std::vector<Token> &t, size_t i, size_t end) const;
+
+private:
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    bool matches(const char *text, const std::vector<Token> &t, size_t i, size_t lim, uint32_t p) const;
+    std::vector<std::vector<std::string>> phrases_;
+    std::vector<bool> veto_;
+    std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> by_first_;
+    std::vector<uint32_t> wild_first_;
+};
+
+// A compiled [[commitment]] rule.
+struct CommitmentMatcher {
+    PhraseSet who, commit, what, unless;
+    uint32_t within = 8;
+    // Checks the commitment whose `commit` phrase starts at token i; on success sets the span (in
+    // normalized bytes) from the speaker to the end of the deliverable.
+    bool confirm(const char *text, const std::vector<Token> &t, size_t i, size_t &from, size_t &to) const;
+};
+
+// Builds the matcher of a commitment rule; a phrase that has no word is reported in diags.
+CommitmentMatcher build_commitment(const Rule &r, std::vector<Diagnostic> *diags);
+
+}  // namespace mf
