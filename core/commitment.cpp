@@ -9,6 +9,9 @@ namespace mf {
 
 namespace {
 
+// Words after the deliverable that a hedge can still stand in.
+constexpr size_t kAfter = 3;
+
 inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
 // U+2019 RIGHT SINGLE QUOTATION MARK, the apostrophe of most phones.
@@ -221,11 +224,13 @@ bool CommitmentMatcher::confirm(const char *text, const std::vector<Token> &t, s
     }
     // The deliverable: within `within` words after the commitment, in the same sentence.
     size_t wk = 0, wlen = 0;
-    for (size_t k = c1; k < s1 && k <= c1 + within; ++k)
+    for (size_t k = c1; k < s1 && k <= c1 + within; ++k) {
+        if (k > c1 && (token_is(text, t[k], "but") || token_is(text, t[k], "however"))) break;
         if ((wlen = what.longest(text, t, k, s1))) {
             wk = k;
             break;
         }
+    }
     if (!wlen) return false;
     // No hedge or negation in the clause, from its start to the end of the deliverable (the
     // commitment's own words excepted: "won't" commits, "can't" does not).
@@ -234,9 +239,12 @@ bool CommitmentMatcher::confirm(const char *text, const std::vector<Token> &t, s
     while (cs > s0 && !(t[cs].flags & Token::kClause) && !token_is(text, t[cs - 1], "but") &&
            !token_is(text, t[cs - 1], "however"))
         --cs;
-    for (size_t k = cs; k < wk + wlen; ++k) {
+    // The clause goes on for a few words after the deliverable: "we can refund you if eligible".
+    size_t ce = wk + wlen;
+    for (size_t k = 0; k < kAfter && ce < s1 && !(t[ce].flags & Token::kClause); ++k) ++ce;
+    for (size_t k = cs; k < ce; ++k) {
         if (k >= i && k < c1) continue;
-        if (unless.longest(text, t, k, wk + wlen)) return false;
+        if (unless.longest(text, t, k, ce)) return false;
     }
     from = t[who_start].start;
     to = t[wk + wlen - 1].end;
