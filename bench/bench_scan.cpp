@@ -88,11 +88,17 @@ struct Ctx {
     mf_scanner *scanner = nullptr;
     mf_verdict *verdict = nullptr;
     Ctx() {
-        if (mf_engine_create(&engine, nullptr) != MF_OK || mf_scanner_create(&scanner, engine) != MF_OK ||
+        // $MF_BENCH_RULES: other rule packs (bench/promise_cost.sh compares the packs with and
+        // without the promise packs); the reference check below is for the default packs only.
+        mf_engine_options opts = MF_ENGINE_OPTIONS_INIT;
+        const char *rules = std::getenv("MF_BENCH_RULES");
+        if (rules && *rules) opts.rules_path = rules;
+        if (mf_engine_create(&engine, &opts) != MF_OK || mf_scanner_create(&scanner, engine) != MF_OK ||
             mf_verdict_create(&verdict) != MF_OK) {
             std::fprintf(stderr, "cannot create engine: %s\n", mf_last_error());
             std::exit(1);
         }
+        if (opts.rules_path) return;
         // Reference check before any timing: the benchmark must measure a working filter.
         struct {
             const char *text;

@@ -53,7 +53,7 @@ void tokenize(const char *text, size_t len, std::vector<Token> &out) {
     };
     while (i < len) {
         unsigned char c = s[i];
-        if (ascii_alnum(c) || (c >= 0x80 && c < 0xE2 && c >= 0xC2)) {
+        if (ascii_alnum(c) || (c >= 0xC2 && c < 0xE0)) {
             // A word: ASCII letters and digits, and letters of other scripts (two-byte sequences).
             size_t a = i;
             const bool number = is_digit(c);
@@ -144,6 +144,26 @@ std::vector<std::string> PhraseSet::first_tokens() const {
         if (std::any_of(ids.begin(), ids.end(), [&](uint32_t p) { return !veto_[p]; })) out.push_back(w);
     if (!wild_first_.empty()) out.emplace_back();
     std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::vector<std::string> PhraseSet::anchor_tokens() const {
+    std::vector<std::string> out;
+    for (size_t p = 0; p < phrases_.size(); ++p) {
+        if (veto_[p]) continue;
+        // The longest word is likely the rarest ("days" of "in # days"); a phrase of short words
+        // and a number is found by its number ("#": any digit that starts a word).
+        std::string w;
+        bool number = false;
+        for (const auto &x : phrases_[p]) {
+            if (x == "#") number = true;
+            else if (x != "*" && x.size() > w.size()) w = x;
+        }
+        if (number && w.size() < 4) w = "#";
+        out.push_back(std::move(w));
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
 }
 

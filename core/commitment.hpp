@@ -41,6 +41,9 @@ public:
     bool empty() const { return phrases_.empty(); }
     // The first tokens of the phrases, for Hyperscan ("" for a phrase starting with # or *).
     std::vector<std::string> first_tokens() const;
+    // The word each phrase is found by: its longest word, or "#" (a number) for a phrase of short
+    // words and a number ("" for a phrase of wildcards only).
+    std::vector<std::string> anchor_tokens() const;
     // The number of tokens of the longest phrase that starts at token i and ends before token lim;
     // 0 if none.
     size_t longest(const char *text, const std::vector<Token> &t, size_t i, size_t lim) const;

@@ -108,6 +108,23 @@ void Engine::build_tables(const EngineOptions &opt) {
             rule_commit_[i] = static_cast<int32_t>(commits_.size());
             commits_.push_back(build_commitment(rs_.rules[i], nullptr));
         }
+    std::map<std::string, AnchorWord> words;
+    what_always_.assign(rs_.rules.size(), false);
+    for (size_t i = 0; i < rs_.rules.size(); ++i) {
+        if (rule_commit_[i] < 0) continue;
+        const CommitmentMatcher &m = commits_[rule_commit_[i]];
+        for (const std::string &w : m.commit.first_tokens())
+            if (!w.empty()) words[w].commit_rules.push_back(static_cast<uint32_t>(i));
+        for (const std::string &w : m.what.anchor_tokens()) {
+            if (w.empty()) what_always_[i] = true;
+            else words[w].what_rules.push_back(static_cast<uint32_t>(i));
+        }
+    }
+    anchors_.clear();
+    for (auto &[w, a] : words) {
+        a.word = w;
+        anchors_.push_back(std::move(a));
+    }
 }
 
 void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
@@ -210,43 +227,54 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         exprs.push_back(std::move(e));
         pats_.push_back(p);
     };
-    // A commitment rule's anchors: the first word of each commit phrase, a literal without any
-    // boundary (the commitment stage checks that a word starts there). A clitic gets both
-    // apostrophes: "'ll" and "’ll".
-    auto add_anchors = [&](uint32_t i, const Rule &r) {
-        build_commitment(r, &diags);  // reports phrases without a word
-        for (const std::string &w : build_commitment(r, nullptr).commit.first_tokens()) {
-            if (w.empty()) {
-                diags.push_back({r.file, r.commitment.commit_lines.empty() ? r.line : r.commitment.commit_lines[0],
-                                 "commitment '" + r.id + "': a commit phrase must start with a word, not # or *"});
-                continue;
-            }
-            for (int curly = 0; curly < (w[0] == '\'' ? 2 : 1); ++curly) {
-                std::string e;
-                std::string_view word = w;
-                if (curly) {
-                    e = "\xE2\x80\x99";  // raw UTF-8: the database is compiled in UTF-8 mode
-                    word.remove_prefix(1);
-                }
-                for (unsigned char c : word) {
-                    if (ascii_alnum(c) || c >= 0x80) e += static_cast<char>(c);
-                    else append_hex_escape(e, c);
-                }
-                Pattern p{i, Boundary::Any, false, r.roles, 0};
-                p.kind = Pattern::kAnchor;
-                p.fixed_len = static_cast<uint32_t>(literal_length(e));
-                flags.push_back(kLiteralFlags);
-                exprs.push_back(std::move(e));
-                pats_.push_back(p);
-            }
-        }
-    };
+    // The anchors of commitment rules: every word that starts a commit or a what phrase, once, a
+    // literal that must start a word (the commitment stage checks the rest on the post's words).
+    // A clitic gets both apostrophes: "'ll" and "’ll".
     for (uint32_t i = 0; i < rs_.rules.size(); ++i) {
         const Rule &r = rs_.rules[i];
-        if (r.is_commitment) {
-            add_anchors(i, r);
-            continue;
+        if (!r.is_commitment) continue;
+        build_commitment(r, &diags);  // reports phrases without a word
+        const CommitmentMatcher &m = commits_[rule_commit_[i]];
+        for (const std::string &w : m.commit.first_tokens())
+            if (w.empty())
+                diags.push_back({r.file, r.commitment.commit_lines.empty() ? r.line : r.commitment.commit_lines[0],
+                                 "commitment '" + r.id + "': a commit phrase must start with a word, not # or *"});
+    }
+    for (uint32_t a = 0; a < anchors_.size(); ++a) {
+        const AnchorWord &aw = anchors_[a];
+        const std::string &w = aw.word;
+        const uint32_t rule = aw.commit_rules.empty() ? aw.what_rules[0] : aw.commit_rules[0];
+        for (int curly = 0; curly < (w[0] == '\'' ? 2 : 1); ++curly) {
+            std::string e;
+            std::string_view word = w;
+            if (curly) {
+                e = "\xE2\x80\x99";  // raw UTF-8: the database is compiled in UTF-8 mode
+                word.remove_prefix(1);
+            } else if (ascii_alnum(static_cast<unsigned char>(w[0])) || w == "#") {
+                e = "(?:^|[^a-z0-9])";  // starts a word: Hyperscan drops the hits inside words
+            }
+            size_t len = 0;
+            std::string lit;
+            for (unsigned char c : word) {
+                if (ascii_alnum(c) || c >= 0x80) lit += static_cast<char>(c);
+                else append_hex_escape(lit, c);
+            }
+            if (w == "#") lit = "[0-9]";  // a deliverable found by its number
+            len = w == "#" ? 1 : literal_length(lit) + (curly ? 3 : 0);
+            e += lit;
+            Pattern p{rule, Boundary::Any, false, rs_.rules[rule].roles, static_cast<uint32_t>(len)};
+            for (uint32_t r : aw.commit_rules) p.roles |= rs_.rules[r].roles;
+            for (uint32_t r : aw.what_rules) p.roles |= rs_.rules[r].roles;
+            p.kind = Pattern::kAnchor;
+            p.target = a;
+            flags.push_back(kLiteralFlags);
+            exprs.push_back(std::move(e));
+            pats_.push_back(p);
         }
+    }
+    for (uint32_t i = 0; i < rs_.rules.size(); ++i) {
+        const Rule &r = rs_.rules[i];
+        if (r.is_commitment) continue;
         if (r.is_regex) {
             // Group 0 holds every phrase; each regex gets a group of its own, and each of its
             // top-level alternatives is a pattern of its own there, with atoms of its own.

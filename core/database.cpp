@@ -135,7 +135,8 @@ bool Engine::check_patterns() const {
         if (!valid(p) || p.kind != Pattern::kLiteral) return false;
     for (const Pattern &p : pats_) {
         if (!valid(p) || p.kind > Pattern::kAnchor) return false;
-        if (p.kind == Pattern::kAnchor && (p.allow || !rs_.rules[p.rule].is_commitment)) return false;
+        if (p.kind == Pattern::kAnchor && (p.allow || !rs_.rules[p.rule].is_commitment || p.target >= anchors_.size()))
+            return false;
         if (p.kind == Pattern::kTrigger && (p.target >= pats_.size() || pats_[p.target].kind != Pattern::kVariable))
             return false;
         if (p.kind == Pattern::kVariable && (p.var >= n_var_ || p.group >= pats_.size())) return false;

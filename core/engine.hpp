@@ -69,8 +69,8 @@ struct Pattern {
     uint32_t fixed_len;  // > 0: a literal of this many bytes, compiled without start-of-match
     // Regexes and phrases (variable length) live in the variable database, run only over windows
     // around their triggers: prefilter atoms, or the pattern itself when it has no atoms.
-    // kAnchor: the first word of a [[commitment]] rule's commit phrase; the commitment stage
-    // (core/commitment.hpp) confirms the rule around it.
+    // kAnchor: a word that starts a commit or a what phrase of [[commitment]] rules (target: its
+    // index in Engine::anchor()); the commitment stage (core/commitment.hpp) confirms the rules.
     enum Kind : uint8_t { kLiteral, kVariable, kTrigger, kAnchor } kind = kLiteral;
     uint32_t target = 0;  // kTrigger: the kVariable pattern it triggers
     uint32_t window = 0;  // kVariable: how far around a trigger a match can reach, in bytes
@@ -119,6 +119,17 @@ public:
         return rule_commit_[rule] < 0 ? nullptr : &commits_[rule_commit_[rule]];
     }
 
+    // An anchor word: the commitment rules whose commit phrases start with it, and those whose
+    // deliverables (what) start with it. Derived from the rules, in the same order at compile and load.
+    struct AnchorWord {
+        std::string word;
+        std::vector<uint32_t> commit_rules, what_rules;
+    };
+    const AnchorWord &anchor(size_t i) const { return anchors_[i]; }
+    size_t anchor_count() const { return anchors_.size(); }
+    // Whether a commitment rule has a deliverable of wildcards only ("*"), so no anchor shows it.
+    bool what_always(size_t rule) const { return what_always_[rule]; }
+
     // What compiling found worth a word but not wrong (a regex that runs on every post), as
     // diagnostics whose message starts with "warning: ". Empty for a loaded database.
     const std::vector<Diagnostic> &warnings() const { return warnings_; }
@@ -140,6 +151,8 @@ private:
     std::vector<uint32_t> rule_cat_;
     std::vector<CommitmentMatcher> commits_;  // built from the rules' phrase lists, at compile and at load
     std::vector<int32_t> rule_commit_;
+    std::vector<AnchorWord> anchors_;
+    std::vector<bool> what_always_;
     std::vector<Pattern> pats_;
     std::vector<Diagnostic> warnings_;
     void build_groups(std::vector<size_t> (&main)[2], std::vector<std::vector<size_t>> &groups) const;
