@@ -546,3 +546,104 @@ TEST_CASE("The skeleton works on the words that show a trick, and folded letters
     CHECK(s.rules("you are a c l ooooo w n, honestly") == std::vector<std::string>{"o"});
     CHECK(s.rules("a c l 0 w n") == std::vector<std::string>{"o"});
 }
+
+namespace {
+
+const char *kCommitPack = R"(
+[words]
+speaker = ["we", "i", "our team"]
+money = ["refund", "gift card", "credit", "!credit card"]
+hedge = ["'t", "not", "may", "whether"]
+
+[[commitment]]
+id = "promise.money.give"
+category = "promise.money"
+severity = "low"
+applies_to = "staff"
+who = ["@speaker"]
+commit = ["will", "'ll", "can", "'d like to"]
+what = ["@money"]
+unless = ["@hedge"]
+within = 6
+match = ["We'll refund you"]
+no_match = ["We can't refund you"]
+)";
+
+std::string span_of(const std::string &text, const Verdict &v) {
+    REQUIRE(v.hits.size() == 1);
+    return text.substr(v.hits[0].start, v.hits[0].end - v.hits[0].start);
+}
+
+}  // namespace
+
+TEST_CASE("A commitment needs a speaker, a commit word and a deliverable, with no hedge in its clause", "[commitment]") {
+    Scan s(kCommitPack);
+    std::string t = "Sorry about that. I’d like to send you a gift card as a thank-you.";
+    CHECK(span_of(t, s(t, 1)) == "I’d like to send you a gift card");  // from the speaker to the deliverable
+    CHECK(s.rules("our team will arrange a refund", 1) == std::vector<std::string>{"promise.money.give"});
+    CHECK(s.rules("WE WILL REFUND YOU", 1).size() == 1);
+    CHECK(s.rules("we can't refund you", 1).empty());                   // negation in the clause
+    CHECK(s.rules("I will ask whether a refund is possible", 1).empty());  // hedge
+    CHECK(s.rules("we will update the credit card on file", 1).empty());  // "!credit card" wins over "credit"
+    CHECK(s.rules("we will look into it. A refund is up to billing", 1).empty());  // another sentence
+    CHECK(s.rules("we will send the forms, then the team will look at everything you sent and a refund", 1).empty());  // too far
+    CHECK(s.rules("Sorry it didn't work, but we will refund you", 1).size() == 1);  // hedge in another clause
+    CHECK(s.rules("We'll refund you", 0).empty());                     // a member promises nothing
+    CHECK(s.rules("goodwill refund", 1).empty());                      // "will" inside a word is no commit word
+}
+
+TEST_CASE("Commitment rules: word lists across files, and mistakes with file:line", "[commitment][rules]") {
+    Sources src;
+    src.files.push_back({"a.toml", kCommitPack});
+    src.files.push_back({"b.toml", "[words]\nmoney = [\"rain check\"]\n"});  // a community's own deliverable
+    std::vector<Diagnostic> diags;
+    auto e = Engine::compile(src, EngineOptions{}, diags);
+    REQUIRE(e);
+    Scanner sc(*e);
+    Verdict v;
+    sc.scan("we will give you a rain check", 1, 0, v);
+    CHECK(v.hits.size() == 1);
+
+    auto d = errors_of("[[commitment]]\nid = \"x\"\ncategory = \"promise.money\"\nseverity = \"low\"\n"
+                       "commit = [\"will\"]\nwhat = [\"@nothing\"]\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].line == 6);
+    CHECK(d[0].message.find("no word list '@nothing'") != std::string::npos);
+    d = errors_of("[[commitment]]\nid = \"x\"\ncategory = \"promise.money\"\nseverity = \"low\"\nwhat = [\"refund\"]\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].message.find("no commit phrases") != std::string::npos);
+    d = errors_of("[[commitment]]\nid = \"x\"\ncategory = \"promise.money\"\nseverity = \"low\"\n"
+                  "commit = [\"# days\"]\nwhat = [\"refund\"]\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].message.find("must start with a word") != std::string::npos);
+    d = errors_of("[[commitment]]\nid = \"x\"\ncategory = \"promise.money\"\nseverity = \"low\"\n"
+                  "commit = [\"will\"]\nwhat = [\"refund\"]\nwithin = 99\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].line == 7);
+}
+
+TEST_CASE("Commitments survive serialization, and the tokenizer ends on any bytes", "[commitment][serialize]") {
+    auto e = compile_text(kCommitPack);
+    REQUIRE(e);
+    auto loaded = Engine::deserialize(e->serialize(), EngineOptions{});
+    Scanner sc(*loaded);
+    Verdict v;
+    sc.scan("we will refund you", 1, 0, v);
+    CHECK(v.hits.size() == 1);
+    // Every lead byte followed by letters: three- and four-byte letters (Hangul, CJK), stray
+    // continuation bytes, invalid bytes; each post next to a commit word and a deliverable.
+    for (int b = 0x80; b <= 0xFF; ++b) {
+        std::string t = "we will refund ";
+        t += static_cast<char>(b);
+        t += "\x85\xae ok we'll refund";
+        sc.scan(t, 1, 0, v);
+        CHECK(!v.hits.empty());
+    }
+    std::vector<Token> toks;
+    const std::string words = "we\xE2\x80\x99ll pay 24-48 hrs, can't";
+    tokenize(words.data(), words.size(), toks);
+    REQUIRE(toks.size() == 7);
+    CHECK((toks[1].flags & Token::kCurly));
+    CHECK((toks[3].flags & Token::kNumber));
+    CHECK((toks[5].flags & Token::kClause));
+}
