@@ -42,6 +42,30 @@ inline bool token_is(const char *text, const Token &k, std::string_view word) {
 
 }  // namespace
 
+namespace {
+
+// Whether byte i of s ends a sentence (tokenize() sets kSentence after it).
+inline bool ends_sentence(const unsigned char *s, size_t len, size_t i) {
+    const unsigned char c = s[i];
+    if (c == '!' || c == '?' || c == '\n' || c == '\r') return true;
+    if (c == '.') return !(i > 0 && i + 1 < len && is_digit(s[i - 1]) && is_digit(s[i + 1]));
+    return c == 0xA6 && i >= 2 && s[i - 1] == 0x80 && s[i - 2] == 0xE2;
+}
+
+}  // namespace
+
+size_t sentence_start(const char *text, size_t len, size_t pos) {
+    const auto *s = reinterpret_cast<const unsigned char *>(text);
+    while (pos > 0 && !ends_sentence(s, len, pos - 1)) --pos;
+    return pos;
+}
+
+size_t sentence_end(const char *text, size_t len, size_t pos) {
+    const auto *s = reinterpret_cast<const unsigned char *>(text);
+    while (pos < len && !ends_sentence(s, len, pos)) ++pos;
+    return pos;
+}
+
 void tokenize(const char *text, size_t len, std::vector<Token> &out) {
     out.clear();
     const auto *s = reinterpret_cast<const unsigned char *>(text);
@@ -147,20 +171,30 @@ std::vector<std::string> PhraseSet::first_tokens() const {
     return out;
 }
 
-std::vector<std::string> PhraseSet::anchor_tokens() const {
-    std::vector<std::string> out;
+std::vector<std::pair<std::string, uint32_t>> PhraseSet::anchor_points() const {
+    std::vector<std::pair<std::string, uint32_t>> out;
     for (size_t p = 0; p < phrases_.size(); ++p) {
         if (veto_[p]) continue;
-        // The longest word is likely the rarest ("days" of "in # days"); a phrase of short words
-        // and a number is found by its number ("#": any digit that starts a word).
+        // The longest word is likely the rarest ("days" of "in # days", "going" of "is going to");
+        // a phrase of short words and a number is found by its number ("#": a digit that starts a word).
+        const auto &words = phrases_[p];
         std::string w;
+        uint32_t at = 0, number_at = 0;
         bool number = false;
-        for (const auto &x : phrases_[p]) {
-            if (x == "#") number = true;
-            else if (x != "*" && x.size() > w.size()) w = x;
+        for (uint32_t k = 0; k < words.size(); ++k) {
+            if (words[k] == "#") {
+                if (!number) number_at = k;
+                number = true;
+            } else if (words[k] != "*" && words[k].size() >= w.size()) {
+                w = words[k];
+                at = k;
+            }
         }
-        if (number && w.size() < 4) w = "#";
-        out.push_back(std::move(w));
+        if (number && w.size() < 4) {
+            w = "#";
+            at = number_at;
+        }
+        out.emplace_back(std::move(w), w.empty() ? 0 : at);
     }
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());

@@ -31,6 +31,12 @@ struct Token {
 // Splits normalized text into tokens. Linear, allocation-free once `out` has grown.
 void tokenize(const char *text, size_t len, std::vector<Token> &out);
 
+// Where the sentence holding byte pos starts and ends, by the same rule as tokenize: '.', '!', '?',
+// '…' and line breaks end a sentence, except a '.' between two digits. Tokenizing [start, end)
+// gives the same words as tokenizing the whole text.
+size_t sentence_start(const char *text, size_t len, size_t pos);
+size_t sentence_end(const char *text, size_t len, size_t pos);
+
 // Phrases as token sequences, looked up by their first token. In a phrase, "#" stands for any
 // number and "*" for any one word. A phrase written with a leading "!" is an exception: where it
 // matches, it wins over every phrase as long or shorter ("credit" and "!credit card").
@@ -41,9 +47,10 @@ public:
     bool empty() const { return phrases_.empty(); }
     // The first tokens of the phrases, for Hyperscan ("" for a phrase starting with # or *).
     std::vector<std::string> first_tokens() const;
-    // The word each phrase is found by: its longest word, or "#" (a number) for a phrase of short
-    // words and a number ("" for a phrase of wildcards only).
-    std::vector<std::string> anchor_tokens() const;
+    // The word each phrase is found by, and its place in the phrase: its longest word (the last
+    // of the longest), or "#" (a number) for a phrase of short words and a number ("" for a phrase
+    // of wildcards only). Distinct pairs, sorted.
+    std::vector<std::pair<std::string, uint32_t>> anchor_points() const;
     // The number of tokens of the longest phrase that starts at token i and ends before token lim;
     // 0 if none.
     size_t longest(const char *text, const std::vector<Token> &t, size_t i, size_t lim) const;

@@ -113,12 +113,16 @@ void Engine::build_tables(const EngineOptions &opt) {
     for (size_t i = 0; i < rs_.rules.size(); ++i) {
         if (rule_commit_[i] < 0) continue;
         const CommitmentMatcher &m = commits_[rule_commit_[i]];
-        for (const std::string &w : m.commit.first_tokens())
-            if (!w.empty()) words[w].commit_rules.push_back(static_cast<uint32_t>(i));
-        for (const std::string &w : m.what.anchor_tokens()) {
+        // A rule is found by its deliverables (rarer words than "will" or "can"), or by its commit
+        // words when a deliverable is only wildcards ("*").
+        for (const auto &[w, at] : m.what.anchor_points()) {
             if (w.empty()) what_always_[i] = true;
-            else words[w].what_rules.push_back(static_cast<uint32_t>(i));
+            else if (words[w].what_rules.empty() || words[w].what_rules.back() != i)
+                words[w].what_rules.push_back(static_cast<uint32_t>(i));
         }
+        if (what_always_[i])
+            for (const auto &[w, at] : m.commit.anchor_points())
+                if (!w.empty()) words[w].commit_rules.emplace_back(static_cast<uint32_t>(i), at);
     }
     anchors_.clear();
     for (auto &[w, a] : words) {
@@ -243,7 +247,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
     for (uint32_t a = 0; a < anchors_.size(); ++a) {
         const AnchorWord &aw = anchors_[a];
         const std::string &w = aw.word;
-        const uint32_t rule = aw.commit_rules.empty() ? aw.what_rules[0] : aw.commit_rules[0];
+        const uint32_t rule = aw.commit_rules.empty() ? aw.what_rules[0] : aw.commit_rules[0].first;
         for (int curly = 0; curly < (w[0] == '\'' ? 2 : 1); ++curly) {
             std::string e;
             std::string_view word = w;
@@ -263,7 +267,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             len = w == "#" ? 1 : literal_length(lit) + (curly ? 3 : 0);
             e += lit;
             Pattern p{rule, Boundary::Any, false, rs_.rules[rule].roles, static_cast<uint32_t>(len)};
-            for (uint32_t r : aw.commit_rules) p.roles |= rs_.rules[r].roles;
+            for (auto [r, at] : aw.commit_rules) p.roles |= rs_.rules[r].roles;
             for (uint32_t r : aw.what_rules) p.roles |= rs_.rules[r].roles;
             p.kind = Pattern::kAnchor;
             p.target = a;

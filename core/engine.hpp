@@ -119,11 +119,13 @@ public:
         return rule_commit_[rule] < 0 ? nullptr : &commits_[rule_commit_[rule]];
     }
 
-    // An anchor word: the commitment rules whose commit phrases start with it, and those whose
-    // deliverables (what) start with it. Derived from the rules, in the same order at compile and load.
+    // An anchor word: the commitment rules that have it in a commit phrase (with its place in the
+    // phrase: the phrase starts that many words earlier), and those that have it in a deliverable
+    // (what). Derived from the rules, in the same order at compile and load.
     struct AnchorWord {
         std::string word;
-        std::vector<uint32_t> commit_rules, what_rules;
+        std::vector<std::pair<uint32_t, uint32_t>> commit_rules;  // (rule, place in the phrase)
+        std::vector<uint32_t> what_rules;
     };
     const AnchorWord &anchor(size_t i) const { return anchors_[i]; }
     size_t anchor_count() const { return anchors_.size(); }

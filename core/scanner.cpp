@@ -34,7 +34,6 @@ Scanner::Scanner(const Engine &e) : e_(e) {
             throw Error(kNoMem, "cannot allocate Hyperscan scratch space");
         }
     rule_epoch_.assign(e.rules().size(), 0);
-    what_next_.assign(e.rules().size(), {0, 0});
     overflow_seen_.assign(e.rules().size(), 0);
     cat_score_.assign(e.categories().size(), 0.0);
     raw_cap_ = std::max<size_t>(4096, size_t(e.options().max_hits) * 4);
@@ -136,42 +135,55 @@ int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long lo
     return add_raw(s, p, k.orig_start(from), k.orig_end(to), ev);
 }
 
-// How far after a commit word a deliverable word may start, per word of `within` (and four more
-// for the commit phrase itself): a filter before any word is split, generous for long words.
-constexpr size_t kBytesPerWord = 16;
+// How many words before a deliverable, besides `within`, a commit phrase may start (the phrase itself
+// and the deliverable's words before its anchor word).
+constexpr size_t kCommitReach = 8;
 
 void Scanner::confirm_commitments() {
-    // A rule is confirmed at a commit word only when a word that starts one of its deliverables
-    // follows close enough: most posts have a "will" or a "can", few a "refund" or a "tomorrow" in
-    // the same sentence. Backwards, so that each rule's next deliverable word is known.
+    // Anchors are deliverable words ("refund", "tomorrow", a number), or commit words of rules whose
+    // deliverable is any word. Only the sentences that hold one are split into words: a sentence is
+    // all a commitment looks at.
     std::sort(anchors_.begin(), anchors_.end());
     anchors_.erase(std::unique(anchors_.begin(), anchors_.end()), anchors_.end());
-    candidates_.clear();
-    for (size_t k = anchors_.size(); k-- > 0;) {
-        const auto [start, a] = anchors_[k];
+    size_t lo = 0, hi = 0, ti = 0;
+    bool have = false;
+    for (const auto &[start, a] : anchors_) {
         const Engine::AnchorWord &aw = e_.anchor(a);
-        for (uint32_t r : aw.what_rules) what_next_[r] = {epoch_, start};
-        for (uint32_t r : aw.commit_rules) {
-            if (!(e_.rules()[r].roles & role_bit_)) continue;
-            const auto [ep, pos] = what_next_[r];
-            const size_t reach = kBytesPerWord * (e_.commitment(r)->within + 4);
-            if (e_.what_always(r) || (ep == epoch_ && pos - start <= reach))
-                candidates_.emplace_back(static_cast<uint32_t>(k), r);
+        if (!have || start >= hi) {
+            lo = sentence_start(text_, text_len_, start);
+            hi = sentence_end(text_, text_len_, start);
+            tokenize(text_ + lo, hi - lo, tokens_);
+            for (Token &t : tokens_) {
+                t.start += static_cast<uint32_t>(lo);
+                t.end += static_cast<uint32_t>(lo);
+            }
+            ti = 0;
+            have = true;
         }
-    }
-    if (candidates_.empty()) return;
-    std::reverse(candidates_.begin(), candidates_.end());
-    tokenize(text_, text_len_, tokens_);
-    size_t ti = 0;
-    for (auto [k, rule] : candidates_) {
-        const uint32_t start = anchors_[k].first;
         while (ti < tokens_.size() && tokens_[ti].start < start) ++ti;
-        if (ti == tokens_.size()) break;
-        if (tokens_[ti].start != start) continue;  // inside a word
+        if (ti == tokens_.size() || tokens_[ti].start != start) continue;  // inside a word
         size_t from, to;
-        if (!e_.commitment(rule)->confirm(text_, tokens_, ti, from, to)) continue;
-        Pattern p{rule, Boundary::Any, false, kRoleEveryone, 0};
-        add_raw(this, p, norm_.orig_start(from), norm_.orig_end(to), norm_.evasion(from, to));
+        auto hit = [&](uint32_t rule) {
+            Pattern p{rule, Boundary::Any, false, kRoleEveryone, 0};
+            add_raw(this, p, norm_.orig_start(from), norm_.orig_end(to), norm_.evasion(from, to));
+        };
+        // A deliverable: the nearest commit phrase before it that confirms.
+        for (uint32_t rule : aw.what_rules) {
+            if (!(e_.rules()[rule].roles & role_bit_)) continue;
+            const CommitmentMatcher &m = *e_.commitment(rule);
+            const size_t reach = m.within + kCommitReach, lowest = ti > reach ? ti - reach : 0;
+            for (size_t j = ti; j-- > lowest;) {
+                if (!m.commit.longest(text_, tokens_, j, tokens_.size())) continue;
+                if (m.confirm(text_, tokens_, j, from, to)) {
+                    hit(rule);
+                    break;
+                }
+            }
+        }
+        // A commit word of a rule whose deliverable is any word.
+        for (auto [rule, at] : aw.commit_rules)
+            if ((e_.rules()[rule].roles & role_bit_) && ti >= at && e_.commitment(rule)->confirm(text_, tokens_, ti - at, from, to))
+                hit(rule);
     }
 }
 
@@ -206,7 +218,6 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
     overflow_rules_.clear();
     if (++epoch_ == 0) {
         std::fill(rule_epoch_.begin(), rule_epoch_.end(), 0);
-        std::fill(what_next_.begin(), what_next_.end(), std::pair<uint32_t, uint32_t>{0, 0});
         epoch_ = 1;
     }
     for (const Window &w : windows_) group_last_[w.group] = 0;

@@ -82,12 +82,10 @@ private:
     bool whole_text_ = false;  // too many windows: run every group database everywhere
     size_t win_off_ = 0;       // offset of the window being scanned
 
-    // commitments: anchors found by the main pass (start, anchor word), the post's words, and per
-    // rule where the next word that starts one of its deliverables is, and the (anchor, rule) pairs to confirm
+    // commitments: anchors found by the main pass (start, anchor word), the words of the sentence
+    // being looked at
     std::vector<std::pair<uint32_t, uint32_t>> anchors_;
     std::vector<Token> tokens_;
-    std::vector<std::pair<uint32_t, uint32_t>> candidates_;
-    std::vector<std::pair<uint32_t, uint32_t>> what_next_;  // per rule: (epoch_, the next deliverable word)
 
     // skeleton
     Skeleton skel_;
