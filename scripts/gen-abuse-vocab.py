@@ -31,6 +31,16 @@ How a term is placed (category, severity), see also docs/vocabulary.md:
     one word never scores twice;
   - plurals, and for slurs -y/-ie/-ies forms, are added when the sources miss them, unless the form
     is a dictionary word (wamerican-huge, wbritish-huge) or a cuss rating-0 word.
+
+Scan cost: every multi-word term is a regex that the engine runs around a word it requires (core/
+prefilter.hpp); a phrase of short or common words ("f you", "nut in you", "go die") either has no
+such word and runs on every post, or has one that is all over ordinary prose. So, before forms:
+  - a multi-word term one of whose words is already a term (or starts with a hand-written root) is
+    dropped: that word catches it ("coon ass", "small dick");
+  - a leet or stretched spelling (digits or symbols inside the word, a letter 3+ times) whose evasion
+    skeleton (core/skeleton.hpp) is that of a term in plain letters is dropped ("ni88a", "peni5");
+  - a multi-word term needs a word of PHRASE_MIN_WORD letters, or one letter less that is not a
+    dictionary word; the others are dropped and listed by --report.
 """
 import argparse
 import csv
@@ -326,6 +336,26 @@ def place_cuss(w, rating):
     return cat, "medium" if rating >= 2 else "low"
 
 
+# A multi-word term needs a word of at least this many letters, or one letter less and not in the
+# dictionary (see build()).
+PHRASE_MIN_WORD = 5
+LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "|": "i", "0": "o", "5": "s",
+                      "$": "s", "7": "t", "+": "t", "8": "b", "9": "g", "l": "i"})
+
+
+# What the skeleton counts as a trick: a leet character inside a word, a letter written 3+ times.
+TRICK_RE = re.compile(r"[a-z][0-9@!|$+]|[0-9@!|$+][a-z]|([a-z])\1\1")
+
+
+def skeleton(w):
+    """The evasion skeleton of a single word, as core/skeleton.hpp builds it: leet folded, 'ph' as
+    'f', 'l' and 'i' as one letter, runs of a letter as one."""
+    if " " in w or not re.fullmatch(r"[a-z0-9@!|$+]+", w):
+        return w
+    k = w.replace("ph", "f").translate(LEET)
+    return re.sub(r"(.)\1+", r"\1", k)
+
+
 def forms(w, cat):
     """Plural, and for slurs -y/-ie/-ies forms, of a single alphabetic word."""
     if not re.fullmatch(r"[a-z]{3,}", w) or re.search(r"(ing|ed|ly|s|z|ism|ist)$", w):
@@ -403,7 +433,8 @@ def build(data):
         placed[w] = (cat, sev, "cuss")
 
     chosen = {}
-    skipped = {"left out": {}, "clean in cuss": [], "covered by hand lists": [], "has #": []}
+    skipped = {"left out": {}, "clean in cuss": [], "covered by hand lists": [], "has #": [],
+               "caught by another term": [], "phrase of short words": []}
     why_identity = "a term rated sexual, obscene or mean that names a group (identity words are never abuse alone)"
     why_mild = "rated only mildly sexual (1) with no sexual root: mostly ordinary phrases in a children's game filter"
     for w in identity:
@@ -433,6 +464,35 @@ def build(data):
             if cat == "abuse.hate":
                 sev = "medium"  # the lowest hate tier: a slur with a clean second sense is flagged, not held
         chosen[w] = (cat, sev)
+    # Terms the engine already catches through another entry, and phrases that cost more scan time
+    # than they add (docstring, "scan cost"):
+    skeleton_of = {}
+    for w in chosen:
+        skeleton_of.setdefault(skeleton(w), []).append(w)
+    single = {w for w in chosen if " " not in w}
+
+    def already_caught(w):
+        """A term another single word catches: one of its words is a term (or a hand root starts
+        it), or it is a leet or stretched spelling ("ni88a", "peni5") that the evasion skeleton
+        folds onto another term written in plain letters."""
+        if " " in w:
+            return any(t in single or t in covered or hand_covers(t) for t in w.split())
+        if not TRICK_RE.search(w):
+            return False
+        return any(o != w and not TRICK_RE.search(o) and re.fullmatch(r"[a-z]+", o)
+                   for o in skeleton_of.get(skeleton(w), []))
+
+    for w in sorted(chosen):
+        if already_caught(w):
+            skipped["caught by another term"].append(w)
+            del chosen[w]
+            single.discard(w)
+        elif " " in w and not any(len(t) >= PHRASE_MIN_WORD or (len(t) == PHRASE_MIN_WORD - 1 and t not in dictionary)
+                                  for t in w.split()):
+            # Each phrase is a regex run around a word it needs; with only short or common words
+            # ("nut in you", "go die", "f word"), that word is all over ordinary prose.
+            skipped["phrase of short words"].append(w)
+            del chosen[w]
     # Plural and -y forms the sources miss.
     for w, (cat, sev) in list(chosen.items()):
         if (w in DOUBLE_SENSE and cat != "abuse.hate") or cat == "abuse.threat" or len(w) > 10 \
@@ -504,7 +564,9 @@ def main():
         print(f"{key[0]:17s} {key[1]:8s} {key[2]:4s} {len(buckets.get(key, [])):5d}  words/{name}")
     print(f"generated {len(chosen)} terms; left out {len(skipped['left out'])} on purpose, "
           f"{len(skipped['clean in cuss'])} rated clean by cuss, {len(skipped['covered by hand lists'])} "
-          f"already in the hand-written lists, {len(skipped['has #'])} with a '#' (a comment in word files)")
+          f"already in the hand-written lists, {len(skipped['has #'])} with a '#' (a comment in word files), "
+          f"{len(skipped['caught by another term'])} caught by another term, "
+          f"{len(skipped['phrase of short words'])} phrases of short words (scan cost)")
     if a.report:
         by = {}
         for w, why in skipped["left out"].items():
@@ -513,6 +575,8 @@ def main():
             print(f"\nleft out: {why} ({len(ws)}):\n  " + " ".join(sorted(ws)))
         print("\nclean in cuss:", " ".join(skipped["clean in cuss"]))
         print("\nwith '#':", " ".join(skipped["has #"]))
+        print("\ncaught by another term:", " | ".join(skipped["caught by another term"]))
+        print("\nphrases of short words (scan cost):", " | ".join(skipped["phrase of short words"]))
     if a.check and changed:
         sys.exit("gen-abuse-vocab: out of date: " + ", ".join(changed))
 
