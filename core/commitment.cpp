@@ -19,9 +19,14 @@ inline bool curly_at(const unsigned char *s, size_t n, size_t i) {
     return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99;
 }
 
-// The text of a token as a phrase word, in buf: ASCII lowercased (the normalizer leaves an
-// all-ASCII post as it was written), "’ll" as "'ll". Empty when the token is too long to be one.
-inline std::string_view token_key(const char *text, const Token &k, char (&buf)[64]) {
+inline bool token_is(const char *text, const Token &k, std::string_view word) {
+    char buf[64];
+    return token_text(text, k, buf) == word;
+}
+
+}  // namespace
+
+std::string_view token_text(const char *text, const Token &k, char (&buf)[64]) {
     size_t a = k.start, n = 0;
     if (k.flags & Token::kCurly) {
         buf[n++] = '\'';
@@ -34,13 +39,6 @@ inline std::string_view token_key(const char *text, const Token &k, char (&buf)[
     }
     return {buf, n};
 }
-
-inline bool token_is(const char *text, const Token &k, std::string_view word) {
-    char buf[64];
-    return token_key(text, k, buf) == word;
-}
-
-}  // namespace
 
 namespace {
 
@@ -229,7 +227,7 @@ size_t PhraseSet::longest(const char *text, const std::vector<Token> &t, size_t 
         }
     };
     char buf[64];
-    std::string_view key = token_key(text, t[i], buf);
+    std::string_view key = token_text(text, t[i], buf);
     if (auto it = by_first_.find(key); it != by_first_.end())
         for (uint32_t p : it->second) consider(p);
     for (uint32_t p : wild_first_) consider(p);
@@ -238,7 +236,7 @@ size_t PhraseSet::longest(const char *text, const std::vector<Token> &t, size_t 
 
 bool PhraseSet::exact(const char *text, const std::vector<Token> &t, size_t i, size_t end) const {
     char buf[64];
-    std::string_view key = token_key(text, t[i], buf);
+    std::string_view key = token_text(text, t[i], buf);
     auto it = by_first_.find(key);
     if (it != by_first_.end())
         for (uint32_t p : it->second)

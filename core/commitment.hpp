@@ -31,6 +31,10 @@ struct Token {
 // Splits normalized text into tokens. Linear, allocation-free once `out` has grown.
 void tokenize(const char *text, size_t len, std::vector<Token> &out);
 
+// The text of a token as a phrase word, in buf: ASCII lowercased (the normalizer leaves an all-ASCII
+// post as it was written), "’ll" as "'ll". Empty when the token is too long to be a phrase word.
+std::string_view token_text(const char *text, const Token &k, char (&buf)[64]);
+
 // Where the sentence holding byte pos starts and ends, by the same rule as tokenize: '.', '!', '?',
 // '…' and line breaks end a sentence, except a '.' between two digits. Tokenizing [start, end)
 // gives the same words as tokenizing the whole text.
@@ -72,6 +76,9 @@ private:
 // A compiled [[commitment]] rule.
 struct CommitmentMatcher {
     PhraseSet who, commit, what, unless;
+    // Which words (by their number in the engine's table of words that start a commit phrase) start
+    // one of this rule's commit phrases: one hash per word of a sentence, not one per rule.
+    std::vector<bool> commit_starts;
     uint32_t within = 8;
     // Checks the commitment whose `commit` phrase starts at token i; on success sets the span (in
     // normalized bytes) from the speaker to the end of the deliverable.

@@ -108,6 +108,15 @@ void Engine::build_tables(const EngineOptions &opt) {
             rule_commit_[i] = static_cast<int32_t>(commits_.size());
             commits_.push_back(build_commitment(rs_.rules[i], nullptr));
         }
+    commit_words_.clear();
+    for (auto &m : commits_)
+        for (const std::string &w : m.commit.first_tokens())
+            if (!w.empty()) commit_words_.emplace(w, static_cast<uint32_t>(commit_words_.size()));
+    for (auto &m : commits_) {
+        m.commit_starts.assign(commit_words_.size(), false);
+        for (const std::string &w : m.commit.first_tokens())
+            if (!w.empty()) m.commit_starts[commit_words_.find(w)->second] = true;
+    }
     std::map<std::string, AnchorWord> words;
     what_always_.assign(rs_.rules.size(), false);
     for (size_t i = 0; i < rs_.rules.size(); ++i) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "commitment.hpp"
@@ -129,6 +130,12 @@ public:
     };
     const AnchorWord &anchor(size_t i) const { return anchors_[i]; }
     size_t anchor_count() const { return anchors_.size(); }
+    // The number of a word that starts some commit phrase, or -1 (see CommitmentMatcher::commit_starts).
+    int32_t commit_word(std::string_view w) const {
+        auto it = commit_words_.find(w);
+        return it == commit_words_.end() ? -1 : static_cast<int32_t>(it->second);
+    }
+
     // Whether a commitment rule has a deliverable of wildcards only ("*"), so no anchor shows it.
     bool what_always(size_t rule) const { return what_always_[rule]; }
 
@@ -154,6 +161,11 @@ private:
     std::vector<CommitmentMatcher> commits_;  // built from the rules' phrase lists, at compile and at load
     std::vector<int32_t> rule_commit_;
     std::vector<AnchorWord> anchors_;
+    struct WordHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, uint32_t, WordHash, std::equal_to<>> commit_words_;
     std::vector<bool> what_always_;
     std::vector<Pattern> pats_;
     std::vector<Diagnostic> warnings_;

@@ -153,9 +153,13 @@ void Scanner::confirm_commitments() {
             lo = sentence_start(text_, text_len_, start);
             hi = sentence_end(text_, text_len_, start);
             tokenize(text_ + lo, hi - lo, tokens_);
-            for (Token &t : tokens_) {
+            token_commit_.resize(tokens_.size());
+            for (size_t k = 0; k < tokens_.size(); ++k) {
+                Token &t = tokens_[k];
                 t.start += static_cast<uint32_t>(lo);
                 t.end += static_cast<uint32_t>(lo);
+                char buf[64];
+                token_commit_[k] = e_.commit_word(token_text(text_, t, buf));
             }
             ti = 0;
             have = true;
@@ -173,7 +177,8 @@ void Scanner::confirm_commitments() {
             const CommitmentMatcher &m = *e_.commitment(rule);
             const size_t reach = m.within + kCommitReach, lowest = ti > reach ? ti - reach : 0;
             for (size_t j = ti; j-- > lowest;) {
-                if (!m.commit.longest(text_, tokens_, j, tokens_.size())) continue;
+                const int32_t w = token_commit_[j];
+                if (w < 0 || !m.commit_starts[w]) continue;
                 if (m.confirm(text_, tokens_, j, from, to)) {
                     hit(rule);
                     break;

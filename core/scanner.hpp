@@ -86,6 +86,7 @@ private:
     // being looked at
     std::vector<std::pair<uint32_t, uint32_t>> anchors_;
     std::vector<Token> tokens_;
+    std::vector<int32_t> token_commit_;  // per token of the sentence: Engine::commit_word of its text
 
     // skeleton
     Skeleton skel_;
