@@ -175,20 +175,34 @@ std::vector<std::pair<std::string, uint32_t>> PhraseSet::anchor_points() const {
         if (veto_[p]) continue;
         // The longest word is likely the rarest ("days" of "in # days", "going" of "is going to");
         // a phrase of short words and a number is found by its number ("#": a digit that starts a word).
+        // Words too common in any text to find a phrase by, when the phrase has another.
+        static const std::string_view kCommon[] = {
+            "a", "all", "an", "and", "any", "are", "at", "back", "be", "business", "by", "can", "day", "end",
+            "for", "from", "get", "got", "has", "have", "i", "in", "is", "it", "me", "more", "my", "no", "not",
+            "of", "off", "on", "or", "our", "out", "that", "the", "this", "time", "to", "up", "us", "way", "we",
+            "will", "with", "working", "you", "your"};
+        auto common = [](std::string_view x) {
+            return std::binary_search(std::begin(kCommon), std::end(kCommon), x);
+        };
         const auto &words = phrases_[p];
         std::string w;
         uint32_t at = 0, number_at = 0;
-        bool number = false;
+        bool number = false, w_common = true;
         for (uint32_t k = 0; k < words.size(); ++k) {
             if (words[k] == "#") {
                 if (!number) number_at = k;
                 number = true;
-            } else if (words[k] != "*" && words[k].size() >= w.size()) {
+                continue;
+            }
+            if (words[k] == "*") continue;
+            const bool c = common(words[k]);
+            if (w.empty() || (w_common && !c) || (c == w_common && words[k].size() >= w.size())) {
                 w = words[k];
                 at = k;
+                w_common = c;
             }
         }
-        if (number && w.size() < 4) {
+        if (number && (w.size() < 4 || w_common)) {
             w = "#";
             at = number_at;
         }
