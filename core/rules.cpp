@@ -286,34 +286,71 @@ void parse_words_file(Ctx &c, Sources &src, const std::string &toml_path, const 
     if (r.literals.size() == before) c.err(n, "words_file: '" + p.string() + "' lists no words");
 }
 
-void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table &t, uint32_t line,
-                const PackDefaults &d, RuleSet &out) {
-    static const std::initializer_list<std::string_view> known = {
-        "id", "category", "severity", "score", "word", "words", "words_file", "phrase", "phrases",
-        "regex", "boundary", "applies_to", "description", "match", "no_match", "validate", "trigger"};
+Rule rule_with_defaults(const std::string &path, uint32_t line, const PackDefaults &d) {
     Rule r;
     r.file = path;
     r.line = line;
     r.roles = d.roles;
     r.category = d.category;
     r.severity = d.severity;
+    return r;
+}
+
+// Keys that every kind of rule has: id, category, severity, score, description, applies_to, match,
+// no_match. Returns false for any other key.
+bool parse_common_key(Ctx &c, std::string_view key, const toml::node &v, Rule &r, bool &has_score) {
+    if (key == "id") {
+        if (auto s = get_string(c, v, "id")) r.id = *s;
+    } else if (key == "category") {
+        if (auto s = get_string(c, v, "category")) r.category = *s;
+    } else if (key == "severity") {
+        if (auto s = get_severity(c, v)) r.severity = *s;
+        else r.severity = -1;  // reported already; not "no severity" again
+    } else if (key == "score") {
+        if (auto s = get_number(c, v, "score", 0, 1000)) {
+            r.score = *s;
+            has_score = true;
+        }
+    } else if (key == "description") {
+        if (auto s = get_string(c, v, "description")) r.description = *s;
+    } else if (key == "applies_to") {
+        if (auto roles = get_roles(c, v)) r.roles = *roles;
+    } else if (key == "match" || key == "no_match") {
+        std::vector<std::string> ex;
+        std::vector<uint32_t> lines;
+        get_strings(c, v, key, ex, &lines);
+        for (size_t i = 0; i < ex.size(); ++i) r.examples.push_back({ex[i], key == "match", lines[i]});
+    } else {
+        return false;
+    }
+    return true;
+}
+
+// The checks every kind of rule shares (id, category, severity); returns how messages name the rule.
+std::string check_common(Ctx &c, uint32_t line, Rule &r, const std::string &kind, std::string_view category_example) {
+    std::string who = r.id.empty() ? kind : kind + " '" + r.id + "'";
+    if (r.id.empty()) c.err(line, kind + " has no id");
+    else if (!valid_id(r.id)) c.err(line, kind + " id '" + r.id + "' must be lowercase letters, digits, '.', '_' or '-'");
+    if (r.category.empty()) c.err(line, who + " has no category (set it in the " + kind + " or in [pack])");
+    else if (!valid_category(r.category))
+        c.err(line, who + ": category '" + r.category + "' must be a dotted lowercase name like " + std::string(category_example));
+    if (!r.severity) c.err(line, who + " has no severity (set it in the " + kind + " or in [pack])");
+    if (r.severity < 0) r.severity = 0;
+    return who;
+}
+
+void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table &t, uint32_t line,
+                const PackDefaults &d, RuleSet &out) {
+    static const std::initializer_list<std::string_view> known = {
+        "id", "category", "severity", "score", "word", "words", "words_file", "phrase", "phrases",
+        "regex", "boundary", "applies_to", "description", "match", "no_match", "validate", "trigger"};
+    Rule r = rule_with_defaults(path, line, d);
     bool has_score = false;
     int kinds = 0;
     size_t errors = c.diags.size();
     for (auto &&[k, v] : t) {
         std::string_view key = k.str();
-        if (key == "id") {
-            if (auto s = get_string(c, v, "id")) r.id = *s;
-        } else if (key == "category") {
-            if (auto s = get_string(c, v, "category")) r.category = *s;
-        } else if (key == "severity") {
-            if (auto s = get_severity(c, v)) r.severity = *s;
-            else r.severity = -1;  // reported already; not "no severity" again
-        } else if (key == "score") {
-            if (auto s = get_number(c, v, "score", 0, 1000)) {
-                r.score = *s;
-                has_score = true;
-            }
+        if (parse_common_key(c, key, v, r, has_score)) {
         } else if (key == "word" || key == "phrase") {
             ++kinds;
             if (auto s = get_string(c, v, key)) {
@@ -351,27 +388,11 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
             if (!s) continue;
             if (*s == "luhn") r.luhn = true;
             else c.err(v, "validate must be \"luhn\" (the payment card checksum)");
-        } else if (key == "applies_to") {
-            if (auto roles = get_roles(c, v)) r.roles = *roles;
-        } else if (key == "description") {
-            if (auto s = get_string(c, v, "description")) r.description = *s;
-        } else if (key == "match" || key == "no_match") {
-            std::vector<std::string> ex;
-            std::vector<uint32_t> lines;
-            get_strings(c, v, key, ex, &lines);
-            for (size_t i = 0; i < ex.size(); ++i) r.examples.push_back({ex[i], key == "match", lines[i]});
         } else {
             c.err(line_of(k), "unknown key '" + std::string(key) + "' in [[rule]]" + suggest(key, known));
         }
     }
-    std::string who = r.id.empty() ? "rule" : "rule '" + r.id + "'";
-    if (r.id.empty()) c.err(line, "rule has no id");
-    else if (!valid_id(r.id)) c.err(line, "rule id '" + r.id + "' must be lowercase letters, digits, '.', '_' or '-'");
-    if (r.category.empty()) c.err(line, who + " has no category (set it in the rule or in [pack])");
-    else if (!valid_category(r.category))
-        c.err(line, who + ": category '" + r.category + "' must be a dotted lowercase name like abuse.threat");
-    if (!r.severity) c.err(line, who + " has no severity (set it in the rule or in [pack])");
-    if (r.severity < 0) r.severity = 0;
+    const std::string who = check_common(c, line, r, "rule", "abuse.threat");
     if (kinds == 0) c.err(line, who + " has nothing to match: give one of word, words, words_file, phrase, phrases, regex");
     if (kinds > 1) c.err(line, who + " has more than one of word, words, words_file, phrase, phrases, regex");
     if (r.is_regex && r.regex.empty() && kinds == 1) c.err(line, who + ": regex is empty");
@@ -391,12 +412,7 @@ void parse_commitment(Ctx &c, const std::string &path, const toml::table &t, uin
     static const std::initializer_list<std::string_view> known = {
         "id", "category", "severity", "score", "description", "applies_to", "who", "commit", "what", "unless",
         "within", "match", "no_match"};
-    Rule r;
-    r.file = path;
-    r.line = line;
-    r.roles = d.roles;
-    r.category = d.category;
-    r.severity = d.severity;
+    Rule r = rule_with_defaults(path, line, d);
     r.is_commitment = true;
     r.boundary = Boundary::Any;
     Commitment &cm = r.commitment;
@@ -404,22 +420,7 @@ void parse_commitment(Ctx &c, const std::string &path, const toml::table &t, uin
     size_t errors = c.diags.size();
     for (auto &&[k, v] : t) {
         std::string_view key = k.str();
-        if (key == "id") {
-            if (auto s = get_string(c, v, "id")) r.id = *s;
-        } else if (key == "category") {
-            if (auto s = get_string(c, v, "category")) r.category = *s;
-        } else if (key == "severity") {
-            if (auto s = get_severity(c, v)) r.severity = *s;
-            else r.severity = -1;
-        } else if (key == "score") {
-            if (auto s = get_number(c, v, "score", 0, 1000)) {
-                r.score = *s;
-                has_score = true;
-            }
-        } else if (key == "description") {
-            if (auto s = get_string(c, v, "description")) r.description = *s;
-        } else if (key == "applies_to") {
-            if (auto roles = get_roles(c, v)) r.roles = *roles;
+        if (parse_common_key(c, key, v, r, has_score)) {
         } else if (key == "who" || key == "commit" || key == "what" || key == "unless") {
             auto &dst = key == "who" ? cm.who : key == "commit" ? cm.commit : key == "what" ? cm.what : cm.unless;
             auto &lines = key == "who" ? cm.who_lines : key == "commit" ? cm.commit_lines
@@ -428,23 +429,11 @@ void parse_commitment(Ctx &c, const std::string &path, const toml::table &t, uin
             else get_strings(c, v, key, dst, &lines);
         } else if (key == "within") {
             if (auto n = get_number(c, v, "within", 0, 30)) cm.within = static_cast<uint32_t>(*n);
-        } else if (key == "match" || key == "no_match") {
-            std::vector<std::string> ex;
-            std::vector<uint32_t> lines;
-            get_strings(c, v, key, ex, &lines);
-            for (size_t i = 0; i < ex.size(); ++i) r.examples.push_back({ex[i], key == "match", lines[i]});
         } else {
             c.err(line_of(k), "unknown key '" + std::string(key) + "' in [[commitment]]" + suggest(key, known));
         }
     }
-    std::string who = r.id.empty() ? "commitment" : "commitment '" + r.id + "'";
-    if (r.id.empty()) c.err(line, "commitment has no id");
-    else if (!valid_id(r.id)) c.err(line, "commitment id '" + r.id + "' must be lowercase letters, digits, '.', '_' or '-'");
-    if (r.category.empty()) c.err(line, who + " has no category (set it in the commitment or in [pack])");
-    else if (!valid_category(r.category))
-        c.err(line, who + ": category '" + r.category + "' must be a dotted lowercase name like promise.money");
-    if (!r.severity) c.err(line, who + " has no severity (set it in the commitment or in [pack])");
-    if (r.severity < 0) r.severity = 0;
+    const std::string who = check_common(c, line, r, "commitment", "promise.money");
     if (cm.commit.empty()) c.err(line, who + " has no commit phrases (what commits: \"will\", \"'ll\", \"can offer\")");
     if (cm.what.empty()) c.err(line, who + " has no what phrases (what is promised: \"refund\", \"tomorrow\")");
     if (!has_score && r.severity) r.score = default_score(r.severity);
