@@ -24,6 +24,11 @@ inline bool token_is(const char *text, const Token &k, std::string_view word) {
     return token_text(text, k, buf) == word;
 }
 
+// "but" and "however" start a clause of their own: "I can't feed this back, but I can refund you".
+inline bool clause_word(const char *text, const Token &k) {
+    return token_is(text, k, "but") || token_is(text, k, "however");
+}
+
 }  // namespace
 
 std::string_view token_text(const char *text, const Token &k, char (&buf)[64]) {
@@ -106,7 +111,7 @@ void tokenize(const char *text, size_t len, std::vector<Token> &out) {
             continue;
         }
         if (c < 0x80) {
-            if (c == '.' || c == '!' || c == '?' || c == '\n' || c == '\r')
+            if (ends_sentence(s, len, i))
                 pending |= Token::kSentence | Token::kClause;
             else if (c == ',' || c == ';' || c == ':' || c == '(' || c == ')' || c == '[' || c == ']')
                 pending |= Token::kClause;
@@ -170,20 +175,18 @@ std::vector<std::string> PhraseSet::first_tokens() const {
 }
 
 std::vector<std::pair<std::string, uint32_t>> PhraseSet::anchor_points() const {
+    // Words too common in any text to find a phrase by, when the phrase has another (sorted).
+    static const std::string_view kCommon[] = {
+        "a", "all", "an", "and", "any", "are", "at", "back", "be", "business", "by", "can", "day", "end",
+        "for", "from", "get", "got", "has", "have", "i", "in", "is", "it", "me", "more", "my", "no", "not",
+        "of", "off", "on", "or", "our", "out", "that", "the", "this", "time", "to", "up", "us", "way", "we",
+        "will", "with", "working", "you", "your"};
+    auto common = [](std::string_view x) { return std::binary_search(std::begin(kCommon), std::end(kCommon), x); };
     std::vector<std::pair<std::string, uint32_t>> out;
     for (size_t p = 0; p < phrases_.size(); ++p) {
         if (veto_[p]) continue;
         // The longest word is likely the rarest ("days" of "in # days", "going" of "is going to");
         // a phrase of short words and a number is found by its number ("#": a digit that starts a word).
-        // Words too common in any text to find a phrase by, when the phrase has another.
-        static const std::string_view kCommon[] = {
-            "a", "all", "an", "and", "any", "are", "at", "back", "be", "business", "by", "can", "day", "end",
-            "for", "from", "get", "got", "has", "have", "i", "in", "is", "it", "me", "more", "my", "no", "not",
-            "of", "off", "on", "or", "our", "out", "that", "the", "this", "time", "to", "up", "us", "way", "we",
-            "will", "with", "working", "you", "your"};
-        auto common = [](std::string_view x) {
-            return std::binary_search(std::begin(kCommon), std::end(kCommon), x);
-        };
         const auto &words = phrases_[p];
         std::string w;
         uint32_t at = 0, number_at = 0;
@@ -291,7 +294,7 @@ bool CommitmentMatcher::confirm(const char *text, const std::vector<Token> &t, s
     // The deliverable: within `within` words after the commitment, in the same sentence.
     size_t wk = 0, wlen = 0;
     for (size_t k = c1; k < s1 && k <= c1 + within; ++k) {
-        if (k > c1 && (token_is(text, t[k], "but") || token_is(text, t[k], "however"))) break;
+        if (k > c1 && clause_word(text, t[k])) break;
         if ((wlen = what.longest(text, t, k, s1))) {
             wk = k;
             break;
@@ -300,11 +303,8 @@ bool CommitmentMatcher::confirm(const char *text, const std::vector<Token> &t, s
     if (!wlen) return false;
     // No hedge or negation in the clause, from its start to the end of the deliverable (the
     // commitment's own words excepted: "won't" commits, "can't" does not).
-    // "but" and "however" start a clause too: "I can't feed this back, but I can refund you".
     size_t cs = who_start;
-    while (cs > s0 && !(t[cs].flags & Token::kClause) && !token_is(text, t[cs - 1], "but") &&
-           !token_is(text, t[cs - 1], "however"))
-        --cs;
+    while (cs > s0 && !(t[cs].flags & Token::kClause) && !clause_word(text, t[cs - 1])) --cs;
     // The clause goes on for a few words after the deliverable: "we can refund you if eligible".
     size_t ce = wk + wlen;
     for (size_t k = 0; k < kAfter && ce < s1 && !(t[ce].flags & Token::kClause); ++k) ++ce;

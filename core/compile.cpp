@@ -240,9 +240,9 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         exprs.push_back(std::move(e));
         pats_.push_back(p);
     };
-    // The anchors of commitment rules: every word that starts a commit or a what phrase, once, a
-    // literal that must start a word (the commitment stage checks the rest on the post's words).
-    // A clitic gets both apostrophes: "'ll" and "’ll".
+    // The anchors of commitment rules (Engine::anchor, built in build_tables): each word a rule is
+    // found by, once, as a literal that must start a word; the commitment stage checks the rest on
+    // the post's words. A clitic gets both apostrophes ("'ll" and "’ll"), a number any digit.
     for (uint32_t i = 0; i < rs_.rules.size(); ++i) {
         const Rule &r = rs_.rules[i];
         if (!r.is_commitment) continue;
@@ -266,15 +266,18 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             } else if (ascii_alnum(static_cast<unsigned char>(w[0])) || w == "#") {
                 e = "(?:^|[^a-z0-9])";  // starts a word: Hyperscan drops the hits inside words
             }
-            size_t len = 0;
-            std::string lit;
-            for (unsigned char c : word) {
-                if (ascii_alnum(c) || c >= 0x80) lit += static_cast<char>(c);
-                else append_hex_escape(lit, c);
+            size_t len = 1;
+            if (w == "#") {
+                e += "[0-9]";  // a deliverable found by its number
+            } else {
+                std::string lit;
+                for (unsigned char c : word) {
+                    if (ascii_alnum(c) || c >= 0x80) lit += static_cast<char>(c);
+                    else append_hex_escape(lit, c);
+                }
+                len = literal_length(lit) + (curly ? 3 : 0);
+                e += lit;
             }
-            if (w == "#") lit = "[0-9]";  // a deliverable found by its number
-            len = w == "#" ? 1 : literal_length(lit) + (curly ? 3 : 0);
-            e += lit;
             Pattern p{rule, Boundary::Any, false, rs_.rules[rule].roles, static_cast<uint32_t>(len)};
             for (auto [r, at] : aw.commit_rules) p.roles |= rs_.rules[r].roles;
             for (uint32_t r : aw.what_rules) p.roles |= rs_.rules[r].roles;

@@ -145,11 +145,10 @@ void Scanner::confirm_commitments() {
     // all a commitment looks at.
     std::sort(anchors_.begin(), anchors_.end());
     anchors_.erase(std::unique(anchors_.begin(), anchors_.end()), anchors_.end());
-    size_t lo = 0, hi = 0, ti = 0;
-    bool have = false;
+    size_t lo = 0, hi = 0, ti = 0;  // the sentence split into tokens_, the anchor's token in it
     for (const auto &[start, a] : anchors_) {
         const Engine::AnchorWord &aw = e_.anchor(a);
-        if (!have || start >= hi) {
+        if (start >= hi) {
             lo = sentence_start(text_, text_len_, start);
             hi = sentence_end(text_, text_len_, start);
             tokenize(text_ + lo, hi - lo, tokens_);
@@ -162,7 +161,6 @@ void Scanner::confirm_commitments() {
                 token_commit_[k] = e_.commit_word(token_text(text_, t, buf));
             }
             ti = 0;
-            have = true;
         }
         while (ti < tokens_.size() && tokens_[ti].start < start) ++ti;
         if (ti == tokens_.size() || tokens_[ti].start != start) continue;  // inside a word
