@@ -80,7 +80,6 @@ struct Pattern {
     uint8_t slot = 0;     // kTrigger: which atom set it belongs to
     uint8_t slots = 0;    // kVariable: how many atom sets must all be seen (0: no triggers, 1 or 2)
     bool luhn = false;    // the hit's digits must pass the Luhn checksum
-    bool trail = false;   // kTrigger: its expression also matches the byte after the atom, if any
     bool wide = false;    // kTrigger: a rule's own trigger regex; fixed_len is its longest match
 };
 

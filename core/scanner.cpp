@@ -52,15 +52,13 @@ int Scanner::on_match(unsigned id, unsigned long long, unsigned long long to, un
     if (!(p.roles & s->role_bit_) || (p.fixed_len > to && !p.wide)) return 0;
     if (p.kind == Pattern::kLiteral) return on_som_match(id, to - p.fixed_len, to, 0, ctx);
     if (p.kind == Pattern::kAnchor) {
+        if (!boundary_ok(s->text_, s->text_len_, to - p.fixed_len, to, p.boundary)) return 0;
         s->anchors_.emplace_back(static_cast<uint32_t>(to - p.fixed_len), p.target);
         return 0;
     }
     if (s->whole_text_) return 0;
-    if (p.kind == Pattern::kTrigger && !p.wide) {
-        // A trailing-boundary trigger's match ends one byte after its atom unless at the end of text.
-        if (p.trail && to > 0 && !ascii_alnum(static_cast<unsigned char>(s->text_[to - 1]))) --to;
-        if (!boundary_ok(s->text_, s->text_len_, to - p.fixed_len, to, p.boundary)) return 0;
-    }
+    if (p.kind == Pattern::kTrigger && !p.wide && !boundary_ok(s->text_, s->text_len_, to - p.fixed_len, to, p.boundary))
+        return 0;
     size_t lo, hi;
     const Pattern &v = p.kind == Pattern::kTrigger ? s->engine().pattern(p.target) : p;
     if (p.kind == Pattern::kTrigger) {
