@@ -112,6 +112,9 @@ void Engine::build_tables(const EngineOptions &opt) {
     for (auto &m : commits_)
         for (const std::string &w : m.commit.first_tokens())
             if (!w.empty()) commit_words_.emplace(w, static_cast<uint32_t>(commit_words_.size()));
+    std::fill(std::begin(commit_lengths_), std::end(commit_lengths_), 0u);
+    for (const auto &[w, id] : commit_words_)
+        commit_lengths_[static_cast<unsigned char>(w[0])] |= 1u << std::min<size_t>(w.size(), 31);
     for (auto &m : commits_) {
         m.commit_starts.assign(commit_words_.size(), false);
         for (const std::string &w : m.commit.first_tokens())

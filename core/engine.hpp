@@ -3,6 +3,7 @@
 // read it are in core/scanner.hpp, their result in core/verdict.hpp.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -131,8 +132,14 @@ public:
     size_t anchor_count() const { return anchors_.size(); }
     // The number of a word that starts some commit phrase, or -1 (see CommitmentMatcher::commit_starts).
     int32_t commit_word(std::string_view w) const {
+        if (w.empty() || !may_be_commit_word(static_cast<unsigned char>(w[0]), w.size())) return -1;
         auto it = commit_words_.find(w);
         return it == commit_words_.end() ? -1 : static_cast<int32_t>(it->second);
+    }
+
+    // Most words of a sentence have a first byte (lower case) and a length that no commit word has.
+    bool may_be_commit_word(unsigned char first, size_t len) const {
+        return (commit_lengths_[first] >> std::min<size_t>(len, 31)) & 1;
     }
 
     // Whether a commitment rule has a deliverable of wildcards only ("*"), so no anchor shows it.
@@ -165,6 +172,7 @@ private:
         size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
     std::unordered_map<std::string, uint32_t, WordHash, std::equal_to<>> commit_words_;
+    uint32_t commit_lengths_[256] = {};  // per first byte: bit n set when a commit word of n bytes (31: 31 or more) starts so
     std::vector<bool> what_always_;
     std::vector<Pattern> pats_;
     std::vector<Diagnostic> warnings_;

@@ -151,12 +151,21 @@ void Scanner::confirm_commitments() {
             hi = sentence_end(text_, text_len_, start);
             tokenize(text_ + lo, hi - lo, tokens_);
             token_commit_.resize(tokens_.size());
+            prev_commit_.resize(tokens_.size());
+            int32_t last = -1;
             for (size_t k = 0; k < tokens_.size(); ++k) {
                 Token &t = tokens_[k];
                 t.start += static_cast<uint32_t>(lo);
                 t.end += static_cast<uint32_t>(lo);
+                const bool curly = t.flags & Token::kCurly;
+                auto first = static_cast<unsigned char>(curly ? '\'' : text_[t.start]);
+                if (first >= 'A' && first <= 'Z') first += 32;
                 char buf[64];
-                token_commit_[k] = e_.commit_word(token_text(text_, t, buf));
+                token_commit_[k] = e_.may_be_commit_word(first, t.end - t.start - (curly ? 2 : 0))
+                                       ? e_.commit_word(token_text(text_, t, buf))
+                                       : -1;
+                if (token_commit_[k] >= 0) last = static_cast<int32_t>(k);
+                prev_commit_[k] = last;
             }
             ti = 0;
         }
@@ -168,13 +177,17 @@ void Scanner::confirm_commitments() {
             add_raw(this, p, norm_.orig_start(from), norm_.orig_end(to), norm_.evasion(from, to));
         };
         // A deliverable: the nearest commit phrase before it that confirms.
+        const bool commit_before = ti && prev_commit_[ti - 1] >= 0;
         for (uint32_t rule : aw.what_rules) {
+            if (!commit_before) break;
             if (!(e_.rules()[rule].roles & role_bit_)) continue;
             const CommitmentMatcher &m = *e_.commitment(rule);
             const size_t reach = m.within + kCommitReach, lowest = ti > reach ? ti - reach : 0;
-            for (size_t j = ti; j-- > lowest;) {
+            // from one commit word back to the one before (prev_commit_), not word by word
+            for (int32_t j = ti ? prev_commit_[ti - 1] : -1; j >= 0 && static_cast<size_t>(j) >= lowest;
+                 j = j ? prev_commit_[j - 1] : -1) {
                 const int32_t w = token_commit_[j];
-                if (w < 0 || !m.commit_starts[w]) continue;
+                if (!m.commit_starts[w]) continue;
                 if (m.confirm(text_, tokens_, j, from, to)) {
                     hit(rule);
                     break;
