@@ -174,8 +174,14 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         p.window = w;
         // (no fallback to weaker atoms: substrings like "eat" fire on ordinary text all the time)
         auto sets = required_atom_sets(e, 4);
-        // The rule's own trigger serves the alternatives that have no atoms of their own.
-        if (trigger_of && (!sets.empty() || trigger_of->trigger.empty())) trigger_of = nullptr;
+        // The rule's own trigger serves the alternatives that have no atoms of their own, or only
+        // atoms of one or two bytes (the "@" of an e-mail address, which every @mention has too).
+        bool weak = true;
+        for (const auto &set : sets)
+            for (const std::string &a : set)
+                weak = weak && a.size() - (a.front() == kBoundaryMarker) - (a.back() == kBoundaryMarker) < 3;
+        if (trigger_of && ((!sets.empty() && !weak) || trigger_of->trigger.empty())) trigger_of = nullptr;
+        if (trigger_of) sets.clear();
         p.var = static_cast<uint32_t>(n_var_++);
         p.slots = static_cast<uint8_t>(trigger_of ? 1 : sets.size());
         if (!trigger_of && sets.empty() && !p.allow && rs_.rules[p.rule].is_regex) {
