@@ -5,9 +5,9 @@ what the filter decides.
     python3 bench/verdict_diff.py --before OLD/bindings/cli/modfilter --before-lib OLD/capi \\
                                   --after build/bindings/cli/modfilter [--allow-diff]
 
-Each corpus NAME.jsonl (built by bench/corpora.py; default directory $MF_BENCH_CORPORA, else
+Each corpus NAME.txt (built by bench/corpora.py; default directory $MF_BENCH_CORPORA, else
 build/bench-corpora) is scanned by both CLIs, once with member authors and once with staff authors
-(`scan --role ROLE`: the corpus posts carry no author, so the role applies to all). Two verdicts
+(`scan --format text --role ROLE`, one post a line: the role applies to all). Two verdicts
 differ when their action, their categories (with scores) or their hits (rule and byte span)
 differ. Per corpus and role, the number of differing posts is printed, with the first few
 differences (post id, start of the text, both verdicts' action and hits).
@@ -32,7 +32,7 @@ def start(cli, lib, role, path):
     if lib:
         env["LD_LIBRARY_PATH"] = os.path.abspath(lib) + (":" + env["LD_LIBRARY_PATH"]
                                                          if env.get("LD_LIBRARY_PATH") else "")
-    return subprocess.Popen([cli, "scan", "--role", role, path], stdout=subprocess.PIPE, env=env,
+    return subprocess.Popen([cli, "scan", "--format", "text", "--role", role, path], stdout=subprocess.PIPE, env=env,
                             text=True, encoding="utf-8", errors="replace", bufsize=1 << 20)
 
 
@@ -101,7 +101,7 @@ def main():
     total_posts = total_differ = 0
     found = 0
     for name in args.corpus.split(","):
-        path = os.path.join(args.corpora, name + ".jsonl")
+        path = os.path.join(args.corpora, name + ".txt")
         if not os.path.exists(path):
             print(f"{name}: {path} missing, skipped (python3 bench/corpora.py builds it)", file=sys.stderr)
             continue

@@ -671,7 +671,7 @@ void StreamScanner::json_line(Slot &s, const char *p, size_t len, size_t capacit
         rv = &f.author_role;
     if (!rv && f.top_role.kind != RoleValue::kAbsent) rv = &f.top_role;
     if (!rv || rv->kind == RoleValue::kNull) {
-        s.role = MF_ROLE_MEMBER;
+        s.role = default_role_;  // --role: the role of posts that do not say
     } else if (rv->kind != RoleValue::kString) {
         return fail(s, "author role must be a string");
     } else {

@@ -109,6 +109,14 @@ class CliTest(unittest.TestCase):
         self.assertEqual(rows[1]["hits"], [])
         self.assertIn("unknown author role", rows[2]["error"])
 
+    def test_role_option_is_the_default_for_json_posts(self):
+        text = b'"text": "Sorry! We will refund everyone by Friday."'
+        rows = self.scan([b'{"id": 1, ' + text + b'}', b'{"id": 2, ' + text + b', "author": {"role": "member"}}'],
+                         "--role", "staff")
+        self.assertEqual(rows[0]["action"], "HOLD")  # no role in the post: --role staff
+        self.assertEqual(rows[1]["action"], "ALLOW")  # the post's own role wins
+        self.assertEqual(self.scan([b'{"id": 1, ' + text + b'}'])[0]["action"], "ALLOW")  # default member
+
     def test_invalid_utf8_is_scanned_with_exact_offsets(self):
         rows = self.scan([b'{"id": 1, "text": "\xff\xfe fuck"}'])
         self.assertEqual(rows[0]["invalid_utf8"], 2)
