@@ -1,0 +1,208 @@
+// Fingerprints: exact hash and SimHash over normalized words (algorithm in core/fingerprint.hpp).
+#include "fingerprint.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#define XXH_INLINE_ALL  // header-only, as in core/compile.cpp
+#include <xxhash.h>
+
+namespace mf {
+
+namespace {
+
+uint64_t fmix64(uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+// Order-dependent combination of two feature hashes.
+uint64_t mix(uint64_t a, uint64_t b) { return fmix64(a * 0x9E3779B97F4A7C15ULL ^ (b + 0x632BE59BD9B4E019ULL)); }
+
+bool ascii_alnum(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
+
+// U+2000..U+206F (general punctuation: curly quotes, dashes, ellipsis), 3 bytes E2 80|81 xx.
+bool general_punct(const unsigned char *p, size_t n) { return n >= 3 && p[0] == 0xE2 && (p[1] == 0x80 || p[1] == 0x81); }
+
+bool starts_with_ci(std::string_view s, size_t i, std::string_view prefix) {
+    if (s.size() - i < prefix.size()) return false;
+    for (size_t k = 0; k < prefix.size(); ++k) {
+        char c = s[i + k];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        if (c != prefix[k]) return false;
+    }
+    return true;
+}
+
+char leet(char c) {
+    switch (c) {
+    case '4': return 'a';
+    case '3': return 'e';
+    case '1': return 'i';
+    case '0': return 'o';
+    case '5': return 's';
+    case '7': return 't';
+    case '8': return 'b';
+    case '9': return 'g';
+    default: return c;
+    }
+}
+
+// Lowercase; leet digits to letters in a word with letters; runs of one letter to one letter.
+void canonical(std::string &w) {
+    bool letters = false, digits = false;
+    for (char &c : w) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        letters |= (c >= 'a' && c <= 'z') || static_cast<unsigned char>(c) >= 0x80;
+        digits |= c >= '0' && c <= '9';
+    }
+    if (letters && digits)
+        for (char &c : w) c = leet(c);
+    size_t k = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+        char c = w[i];
+        if (k && c == w[k - 1] && c >= 'a' && c <= 'z') continue;
+        w[k++] = c;
+    }
+    w.resize(k);
+}
+
+uint64_t word_hash(std::string_view w) { return XXH3_64bits(w.data(), w.size()); }
+
+}  // namespace
+
+void Fingerprinter::run(std::string_view s, Fingerprint &out) {
+    out = Fingerprint{};
+    features_.clear();
+    triples_.clear();
+    std::vector<uint64_t> &all = words_;
+    all.clear();
+    std::vector<size_t> &line_start = line_start_;
+    line_start.clear();
+    pairs_.clear();
+    size_t letters_run = 0;          // single letters waiting to be joined ("f r e e")
+    std::string &joined = word_;
+    std::string &w = w_;
+    auto emit = [&](std::string_view word) { all.push_back(word_hash(word)); };
+    auto flush_letters = [&] {
+        if (letters_run >= 3) {
+            canonical(joined);
+            emit(joined);
+        } else {
+            for (char c : joined) emit(std::string_view(&c, 1));
+        }
+        joined.clear();
+        letters_run = 0;
+    };
+
+    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
+    const size_t n = s.size();
+    int quote_depth = 0;
+    size_t i = 0;
+    while (i < n) {
+        // One line: [i, eol).
+        size_t eol = i;
+        while (eol < n && p[eol] != '\n') ++eol;
+        size_t j = i;
+        while (j < eol && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r')) ++j;
+        const bool quoted_line = j < eol && p[j] == '>';
+        line_start.push_back(all.size());
+        while (!quoted_line && j < eol) {
+            const unsigned char c = p[j];
+            if (c == '[') {
+                if (starts_with_ci(s, j, "[quote")) {
+                    ++quote_depth;
+                    while (j < eol && p[j] != ']') ++j;
+                    ++j;
+                    continue;
+                }
+                if (starts_with_ci(s, j, "[/quote]")) {
+                    if (quote_depth) --quote_depth;
+                    j += 8;
+                    continue;
+                }
+            }
+            if (quote_depth) {
+                ++j;
+                continue;
+            }
+            if ((c == 'h' || c == 'H' || c == 'w' || c == 'W') &&
+                (starts_with_ci(s, j, "http://") || starts_with_ci(s, j, "https://") || starts_with_ci(s, j, "www."))) {
+                if (letters_run) flush_letters();
+                size_t e = j;
+                while (e < eol && p[e] != ' ' && p[e] != '\t' && p[e] != '\r') ++e;
+                size_t b = j;
+                if (starts_with_ci(s, b, "http://")) b += 7;
+                else if (starts_with_ci(s, b, "https://")) b += 8;
+                if (starts_with_ci(s, b, "www.")) b += 4;
+                size_t cut = b;
+                while (cut < e && p[cut] != '?' && p[cut] != '#') ++cut;
+                while (cut > b && std::strchr(".,;:!)]}'\"/", p[cut - 1])) --cut;
+                w.assign(s.substr(b, cut - b));
+                for (char &ch : w)
+                    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+                w.insert(0, "link:");
+                emit(w);
+                ++out.links;
+                j = e;
+                continue;
+            }
+            const bool word_byte = ascii_alnum(c) || (c >= 0x80 && !general_punct(p + j, eol - j));
+            if (!word_byte) {
+                j += c >= 0x80 ? 3 : 1;  // general punctuation is 3 bytes
+                continue;
+            }
+            size_t e = j;
+            while (e < eol && (ascii_alnum(p[e]) || (p[e] >= 0x80 && !general_punct(p + e, eol - e)))) ++e;
+            w.assign(s.substr(j, e - j));
+            canonical(w);
+            if (w.size() == 1 && ((w[0] >= 'a' && w[0] <= 'z'))) {
+                joined += w[0];
+                ++letters_run;
+            } else {
+                if (letters_run) flush_letters();
+                emit(w);
+            }
+            j = e;
+        }
+        if (letters_run) flush_letters();
+        i = eol + 1;
+    }
+    line_start.push_back(all.size());
+
+    out.words = static_cast<uint32_t>(all.size() - out.links);
+    if (all.empty()) return;
+    out.exact = XXH3_64bits(all.data(), all.size() * sizeof(uint64_t));
+    // Features per line: words and neighbouring pairs (SimHash); triples (lookup keys).
+    std::vector<uint64_t> &pairs = pairs_;
+    for (size_t l = 0; l + 1 < line_start.size(); ++l) {
+        const size_t a = line_start[l], b = line_start[l + 1];
+        for (size_t k = a; k < b; ++k) {
+            features_.push_back(all[k]);
+            if (k > a) {
+                features_.push_back(mix(all[k - 1], all[k]));
+                pairs.push_back(features_.back());
+            }
+            if (k > a + 1) triples_.push_back(mix(mix(all[k - 2], all[k - 1]), all[k]));
+        }
+    }
+    int32_t cnt[64] = {};
+    for (uint64_t f : features_)
+        for (int b = 0; b < 64; ++b) cnt[b] += static_cast<int32_t>((f >> b) & 1u);
+    const auto total = static_cast<int32_t>(features_.size());
+    uint64_t near = 0;
+    for (int b = 0; b < 64; ++b)
+        if (2 * cnt[b] > total) near |= uint64_t(1) << b;
+    out.near = near;
+    std::vector<uint64_t> &keys = !triples_.empty() ? triples_ : !pairs.empty() ? pairs : features_;
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    out.n_anchors = static_cast<uint32_t>(std::min<size_t>(kAnchors, keys.size()));
+    for (uint32_t k = 0; k < out.n_anchors; ++k) out.anchors[k] = keys[k];
+}
+
+}  // namespace mf
