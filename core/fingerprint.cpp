@@ -23,7 +23,15 @@ uint64_t fmix64(uint64_t k) {
 // Order-dependent combination of two feature hashes.
 uint64_t mix(uint64_t a, uint64_t b) { return fmix64(a * 0x9E3779B97F4A7C15ULL ^ (b + 0x632BE59BD9B4E019ULL)); }
 
-bool ascii_alnum(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
+struct AlnumTable {
+    bool t[256] = {};
+    constexpr AlnumTable() {
+        for (int c = '0'; c <= '9'; ++c) t[c] = true;
+        for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
+    }
+};
+constexpr AlnumTable kAlnum;
+inline bool ascii_alnum(unsigned char c) { return kAlnum.t[c]; }
 
 // U+2000..U+206F (general punctuation: curly quotes, dashes, ellipsis), 3 bytes E2 80|81 xx.
 bool general_punct(const unsigned char *p, size_t n) { return n >= 3 && p[0] == 0xE2 && (p[1] == 0x80 || p[1] == 0x81); }
@@ -190,19 +198,57 @@ void Fingerprinter::run(std::string_view s, Fingerprint &out) {
             if (k > a + 1) triples_.push_back(mix(mix(all[k - 2], all[k - 1]), all[k]));
         }
     }
-    int32_t cnt[64] = {};
-    for (uint64_t f : features_)
-        for (int b = 0; b < 64; ++b) cnt[b] += static_cast<int32_t>((f >> b) & 1u);
-    const auto total = static_cast<int32_t>(features_.size());
+    // SimHash: for each of the 64 bits, how many features have it set. Counted 8 bits at a time:
+    // lane k of acc[j] counts bit 8k + j, up to 255 features before the lanes are added up.
+    uint32_t cnt[64] = {};
+    uint64_t acc[8] = {};
+    size_t in_acc = 0;
+    auto drain = [&] {
+        for (int j = 0; j < 8; ++j) {
+            for (int k = 0; k < 8; ++k) cnt[8 * k + j] += static_cast<uint32_t>((acc[j] >> (8 * k)) & 0xFF);
+            acc[j] = 0;
+        }
+        in_acc = 0;
+    };
+    constexpr uint64_t kLanes = 0x0101010101010101ULL;
+    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;  // registers, not memory
+    for (uint64_t f : features_) {
+        a0 += f & kLanes;
+        a1 += (f >> 1) & kLanes;
+        a2 += (f >> 2) & kLanes;
+        a3 += (f >> 3) & kLanes;
+        a4 += (f >> 4) & kLanes;
+        a5 += (f >> 5) & kLanes;
+        a6 += (f >> 6) & kLanes;
+        a7 += (f >> 7) & kLanes;
+        if (++in_acc == 255) {
+            acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3, acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+            drain();
+            a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0;
+        }
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3, acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+    drain();
+    const auto total = static_cast<uint32_t>(features_.size());
     uint64_t near = 0;
     for (int b = 0; b < 64; ++b)
         if (2 * cnt[b] > total) near |= uint64_t(1) << b;
     out.near = near;
-    std::vector<uint64_t> &keys = !triples_.empty() ? triples_ : !pairs.empty() ? pairs : features_;
-    std::sort(keys.begin(), keys.end());
-    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    out.n_anchors = static_cast<uint32_t>(std::min<size_t>(kAnchors, keys.size()));
-    for (uint32_t k = 0; k < out.n_anchors; ++k) out.anchors[k] = keys[k];
+    // The 4 smallest distinct lookup keys, in one pass.
+    const std::vector<uint64_t> &keys = !triples_.empty() ? triples_ : !pairs.empty() ? pairs : features_;
+    uint64_t low[kAnchors];
+    uint32_t nl = 0;
+    for (uint64_t k : keys) {
+        if (nl == kAnchors && k >= low[kAnchors - 1]) continue;
+        uint32_t at = 0;
+        while (at < nl && low[at] < k) ++at;
+        if (at < nl && low[at] == k) continue;
+        if (nl < kAnchors) ++nl;
+        for (uint32_t m = nl - 1; m > at; --m) low[m] = low[m - 1];
+        low[at] = k;
+    }
+    out.n_anchors = nl;
+    for (uint32_t k = 0; k < nl; ++k) out.anchors[k] = low[k];
 }
 
 }  // namespace mf

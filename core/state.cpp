@@ -22,7 +22,6 @@ namespace {
 
 constexpr uint32_t kNone = 0xFFFFFFFFu;
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
-constexpr size_t kBucketMax = 8;  // clusters remembered per lookup key (the most recent)
 constexpr char kMagic[8] = {'M', 'F', 'S', 'T', 'A', 'T', 'E', '\0'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr uint32_t kEndianMark = 0x01020304u;
@@ -141,13 +140,37 @@ struct MemoryStore::Table {
 };
 
 namespace {
-// Lookup keys: the anchor index holds kAnchors entries of about this many bytes per cluster.
-constexpr size_t kAnchorBytes = kAnchors * (64 + kBucketMax * sizeof(uint32_t) / 2);
+// Lookup keys: the anchor table holds kAnchors entries per cluster.
+constexpr size_t kAnchorBytes = kAnchors * 8;
+constexpr uint32_t kWays = 4;
+uint32_t anchor_tag(uint64_t a) { return static_cast<uint32_t>(a >> 32) | 1u; }
 }  // namespace
 
 MemoryStore::MemoryStore(uint64_t budget) : budget_(std::max(budget, kMinBudget)) {
     clusters_ = std::make_unique<Table<Cluster>>(budget_ * 6 / 10, kAnchorBytes);
     authors_ = std::make_unique<Table<Author>>(budget_ * 4 / 10, 0);
+    size_t buckets = 1;
+    while (buckets * kWays < clusters_->cap * kAnchors) buckets <<= 1;
+    anchor_mask_ = buckets - 1;
+}
+
+void MemoryStore::index_anchor(uint64_t anchor, uint32_t slot) {
+    if (anchors_.empty()) anchors_.assign((anchor_mask_ + 1) * kWays, AnchorEntry{0, 0});
+    AnchorEntry *b = &anchors_[(anchor & anchor_mask_) * kWays];
+    const uint32_t tag = anchor_tag(anchor);
+    for (uint32_t w = 0; w < kWays; ++w)
+        if (b[w].tag == tag && b[w].slot == slot) return;
+    for (uint32_t w = kWays - 1; w > 0; --w) b[w] = b[w - 1];  // newest first; the oldest goes
+    b[0] = {tag, slot};
+}
+
+template <class F>
+void MemoryStore::for_anchor(uint64_t anchor, F &&f) const {
+    if (anchors_.empty()) return;
+    const AnchorEntry *b = &anchors_[(anchor & anchor_mask_) * kWays];
+    const uint32_t tag = anchor_tag(anchor);
+    for (uint32_t w = 0; w < kWays; ++w)
+        if (b[w].tag == tag && b[w].slot < clusters_->slots.size()) f(b[w].slot);
 }
 
 MemoryStore::~MemoryStore() = default;
@@ -166,7 +189,7 @@ void MemoryStore::clear() {
     std::lock_guard<std::mutex> lk(mu_);
     clusters_->clear();
     authors_->clear();
-    anchor_index_.clear();
+    std::fill(anchors_.begin(), anchors_.end(), AnchorEntry{0, 0});
     high_ms_ = 0;
 }
 
@@ -174,17 +197,6 @@ int64_t MemoryStore::clamp_time(int64_t t) {
     if (high_ms_ && t > high_ms_ + kDayMs) t = high_ms_ + kDayMs;
     high_ms_ = std::max(high_ms_, t);
     return t;
-}
-
-void MemoryStore::unindex(uint32_t slot) {
-    const Cluster &c = clusters_->slots[slot];
-    for (uint32_t k = 0; k < c.n_anchors; ++k) {
-        auto it = anchor_index_.find(c.anchors[k]);
-        if (it == anchor_index_.end()) continue;
-        auto &v = it->second;
-        v.erase(std::remove(v.begin(), v.end(), slot), v.end());
-        if (v.empty()) anchor_index_.erase(it);
-    }
 }
 
 void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateRules &r, int64_t now_in, Seen &out) {
@@ -212,15 +224,10 @@ void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateR
             c.n_anchors = fp.n_anchors;
             std::copy(fp.anchors, fp.anchors + kAnchors, c.anchors);
             c.first_ms = c.last_ms = now;
-            for (uint32_t k = 0; k < c.n_anchors; ++k) {
-                auto &b = anchor_index_[c.anchors[k]];
-                if (b.size() >= kBucketMax) b.erase(b.begin());
-                b.push_back(slot);
-            }
+            for (uint32_t k = 0; k < c.n_anchors; ++k) index_anchor(c.anchors[k], slot);
         };
         uint32_t slot = t.find(fp.exact);
         if (slot != kNone && !live(slot)) {  // forgotten: start again in place
-            unindex(slot);
             Cluster &c = t.slots[slot];
             const uint32_t prev = c.prev, next = c.next;
             c = Cluster{};
@@ -231,22 +238,19 @@ void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateR
         }
         if (slot == kNone) {  // nearly the same text?
             int best = static_cast<int>(r.duplicate_near_bits) + 1;
-            for (uint32_t k = 0; k < fp.n_anchors; ++k) {
-                auto it = anchor_index_.find(fp.anchors[k]);
-                if (it == anchor_index_.end()) continue;
-                for (uint32_t s : it->second) {
-                    if (!live(s)) continue;
+            for (uint32_t k = 0; k < fp.n_anchors; ++k)
+                for_anchor(fp.anchors[k], [&](uint32_t s) {
+                    if (!live(s)) return;
                     int d = hamming(t.slots[s].near, fp.near);
                     if (d < best) best = d, slot = s;
-                }
-            }
+                });
             if (slot != kNone) {
                 out.near = true;
                 out.distance = best;
             }
         }
         if (slot == kNone && !m.edit) {
-            slot = t.insert(fp.exact, [&](uint32_t e) { unindex(e); });
+            slot = t.insert(fp.exact, [](uint32_t) {});
             start(slot);
         }
         if (slot != kNone) {
@@ -380,15 +384,11 @@ void MemoryStore::load(std::string_view d) {
             throw Error(kStateCorrupt, "state file is corrupt (entry " + std::to_string(i) + ")");
         for (auto len : c.earlier_len)
             if (len > kIdBytes) throw Error(kStateCorrupt, "state file is corrupt (entry " + std::to_string(i) + ")");
-        uint32_t s = fresh.clusters_->insert(c.key, [&](uint32_t e) { fresh.unindex(e); });
+        uint32_t s = fresh.clusters_->insert(c.key, [](uint32_t) {});
         c.prev = fresh.clusters_->slots[s].prev;
         c.next = fresh.clusters_->slots[s].next;
         fresh.clusters_->slots[s] = c;
-        for (uint32_t k = 0; k < c.n_anchors; ++k) {
-            auto &b = fresh.anchor_index_[c.anchors[k]];
-            if (b.size() >= kBucketMax) b.erase(b.begin());
-            b.push_back(s);
-        }
+        for (uint32_t k = 0; k < c.n_anchors; ++k) fresh.index_anchor(c.anchors[k], s);
     }
     for (uint64_t i = 0; i < h.n_authors; ++i, p += sizeof(Author)) {
         Author a;
@@ -403,7 +403,8 @@ void MemoryStore::load(std::string_view d) {
     std::lock_guard<std::mutex> lk(mu_);
     std::swap(clusters_, fresh.clusters_);
     std::swap(authors_, fresh.authors_);
-    std::swap(anchor_index_, fresh.anchor_index_);
+    std::swap(anchors_, fresh.anchors_);
+    std::swap(anchor_mask_, fresh.anchor_mask_);
     high_ms_ = h.high_ms;
 }
 

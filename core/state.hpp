@@ -94,8 +94,17 @@ private:
     int64_t high_ms_ = 0;  // latest post time seen
     std::unique_ptr<Table<Cluster>> clusters_;
     std::unique_ptr<Table<Author>> authors_;
-    std::unordered_map<uint64_t, std::vector<uint32_t>> anchor_index_;  // anchor -> cluster slots
-    void unindex(uint32_t slot);
+    // Lookup keys -> cluster slots: a fixed table of 4-way buckets, allocated once (no allocation per
+    // post); a full bucket forgets its oldest entry, and a stale entry is harmless (a candidate is
+    // always checked: live, and within the SimHash distance).
+    struct AnchorEntry {
+        uint32_t tag, slot;
+    };
+    std::vector<AnchorEntry> anchors_;
+    size_t anchor_mask_ = 0;  // number of buckets - 1
+    void index_anchor(uint64_t anchor, uint32_t slot);
+    template <class F>
+    void for_anchor(uint64_t anchor, F &&f) const;
 };
 
 // Scratch for the state stage, one per scanner.
