@@ -10,6 +10,7 @@
 //     The state's cost per post is state_on minus state_off (us_per_post), its share of scan time
 //     (state_on - state_off) / state_off.
 //   build/bench/bench_state --ratio 9
+//   MF_BENCH_POSTS=build/bench-corpora/prose.txt build/bench/bench_state --ratio 9   (bench/corpora.py)
 //       the figure to quote: passes over the corpus without and with a (fresh) state, interleaved,
 //       thread CPU time per post, and the state's share of scan time (median of 9 rounds).
 //   build/bench/bench_state --memory 10000000
@@ -35,6 +36,14 @@ namespace {
 
 std::vector<std::string> load_posts() {
     std::vector<std::string> out;
+    if (const char *file = std::getenv("MF_BENCH_POSTS")) {  // one post per line, e.g. bench/corpora.py's *.txt
+        std::ifstream in(file);
+        std::string line;
+        while (out.size() < 5000 && std::getline(in, line))
+            if (!line.empty()) out.push_back(line);
+        std::fprintf(stderr, "bench_state: %zu posts from %s\n", out.size(), file);
+        if (!out.empty()) return out;
+    }
     const char *dirs[] = {"../shared/data", "../../shared/data", "../../../shared/data", "/work/shared/data"};
     for (const char *d : dirs) {
         std::ifstream in(std::string(d) + "/sms-spam-collection/SMSSpamCollection");
@@ -191,7 +200,7 @@ int ratio(int rounds) {
     mf_verdict_create(&v);
     mf_state_create(&st, nullptr);
     mf_scanner_set_state(with, st);
-    std::vector<double> off, on;
+    std::vector<double> off, on, fp;
     std::string id, author;
     for (int r = 0; r < rounds; ++r) {
         for (int pass = 0; pass < 2; ++pass) {
@@ -213,13 +222,21 @@ int ratio(int rounds) {
             }
             (pass ? on : off).push_back((thread_cpu_s() - t0) * 1e6 / texts.size());
         }
+        const double t0 = thread_cpu_s();
+        for (const auto &t : texts) {
+            uint64_t e, n;
+            mf_fingerprint(&e, &n, nullptr, t.data(), t.size());
+        }
+        fp.push_back((thread_cpu_s() - t0) * 1e6 / texts.size());
     }
     std::sort(off.begin(), off.end());
     std::sort(on.begin(), on.end());
+    std::sort(fp.begin(), fp.end());
     const double a = off[off.size() / 2], b = on[on.size() / 2];
     std::printf("%zu posts x %d rounds (median, thread CPU time): scan %.2f us/post, scan+state %.2f us/post; "
                 "state %.2f us/post = %.1f%% of scan time\n",
                 texts.size(), rounds, a, b, b - a, 100.0 * (b - a) / a);
+    std::printf("of which fingerprints alone (mf_fingerprint, normalization included): %.2f us/post\n", fp[fp.size() / 2]);
     mf_scanner_set_state(with, nullptr);
     mf_state_destroy(st);
     mf_verdict_destroy(v);

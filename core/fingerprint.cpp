@@ -164,16 +164,47 @@ void Fingerprinter::run(std::string_view s, Fingerprint &out) {
                 j += c >= 0x80 ? 3 : 1;  // general punctuation is 3 bytes
                 continue;
             }
+            // The word, lowercased into a small buffer as it is read; then canonical() in place
+            // (the same steps, without a string per word).
             size_t e = j;
-            while (e < eol && (ascii_alnum(p[e]) || (p[e] >= 0x80 && !general_punct(p + e, eol - e)))) ++e;
-            w.assign(s.substr(j, e - j));
-            canonical(w);
-            if (w.size() == 1 && ((w[0] >= 'a' && w[0] <= 'z'))) {
-                joined += w[0];
+            char buf[128];
+            size_t bl = 0;
+            bool letters = false, digits = false;
+            for (; e < eol; ++e) {
+                unsigned char b = p[e];
+                if (ascii_alnum(b)) {
+                    if (b <= '9') digits = true;
+                    else letters = true, b |= 0x20;
+                } else if (b >= 0x80 && !general_punct(p + e, eol - e)) {
+                    letters = true;
+                } else {
+                    break;
+                }
+                if (bl < sizeof buf) buf[bl] = static_cast<char>(b);
+                ++bl;
+            }
+            std::string_view word;
+            if (bl <= sizeof buf) {
+                if (letters && digits)
+                    for (size_t k = 0; k < bl; ++k) buf[k] = leet(buf[k]);
+                size_t k = 0;
+                for (size_t m = 0; m < bl; ++m) {
+                    const char ch = buf[m];
+                    if (k && ch == buf[k - 1] && ch >= 'a' && ch <= 'z') continue;
+                    buf[k++] = ch;
+                }
+                word = std::string_view(buf, k);
+            } else {  // a very long word
+                w.assign(s.substr(j, e - j));
+                canonical(w);
+                word = w;
+            }
+            if (word.size() == 1 && word[0] >= 'a' && word[0] <= 'z') {
+                joined += word[0];
                 ++letters_run;
             } else {
                 if (letters_run) flush_letters();
-                emit(w);
+                emit(word);
             }
             j = e;
         }

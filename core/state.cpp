@@ -131,9 +131,8 @@ struct MemoryStore::Table {
         link_front(s);
         return s;
     }
-    void clear() {
+    void clear() {  // keeps the slab's memory (within the budget) for what comes next
         slots.clear();
-        slots.shrink_to_fit();
         index.clear();
         head = tail = kNone;
     }
