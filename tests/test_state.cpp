@@ -119,7 +119,7 @@ TEST_CASE("a version-1 caller's posts and arrays are read as before") {
     for (auto &v : vs) mf_verdict_destroy(v);
 }
 
-TEST_CASE("version-2 posts in a batch; wrong fields are refused") {
+TEST_CASE("version-2 posts in a batch, wrong fields are refused") {
     Fixture f;
     mf_post posts[2] = {MF_POST_INIT, MF_POST_INIT};
     posts[0].text = "fuck";
@@ -143,7 +143,7 @@ TEST_CASE("version-2 posts in a batch; wrong fields are refused") {
     for (auto &v : vs) mf_verdict_destroy(v);
 }
 
-TEST_CASE("without a state the verdict is exactly as before; with one it carries a state object") {
+TEST_CASE("without a state the verdict is exactly as before, with one it carries a state object") {
     Fixture plain(false), stateful;
     for (int i = 0; i < 4; ++i) {
         plain.post(kPromo + " fuck", "p" + std::to_string(i), "u" + std::to_string(i), 1000 + i);
@@ -160,7 +160,7 @@ TEST_CASE("without a state the verdict is exactly as before; with one it carries
     CHECK(action == MF_ACTION_FLAG);
 }
 
-TEST_CASE("duplicates: the score grows with the copies; a raid of twenty is rejected") {
+TEST_CASE("duplicates: the score grows with the copies, a raid of twenty is rejected") {
     Fixture f;
     std::vector<int32_t> actions;
     for (int i = 1; i <= 20; ++i) {
@@ -183,7 +183,7 @@ TEST_CASE("duplicates: the score grows with the copies; a raid of twenty is reje
     CHECK(f.json.find("\"earlier\":[\"p19\",\"p18\",\"p17\",\"p16\",\"p15\"]") != std::string::npos);
 }
 
-TEST_CASE("duplicates: a changed word and reordered lines are nearly the same; another text is not") {
+TEST_CASE("duplicates: a changed word and reordered lines are nearly the same, another text is not") {
     Fixture f;
     const std::string a = "Win a brand new phone today\nJust reply with your address and card number\nOffer ends soon";
     f.post(a, "p1", "u1", 100);
@@ -219,7 +219,7 @@ TEST_CASE("no false floods: short common posts, quotes, edits, redeliveries") {
     CHECK(f.json.find("seen before") != std::string::npos);
 }
 
-TEST_CASE("floods: one author faster than the limit; per-channel thresholds; no author, no per-author rules") {
+TEST_CASE("floods: one author faster than the limit, per-channel thresholds, no author, no per-author rules") {
     Fixture f;
     std::vector<int32_t> a;
     for (int i = 0; i < 10; ++i) a.push_back(f.post("message number " + std::to_string(i), "f" + std::to_string(i), "speedy", 1000 + i));
@@ -287,7 +287,7 @@ TEST_CASE("fingerprints ignore case, punctuation, evasion tricks and query strin
     CHECK(mf_fingerprint(nullptr, nullptr, nullptr, nullptr, 3) == MF_E_INVALID_ARG);
 }
 
-TEST_CASE("save and load: counts go on; truncated, corrupt and foreign files are refused") {
+TEST_CASE("save and load: counts go on, truncated, corrupt and foreign files are refused") {
     const std::string path = "test_state_save.bin";
     {
         Fixture f;
@@ -331,7 +331,7 @@ TEST_CASE("save and load: counts go on; truncated, corrupt and foreign files are
     CHECK(std::string(mf_status_str(MF_E_STATE_VERSION)).find("version") != std::string::npos);
 }
 
-TEST_CASE("the memory budget holds; the least recently seen go first") {
+TEST_CASE("the memory budget holds, the least recently seen go first") {
     Fixture f(true, 64 << 10);
     for (int i = 0; i < 3000; ++i)
         f.post("distinct post number " + std::to_string(i) + " about topic " + std::to_string(i * 7919) + " with several words",
