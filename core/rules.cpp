@@ -615,7 +615,10 @@ std::optional<double> state_value(Ctx &c, const toml::key &k, const toml::node &
 }
 
 void parse_state(Ctx &c, const toml::table &t, uint32_t line, RuleSet &out) {
-    (void)line;
+    if (out.state_file.empty()) {
+        out.state_file = c.file;
+        out.state_line = line;
+    }
     for (auto &&[k, v] : t) {
         if (k.str() == "channel") {
             auto channels = v.as_table();
@@ -653,7 +656,7 @@ void finish_state(RuleSet &out, std::vector<Diagnostic> &diags) {
         if (!ordered(r.duplicate_flag, r.duplicate_hold) || !ordered(r.duplicate_hold, r.duplicate_reject) ||
             !ordered(r.flood_flag, r.flood_hold) || !ordered(r.flood_hold, r.flood_reject) ||
             !ordered(r.new_account_flag, r.new_account_hold))
-            diags.push_back({out.policy.file, 0, where + ": thresholds must satisfy flag <= hold <= reject (0 turns one off)"});
+            diags.push_back({out.state_file, out.state_line, where + ": thresholds must satisfy flag <= hold <= reject (0 turns one off)"});
     };
     check(sp.defaults, "[state]");
     for (const auto &[name, r] : sp.channels) check(r, "[state.channel.\"" + name + "\"]");

@@ -114,6 +114,8 @@ struct RuleSet {
         double value;
     };
     std::vector<StateOverride> state_overrides;
+    std::string state_file;  // where [state] was found, for diagnostics
+    uint32_t state_line = 0;
 };
 
 // Parses every *.toml in `src`. Every mistake is added to diags; the result is only usable when

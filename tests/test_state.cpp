@@ -28,6 +28,19 @@ flood_flag = 2
 
 const std::string kPromo = "Great news friends, our shop has cheap watches and bags this week only, visit us";
 
+// A version-2 post; the strings must outlive it.
+mf_post post_of(const std::string &text, const std::string &id, const std::string &author, int64_t ts_ms) {
+    mf_post p = MF_POST_INIT;
+    p.text = text.data();
+    p.len = text.size();
+    p.id = id.data();
+    p.id_len = id.size();
+    p.author_id = author.empty() ? nullptr : author.data();
+    p.author_id_len = author.size();
+    p.ts_ms = ts_ms;
+    return p;
+}
+
 struct Fixture {
     mf_engine *engine = nullptr;
     mf_scanner *scanner = nullptr;
@@ -57,16 +70,9 @@ struct Fixture {
     // Scans a post; returns the action and keeps the verdict's JSON in `json`.
     int32_t post(const std::string &text, const std::string &id, const std::string &author, int64_t ts_s,
                  const std::string &channel = "general", bool edit = false, int32_t age = MF_AGE_UNKNOWN) {
-        mf_post p = MF_POST_INIT;
-        p.text = text.data();
-        p.len = text.size();
-        p.id = id.data();
-        p.id_len = id.size();
-        p.author_id = author.empty() ? nullptr : author.data();
-        p.author_id_len = author.size();
+        mf_post p = post_of(text, id, author, ts_s * 1000);
         p.channel = channel.data();
         p.channel_len = channel.size();
-        p.ts_ms = ts_s * 1000;
         p.author_age_days = age;
         p.edit = edit ? MF_POST_EDIT : MF_POST_NEW;
         REQUIRE(mf_scan(scanner, verdict, &p) == MF_OK);
@@ -355,14 +361,7 @@ TEST_CASE("two threads sharing one state lose no counts") {
         REQUIRE(mf_scanner_set_state(s, main_fixture.state) == MF_OK);
         for (int i = 0; i < kPerThread; ++i) {
             std::string id = "t" + std::to_string(t) + "-" + std::to_string(i), author = "a" + id;
-            mf_post p = MF_POST_INIT;
-            p.text = kPromo.data();
-            p.len = kPromo.size();
-            p.id = id.data();
-            p.id_len = id.size();
-            p.author_id = author.data();
-            p.author_id_len = author.size();
-            p.ts_ms = 1000000;
+            mf_post p = post_of(kPromo, id, author, 1000000);
             REQUIRE(mf_scan(s, v, &p) == MF_OK);
         }
         mf_verdict_destroy(v);

@@ -341,6 +341,18 @@ class CliStateTest(unittest.TestCase):
         self.assertIn('"ts"', rows[5]["error"])
         self.assertEqual(rows[6]["action"], "ALLOW")
 
+    def test_state_policy_mistakes_name_file_and_line(self):
+        bad = os.path.join(self.tmp.name, "policy.toml")
+        with open(bad, "w") as f:
+            f.write('[state]\nflood_flg = 3\nduplicate_hold = 2\nduplicate_reject = 1\n'
+                    '[state.channel."x"]\nflood_reject = 99\n')
+        p = run(["check-rules", bad], b"", check=False)
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(bad + ":2: unknown key 'flood_flg' in [state] (did you mean 'flood_flag'?)", out)
+        self.assertIn("flood_reject must be a number from 0 to 32", out)
+        self.assertIn(bad + ":1: [state]: thresholds must satisfy flag <= hold <= reject", out)
+
     def test_corrupt_state_file_is_refused_unless_reset_is_asked(self):
         with open(self.state, "wb") as f:
             f.write(b"MFSTATE\0" + b"\0" * 10)
