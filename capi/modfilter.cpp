@@ -2,23 +2,35 @@
 // inside one exception guard, and turns what went wrong into a status code plus a thread-local message.
 #include "modfilter/modfilter.h"
 
+#include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <new>
 #include <string>
 
+#include "../core/post.hpp"
 #include "../core/scanner.hpp"
+#include "../core/state.hpp"
 #include "../core/version.hpp"
 
 static_assert(MF_VERSION_NUMBER == mf::kVersionNumber, "header and library versions differ");
-static_assert(MF_OK == mf::kOk && MF_E_INTERNAL == mf::kInternal && MF_E_BUSY == mf::kBusy, "status codes");
+static_assert(MF_OK == mf::kOk && MF_E_INTERNAL == mf::kInternal && MF_E_BUSY == mf::kBusy &&
+                  MF_E_STATE_CORRUPT == mf::kStateCorrupt && MF_E_STATE_VERSION == mf::kStateVersion,
+              "status codes");
 static_assert(MF_EVASION_MIXED_SCRIPT == mf::kEvMixedScript && MF_EVASION_LEET == mf::kEvLeet, "evasion bits");
 
 struct mf_engine {
     std::unique_ptr<mf::Engine> e;
 };
+struct mf_state {
+    std::unique_ptr<mf::StateStore> store;
+};
 struct mf_scanner {
     mf::Scanner s;
+    mf_state *state = nullptr;
+    mf::StateScratch state_scratch;
     explicit mf_scanner(const mf::Engine &e) : s(e) {}
 };
 struct mf_verdict {
@@ -26,6 +38,25 @@ struct mf_verdict {
 };
 
 namespace {
+
+// The version-1 layout of mf_post (0.1.0): what callers built against that header pass. Its fields
+// are the first fields of today's mf_post, at the same offsets.
+struct PostV1 {
+    uint32_t version;
+    const char *text;
+    size_t len;
+    int32_t author_role;
+    uint32_t flags;
+};
+static_assert(offsetof(PostV1, text) == offsetof(mf_post, text) && offsetof(PostV1, len) == offsetof(mf_post, len) &&
+                  offsetof(PostV1, author_role) == offsetof(mf_post, author_role) &&
+                  offsetof(PostV1, flags) == offsetof(mf_post, flags) && sizeof(PostV1) < sizeof(mf_post),
+              "mf_post version 2 must start with the version-1 layout");
+
+// The size of one mf_post of the given version (0 for an unknown version).
+size_t post_size(uint32_t version) {
+    return version == 1 ? sizeof(PostV1) : version == MF_POST_VERSION ? sizeof(mf_post) : 0;
+}
 
 thread_local std::string t_last_error;
 
@@ -134,6 +165,8 @@ const char *mf_status_str(mf_status s) {
     case MF_E_TOO_LARGE: return "post larger than max_post_bytes";
     case MF_E_BUSY: return "scanner in use by another thread";
     case MF_E_NOT_FOUND: return "no such item";
+    case MF_E_STATE_CORRUPT: return "state file truncated or corrupt";
+    case MF_E_STATE_VERSION: return "state file from another format or fingerprint version";
     case MF_E_INTERNAL: return "internal error";
     default: return "unknown status code";
     }
@@ -221,6 +254,11 @@ void mf_verdict_destroy(mf_verdict *verdict) { delete verdict; }
 
 mf_status mf_post_init(mf_post *post, uint32_t version) {
     if (!post) return fail(MF_E_INVALID_ARG, "mf_post_init: post is NULL");
+    if (version == 1) {  // the caller's struct is the version-1 layout: write only that much
+        const PostV1 init{1, nullptr, 0, MF_ROLE_MEMBER, 0};
+        std::memcpy(static_cast<void *>(post), &init, sizeof init);
+        return MF_OK;
+    }
     if (version != MF_POST_VERSION) return fail(MF_E_VERSION, "mf_post_init: unknown version " + std::to_string(version));
     mf_post init = MF_POST_INIT;
     *post = init;
@@ -229,16 +267,53 @@ mf_status mf_post_init(mf_post *post, uint32_t version) {
 
 namespace {
 
+// The post's who/where/when (version 2), or none (version 1, mf_scan_text).
+mf::PostMeta post_meta(const mf_post *p) {
+    mf::PostMeta m;
+    if (p->version < 2) return m;
+    auto sv = [](const char *s, size_t n) { return s ? std::string_view(s, n) : std::string_view(); };
+    m.id = sv(p->id, p->id_len);
+    m.author = sv(p->author_id, p->author_id_len);
+    m.channel = sv(p->channel, p->channel_len);
+    m.ts_ms = p->ts_ms;
+    m.age_days = p->author_age_days;
+    m.edit = p->edit == MF_POST_EDIT;
+    return m;
+}
+
+// Checks the version-2 fields; an empty string when they are fine, else what is wrong.
+std::string post_meta_error(const mf_post *p) {
+    if (p->version < 2) return {};
+    if ((!p->id && p->id_len) || (!p->author_id && p->author_id_len) || (!p->channel && p->channel_len))
+        return "id, author_id or channel is NULL but its length is not 0";
+    if (p->ts_ms < 0) return "ts_ms is negative (milliseconds since 1970, or 0 for now)";
+    if (p->author_age_days < MF_AGE_UNKNOWN)
+        return "author_age_days is " + std::to_string(p->author_age_days) + " (days >= 0, or MF_AGE_UNKNOWN)";
+    if (p->edit != MF_POST_NEW && p->edit != MF_POST_EDIT)
+        return "edit is " + std::to_string(p->edit) + " (MF_POST_NEW or MF_POST_EDIT)";
+    return {};
+}
+
 mf_status scan_one(mf_scanner *scanner, mf_verdict *out, const char *text, size_t len, int32_t role,
-                   uint32_t flags) {
+                   uint32_t flags, const mf_post *post = nullptr) {
     out->v.reset(nullptr);  // a failed scan leaves an empty verdict, never a stale one
     out->v.action = -1;
     if (!text && len) return fail(MF_E_INVALID_ARG, "text is NULL but len is not 0");
     if (role != MF_ROLE_MEMBER && role != MF_ROLE_STAFF)
         return fail(MF_E_INVALID_ARG, "author_role " + std::to_string(role) + " is not MF_ROLE_MEMBER or MF_ROLE_STAFF");
     if (flags & ~uint32_t(MF_SCAN_CENSOR)) return fail(MF_E_INVALID_ARG, "unknown scan flags");
+    if (post) {
+        std::string err = post_meta_error(post);
+        if (!err.empty()) return fail(MF_E_INVALID_ARG, "mf_post: " + err);
+    }
     return guard([&]() -> mf_status {
         scanner->s.scan(std::string_view(text ? text : "", len), role, flags, out->v);
+        if (scanner->state) {
+            mf::PostMeta meta;
+            if (post) meta = post_meta(post);
+            mf::apply_state(*scanner->state->store, scanner->s.engine().state_policy(), scanner->s.normalized(), meta,
+                            scanner->state_scratch, out->v);
+        }
         return MF_OK;
     });
 }
@@ -264,15 +339,15 @@ mf_status mf_scan_text(mf_scanner *scanner, mf_verdict *out, const char *text, s
 
 mf_status mf_scan(mf_scanner *scanner, mf_verdict *out, const mf_post *post) {
     if (!scanner || !out || !post) return fail(MF_E_INVALID_ARG, "mf_scan: scanner, verdict or post is NULL");
-    if (post->version != MF_POST_VERSION) {
+    if (!post_size(post->version)) {
         out->v.reset(nullptr);
         out->v.action = -1;
-        return fail(MF_E_VERSION, "mf_post.version is " + std::to_string(post->version) + ", expected " +
+        return fail(MF_E_VERSION, "mf_post.version is " + std::to_string(post->version) + ", expected 1 or " +
                                       std::to_string(MF_POST_VERSION));
     }
     BusyGuard g(scanner);
     if (!g.ok) return fail(MF_E_BUSY, "mf_scan: scanner is in use by another thread");
-    return scan_one(scanner, out, post->text, post->len, post->author_role, post->flags);
+    return scan_one(scanner, out, post->text, post->len, post->author_role, post->flags, post);
 }
 
 mf_status mf_scan_batch(mf_scanner *scanner, mf_verdict *const *verdicts, const mf_post *posts, size_t n,
@@ -282,12 +357,21 @@ mf_status mf_scan_batch(mf_scanner *scanner, mf_verdict *const *verdicts, const 
         return fail(MF_E_INVALID_ARG, "mf_scan_batch: scanner, verdicts or posts is NULL");
     BusyGuard g(scanner);
     if (!g.ok) return fail(MF_E_BUSY, "mf_scan_batch: scanner is in use by another thread");
+    // The stride is the size of the version the caller wrote in posts[0] (a 0.1.0 caller's array
+    // holds version-1 structs); every post must carry that same version.
+    const uint32_t version = n ? posts[0].version : MF_POST_VERSION;
+    const size_t stride = post_size(version);
+    const auto *base = reinterpret_cast<const unsigned char *>(posts);
     for (size_t i = 0; i < n; ++i) {
         mf_status st;
+        const mf_post *p = stride ? reinterpret_cast<const mf_post *>(base + i * stride) : posts;
         if (!verdicts[i]) st = fail(MF_E_INVALID_ARG, "mf_scan_batch: verdicts[" + std::to_string(i) + "] is NULL");
-        else if (posts[i].version != MF_POST_VERSION)
-            st = fail(MF_E_VERSION, "mf_scan_batch: posts[" + std::to_string(i) + "].version is unknown");
-        else st = scan_one(scanner, verdicts[i], posts[i].text, posts[i].len, posts[i].author_role, posts[i].flags);
+        else if (!stride || p->version != version)
+            st = fail(MF_E_VERSION, "mf_scan_batch: posts[" + std::to_string(i) + "].version is " +
+                                        std::to_string(stride ? p->version : version) + ", expected " +
+                                        (i ? "posts[0].version (" + std::to_string(version) + ")"
+                                           : "1 or " + std::to_string(MF_POST_VERSION)));
+        else st = scan_one(scanner, verdicts[i], p->text, p->len, p->author_role, p->flags, p);
         if (st != MF_OK) {
             if (failed_index) *failed_index = i;
             return st;
@@ -301,14 +385,24 @@ int32_t mf_verdict_action(const mf_verdict *v) { return v && v->v.engine ? v->v.
 uint32_t mf_verdict_flags(const mf_verdict *v) { return v && v->v.engine ? v->v.flags : 0; }
 uint32_t mf_verdict_evasion(const mf_verdict *v) { return v && v->v.engine ? v->v.evasion : 0; }
 size_t mf_verdict_invalid_utf8_count(const mf_verdict *v) { return v && v->v.engine ? v->v.invalid_utf8 : 0; }
-size_t mf_verdict_category_count(const mf_verdict *v) { return v && v->v.engine ? v->v.categories.size() : 0; }
+size_t mf_verdict_category_count(const mf_verdict *v) {
+    return v && v->v.engine ? v->v.categories.size() + v->v.state.size() : 0;
+}
 size_t mf_verdict_hit_count(const mf_verdict *v) { return v && v->v.engine ? v->v.hits.size() : 0; }
 
 mf_status mf_verdict_category(const mf_verdict *v, size_t index, const char **name, double *score,
                               int32_t *action, const char **route) {
     if (!v) return fail(MF_E_INVALID_ARG, "mf_verdict_category: verdict is NULL");
-    if (!v->v.engine || index >= v->v.categories.size())
+    if (!v->v.engine || index >= v->v.categories.size() + v->v.state.size())
         return fail(MF_E_NOT_FOUND, "mf_verdict_category: index " + std::to_string(index) + " is out of range");
+    if (index >= v->v.categories.size()) {  // the state stage's categories come after the rules'
+        const mf::StateFinding &f = v->v.state[index - v->v.categories.size()];
+        if (name) *name = f.category;
+        if (score) *score = f.score;
+        if (action) *action = f.action;
+        if (route) *route = v->v.state_route ? v->v.state_route->c_str() : "";
+        return MF_OK;
+    }
     const mf::CategoryScore &c = v->v.categories[index];
     const mf::CategoryInfo &ci = v->v.engine->categories()[c.category];
     if (name) *name = ci.name.c_str();
@@ -428,5 +522,117 @@ mf_status mf_engine_deserialize(mf_engine **out, const char *data, size_t len, c
 }
 
 void mf_free(void *ptr) { std::free(ptr); }
+
+mf_status mf_state_options_init(mf_state_options *opts, uint32_t version) {
+    if (!opts) return fail(MF_E_INVALID_ARG, "mf_state_options_init: opts is NULL");
+    if (version != MF_STATE_OPTIONS_VERSION)
+        return fail(MF_E_VERSION, "mf_state_options_init: unknown version " + std::to_string(version));
+    mf_state_options init = MF_STATE_OPTIONS_INIT;
+    *opts = init;
+    return MF_OK;
+}
+
+mf_status mf_state_create(mf_state **out, const mf_state_options *opts) {
+    if (!out) return fail(MF_E_INVALID_ARG, "mf_state_create: out is NULL");
+    *out = nullptr;
+    if (opts && opts->version != MF_STATE_OPTIONS_VERSION)
+        return fail(MF_E_VERSION, "mf_state_options.version is " + std::to_string(opts->version) +
+                                      ", this library knows version " + std::to_string(MF_STATE_OPTIONS_VERSION));
+    uint64_t budget = opts && opts->memory_budget ? opts->memory_budget : mf::MemoryStore::kDefaultBudget;
+    if (budget < mf::MemoryStore::kMinBudget)
+        return fail(MF_E_INVALID_ARG, "mf_state_options.memory_budget is below 64 KiB");
+    return guard([&]() -> mf_status {
+        *out = new mf_state{std::make_unique<mf::MemoryStore>(budget)};
+        return MF_OK;
+    });
+}
+
+void mf_state_destroy(mf_state *state) { delete state; }
+
+mf_status mf_scanner_set_state(mf_scanner *scanner, mf_state *state) {
+    if (!scanner) return fail(MF_E_INVALID_ARG, "mf_scanner_set_state: scanner is NULL");
+    BusyGuard g(scanner);
+    if (!g.ok) return fail(MF_E_BUSY, "mf_scanner_set_state: scanner is in use by another thread");
+    scanner->state = state;
+    return MF_OK;
+}
+
+mf_status mf_state_save(const mf_state *state, const char *path) {
+    if (!state || !path) return fail(MF_E_INVALID_ARG, "mf_state_save: state or path is NULL");
+    return guard([&]() -> mf_status {
+        auto *mem = dynamic_cast<const mf::MemoryStore *>(state->store.get());
+        if (!mem) return fail(MF_E_INVALID_ARG, "mf_state_save: this state's backend does not save to files");
+        const std::string data = mem->serialize();
+        const std::string tmp = std::string(path) + ".tmp";
+        {
+            std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+            f.write(data.data(), static_cast<std::streamsize>(data.size()));
+            f.flush();
+            if (!f) {
+                std::remove(tmp.c_str());
+                return fail(MF_E_IO, std::string("mf_state_save: cannot write ") + tmp);
+            }
+        }
+        if (std::rename(tmp.c_str(), path) != 0) {
+            std::remove(tmp.c_str());
+            return fail(MF_E_IO, std::string("mf_state_save: cannot rename ") + tmp + " to " + path);
+        }
+        return MF_OK;
+    });
+}
+
+mf_status mf_state_load(mf_state *state, const char *path) {
+    if (!state || !path) return fail(MF_E_INVALID_ARG, "mf_state_load: state or path is NULL");
+    return guard([&]() -> mf_status {
+        auto *mem = dynamic_cast<mf::MemoryStore *>(state->store.get());
+        if (!mem) return fail(MF_E_INVALID_ARG, "mf_state_load: this state's backend does not load files");
+        std::ifstream f(path, std::ios::binary);
+        if (!f) return fail(MF_E_IO, std::string("mf_state_load: cannot read ") + path);
+        std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        if (f.bad()) return fail(MF_E_IO, std::string("mf_state_load: cannot read ") + path);
+        try {
+            mem->load(data);
+        } catch (const mf::Error &e) {
+            return fail(e.status, std::string(path) + ": " + e.message);
+        }
+        return MF_OK;
+    });
+}
+
+mf_status mf_state_clear(mf_state *state) {
+    if (!state) return fail(MF_E_INVALID_ARG, "mf_state_clear: state is NULL");
+    return guard([&]() -> mf_status {
+        state->store->clear();
+        return MF_OK;
+    });
+}
+
+mf_status mf_state_stats(const mf_state *state, uint64_t *used, uint64_t *budget, uint64_t *entries) {
+    if (!state) return fail(MF_E_INVALID_ARG, "mf_state_stats: state is NULL");
+    return guard([&]() -> mf_status {
+        if (used) *used = state->store->memory_used();
+        if (budget) *budget = state->store->memory_budget();
+        if (entries) *entries = state->store->entries();
+        return MF_OK;
+    });
+}
+
+uint32_t mf_fingerprint_version(void) { return mf::kFingerprintVersion; }
+
+mf_status mf_fingerprint(uint64_t *exact, uint64_t *near, uint32_t *words, const char *text, size_t len) {
+    if (!text && len) return fail(MF_E_INVALID_ARG, "mf_fingerprint: text is NULL but len is not 0");
+    return guard([&]() -> mf_status {
+        mf::normalize_init();
+        thread_local mf::Normalizer norm;
+        thread_local mf::Fingerprinter fpr;
+        mf::Fingerprint fp;
+        norm.run(std::string_view(text ? text : "", len));
+        fpr.run(std::string_view(norm.data(), norm.size()), fp);
+        if (exact) *exact = fp.exact;
+        if (near) *near = fp.near;
+        if (words) *words = fp.words;
+        return MF_OK;
+    });
+}
 
 }  // extern "C"

@@ -34,6 +34,8 @@ enum Status : int32_t {
     kTooLarge = -8,
     kBusy = -9,
     kNotFound = -10,
+    kStateCorrupt = -11,
+    kStateVersion = -12,
     kInternal = -99,
 };
 
@@ -95,6 +97,8 @@ public:
 
     const std::vector<Rule> &rules() const { return rs_.rules; }
     const std::vector<CategoryInfo> &categories() const { return cats_; }
+    // [state] in policy.toml: thresholds and windows of the state stage (core/state.hpp).
+    const StatePolicy &state_policy() const { return rs_.state; }
     uint32_t rule_category(size_t rule) const { return rule_cat_[rule]; }
     const EngineOptions &options() const { return opt_; }
     const Pattern &pattern(unsigned id) const { return pats_[id]; }

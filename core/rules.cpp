@@ -565,6 +565,113 @@ void parse_categories(Ctx &c, const toml::table &t, RuleSet &out) {
     }
 }
 
+// ---- [state]: thresholds and windows of the state stage (core/state_policy.hpp) ----------------
+
+const std::initializer_list<std::string_view> kStateKeys = {
+    "duplicate_window", "duplicate_min_words", "duplicate_near_bits", "duplicate_flag", "duplicate_hold",
+    "duplicate_reject", "flood_window", "flood_flag", "flood_hold", "flood_reject", "new_account_days",
+    "new_account_flag", "new_account_hold"};
+
+// The range of a [state] key's value; false for an unknown key.
+bool state_key_range(std::string_view key, double &lo, double &hi) {
+    lo = 0;
+    if (key == "duplicate_window" || key == "flood_window") lo = 1, hi = 30 * 86400.0;
+    else if (key == "duplicate_min_words") lo = 1, hi = 1000;
+    else if (key == "duplicate_near_bits") hi = 24;
+    else if (key == "duplicate_flag" || key == "duplicate_hold" || key == "duplicate_reject") hi = 1e6;
+    else if (key == "flood_flag" || key == "flood_hold" || key == "flood_reject") hi = kFloodRing;
+    else if (key == "new_account_days") hi = 36500;
+    else if (key == "new_account_flag" || key == "new_account_hold") hi = 1000;
+    else return false;
+    return true;
+}
+
+void set_state_key(StateRules &r, std::string_view key, double v) {
+    auto u = static_cast<uint32_t>(v);
+    if (key == "duplicate_window") r.duplicate_window_ms = static_cast<int64_t>(v * 1000);
+    else if (key == "duplicate_min_words") r.duplicate_min_words = u;
+    else if (key == "duplicate_near_bits") r.duplicate_near_bits = u;
+    else if (key == "duplicate_flag") r.duplicate_flag = u;
+    else if (key == "duplicate_hold") r.duplicate_hold = u;
+    else if (key == "duplicate_reject") r.duplicate_reject = u;
+    else if (key == "flood_window") r.flood_window_ms = static_cast<int64_t>(v * 1000);
+    else if (key == "flood_flag") r.flood_flag = u;
+    else if (key == "flood_hold") r.flood_hold = u;
+    else if (key == "flood_reject") r.flood_reject = u;
+    else if (key == "new_account_days") r.new_account_days = static_cast<int32_t>(v);
+    else if (key == "new_account_flag") r.new_account_flag = u;
+    else if (key == "new_account_hold") r.new_account_hold = u;
+}
+
+// A [state] key's number, checked; nullopt (with a diagnostic) when wrong.
+std::optional<double> state_value(Ctx &c, const toml::key &k, const toml::node &v, const std::string &where) {
+    std::string_view key = k.str();
+    double lo, hi;
+    if (!state_key_range(key, lo, hi)) {
+        c.err(line_of(k), "unknown key '" + std::string(key) + "' in " + where + suggest(key, kStateKeys));
+        return std::nullopt;
+    }
+    return get_number(c, v, key, lo, hi);
+}
+
+void parse_state(Ctx &c, const toml::table &t, uint32_t line, RuleSet &out) {
+    if (out.state_file.empty()) {
+        out.state_file = c.file;
+        out.state_line = line;
+    }
+    for (auto &&[k, v] : t) {
+        if (k.str() == "channel") {
+            auto channels = v.as_table();
+            if (!channels) {
+                c.err(v, "state.channel must be a table: [state.channel.\"name\"]");
+                continue;
+            }
+            for (auto &&[ck, cv] : *channels) {
+                auto ct = cv.as_table();
+                std::string name(ck.str());
+                if (!ct) {
+                    c.err(cv, "channel \"" + name + "\" must be a table: [state.channel.\"" + name + "\"]");
+                    continue;
+                }
+                for (auto &&[kk, kv] : *ct)
+                    if (auto n = state_value(c, kk, kv, "[state.channel.\"" + name + "\"]"))
+                        out.state_overrides.push_back({name, std::string(kk.str()), *n});
+            }
+            continue;
+        }
+        if (auto n = state_value(c, k, v, "[state]")) set_state_key(out.state.defaults, k.str(), *n);
+    }
+}
+
+void finish_state(RuleSet &out, std::vector<Diagnostic> &diags) {
+    StatePolicy &sp = out.state;
+    sp.channels.clear();
+    for (const auto &o : out.state_overrides) {
+        auto it = std::find_if(sp.channels.begin(), sp.channels.end(), [&](const auto &ch) { return ch.first == o.channel; });
+        if (it == sp.channels.end()) it = sp.channels.insert(sp.channels.end(), {o.channel, sp.defaults});
+        set_state_key(it->second, o.key, o.value);
+    }
+    auto check = [&](const StateRules &r, const std::string &where) {
+        auto ordered = [](uint32_t a, uint32_t b) { return !a || !b || a <= b; };
+        if (!ordered(r.duplicate_flag, r.duplicate_hold) || !ordered(r.duplicate_hold, r.duplicate_reject) ||
+            !ordered(r.flood_flag, r.flood_hold) || !ordered(r.flood_hold, r.flood_reject) ||
+            !ordered(r.new_account_flag, r.new_account_hold))
+            diags.push_back({out.state_file, out.state_line, where + ": thresholds must satisfy flag <= hold <= reject (0 turns one off)"});
+    };
+    check(sp.defaults, "[state]");
+    for (const auto &[name, r] : sp.channels) check(r, "[state.channel.\"" + name + "\"]");
+    // spam.* categories take the route of the longest configured category prefix of "spam.duplicate".
+    size_t best = 0;
+    for (const auto &cp : out.policy.categories) {
+        std::string_view n = "spam.duplicate";
+        if (cp.prefix.size() > best && n.substr(0, cp.prefix.size()) == cp.prefix &&
+            (n.size() == cp.prefix.size() || n[cp.prefix.size()] == '.')) {
+            best = cp.prefix.size();
+            sp.route = cp.route;
+        }
+    }
+}
+
 void parse_file(Sources &src, const std::string &path, const std::string &content, RuleSet &out,
                 std::vector<Diagnostic> &diags) {
     Ctx c{path, diags};
@@ -640,9 +747,12 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
         } else if (key == "category") {
             if (auto t = v.as_table()) parse_categories(c, *t, out);
             else c.err(line, "category must be a table: [category.\"name\"]");
+        } else if (key == "state") {
+            if (auto t = v.as_table()) parse_state(c, *t, line, out);
+            else c.err(line, "state must be a table: [state]");
         } else {
             c.err(line, "unknown table '" + std::string(key) + "'" +
-                            suggest(key, {"pack", "rule", "commitment", "words", "allow", "policy", "category"}));
+                            suggest(key, {"pack", "rule", "commitment", "words", "allow", "policy", "category", "state"}));
         }
     }
 }
@@ -659,6 +769,7 @@ void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags) {
     }
     for (auto &r : out.rules)
         if (r.is_commitment) expand_lists(r, out, diags);
+    finish_state(out, diags);
     std::map<std::string, const Rule *> seen;
     for (const auto &r : out.rules) {
         auto [it, fresh] = seen.emplace(r.id, &r);

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "state_policy.hpp"
+
 namespace mf {
 
 enum class Boundary : uint8_t { Word, Prefix, Suffix, Any };
@@ -105,6 +107,15 @@ struct RuleSet {
     std::map<std::string, WordList> words;
     std::vector<AllowEntry> allow;
     Policy policy;
+    StatePolicy state;  // [state] and [state.channel."name"]
+    // [state.channel."name"] keys as found, applied over [state] once every file is read.
+    struct StateOverride {
+        std::string channel, key;
+        double value;
+    };
+    std::vector<StateOverride> state_overrides;
+    std::string state_file;  // where [state] was found, for diagnostics
+    uint32_t state_line = 0;
 };
 
 // Parses every *.toml in `src`. Every mistake is added to diags; the result is only usable when

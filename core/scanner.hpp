@@ -33,6 +33,9 @@ public:
     void scan(std::string_view text, int role, uint32_t flags, Verdict &v);
 
     const Engine &engine() const { return e_; }
+    // The last scanned post's normalized text (core/normalize.hpp), for the state stage's fingerprints.
+    // Valid until the next scan, and as long as the post's own text when it was ASCII.
+    std::string_view normalized() const { return {text_ ? text_ : "", text_len_}; }
     // Set by the C API for the length of a call, so that a second thread is refused, not let in.
     std::atomic<bool> busy{false};
 

@@ -18,6 +18,10 @@ void Verdict::reset(const Engine *e) {
     has_censored = false;
     censored.clear();
     json.clear();
+    state_attached = false;
+    state_notes = 0;
+    state_route = nullptr;
+    state.clear();
 }
 
 // ---- names and JSON ---------------------------------------------------------------------------
@@ -104,6 +108,52 @@ void json_evasion(std::string &out, uint32_t bits) {
 
 }  // namespace
 
+// "state": {"spam.duplicate": {evidence}, ..., "notes": [...]}, present only when a state was attached.
+void Verdict::render_state(std::string &o) const {
+    o += ",\"state\":{";
+    bool first = true;
+    for (const StateFinding &f : state) {
+        if (!first) o += ',';
+        first = false;
+        json_string(o, f.category);
+        o += ":{\"action\":";
+        json_string(o, action_name(f.action));
+        const std::string_view cat = f.category;
+        if (cat == "spam.duplicate") {
+            o += ",\"copies\":" + std::to_string(f.count) + ",\"authors\":" + std::to_string(f.authors) +
+                 ",\"channels\":" + std::to_string(f.channels) + ",\"since\":" + std::to_string(f.since_ms / 1000) +
+                 ",\"window_s\":" + std::to_string(f.window_ms / 1000) + ",\"match\":";
+            o += f.near ? "\"near\",\"distance\":" + std::to_string(f.distance) : std::string("\"exact\"");
+            o += ",\"earlier\":[";
+            for (size_t i = 0; i < f.earlier.size(); ++i) {
+                if (i) o += ',';
+                json_string(o, f.earlier[i]);
+            }
+            o += ']';
+        } else if (cat == "spam.flood") {
+            o += ",\"posts\":" + std::to_string(f.count) + ",\"since\":" + std::to_string(f.since_ms / 1000) +
+                 ",\"window_s\":" + std::to_string(f.window_ms / 1000);
+        } else {
+            o += ",\"links\":" + std::to_string(f.count) + ",\"age_days\":" + std::to_string(f.age_days);
+        }
+        o += '}';
+    }
+    if (!first) o += ',';
+    o += "\"notes\":[";
+    static const char *const kNotes[] = {"no author id: spam.flood and spam.new-account-links not applied",
+                                         "an edit: not counted as a new post",
+                                         "this post id was seen before: not counted again",
+                                         "too few words to count as a duplicate"};
+    bool nf = true;
+    for (uint32_t b = 0; b < 4; ++b) {
+        if (!(state_notes & (1u << b))) continue;
+        if (!nf) o += ',';
+        nf = false;
+        json_string(o, kNotes[b]);
+    }
+    o += "]}";
+}
+
 const std::string &Verdict::render_json() {
     std::string &o = json;
     o.clear();
@@ -116,10 +166,25 @@ const std::string &Verdict::render_json() {
         o += ':';
         json_number(o, categories[i].score);
     }
+    for (size_t i = 0; i < state.size(); ++i) {
+        if (i || !categories.empty()) o += ',';
+        json_string(o, state[i].category);
+        o += ':';
+        json_number(o, state[i].score);
+    }
     o += "},\"routes\":[";
     {
         // Routes of categories that reached at least FLAG, each once.
         bool first = true;
+        if (state_route && !state_route->empty() && !state.empty()) {
+            bool dup = false;
+            for (const auto &c : categories)
+                dup |= c.action >= kFlag && engine->categories()[c.category].route == *state_route;
+            if (!dup) {
+                json_string(o, *state_route);
+                first = false;
+            }
+        }
         for (size_t i = 0; i < categories.size(); ++i) {
             const std::string &route = engine->categories()[categories[i].category].route;
             if (route.empty() || categories[i].action < kFlag) continue;
@@ -161,6 +226,7 @@ const std::string &Verdict::render_json() {
         o += ",\"censored\":";
         json_string(o, censored);
     }
+    if (state_attached) render_state(o);
     o += '}';
     return o;
 }

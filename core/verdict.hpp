@@ -24,6 +24,27 @@ struct CategoryScore {
     Action action;
 };
 
+// What the state stage (core/state.hpp) found: a category that no single post shows, with its evidence.
+struct StateFinding {
+    const char *category = "";  // "spam.duplicate", "spam.flood", "spam.new-account-links"
+    double score = 0;           // the count below
+    Action action = kAllow;
+    uint32_t count = 0;         // copies, posts in the window, or links
+    uint32_t authors = 0, channels = 0;  // spam.duplicate: distinct authors and channels
+    int64_t since_ms = 0, window_ms = 0;
+    bool near = false;          // spam.duplicate: nearly the same text, `distance` bits apart
+    int distance = 0;
+    int32_t age_days = -1;      // spam.new-account-links
+    std::vector<std::string> earlier;  // earlier post ids, most recent first
+};
+
+enum : uint32_t {
+    kStateNoteNoAuthor = 1,  // no author id: per-author rules not applied
+    kStateNoteEdit = 2,      // an edit: not counted as a new post
+    kStateNoteRepeat = 4,    // this post id was seen before: not counted again
+    kStateNoteShort = 8,     // too few words to be a duplicate
+};
+
 class Verdict {
 public:
     const Engine *engine = nullptr;
@@ -36,9 +57,17 @@ public:
     bool has_censored = false;
     std::string censored;
     std::string json;
+    // The state stage (empty without a state): findings after the rule categories.
+    bool state_attached = false;
+    uint32_t state_notes = 0;
+    const std::string *state_route = nullptr;  // route of spam.* categories, owned by the engine
+    std::vector<StateFinding> state;
 
     void reset(const Engine *e);
     const std::string &render_json();
+
+private:
+    void render_state(std::string &o) const;
 };
 
 const char *action_name(int32_t a);

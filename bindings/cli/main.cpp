@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -85,8 +86,23 @@ int main(int argc, char **argv) {
     scan->add_option("--role", so.role, "Author role for --format text, or JSON posts without one (default member)")
         ->check(CLI::IsMember({"member", "staff"}));
     scan->add_flag("--censor", so.censor, "Add a censored copy of each post (\"censored\")");
+    std::string state_path;
+    double state_every = 60;
+    bool state_reset = false;
+    uint64_t state_budget_mib = 64;
+    scan->add_option("--state", state_path,
+                     "Remember posts across runs in FILE (duplicates, floods): loaded at start, saved at exit "
+                     "and every --state-save-every seconds");
+    scan->add_option("--state-save-every", state_every, "Seconds between saves of --state (default 60; 0: only at exit)")
+        ->check(CLI::Range(0.0, 1e9));
+    scan->add_flag("--state-reset-on-error", state_reset,
+                   "Start with an empty state when the --state file is corrupt or from another version "
+                   "(default: refuse to run)");
+    scan->add_option("--state-budget", state_budget_mib, "Memory budget of the state in MiB (default 64)")
+        ->check(CLI::Range(1, 1 << 20));
     scan->add_option("inputs", so.inputs, "Input files (default: standard input; '-' is standard input)");
-    scan->footer("Input:  {\"id\": 1, \"text\": \"...\", \"author\": {\"role\": \"staff\"|\"member\"}, \"channel\": \"...\"}\n"
+    scan->footer("Input:  {\"id\": 1, \"text\": \"...\", \"author\": {\"id\": \"u42\", \"role\": \"staff\"|\"member\", \"age_days\": 0},\n"
+                 "         \"channel\": \"...\", \"ts\": <seconds since 1970>, \"edit\": false}\n"
                  "Output: {\"id\": 1, \"action\": \"ALLOW|FLAG|HOLD|REJECT\", \"categories\": {...}, \"routes\": [...],\n"
                  "         \"hits\": [{\"rule\", \"category\", \"severity\", \"score\", \"start\", \"end\"}], ...}\n"
                  "Offsets are UTF-8 byte offsets [start, end) into the post's text.\n"
@@ -117,6 +133,46 @@ int main(int argc, char **argv) {
             return kExitUsage;
         }
         if (!open_engine(e, so.rules, so.db)) return kExitFail;
+        // --state: a state loaded (or started empty when the file does not exist yet) and saved.
+        struct StateHolder {
+            mf_state *s = nullptr;
+            ~StateHolder() { mf_state_destroy(s); }
+        } state;
+        auto save_state = [&]() -> bool {
+            mf_status st = mf_state_save(state.s, state_path.c_str());
+            if (st != MF_OK) std::cerr << "modfilter: cannot save state: " << mf_last_error() << "\n";
+            return st == MF_OK;
+        };
+        std::chrono::steady_clock::time_point last_save = std::chrono::steady_clock::now();
+        if (!state_path.empty()) {
+            mf_state_options sopt = MF_STATE_OPTIONS_INIT;
+            sopt.memory_budget = state_budget_mib << 20;
+            if (mf_state_create(&state.s, &sopt) != MF_OK) {
+                std::cerr << "modfilter: " << mf_last_error() << "\n";
+                return kExitFail;
+            }
+            if (::access(state_path.c_str(), F_OK) == 0) {
+                mf_status st = mf_state_load(state.s, state_path.c_str());
+                if (st != MF_OK) {
+                    const bool resettable = st == MF_E_STATE_CORRUPT || st == MF_E_STATE_VERSION;
+                    std::cerr << "modfilter: " << mf_status_str(st) << ": " << mf_last_error() << "\n";
+                    if (!resettable || !state_reset) {
+                        if (resettable) std::cerr << "modfilter: --state-reset-on-error starts with an empty state instead\n";
+                        return kExitFail;
+                    }
+                    std::cerr << "modfilter: starting with an empty state (--state-reset-on-error)\n";
+                }
+            }
+            mf_scanner_set_state(e.scanner, state.s);
+            if (state_every > 0)
+                so.after_batch = [&] {
+                    auto now = std::chrono::steady_clock::now();
+                    if (now - last_save >= std::chrono::duration<double>(state_every)) {
+                        save_state();
+                        last_save = now;
+                    }
+                };
+        }
         if (so.inputs.empty()) so.inputs.push_back("-");
         mfcli::FdSink out(STDOUT_FILENO);
         for (const auto &path : so.inputs) {
@@ -134,9 +190,11 @@ int main(int argc, char **argv) {
             if (fd != STDIN_FILENO) ::close(fd);
             if (!ok) {
                 std::cerr << "modfilter: I/O error on " << path << "\n";
+                if (state.s) save_state();
                 return kExitFail;
             }
         }
+        if (state.s && !save_state()) return kExitFail;
         return kExitOk;
     }
     if (*check) {

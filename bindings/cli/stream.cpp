@@ -293,6 +293,12 @@ struct PostFields {
     bool text_in_line = false;             // text points into the line (it had no escapes)
     enum { kNoAuthor, kAuthorObject, kAuthorString, kAuthorOther } author = kNoAuthor;
     RoleValue author_role, top_role;  // author.role (or the author string), top-level role
+    // Who, where, when (mf_post version 2). A string value decoded, a number as written.
+    std::string_view id_str, channel_str, author_id;
+    bool has_author_id = false;
+    double age_days = -1, ts = 0;
+    bool edit = false;
+    const char *field_error = nullptr;  // the first field of a wrong type: its message
 };
 
 enum class ParseResult { kOk, kInvalidJson, kNotObject };
@@ -381,11 +387,32 @@ private:
                     f.text = s;
                 }
             } else if (key == "id") {
-                if ((err = raw_value(doc, v, f.id_raw))) return ParseResult::kInvalidJson;
+                if ((err = name_value(doc, v, f.id_raw, f.id_str, f, "\"id\" must be a string or a number")))
+                    return ParseResult::kInvalidJson;
                 f.has_id = true;
             } else if (key == "channel") {
-                if ((err = raw_value(doc, v, f.channel_raw))) return ParseResult::kInvalidJson;
+                if ((err = name_value(doc, v, f.channel_raw, f.channel_str, f, "\"channel\" must be a string or a number")))
+                    return ParseResult::kInvalidJson;
                 f.has_channel = true;
+            } else if (key == "ts") {
+                od::json_type vt;
+                if ((err = v.type().get(vt))) return ParseResult::kInvalidJson;
+                if (vt == od::json_type::number) {
+                    if ((err = v.get_double().get(f.ts))) return ParseResult::kInvalidJson;
+                    if (!(f.ts >= 0 && f.ts < 1e13)) field_error(f, "\"ts\" must be seconds since 1970 (a number from 0)");
+                } else {
+                    field_error(f, "\"ts\" must be a number (seconds since 1970)");
+                    if ((err = walk(v))) return ParseResult::kInvalidJson;
+                }
+            } else if (key == "edit") {
+                od::json_type vt;
+                if ((err = v.type().get(vt))) return ParseResult::kInvalidJson;
+                if (vt == od::json_type::boolean) {
+                    if ((err = v.get_bool().get(f.edit))) return ParseResult::kInvalidJson;
+                } else if (vt != od::json_type::null) {
+                    field_error(f, "\"edit\" must be true or false");
+                    if ((err = walk(v))) return ParseResult::kInvalidJson;
+                }
             } else if (key == "author") {
                 od::json_type vt;
                 if ((err = v.type().get(vt))) return ParseResult::kInvalidJson;
@@ -400,14 +427,31 @@ private:
                         if ((err = af.unescaped_key().get(akey)) || (err = af.value().get(av)))
                             return ParseResult::kInvalidJson;
                         if (akey == "role") err = role_value(av, f.author_role);
-                        else err = walk(av);
+                        else if (akey == "id") {
+                            std::string_view raw;
+                            err = name_value(doc, av, raw, f.author_id, f, "\"author.id\" must be a string or a number");
+                            f.has_author_id = !err;
+                        } else if (akey == "age_days") {
+                            od::json_type at;
+                            if ((err = av.type().get(at))) return ParseResult::kInvalidJson;
+                            if (at == od::json_type::number) {
+                                err = av.get_double().get(f.age_days);
+                                if (!err && !(f.age_days >= 0 && f.age_days < 1e6))
+                                    field_error(f, "\"author.age_days\" must be a number of days from 0");
+                            } else if (at == od::json_type::null) {
+                                err = walk(av);
+                            } else {
+                                field_error(f, "\"author.age_days\" must be a number of days");
+                                err = walk(av);
+                            }
+                        } else err = walk(av);
                         if (err) return ParseResult::kInvalidJson;
                     }
                 } else if (vt == od::json_type::string) {
                     f.author = PostFields::kAuthorString;
                     if ((err = role_value(v, f.author_role))) return ParseResult::kInvalidJson;
                 } else {
-                    f.author = PostFields::kAuthorOther;
+                    f.author = vt == od::json_type::null ? PostFields::kNoAuthor : PostFields::kAuthorOther;
                     if ((err = walk(v))) return ParseResult::kInvalidJson;
                 }
             } else if (key == "role") {
@@ -426,6 +470,31 @@ private:
         const char *end = nullptr;
         if (error_code err = doc.current_location().get(end)) return err;
         raw = trim_right(start, end);
+        return simdjson::SUCCESS;
+    }
+
+    static void field_error(PostFields &f, const char *msg) {
+        if (!f.field_error) f.field_error = msg;
+    }
+
+    // An id or a name: its JSON text as written, and its value as a string (a string decoded, any
+    // other value as written, null as none).
+    error_code name_value(od::document &doc, od::value &v, std::string_view &raw, std::string_view &str, PostFields &f,
+                          const char *wrong) {
+        od::json_type t;
+        if (error_code err = v.type().get(t)) return err;
+        if (t == od::json_type::string) {
+            const char *start = v.raw_json_token().data();
+            if (error_code err = v.get_string().get(str)) return err;
+            const char *end = nullptr;
+            if (error_code err = doc.current_location().get(end)) return err;
+            raw = trim_right(start, end);
+            return simdjson::SUCCESS;
+        }
+        (void)f;
+        (void)wrong;
+        if (error_code err = raw_value(doc, v, raw)) return err;
+        if (t != od::json_type::null) str = raw;  // a number, or any other JSON, as written
         return simdjson::SUCCESS;
     }
 
@@ -563,6 +632,12 @@ private:
         bool text_stored = false;
         std::string text_store;
         int32_t role = MF_ROLE_MEMBER;
+        // mf_post version 2
+        std::string id_str, author_id, channel_str;
+        bool has_author_id = false;
+        int64_t ts_ms = 0;
+        int32_t age_days = MF_AGE_UNKNOWN;
+        bool edit = false;
     };
 
     Engine &e_;
@@ -588,7 +663,12 @@ private:
     Slot &next_slot() {
         Slot &s = slots_[pending_++];
         s.line = ++line_no_;
-        s.failed = s.has_id = s.has_channel = s.text_stored = false;
+        s.failed = s.has_id = s.has_channel = s.text_stored = s.has_author_id = s.edit = false;
+        s.id_str.clear();
+        s.channel_str.clear();
+        s.author_id.clear();
+        s.ts_ms = 0;
+        s.age_days = MF_AGE_UNKNOWN;
         s.text = nullptr;
         s.len = 0;
         return s;
@@ -628,6 +708,7 @@ void StreamScanner::line(const char *p, size_t len, size_t capacity) {
             s.has_id = true;
             s.id.clear();
             append_number(s.id, s.line);
+            s.id_str = s.id;
             s.text = p;
             s.len = len;
             s.role = default_role_;
@@ -664,6 +745,18 @@ void StreamScanner::json_line(Slot &s, const char *p, size_t len, size_t capacit
     if ((s.has_channel = f.has_channel)) raw(s.channel, f.channel_raw);
     if (!f.has_text) return fail(s, "missing \"text\"");
     if (!f.text_is_string) return fail(s, "\"text\" must be a string");
+    if (f.author == PostFields::kAuthorOther) return fail(s, "\"author\" must be an object: {\"id\": ..., \"role\": ..., \"age_days\": ...}");
+    if (f.field_error) return fail(s, f.field_error);
+    auto text_of = [&](std::string &dst, std::string_view src) {
+        if (rewritten) unescape_private(src, dst);
+        else dst.assign(src);
+    };
+    text_of(s.id_str, f.id_str);
+    text_of(s.channel_str, f.channel_str);
+    if ((s.has_author_id = f.has_author_id && !f.author_id.empty())) text_of(s.author_id, f.author_id);
+    s.ts_ms = static_cast<int64_t>(f.ts * 1000.0);
+    s.age_days = f.age_days < 0 ? MF_AGE_UNKNOWN : static_cast<int32_t>(f.age_days);
+    s.edit = f.edit;
 
     const RoleValue *rv = nullptr;
     if ((f.author == PostFields::kAuthorObject && f.author_role.kind != RoleValue::kAbsent) ||
@@ -673,7 +766,7 @@ void StreamScanner::json_line(Slot &s, const char *p, size_t len, size_t capacit
     if (!rv || rv->kind == RoleValue::kNull) {
         s.role = default_role_;  // --role: the role of posts that do not say
     } else if (rv->kind != RoleValue::kString) {
-        return fail(s, "author role must be a string");
+        return fail(s, rv == &f.top_role ? "\"role\" must be a string" : "\"author.role\" must be a string");
     } else {
         std::string_view name = rv->str;
         if (rewritten) {
@@ -686,7 +779,7 @@ void StreamScanner::json_line(Slot &s, const char *p, size_t len, size_t capacit
         for (const char *member : kMemberRoles)
             if (name == member) s.role = MF_ROLE_MEMBER, found = true;
         if (!found) {
-            std::string msg = "unknown author role ";
+            std::string msg = rv == &f.top_role ? "\"role\": unknown author role " : "\"author.role\": unknown author role ";
             append_json_string(msg, name);
             msg += " (use \"staff\" or \"member\")";
             return fail(s, msg);
@@ -728,6 +821,12 @@ bool StreamScanner::flush_batch() {
         p.len = s.len;
         p.author_role = s.role;
         p.flags = flags_;
+        if (s.has_id) p.id = s.id_str.data(), p.id_len = s.id_str.size();
+        if (s.has_author_id) p.author_id = s.author_id.data(), p.author_id_len = s.author_id.size();
+        if (s.has_channel) p.channel = s.channel_str.data(), p.channel_len = s.channel_str.size();
+        p.ts_ms = s.ts_ms;
+        p.author_age_days = s.age_days;
+        p.edit = s.edit ? MF_POST_EDIT : MF_POST_NEW;
         post_slot_[m++] = i;
     }
     // mf_scan_batch stops at the first post that fails: record its error, go on after it.
@@ -773,6 +872,7 @@ bool StreamScanner::flush_batch() {
         out_ += '\n';
     }
     pending_ = 0;
+    if (o_.after_batch) o_.after_batch();
     return flush_output(false);
 }
 

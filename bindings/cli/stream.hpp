@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,7 @@ struct ScanOptions {
     std::string rules, db, format = "json", role = "member";
     bool censor = false;
     std::vector<std::string> inputs;
+    std::function<void()> after_batch;  // called after each batch is scanned (the CLI saves state)
 
     // Tuning (the defaults are what the CLI uses; the fuzzer shrinks them to reach every edge).
     size_t read_block = size_t(1) << 20;  // bytes asked of the source per read

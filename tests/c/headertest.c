@@ -9,6 +9,15 @@ int main(void) {
     mf_engine_options a = MF_ENGINE_OPTIONS_INIT, b;
     mf_post p = MF_POST_INIT, q;
     mf_hit h = MF_HIT_INIT;
+    mf_state_options so = MF_STATE_OPTIONS_INIT, so2;
+    mf_state *state = NULL;
+    if (mf_state_options_init(&so2, MF_STATE_OPTIONS_VERSION) != MF_OK) return 1;
+    if (so.version != so2.version || so.memory_budget != so2.memory_budget) {
+        fprintf(stderr, "MF_STATE_OPTIONS_INIT and mf_state_options_init disagree\n");
+        return 1;
+    }
+    if (mf_state_create(&state, &so) != MF_OK) return 1;
+    mf_state_destroy(state);
     if (mf_engine_options_init(&b, MF_ENGINE_OPTIONS_VERSION) != MF_OK) return 1;
     if (mf_post_init(&q, MF_POST_VERSION) != MF_OK) return 1;
     if (a.version != b.version || a.rules_path != b.rules_path || a.flag_threshold != b.flag_threshold ||
@@ -16,7 +25,9 @@ int main(void) {
         fprintf(stderr, "MF_ENGINE_OPTIONS_INIT and mf_engine_options_init disagree\n");
         return 1;
     }
-    if (p.version != q.version || p.author_role != q.author_role || p.flags != q.flags) {
+    if (p.version != q.version || p.author_role != q.author_role || p.flags != q.flags || p.id != q.id ||
+        p.author_id != q.author_id || p.channel_len != q.channel_len || p.ts_ms != q.ts_ms ||
+        p.author_age_days != q.author_age_days || p.edit != q.edit || p.author_age_days != MF_AGE_UNKNOWN) {
         fprintf(stderr, "MF_POST_INIT and mf_post_init disagree\n");
         return 1;
     }

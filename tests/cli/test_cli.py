@@ -280,5 +280,100 @@ class CliTest(unittest.TestCase):
         self.assertEqual(rows[9]["action"], "ALLOW")           # hedged staff language
 
 
+class CliStateTest(unittest.TestCase):
+    """scan --state: who, where and when in the JSON lines; state kept across runs."""
+
+    TEXT = "Cheap watches and designer bags at half price this week, visit our shop today"
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.state = os.path.join(self.tmp.name, "state.bin")
+        self.pack = os.path.join(self.tmp.name, "pack.toml")
+        with open(self.pack, "w") as f:
+            f.write(PACK + '\n[category."spam"]\nroute = "support"\n')
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def post(self, i, text=None, **extra):
+        d = {"id": "p%d" % i, "text": text or self.TEXT, "author": {"id": "u%d" % i, "role": "member", "age_days": 30},
+             "channel": "c%d" % (i % 2), "ts": 1000 + i}
+        d.update(extra)
+        return json.dumps(d).encode()
+
+    def scan(self, lines, *extra, check=True):
+        p = run(["scan", "--rules", self.pack, *extra], b"".join(l + b"\n" for l in lines), check=check)
+        return p, [json.loads(l) for l in p.stdout.decode().splitlines()]
+
+    def test_state_is_kept_across_runs(self):
+        _, rows = self.scan([self.post(1), self.post(2)], "--state", self.state)
+        self.assertEqual([r["action"] for r in rows], ["ALLOW", "ALLOW"])
+        self.assertTrue(os.path.exists(self.state))
+        _, rows = self.scan([self.post(3)], "--state", self.state)  # a restart does not forget
+        self.assertEqual(rows[0]["action"], "FLAG")
+        dup = rows[0]["state"]["spam.duplicate"]
+        self.assertEqual((dup["copies"], dup["authors"], dup["channels"], dup["since"]), (3, 3, 2, 1001))
+        self.assertEqual(dup["earlier"], ["p2", "p1"])
+        self.assertEqual(rows[0]["categories"]["spam.duplicate"], 3)
+        self.assertEqual(rows[0]["routes"], ["support"])
+
+    def test_without_state_nothing_changes(self):
+        _, with_fields = self.scan([self.post(i) for i in range(5)])
+        _, plain = self.scan([json.dumps({"id": "p%d" % i, "text": self.TEXT, "channel": "c%d" % (i % 2)}).encode()
+                              for i in range(5)])
+        self.assertEqual(with_fields, plain)
+        self.assertNotIn("state", plain[4])
+
+    def test_edits_and_young_accounts(self):
+        _, rows = self.scan([self.post(1), self.post(1, edit=True), self.post(1, edit=True),
+                             self.post(9, "see http://x.example/a", author={"id": "new", "age_days": 0}),
+                             self.post(10, "see http://x.example/a", author={"role": "member"})], "--state", self.state)
+        self.assertEqual([r["action"] for r in rows], ["ALLOW", "ALLOW", "ALLOW", "FLAG", "ALLOW"])
+        self.assertIn("an edit: not counted as a new post", rows[1]["state"]["notes"])
+        self.assertEqual(rows[3]["state"]["spam.new-account-links"]["age_days"], 0)
+        self.assertIn("no author id", rows[4]["state"]["notes"][0])
+
+    def test_wrong_types_are_error_lines_naming_the_field(self):
+        _, rows = self.scan([self.post(1, author={"id": "u1", "role": "admin-ish"}),
+                             self.post(2, author={"id": "u2", "age_days": "young"}),
+                             self.post(3, author=["u3"]),
+                             self.post(4, ts="yesterday"),
+                             self.post(5, edit="yes"),
+                             self.post(6, ts=-5),
+                             self.post(7)])
+        self.assertIn('"author.role": unknown author role "admin-ish"', rows[0]["error"])
+        self.assertIn('"author.age_days"', rows[1]["error"])
+        self.assertIn('"author" must be an object', rows[2]["error"])
+        self.assertIn('"ts"', rows[3]["error"])
+        self.assertIn('"edit"', rows[4]["error"])
+        self.assertIn('"ts"', rows[5]["error"])
+        self.assertEqual(rows[6]["action"], "ALLOW")
+
+    def test_state_policy_mistakes_name_file_and_line(self):
+        bad = os.path.join(self.tmp.name, "policy.toml")
+        with open(bad, "w") as f:
+            f.write('[state]\nflood_flg = 3\nduplicate_hold = 2\nduplicate_reject = 1\n'
+                    '[state.channel."x"]\nflood_reject = 99\n')
+        p = run(["check-rules", bad], b"", check=False)
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(bad + ":2: unknown key 'flood_flg' in [state] (did you mean 'flood_flag'?)", out)
+        self.assertIn("flood_reject must be a number from 0 to 32", out)
+        self.assertIn(bad + ":1: [state]: thresholds must satisfy flag <= hold <= reject", out)
+
+    def test_corrupt_state_file_is_refused_unless_reset_is_asked(self):
+        with open(self.state, "wb") as f:
+            f.write(b"MFSTATE\0" + b"\0" * 10)
+        p, rows = self.scan([self.post(1)], "--state", self.state, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"truncated", p.stderr)
+        self.assertEqual(rows, [])
+        p, rows = self.scan([self.post(1)], "--state", self.state, "--state-reset-on-error")
+        self.assertEqual(rows[0]["action"], "ALLOW")
+        self.assertIn(b"empty state", p.stderr)
+        _, rows = self.scan([self.post(2)], "--state", self.state)  # the new file is good
+        self.assertEqual(rows[0]["action"], "ALLOW")
+
+
 if __name__ == "__main__":
     unittest.main()

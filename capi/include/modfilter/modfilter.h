@@ -11,7 +11,8 @@
  *   3. scanner: per-thread scratch space, reused across posts;
  *   4. verdict: the result of a scan, reused across posts;
  *   5. batch scanning, JSON rendering, rule-pack linting;
- *   6. compiled databases (save / load).
+ *   6. compiled databases (save / load);
+ *   7. state: duplicates, floods and young accounts' links across posts (save / load).
  *
  * Conventions (all since 0.1.0):
  *   - Names are mf_object_verb; macros and constants start with MF_.
@@ -77,6 +78,8 @@ typedef int32_t mf_status;
 #define MF_E_TOO_LARGE (-8)     /* a post is larger than the engine's max_post_bytes */
 #define MF_E_BUSY (-9)          /* a scanner is already in use by another thread */
 #define MF_E_NOT_FOUND (-10)    /* an index or name that does not exist */
+#define MF_E_STATE_CORRUPT (-11) /* a state file is truncated, corrupt or not a modfilter state file */
+#define MF_E_STATE_VERSION (-12) /* a state file was written with another format or fingerprint version */
 #define MF_E_INTERNAL (-99)     /* a bug in modfilter: please report it with mf_last_error() */
 
 /** A short static description of a status code ("invalid argument", ...). Never NULL. */
@@ -170,17 +173,40 @@ MF_API void mf_verdict_destroy(mf_verdict *verdict);
 /** Scan flags (mf_post.flags). */
 #define MF_SCAN_CENSOR 0x1u /* also produce a censored copy of the post (mf_verdict_censored) */
 
-#define MF_POST_VERSION 1
-/** One post to scan. */
+/** Edit flag (mf_post.edit). */
+#define MF_POST_NEW 0  /* a new post */
+#define MF_POST_EDIT 1 /* a new version of an earlier post with the same id (never counted as a new post) */
+
+/** An unknown account age (mf_post.author_age_days). */
+#define MF_AGE_UNKNOWN (-1)
+
+/** The post struct's current version. Version 1 ends at `flags`; a caller built against
+ *  0.1.0 keeps working unchanged (see mf_scan_batch for arrays). */
+#define MF_POST_VERSION 2
+/** One post to scan. Who wrote it, where and when are read only by a scan with a state attached
+ *  (mf_scanner_set_state): without one, the verdict depends on text, role and flags alone.
+ *  Strings are pointer plus length, not NUL-terminated, any bytes; NULL with length 0 means "none". */
 typedef struct mf_post {
-    uint32_t version;    /* MF_POST_VERSION */
+    uint32_t version;    /* MF_POST_VERSION (or 1: the layout up to `flags`) */
     const char *text;    /* UTF-8 (invalid bytes tolerated), not NUL-terminated; NULL only if len 0 */
     size_t len;          /* length of text in bytes */
     int32_t author_role; /* MF_ROLE_* */
     uint32_t flags;      /* MF_SCAN_* */
+    /* ---- since mf_post version 2 ---- */
+    const char *id;          /* the post's id in the caller's system (reported as evidence), or NULL */
+    size_t id_len;
+    const char *author_id;   /* the author's id; NULL: anonymous, per-author rules do not apply */
+    size_t author_id_len;
+    const char *channel;     /* forum, thread or category the post is in, or NULL */
+    size_t channel_len;
+    int64_t ts_ms;           /* when it was posted, milliseconds since 1970-01-01 UTC; 0: now */
+    int32_t author_age_days; /* the author's account age in days, or MF_AGE_UNKNOWN */
+    uint32_t edit;           /* MF_POST_NEW or MF_POST_EDIT */
 } mf_post;
 
-#define MF_POST_INIT {MF_POST_VERSION, NULL, 0, MF_ROLE_MEMBER, 0}
+#define MF_POST_INIT {MF_POST_VERSION, NULL, 0, MF_ROLE_MEMBER, 0, NULL, 0, NULL, 0, NULL, 0, 0, MF_AGE_UNKNOWN, MF_POST_NEW}
+/** Initialises *post to MF_POST_INIT. `version` must be MF_POST_VERSION (or 1, which fills the
+ *  version-1 fields only: pass a pointer to a version-1 struct then). */
 MF_API mf_status mf_post_init(mf_post *post, uint32_t version);
 
 /** Scans one post into *out. The simplest call: role MF_ROLE_MEMBER or MF_ROLE_STAFF, no flags. */
@@ -266,7 +292,10 @@ MF_API const char *mf_evasion_name(uint32_t evasion_bit);
  *  (for example MF_E_TOO_LARGE) and returns its status; *failed_index (if not NULL) receives its
  *  index, or n when all succeeded. When the call fails before any post (a NULL argument, MF_E_BUSY),
  *  *failed_index is 0 and no verdict was touched. One call for many posts is what makes FFI
- *  bindings fast. */
+ *  bindings fast.
+ *  The array's element size follows posts[0].version: version 1 steps by the version-1 struct's
+ *  size (what a caller built against 0.1.0 passes), version 2 by sizeof(mf_post). Every post in
+ *  one array must carry the same version; one that does not fails with MF_E_VERSION. */
 MF_API mf_status mf_scan_batch(mf_scanner *scanner, mf_verdict *const *verdicts,
                                const mf_post *posts, size_t n, size_t *failed_index);
 
@@ -297,6 +326,66 @@ MF_API mf_status mf_engine_deserialize(mf_engine **out, const char *data, size_t
                                        const mf_engine_options *opts);
 /** Frees memory returned by modfilter. NULL is a no-op. */
 MF_API void mf_free(void *ptr);
+
+/* ===================================================================================== */
+/* 7. State: what no single post shows                                                    */
+/* ===================================================================================== */
+
+/* A state remembers recent posts so that a scan can see spam that no single post shows:
+ *   spam.duplicate          the same or nearly the same text again (from anyone, anywhere) within a
+ *                           window: case, punctuation, evasion tricks, a changed word, a URL's query
+ *                           string or the order of lines do not make a text new;
+ *   spam.flood              one author posting faster than a limit;
+ *   spam.new-account-links  links from an account younger than N days.
+ * Thresholds and windows come from the engine's policy ([state] in policy.toml, per channel).
+ * A state is owned by the caller, independent of any engine, and shared by any number of threads
+ * and scanners (every call on it is thread-safe). It keeps a fixed memory budget: the least recently
+ * seen entries are forgotten first. docs/state.md explains the fingerprints and thresholds. */
+
+typedef struct mf_state mf_state;
+
+#define MF_STATE_OPTIONS_VERSION 1
+typedef struct mf_state_options {
+    uint32_t version;       /* MF_STATE_OPTIONS_VERSION */
+    uint64_t memory_budget; /* bytes; 0 = default (64 MiB); at least 64 KiB */
+} mf_state_options;
+#define MF_STATE_OPTIONS_INIT {MF_STATE_OPTIONS_VERSION, 0}
+/** Initialises *opts to MF_STATE_OPTIONS_INIT. */
+MF_API mf_status mf_state_options_init(mf_state_options *opts, uint32_t version);
+
+/** Creates an empty state. opts may be NULL (defaults). */
+MF_API mf_status mf_state_create(mf_state **out, const mf_state_options *opts);
+/** Frees a state. No scanner may have it attached any more. NULL is a no-op. */
+MF_API void mf_state_destroy(mf_state *state);
+
+/** Attaches a state to a scanner (NULL detaches): every later scan with this scanner fingerprints the
+ *  post, records it in the state (its author, channel, time and edit flag from mf_post version 2) and
+ *  adds the state's categories, with their evidence, to the verdict. Without a state a verdict is
+ *  exactly what it would be without this feature. The state must outlive the attachment. */
+MF_API mf_status mf_scanner_set_state(mf_scanner *scanner, mf_state *state);
+
+/** Writes the state to a file (written to "path.tmp" and renamed, so a crash never leaves half a
+ *  file). The file starts with magic, format version, fingerprint algorithm version and platform,
+ *  and ends with a checksum. */
+MF_API mf_status mf_state_save(const mf_state *state, const char *path);
+/** Replaces the state's contents with a saved file. MF_E_IO when it cannot be read,
+ *  MF_E_STATE_CORRUPT when it is truncated or corrupt, MF_E_STATE_VERSION when another format or
+ *  fingerprint version wrote it; on any failure the state is left as it was. Entries beyond this
+ *  state's budget are dropped, least recently seen first. */
+MF_API mf_status mf_state_load(mf_state *state, const char *path);
+/** Forgets everything. */
+MF_API mf_status mf_state_clear(mf_state *state);
+/** The memory the state's entries take (an estimate that includes its indexes), its budget, and its
+ *  number of entries. Any output pointer may be NULL. */
+MF_API mf_status mf_state_stats(const mf_state *state, uint64_t *memory_used, uint64_t *memory_budget,
+                                uint64_t *entries);
+
+/** The fingerprint algorithm's version (recorded in state files). */
+MF_API uint32_t mf_fingerprint_version(void);
+/** The fingerprints of a text, as the state computes them: *exact (a 64-bit xxHash of its normalized
+ *  words) and *near (a 64-bit SimHash; nearly the same texts differ in few bits). *words receives
+ *  the number of words outside quotes. Any output pointer may be NULL. */
+MF_API mf_status mf_fingerprint(uint64_t *exact, uint64_t *near, uint32_t *words, const char *text, size_t len);
 
 #ifdef __cplusplus
 }

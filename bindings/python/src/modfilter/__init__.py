@@ -22,7 +22,7 @@ The binding calls the stable C ABI of libmodfilter through :mod:`ctypes`; see
 :func:`library_path` for where it was found.
 """
 
-from ._engine import Engine, Verdict, check_rules, library_path, library_version
+from ._engine import Engine, State, Verdict, check_rules, fingerprint, library_path, library_version
 from ._native import LibraryNotFound
 from ._types import (
     Action,
@@ -44,6 +44,8 @@ from ._types import (
     RulesError,
     RulesIOError,
     Severity,
+    StateCorruptError,
+    StateVersionError,
     VersionError,
 )
 
@@ -71,9 +73,13 @@ __all__ = [
     "RulesError",
     "RulesIOError",
     "Severity",
+    "State",
+    "StateCorruptError",
+    "StateVersionError",
     "Verdict",
     "VersionError",
     "check_rules",
+    "fingerprint",
     "library_path",
     "library_version",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import struct
 import threading
@@ -32,6 +33,7 @@ from ._types import (
     Diagnostic,
     Evasion,
     Hit,
+    InvalidArgumentError,
     ModfilterError,
     PostTooLargeError,
     Role,
@@ -109,7 +111,7 @@ class Verdict:
     from the hits and categories on access (each access to ``categories`` returns a new dict).
     """
 
-    __slots__ = ("action", "text", "id", "censored", "_cats", "_hits", "_extra")
+    __slots__ = ("action", "text", "id", "censored", "state", "_cats", "_hits", "_extra")
 
     #: The :class:`Action` to take with the post.
     action: Action
@@ -120,6 +122,9 @@ class Verdict:
     #: With ``censor=True``: the post with each character of each hit replaced by ``*``
     #: (``str`` or ``bytes`` like the post); ``None`` otherwise.
     censored: Optional[Text]
+    #: With a :class:`State` attached to the engine: the state's evidence, as in the CLI's
+    #: ``"state"`` object (``{"spam.duplicate": {"copies": 3, ...}, "notes": [...]}``); else ``None``.
+    state: Optional[Dict[str, Any]]
     _cats: Tuple[Category, ...]
     _hits: Tuple[Hit, ...]
     _extra: Optional[Tuple[Evasion, int, bool]]  # evasion, invalid_utf8, hits_truncated; None: all 0
@@ -192,6 +197,8 @@ class Verdict:
         if self.censored is not None:
             c = self.censored
             d["censored"] = c if isinstance(c, str) else c.decode("utf-8", "replace")
+        if self.state is not None:
+            d["state"] = self.state
         return d
 
     def __repr__(self) -> str:
@@ -271,14 +278,14 @@ class _EngineHandle:
 # one unpack_from / pack replaces 8 ctypes field accesses. Checked against ctypes' layout at import.
 _HIT_STRUCT = struct.Struct("@IPPidNNI")
 _H_START, _H_END = 5, 6
-_POST_STRUCT = struct.Struct("@IPNiI")
+_POST_STRUCT = struct.Struct("@IPNiIPNPNPNqiI")  # mf_post version 2
 
 
 def _check_layouts() -> None:
     h = _native.Hit(1, 0x1111, 0x2222, 3, 4.5, 6, 7, 8)
     if ctypes.sizeof(h) < _HIT_STRUCT.size or _HIT_STRUCT.unpack_from(h) != (1, 0x1111, 0x2222, 3, 4.5, 6, 7, 8):
         raise ImportError("modfilter: unexpected mf_hit layout on this platform")
-    packed = _POST_STRUCT.pack(1, 0x3333, 5, 1, 1)
+    packed = _POST_STRUCT.pack(2, 0x3333, 5, 1, 1, 0x4444, 6, 0x5555, 7, 0x6666, 8, -9, 10, 1)
     p = Post.from_buffer_copy(packed.ljust(ctypes.sizeof(Post), b"\0"))
     if ctypes.sizeof(Post) != _POST_STRUCT.size or (
         p.version,
@@ -286,7 +293,16 @@ def _check_layouts() -> None:
         p.len,
         p.author_role,
         p.flags,
-    ) != (1, 0x3333, 5, 1, 1):
+        c_void_p.from_buffer(p, Post.id.offset).value,
+        p.id_len,
+        c_void_p.from_buffer(p, Post.author_id.offset).value,
+        p.author_id_len,
+        c_void_p.from_buffer(p, Post.channel.offset).value,
+        p.channel_len,
+        p.ts_ms,
+        p.author_age_days,
+        p.edit,
+    ) != (2, 0x3333, 5, 1, 1, 0x4444, 6, 0x5555, 7, 0x6666, 8, -9, 10, 1):
         raise ImportError("modfilter: unexpected mf_post layout on this platform")
 
 
@@ -312,6 +328,7 @@ class _ThreadState:
         "len_ref",
         "failed",
         "failed_ref",
+        "attached",
         "__weakref__",
     )
 
@@ -337,6 +354,7 @@ class _ThreadState:
         self.len_ref = byref(self.len_out)
         self.failed = c_size_t()
         self.failed_ref = byref(self.failed)
+        self.attached: Optional[int] = None  # the mf_state attached to this scanner
         handle.states.add(self)
 
     def _new_verdict(self) -> int:
@@ -599,9 +617,48 @@ class Engine:
         if st is None or not st.scanner:
             self._ptr()
             st = self._local.state = _ThreadState(self._handle)
+        want = self._state_obj._ptr() if self._state_obj is not None else None
+        if st.attached != want:
+            status = self._handle.lib.mf_scanner_set_state(st.scanner, want)
+            if status:
+                _raise(status, "attaching the state")
+            st.attached = want
         return st
 
-    def scan(self, text: Text, author_role: RoleLike = "member", *, censor: bool = False) -> Verdict:
+    # ------------------------------------------------------------------ state
+
+    _state_obj: Optional["State"] = None
+
+    @property
+    def state(self) -> Optional["State"]:
+        """The :class:`State` scans remember posts in (duplicates, floods), or ``None``.
+
+        Set it to a :class:`State` to turn on ``spam.duplicate``, ``spam.flood`` and
+        ``spam.new-account-links`` (thresholds from the packs' ``[state]`` policy), ``None`` to turn
+        them off. One state may be shared by several engines and threads. Pass who, where and
+        when to :meth:`scan` (``id``, ``author``, ``channel``, ``ts``, ``age_days``, ``edit``) or in
+        :meth:`scan_many`'s dicts."""
+        return self._state_obj
+
+    @state.setter
+    def state(self, value: Optional["State"]) -> None:
+        if value is not None and not isinstance(value, State):
+            raise TypeError("Engine.state must be a modfilter.State or None")
+        self._state_obj = value
+
+    def scan(
+        self,
+        text: Text,
+        author_role: RoleLike = "member",
+        *,
+        censor: bool = False,
+        id: Any = None,
+        author: Optional[Union[str, int]] = None,
+        channel: Optional[Union[str, int]] = None,
+        ts: Optional[float] = None,
+        age_days: Optional[int] = None,
+        edit: bool = False,
+    ) -> Verdict:
         """Scans one post and returns its :class:`Verdict`.
 
         Args:
@@ -609,9 +666,14 @@ class Engine:
                 (UTF-8; offsets are byte offsets; invalid bytes are tolerated and counted).
             author_role: ``"member"`` (default) or ``"staff"``, or a :class:`Role`.
             censor: also produce ``verdict.censored``, the post with every hit starred out.
+            id, author, channel: the post's id, its author's id and where it was posted (str or
+                int); read only with a :attr:`state`. ``id`` is copied to ``verdict.id``.
+            ts: when it was posted, seconds since 1970 (default: now); age_days: the author's
+                account age in days; edit: a new version of the earlier post with the same id.
 
         Raises:
             PostTooLargeError: the post is larger than the engine's ``max_post_bytes``.
+            InvalidArgumentError: a negative ``ts`` or ``age_days``.
         """
         data = _encode(text)
         role = _ROLES.get(author_role)
@@ -620,6 +682,13 @@ class Engine:
         state = self._state()
         lib = self._handle.lib
         v = state.verdict
+        if id is not None or author is not None or channel is not None or ts is not None or age_days is not None or edit:
+            meta = _meta(id, author, channel, ts, age_days, edit)
+            packed = _pack_post(data, role, _native.SCAN_CENSOR if censor else 0, meta)
+            status = lib.mf_scan(state.scanner, v, byref(packed[0]))
+            if status:
+                _raise(status)
+            return _read(state, v, text, data, id, censor)
         if censor:
             post = state.post
             post.text = data
@@ -693,14 +762,14 @@ class Engine:
         it = iter(posts)
         base_index = 0
         while True:
-            chunk: List[Tuple[Text, Any, int]] = []
+            chunk: List[Tuple[Text, Any, int, Any]] = []
             for post in it:
                 if isinstance(post, (str, bytes)):
-                    chunk.append((post, None, default_role))
+                    chunk.append((post, None, default_role, None))
                 elif isinstance(post, Mapping):
                     chunk.append(_from_mapping(post, default_role))
                 else:
-                    chunk.append((_check_text(post), None, default_role))
+                    chunk.append((_check_text(post), None, default_role, None))
                 if len(chunk) >= n:
                     break
             if not chunk:
@@ -718,21 +787,40 @@ class Engine:
             base_index += len(chunk)
 
     def _scan_chunk(
-        self, chunk: Sequence[Tuple[Text, Any, int]], flags: int, censor: bool, base_index: int
+        self, chunk: Sequence[Tuple[Text, Any, int, Any]], flags: int, censor: bool, base_index: int
     ) -> Tuple[List[Verdict], Optional[ModfilterError]]:
         """Scans chunk with one mf_scan_batch; returns the verdicts up to the first failing post and
         that post's error (None when all succeeded)."""
         state = self._state()
         lib = self._handle.lib
-        datas = [t.encode("utf-8", "surrogatepass") if type(t) is str else _encode(t) for t, _, _ in chunk]
-        joined = b"".join(datas)
+        datas = [t.encode("utf-8", "surrogatepass") if type(t) is str else _encode(t) for t, _, _, _ in chunk]
+        # Texts and the id, author and channel strings in one buffer, addressed by offset.
+        strings = list(datas)
+        for _, _, _, meta in chunk:
+            if meta is not None:
+                strings.extend(meta[:3])
+        joined = b"".join(strings)
         addr = ctypes.cast(joined, c_void_p).value or 0  # type: ignore[arg-type]  # (bytes works)
         pack = _POST_STRUCT.pack
         parts = []
         off = 0
-        for (_, _, role), d in zip(chunk, datas):
+        for d in datas:
+            off += len(d)
+        meta_off = off
+        off = 0
+        for (_, _, role, meta), d in zip(chunk, datas):
             ln = len(d)
-            parts.append(pack(_native.POST_VERSION, addr + off, ln, role, flags))
+            if meta is None:
+                parts.append(pack(_native.POST_VERSION, addr + off, ln, role, flags, 0, 0, 0, 0, 0, 0, 0, -1, 0))
+            else:
+                pid, aid, chan, ts_ms, age, ed = meta
+                a0 = addr + meta_off
+                a1 = a0 + len(pid)
+                a2 = a1 + len(aid)
+                meta_off += len(pid) + len(aid) + len(chan)
+                parts.append(pack(_native.POST_VERSION, addr + off, ln, role, flags,
+                                  a0 if pid else 0, len(pid), a1 if aid else 0, len(aid),
+                                  a2 if chan else 0, len(chan), ts_ms, age, ed))
             off += ln
         packed = b"".join(parts)
         count = len(chunk)
@@ -767,7 +855,49 @@ def _check_text(post: Any) -> Text:
     raise TypeError("a post is a str, bytes or a dict with a 'text', not %s" % type(post).__name__)
 
 
-def _from_mapping(post: Mapping[str, Any], default_role: int) -> Tuple[Text, Any, int]:
+def _name(value: Any, what: str) -> bytes:
+    """An id, author id or channel as bytes (str and int; None as empty)."""
+    if value is None:
+        return b""
+    if isinstance(value, bool) or not isinstance(value, (str, int, bytes)):
+        raise TypeError("%s must be a str or an int, not %s" % (what, type(value).__name__))
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode("utf-8", "surrogatepass")
+
+
+def _meta(pid: Any, author: Any, channel: Any, ts: Any, age_days: Any, edit: Any) -> Tuple[bytes, bytes, bytes, int, int, int]:
+    """Who, where and when, checked, as mf_post version 2 fields."""
+    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, float)) or not ts >= 0):
+        raise InvalidArgumentError("ts must be seconds since 1970 (a number from 0), not %r" % (ts,), -1)
+    if age_days is not None and (isinstance(age_days, bool) or not isinstance(age_days, (int, float)) or not age_days >= 0):
+        raise InvalidArgumentError("age_days must be a number of days from 0, not %r" % (age_days,), -1)
+    if not isinstance(edit, bool):
+        raise InvalidArgumentError("edit must be True or False, not %r" % (edit,), -1)
+    return (
+        _name(pid, "id"),
+        _name(author, "author id"),
+        _name(channel, "channel"),
+        int(ts * 1000) if ts is not None else 0,
+        int(age_days) if age_days is not None else _native.AGE_UNKNOWN,
+        _native.POST_EDIT if edit else 0,
+    )
+
+
+def _pack_post(data: bytes, role: int, flags: int, meta: Tuple[bytes, bytes, bytes, int, int, int]) -> Tuple[Any, bytes]:
+    """One mf_post (version 2) in a buffer; returns (buffer, the bytes it points into)."""
+    pid, aid, chan, ts_ms, age, ed = meta
+    joined = data + pid + aid + chan
+    addr = ctypes.cast(joined, c_void_p).value or 0  # type: ignore[arg-type]
+    a0 = addr + len(data)
+    a1 = a0 + len(pid)
+    a2 = a1 + len(aid)
+    raw = _POST_STRUCT.pack(_native.POST_VERSION, addr, len(data), role, flags, a0 if pid else 0, len(pid),
+                            a1 if aid else 0, len(aid), a2 if chan else 0, len(chan), ts_ms, age, ed)
+    return Post.from_buffer_copy(raw), joined
+
+
+def _from_mapping(post: Mapping[str, Any], default_role: int) -> Tuple[Text, Any, int, Any]:
     try:
         text = post["text"]
     except KeyError:
@@ -781,7 +911,12 @@ def _from_mapping(post: Mapping[str, Any], default_role: int) -> Tuple[Text, Any
         r = post.get("author_role")
     if r is not None:
         role = _role(r)
-    return _check_text(text), post.get("id"), role
+    meta = None
+    aid = author.get("id") if isinstance(author, Mapping) else None
+    age = author.get("age_days") if isinstance(author, Mapping) else None
+    if aid is not None or age is not None or any(k in post for k in ("ts", "channel", "edit")) or post.get("id") is not None:
+        meta = _meta(post.get("id"), aid, post.get("channel"), post.get("ts"), age, post.get("edit", False))
+    return _check_text(text), post.get("id"), role, meta
 
 
 _new_verdict = object.__new__
@@ -795,6 +930,11 @@ def _read(state: _ThreadState, v: int, text: Text, data: bytes, pid: Any, censor
     out.action = _ACTIONS[lib.mf_verdict_action(v)]
     out.text = text
     out.id = pid
+    out.state = None
+    if state.attached:
+        j = lib.mf_verdict_json(v, None)
+        if j:
+            out.state = json.loads(j.decode("utf-8", "replace")).get("state")
     if censor:
         p = lib.mf_verdict_censored(v, state.len_ref)
         raw = ctypes.string_at(p, state.len_out.value) if p else b""
@@ -803,7 +943,7 @@ def _read(state: _ThreadState, v: int, text: Text, data: bytes, pid: Any, censor
         out.censored = None
     nhits = lib.mf_verdict_hit_count(v)
     flags = lib.mf_verdict_flags(v)
-    if not flags and not nhits:  # the common case: nothing found
+    if not flags and not nhits and not (out.state and len(out.state) > 1):  # the common case: nothing found
         out._cats = out._hits = ()
         out._extra = None
         return out
@@ -875,6 +1015,99 @@ def _read(state: _ThreadState, v: int, text: Text, data: bytes, pid: Any, censor
         )
     out._hits = tuple(hits)
     return out
+
+
+class State:
+    """What scans remember between posts: duplicates, floods and young accounts' links.
+
+    Attach it to an engine (``engine.state = State()``) and give posts their ``id``, ``author``,
+    ``channel``, ``ts`` (seconds since 1970), ``age_days`` and ``edit``: verdicts then carry
+    ``spam.duplicate``, ``spam.flood`` and ``spam.new-account-links`` with their evidence in
+    ``verdict.state``. The state keeps a fixed memory budget (default 64 MiB; the least recently seen
+    entries go first), is shared safely by threads and engines, and saves to a file.
+
+    Raises (load):
+        StateCorruptError: the file is truncated or corrupt; StateVersionError: another format or
+        fingerprint version wrote it; RulesIOError: it cannot be read.
+    """
+
+    def __init__(self, memory_budget: Optional[int] = None) -> None:
+        lib = _native.lib()
+        opts = _native.StateOptions(_native.STATE_OPTIONS_VERSION, int(memory_budget or 0))
+        ptr = c_void_p()
+        st = lib.mf_state_create(byref(ptr), byref(opts))
+        if st:
+            _raise(st)
+        self._lib = lib
+        self._p: Optional[int] = ptr.value
+
+    @classmethod
+    def load(cls, path: PathLike, memory_budget: Optional[int] = None) -> "State":
+        """A state read from a file written by :meth:`save`."""
+        s = cls(memory_budget)
+        s.load_into(path)
+        return s
+
+    def load_into(self, path: PathLike) -> None:
+        """Replaces this state's contents with a saved file (unchanged when that fails)."""
+        st = self._lib.mf_state_load(self._ptr(), os.fsencode(path))
+        if st:
+            _raise(st)
+
+    def save(self, path: PathLike) -> None:
+        """Writes the state to ``path`` (through a temporary file and a rename)."""
+        st = self._lib.mf_state_save(self._ptr(), os.fsencode(path))
+        if st:
+            _raise(st)
+
+    def clear(self) -> None:
+        """Forgets everything."""
+        st = self._lib.mf_state_clear(self._ptr())
+        if st:
+            _raise(st)
+
+    def stats(self) -> Dict[str, int]:
+        """``{"memory_used": bytes, "memory_budget": bytes, "entries": n}``."""
+        used, budget, entries = ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_uint64()
+        st = self._lib.mf_state_stats(self._ptr(), byref(used), byref(budget), byref(entries))
+        if st:
+            _raise(st)
+        return {"memory_used": used.value, "memory_budget": budget.value, "entries": entries.value}
+
+    def _ptr(self) -> int:
+        if not self._p:
+            raise ValueError("this State is closed")
+        return self._p
+
+    def close(self) -> None:
+        """Frees the state. Detach it from engines first (``engine.state = None``)."""
+        if self._p:
+            self._lib.mf_state_destroy(self._p)
+            self._p = None
+
+    def __enter__(self) -> "State":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+def fingerprint(text: Text) -> Tuple[int, int, int]:
+    """``(exact, near, words)``: the fingerprints a :class:`State` keeps of a text (a 64-bit xxHash
+    of its normalized words, a 64-bit SimHash) and its number of words outside quotes."""
+    data = _encode(text)
+    lib = _native.lib()
+    exact, near, words = ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_uint32()
+    st = lib.mf_fingerprint(byref(exact), byref(near), byref(words), data, len(data))
+    if st:
+        _raise(st)
+    return exact.value, near.value, words.value
 
 
 def check_rules(path: Optional[PathLike] = None) -> List[Diagnostic]:

@@ -17,6 +17,7 @@ from ctypes import (
     c_char_p,
     c_double,
     c_int32,
+    c_int64,
     c_size_t,
     c_uint32,
     c_uint64,
@@ -50,7 +51,7 @@ class EngineOptions(Structure):
 
 
 class Post(Structure):
-    """mf_post (MF_POST_VERSION 1)."""
+    """mf_post (MF_POST_VERSION 2: version 1's fields, then who, where and when)."""
 
     _fields_ = [
         ("version", c_uint32),
@@ -58,7 +59,22 @@ class Post(Structure):
         ("len", c_size_t),
         ("author_role", c_int32),
         ("flags", c_uint32),
+        ("id", c_char_p),
+        ("id_len", c_size_t),
+        ("author_id", c_char_p),
+        ("author_id_len", c_size_t),
+        ("channel", c_char_p),
+        ("channel_len", c_size_t),
+        ("ts_ms", c_int64),
+        ("author_age_days", c_int32),
+        ("edit", c_uint32),
     ]
+
+
+class StateOptions(Structure):
+    """mf_state_options (MF_STATE_OPTIONS_VERSION 1)."""
+
+    _fields_ = [("version", c_uint32), ("memory_budget", c_uint64)]
 
 
 class Hit(Structure):
@@ -77,7 +93,10 @@ class Hit(Structure):
 
 
 ENGINE_OPTIONS_VERSION = 1
-POST_VERSION = 1
+POST_VERSION = 2
+STATE_OPTIONS_VERSION = 1
+AGE_UNKNOWN = -1
+POST_EDIT = 1
 HIT_VERSION = 1
 SCAN_CENSOR = 0x1
 
@@ -129,6 +148,19 @@ _PROTOTYPES = {
     "mf_engine_serialize": (_status, [POINTER(c_void_p), POINTER(c_size_t), c_void_p]),
     "mf_engine_deserialize": (_status, [_pp, c_char_p, c_size_t, POINTER(EngineOptions)]),
     "mf_free": (None, [c_void_p]),
+    # state (duplicates, floods)
+    "mf_state_create": (_status, [_pp, POINTER(StateOptions)]),
+    "mf_state_destroy": (None, [c_void_p]),
+    "mf_scanner_set_state": (_status, [c_void_p, c_void_p]),
+    "mf_state_save": (_status, [c_void_p, c_char_p]),
+    "mf_state_load": (_status, [c_void_p, c_char_p]),
+    "mf_state_clear": (_status, [c_void_p]),
+    "mf_state_stats": (_status, [c_void_p, POINTER(c_uint64), POINTER(c_uint64), POINTER(c_uint64)]),
+    "mf_fingerprint_version": (c_uint32, []),
+    "mf_fingerprint": (
+        _status,
+        [POINTER(c_uint64), POINTER(c_uint64), POINTER(c_uint32), c_char_p, c_size_t],
+    ),
 }
 
 

@@ -200,6 +200,18 @@ class NotFoundError(ModfilterError, LookupError):
     status = -10
 
 
+class StateCorruptError(ModfilterError):
+    """MF_E_STATE_CORRUPT: a state file is truncated, corrupt or not a modfilter state file."""
+
+    status = -11
+
+
+class StateVersionError(ModfilterError):
+    """MF_E_STATE_VERSION: a state file was written with another format or fingerprint version."""
+
+    status = -12
+
+
 class InternalError(ModfilterError):
     """MF_E_INTERNAL: a bug in modfilter; please report it with the message."""
 
@@ -219,6 +231,8 @@ ERRORS = {
         PostTooLargeError,
         BusyError,
         NotFoundError,
+        StateCorruptError,
+        StateVersionError,
         InternalError,
     )
 }
