@@ -16,7 +16,7 @@ secs="${1:-60}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(normalize scan rules capi deserialize cli_stream differential)
+  targets=(normalize scan rules capi deserialize cli_stream differential state_file)
 fi
 
 MF_WITH_FUZZ=1 "$root/scripts/install-deps.sh"
