@@ -387,11 +387,11 @@ private:
                     f.text = s;
                 }
             } else if (key == "id") {
-                if ((err = name_value(doc, v, f.id_raw, f.id_str, f, "\"id\" must be a string or a number")))
+                if ((err = name_value(doc, v, f.id_raw, f.id_str)))
                     return ParseResult::kInvalidJson;
                 f.has_id = true;
             } else if (key == "channel") {
-                if ((err = name_value(doc, v, f.channel_raw, f.channel_str, f, "\"channel\" must be a string or a number")))
+                if ((err = name_value(doc, v, f.channel_raw, f.channel_str)))
                     return ParseResult::kInvalidJson;
                 f.has_channel = true;
             } else if (key == "ts") {
@@ -429,7 +429,7 @@ private:
                         if (akey == "role") err = role_value(av, f.author_role);
                         else if (akey == "id") {
                             std::string_view raw;
-                            err = name_value(doc, av, raw, f.author_id, f, "\"author.id\" must be a string or a number");
+                            err = name_value(doc, av, raw, f.author_id);
                             f.has_author_id = !err;
                         } else if (akey == "age_days") {
                             od::json_type at;
@@ -479,8 +479,7 @@ private:
 
     // An id or a name: its JSON text as written, and its value as a string (a string decoded, any
     // other value as written, null as none).
-    error_code name_value(od::document &doc, od::value &v, std::string_view &raw, std::string_view &str, PostFields &f,
-                          const char *wrong) {
+    error_code name_value(od::document &doc, od::value &v, std::string_view &raw, std::string_view &str) {
         od::json_type t;
         if (error_code err = v.type().get(t)) return err;
         if (t == od::json_type::string) {
@@ -491,8 +490,6 @@ private:
             raw = trim_right(start, end);
             return simdjson::SUCCESS;
         }
-        (void)f;
-        (void)wrong;
         if (error_code err = raw_value(doc, v, raw)) return err;
         if (t != od::json_type::null) str = raw;  // a number, or any other JSON, as written
         return simdjson::SUCCESS;
