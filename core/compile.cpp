@@ -101,6 +101,9 @@ void Engine::build_tables(const EngineOptions &opt) {
         }
         rule_cat_.push_back(it->second);
     }
+    models_.clear();
+    for (uint32_t i = 0; i < rs_.rules.size(); ++i)
+        if (rs_.rules[i].is_model && rs_.rules[i].model) models_.push_back({i, LinearModel(*rs_.rules[i].model)});
     commits_.clear();
     rule_commit_.assign(rs_.rules.size(), -1);
     for (size_t i = 0; i < rs_.rules.size(); ++i)
@@ -298,7 +301,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
     }
     for (uint32_t i = 0; i < rs_.rules.size(); ++i) {
         const Rule &r = rs_.rules[i];
-        if (r.is_commitment) continue;
+        if (r.is_commitment || r.is_model) continue;  // confirmed by their own stages, not by patterns
         if (r.is_regex) {
             // Group 0 holds every phrase; each regex gets a group of its own, and each of its
             // top-level alternatives is a pattern of its own there, with atoms of its own.

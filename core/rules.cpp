@@ -1,4 +1,5 @@
 #include "rules.hpp"
+#include "model.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -251,23 +252,33 @@ struct PackDefaults {
     int severity = 0;
 };
 
-void parse_words_file(Ctx &c, Sources &src, const std::string &toml_path, const toml::node &n,
-                      Rule &r) {
-    auto name = get_string(c, n, "words_file");
-    if (!name) return;
-    fs::path p = (fs::path(toml_path).parent_path() / *name).lexically_normal();
-    const SourceFile *f = src.find(p.string());
+// Finds a file named by a pack (relative to the pack file) in the sources, or on disk when allowed.
+const SourceFile *pack_relative_file(Sources &src, const std::string &toml_path, const std::string &name,
+                                     std::string &resolved) {
+    fs::path p = (fs::path(toml_path).parent_path() / name).lexically_normal();
+    resolved = p.string();
+    const SourceFile *f = src.find(resolved);
     if (!f && src.disk_fallback) {
-        SourceFile nf{p.string(), {}};
+        SourceFile nf{resolved, {}};
         if (read_file(p, nf.content)) {
             src.files.push_back(std::move(nf));
             f = &src.files.back();
         }
     }
+    return f;
+}
+
+void parse_words_file(Ctx &c, Sources &src, const std::string &toml_path, const toml::node &n,
+                      Rule &r) {
+    auto name = get_string(c, n, "words_file");
+    if (!name) return;
+    std::string resolved;
+    const SourceFile *f = pack_relative_file(src, toml_path, *name, resolved);
     if (!f) {
-        c.err(n, "words_file: cannot read '" + p.string() + "'");
+        c.err(n, "words_file: cannot read '" + resolved + "'");
         return;
     }
+    const fs::path p(resolved);
     std::istringstream in(f->content);
     std::string line;
     uint32_t ln = 0;
@@ -401,6 +412,45 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
         const auto &w = r.literals[i];
         if (w.find_first_not_of(" \t\r\n") == std::string::npos)
             c.err(r.literal_lines[i], who + ": empty word or phrase");
+    }
+    if (!has_score && r.severity) r.score = default_score(r.severity);
+    if (c.diags.size() == errors) out.rules.push_back(std::move(r));
+}
+
+// [[model]]: the learned scorer, a weights file written by scripts/train_model.py (docs/model.md).
+void parse_model(Ctx &c, Sources &src, const std::string &path, const toml::table &t, uint32_t line,
+                 const PackDefaults &d, RuleSet &out) {
+    static const std::initializer_list<std::string_view> known = {
+        "id", "category", "severity", "score", "description", "applies_to", "weights", "threshold", "match", "no_match"};
+    Rule r = rule_with_defaults(path, line, d);
+    r.is_model = true;
+    r.boundary = Boundary::Any;
+    bool has_score = false;
+    uint32_t weights_line = 0;
+    size_t errors = c.diags.size();
+    for (auto &&[k, v] : t) {
+        std::string_view key = k.str();
+        if (parse_common_key(c, key, v, r, has_score)) {
+        } else if (key == "weights") {
+            weights_line = v.source().begin.line;
+            if (auto s = get_string(c, v, "weights")) r.model_file = *s;
+        } else if (key == "threshold") {
+            if (auto x = get_number(c, v, "threshold", 0.0, 1.0)) r.threshold = *x;
+        } else {
+            c.err(line_of(k), "unknown key '" + std::string(key) + "' in [[model]]" + suggest(key, known));
+        }
+    }
+    const std::string who = check_common(c, line, r, "model", "abuse.toxic");
+    if (r.model_file.empty()) {
+        if (!weights_line) c.err(line, who + " has no weights (the file scripts/train_model.py wrote)");
+    } else {
+        std::string resolved;
+        if (const SourceFile *f = pack_relative_file(src, path, r.model_file, resolved)) {
+            r.model_file = resolved;
+            r.model = parse_model_weights(resolved, f->content, c.diags);
+        } else {
+            c.err(weights_line, who + ": weights: cannot read '" + resolved + "'");
+        }
     }
     if (!has_score && r.severity) r.score = default_score(r.severity);
     if (c.diags.size() == errors) out.rules.push_back(std::move(r));
@@ -722,6 +772,13 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
                 continue;
             }
             for (const auto &e : *arr) parse_commitment(c, path, *e.as_table(), e.source().begin.line, d, out);
+        } else if (key == "model") {
+            auto arr = v.as_array();
+            if (!arr || !arr->is_array_of_tables()) {
+                c.err(line, "model must be an array of tables: [[model]]");
+                continue;
+            }
+            for (const auto &e : *arr) parse_model(c, src, path, *e.as_table(), e.source().begin.line, d, out);
         } else if (key == "words") {
             if (auto t = v.as_table()) parse_word_lists(c, *t, out);
             else c.err(line, "words must be a table: [words]");
@@ -752,7 +809,7 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
             else c.err(line, "state must be a table: [state]");
         } else {
             c.err(line, "unknown table '" + std::string(key) + "'" +
-                            suggest(key, {"pack", "rule", "commitment", "words", "allow", "policy", "category", "state"}));
+                            suggest(key, {"pack", "rule", "commitment", "model", "words", "allow", "policy", "category", "state"}));
         }
     }
 }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,8 @@
 #include "state_policy.hpp"
 
 namespace mf {
+
+struct ModelWeights;  // core/model.hpp
 
 enum class Boundary : uint8_t { Word, Prefix, Suffix, Any };
 
@@ -64,6 +67,12 @@ struct Rule {
     std::vector<Example> examples;
     bool is_commitment = false;  // a [[commitment]] rule: see Commitment
     Commitment commitment;
+    // A [[model]]: the learned scorer (core/model.hpp). It hits when the post's probability reaches
+    // `threshold`; its hits are the words that weighed most.
+    bool is_model = false;
+    std::shared_ptr<const ModelWeights> model;
+    std::string model_file;
+    double threshold = 0.5;
 };
 
 struct AllowEntry {

@@ -242,8 +242,41 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
         for (auto &x : seen_) x.epoch = 0;
         scan_epoch_ = 1;
     }
-    if (text_len_) match_and_confirm(role);
+    if (text_len_) {
+        match_and_confirm(role);
+        if (!e_.models().empty()) apply_models();
+    }
     score(text, flags, v);
+}
+
+// A model's hits are the words that carried the most weight toward its verdict, so that a moderator
+// sees why: every word that carried at least 40% of what the heaviest one did, at most eight.
+void Scanner::apply_models() {
+    bool have_words = false;
+    for (const Engine::ModelRule &m : e_.models()) {
+        const Rule &r = e_.rules()[m.rule];
+        if (!(r.roles & role_bit_)) continue;
+        if (!have_words) {
+            model_words(text_, text_len_, model_words_);
+            ngrams_.build(model_words_);
+            have_words = true;
+        }
+        if (model_probability(m.model, ngrams_) < r.threshold) continue;
+        model_carried(m.model, model_words_, carried_);
+        const Pattern p{m.rule, Boundary::Any, false, r.roles, 0};
+        float top = 0;
+        for (float c : carried_) top = std::max(top, c);
+        if (top <= 0) {  // the bias alone: the whole post
+            add_raw(this, p, norm_.orig_start(0), norm_.orig_end(text_len_), 0);
+            continue;
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < model_words_.size() && n < 8; ++i)
+            if (carried_[i] >= 0.4f * top) {
+                add_raw(this, p, norm_.orig_start(model_words_[i].start), norm_.orig_end(model_words_[i].end), 0);
+                ++n;
+            }
+    }
 }
 
 void Scanner::match_and_confirm(int role) {

@@ -50,6 +50,7 @@ private:
     static int add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev);
     void match_and_confirm(int role);  // the Hyperscan passes: main, windows, skeleton
     void confirm_commitments();        // the anchors of [[commitment]] rules, over the post's words
+    void apply_models();               // the learned scorer's [[model]] rules, over the post's words
     void score(std::string_view text, uint32_t flags, Verdict &v);  // raw matches -> the verdict
 
     const Engine &e_;
@@ -94,6 +95,11 @@ private:
 
     // skeleton
     Skeleton skel_;
+
+    // models: the post's words as the learned scorer reads them, the weight each carried
+    std::vector<ModelWord> model_words_;
+    NgramSet ngrams_;
+    std::vector<float> carried_;
 
     // score
     std::vector<uint32_t> rule_epoch_;

@@ -647,3 +647,128 @@ TEST_CASE("Commitments survive serialization, and the tokenizer ends on any byte
     CHECK((toks[3].flags & Token::kNumber));
     CHECK((toks[5].flags & Token::kClause));
 }
+
+// ---- the learned scorer (core/model.hpp) ----------------------------------------------------------
+
+namespace {
+
+std::string model_text(std::string_view text) {
+    std::vector<ModelWord> w;
+    std::string out;
+    model_words(text.data(), text.size(), w, &out);
+    return out;
+}
+
+// A model written for this test: "jerk" and the pair "go away" weigh toward the category, "please" away.
+const char *kModelPack = R"(
+[[model]]
+id = "model.test"
+category = "abuse.toxic"
+severity = "medium"
+weights = "w.model.txt"
+threshold = 0.5
+match = ["you jerk"]
+no_match = ["have a nice day"]
+)";
+const char *kModelWeights = "# test weights\nbias -1.0\n3.0\tjerk\n3.0\tgo away\n-1.5\tplease\n";
+
+std::unique_ptr<Engine> compile_model(const std::string &weights, std::vector<Diagnostic> &diags) {
+    Sources src;
+    src.files.push_back({"p/m.toml", kModelPack});
+    src.files.push_back({"p/w.model.txt", weights});
+    try {
+        return Engine::compile(src, EngineOptions{}, diags);
+    } catch (const Error &) {
+        return nullptr;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("The model's words: case, apostrophes, digits, repeats, mentions, links, emoji", "[model]") {
+    CHECK(model_text("Don't you DARE") == "dont you dare");
+    CHECK(model_text("@bob_1 said sooooo") == "@ said soo");
+    CHECK(model_text("see http://x.example/a?b=1 and www.example.com now") == "see <url> and <url> now");
+    CHECK(model_text("in 2017 or 2day") == "in 0 or 0day");
+    CHECK(model_text("y\xE2\x80\x99" "all\xE2\x80\x94" "fine \xF0\x9F\x98\x82\xF0\x9F\x98\x82") ==
+          "yall fine \xF0\x9F\x98\x82 \xF0\x9F\x98\x82");
+    CHECK(model_text("") == "");
+    CHECK(model_text("!!! ... ---") == "");
+    // offsets are the word's own bytes
+    std::vector<ModelWord> w;
+    model_words("  hey, you!", 11, w);
+    REQUIRE(w.size() == 2);
+    CHECK((w[0].start == 2 && w[0].end == 5 && w[1].start == 7 && w[1].end == 10));
+    // a pair's hash is not either word's
+    CHECK(model_pair_hash(model_word_hash("go"), model_word_hash("away")) != model_word_hash("go away"));
+    // any bytes end: every lead byte at the very end of the text
+    for (int b = 0; b < 256; ++b) {
+        std::string t = "ab ";
+        t += static_cast<char>(b);
+        model_words(t.data(), t.size(), w);
+        CHECK(!w.empty());
+        for (const auto &x : w) CHECK((x.start < x.end && x.end <= t.size()));
+    }
+}
+
+TEST_CASE("A [[model]] scores posts, its hits are the words that weighed most, and it survives serialization", "[model]") {
+    std::vector<Diagnostic> diags;
+    auto e = compile_model(kModelWeights, diags);
+    REQUIRE(e);
+    REQUIRE(e->models().size() == 1);
+    CHECK(e->models()[0].model.size() == 3);
+    for (const Engine *eng : {e.get(), Engine::deserialize(e->serialize(), EngineOptions{}).release()}) {
+        Scanner sc(*eng);
+        Verdict v;
+        // z = -1 + (3 + 0 + 0) / sqrt(3) > 0: "you jerk" has 2 words and 1 pair
+        sc.scan("you Jerk", 0, 0, v);
+        REQUIRE(v.hits.size() == 1);
+        CHECK((v.hits[0].start == 4 && v.hits[0].end == 8));
+        CHECK(v.action == kFlag);
+        REQUIRE(v.categories.size() == 1);
+        CHECK(v.categories[0].score == 2.0);
+        // the pair "go away" carries the post; its two words are the hits
+        sc.scan("just go away", 0, 0, v);
+        REQUIRE(v.hits.size() == 2);
+        CHECK((v.hits[0].start == 5 && v.hits[1].end == 12));
+        // a negative weight pulls a post under the threshold
+        sc.scan("jerk please please please please", 0, 0, v);
+        CHECK(v.hits.empty());
+        sc.scan("have a nice day", 0, 0, v);
+        CHECK(v.hits.empty());
+        sc.scan("", 0, 0, v);
+        CHECK(v.hits.empty());
+        // offsets are in the original text, across look-alikes the normalizer folds
+        sc.scan("you \xD1\x98\x65rk", 0, 0, v);  // Cyrillic je for 'j'
+        REQUIRE(v.hits.size() == 1);
+        CHECK((v.hits[0].start == 4 && v.hits[0].end == 9));
+        if (eng != e.get()) delete eng;
+    }
+}
+
+TEST_CASE("Model mistakes are reported with file:line", "[model][rules]") {
+    std::vector<Diagnostic> diags;
+    CHECK(!compile_model("bias -1\n3.0 jerk\n", diags));
+    REQUIRE(!diags.empty());
+    CHECK(diags[0].file == "p/w.model.txt");
+    CHECK(diags[0].line == 2);
+    diags.clear();
+    CHECK(!compile_model("bias x\n", diags));
+    REQUIRE(!diags.empty());
+    CHECK(diags[0].message.find("bias") != std::string::npos);
+    diags.clear();
+    CHECK(!compile_model("1.0\tjerk\n", diags));
+    REQUIRE(!diags.empty());
+    CHECK(diags[0].message.find("no \"bias") != std::string::npos);
+    diags.clear();
+    CHECK(!compile_model("bias 0\nnan\tjerk\n2\tthree words here\n", diags));
+    REQUIRE(diags.size() == 2);
+    CHECK((diags[0].line == 2 && diags[1].line == 3));
+    auto d = errors_of("[[model]]\nid = \"m\"\ncategory = \"abuse.toxic\"\nseverity = \"low\"\nweights = \"none.txt\"\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].line == 5);
+    CHECK(d[0].message.find("cannot read") != std::string::npos);
+    d = errors_of("[[model]]\nid = \"m\"\ncategory = \"abuse.toxic\"\nseverity = \"low\"\nthreshold = 2\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].line == 5);
+}

@@ -1,0 +1,119 @@
+// The learned scorer: a logistic regression over the word unigrams and bigrams of a post, beside the
+// rules (docs/model.md). A [[model]] in a pack names a weights file; the compiler turns its n-grams
+// into a table keyed by their xxHash, and the scanner adds up the weights of the post's n-grams.
+//
+// Words are read from the normalized text (core/normalize.hpp), so the model sees what the rules see:
+// case, width, accents and look-alike letters folded. On top of that, for the model alone:
+//   - ASCII is lower-cased (the normalizer leaves an all-ASCII post as written);
+//   - a word is a run of letters, digits and non-ASCII characters; apostrophes inside a word are
+//     dropped ("don't" is "dont"); every other ASCII character separates words; general punctuation
+//     (U+2000..U+206F: dashes, curly quotes, ellipsis) separates words, and every character of four
+//     UTF-8 bytes (emoji) is a word of its own;
+//   - digits are one digit: every run of digits is "0" ("2day" is "0day", "2017" is "0");
+//   - a letter repeated three times or more counts twice ("soooo" is "soo");
+//   - "@name" is the word "@" (who is mentioned says nothing about how), and a link (http://,
+//     https://, www.) up to the next space is the word "<url>".
+// Features are every word and every pair of consecutive words, each counted once. A post's score is
+//   z = bias + (sum of the weights of its distinct n-grams) / sqrt(number of its distinct n-grams)
+// and its probability 1 / (1 + exp(-z)): scripts/train_model.py trains on exactly these features
+// (it reads the words from the mf_features tool, so the two never disagree).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mf {
+
+struct Diagnostic;
+
+// A word of the model's tokenizer: its hash and its bytes [start, end) in the normalized text.
+struct ModelWord {
+    uint64_t hash;
+    uint32_t start, end;
+};
+
+// Splits normalized text into the model's words (see above). When `text_out` is given, each word's
+// canonical form (as the weights file spells it) is appended, words separated by ' '.
+void model_words(const char *text, size_t len, std::vector<ModelWord> &out, std::string *text_out = nullptr);
+
+// The hash of a word in canonical form, and of a pair of consecutive words.
+uint64_t model_word_hash(std::string_view word);
+inline uint64_t model_pair_hash(uint64_t a, uint64_t b) {
+    uint64_t h = (a << 21 | a >> 43) ^ (b * 0x9E3779B97F4A7C15ull);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h | 1;  // never 0 (an empty slot)
+}
+
+// The weights of one model as read from its file: "bias <number>" once, then "<weight> <tab> <n-gram>"
+// lines (an n-gram is one word or two, separated by one space). '#' starts a comment line.
+struct ModelWeights {
+    double bias = 0;
+    std::vector<std::pair<std::string, float>> ngrams;
+};
+
+// Parses a weights file; on a mistake adds a diagnostic naming path:line and returns nullptr.
+std::shared_ptr<const ModelWeights> parse_model_weights(const std::string &path, std::string_view content,
+                                                        std::vector<Diagnostic> &diags);
+
+// The weights as a hash table, built once per engine.
+class LinearModel {
+public:
+    explicit LinearModel(const ModelWeights &w);
+    double bias() const { return bias_; }
+    // The weight of an n-gram hash (model_word_hash or model_pair_hash), 0 when unknown.
+    float weight(uint64_t h) const {
+        const uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
+        for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+            const Slot &s = slots_[i];
+            if (s.tag == tag) return s.w;
+            if (s.tag == 0) return 0.0f;
+        }
+    }
+    size_t size() const { return n_; }
+    // The sum of the weights of n hashes. The table is larger than the caches, so lookups are
+    // prefetched a few hashes ahead: the misses overlap instead of following one another.
+    double sum(const uint64_t *h, size_t n) const {
+        constexpr size_t kAhead = 8;
+        for (size_t i = 0; i < n && i < kAhead; ++i) __builtin_prefetch(&slots_[h[i] & mask_]);
+        double s = 0;
+        for (size_t i = 0; i < n; ++i) {
+            if (i + kAhead < n) __builtin_prefetch(&slots_[h[i + kAhead] & mask_]);
+            s += weight(h[i]);
+        }
+        return s;
+    }
+
+private:
+    struct Slot {
+        uint32_t tag;
+        float w;
+    };
+    std::vector<Slot> slots_;
+    size_t mask_ = 0, n_ = 0;
+    double bias_ = 0;
+};
+
+// The distinct n-grams (words and pairs of consecutive words) of a post, as hashes: a model sums its
+// weights over them, each once, so that a post repeating itself does not score higher for it.
+class NgramSet {
+public:
+    void build(const std::vector<ModelWord> &words);
+    const std::vector<uint64_t> &hashes() const { return list_; }
+
+private:
+    std::vector<uint64_t> table_, list_;
+};
+
+// The probability a model gives a post: 1 / (1 + exp(-(bias + sum of weights / sqrt(distinct n-grams)))).
+double model_probability(const LinearModel &m, const NgramSet &g);
+
+// For every word, the weight it carried toward the model's verdict: its own, and half of each pair's
+// it belongs to (every occurrence, so that each place a heavy word appears is shown).
+void model_carried(const LinearModel &m, const std::vector<ModelWord> &words, std::vector<float> &carried);
+
+}  // namespace mf
