@@ -482,17 +482,28 @@ function hasMeta(o) {
   return false;
 }
 
-/** Bytes `t` takes in the arena, and whether a string is well-formed. */
-function measure(t) {
-  if (typeof t !== 'string') return [t.byteLength, true];
-  if (text.isWellFormed(t)) return [Buffer.byteLength(t, 'utf8'), true];
-  return [text.byteLengthIllFormed(t), false];
+const FFFD = Buffer.from([0xef, 0xbf, 0xbd]);
+
+/** The most bytes `t` can take in the arena: a UTF-16 code unit is at most 3 bytes of UTF-8. */
+function maxBytes(t) {
+  return typeof t === 'string' ? t.length * 3 : t.byteLength;
 }
 
-function writeText(buf, off, t, wellFormed) {
-  if (typeof t !== 'string') { buf.set(t, off); return t.byteLength; }
-  if (wellFormed) return buf.write(t, off, 'utf8');
-  return text.writeIllFormed(buf, off, t);
+/**
+ * Writes a post's text at buf[off] and returns its length in bytes. Node encodes a string in one
+ * pass; a lone surrogate comes out as U+FFFD there, so only a string whose bytes hold U+FFFD is
+ * checked, and an ill-formed one is written again with one invalid byte per lone surrogate.
+ */
+function writeText(buf, off, t) {
+  if (typeof t !== 'string') {
+    buf.set(t, off);
+    return t.byteLength;
+  }
+  const n = buf.write(t, off, 'utf8');
+  if (n !== t.length && buf.subarray(off, off + n).indexOf(FFFD) !== -1 && !text.isWellFormed(t)) {
+    return text.writeIllFormed(buf, off, t);
+  }
+  return n;
 }
 
 /** Writes one mf_post (version 2) at dv[off]; texts already in the arena at the given offsets. */
@@ -696,10 +707,9 @@ class Engine {
       byteLen = input.byteLength;
       st = f.mf_scan_text(h.scanner, v, byteLen ? input : null, byteLen, role);
     } else {
-      const [len, wellFormed] = measure(input);
+      h.growArena(maxBytes(input) + metaBytes(meta));
+      const len = writeText(h.arenaBuf, 0, input);
       byteLen = len;
-      h.growArena(len + metaBytes(meta));
-      writeText(h.arenaBuf, 0, input, wellFormed);
       if (!censor && !meta) {
         st = f.mf_scan_text(h.scanner, v, h.arenaPtr, len, role);
       } else {
@@ -749,10 +759,7 @@ class Engine {
       let bytes = 0;
       for (let i = 0; i < n; i++) {
         const it = normalizePost(list[start + i], defaultRole, start + i);
-        const [len, wellFormed] = measure(it.input);
-        it.len = len;
-        it.wellFormed = wellFormed;
-        bytes += len + metaBytes(it.meta);
+        bytes += maxBytes(it.input) + metaBytes(it.meta);
         items[i] = it;
       }
       h.growArena(bytes);
@@ -763,7 +770,7 @@ class Engine {
       let off = 0;
       for (let i = 0; i < n; i++) {
         const it = items[i];
-        writeText(buf, off, it.input, it.wellFormed);
+        it.len = writeText(buf, off, it.input);
         const textOff = off;
         off += it.len;
         off = writePost(h, dv, i * LAYOUT.post.size, textOff, it.len, it.role, flags, it.meta, off);

@@ -123,6 +123,11 @@ test('a lone surrogate in a string is one invalid byte, and indices still index 
     assert.deepEqual(v.hits.map((h) => [h.start, h.end, h.text]), [[i, i + 5, 'idiot']]);
     assert.ok(v.censored.endsWith(' *****'));
   }
+  // U+FFFD written as such is valid text; next to a lone surrogate, only the surrogate is invalid
+  assert.equal(e.scan('\uFFFD idiot').invalidUtf8, 0);
+  const mixed = e.scan('\uFFFD \uD800 idiot');
+  assert.equal(mixed.invalidUtf8, 1);
+  assert.deepEqual(mixed.hits.map((h) => [h.start, h.byteStart]), [[4, 6]]);
   // a broken emoji next to a whole one
   const text = '😀\uD83D 😀 idiot';
   const v = e.scan(text);
