@@ -22,6 +22,7 @@ test('npm pack ships the code, the types and the README, and the tarball install
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-node-pack-'));
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const env = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+  if (env.MODFILTER_LIBRARY) env.MODFILTER_LIBRARY = path.resolve(env.MODFILTER_LIBRARY); // the site runs elsewhere
   const out = execFileSync(npm, ['pack', '--json', '--pack-destination', tmp], { cwd: PKG, encoding: 'utf8', env });
   const [info] = JSON.parse(out);
   const files = info.files.map((f) => f.path).sort();
