@@ -70,3 +70,24 @@ test('many engines created and closed in a loop do not grow the process', () => 
   const grown = rss() - start;
   assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown} bytes`);
 });
+
+test('a worker thread builds its own engine (a scanner per thread) and scans beside the main thread', async () => {
+  const { Worker } = require('node:worker_threads');
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const m = require(workerData.pkg);
+    const e = m.Engine.fromText(workerData.rules);
+    const out = e.scanMany(Array.from({ length: 200 }, (_, i) => (i % 2 ? 'idiot' : 'fine'))).map((v) => v.action);
+    e.close();
+    parentPort.postMessage(out);`;
+  const { RULES } = require('./support');
+  const workers = [0, 1].map(() => new Worker(code, { eval: true, workerData: { pkg: path.join(__dirname, '..'), rules: RULES } }));
+  const main = engine();
+  const mine = [];
+  for (let i = 0; i < 200; i++) mine.push(main.scan(i % 2 ? 'idiot' : 'fine').action);
+  const results = await Promise.all(workers.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); })));
+  await Promise.all(workers.map((w) => w.terminate()));
+  main.close();
+  for (const r of results) assert.deepEqual(r, mine);
+  assert.equal(mine[1], 'FLAG');
+});
