@@ -151,9 +151,22 @@ function candidates() {
 
 let loaded = null;
 
+// koffi runs every synchronous call on a C stack of its own, 2 MiB by default: compiling rule packs
+// (Hyperscan) and scanning get the 8 MiB a thread has by default, as they would called from C.
+const STACK = 8 * 1024 * 1024;
+function configureStack() {
+  try {
+    const cfg = koffi.config();
+    if (cfg.sync_stack_size < STACK) koffi.config({ ...cfg, sync_stack_size: STACK });
+  } catch (_) {
+    // another module already made calls through koffi: its settings stay
+  }
+}
+
 /** The loaded library and its functions (loaded on first use, so require() itself never fails). */
 function lib() {
   if (loaded) return loaded;
+  configureStack();
   const tried = [];
   for (const cand of candidates()) {
     let handle;

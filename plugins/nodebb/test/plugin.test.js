@@ -45,6 +45,12 @@ fs.mkdirSync(BROKEN);
 fs.writeFileSync(path.join(BROKEN, 'bad.toml'), PACK.replace('severity = "high"', 'severity = "extreme"'));
 test.after(() => fs.rmSync(top, { recursive: true, force: true }));
 
+// The sanitizer leg: see bindings/node/test/support.js. A rule mistake or a too-large post makes the
+// library throw (and catch) a C++ exception on koffi's own stack, which ASan cannot follow.
+const ASAN_SKIP = process.env.MF_SANITIZE === '1'
+  ? 'sanitizer leg: a C++ exception inside the library unwinds on koffi\'s own stack, which ASan cannot follow (false reports)'
+  : false;
+
 const ADMIN = 1;
 const GMOD = 2;
 const MEMBER = 10;
@@ -189,7 +195,7 @@ test('invalid text still goes through the filter: lone surrogates, control bytes
   assert.ok(post);
 });
 
-test('the filter cannot run (rule mistake): new posts are held, edits reported; never allowed', async () => {
+test('the filter cannot run (rule mistake): new posts are held, edits reported; never allowed', { skip: ASAN_SKIP }, async () => {
   const nb = await forum({ rules: BROKEN });
   assert.equal(nb.plugin._internals.engine, null);
   assert.match(nb.plugin._internals.engineError.message, /bad\.toml:\d+: .*severity/);
@@ -212,7 +218,7 @@ test('the filter cannot run (rule mistake): new posts are held, edits reported; 
   assert.match(rendered.engineError, /bad\.toml/);
 });
 
-test('onFailure = reject: the author is asked to try again, nothing is saved', async () => {
+test('onFailure = reject: the author is asked to try again, nothing is saved', { skip: ASAN_SKIP }, async () => {
   const nb = await forum({ rules: BROKEN, onFailure: 'reject' });
   await assert.rejects(nb.reply(MEMBER, 1, 'a perfectly fine post'), /could not be checked right now/);
   await assert.rejects(nb.edit(MEMBER, 1, 'x'), /could not be checked right now/);
@@ -220,14 +226,14 @@ test('onFailure = reject: the author is asked to try again, nothing is saved', a
   assert.equal(nb.posts.size, 0);
 });
 
-test('a post larger than the engine takes is a filter failure: held, not allowed', async () => {
+test('a post larger than the engine takes is a filter failure: held, not allowed', { skip: ASAN_SKIP }, async () => {
   const nb = await forum();
   const huge = 'a '.repeat(9 * 1024 * 1024); // 18 MiB, over the default 16 MiB max_post_bytes
   assert.deepEqual(await nb.reply(MEMBER, 1, huge), { queued: true });
   assert.ok(nb.logs.some(([level, msg]) => level === 'warn' && /could not scan/.test(msg)));
 });
 
-test('saving the settings rebuilds the engine: a fixed rules directory takes effect at once', async () => {
+test('saving the settings rebuilds the engine: a fixed rules directory takes effect at once', { skip: ASAN_SKIP }, async () => {
   const nb = await forum({ rules: BROKEN });
   assert.equal(nb.plugin._internals.engine, null);
   await nb.saveSettings({ rules: dir, onFailure: 'hold' });
