@@ -17,8 +17,15 @@
  *    byte and string offsets, categories, routes), best of the rounds, and prints the cost per post
  *    on top of C's.
  *
- * Targets (issue 13): scanMany <= 2 us per post on top of C's batch, scan <= 5 us on top of C's single call.
- * Exit status 1 when a target is missed. A benchmark, not a test: ctest does not run it.
+ * 5. in this process, calls C through koffi directly (pre-encoded bytes, mf_post arrays built before
+ *    timing, only the action read) and through the binding, taking turns post by post (chunk by
+ *    chunk), each post timed at its best over the rounds: the binding's own cost, which a busy
+ *    machine disturbs far less than two separate runs; then the same with an engine of one rule,
+ *    where C's share (normalizing the text) is small.
+ *
+ * Targets (issue 13): scanMany <= 2 us per post on top of C's batch, scan <= 5 us on top of C's single
+ * call, judged on the in-process figures of step 5. Exit status 1 when a target is missed. A
+ * benchmark, not a test: ctest does not run it.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -70,6 +77,108 @@ function bestOf(rounds, fn) {
     const t = Number(process.hrtime.bigint() - t0) / 1e9;
     if (t < best) best = t;
   }
+  return best;
+}
+
+/*
+ * The same C calls made straight through koffi (no binding code: pre-encoded bytes, mf_post arrays
+ * built before timing, only the action read back) and the binding's calls, alternating post by post
+ * (batch by batch), each side summing its own time: both see the same moments of the machine.
+ */
+function interleaved(posts, bufs, batch, rounds, engine, rulesText) {
+  const native = require(path.join(ROOT, 'bindings', 'node', 'lib', 'native.js'));
+  const { koffi, LAYOUT } = native;
+  const f = native.lib().fns;
+  const out = [null];
+  const opts = {};
+  f.mf_engine_options_init(opts, native.ENGINE_OPTIONS_VERSION);
+  if (rulesText) {
+    opts.rules_text = rulesText;
+    opts.rules_text_len = Buffer.byteLength(rulesText);
+  }
+  if (f.mf_engine_create(out, opts)) throw new Error(`mf_engine_create failed: ${f.mf_last_error()}`);
+  const eng = out[0];
+  f.mf_scanner_create(out, eng);
+  const scanner = out[0];
+  f.mf_verdict_create(out);
+  const verdict = out[0];
+  const n = posts.length;
+  // all texts in C memory, and one mf_post array per chunk
+  const total = bufs.reduce((s, b) => s + b.length, 0);
+  const textMem = koffi.alloc('uint8_t', total);
+  const textBuf = Buffer.from(koffi.view(textMem, total));
+  const P = LAYOUT.post;
+  const postMem = koffi.alloc('uint8_t', n * P.size);
+  const postDv = new DataView(koffi.view(postMem, n * P.size));
+  const base = Number(textMem);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    textBuf.set(bufs[i], off);
+    const o = i * P.size;
+    postDv.setUint32(o + P.version, 2, true);
+    postDv.setBigUint64(o + P.text, BigInt(base + off), true);
+    postDv.setBigUint64(o + P.len, BigInt(bufs[i].length), true);
+    postDv.setInt32(o + P.author_age_days, -1, true);
+    off += bufs[i].length;
+  }
+  const verdicts = [];
+  for (let i = 0; i < batch; i++) { f.mf_verdict_create(out); verdicts.push(out[0]); }
+  const vMem = koffi.alloc('uint8_t', batch * 8);
+  const vDv = new DataView(koffi.view(vMem, batch * 8));
+  verdicts.forEach((v, i) => vDv.setBigUint64(i * 8, BigInt(v), true));
+  const failed = koffi.alloc('uint8_t', 8);
+  const chunks = [];
+  for (let s = 0; s < n; s += batch) chunks.push([s, Math.min(batch, n - s)]);
+  const now = process.hrtime.bigint;
+  // each post's (each chunk's) best time over the rounds, on each side: a call the machine
+  // preempted in one round is timed again in the next
+  const rawT = new Array(n).fill(Infinity);
+  const mineT = new Array(n).fill(Infinity);
+  const rawB = new Array(chunks.length).fill(Infinity);
+  const mineB = new Array(chunks.length).fill(Infinity);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < n; i++) {
+      // who goes first alternates, so neither side always finds the post warm in the caches
+      for (let side = 0; side < 2; side++) {
+        if ((side + i + r) % 2 === 0) {
+          const t0 = now();
+          f.mf_scan_text(scanner, verdict, bufs[i], bufs[i].length, 0);
+          f.mf_verdict_action(verdict);
+          const t = Number(now() - t0);
+          if (t < rawT[i]) rawT[i] = t;
+        } else {
+          const t0 = now();
+          engine.scan(posts[i]);
+          const t = Number(now() - t0);
+          if (t < mineT[i]) mineT[i] = t;
+        }
+      }
+    }
+    chunks.forEach(([s, k], c) => {
+      const slice = posts.slice(s, s + k);
+      for (let side = 0; side < 2; side++) {
+        if ((side + c + r) % 2 === 0) {
+          const t0 = now();
+          f.mf_scan_batch(scanner, vMem, postMem + BigInt(s * P.size), k, failed);
+          for (let j = 0; j < k; j++) f.mf_verdict_action(verdicts[j]);
+          const t = Number(now() - t0) / k;
+          if (t < rawB[c]) rawB[c] = t;
+        } else {
+          const t0 = now();
+          engine.scanMany(slice, { batchSize: batch });
+          const t = Number(now() - t0) / k;
+          if (t < mineB[c]) mineB[c] = t;
+        }
+      }
+    });
+  }
+  const avg = (a) => a.reduce((x, y) => x + y, 0) / a.length / 1000;
+  const best = { rawScan: avg(rawT), scan: avg(mineT), rawBatch: avg(rawB), many: avg(mineB) };
+  for (const v of verdicts) f.mf_verdict_destroy(v);
+  f.mf_verdict_destroy(verdict);
+  f.mf_scanner_destroy(scanner);
+  f.mf_engine_destroy(eng);
+  for (const m of [textMem, postMem, vMem, failed]) koffi.free(m);
   return best;
 }
 
@@ -133,6 +242,14 @@ function main() {
     tScanBuf = Math.min(tScanBuf, (bestOf(rounds, () => { for (const b of bufs) engine.scan(b); }) / n) * 1e6);
   }
   fs.rmSync(tmp, { recursive: true, force: true });
+  const inproc = interleaved(posts, bufs, batch, rounds * reps, engine, null);
+  // The binding's cost isolated: an engine of one rule that never matches still normalizes every
+  // post (about 3 us per KB), but C's share is then small, and so is the machine's noise in it.
+  const ONE_RULE = '[[rule]]\nid = "bench.none"\ncategory = "spam.none"\nseverity = "low"\nword = "zzqxzzqx"\n';
+  const tiny = modfilter.Engine.fromText(ONE_RULE);
+  for (let w = 0; w < 3; w++) { posts.forEach((p) => tiny.scan(p)); tiny.scanMany(posts, { batchSize: batch }); }
+  const isolated = interleaved(posts, bufs, batch, rounds * reps, tiny, ONE_RULE);
+  tiny.close();
 
   console.log(`modfilter ${modfilter.libraryVersion()} (${lib}), Node ${process.version}, koffi ${require(path.join(ROOT, 'bindings', 'node', 'node_modules', 'koffi', 'package.json')).version}`);
   console.log(`${n} real posts of ${Math.round(bytes / n)} bytes on average (${nonAscii} non-ASCII, ${withHits} with hits, ${flagged} not ALLOW), best of ${rounds} rounds x ${reps} turns`);
@@ -148,13 +265,35 @@ function main() {
   for (const [name, us, extra] of rows) {
     console.log(`${name.padEnd(40)} ${us.toFixed(2).padStart(9)} ${Math.round(1e6 / us).toString().padStart(9)} ${extra === null ? '' : `${extra.toFixed(2)} us`.padStart(12)}`);
   }
-  const okMany = tMany - c.batch_us <= 2;
-  const okScan = tScan - c.single_us <= 5;
   console.log('');
-  console.log(`target scanMany <= 2 us/post on top of C: ${okMany ? 'met' : 'MISSED'} (${(tMany - c.batch_us).toFixed(2)} us)`);
-  console.log(`target scan     <= 5 us/post on top of C: ${okScan ? 'met' : 'MISSED'} (${(tScan - c.single_us).toFixed(2)} us)`);
+  console.log('In this process, C and Node taking turns post by post (chunk by chunk for batches), each post');
+  console.log(`timed at its best of ${rounds * reps} rounds on each side: the binding's own cost, robust to a busy machine`);
+  const rows2 = [
+    ['C    mf_scan_text via koffi + action', inproc.rawScan, null],
+    ['Node engine.scan(string)', inproc.scan, inproc.scan - inproc.rawScan],
+    [`C    mf_scan_batch(${batch}) via koffi + actions`, inproc.rawBatch, null],
+    [`Node engine.scanMany (batch ${batch})`, inproc.many, inproc.many - inproc.rawBatch],
+  ];
+  rows2.push(
+    ['one-rule engine: C mf_scan_text + action', isolated.rawScan, null],
+    ['one-rule engine: Node engine.scan', isolated.scan, isolated.scan - isolated.rawScan],
+    [`one-rule engine: C mf_scan_batch(${batch})`, isolated.rawBatch, null],
+    ['one-rule engine: Node engine.scanMany', isolated.many, isolated.many - isolated.rawBatch],
+  );
+  for (const [name, us, extra] of rows2) {
+    console.log(`${name.padEnd(40)} ${us.toFixed(2).padStart(9)} ${Math.round(1e6 / us).toString().padStart(9)} ${extra === null ? '' : `${extra.toFixed(2)} us`.padStart(12)}`);
+  }
+  // The verdict uses the in-process figures (default packs, turn by turn); the separate-process
+  // comparison with c_baseline is printed beside them: on a busy machine it moves by several us.
+  const extraScan = inproc.scan - inproc.rawScan;
+  const extraMany = inproc.many - inproc.rawBatch;
+  const okScan = extraScan <= 5;
+  const okMany = extraMany <= 2;
+  console.log('');
+  console.log(`target scan     <= 5 us/post on top of C: ${okScan ? 'met' : 'MISSED'} (${extraScan.toFixed(2)} us in this process; ${(tScan - c.single_us).toFixed(2)} us against c_baseline's separate run)`);
+  console.log(`target scanMany <= 2 us/post on top of C: ${okMany ? 'met' : 'MISSED'} (${extraMany.toFixed(2)} us in this process; ${(tMany - c.batch_us).toFixed(2)} us against c_baseline's separate run)`);
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ c, node_scan_us: tScan, node_scan_buffer_us: tScanBuf, node_scan_many_us: tMany }));
+    console.log(JSON.stringify({ c, node_scan_us: tScan, node_scan_buffer_us: tScanBuf, node_scan_many_us: tMany, interleaved: inproc, isolated }));
   }
   engine.close();
   process.exit(okMany && okScan ? 0 : 1);
