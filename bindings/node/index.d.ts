@@ -106,14 +106,17 @@ export interface ScanOptions extends PostFields {
   censor?: boolean;
 }
 
+/** A role as read from data (parsed JSON, an array literal): checked when scanned. */
+export type RoleLike = Role | (string & {});
+
 /** One post for scanMany: a text, or an object (the CLI's JSON lines fit, but ts is milliseconds here). */
 export type Post =
   | Text
   | (Omit<PostFields, 'author'> & {
       text: Text;
-      role?: Role;
-      author_role?: Role;
-      author?: string | number | bigint | { id?: string | number | bigint; role?: Role; ageDays?: number; age_days?: number };
+      role?: RoleLike;
+      author_role?: RoleLike;
+      author?: string | number | bigint | { id?: string | number | bigint; role?: RoleLike; ageDays?: number; age_days?: number };
       age_days?: number;
     });
 
