@@ -18,6 +18,9 @@ PKGS=(
   python3
 )
 if [[ "${MF_WITH_FUZZ:-0}" == 1 ]]; then PKGS+=(clang libclang-rt-14-dev); fi
+# The Node.js binding and the NodeBB plugin: Debian's nodejs and npm, unless a Node.js with npm is
+# already there (a NodeSource nodejs carries its own npm and conflicts with Debian's npm package).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then PKGS+=(nodejs npm); fi
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -33,4 +36,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# koffi for the Node.js binding, at the version pinned in its package-lock.json (npm registry).
+node_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/bindings/node"
+if [[ ! -f "$node_dir/node_modules/.package-lock.json" || "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]]; then
+  echo "install-deps: npm ci in bindings/node" >&2
+  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi

@@ -32,55 +32,9 @@ if SRC not in sys.path:
 
 import modfilter  # noqa: E402
 
-# A small pack that does not depend on the default packs' content.
-RULES = """\
-[pack]
-name = "test-pack"
-applies_to = "everyone"
-
-[[rule]]
-id = "harass.idiot"
-category = "abuse.harassment"
-severity = "medium"
-word = "idiot"
-
-[[rule]]
-id = "harass.moron"
-category = "abuse.harassment"
-severity = "high"
-words = ["moron", "imbecile"]
-
-[[rule]]
-id = "threat.kill"
-category = "abuse.threat"
-severity = "critical"
-phrase = "i will kill you"
-
-[[rule]]
-id = "fr.cretin"
-category = "abuse.harassment"
-severity = "medium"
-word = "crétin"
-
-[[rule]]
-id = "ru.durak"
-category = "abuse.harassment"
-severity = "medium"
-word = "дурак"
-
-[[rule]]
-id = "spam.cheap"
-category = "spam.commercial"
-severity = "low"
-word = "cheap"
-
-[[rule]]
-id = "promise.refund"
-category = "promise.refund"
-severity = "high"
-phrase = "full refund"
-applies_to = "staff"
-"""
+# A small pack that does not depend on the default packs' content, shared with the other bindings' tests.
+with open(os.path.join(os.path.dirname(SRC), "..", "..", "tests", "data", "bindings-pack.toml"), encoding="utf-8") as _f:
+    RULES = _f.read()
 
 
 def engine(**options):
