@@ -101,9 +101,14 @@ void Engine::build_tables(const EngineOptions &opt) {
         }
         rule_cat_.push_back(it->second);
     }
-    models_.clear();
+    model_rules_.clear();
+    std::vector<const ModelWeights *> weights;
     for (uint32_t i = 0; i < rs_.rules.size(); ++i)
-        if (rs_.rules[i].is_model && rs_.rules[i].model) models_.push_back({i, LinearModel(*rs_.rules[i].model)});
+        if (rs_.rules[i].is_model && rs_.rules[i].model) {
+            model_rules_.push_back(i);
+            weights.push_back(rs_.rules[i].model.get());
+        }
+    model_table_ = ModelTable(weights);
     commits_.clear();
     rule_commit_.assign(rs_.rules.size(), -1);
     for (size_t i = 0; i < rs_.rules.size(); ++i)

@@ -20,7 +20,7 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // themselves, so that loading a database derives nothing from its rules but names, scores and policy
 // 4: anchor patterns of [[commitment]] rules (kind 3)
 // 5: atoms and anchors are plain literals, their word boundaries checked at match time (no trail bit)
-constexpr uint32_t kFormatVersion = 5;
+constexpr uint32_t kFormatVersion = 6;
 
 std::string platform_string() {
     std::string p;

@@ -150,12 +150,9 @@ public:
     // Whether a commitment rule has a deliverable of wildcards only ("*"), so no anchor shows it.
     bool what_always(size_t rule) const { return what_always_[rule]; }
 
-    // The [[model]] rules (the learned scorer, core/model.hpp), each with its weights table.
-    struct ModelRule {
-        uint32_t rule;
-        LinearModel model;
-    };
-    const std::vector<ModelRule> &models() const { return models_; }
+    // The [[model]] rules (the learned scorer, core/model.hpp), in the order of the table's models.
+    const std::vector<uint32_t> &model_rules() const { return model_rules_; }
+    const ModelTable &model_table() const { return model_table_; }
 
     // What compiling found worth a word but not wrong (a regex that runs on every post), as
     // diagnostics whose message starts with "warning: ". Empty for a loaded database.
@@ -186,7 +183,8 @@ private:
     std::unordered_map<std::string, uint32_t, WordHash, std::equal_to<>> commit_words_;
     uint32_t commit_lengths_[256] = {};  // per first byte: bit n set when a commit word of n bytes (31: 31 or more) starts so
     std::vector<bool> what_always_;
-    std::vector<ModelRule> models_;
+    std::vector<uint32_t> model_rules_;
+    ModelTable model_table_;
     std::vector<Pattern> pats_;
     std::vector<Diagnostic> warnings_;
     void build_groups(std::vector<size_t> (&main)[2], std::vector<std::vector<size_t>> &groups) const;

@@ -3,6 +3,7 @@
 #define XXH_INLINE_ALL  // header-only: no runtime dependency on libxxhash
 #include <xxhash.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -73,14 +74,20 @@ void model_words(const char *t, size_t n, std::vector<ModelWord> &out, std::stri
                     in = true;
                     ws = static_cast<uint32_t>(i);
                 }
-                if (c >= '0' && c <= '9') {
-                    if (!last_digit) push('0');
-                    last_digit = true;
-                } else {
-                    push(static_cast<char>(c | 0x20));
-                    last_digit = false;
+                // the rest of an ASCII word in one tight loop
+                for (; i < n; ++i) {
+                    const auto d = static_cast<unsigned char>(t[i]);
+                    if (d >= '0' && d <= '9') {
+                        if (!last_digit) push('0');
+                        last_digit = true;
+                    } else if ((d | 0x20) >= 'a' && (d | 0x20) <= 'z') {
+                        push(static_cast<char>(d | 0x20));
+                        last_digit = false;
+                    } else {
+                        break;
+                    }
                 }
-                we = static_cast<uint32_t>(++i);
+                we = static_cast<uint32_t>(i);
                 continue;
             }
             if (c == '\'' && in && i + 1 < n && ascii_alnum(static_cast<unsigned char>(t[i + 1]))) {
@@ -183,30 +190,74 @@ std::shared_ptr<const ModelWeights> parse_model_weights(const std::string &path,
     return w;
 }
 
-LinearModel::LinearModel(const ModelWeights &w) : bias_(w.bias) {
-    size_t cap = 16;
-    while (cap < 2 * w.ngrams.size() + 2) cap <<= 1;
-    slots_.assign(cap, Slot{0, 0.0f});
-    mask_ = cap - 1;
-    for (const auto &[g, x] : w.ngrams) {
-        size_t sp = g.find(' ');
-        uint64_t h = sp == std::string::npos
-                         ? model_word_hash(g)
-                         : model_pair_hash(model_word_hash(std::string_view(g).substr(0, sp)),
-                                           model_word_hash(std::string_view(g).substr(sp + 1)));
-        const uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
-        for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-            if (slots_[i].tag == tag) {
-                slots_[i].w += x;  // the same n-gram listed twice: the weights add up
-                break;
-            }
-            if (slots_[i].tag == 0) {
-                slots_[i] = Slot{tag, x};
-                ++n_;
-                break;
-            }
+ModelTable::ModelTable(const std::vector<const ModelWeights *> &models) {
+    const size_t k = models.size();
+    stride_ = 1 + k;
+    // (hash, model, weight) for every n-gram of every model; one listed twice gets the sum
+    struct Entry {
+        uint64_t h;
+        uint32_t m;
+        float w;
+    };
+    std::vector<Entry> all;
+    for (uint32_t m = 0; m < k; ++m) {
+        bias_.push_back(models[m]->bias);
+        for (const auto &[g, x] : models[m]->ngrams) {
+            size_t sp = g.find(' ');
+            uint64_t h = sp == std::string::npos
+                             ? model_word_hash(g)
+                             : model_pair_hash(model_word_hash(std::string_view(g).substr(0, sp)),
+                                               model_word_hash(std::string_view(g).substr(sp + 1)));
+            all.push_back({h, m, x});
         }
     }
+    std::sort(all.begin(), all.end(), [](const Entry &a, const Entry &b) { return a.h != b.h ? a.h < b.h : a.m < b.m; });
+    std::vector<float> top(k, 0.0f);
+    size_t distinct = 0;
+    for (size_t i = 0, j = 0; i < all.size(); i = j) {
+        std::vector<float> sum(k, 0.0f);
+        for (j = i; j < all.size() && all[j].h == all[i].h; ++j) sum[all[j].m] += all[j].w;
+        for (size_t m = 0; m < k; ++m) top[m] = std::max(top[m], std::fabs(sum[m]));
+        ++distinct;
+    }
+    for (size_t m = 0; m < k; ++m) scale_.push_back(top[m] > 0 ? top[m] / 32767.0f : 1.0f);
+    size_t cap = 16;
+    while (cap < distinct * 5 / 2 + 2) cap <<= 1;  // at most 40% full: short probes
+    slots_.assign(cap * stride_, 0);
+    mask_ = cap - 1;
+    std::vector<int16_t> q(k);
+    for (size_t i = 0, j = 0; i < all.size(); i = j) {
+        std::vector<float> sum(k, 0.0f);
+        for (j = i; j < all.size() && all[j].h == all[i].h; ++j) sum[all[j].m] += all[j].w;
+        bool any = false;
+        for (size_t m = 0; m < k; ++m) {
+            const long v = std::lround(sum[m] / scale_[m]);
+            q[m] = static_cast<int16_t>(std::clamp(v, -32767L, 32767L));
+            any |= q[m] != 0;
+        }
+        if (!any) continue;  // below the resolution of every model's largest weight
+        const uint64_t h = all[i].h;
+        size_t s = h & mask_;
+        while (slots_[s * stride_] != 0) s = (s + 1) & mask_;
+        slots_[s * stride_] = static_cast<int16_t>(tag_of(h));
+        for (size_t m = 0; m < k; ++m) slots_[s * stride_ + 1 + m] = q[m];
+        ++n_;
+    }
+}
+
+void ModelTable::sums(const uint64_t *h, size_t n, double *out) const {
+    constexpr size_t kAhead = 8, kMaxModels = 16;
+    int64_t acc[kMaxModels] = {};
+    const size_t k = std::min(models(), kMaxModels);
+    for (size_t i = 0; i < n && i < kAhead; ++i) __builtin_prefetch(&slots_[(h[i] & mask_) * stride_]);
+    for (size_t i = 0; i < n; ++i) {
+        if (i + kAhead < n) __builtin_prefetch(&slots_[(h[i + kAhead] & mask_) * stride_]);
+        if (const int16_t *s = find(h[i]))
+            for (size_t m = 0; m < k; ++m) acc[m] += s[1 + m];
+    }
+    for (size_t m = 0; m < k; ++m) out[m] += static_cast<double>(acc[m]) * scale_[m];
+    for (size_t m = k; m < models(); ++m)  // more models than one pass keeps: the slow way
+        for (size_t i = 0; i < n; ++i) out[m] += weight(h[i], m);
 }
 
 void NgramSet::build(const std::vector<ModelWord> &words) {
@@ -232,19 +283,20 @@ void NgramSet::build(const std::vector<ModelWord> &words) {
     }
 }
 
-double model_probability(const LinearModel &m, const NgramSet &g) {
-    const size_t n = g.hashes().size();
-    const double sum = m.sum(g.hashes().data(), n);
-    const double z = m.bias() + (n ? sum / std::sqrt(static_cast<double>(n)) : 0.0);
-    return 1.0 / (1.0 + std::exp(-z));
+void model_probabilities(const ModelTable &t, const NgramSet &g, double *p) {
+    const size_t k = t.models(), n = g.hashes().size();
+    for (size_t m = 0; m < k; ++m) p[m] = 0;
+    t.sums(g.hashes().data(), n, p);
+    const double norm = n ? 1.0 / std::sqrt(static_cast<double>(n)) : 0.0;
+    for (size_t m = 0; m < k; ++m) p[m] = 1.0 / (1.0 + std::exp(-(t.bias(m) + p[m] * norm)));
 }
 
-void model_carried(const LinearModel &m, const std::vector<ModelWord> &words, std::vector<float> &carried) {
+void model_carried(const ModelTable &t, size_t m, const std::vector<ModelWord> &words, std::vector<float> &carried) {
     carried.assign(words.size(), 0.0f);
     for (size_t i = 0; i < words.size(); ++i) {
-        carried[i] += m.weight(words[i].hash);
+        carried[i] += t.weight(words[i].hash, m);
         if (i + 1 < words.size()) {
-            const float y = m.weight(model_pair_hash(words[i].hash, words[i + 1].hash));
+            const float y = t.weight(model_pair_hash(words[i].hash, words[i + 1].hash), m);
             carried[i] += y / 2;
             carried[i + 1] += y / 2;
         }

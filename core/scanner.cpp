@@ -244,7 +244,7 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
     }
     if (text_len_) {
         match_and_confirm(role);
-        if (!e_.models().empty()) apply_models();
+        if (!e_.model_rules().empty()) apply_models();
     }
     score(text, flags, v);
 }
@@ -252,18 +252,19 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
 // A model's hits are the words that carried the most weight toward its verdict, so that a moderator
 // sees why: every word that carried at least 40% of what the heaviest one did, at most eight.
 void Scanner::apply_models() {
-    bool have_words = false;
-    for (const Engine::ModelRule &m : e_.models()) {
-        const Rule &r = e_.rules()[m.rule];
-        if (!(r.roles & role_bit_)) continue;
-        if (!have_words) {
-            model_words(text_, text_len_, model_words_);
-            ngrams_.build(model_words_);
-            have_words = true;
-        }
-        if (model_probability(m.model, ngrams_) < r.threshold) continue;
-        model_carried(m.model, model_words_, carried_);
-        const Pattern p{m.rule, Boundary::Any, false, r.roles, 0};
+    const std::vector<uint32_t> &rules = e_.model_rules();
+    bool any = false;
+    for (uint32_t rule : rules) any |= (e_.rules()[rule].roles & role_bit_) != 0;
+    if (!any) return;
+    model_words(text_, text_len_, model_words_);
+    ngrams_.build(model_words_);
+    model_p_.resize(rules.size());
+    model_probabilities(e_.model_table(), ngrams_, model_p_.data());
+    for (size_t m = 0; m < rules.size(); ++m) {
+        const Rule &r = e_.rules()[rules[m]];
+        if (!(r.roles & role_bit_) || model_p_[m] < r.threshold) continue;
+        const Pattern p{rules[m], Boundary::Any, false, r.roles, 0};
+        model_carried(e_.model_table(), m, model_words_, carried_);
         float top = 0;
         for (float c : carried_) top = std::max(top, c);
         if (top <= 0) {  // the bias alone: the whole post

@@ -99,6 +99,7 @@ private:
     // models: the post's words as the learned scorer reads them, the weight each carried
     std::vector<ModelWord> model_words_;
     NgramSet ngrams_;
+    std::vector<double> model_p_;
     std::vector<float> carried_;
 
     // score

@@ -715,8 +715,8 @@ TEST_CASE("A [[model]] scores posts, its hits are the words that weighed most, a
     std::vector<Diagnostic> diags;
     auto e = compile_model(kModelWeights, diags);
     REQUIRE(e);
-    REQUIRE(e->models().size() == 1);
-    CHECK(e->models()[0].model.size() == 3);
+    REQUIRE(e->model_rules().size() == 1);
+    CHECK(e->model_table().size() == 3);
     for (const Engine *eng : {e.get(), Engine::deserialize(e->serialize(), EngineOptions{}).release()}) {
         Scanner sc(*eng);
         Verdict v;
