@@ -16,6 +16,8 @@ PKGS=(
   catch2               # tests (v2)
   libbenchmark-dev     # benchmarks
   python3
+  php8.2-cli php8.2-mbstring  # the PHP binding (FFI is part of php8.2-common)
+  phpunit                     # its tests
 )
 if [[ "${MF_WITH_FUZZ:-0}" == 1 ]]; then PKGS+=(clang libclang-rt-14-dev); fi
 
