@@ -45,6 +45,8 @@ final class Engine
     private bool $owned = false;
     private ?CData $posts = null;
     private ?CData $postsPtr = null;
+    /** @var array<int,true> batch slots whose id, author, channel, ts, age or edit are set */
+    private array $slotMeta = [];
     private ?CData $verdicts = null;
     /** @var list<CData> */
     private array $batchVerdicts = [];
@@ -336,6 +338,8 @@ final class Engine
             $this->verdicts = $ffi->new('mf_verdict *[' . self::BATCH . ']');
             $this->failed = $ffi->new('size_t');
             for ($i = 0; $i < self::BATCH; $i++) {
+                $this->posts[$i]->version = Library::constant('MF_POST_VERSION');
+                $this->posts[$i]->author_age_days = -1;
                 $v = $ffi->new('mf_verdict *');
                 $this->check($ffi->mf_verdict_create(FFI::addr($v)));
                 $this->batchVerdicts[] = $v;
@@ -389,19 +393,22 @@ final class Engine
         for ($i = 0; $i < $n; $i++) {
             $post = $posts[$i];
             $len = strlen($texts[$i]);
-            $post->version = 2;
             $post->text = $len ? $base0 + $off : 0;
             $post->len = $len;
             $post->author_role = $roles[$i];
             $post->flags = $censor[$i] ? 1 : 0;
             $m = $meta[$i];
             if ($m === null) {
-                $post->id = $post->author_id = $post->channel = 0;
-                $post->id_len = $post->author_id_len = $post->channel_len = 0;
-                $post->ts_ms = 0;
-                $post->author_age_days = -1;
-                $post->edit = 0;
+                if (isset($this->slotMeta[$i])) { // a slot that carried fields in an earlier batch
+                    $post->id = $post->author_id = $post->channel = 0;
+                    $post->id_len = $post->author_id_len = $post->channel_len = 0;
+                    $post->ts_ms = 0;
+                    $post->author_age_days = -1;
+                    $post->edit = 0;
+                    unset($this->slotMeta[$i]);
+                }
             } else {
+                $this->slotMeta[$i] = true;
                 foreach (['id', 'author_id', 'channel'] as $j => $f) {
                     $l = strlen($m[$j]);
                     $post->$f = $l ? $base0 + $moff : 0;
