@@ -23,25 +23,21 @@ for tool in php mariadb-install-db mariadbd mariadb chromium; do
 done
 [[ -f /usr/share/wordpress/wp-load.php ]] || { echo "e2e: Debian's wordpress package is missing" >&2; exit 1; }
 
-# The steps run in a child process; this parent only waits (a wait the shell interrupts at once for
-# a signal) and then cleans up after it, however it ended: servers stopped (their pids are in files),
-# config file and temp dir removed.
+# The steps run in a child process in a session of its own; this parent only waits, then ends that
+# whole process group (the steps, mariadbd, php -S, chromium: all started by this run) and removes
+# the config file and the temp dir, however the steps ended (passed, failed, interrupted).
 if [[ -z "${MF_E2E_TMP:-}" ]]; then
   tmp="$(mktemp -d "${TMPDIR:-/tmp}/mf-wp-e2e.XXXXXX")"
   config="/etc/wordpress/config-mfe2e-$(basename "$tmp" | tr -dc 'a-zA-Z0-9').php"
   child=""
-  stop() { # pid: TERM, then KILL after 5 s
-    [[ -n "$1" ]] || return 0
-    kill "$1" 2>/dev/null || return 0
-    for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-    kill -9 "$1" 2>/dev/null
-  }
   cleanup() {
     local rc=$?
     set +e
-    stop "$child"
-    stop "$(cat "$tmp/web.run.pid" 2>/dev/null)"
-    stop "$(cat "$tmp/db.run.pid" 2>/dev/null)"
+    if [[ -n "$child" ]]; then # TERM to the group (mariadbd shuts down cleanly), KILL after 10 s
+      kill -TERM -- "-$child" 2>/dev/null
+      for _ in $(seq 100); do kill -0 -- "-$child" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL -- "-$child" 2>/dev/null
+    fi
     rm -f "$config"
     if [[ $rc != 0 ]]; then
       echo "e2e: failed (exit $rc); logs:" >&2
@@ -54,11 +50,10 @@ if [[ -z "${MF_E2E_TMP:-}" ]]; then
   trap cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  MF_E2E_TMP="$tmp" MF_E2E_CONFIG="$config" bash "${BASH_SOURCE[0]}" "$@" &
+  MF_E2E_TMP="$tmp" MF_E2E_CONFIG="$config" setsid bash "${BASH_SOURCE[0]}" "$@" &
   child=$!
-  wait "$child"
-  rc=$?
-  child=""
+  rc=0
+  wait "$child" || rc=$?
   exit $rc
 fi
 tmp="$MF_E2E_TMP"
@@ -80,7 +75,6 @@ env -u LD_PRELOAD mariadbd --no-defaults --datadir="$tmp/db" --socket="$tmp/db.s
   --bind-address=127.0.0.1 --pid-file="$tmp/db.pid" --user="$user" --skip-log-bin --innodb-buffer-pool-size=16M \
   --skip-name-resolve --log-error="$tmp/mariadbd.log" &
 db_pid=$!
-echo "$db_pid" >"$tmp/db.run.pid"
 for _ in $(seq 100); do
   env -u LD_PRELOAD mariadb --no-defaults --socket="$tmp/db.sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 && break
   kill -0 "$db_pid" 2>/dev/null || { echo "e2e: mariadbd exited" >&2; exit 1; }
@@ -142,7 +136,6 @@ return false;
 PHP
 "${php[@]}" -S "127.0.0.1:$web_port" -t /usr/share/wordpress "$tmp/router.php" >"$tmp/web.log" 2>&1 &
 web_pid=$!
-echo "$web_pid" >"$tmp/web.run.pid"
 for _ in $(seq 50); do
   php -r 'exit(@file_get_contents($argv[1]) === false ? 1 : 0);' "$url/wp-login.php" && break
   kill -0 "$web_pid" 2>/dev/null || { echo "e2e: php -S exited" >&2; exit 1; }
