@@ -123,6 +123,15 @@ case 'comments':
     check($bad && verdict_of($bad)['action'] === 'FLAG', 'and it was scanned (FLAG for the insult in it)');
     check($hit && substr($bad->comment_content, $hit['start'], $hit['end'] - $hit['start']) === $hit['text'],
         'its hits index the comment as WordPress stored it');
+    // The REST API (what the block editor and apps use) goes through the same filter.
+    wp_set_current_user($member->ID);
+    $_SERVER['REMOTE_ADDR'] = '192.0.2.200';
+    $req = new WP_REST_Request('POST', '/wp/v2/comments');
+    $req->set_body_params(['post' => 1, 'content' => 'Through the REST API: you are an idiot']);
+    $res = rest_do_request($req);
+    $rid = $res->get_data()['id'] ?? 0;
+    check($res->get_status() === 201 && $rid > 0, 'a comment through the REST API is created (' . $res->get_status() . ')');
+    check($rid && get_comment_meta((int)$rid, '_modfilter_action', true) === 'FLAG', 'and its verdict FLAG recorded');
     // An edit: the clean comment becomes a threat.
     wp_set_current_user(1);
     $r = wp_update_comment(['comment_ID' => $clean->comment_ID, 'comment_content' => 'Now I will kill you'], true);

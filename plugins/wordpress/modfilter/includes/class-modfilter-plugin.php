@@ -16,7 +16,7 @@ final class Modfilter_Plugin
     public const META_ERROR = '_modfilter_error';       // why the filter could not run
 
     private static ?Modfilter_Plugin $instance = null;
-    /** The verdict of the comment being saved, between pre_comment_approved and comment_post. */
+    /** The verdict of the comment being saved, between pre_comment_approved and wp_insert_comment. */
     private ?array $pending = null;
     /** Verdicts of comment edits, between wp_update_comment_data and edit_comment. */
     private array $edits = [];
@@ -48,7 +48,9 @@ final class Modfilter_Plugin
     {
         // Priority 99: after WordPress's own checks and other plugins, so the stricter wins below.
         add_filter('pre_comment_approved', [$this, 'on_new_comment'], 99, 2);
-        add_action('comment_post', [$this, 'on_comment_post'], 10, 3);
+        // wp_insert_comment fires for every way in (the form, wp_new_comment(), the REST API), once the
+        // comment has its id; comment_post would miss comments created through REST.
+        add_action('wp_insert_comment', [$this, 'on_comment_inserted'], 10, 2);
         add_filter('wp_update_comment_data', [$this, 'on_update_comment'], 99, 3);
         add_action('edit_comment', [$this, 'on_edit_comment'], 10, 2);
         if (is_admin()) {
@@ -165,8 +167,8 @@ final class Modfilter_Plugin
         return self::stricter($approved, $this->decide($verdict));
     }
 
-    /** comment_post: the comment has an id now; keep the verdict with it. */
-    public function on_comment_post($comment_id, $approved, $commentdata = []): void
+    /** wp_insert_comment: the comment has an id now; keep the verdict with it. */
+    public function on_comment_inserted($comment_id, $comment = null): void
     {
         if ($this->pending === null) {
             return;
