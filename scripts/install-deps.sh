@@ -16,6 +16,9 @@ PKGS=(
   catch2               # tests (v2)
   libbenchmark-dev     # benchmarks
   python3
+  php8.2-cli php8.2-mbstring  # the PHP binding (FFI is part of php8.2-common)
+  phpunit                     # its tests
+  wordpress php8.2-mysql mariadb-server chromium  # the WordPress plugin's end-to-end test
 )
 if [[ "${MF_WITH_FUZZ:-0}" == 1 ]]; then PKGS+=(clang libclang-rt-14-dev); fi
 # The Node.js binding and the NodeBB plugin: Debian's nodejs and npm, unless a Node.js with npm is

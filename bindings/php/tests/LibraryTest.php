@@ -1,0 +1,171 @@
+<?php
+
+declare(strict_types=1);
+
+use Modfilter\BadDatabaseException;
+use Modfilter\BusyException;
+use Modfilter\Engine;
+use Modfilter\Library;
+use Modfilter\ModfilterException;
+use Modfilter\PostTooLargeException;
+use Modfilter\RulesException;
+use Modfilter\Verdict;
+use PHPUnit\Framework\TestCase;
+
+/** Finding the library, FFI switched off, status codes, engines shared across requests. */
+final class LibraryTest extends TestCase
+{
+    /** Runs PHP code in a new PHP process; returns [exit code, output]. */
+    private static function php(string $code, array $env = [], array $ini = []): array
+    {
+        $cmd = [PHP_BINARY];
+        foreach ($ini as $k => $v) {
+            $cmd[] = '-d';
+            $cmd[] = "$k=$v";
+        }
+        $cmd[] = '-r';
+        $cmd[] = 'require ' . var_export(dirname(__DIR__) . '/autoload.php', true) . ';' . $code;
+        $p = proc_open($cmd, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env + getenv());
+        $out = stream_get_contents($pipes[1]) . stream_get_contents($pipes[2]);
+        return [proc_close($p), $out];
+    }
+
+    public function testConstantsComeFromTheHeader(): void
+    {
+        $this->assertSame(-3, Library::constant('MF_E_RULES'));
+        $this->assertSame(2, Library::constant('MF_ACTION_HOLD'));
+        $this->assertSame(2, Library::constant('MF_POST_VERSION'));
+        $this->assertMatchesRegularExpression('/^\d+\.\d+\.\d+$/', Library::version());
+    }
+
+    public function testEveryStatusHasItsException(): void
+    {
+        $seen = [];
+        foreach (Library::constants() as $name => $code) {
+            if (!str_starts_with($name, 'MF_E_')) {
+                continue;
+            }
+            $e = ModfilterException::fromStatus($code, 'msg');
+            $this->assertNotSame(ModfilterException::class, get_class($e), "$name has its own class");
+            $this->assertSame($code, $e->getStatus());
+            $seen[get_class($e)] = true;
+        }
+        $this->assertCount(13, $seen);
+        $this->assertInstanceOf(RulesException::class, ModfilterException::fromStatus(-3, 'a.toml:3: x'));
+        $this->assertInstanceOf(PostTooLargeException::class, ModfilterException::fromStatus(-8, 'x'));
+        $this->assertInstanceOf(BusyException::class, ModfilterException::fromStatus(-9, 'x'));
+        $this->assertInstanceOf(BadDatabaseException::class, ModfilterException::fromStatus(-6, 'x'));
+    }
+
+    public function testMissingLibraryNamesWhereItLooked(): void
+    {
+        [$rc, $out] = self::php('try { new Modfilter\Engine(); } catch (Modfilter\LibraryException $e) '
+            . '{ echo get_class($e), "|", $e->getMessage(); exit(3); }', ['MODFILTER_LIBRARY' => '/nonexistent/libmodfilter.so']);
+        $this->assertSame(3, $rc, $out);
+        $this->assertStringContainsString('Modfilter\LibraryException|libmodfilter not found', $out);
+        $this->assertStringContainsString('/nonexistent/libmodfilter.so (not found)', $out);
+        $this->assertStringContainsString('MODFILTER_LIBRARY', $out);
+    }
+
+    public function testWrongLibraryIsRefused(): void
+    {
+        $libc = '/lib/x86_64-linux-gnu/libc.so.6';
+        if (!is_file($libc)) {
+            $this->markTestSkipped("no $libc on this machine");
+        }
+        [$rc, $out] = self::php('try { new Modfilter\Engine(); } catch (Modfilter\LibraryException $e) '
+            . '{ echo $e->getMessage(); exit(3); }', ['MODFILTER_LIBRARY' => $libc]);
+        $this->assertSame(3, $rc, $out);
+        $this->assertStringContainsString("$libc (not a modfilter library", $out);
+    }
+
+    public function testDisabledFfiSaysWhatToSet(): void
+    {
+        [$rc, $out] = self::php('try { new Modfilter\Engine(); } catch (Modfilter\FfiUnavailableException $e) '
+            . '{ echo $e->getMessage(); exit(3); }', [], ['ffi.enable' => '0']);
+        $this->assertSame(3, $rc, $out);
+        $this->assertStringContainsString('ffi.enable=1', $out);
+        $this->assertStringContainsString('ffi.preload=' . Library::preloadHeader(), $out);
+    }
+
+    /** A web SAPI (PHP's built-in server) under Debian's default ffi.enable=preload. */
+    public function testWebServerWithoutPreloadSaysWhatToSet(): void
+    {
+        $dir = sys_get_temp_dir() . '/mf-php-sapi-' . getmypid();
+        @mkdir($dir);
+        file_put_contents("$dir/index.php", '<?php require ' . var_export(dirname(__DIR__) . '/autoload.php', true)
+            . '; try { new Modfilter\Engine(); echo "loaded"; } catch (Modfilter\FfiUnavailableException $e) '
+            . '{ echo $e->getMessage(); }');
+        $sock = stream_socket_server('tcp://127.0.0.1:0');
+        $port = (int)substr(strrchr(stream_socket_get_name($sock, false), ':'), 1);
+        fclose($sock);
+        $p = proc_open([PHP_BINARY, '-d', 'ffi.enable=preload', '-S', "127.0.0.1:$port", '-t', $dir],
+            [1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes, null, getenv());
+        try {
+            $body = false;
+            for ($i = 0; $i < 50 && $body === false; $i++) {
+                usleep(100000);
+                $body = @file_get_contents("http://127.0.0.1:$port/index.php");
+            }
+            $this->assertIsString($body, 'the built-in server answered');
+            $this->assertStringContainsString('ffi.enable=preload, SAPI cli-server', $body);
+            $this->assertStringContainsString('ffi.preload=', $body);
+            $this->assertStringContainsString('ffi.enable=1', $body);
+        } finally {
+            proc_terminate($p);
+            proc_close($p);
+            @unlink("$dir/index.php");
+            @rmdir($dir);
+        }
+    }
+
+    /** php.ini's ffi.preload with the generated header: FFI works under ffi.enable=preload, by scope. */
+    public function testPreloadedScope(): void
+    {
+        $header = Library::preloadHeader();
+        $this->assertFileExists($header);
+        $text = file_get_contents($header);
+        $this->assertStringContainsString('#define FFI_LIB "libmodfilter.so.0"', $text);
+        $lib = (string)getenv('MODFILTER_LIBRARY');
+        if ($lib === '') {
+            $this->markTestSkipped('MODFILTER_LIBRARY is not set (ctest sets it)');
+        }
+        $tmp = tempnam(sys_get_temp_dir(), 'mf-ffi-') . '.h';
+        file_put_contents($tmp, str_replace('"libmodfilter.so.0"', '"' . addcslashes($lib, '"\\') . '"', $text));
+        try {
+            [$rc, $out] = self::php('$e = new Modfilter\Engine(); echo Modfilter\Library::path(), "|", '
+                . '$e->scan("You are an idiot")->action, "|", Modfilter\Engine::shared()->scan("x")->action;',
+                [], ['ffi.enable' => 'preload', 'ffi.preload' => $tmp]);
+        } finally {
+            unlink($tmp);
+        }
+        $this->assertSame(0, $rc, $out);
+        $this->assertSame('FFI scope modfilter|FLAG|ALLOW', $out);
+    }
+
+    public function testSharedEngineIsBuiltOncePerProcess(): void
+    {
+        $rules = sys_get_temp_dir() . '/mf-php-shared-' . getmypid();
+        @mkdir($rules);
+        copy(__DIR__ . '/fixtures/good/pack.toml', "$rules/pack.toml");
+        try {
+            // Three "requests" in one process: PHP forgets every value between requests, which
+            // resetting the binding's per-request cache imitates.
+            $code = '$r = ' . var_export($rules, true) . '; $reset = function () { '
+                . '(new ReflectionProperty(Modfilter\Engine::class, "shared"))->setValue(null, []); }; '
+                . 'for ($i = 0; $i < 3; $i++) { $e = Modfilter\Engine::shared($r); $s = Modfilter\Engine::lastShared(); '
+                . 'echo $s["reused"] ? "reused" : "built", ":", $e->scan("you are an idiot")->action, " "; unset($e); $reset(); '
+                . 'if ($i === 1) { file_put_contents("$r/pack.toml", "\n", FILE_APPEND); clearstatcache(); } }';
+            [$rc, $out] = self::php($code);
+            $this->assertSame(0, $rc, $out);
+            // the third call sees a changed rules file and builds a new engine
+            $this->assertSame('built:FLAG reused:FLAG built:FLAG ', $out);
+        } finally {
+            @unlink("$rules/pack.toml");
+            @rmdir($rules);
+        }
+        $a = Engine::shared();
+        $this->assertSame($a, Engine::shared());
+        $this->assertSame(Verdict::FLAG, $a->scan('You are an idiot')->action);
+    }
+}
