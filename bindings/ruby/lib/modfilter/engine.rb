@@ -107,7 +107,9 @@ module Modfilter
     BINARY = Encoding::BINARY
     NOT_CONTINUATION = "^\x80-\xBF".b.freeze
     POST_SIZE = 96
-    private_constant :UTF_8, :BINARY, :NOT_CONTINUATION, :POST_SIZE
+    # mf_post version 2 as MF_POST_INIT fills it.
+    POST_TEMPLATE = [2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 0].pack(Native::POST_PACK).freeze
+    private_constant :UTF_8, :BINARY, :NOT_CONTINUATION, :POST_SIZE, :POST_TEMPLATE
 
     # Compiles the rule packs in +path+: a .toml file or a directory searched recursively.
     def self.from_rules(path, **options)
@@ -171,6 +173,10 @@ module Modfilter
       @buf = FFI::MemoryPointer.new(:uint8, 4096)
       @batch = FFI::MemoryPointer.new(:pointer, 1)
       @batch_n = 0
+      @posts = nil
+      @posts_n = 0
+      @posts_dirty = true
+      @clean = {}
     end
 
     # Number of rules compiled into the engine.
@@ -328,7 +334,7 @@ module Modfilter
     end
 
     def item_of(post, default_role, flags)
-      return [bytes_of(post), default_role, flags, nil, nil, nil, nil, nil, false] if post.is_a?(String)
+      return [bytes_of(post), default_role, flags] if post.is_a?(String)
       unless post.is_a?(Hash)
         raise InvalidArgumentError.new("a post is a String or a Hash with :text, not #{post.class}",
                                        InvalidArgumentError::STATUS)
@@ -341,36 +347,59 @@ module Modfilter
        get.call(:edit) ? true : false]
     end
 
-    # Packs posts ([bytes, role, flags, id, author_id, channel, ts_ms, age_days, edit]) into an array of
-    # mf_post version 2 structs (a binary String); their strings are copied into @buf, which lives
-    # until the next call (the mutex is held).
+    # Writes posts ([bytes, role, flags, id, author_id, channel, ts_ms, age_days, edit]) as an array of
+    # mf_post version 2 structs into @posts and returns it; their strings are copied into @buf. Both
+    # live until the next call (the mutex is held). The structs start from a template (version,
+    # no id, unknown age...), so a plain post costs three writes besides its text (Array#pack of
+    # all fields costs about 1 us a post).
     def pack_posts(items)
+      n = items.size
       need = 0
       items.each do |it|
         need += it[0].bytesize
-        3.upto(5) { |k| need += it[k].to_s.bytesize + 1 unless it[k].nil? }
+        need += it[3].to_s.bytesize + it[4].to_s.bytesize + it[5].to_s.bytesize if it.size > 3
       end
       @buf = FFI::MemoryPointer.new(:uint8, need * 2) if need > @buf.size
-      base = @buf.address
+      if n > @posts_n
+        @posts = FFI::MemoryPointer.new(:uint8, POST_SIZE * n, false)
+        @posts_n = n
+        @posts_dirty = true
+      end
+      if @posts_dirty
+        @posts.put_bytes(0, POST_TEMPLATE * @posts_n)
+        @posts_dirty = false
+      end
+      buf = @buf
+      posts = @posts
+      base = buf.address
       off = 0
-      put = lambda do |s|
-        n = s.bytesize
-        @buf.put_bytes(off, s) if n.positive?
-        addr = base + off
-        off += n
-        [addr, n]
-      end
-      out = String.new(capacity: POST_SIZE * items.size, encoding: BINARY)
+      at = 0
       items.each do |bytes, r, flags, id, author, channel, ts, age, edit|
-        tp, tl = put.call(bytes)
-        ip, il = id.nil? ? [0, 0] : put.call(id.to_s)
-        ap, al = author.nil? ? [0, 0] : put.call(author.to_s)
-        cp, cl = channel.nil? ? [0, 0] : put.call(channel.to_s)
-        ts = (ts.to_r * 1000).to_i if ts.is_a?(Time)
-        [Native::POST_VERSION, tp, tl, r, flags, ip, il, ap, al, cp, cl, ts || 0, age || -1, edit ? 1 : 0]
-          .pack(Native::POST_PACK, buffer: out)
+        len = bytes.bytesize
+        buf.put_bytes(off, bytes) if len.positive?
+        posts.put_uint64(at + 8, base + off)
+        posts.put_uint64(at + 16, len)
+        posts.put_uint64(at + 24, (r & 0xFFFFFFFF) | (flags << 32))
+        off += len
+        unless id.nil? && author.nil? && channel.nil? && ts.nil? && age.nil? && !edit
+          @posts_dirty = true
+          [id, author, channel].each_with_index do |f, k|
+            next if f.nil?
+
+            f = f.to_s
+            buf.put_bytes(off, f) unless f.empty?
+            posts.put_uint64(at + 32 + (16 * k), base + off)
+            posts.put_uint64(at + 40 + (16 * k), f.bytesize)
+            off += f.bytesize
+          end
+          ts = (ts.to_r * 1000).to_i if ts.is_a?(Time)
+          posts.put_int64(at + 80, ts || 0)
+          posts.put_int32(at + 88, age || -1)
+          posts.put_uint32(at + 92, edit ? 1 : 0)
+        end
+        at += POST_SIZE
       end
-      out
+      posts
     end
 
     def batch_verdicts(n)
@@ -404,7 +433,12 @@ module Modfilter
       flags = Native.mf_verdict_flags(v)
       nhits = Native.mf_verdict_hit_count(v)
       censored = censor ? read_censored(v) : nil
-      return Verdict.new(action, Verdict::EMPTY, Verdict::EMPTY, Verdict::EMPTY, 0, false, censored, id) if flags.zero? && nhits.zero?
+      if flags.zero? && nhits.zero?
+        # verdicts are immutable: every clean post without an id or censored copy shares one object
+        return @clean[action] ||= Verdict.new(action, Verdict::EMPTY, Verdict::EMPTY, Verdict::EMPTY, 0, false, nil, nil) if censored.nil? && id.nil?
+
+        return Verdict.new(action, Verdict::EMPTY, Verdict::EMPTY, Verdict::EMPTY, 0, false, censored, id)
+      end
 
       invalid = (flags & Native::VERDICT_INVALID_UTF8).zero? ? 0 : Native.mf_verdict_invalid_utf8_count(v)
       cats = Array.new(Native.mf_verdict_category_count(v)) do |i|
