@@ -16,6 +16,7 @@ PKGS=(
   catch2               # tests (v2)
   libbenchmark-dev     # benchmarks
   python3
+  ruby ruby-ffi ruby-minitest  # the Ruby binding (ruby-ffi on the C ABI), its tests and the Discourse plugin's
 )
 if [[ "${MF_WITH_FUZZ:-0}" == 1 ]]; then PKGS+=(clang libclang-rt-14-dev); fi
 
