@@ -22,6 +22,8 @@ module Fakes
     NewPostManager.clear_handlers!
     SiteSetting.load_defaults
     Post.next_id = 100
+    Rails.log_io.truncate(0)
+    Rails.log_io.rewind
   end
 end
 

@@ -29,7 +29,7 @@ module Modfilter
 
     def initialize(message = nil, status = nil)
       super
-      if message && (m = /\A(.+?):(\d+): /.match(message.sub(/\A[^:]*rules: /, "")))
+      if message && (m = /\A(.+?):(\d+): /.match(message))
         @file = m[1]
         @line = m[2].to_i
       end
