@@ -169,7 +169,11 @@ class SiteSetting
   def self.load_defaults
     @values = {}
     @choices = {}
-    YAML.safe_load(File.read(File.join(Fakes::PLUGIN_DIR, "config", "settings.yml"))).fetch("plugins").each do |name, spec|
+    # one top-level key, the plugin's settings category (discourse_akismet does the same)
+    groups = YAML.safe_load(File.read(File.join(Fakes::PLUGIN_DIR, "config", "settings.yml")))
+    raise "settings.yml: one settings category expected, not #{groups.keys}" unless groups.size == 1
+
+    groups.values.first.each do |name, spec|
       @values[name.to_sym] = spec.fetch("default")
       @choices[name.to_sym] = spec["choices"] if spec["type"] == "enum"
     end
