@@ -4,7 +4,6 @@
 # about: Scans new posts and edits with modfilter (abuse, spam, staff promises): holds posts for review, blocks the worst, flags the rest.
 # version: 0.1.0
 # authors: modfilter contributors
-# required_version: 3.1.0
 
 enabled_site_setting :modfilter_enabled
 
