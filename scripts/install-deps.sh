@@ -19,6 +19,7 @@ PKGS=(
   php8.2-cli php8.2-mbstring  # the PHP binding (FFI is part of php8.2-common)
   phpunit                     # its tests
   wordpress php8.2-mysql mariadb-server chromium  # the WordPress plugin's end-to-end test
+  ruby ruby-ffi ruby-minitest  # the Ruby binding (ruby-ffi on the C ABI), its tests and the Discourse plugin's
 )
 if [[ "${MF_WITH_FUZZ:-0}" == 1 ]]; then PKGS+=(clang libclang-rt-14-dev); fi
 # The Node.js binding and the NodeBB plugin: Debian's nodejs and npm, unless a Node.js with npm is
