@@ -222,7 +222,7 @@ ModelTable::ModelTable(const std::vector<const ModelWeights *> &models) {
     }
     for (size_t m = 0; m < k; ++m) scale_.push_back(top[m] > 0 ? top[m] / 32767.0f : 1.0f);
     size_t cap = 16;
-    while (cap < distinct * 5 / 2 + 2) cap <<= 1;  // at most 40% full: short probes
+    while (cap < distinct * 2 + 2) cap <<= 1;  // at most half full: short probes
     slots_.assign(cap * stride_, 0);
     mask_ = cap - 1;
     std::vector<int16_t> q(k);
