@@ -79,19 +79,7 @@ void Engine::build_tables(const EngineOptions &opt) {
         auto [it, fresh] = index.emplace(r.category, static_cast<uint32_t>(cats_.size()));
         if (fresh) {
             CategoryInfo ci{r.category, "", pol.flag, pol.hold, pol.reject};
-            size_t best = 0;
-            const CategoryPolicy *bp = nullptr;
-            for (const auto &cp : pol.categories) {
-                bool match = r.category == cp.prefix ||
-                             (r.category.size() > cp.prefix.size() &&
-                              r.category.compare(0, cp.prefix.size(), cp.prefix) == 0 &&
-                              r.category[cp.prefix.size()] == '.');
-                if (match && cp.prefix.size() >= best) {
-                    best = cp.prefix.size();
-                    bp = &cp;
-                }
-            }
-            if (bp) {
+            if (const CategoryPolicy *bp = category_policy(pol, r.category)) {
                 ci.route = bp->route;
                 if (bp->flag >= 0) ci.flag = bp->flag;
                 if (bp->hold >= 0) ci.hold = bp->hold;

@@ -84,6 +84,16 @@ bool read_sources(const std::string &path, Sources &out, std::vector<Diagnostic>
     return true;
 }
 
+const CategoryPolicy *category_policy(const Policy &p, std::string_view category) {
+    const CategoryPolicy *best = nullptr;
+    for (const auto &cp : p.categories) {
+        const bool match = category.substr(0, cp.prefix.size()) == cp.prefix &&
+                           (category.size() == cp.prefix.size() || category[cp.prefix.size()] == '.');
+        if (match && (!best || cp.prefix.size() >= best->prefix.size())) best = &cp;
+    }
+    return best;
+}
+
 const char *severity_name(int s) {
     switch (s) {
     case 1: return "low";
@@ -711,15 +721,7 @@ void finish_state(RuleSet &out, std::vector<Diagnostic> &diags) {
     check(sp.defaults, "[state]");
     for (const auto &[name, r] : sp.channels) check(r, "[state.channel.\"" + name + "\"]");
     // spam.* categories take the route of the longest configured category prefix of "spam.duplicate".
-    size_t best = 0;
-    for (const auto &cp : out.policy.categories) {
-        std::string_view n = "spam.duplicate";
-        if (cp.prefix.size() > best && n.substr(0, cp.prefix.size()) == cp.prefix &&
-            (n.size() == cp.prefix.size() || n[cp.prefix.size()] == '.')) {
-            best = cp.prefix.size();
-            sp.route = cp.route;
-        }
-    }
+    if (const CategoryPolicy *cp = category_policy(out.policy, "spam.duplicate")) sp.route = cp->route;
 }
 
 void parse_file(Sources &src, const std::string &path, const std::string &content, RuleSet &out,
@@ -756,29 +758,23 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
     for (auto &&[k, v] : doc) {
         std::string_view key = k.str();
         uint32_t line = line_of(k);
+        // [[rule]], [[commitment]], [[model]]: each table of the array, or one mistake when it is not one
+        auto each_table = [&](const toml::node &n, auto &&parse) {
+            auto arr = n.as_array();
+            if (!arr || !arr->is_array_of_tables()) {
+                c.err(line, std::string(key) + " must be an array of tables: [[" + std::string(key) + "]]");
+                return;
+            }
+            for (const auto &e : *arr) parse(*e.as_table(), static_cast<uint32_t>(e.source().begin.line));
+        };
         if (key == "pack") {
             if (!v.is_table()) c.err(line, "pack must be a table: [pack]");
         } else if (key == "rule") {
-            auto arr = v.as_array();
-            if (!arr || !arr->is_array_of_tables()) {
-                c.err(line, "rule must be an array of tables: [[rule]]");
-                continue;
-            }
-            for (const auto &e : *arr) parse_rule(c, src, path, *e.as_table(), e.source().begin.line, d, out);
+            each_table(v, [&](const toml::table &t, uint32_t l) { parse_rule(c, src, path, t, l, d, out); });
         } else if (key == "commitment") {
-            auto arr = v.as_array();
-            if (!arr || !arr->is_array_of_tables()) {
-                c.err(line, "commitment must be an array of tables: [[commitment]]");
-                continue;
-            }
-            for (const auto &e : *arr) parse_commitment(c, path, *e.as_table(), e.source().begin.line, d, out);
+            each_table(v, [&](const toml::table &t, uint32_t l) { parse_commitment(c, path, t, l, d, out); });
         } else if (key == "model") {
-            auto arr = v.as_array();
-            if (!arr || !arr->is_array_of_tables()) {
-                c.err(line, "model must be an array of tables: [[model]]");
-                continue;
-            }
-            for (const auto &e : *arr) parse_model(c, src, path, *e.as_table(), e.source().begin.line, d, out);
+            each_table(v, [&](const toml::table &t, uint32_t l) { parse_model(c, src, path, t, l, d, out); });
         } else if (key == "words") {
             if (auto t = v.as_table()) parse_word_lists(c, *t, out);
             else c.err(line, "words must be a table: [words]");

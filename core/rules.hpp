@@ -131,6 +131,10 @@ struct RuleSet {
 // no diagnostic was added.
 void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags);
 
+// The [category."prefix"] entry that configures a category: the longest prefix of it, on a dot
+// boundary ("abuse" configures "abuse.threat"); nullptr when none does.
+const CategoryPolicy *category_policy(const Policy &p, std::string_view category);
+
 const char *severity_name(int severity);
 int severity_from_name(std::string_view name);  // 0 if unknown
 double default_score(int severity);
