@@ -148,15 +148,12 @@ void Scanner::confirm_commitments() {
         const Engine::AnchorWord &aw = e_.anchor(a);
         if (start >= hi) {
             lo = sentence_start(text_, text_len_, start);
-            hi = sentence_end(text_, text_len_, start);
-            tokenize(text_ + lo, hi - lo, tokens_);
+            hi = tokenize_sentence(text_, text_len_, lo, tokens_);
             token_commit_.resize(tokens_.size());
             prev_commit_.resize(tokens_.size());
             int32_t last = -1;
             for (size_t k = 0; k < tokens_.size(); ++k) {
-                Token &t = tokens_[k];
-                t.start += static_cast<uint32_t>(lo);
-                t.end += static_cast<uint32_t>(lo);
+                const Token &t = tokens_[k];
                 const bool curly = t.flags & Token::kCurly;
                 auto first = static_cast<unsigned char>(curly ? '\'' : text_[t.start]);
                 if (first >= 'A' && first <= 'Z') first += 32;
