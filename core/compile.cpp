@@ -286,10 +286,12 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
                 e += lit;
             }
             // An anchor starts a word (checked in the callback, as for triggers); a clitic starts
-            // with its apostrophe, inside the word ("we'll").
+            // with its apostrophe, inside the word ("we'll"). A word anchor also ends its word as
+            // the commitment stage splits words, so "comp" is not found in "company" (Boundary::Word
+            // means that here, see Scanner::on_match); a number ("#") is found by its first digit.
             const bool starts_word = !curly && (ascii_alnum(static_cast<unsigned char>(w[0])) || w == "#");
-            Pattern p{rule, starts_word ? Boundary::Prefix : Boundary::Any, false, rs_.rules[rule].roles,
-                      static_cast<uint32_t>(len)};
+            Pattern p{rule, !starts_word ? Boundary::Any : w == "#" ? Boundary::Prefix : Boundary::Word, false,
+                      rs_.rules[rule].roles, static_cast<uint32_t>(len)};
             for (auto [r, at] : aw.commit_rules) p.roles |= rs_.rules[r].roles;
             for (uint32_t r : aw.what_rules) p.roles |= rs_.rules[r].roles;
             p.kind = Pattern::kAnchor;
