@@ -89,6 +89,11 @@ void Engine::build_tables(const EngineOptions &opt) {
         }
         rule_cat_.push_back(it->second);
     }
+    // The word-list words that start with an 'a' (an '@' opening a token may stand for it)
+    at_words_ = AtWords();
+    for (const Rule &r : rs_.rules)
+        if (!r.is_regex && !r.is_commitment && !r.is_model)
+            for (const std::string &w : r.literals) at_words_.add(normalize_literal(w));
     model_rules_.clear();
     std::vector<const ModelWeights *> weights;
     for (uint32_t i = 0; i < rs_.rules.size(); ++i)

@@ -15,6 +15,7 @@
 #include "model.hpp"
 #include "normalize.hpp"
 #include "rules.hpp"
+#include "skeleton.hpp"
 #include "verdict.hpp"
 #include "word_index.hpp"
 
@@ -111,6 +112,7 @@ public:
     hs_database *database(int role) const { return main_dbs_[role == 1 ? 1 : 0]; }
     // Word lists again, in skeleton form (core/skeleton.hpp), for posts that show evasion tricks.
     hs_database *skeleton_database() const { return skel_db_; }
+    const AtWords &at_words() const { return at_words_; }
     const Pattern &skeleton_pattern(unsigned id) const { return skel_pats_[id]; }
     // Variable databases: one per regex (each one alone is fast; together they are not), plus
     // one for all phrases.
@@ -191,6 +193,7 @@ private:
     size_t n_var_ = 0;
     uint64_t fingerprint_ = 0;  // of the compiled patterns: carried by a serialized database
     std::vector<Pattern> skel_pats_;
+    AtWords at_words_;
     std::vector<std::string> skel_exprs_;
     hs_database *compile_skeleton_db() const;
     hs_database *skel_db_ = nullptr;

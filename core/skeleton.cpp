@@ -131,7 +131,7 @@ inline Block classify_block(const char *p) {
 // Each place found adds itself to `out` (merged with the previous place when at most one byte lies
 // between them); Skeleton::build widens each to whole tokens, so a trick costs the skeleton its own
 // word, not the text around it.
-void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, size_t>> &out) {
+void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, size_t>> &out, const AtWords *at_words) {
     // Byte classes, so that the common case (letters and spaces) costs one lookup per byte.
     enum : uint8_t { L = 1, K = 2, M = 4, S = 8, W = 16 };  // letter, leet, mask, separator, space
     static const auto cls = [] {
@@ -155,6 +155,18 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
     size_t run_start = 0;  // where the current run of single letters began
     auto at = [&](size_t i) -> uint8_t { return i < n ? cls[static_cast<unsigned char>(t[i])] : static_cast<uint8_t>(W); };
     size_t singles = 0;
+    // An '@' that opens a token before two plain letters that cannot follow an 'a' at the start of
+    // any vocabulary word: a handle, not leetspeak.
+    auto handle = [&](size_t i, uint8_t p) {
+        if (t[i] != '@' || (p & (L | K)) || !at_words || at_words->any() || i + 2 >= n) return false;
+        const char x = fold(lower(static_cast<unsigned char>(t[i + 1])));
+        size_t k = i + 2;
+        while (k < n && fold(lower(static_cast<unsigned char>(t[k]))) == x) ++k;  // runs are one letter
+        if (k >= n || !(at(k) & L) || (at(k) & K) || x == 'a' || x == 'p') return false;
+        const char y = fold(lower(static_cast<unsigned char>(t[k])));
+        if (y == 'p') return false;  // "ph" is 'f'
+        return !at_words->may_start(x, y);
+    };
     auto step = [&](size_t i) {
         const uint8_t p = i ? at(i - 1) : static_cast<uint8_t>(W), c = at(i), q = at(i + 1);
         if (c & L) {
@@ -168,8 +180,10 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
             else if (lc == 'p' && (q & L) && lower(static_cast<unsigned char>(t[i + 1])) == 'h')
                 add(i);  // "phuck"
         } else if (c & K) {
-            // a leet character touching a letter, "@$", or "5.h.1.7"
-            if ((p & L) || (q & L) || (t[i] == '@' && (q & K)) || ((q & S) && (at(i + 2) & (L | K)) && i + 3 < n && t[i + 3] == t[i + 1]))
+            // a leet character touching a letter, "@$", or "5.h.1.7"; an '@' opening a handle
+            // ("@user") only when "a" and its next letters may begin a vocabulary word
+            if ((p & L) || ((q & L) && !handle(i, p)) || (t[i] == '@' && (q & K)) ||
+                ((q & S) && (at(i + 2) & (L | K)) && i + 3 < n && t[i + 3] == t[i + 1]))
                 add(i);
         } else if ((c & M) && (p & L)) {
             add(i);  // "f*ck"
@@ -240,11 +254,11 @@ inline bool edge_punct(char c) {
 
 }  // namespace
 
-bool Skeleton::build(const Normalizer &n) {
+bool Skeleton::build(const Normalizer &n, const AtWords *at) {
     const char *t = n.data();
     const size_t len = n.size();
     regions_.clear();
-    suspicious_regions(t, len, regions_);
+    suspicious_regions(t, len, regions_, at);
     // Look-alike letters or invisibles already seen by the normalizer count as a trick too:
     // "buӏӏshit" (Cyrillic palochka) only matches once 'l' and 'i' are one letter.
     if (!n.identity()) {
@@ -445,8 +459,11 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
     for (size_t s = prev_end; s < len; ++s) emit(' ', os(s), oe(s), nev(s));
 }
 
-std::string skeleton_expression(std::string_view w, size_t *length) {
-    // The same folding as posts: letters once per run, l -> i, ph -> f, leet characters mapped.
+namespace {
+
+// The same folding as posts: letters once per run, l -> i, ph -> f, leet characters mapped. Empty
+// for several words.
+std::string skeleton_string(std::string_view w) {
     std::string s;
     for (size_t k = 0; k < w.size(); ++k) {
         char c = lower(static_cast<unsigned char>(w[k]));
@@ -464,6 +481,25 @@ std::string skeleton_expression(std::string_view w, size_t *length) {
         if (!s.empty() && s.back() == l) continue;
         s += l;
     }
+    return s;
+}
+
+}  // namespace
+
+void AtWords::add(std::string_view w) {
+    const std::string s = skeleton_string(w);
+    if (s.empty() || s[0] != 'a') return;
+    if (s.size() < 2 || !letter(s[1])) {
+        any_ = true;  // "a" alone, "a*"...: no filter is safe
+        return;
+    }
+    // "as" (the skeleton of "ass") may go on with any letter ("asshole" under a prefix rule)
+    next_[s[1] - 'a'] |= s.size() > 2 && letter(s[2]) ? 1u << (s[2] - 'a') : 1u << 26;
+}
+
+std::string skeleton_expression(std::string_view w, size_t *length) {
+    std::string s = skeleton_string(w);
+    if (s.empty()) return {};
     size_t letters = 0;
     for (char c : s) letters += letter(c);
     if (letters < 2) return {};

@@ -23,11 +23,31 @@
 
 namespace mf {
 
+// Which words an '@' that opens a token may start as an 'a' ("@ss"), from the skeletons of the
+// vocabulary: per second letter, the third letters that follow. Most '@'s open a handle ("@user"),
+// which then costs no skeleton at all.
+class AtWords {
+public:
+    // Adds a normalized vocabulary word.
+    void add(std::string_view normalized_word);
+    // Whether "a", x, y (lower-case letters, x != 'a', y != x) may begin a vocabulary skeleton.
+    bool may_start(char x, char y) const {
+        const uint32_t m = next_[static_cast<unsigned char>(x - 'a')];
+        return (m >> 26 & 1) || (m >> (y - 'a') & 1);
+    }
+    bool any() const { return any_; }  // some word's skeleton is too short or odd to tell: no filter
+
+private:
+    uint32_t next_[26] = {};  // bit y: "a" x y starts a word; bit 26: "a" x and then not a letter
+    bool any_ = false;
+};
+
 class Skeleton {
 public:
     // Builds the skeleton of a normalized post when the post shows any of the tricks above;
     // returns false (and builds nothing) when it shows none, which is the case of most posts.
-    bool build(const Normalizer &n);
+    // at: the vocabulary's words that start with 'a' (nullptr: every '@' that opens a token may).
+    bool build(const Normalizer &n, const AtWords *at = nullptr);
 
     const char *data() const noexcept { return out_.data(); }
     size_t size() const noexcept { return out_.size(); }

@@ -411,6 +411,8 @@ TEST_CASE("Evasive spellings are caught, and each hit covers exactly the evasive
         {"sh1t happens", "obscene.f", "sh1t", kEvLeet},
         {"5h!t happens", "obscene.f", "5h!t", kEvLeet},
         {"what an @$$", "obscene.ass", "@$$", kEvLeet},
+        {"what an @ss", "obscene.ass", "@ss", kEvLeet},  // an '@' opening a token may be an 'a'
+        {"@ssss! and @user", "obscene.ass", "@ssss", kEvLeet | kEvRepeats},
         {"f*ck that", "obscene.f", "f*ck", kEvSeparators},
         {"fuuuuuck that", "obscene.f", "fuuuuuck", kEvRepeats},
         {"phuck that", "obscene.f", "phuck", kEvLeet},
@@ -545,6 +547,30 @@ TEST_CASE("The skeleton works on the words that show a trick, and folded letters
     // a spaced-out word whose letters hold tricks of their own, ending in punctuation
     CHECK(s.rules("you are a c l ooooo w n, honestly") == std::vector<std::string>{"o"});
     CHECK(s.rules("a c l 0 w n") == std::vector<std::string>{"o"});
+}
+
+TEST_CASE("An '@' opening a handle builds no skeleton unless an 'a'-word may start there", "[skeleton]") {
+    AtWords at;
+    at.add(normalize_literal("ass"));
+    at.add(normalize_literal("anal"));
+    at.add(normalize_literal("cunt"));  // not an 'a'-word: no effect
+    CHECK(at.may_start('s', 'h'));      // "as" (ass) goes on with anything: "@sshole"
+    CHECK(at.may_start('n', 'a'));
+    CHECK_FALSE(at.may_start('n', 'o'));
+    CHECK_FALSE(at.may_start('u', 's'));
+    CHECK_FALSE(at.any());
+    Normalizer n;
+    Skeleton k;
+    n.run("thanks @user and @nobody");
+    CHECK_FALSE(k.build(n, &at));  // handles: nothing to rebuild
+    CHECK(k.build(n, nullptr));     // without the vocabulary every '@' before a letter may be an 'a'
+    n.run("what an @nal thing");
+    CHECK(k.build(n, &at));
+    n.run("@sshole");
+    CHECK(k.build(n, &at));
+    AtWords short_word;
+    short_word.add(normalize_literal("a*"));
+    CHECK(short_word.any());  // too short to tell: every '@' may be an 'a'
 }
 
 namespace {
