@@ -252,6 +252,7 @@ ModelTable::ModelTable(const std::vector<const ModelWeights *> &models) {
     size_t cap = 16;
     while (cap < distinct * 2 + 2) cap <<= 1;  // at most half full: short probes
     slots_.assign(cap * stride_, 0);
+    filter_.assign((size_t(1) << kFilterBits) / 64, 0);
     mask_ = cap - 1;
     std::vector<int16_t> q(k);
     for (size_t i = 0, j = 0; i < all.size(); i = j) {
@@ -268,6 +269,7 @@ ModelTable::ModelTable(const std::vector<const ModelWeights *> &models) {
         size_t s = h & mask_;
         while (slots_[s * stride_] != 0) s = (s + 1) & mask_;
         slots_[s * stride_] = static_cast<int16_t>(tag_of(h));
+        filter_[filter_index(h) >> 6] |= uint64_t(1) << (filter_index(h) & 63);
         for (size_t m = 0; m < k; ++m) slots_[s * stride_ + 1 + m] = q[m];
         ++n_;
     }
@@ -277,11 +279,21 @@ void ModelTable::sums(const uint64_t *h, size_t n, double *out) const {
     constexpr size_t kAhead = 8, kMaxModels = 16;
     int64_t acc[kMaxModels] = {};
     const size_t k = std::min(models(), kMaxModels);
-    for (size_t i = 0; i < n && i < kAhead; ++i) __builtin_prefetch(&slots_[(h[i] & mask_) * stride_]);
-    for (size_t i = 0; i < n; ++i) {
-        if (i + kAhead < n) __builtin_prefetch(&slots_[(h[i + kAhead] & mask_) * stride_]);
-        if (const int16_t *s = find(h[i]))
-            for (size_t m = 0; m < k; ++m) acc[m] += s[1 + m];
+    // The hashes the filter lets through, a chunk at a time; their slots prefetched a few ahead.
+    constexpr size_t kChunk = 256;
+    uint64_t pass[kChunk];
+    for (size_t first = 0; first < n; first += kChunk) {
+        size_t np = 0;
+        for (size_t i = first; i < n && i < first + kChunk; ++i) {
+            pass[np] = h[i];
+            np += maybe(h[i]);
+        }
+        for (size_t i = 0; i < np && i < kAhead; ++i) __builtin_prefetch(&slots_[(pass[i] & mask_) * stride_]);
+        for (size_t i = 0; i < np; ++i) {
+            if (i + kAhead < np) __builtin_prefetch(&slots_[(pass[i + kAhead] & mask_) * stride_]);
+            if (const int16_t *s = find(pass[i]))
+                for (size_t m = 0; m < k; ++m) acc[m] += s[1 + m];
+        }
     }
     for (size_t m = 0; m < k; ++m) out[m] += static_cast<double>(acc[m]) * scale_[m];
     for (size_t m = k; m < models(); ++m)  // more models than one pass keeps: the slow way

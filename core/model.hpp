@@ -65,7 +65,8 @@ std::shared_ptr<const ModelWeights> parse_model_weights(const std::string &path,
 // the top of the hash and a 16-bit weight per model (scaled to that model's largest), so that the
 // default models (about 55,000 n-grams) fit in well under a megabyte. An n-gram that no model knows
 // meets a slot with its tag about once in 70,000 lookups and then borrows that slot's weights:
-// divided by the square root of the post's n-grams, a negligible error.
+// divided by the square root of the post's n-grams, a negligible error. A bit filter in front of the
+// table answers most lookups of unknown n-grams without touching it (and such borrowing gets rarer).
 class ModelTable {
 public:
     ModelTable() = default;
@@ -84,7 +85,17 @@ public:
 
 private:
     static uint16_t tag_of(uint64_t h) { return static_cast<uint16_t>(h >> 48) | 1u; }
+    // A bit per 2^-20 of the hash space (hash bits 24..43, apart from the slot's low bits and the
+    // tag's high ones): clear when no n-gram of any model has that value. 128 KiB, so it stays in
+    // cache where the table would not, and most of a post's pairs are known to no model.
+    static constexpr unsigned kFilterBits = 20;
+    static size_t filter_index(uint64_t h) { return (h >> 24) & ((size_t(1) << kFilterBits) - 1); }
+    bool maybe(uint64_t h) const {
+        const size_t i = filter_index(h);
+        return (filter_[i >> 6] >> (i & 63)) & 1;
+    }
     const int16_t *find(uint64_t h) const {
+        if (!maybe(h)) return nullptr;
         const auto tag = static_cast<int16_t>(tag_of(h));
         for (size_t i = h & mask_;; i = (i + 1) & mask_) {
             const int16_t *s = &slots_[i * stride_];
@@ -93,6 +104,7 @@ private:
         }
     }
     std::vector<int16_t> slots_;  // per slot: tag, then one weight per model
+    std::vector<uint64_t> filter_;
     size_t stride_ = 1, mask_ = 0, n_ = 0;
     std::vector<float> scale_;
     std::vector<double> bias_;
