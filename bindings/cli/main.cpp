@@ -3,6 +3,7 @@
 //   modfilter scan [--rules DIR | --db FILE] [--format json|text] [--censor] [FILE...]
 //   modfilter check-rules [PATH...]
 //   modfilter compile [--rules DIR] -o FILE
+//   modfilter worker --redis URL --stream S --group G --out-stream O [--rules DIR | --db FILE] ...
 //
 // scan writes exactly one JSON line per input line, in input order. A line that cannot be scanned
 // (invalid JSON, no "text", a post over the size limit) gets {"line": N, "error": "..."} and the stream
@@ -12,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "stream.hpp"
+#include "worker.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -34,34 +36,11 @@ namespace {
 
 constexpr int kExitOk = 0, kExitFail = 1, kExitUsage = 2;
 
-bool read_whole(const std::string &path, std::string &out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return !in.bad();
-}
-
 bool open_engine(Engine &e, const std::string &rules, const std::string &db) {
-    mf_engine_options opts = MF_ENGINE_OPTIONS_INIT;
-    mf_status st;
-    if (!db.empty()) {
-        std::string data;
-        if (!read_whole(db, data)) {
-            std::cerr << "modfilter: cannot read " << db << "\n";
-            return false;
-        }
-        st = mf_engine_deserialize(&e.engine, data.data(), data.size(), &opts);
-    } else {
-        if (!rules.empty()) opts.rules_path = rules.c_str();
-        st = mf_engine_create(&e.engine, &opts);
-    }
-    if (st == MF_OK) st = mf_scanner_create(&e.scanner, e.engine);
-    if (st == MF_OK) st = mf_verdict_create(&e.verdict);
-    if (st != MF_OK) {
-        std::cerr << "modfilter: " << mf_status_str(st) << ": " << mf_last_error() << "\n";
-        return false;
-    }
-    return true;
+    std::string error;
+    if (mfcli::open_engine(e, rules, db, 0, error)) return true;
+    std::cerr << "modfilter: " << error << "\n";
+    return false;
 }
 
 void print_diag(const char *file, uint32_t line, const char *message, void *) {
@@ -118,6 +97,36 @@ int main(int argc, char **argv) {
     auto *comp = app.add_subcommand("compile", "Compile rule packs into a database file that 'scan --db' loads quickly");
     comp->add_option("--rules", compile_rules, "Rule pack file or directory (default: the built-in packs)");
     comp->add_option("-o,--output", compile_out, "Output file")->required();
+
+    mfcli::WorkerOptions wo;
+    auto *work = app.add_subcommand("worker", "Judge posts from a Redis stream (consumer group); one verdict per post "
+                                              "to an output stream, acknowledged together (docs/worker.md)");
+    work->add_option("--redis", wo.redis, "redis://[:password@]host[:port][/db] or unix:///path (default redis://127.0.0.1:6379)");
+    work->add_option("--stream", wo.stream, "Input stream (default modfilter:posts)");
+    work->add_option("--field", wo.field, "The input entry's field holding the post, a JSON object as for scan (default post)");
+    work->add_option("--group", wo.group, "Consumer group, created when missing (default modfilter)");
+    work->add_option("--consumer", wo.consumer, "Consumer name in the group (default host:pid)");
+    work->add_option("--out-stream", wo.out_stream, "Output stream: fields in (input id) and verdict (default modfilter:verdicts)");
+    work->add_option("--out-maxlen", wo.out_maxlen, "Trim the output streams to about this many entries (0: never; default 1000000)");
+    work->add_option("--dead-stream", wo.dead_stream, "Dead-letter stream (default <out-stream>:dead)");
+    work->add_option("--control-key", wo.control_key, "Reload the rules when this key's value changes (default <stream>:reload)");
+    work->add_option("--batch", wo.batch, "Entries read and judged per batch (default 100)")->check(CLI::Range(1, 100000));
+    work->add_option("--claim-after", wo.claim_after, "Claim entries pending longer than this many seconds (default 30)")
+        ->check(CLI::Range(0.001, 1e7));
+    work->add_option("--max-deliveries", wo.max_deliveries, "Dead-letter an entry after this many failed deliveries (default 5)")
+        ->check(CLI::Range(1, 1000000));
+    work->add_option("--log-every", wo.log_every, "Seconds between summary lines on stderr (default 10; 0: none)")
+        ->check(CLI::Range(0.0, 1e9));
+    work->add_flag("-v,--verbose", wo.verbose, "One line per batch on stderr");
+    work->add_option("--rules", wo.rules, "Rule pack file or directory (default: the built-in packs)");
+    work->add_option("--db", wo.db, "Compiled database from 'modfilter compile' (instead of --rules)");
+    work->add_flag("--censor", wo.censor, "Add a censored copy of each post (\"censored\")");
+    work->add_option("--max-post-bytes", wo.max_post_bytes, "Posts over this size get an error verdict (default 16 MiB)")
+        ->check(CLI::Range(uint64_t(1), uint64_t(1) << 40));
+    work->footer("SIGTERM or SIGINT: finish the batch in hand, write, acknowledge, exit 0.\n"
+                 "SIGHUP, or a new value of --control-key: compile the rules again beside the running ones and\n"
+                 "swap between batches; a pack with a mistake is refused and the old rules stay.\n"
+                 "Each verdict carries \"stream_id\" (the input entry) and \"db\" (the database hash).");
 
     try {
         app.parse(argc, argv);
@@ -196,6 +205,13 @@ int main(int argc, char **argv) {
         }
         if (state.s && !save_state()) return kExitFail;
         return kExitOk;
+    }
+    if (*work) {
+        if (!wo.rules.empty() && !wo.db.empty()) {
+            std::cerr << "modfilter worker: give --rules or --db, not both\n";
+            return kExitUsage;
+        }
+        return mfcli::run_worker(wo);
     }
     if (*check) {
         if (check_paths.empty()) check_paths.push_back("");
