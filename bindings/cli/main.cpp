@@ -12,12 +12,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include "reload.hpp"
 #include "stream.hpp"
 #include "worker.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -42,6 +45,9 @@ bool open_engine(Engine &e, const std::string &rules, const std::string &db) {
     std::cerr << "modfilter: " << error << "\n";
     return false;
 }
+
+std::atomic<bool> g_scan_reload{false};
+extern "C" void on_scan_reload(int) { g_scan_reload = true; }
 
 void print_diag(const char *file, uint32_t line, const char *message, void *) {
     if (line) std::printf("%s:%u: %s\n", file, line, message);
@@ -85,6 +91,8 @@ int main(int argc, char **argv) {
                  "Output: {\"id\": 1, \"action\": \"ALLOW|FLAG|HOLD|REJECT\", \"categories\": {...}, \"routes\": [...],\n"
                  "         \"hits\": [{\"rule\", \"category\", \"severity\", \"score\", \"start\", \"end\"}], ...}\n"
                  "Offsets are UTF-8 byte offsets [start, end) into the post's text.\n"
+                 "SIGHUP: load --rules or --db again beside the running rules and use them from the next\n"
+                 "batch once loaded; a pack with a mistake is refused and the old rules stay.\n"
                  "Exit status: 0 when every line was answered (including error lines), 1 when the rules or an\n"
                  "input could not be read, 2 on a usage error.");
 
@@ -123,6 +131,14 @@ int main(int argc, char **argv) {
     work->add_flag("--censor", wo.censor, "Add a censored copy of each post (\"censored\")");
     work->add_option("--max-post-bytes", wo.max_post_bytes, "Posts over this size get an error verdict (default 16 MiB)")
         ->check(CLI::Range(uint64_t(1), uint64_t(1) << 40));
+    work->add_flag("--shared-flood", wo.shared_flood,
+                   "Count each author's posts in Redis, shared by every worker (spam.flood; docs/worker.md)");
+    work->add_option("--flood-prefix", wo.flood_prefix, "Key prefix of the shared flood counters (default <stream>:flood)");
+    work->add_option("--flood-window", wo.flood_window, "Seconds of the shared flood window (default 60)")
+        ->check(CLI::Range(0.001, 1e7));
+    work->add_option("--flood-flag", wo.flood_flag, "Posts in the window for FLAG (default 6; 0: never)");
+    work->add_option("--flood-hold", wo.flood_hold, "Posts in the window for HOLD (default 10; 0: never)");
+    work->add_option("--flood-reject", wo.flood_reject, "Posts in the window for REJECT (default 30; 0: never)");
     work->footer("SIGTERM or SIGINT: finish the batch in hand, write, acknowledge, exit 0.\n"
                  "SIGHUP, or a new value of --control-key: compile the rules again beside the running ones and\n"
                  "swap between batches; a pack with a mistake is refused and the old rules stay.\n"
@@ -173,15 +189,37 @@ int main(int argc, char **argv) {
                 }
             }
             mf_scanner_set_state(e.scanner, state.s);
-            if (state_every > 0)
-                so.after_batch = [&] {
-                    auto now = std::chrono::steady_clock::now();
-                    if (now - last_save >= std::chrono::duration<double>(state_every)) {
-                        save_state();
-                        last_save = now;
-                    }
-                };
         }
+        // SIGHUP: load the rules again beside the running engine; swap between batches (after
+        // one is answered, before the next is scanned); a pack with a mistake leaves the old rules.
+        mfcli::Reloader reloader(so.rules, so.db, 0);
+        struct sigaction sa {};
+        sa.sa_handler = on_scan_reload;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGHUP, &sa, nullptr);
+        so.before_batch = [&] {
+            if (g_scan_reload.exchange(false)) reloader.start();
+            mfcli::Loaded next;
+            std::string error;
+            if (reloader.take(next, error)) {
+                std::swap(e.engine, next.engine->engine);
+                std::swap(e.scanner, next.engine->scanner);
+                if (state.s) mf_scanner_set_state(e.scanner, state.s);
+                next.engine.reset();  // the old scanner, then the old engine
+                std::cerr << "modfilter: reloaded the rules (database " << next.hash << ")\n";
+            } else if (!error.empty()) {
+                std::cerr << "modfilter: reload refused, the old rules stay: " << error << "\n";
+            }
+        };
+        if (state.s && state_every > 0)
+            so.after_batch = [&] {
+                auto now = std::chrono::steady_clock::now();
+                if (now - last_save >= std::chrono::duration<double>(state_every)) {
+                    save_state();
+                    last_save = now;
+                }
+            };
         if (so.inputs.empty()) so.inputs.push_back("-");
         mfcli::FdSink out(STDOUT_FILENO);
         for (const auto &path : so.inputs) {

@@ -837,6 +837,7 @@ void StreamScanner::write_error(const Slot &s, std::string_view msg) {
 
 bool StreamScanner::flush_batch() {
     if (!pending_) return !write_failed_;
+    if (o_.before_batch) o_.before_batch();
     size_t m = 0;
     for (size_t i = 0; i < pending_; ++i) {
         Slot &s = slots_[i];

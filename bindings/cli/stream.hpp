@@ -49,7 +49,8 @@ struct ScanOptions {
     std::string rules, db, format = "json", role = "member";
     bool censor = false;
     std::vector<std::string> inputs;
-    std::function<void()> after_batch;  // called after each batch is scanned (the CLI saves state)
+    std::function<void()> after_batch;   // called after each batch is scanned (the CLI saves state)
+    std::function<void()> before_batch;  // called before each batch is scanned (the CLI swaps engines)
 
     // Tuning (the defaults are what the CLI uses; the fuzzer shrinks them to reach every edge).
     size_t read_block = size_t(1) << 20;  // bytes asked of the source per read

@@ -1,8 +1,11 @@
 #include "worker.hpp"
 
+#include "reload.hpp"
 #include "stream.hpp"
 
 #include <hiredis/hiredis.h>
+#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include <signal.h>
 #include <unistd.h>
@@ -196,74 +199,81 @@ end
 return n
 )lua";
 
-// ------------------------------------------------------------------------------------------------
-// Engines: the one in use, and a new one compiled beside it on reload
+// Per-author flood counters shared by all workers: one sorted set per author (member: the post id,
+// or the entry id for a post without one; score: the post's time in ms), trimmed to the window,
+// capped, and expiring one window after its last post. A post delivered again has the same member:
+// it is not counted twice. KEYS: one per post. ARGV: window ms, cap, then per post member and ts.
+// Returns the posts of each author in (ts - window, ts], this one included.
+constexpr const char *kFloodScript = R"lua(
+local window, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+for i = 1, #KEYS do
+  local k, m, ts = KEYS[i], ARGV[1 + 2 * i], tonumber(ARGV[2 + 2 * i])
+  redis.call('ZADD', k, ts, m)
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. (ts - window))
+  out[i] = redis.call('ZCOUNT', k, '(' .. (ts - window), ts)
+  if redis.call('ZCARD', k) > cap then redis.call('ZREMRANGEBYRANK', k, 0, -cap - 1) end
+  redis.call('PEXPIRE', k, window + 1000)
+end
+return out
+)lua";
 
-struct Loaded {
-    std::unique_ptr<Engine> engine;
-    std::string hash;  // mf_engine_hash as 16 hex digits
+constexpr long long kFloodCap = 1024;  // posts kept per author: more than any reject threshold needs
+
+// Who posted and when, for the flood counters: author.id, id, ts (seconds) and edit from a post.
+// false when the post has no author id, is an edit, or does not parse (scan reports that).
+struct Who {
+    std::string author, id;
+    double ts = -1;
 };
 
-bool load(const WorkerOptions &o, Loaded &out, std::string &error) {
-    auto e = std::make_unique<Engine>();
-    if (!open_engine(*e, o.rules, o.db, o.max_post_bytes, error)) return false;
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016" PRIx64, mf_engine_hash(e->engine));
-    out.hash = hex;
-    out.engine = std::move(e);
-    return true;
-}
-
-// Compiles in a thread of its own, so that batches go on meanwhile; the worker takes the result
-// between batches.
-class Reloader {
-public:
-    explicit Reloader(const WorkerOptions &o) : o_(o) {}
-    ~Reloader() {
-        if (thread_.joinable()) thread_.join();
-    }
-
-    bool busy() const { return running_; }
-
-    void start() {
-        if (running_) return;
-        if (thread_.joinable()) thread_.join();
-        running_ = true;
-        thread_ = std::thread([this] {
-            Loaded l;
-            std::string error;
-            bool ok = load(o_, l, error);
-            std::lock_guard<std::mutex> lock(mu_);
-            if (ok) ready_ = std::move(l);
-            else error_ = error;
-            done_ = true;
-            running_ = false;
-        });
-    }
-
-    // After a finished reload: true with the new engine in `out`, or false with `error` set.
-    // Returns false with an empty error when no reload has finished.
-    bool take(Loaded &out, std::string &error) {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!done_) return false;
-        done_ = false;
-        error = std::move(error_);
-        error_.clear();
-        if (!ready_.engine) return false;
-        out = std::move(ready_);
-        ready_ = Loaded{};
+bool who_of(simdjson::ondemand::parser &parser, std::string &buf, const std::string &post, Who &w) {
+    namespace od = simdjson::ondemand;
+    buf.assign(post);
+    buf.append(simdjson::SIMDJSON_PADDING, ' ');
+    od::document doc;
+    od::object obj;
+    if (parser.iterate(buf.data(), post.size(), buf.size()).get(doc) || doc.get_object().get(obj)) return false;
+    auto scalar = [](od::value v, std::string &out) {
+        od::json_type t;
+        if (v.type().get(t)) return false;
+        std::string_view s;
+        if (t == od::json_type::string) {
+            if (v.get_string().get(s)) return false;
+        } else if (t == od::json_type::number) {
+            s = v.raw_json_token();
+            while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+        } else {
+            return false;
+        }
+        out.assign(s);
         return true;
+    };
+    for (auto field : obj) {
+        std::string_view key;
+        od::value v;
+        if (field.unescaped_key().get(key) || field.value().get(v)) return false;
+        if (key == "id") {
+            if (!scalar(v, w.id)) w.id.clear();
+        } else if (key == "ts") {
+            double ts;
+            if (!v.get_double().get(ts)) w.ts = ts;
+        } else if (key == "edit") {
+            bool edit = false;
+            if (!v.get_bool().get(edit) && edit) return false;  // an edit is never a new post
+        } else if (key == "author") {
+            od::object a;
+            if (v.get_object().get(a)) continue;
+            for (auto af : a) {
+                std::string_view ak;
+                od::value av;
+                if (af.unescaped_key().get(ak) || af.value().get(av)) return false;
+                if (ak == "id" && !scalar(av, w.author)) w.author.clear();
+            }
+        }
     }
-
-private:
-    const WorkerOptions &o_;
-    std::thread thread_;
-    std::atomic<bool> running_{false};
-    std::mutex mu_;
-    bool done_ = false;
-    Loaded ready_;
-    std::string error_;
-};
+    return !w.author.empty();
+}
 
 // ------------------------------------------------------------------------------------------------
 // The worker
@@ -276,7 +286,7 @@ struct Entry {
 
 class Worker {
 public:
-    Worker(const WorkerOptions &o, RedisUrl url) : o_(o), redis_(std::move(url)), reloader_(o) {}
+    Worker(const WorkerOptions &o, RedisUrl url) : o_(o), redis_(std::move(url)), reloader_(o.rules, o.db, o.max_post_bytes) {}
 
     int run();
 
@@ -285,7 +295,9 @@ private:
     Redis redis_;
     Reloader reloader_;
     Loaded cur_;
-    std::string consumer_, dead_stream_, control_key_, sha_;
+    std::string consumer_, dead_stream_, control_key_, sha_, flood_sha_, flood_prefix_;
+    simdjson::ondemand::parser who_parser_;
+    std::string who_buf_;
     std::string control_seen_;
     bool control_known_ = false;
     const char *fail_entry_ = std::getenv("MODFILTER_WORKER_FAIL_ENTRY");  // tests only
@@ -295,7 +307,7 @@ private:
     std::vector<std::string_view> lines_;
 
     // Counters for the summary line.
-    uint64_t posts_ = 0, written_ = 0, dead_ = 0, retried_ = 0, reloads_ = 0, batches_ = 0;
+    uint64_t posts_ = 0, written_ = 0, dead_ = 0, retried_ = 0, reloads_ = 0, batches_ = 0, flooded_ = 0;
     uint64_t posts_at_last_log_ = 0;
     Clock::time_point last_log_ = Clock::now(), last_claim_{}, last_control_{};
     std::string claim_cursor_ = "0-0";
@@ -308,6 +320,7 @@ private:
     bool ack_write(const std::string &stream, const std::vector<std::string_view> &fields,
                    const std::vector<std::string_view> &values, uint64_t &written);
     unsigned deliveries(const std::string &id);
+    bool count_floods(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned);
     void check_control();
     void swap_engine();
     void summary(bool force);
@@ -324,6 +337,11 @@ bool Worker::setup_connection() {
     r = redis_.cmd({"SCRIPT", "LOAD", kAckWriteScript});
     if (!redis_.ok(r)) return false;
     sha_ = str(r.get());
+    if (o_.shared_flood) {
+        r = redis_.cmd({"SCRIPT", "LOAD", kFloodScript});
+        if (!redis_.ok(r)) return false;
+        flood_sha_ = str(r.get());
+    }
     read_history_ = true;
     return true;
 }
@@ -480,7 +498,7 @@ bool Worker::process() {
     std::vector<std::string> verdicts;
     verdicts.reserve(entries_.size());
     std::vector<std::string_view> values;  // id, verdict per entry
-    std::vector<size_t> failed;
+    std::vector<size_t> failed, scanned;  // scanned: (entry, verdict) pairs of posts that got a verdict
     for (size_t i = 0; i < entries_.size(); ++i) {
         Judged &j = judged[i];
         if (j.failure.empty() && j.line != SIZE_MAX && !aligned) j.failure = "the scan returned no line for the post";
@@ -503,11 +521,18 @@ bool Worker::process() {
             if (line.rfind("\"line\":", 0) == 0) {  // an error line: its line number is the batch's
                 size_t comma = line.find(',');
                 line.remove_prefix(comma == std::string_view::npos ? line.size() : comma + 1);
+            } else {
+                scanned.push_back(i);
+                scanned.push_back(verdicts.size() - 1);
             }
             v += line;
         }
+    }
+    if (o_.shared_flood && !scanned.empty() && !count_floods(verdicts, scanned)) return false;
+    for (size_t i = 0, k = 0; i < entries_.size(); ++i) {
+        if (!judged[i].failure.empty()) continue;
         values.push_back(entries_[i].id);
-        values.push_back(v);
+        values.push_back(verdicts[k++]);
     }
     if (!ack_write(o_.out_stream, {"verdict"}, values, written_)) return false;
     posts_ += values.size() / 2;
@@ -537,6 +562,66 @@ bool Worker::process() {
     if (!ack_write(dead_stream_, {"error", "deliveries", "post"}, dv, dead_)) return false;
     ++batches_;
     if (o_.verbose) log("batch of %zu: %zu verdicts, %zu failed", entries_.size(), values.size() / 2, failed.size());
+    return true;
+}
+
+// Counts the scanned posts in their authors' shared flood windows and raises a verdict to the
+// action the counts call for (spam.flood, with its evidence under "state", as the local state does).
+bool Worker::count_floods(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned) {
+    std::vector<std::string> keys, args;
+    std::vector<size_t> verdict_of;
+    const long long window_ms = static_cast<long long>(o_.flood_window * 1000);
+    for (size_t j = 0; j < scanned.size(); j += 2) {
+        const Entry &e = entries_[scanned[j]];
+        Who w;
+        if (!who_of(who_parser_, who_buf_, e.post, w)) continue;
+        keys.push_back(flood_prefix_ + ":" + w.author);
+        // No post id: the entry's; no time: when Redis took the entry (its id's milliseconds).
+        args.push_back(w.id.empty() ? e.id : w.id);
+        long long ts = w.ts >= 0 ? static_cast<long long>(w.ts * 1000) : std::atoll(e.id.c_str());
+        args.push_back(std::to_string(ts));
+        verdict_of.push_back(scanned[j + 1]);
+    }
+    if (keys.empty()) return true;
+    std::vector<std::string_view> cmd{"EVALSHA", flood_sha_};
+    const std::string nkeys = std::to_string(keys.size()), window = std::to_string(window_ms),
+                      cap = std::to_string(kFloodCap);
+    cmd.push_back(nkeys);
+    cmd.insert(cmd.end(), keys.begin(), keys.end());
+    cmd.push_back(window);
+    cmd.push_back(cap);
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    auto r = redis_.cmd(cmd);
+    if (r && r->type == REDIS_REPLY_ERROR && str(r.get()).rfind("NOSCRIPT", 0) == 0) {
+        cmd[0] = "EVAL";
+        cmd[1] = kFloodScript;
+        r = redis_.cmd(cmd);
+    }
+    if (!redis_.ok(r)) return false;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != keys.size()) return true;
+    static const char *const kActions[] = {"ALLOW", "FLAG", "HOLD", "REJECT"};
+    for (size_t i = 0; i < keys.size(); ++i) {
+        const long long n = r->element[i]->integer;
+        int action = 0;
+        if (o_.flood_flag && n >= o_.flood_flag) action = 1;
+        if (o_.flood_hold && n >= o_.flood_hold) action = 2;
+        if (o_.flood_reject && n >= o_.flood_reject) action = 3;
+        if (!action) continue;
+        std::string &v = verdicts[verdict_of[i]];
+        auto j = nlohmann::ordered_json::parse(v, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) continue;
+        int was = 0;
+        for (int a = 0; a < 4; ++a)
+            if (j.value("action", "") == kActions[a]) was = a;
+        j["action"] = kActions[std::max(was, action)];
+        j["categories"]["spam.flood"] = n;
+        auto &routes = j["routes"];
+        if (std::find(routes.begin(), routes.end(), "support") == routes.end()) routes.push_back("support");
+        j["state"]["spam.flood"] = {{"action", kActions[action]}, {"posts", n}, {"window_s", o_.flood_window},
+                                    {"shared", true}};
+        v = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        ++flooded_;
+    }
     return true;
 }
 
@@ -596,8 +681,9 @@ void Worker::summary(bool force) {
         }
     uint64_t n = posts_ - posts_at_last_log_;
     log("%" PRIu64 " posts in %.1f s (%.0f posts/s), %" PRIu64 " written, %" PRIu64 " dead-lettered, %" PRIu64
-        " retried, pending %lld, lag %lld, reloads %" PRIu64 ", database %s",
-        n, secs, secs > 0 ? double(n) / secs : 0.0, written_, dead_, retried_, pending, lag, reloads_,
+        " retried, %" PRIu64 " raised by shared flood counters, pending %lld, lag %lld, reloads %" PRIu64
+        ", database %s",
+        n, secs, secs > 0 ? double(n) / secs : 0.0, written_, dead_, retried_, flooded_, pending, lag, reloads_,
         cur_.hash.c_str());
     posts_at_last_log_ = posts_;
     last_log_ = now;
@@ -605,7 +691,7 @@ void Worker::summary(bool force) {
 
 int Worker::run() {
     std::string error;
-    if (!load(o_, cur_, error)) {
+    if (!load_engine(o_.rules, o_.db, o_.max_post_bytes, cur_, error)) {
         log("%s", error.c_str());
         return 1;
     }
@@ -617,6 +703,7 @@ int Worker::run() {
     }
     dead_stream_ = o_.dead_stream.empty() ? o_.out_stream + ":dead" : o_.dead_stream;
     control_key_ = o_.control_key.empty() ? o_.stream + ":reload" : o_.control_key;
+    flood_prefix_ = o_.flood_prefix.empty() ? o_.stream + ":flood" : o_.flood_prefix;
     log("consumer %s of group %s on %s, verdicts to %s, database %s", consumer_.c_str(), o_.group.c_str(),
         o_.stream.c_str(), o_.out_stream.c_str(), cur_.hash.c_str());
 

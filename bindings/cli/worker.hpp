@@ -25,6 +25,12 @@ struct WorkerOptions {
     std::string rules, db;
     bool censor = false;
     uint64_t max_post_bytes = 0;  // 0: the engine's default
+
+    // Per-author flood counters shared by every worker through Redis (off: verdicts as scan's).
+    bool shared_flood = false;
+    std::string flood_prefix;  // "": <stream>:flood
+    double flood_window = 60;  // seconds; the thresholds are posts in the window, 0 turns one off
+    unsigned flood_flag = 6, flood_hold = 10, flood_reject = 30;
 };
 
 // Runs until SIGTERM or SIGINT (then finishes the batch in hand and returns 0), or returns 1 when

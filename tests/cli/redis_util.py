@@ -107,18 +107,20 @@ class Client:
 
 class Server:
     """redis-server on a free 127.0.0.1 port with a temporary directory; stop() (or leaving the
-    with block) shuts it down and removes the directory. appendonly with appendfsync always, so that
-    a restart keeps every acknowledged write."""
+    with block) shuts it down and removes the directory. durable: appendonly with appendfsync always,
+    so that a restart keeps every acknowledged write (the benchmark runs without)."""
 
-    def __init__(self):
+    def __init__(self, durable=True):
         self.dir = tempfile.mkdtemp(prefix="mf-redis-")
         self.port = free_port()
         self.proc = None
+        self.durable = durable
 
     def start(self):
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-             "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no",
+             "--save", "", "--appendonly", "yes" if self.durable else "no", "--appendfsync", "always",
+             "--daemonize", "no",
              "--logfile", os.path.join(self.dir, "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
