@@ -291,6 +291,55 @@ class WorkerTest(unittest.TestCase):
         for pid in first:
             self.assertEqual(out[ids[pid]] | {"db": 0}, by_a[pid] | {"db": 0})
 
+    def test_shared_flood_counters_see_one_author_across_workers(self):
+        rnd = random.Random(6)
+        raid = [json.dumps({"id": f"r{i}", "text": "hello there, nice weather today",
+                            "author": {"id": "raider"}}) for i in range(20)]
+        others = [json.dumps({"id": f"o{i}", "text": rnd.choice(PHRASES), "author": {"id": f"u{i}"}})
+                  for i in range(int(400 * SCALE))]
+        # Worker A sees the first half of the raid, worker B (a new process) the rest: B's counts go
+        # on from A's only when the counters are shared.
+        first = others[:len(others) // 2] + raid[:10]
+        rest = raid[10:] + others[len(others) // 2:] + [raid[5]]  # the forum sends post r5 again
+        posts = first + rest
+        flood = ["--batch", "4", "--shared-flood", "--flood-window", "600", "--flood-flag", "3",
+                 "--flood-hold", "5", "--flood-reject", "0"]
+        self.start_worker(*flood)
+        ids = self.feed(first)
+        self.wait_out(len(first))
+        self.stop_all()
+        self.start_worker(*flood)
+        ids += self.feed(rest)
+        self.wait_out(len(posts))
+        self.stop_all()
+        out = self.verdicts(ids)
+        counts = []
+        expected = scan(posts)
+        for post, sid in zip(posts, ids):
+            v, pid = out[sid], json.loads(post)["id"]
+            if pid.startswith("r"):
+                n = v["categories"].get("spam.flood", 0)
+                counts.append(n)
+                if n >= 5:
+                    self.assertEqual(v["action"], "HOLD")
+                elif n >= 3:
+                    self.assertEqual(v["action"], "FLAG")
+                if n:
+                    self.assertEqual(v["state"]["spam.flood"], {"action": v["action"], "posts": n,
+                                                                "window_s": 600, "shared": True})
+                    self.assertIn("support", v["routes"])
+            else:
+                v = dict(v)
+                v.pop("db")
+                self.assertEqual(v, expected[pid])  # one post per author: nothing raised
+        # One window for both workers: the raid posts were the 1st to the 20th (under 3 nothing is
+        # raised, so 0), in order; the resent r5 counts the 20 posts in the window, not a 21st.
+        self.assertEqual(counts, [0, 0] + list(range(3, 21)) + [20])
+        keys = self.r.call("KEYS", "in:flood:*")
+        self.assertEqual(len(keys), len(others) + 1)
+        for k in keys:
+            self.assertGreater(self.r.call("PTTL", k), 0)
+
 
 if __name__ == "__main__":
     unittest.main()
