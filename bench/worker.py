@@ -9,7 +9,8 @@ Starts its own redis-server (Debian, no persistence) on a free port and measures
      ids, which Redis stamps in ms: from the first verdict to the last);
   2. two workers on the same stream: posts/s and the ratio to one (Redis, the workers and this
      script share the machine's cores);
-  3. latency at half of (1)'s rate: a feeder paces XADDs, a reader process waits on the output
+  3. the cost of --shared-flood (one worker, the same posts given one of 1,000 author ids);
+  4. latency at half of (1)'s rate: a feeder paces XADDs, a reader process waits on the output
      stream (XREAD BLOCK) and notes when each verdict arrives; p50/p99/max of arrival - send.
      Beside it, `modfilter scan`'s own time per post on the same corpus, so the latency Redis adds
      is the difference.
@@ -34,10 +35,10 @@ def load_posts(path, n):
     return [lines[i % len(lines)] for i in range(n)]
 
 
-def worker(cli, server, batch, stream="in", out="out"):
-    return subprocess.Popen([cli, "worker", "--redis", server.url(), "--stream", stream, "--group", "g",
-                             "--out-stream", out, "--batch", str(batch), "--log-every", "0",
-                             "--out-maxlen", "0"], stderr=subprocess.DEVNULL)
+def worker(cli, server, batch, extra=()):
+    return subprocess.Popen([cli, "worker", "--redis", server.url(), "--stream", "in", "--group", "g",
+                             "--out-stream", "out", "--batch", str(batch), "--log-every", "0",
+                             "--out-maxlen", "0", *extra], stderr=subprocess.DEVNULL)
 
 
 def stop(procs):
@@ -51,12 +52,12 @@ def ms_of(entry_id):
     return int(entry_id.split("-")[0])
 
 
-def throughput(cli, posts, batch, n_workers):
+def throughput(cli, posts, batch, n_workers, extra=()):
     with Server(durable=False) as server:
         r = server.client()
         r.call("XGROUP", "CREATE", "in", "g", "0", "MKSTREAM")
         r.pipeline([["XADD", "in", "*", "post", p] for p in posts])
-        procs = [worker(cli, server, batch) for _ in range(n_workers)]
+        procs = [worker(cli, server, batch, extra) for _ in range(n_workers)]
         while r.call("XLEN", "out") < len(posts):
             time.sleep(0.05)
         stop(procs)
@@ -138,6 +139,11 @@ def main():
     print(f"one worker:  {one:,.0f} posts/s")
     two = throughput(a.cli, posts, a.batch, 2)
     print(f"two workers: {two:,.0f} posts/s ({two / one:.2f}x one)")
+    authored = ['{"author": {"id": "u%d"}, ' % (i % 1000) + p[1:] for i, p in enumerate(posts)]
+    plain = throughput(a.cli, authored, a.batch, 1)
+    flood = throughput(a.cli, authored, a.batch, 1, ["--shared-flood"])
+    print(f"shared flood counters (1,000 authors): {plain:,.0f} -> {flood:,.0f} posts/s with --shared-flood, "
+          f"{(1 / flood - 1 / plain) * 1e6:+.1f} us per post")
     rate = one / 2
     n = min(len(posts), int(rate * a.latency_seconds))
     p50, p99, worst, achieved = latency(a.cli, posts[:n], a.batch, rate)
