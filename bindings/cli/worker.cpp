@@ -154,6 +154,19 @@ public:
         return Reply(r);
     }
 
+    // EVALSHA of a loaded script; EVAL of its body when Redis lost it (a restart, SCRIPT FLUSH).
+    // args: numkeys, keys, arguments.
+    Reply eval(std::string_view sha, const char *body, std::vector<std::string_view> args) {
+        args.insert(args.begin(), {"EVALSHA", sha});
+        auto r = cmd(args);
+        if (r && r->type == REDIS_REPLY_ERROR && str(r.get()).rfind("NOSCRIPT", 0) == 0) {
+            args[0] = "EVAL";
+            args[1] = body;
+            r = cmd(args);
+        }
+        return r;
+    }
+
     // A reply that is neither a failed connection nor an error reply.
     bool ok(const Reply &r) {
         if (!r) return false;
@@ -314,7 +327,7 @@ private:
     bool read_history_ = true;  // after (re)connecting: this consumer's own pending entries first
 
     bool setup_connection();
-    bool read_entries(const Reply &r, const redisReply *list);
+    bool read_entries(const redisReply *list);
     bool fetch();
     bool process();
     bool ack_write(const std::string &stream, const std::vector<std::string_view> &fields,
@@ -347,7 +360,7 @@ bool Worker::setup_connection() {
 }
 
 // Reads [[id, [field, value, ...]], ...] into entries_.
-bool Worker::read_entries(const Reply &, const redisReply *list) {
+bool Worker::read_entries(const redisReply *list) {
     if (!list || list->type != REDIS_REPLY_ARRAY) return false;
     for (size_t i = 0; i < list->elements; ++i) {
         const redisReply *e = list->element[i];
@@ -378,7 +391,7 @@ bool Worker::fetch() {
         auto r = redis_.cmd({"XREADGROUP", "GROUP", o_.group, consumer_, "COUNT", count, "STREAMS", o_.stream, "0"});
         if (!redis_.ok(r)) return false;
         if (r->type == REDIS_REPLY_ARRAY && r->elements && r->element[0]->elements >= 2)
-            read_entries(r, r->element[0]->element[1]);
+            read_entries(r->element[0]->element[1]);
         if (entries_.empty()) read_history_ = false;
         else return true;
     }
@@ -390,7 +403,7 @@ bool Worker::fetch() {
         if (!redis_.ok(r)) return false;
         if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
             claim_cursor_ = str(r->element[0]);
-            read_entries(r, r->element[1]);
+            read_entries(r->element[1]);
         }
         if (claim_cursor_ == "0-0" || claim_cursor_.empty()) {  // went round: wait before the next pass
             claim_cursor_ = "0-0";
@@ -409,7 +422,7 @@ bool Worker::fetch() {
         return false;
     }
     if (r->type == REDIS_REPLY_ARRAY && r->elements && r->element[0]->elements >= 2)
-        read_entries(r, r->element[0]->element[1]);
+        read_entries(r->element[0]->element[1]);
     return true;
 }
 
@@ -424,18 +437,12 @@ unsigned Worker::deliveries(const std::string &id) {
 bool Worker::ack_write(const std::string &stream, const std::vector<std::string_view> &fields,
                        const std::vector<std::string_view> &values, uint64_t &written) {
     if (values.empty()) return true;
-    std::vector<std::string_view> args;
     const std::string maxlen = std::to_string(o_.out_maxlen), k = std::to_string(fields.size());
+    std::vector<std::string_view> args{"2", o_.stream, stream, o_.group, maxlen, k};
     args.reserve(8 + fields.size() + values.size());
-    args.insert(args.end(), {"EVALSHA", sha_, "2", o_.stream, stream, o_.group, maxlen, k});
     args.insert(args.end(), fields.begin(), fields.end());
     args.insert(args.end(), values.begin(), values.end());
-    auto r = redis_.cmd(args);
-    if (r && r->type == REDIS_REPLY_ERROR && str(r.get()).rfind("NOSCRIPT", 0) == 0) {
-        args[0] = "EVAL";
-        args[1] = kAckWriteScript;
-        r = redis_.cmd(args);
-    }
+    auto r = redis_.eval(sha_, kAckWriteScript, std::move(args));
     if (!redis_.ok(r)) return false;
     written += static_cast<uint64_t>(r->integer);
     return true;
@@ -583,20 +590,14 @@ bool Worker::count_floods(std::vector<std::string> &verdicts, const std::vector<
         verdict_of.push_back(scanned[j + 1]);
     }
     if (keys.empty()) return true;
-    std::vector<std::string_view> cmd{"EVALSHA", flood_sha_};
     const std::string nkeys = std::to_string(keys.size()), window = std::to_string(window_ms),
                       cap = std::to_string(kFloodCap);
-    cmd.push_back(nkeys);
+    std::vector<std::string_view> cmd{nkeys};
     cmd.insert(cmd.end(), keys.begin(), keys.end());
     cmd.push_back(window);
     cmd.push_back(cap);
     cmd.insert(cmd.end(), args.begin(), args.end());
-    auto r = redis_.cmd(cmd);
-    if (r && r->type == REDIS_REPLY_ERROR && str(r.get()).rfind("NOSCRIPT", 0) == 0) {
-        cmd[0] = "EVAL";
-        cmd[1] = kFloodScript;
-        r = redis_.cmd(cmd);
-    }
+    auto r = redis_.eval(flood_sha_, kFloodScript, std::move(cmd));
     if (!redis_.ok(r)) return false;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != keys.size()) return true;
     static const char *const kActions[] = {"ALLOW", "FLAG", "HOLD", "REJECT"};
