@@ -177,6 +177,27 @@ class WorkerTest(unittest.TestCase):
         self.assert_same_as_scan(posts, ids, out)
         self.assertEqual(self.r.call("XPENDING", "in", "g")[0], 0)  # the victim's batch was claimed
 
+    def test_sigterm_finishes_the_batch_in_hand(self):
+        posts = make_posts(int(4000 * SCALE), seed=7)
+        self.feed(posts)
+        self.r.call("XGROUP", "CREATE", "in", "g", "0")  # the worker finds it (BUSYGROUP is fine)
+        w = self.start_worker("--batch", "200", name="graceful")
+        for _ in range(2000):  # stopped while it holds a batch it has read and not acknowledged
+            w.send_signal(signal.SIGSTOP)
+            held = self.r.call("XPENDING", "in", "g", "-", "+", 1000, "graceful")
+            if held:
+                break
+            w.send_signal(signal.SIGCONT)
+            time.sleep(0.002)
+        self.assertTrue(held)
+        w.send_signal(signal.SIGTERM)
+        w.send_signal(signal.SIGCONT)
+        self.assertEqual(w.wait(30), 0)
+        self.assertEqual(self.r.call("XPENDING", "in", "g", "-", "+", 1000, "graceful"), [])
+        written = {f["in"] for _, f in self.r.xrange_all("out")}
+        self.assertTrue({h[0] for h in held} <= written, "the batch in hand was written")
+        self.assertLess(len(written), len(posts), "it stopped after that batch")
+
     def test_redis_restarted_workers_reconnect(self):
         posts = make_posts(int(12000 * SCALE), seed=3)
         for _ in range(2):
