@@ -733,7 +733,14 @@ int Worker::run() {
         check_control();
         summary(false);
     }
-    if (redis_.connected()) summary(true);
+    if (redis_.connected()) {
+        summary(true);
+        // Leave the group tidy: a consumer with nothing pending is forgotten (one with entries still
+        // pending, a failure waiting for its retry, stays so that they are claimed, never dropped).
+        auto r = redis_.cmd({"XPENDING", o_.stream, o_.group, "-", "+", "1", consumer_});
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 0)
+            redis_.cmd({"XGROUP", "DELCONSUMER", o_.stream, o_.group, consumer_});
+    }
     log("stopped: %" PRIu64 " verdicts written, %" PRIu64 " dead-lettered", written_, dead_);
     return 0;
 }

@@ -194,6 +194,8 @@ class WorkerTest(unittest.TestCase):
         w.send_signal(signal.SIGCONT)
         self.assertEqual(w.wait(30), 0)
         self.assertEqual(self.r.call("XPENDING", "in", "g", "-", "+", 1000, "graceful"), [])
+        consumers = [dict(zip(c[::2], c[1::2]))["name"] for c in self.r.call("XINFO", "CONSUMERS", "in", "g")]
+        self.assertNotIn("graceful", consumers, "nothing pending: it left the group")
         written = {f["in"] for _, f in self.r.xrange_all("out")}
         self.assertTrue({h[0] for h in held} <= written, "the batch in hand was written")
         self.assertLess(len(written), len(posts), "it stopped after that batch")
