@@ -44,6 +44,17 @@ def make_posts(n, seed=1):
     return posts
 
 
+def pause(proc):
+    """SIGSTOP, and wait until the process is stopped (the signal is delivered asynchronously)."""
+    proc.send_signal(signal.SIGSTOP)
+    for _ in range(1000):
+        with open(f"/proc/{proc.pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] in ("T", "t"):
+                return
+        time.sleep(0.001)
+    raise AssertionError("the process did not stop")
+
+
 def scan(posts, *extra):
     """modfilter scan's verdicts by post id."""
     p = subprocess.run([CLI, "scan", *extra], input="".join(x + "\n" for x in posts).encode(),
@@ -162,7 +173,8 @@ class WorkerTest(unittest.TestCase):
             time.sleep(0.01)
         # Stop it while it holds a batch it has read and not acknowledged, then kill it there.
         for _ in range(2000):
-            victim.send_signal(signal.SIGSTOP)
+            pause(victim)
+            time.sleep(0.05)  # a command it sent just before (its acknowledging script) runs meanwhile
             if self.r.call("XPENDING", "in", "g", "-", "+", 10, "victim"):
                 break
             victim.send_signal(signal.SIGCONT)
@@ -183,7 +195,7 @@ class WorkerTest(unittest.TestCase):
         self.r.call("XGROUP", "CREATE", "in", "g", "0")  # the worker finds it (BUSYGROUP is fine)
         w = self.start_worker("--batch", "200", name="graceful")
         for _ in range(2000):  # stopped while it holds a batch it has read and not acknowledged
-            w.send_signal(signal.SIGSTOP)
+            pause(w)
             held = self.r.call("XPENDING", "in", "g", "-", "+", 1000, "graceful")
             if held:
                 break
