@@ -432,6 +432,26 @@ mf_status mf_verdict_category(const mf_verdict *v, size_t index, const char **na
     return MF_OK;
 }
 
+mf_status mf_verdict_summaries(const mf_verdict *const *vs, size_t n, mf_verdict_summary *out) {
+    if (!n) return MF_OK;
+    if (!vs || !out) return fail(MF_E_INVALID_ARG, "mf_verdict_summaries: verdicts or out is NULL");
+    if (out[0].version != MF_VERDICT_SUMMARY_VERSION)
+        return fail(MF_E_VERSION, "mf_verdict_summary.version is " + std::to_string(out[0].version) +
+                                      ", expected " + std::to_string(MF_VERDICT_SUMMARY_VERSION));
+    for (size_t i = 0; i < n; ++i) {
+        const mf_verdict *v = vs[i];
+        mf_verdict_summary &o = out[i];
+        o.version = MF_VERDICT_SUMMARY_VERSION;
+        o.action = mf_verdict_action(v);
+        o.flags = mf_verdict_flags(v);
+        o.evasion = mf_verdict_evasion(v);
+        o.hit_count = mf_verdict_hit_count(v);
+        o.category_count = mf_verdict_category_count(v);
+        o.invalid_utf8_count = mf_verdict_invalid_utf8_count(v);
+    }
+    return MF_OK;
+}
+
 mf_status mf_verdict_hit(const mf_verdict *v, size_t index, mf_hit *out) {
     if (!v || !out) return fail(MF_E_INVALID_ARG, "mf_verdict_hit: verdict or out is NULL");
     if (out->version != MF_HIT_VERSION)

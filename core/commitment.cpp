@@ -1,6 +1,7 @@
 #include "commitment.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "normalize.hpp"
 #include "text.hpp"
@@ -58,8 +59,14 @@ inline bool ends_sentence(const unsigned char *s, size_t len, size_t i) {
 }  // namespace
 
 size_t sentence_start(const char *text, size_t len, size_t pos) {
+    // Most bytes cannot end a sentence: one table lookup each.
+    static const auto may_end = [] {
+        std::array<bool, 256> m{};
+        for (unsigned char c : {'!', '?', '\n', '\r', '.', '\xA6'}) m[c] = true;
+        return m;
+    }();
     const auto *s = reinterpret_cast<const unsigned char *>(text);
-    while (pos > 0 && !ends_sentence(s, len, pos - 1)) --pos;
+    while (pos > 0 && !(may_end[s[pos - 1]] && ends_sentence(s, len, pos - 1))) --pos;
     return pos;
 }
 
@@ -69,11 +76,16 @@ size_t sentence_end(const char *text, size_t len, size_t pos) {
     return pos;
 }
 
-void tokenize(const char *text, size_t len, std::vector<Token> &out) {
+namespace {
+
+// The tokenizer, from byte `from` of text; with one_sentence, it stops where the sentence ends and
+// returns that place (the byte that ends it, or len). Offsets are in text.
+template <bool one_sentence>
+size_t tokenize_from(const char *text, size_t len, size_t from, std::vector<Token> &out) {
     out.clear();
     const auto *s = reinterpret_cast<const unsigned char *>(text);
     uint8_t pending = Token::kSentence | Token::kClause;
-    size_t i = 0;
+    size_t i = from;
     auto push = [&](size_t a, size_t b, uint8_t f) {
         out.push_back({static_cast<uint32_t>(a), static_cast<uint32_t>(b), static_cast<uint8_t>(f | pending)});
         pending = 0;
@@ -111,8 +123,10 @@ void tokenize(const char *text, size_t len, std::vector<Token> &out) {
             continue;
         }
         if (c < 0x80) {
-            if (ends_sentence(s, len, i))
+            if (ends_sentence(s, len, i)) {
+                if (one_sentence) return i;
                 pending |= Token::kSentence | Token::kClause;
+            }
             else if (c == ',' || c == ';' || c == ':' || c == '(' || c == ')' || c == '[' || c == ']')
                 pending |= Token::kClause;
             else if (c == '-' && i > 0 && i + 1 < len && s[i - 1] == ' ' && s[i + 1] == ' ')
@@ -124,11 +138,24 @@ void tokenize(const char *text, size_t len, std::vector<Token> &out) {
         size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 1;
         if (c == 0xE2 && i + 2 < len && s[i + 1] == 0x80) {
             unsigned char d = s[i + 2];
-            if (d == 0xA6) pending |= Token::kSentence | Token::kClause;  // … ellipsis
-            else if (d == 0x93 || d == 0x94) pending |= Token::kClause;   // – — dashes
+            if (d == 0xA6) {  // … ellipsis
+                if (one_sentence) return i + 2;
+                pending |= Token::kSentence | Token::kClause;
+            } else if (d == 0x93 || d == 0x94) {
+                pending |= Token::kClause;  // – — dashes
+            }
         }
         i += n;
     }
+    return len;
+}
+
+}  // namespace
+
+void tokenize(const char *text, size_t len, std::vector<Token> &out) { tokenize_from<false>(text, len, 0, out); }
+
+size_t tokenize_sentence(const char *text, size_t len, size_t from, std::vector<Token> &out) {
+    return tokenize_from<true>(text, len, from, out);
 }
 
 bool PhraseSet::add(std::string_view phrase) {
@@ -159,7 +186,11 @@ bool PhraseSet::add(std::string_view phrase) {
     if (words.empty()) return false;
     uint32_t id = static_cast<uint32_t>(phrases_.size());
     if (words[0] == "#" || words[0] == "*") wild_first_.push_back(id);
-    else by_first_[words[0]].push_back(id);
+    else {
+        const uint32_t w = first_words_.add(words[0]);
+        if (w == by_first_.size()) by_first_.emplace_back();
+        by_first_[w].push_back(id);
+    }
     phrases_.push_back(std::move(words));
     veto_.push_back(veto);
     return true;
@@ -167,8 +198,9 @@ bool PhraseSet::add(std::string_view phrase) {
 
 std::vector<std::string> PhraseSet::first_tokens() const {
     std::vector<std::string> out;
-    for (const auto &[w, ids] : by_first_)
-        if (std::any_of(ids.begin(), ids.end(), [&](uint32_t p) { return !veto_[p]; })) out.push_back(w);
+    for (size_t w = 0; w < by_first_.size(); ++w)
+        if (std::any_of(by_first_[w].begin(), by_first_[w].end(), [&](uint32_t p) { return !veto_[p]; }))
+            out.push_back(first_words_.words()[w]);
     if (!wild_first_.empty()) out.emplace_back();
     std::sort(out.begin(), out.end());
     return out;
@@ -245,8 +277,8 @@ size_t PhraseSet::longest(const char *text, const std::vector<Token> &t, size_t 
     };
     char buf[64];
     std::string_view key = token_text(text, t[i], buf);
-    if (auto it = by_first_.find(key); it != by_first_.end())
-        for (uint32_t p : it->second) consider(p);
+    if (int32_t w = first_words_.find(key); w >= 0)
+        for (uint32_t p : by_first_[w]) consider(p);
     for (uint32_t p : wild_first_) consider(p);
     return vetoed ? 0 : best;
 }
@@ -254,9 +286,8 @@ size_t PhraseSet::longest(const char *text, const std::vector<Token> &t, size_t 
 bool PhraseSet::exact(const char *text, const std::vector<Token> &t, size_t i, size_t end) const {
     char buf[64];
     std::string_view key = token_text(text, t[i], buf);
-    auto it = by_first_.find(key);
-    if (it != by_first_.end())
-        for (uint32_t p : it->second)
+    if (int32_t w = first_words_.find(key); w >= 0)
+        for (uint32_t p : by_first_[w])
             if (!veto_[p] && phrases_[p].size() == end - i && matches(text, t, i, end, p)) return true;
     for (uint32_t p : wild_first_)
         if (!veto_[p] && phrases_[p].size() == end - i && matches(text, t, i, end, p)) return true;

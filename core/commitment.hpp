@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "rules.hpp"
+#include "word_index.hpp"
 
 namespace mf {
 
@@ -34,6 +34,10 @@ void tokenize(const char *text, size_t len, std::vector<Token> &out);
 // The text of a token as a phrase word, in buf: ASCII lowercased (the normalizer leaves an all-ASCII
 // post as it was written), "’ll" as "'ll". Empty when the token is too long to be a phrase word.
 std::string_view token_text(const char *text, const Token &k, char (&buf)[64]);
+
+// Tokenizes the sentence that starts at byte `from` of text, as tokenize() would split it (offsets
+// in text), and returns where it ends: sentence_end(text, len, from), found in the same pass.
+size_t tokenize_sentence(const char *text, size_t len, size_t from, std::vector<Token> &out);
 
 // Where the sentence holding byte pos starts and ends, by the same rule as tokenize: '.', '!', '?',
 // '…' and line breaks end a sentence, except a '.' between two digits. Tokenizing [start, end)
@@ -62,14 +66,11 @@ public:
     bool exact(const char *text, const std::vector<Token> &t, size_t i, size_t end) const;
 
 private:
-    struct Hash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    };
     bool matches(const char *text, const std::vector<Token> &t, size_t i, size_t lim, uint32_t p) const;
     std::vector<std::vector<std::string>> phrases_;
     std::vector<bool> veto_;
-    std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> by_first_;
+    WordIndex first_words_;                     // the first words of the phrases
+    std::vector<std::vector<uint32_t>> by_first_;  // per first word: its phrases
     std::vector<uint32_t> wild_first_;
 };
 

@@ -107,14 +107,14 @@ void Engine::build_tables(const EngineOptions &opt) {
     commit_words_.clear();
     for (auto &m : commits_)
         for (const std::string &w : m.commit.first_tokens())
-            if (!w.empty()) commit_words_.emplace(w, static_cast<uint32_t>(commit_words_.size()));
+            if (!w.empty()) commit_words_.add(w);
     std::fill(std::begin(commit_lengths_), std::end(commit_lengths_), 0u);
-    for (const auto &[w, id] : commit_words_)
+    for (const std::string &w : commit_words_.words())
         commit_lengths_[static_cast<unsigned char>(w[0])] |= 1u << std::min<size_t>(w.size(), 31);
     for (auto &m : commits_) {
         m.commit_starts.assign(commit_words_.size(), false);
         for (const std::string &w : m.commit.first_tokens())
-            if (!w.empty()) m.commit_starts[commit_words_.find(w)->second] = true;
+            if (!w.empty()) m.commit_starts[commit_words_.find(w)] = true;
     }
     std::map<std::string, AnchorWord> words;
     what_always_.assign(rs_.rules.size(), false);
@@ -155,6 +155,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         skel_pats_.push_back(p);
     };
     uint32_t next_group = 1;
+    std::map<uint32_t, uint32_t> own_trigger;  // rule -> the pattern of its own trigger
     auto add_variable = [&](std::string e, Pattern p, const Rule *trigger_of = nullptr) {
         p.kind = Pattern::kVariable;
         uint32_t self = static_cast<uint32_t>(pats_.size());
@@ -190,8 +191,14 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         flags.push_back(kPatternFlags);
         exprs.push_back(std::move(e));
         pats_.push_back(p);
-        if (trigger_of) {
+        if (trigger_of && own_trigger.count(p.rule)) {
+            // One trigger for all the rule's alternatives that use it (they share the group's
+            // database): it opens the widest of their windows.
+            Pattern &t = pats_[own_trigger[p.rule]];
+            if (pats_[t.target].window < w) t.target = self;
+        } else if (trigger_of) {
             // The rule's own trigger: a regex every match contains, in the main database.
+            own_trigger[p.rule] = static_cast<uint32_t>(pats_.size());
             Pattern t = p;
             t.kind = Pattern::kTrigger;
             t.target = self;
@@ -279,10 +286,12 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
                 e += lit;
             }
             // An anchor starts a word (checked in the callback, as for triggers); a clitic starts
-            // with its apostrophe, inside the word ("we'll").
+            // with its apostrophe, inside the word ("we'll"). A word anchor also ends its word as
+            // the commitment stage splits words, so "comp" is not found in "company" (Boundary::Word
+            // means that here, see Scanner::on_match); a number ("#") is found by its first digit.
             const bool starts_word = !curly && (ascii_alnum(static_cast<unsigned char>(w[0])) || w == "#");
-            Pattern p{rule, starts_word ? Boundary::Prefix : Boundary::Any, false, rs_.rules[rule].roles,
-                      static_cast<uint32_t>(len)};
+            Pattern p{rule, !starts_word ? Boundary::Any : w == "#" ? Boundary::Prefix : Boundary::Word, false,
+                      rs_.rules[rule].roles, static_cast<uint32_t>(len)};
             for (auto [r, at] : aw.commit_rules) p.roles |= rs_.rules[r].roles;
             for (uint32_t r : aw.what_rules) p.roles |= rs_.rules[r].roles;
             p.kind = Pattern::kAnchor;

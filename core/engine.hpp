@@ -16,6 +16,7 @@
 #include "normalize.hpp"
 #include "rules.hpp"
 #include "verdict.hpp"
+#include "word_index.hpp"
 
 struct hs_database;
 struct hs_scratch;
@@ -138,8 +139,7 @@ public:
     // The number of a word that starts some commit phrase, or -1 (see CommitmentMatcher::commit_starts).
     int32_t commit_word(std::string_view w) const {
         if (w.empty() || !may_be_commit_word(static_cast<unsigned char>(w[0]), w.size())) return -1;
-        auto it = commit_words_.find(w);
-        return it == commit_words_.end() ? -1 : static_cast<int32_t>(it->second);
+        return commit_words_.find(w);
     }
 
     // Most words of a sentence have a first byte (lower case) and a length that no commit word has.
@@ -176,11 +176,7 @@ private:
     std::vector<CommitmentMatcher> commits_;  // built from the rules' phrase lists, at compile and at load
     std::vector<int32_t> rule_commit_;
     std::vector<AnchorWord> anchors_;
-    struct WordHash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    };
-    std::unordered_map<std::string, uint32_t, WordHash, std::equal_to<>> commit_words_;
+    WordIndex commit_words_;
     uint32_t commit_lengths_[256] = {};  // per first byte: bit n set when a commit word of n bytes (31: 31 or more) starts so
     std::vector<bool> what_always_;
     std::vector<uint32_t> model_rules_;

@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -28,6 +29,20 @@ bool link_at(const char *t, size_t n, size_t i) {
         return true;
     };
     return starts("http://") || starts("https://") || starts("www.");
+}
+
+// Lower-case ASCII letters.
+constexpr auto kLowerLetter = [] {
+    std::array<bool, 256> a{};
+    for (int c = 'a'; c <= 'z'; ++c) a[c] = true;
+    return a;
+}();
+
+// Whether a byte stands three times in a row in w[0, n).
+inline bool has_triple(const char *w, size_t n) {
+    for (size_t k = 2; k < n; ++k)
+        if (w[k] == w[k - 1] && w[k] == w[k - 2]) return true;
+    return false;
 }
 
 }  // namespace
@@ -70,6 +85,19 @@ void model_words(const char *t, size_t n, std::vector<ModelWord> &out, std::stri
                             i = j;
                             continue;
                         }
+                    }
+                    // Most words are lower-case ASCII letters with no letter three times in a
+                    // row, ending at ASCII punctuation or a space: hashed where they stand, with no
+                    // copy and no per-letter tests. Any other word takes the loop below.
+                    size_t e = i;
+                    while (e < n && kLowerLetter[static_cast<unsigned char>(t[e])]) ++e;
+                    const auto after = e < n ? static_cast<unsigned char>(t[e]) : 0;
+                    if (e - i <= sizeof buf && after < 0x80 && !ascii_alnum(after) && after != '@' &&
+                        !(after == '\'' && e + 1 < n && ascii_alnum(static_cast<unsigned char>(t[e + 1]))) &&
+                        !has_triple(t + i, e - i)) {
+                        emit(t + i, e - i, i, e);
+                        i = e;
+                        continue;
                     }
                     in = true;
                     ws = static_cast<uint32_t>(i);

@@ -52,7 +52,15 @@ int Scanner::on_match(unsigned id, unsigned long long, unsigned long long to, un
     if (!(p.roles & s->role_bit_) || (p.fixed_len > to && !p.wide)) return 0;
     if (p.kind == Pattern::kLiteral) return on_som_match(id, to - p.fixed_len, to, 0, ctx);
     if (p.kind == Pattern::kAnchor) {
-        if (!boundary_ok(s->text_, s->text_len_, to - p.fixed_len, to, p.boundary)) return 0;
+        if (p.boundary == Boundary::Word) {
+            // The word goes on after the anchor (ASCII letters and digits, two-byte letters: as
+            // tokenize() splits words), so no phrase word is here: "company" for "comp".
+            const auto next = to < s->text_len_ ? static_cast<unsigned char>(s->text_[to]) : 0;
+            if (ascii_alnum(next) || (next >= 0xC2 && next < 0xE0)) return 0;
+        }
+        if (!boundary_ok(s->text_, s->text_len_, to - p.fixed_len, to,
+                         p.boundary == Boundary::Word ? Boundary::Prefix : p.boundary))
+            return 0;
         s->anchors_.emplace_back(static_cast<uint32_t>(to - p.fixed_len), p.target);
         return 0;
     }
@@ -148,15 +156,12 @@ void Scanner::confirm_commitments() {
         const Engine::AnchorWord &aw = e_.anchor(a);
         if (start >= hi) {
             lo = sentence_start(text_, text_len_, start);
-            hi = sentence_end(text_, text_len_, start);
-            tokenize(text_ + lo, hi - lo, tokens_);
+            hi = tokenize_sentence(text_, text_len_, lo, tokens_);
             token_commit_.resize(tokens_.size());
             prev_commit_.resize(tokens_.size());
             int32_t last = -1;
             for (size_t k = 0; k < tokens_.size(); ++k) {
-                Token &t = tokens_[k];
-                t.start += static_cast<uint32_t>(lo);
-                t.end += static_cast<uint32_t>(lo);
+                const Token &t = tokens_[k];
                 const bool curly = t.flags & Token::kCurly;
                 auto first = static_cast<unsigned char>(curly ? '\'' : text_[t.start]);
                 if (first >= 'A' && first <= 'Z') first += 32;

@@ -173,6 +173,41 @@ TEST_CASE("Batch scanning gives the same verdicts as one by one", "[capi]") {
     }
 }
 
+TEST_CASE("Verdict summaries read many verdicts in one call, as the single accessors do", "[capi]") {
+    Fixture f;
+    const std::string texts[3] = {"hello", "fuck this, fuck that", "fuck\xFF"};
+    mf_verdict *vs[4] = {};
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(mf_verdict_create(&vs[i]) == MF_OK);
+        REQUIRE(mf_scan_text(f.scanner, vs[i], texts[i].data(), texts[i].size(), MF_ROLE_MEMBER) == MF_OK);
+    }
+    REQUIRE(mf_verdict_create(&vs[3]) == MF_OK);  // never scanned into
+    mf_verdict_summary out[4] = {};
+    out[0].version = MF_VERDICT_SUMMARY_VERSION;
+    REQUIRE(mf_verdict_summaries(vs, 4, out) == MF_OK);
+    for (int i = 0; i < 4; ++i) {
+        CHECK(out[i].version == MF_VERDICT_SUMMARY_VERSION);
+        CHECK(out[i].action == mf_verdict_action(vs[i]));
+        CHECK(out[i].flags == mf_verdict_flags(vs[i]));
+        CHECK(out[i].evasion == mf_verdict_evasion(vs[i]));
+        CHECK(out[i].hit_count == mf_verdict_hit_count(vs[i]));
+        CHECK(out[i].category_count == mf_verdict_category_count(vs[i]));
+        CHECK(out[i].invalid_utf8_count == mf_verdict_invalid_utf8_count(vs[i]));
+    }
+    CHECK(out[0].action == MF_ACTION_ALLOW);
+    CHECK(out[0].hit_count == 0);
+    CHECK(out[1].action > MF_ACTION_ALLOW);
+    CHECK(out[1].hit_count >= 2);
+    CHECK(out[2].invalid_utf8_count == 1);
+    CHECK(out[3].action == -1);
+    mf_verdict_summary bad[1] = {};
+    bad[0].version = 7;
+    CHECK(mf_verdict_summaries(vs, 1, bad) == MF_E_VERSION);
+    CHECK(mf_verdict_summaries(nullptr, 1, out) == MF_E_INVALID_ARG);
+    CHECK(mf_verdict_summaries(nullptr, 0, nullptr) == MF_OK);
+    for (auto *v : vs) mf_verdict_destroy(v);
+}
+
 TEST_CASE("Batch stops at the first bad post and says which", "[capi]") {
     Fixture f;
     mf_post posts[3] = {MF_POST_INIT, MF_POST_INIT, MF_POST_INIT};

@@ -178,6 +178,8 @@ class EngineNative {
     this.posts = null;
     this.postsCap = 0;
     this.vptrs = null;
+    this.sums = null; // mf_verdict_summary per batch verdict
+    this.sumsDv = null;
     this.state = null; // StateNative attached to the scanner
     this.names = new Map();
     try {
@@ -243,10 +245,15 @@ class EngineNative {
     }
     const posts = koffi.alloc('uint8_t', n * LAYOUT.post.size);
     const vptrs = koffi.alloc('uint8_t', n * 8);
+    const sums = koffi.alloc('uint8_t', n * native.SUMMARY.size);
     if (this.posts) koffi.free(this.posts);
     if (this.vptrs) koffi.free(this.vptrs);
+    if (this.sums) koffi.free(this.sums);
     this.posts = posts;
     this.vptrs = vptrs;
+    this.sums = sums;
+    this.sumsPtr = sums;
+    this.sumsDv = u8view(sums, n * native.SUMMARY.size).dv;
     this.postsCap = n;
     this.postsPtr = posts;
     const pv = u8view(posts, n * LAYOUT.post.size);
@@ -286,11 +293,11 @@ class EngineNative {
     this.verdict = null;
     for (const v of this.pool) f.mf_verdict_destroy(v);
     this.pool = [];
-    for (const k of ['fixed', 'arena', 'posts', 'vptrs']) {
+    for (const k of ['fixed', 'arena', 'posts', 'vptrs', 'sums']) {
       if (this[k]) koffi.free(this[k]);
       this[k] = null;
     }
-    this.arenaBuf = this.postsBuf = this.postsDv = this.fixedDv = this.fixedBuf = null;
+    this.arenaBuf = this.postsBuf = this.postsDv = this.fixedDv = this.fixedBuf = this.sumsDv = null;
     this.arenaCap = this.postsCap = 0;
     if (this.engine) f.mf_engine_destroy(this.engine);
     this.engine = null;
@@ -360,10 +367,14 @@ class Verdict {
   }
 }
 
-function readVerdict(h, v, input, byteLen, id, censor) {
+// sum: the offset of this verdict's mf_verdict_summary in h.sumsDv (scanMany reads them all in one
+// call), or -1 to ask the verdict itself.
+function readVerdict(h, v, input, byteLen, id, censor, sum = -1) {
   const f = h.f;
   const out = new Verdict();
-  const code = f.mf_verdict_action(v);
+  const S = native.SUMMARY;
+  const sdv = h.sumsDv;
+  const code = sum >= 0 ? sdv.getInt32(sum + S.action, LE) : f.mf_verdict_action(v);
   out.action = ACTIONS[code];
   out.actionCode = code;
   if (id !== undefined && id !== null) out.id = id;
@@ -377,12 +388,14 @@ function readVerdict(h, v, input, byteLen, id, censor) {
     const j = f.mf_verdict_json(v, null);
     if (j) out.state = JSON.parse(koffi.decode.string(j)).state || null;
   }
-  const flags = f.mf_verdict_flags(v);
-  const nhits = f.mf_verdict_hit_count(v);
+  const flags = sum >= 0 ? sdv.getUint32(sum + S.flags, LE) : f.mf_verdict_flags(v);
+  const nhits = sum >= 0 ? Number(sdv.getBigUint64(sum + S.hits, LE)) : f.mf_verdict_hit_count(v);
   if (!flags && !nhits && code === 0 && !out.state) return out; // the common case: nothing found
-  if (flags & native.VERDICT_INVALID_UTF8) out.invalidUtf8 = f.mf_verdict_invalid_utf8_count(v);
+  if (flags & native.VERDICT_INVALID_UTF8) {
+    out.invalidUtf8 = sum >= 0 ? Number(sdv.getBigUint64(sum + S.invalidUtf8, LE)) : f.mf_verdict_invalid_utf8_count(v);
+  }
   out.hitsTruncated = (flags & native.VERDICT_HITS_TRUNCATED) !== 0;
-  out.evasion = evasionNames(f, f.mf_verdict_evasion(v));
+  out.evasion = evasionNames(f, sum >= 0 ? sdv.getUint32(sum + S.evasion, LE) : f.mf_verdict_evasion(v));
   const dv = h.fixedDv;
   const names = h.names;
   // categories
@@ -500,7 +513,10 @@ function writeText(buf, off, t) {
     return t.byteLength;
   }
   const n = buf.write(t, off, 'utf8');
-  if (n !== t.length && buf.subarray(off, off + n).indexOf(FFFD) !== -1 && !text.isWellFormed(t)) {
+  if (n === t.length) return n; // ASCII
+  // U+FFFD is EF BF BD: a search for the one byte (memchr) rules most posts out at once
+  const bytes = buf.subarray(off, off + n);
+  if (bytes.indexOf(0xef) !== -1 && bytes.indexOf(FFFD) !== -1 && !text.isWellFormed(t)) {
     return text.writeIllFormed(buf, off, t);
   }
   return n;
@@ -780,9 +796,18 @@ class Engine {
       h.fixedDv.setUint32(FIX_FAILED + 4, 0, LE);
       const st = f.mf_scan_batch(h.scanner, h.vptrsPtr, h.postsPtr, n, h.pFailed);
       const done = st ? readSize(h.fixedDv, FIX_FAILED) : n;
-      for (let i = 0; i < done && i < n; i++) {
+      const nread = Math.min(done, n);
+      // every verdict's action, flags and counts in one call, when the library has it
+      let sums = false;
+      if (f.mf_verdict_summaries && nread) {
+        h.sumsDv.setUint32(native.SUMMARY.version, native.SUMMARY_VERSION, LE);
+        const sst = f.mf_verdict_summaries(h.vptrsPtr, nread, h.sumsPtr);
+        if (sst) fail(f, sst, 'reading verdict summaries');
+        sums = true;
+      }
+      for (let i = 0; i < nread; i++) {
         const it = items[i];
-        results[start + i] = readVerdict(h, h.pool[i], it.input, it.len, it.id, censor);
+        results[start + i] = readVerdict(h, h.pool[i], it.input, it.len, it.id, censor, sums ? i * native.SUMMARY.size : -1);
       }
       if (!st) {
         start += n;

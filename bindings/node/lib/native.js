@@ -118,6 +118,12 @@ const PROTOTYPES = [
   'int32_t mf_fingerprint(_Out_ uint64_t *exact, _Out_ uint64_t *near, _Out_ uint32_t *words, const void *text, size_t len)',
 ];
 
+// Functions a library of an older 0.x may lack: null in fns when missing, and the binding does
+// without them.
+const OPTIONAL_PROTOTYPES = [
+  'int32_t mf_verdict_summaries(void *verdicts, size_t n, void *out)',
+];
+
 /** libmodfilter could not be located or loaded; the message lists every place that was tried. */
 class LibraryNotFoundError extends Error {
   constructor(message, tried) {
@@ -186,6 +192,14 @@ function lib() {
       tried.push(`${cand} (not a modfilter library: ${String(err.message || err).split('\n')[0]})`);
       continue;
     }
+    for (const proto of OPTIONAL_PROTOTYPES) {
+      const name = proto.match(/(mf_\w+)\(/)[1];
+      try {
+        fns[name] = handle.func(proto);
+      } catch (_) {
+        fns[name] = null;
+      }
+    }
     const number = fns.mf_version_number();
     if (number < ABI_VERSION_MIN || Math.floor(number / 10000) !== ABI_MAJOR) {
       tried.push(`${cand} (version ${fns.mf_version()}; this binding needs ${ABI_MAJOR}.x >= 0.1.0)`);
@@ -210,6 +224,10 @@ module.exports = {
   ENGINE_OPTIONS_VERSION: 1,
   POST_VERSION: 2,
   HIT_VERSION: 1,
+  // mf_verdict_summary: version, action, flags, evasion (4 x 32 bits), then hit_count,
+  // category_count, invalid_utf8_count (3 x 64 bits)
+  SUMMARY_VERSION: 1,
+  SUMMARY: { size: 40, version: 0, action: 4, flags: 8, evasion: 12, hits: 16, categories: 24, invalidUtf8: 32 },
   STATE_OPTIONS_VERSION: 1,
   SCAN_CENSOR: 0x1,
   VERDICT_INVALID_UTF8: 0x1,

@@ -278,6 +278,23 @@ MF_API size_t mf_verdict_hit_count(const mf_verdict *verdict);
 /** Copies hit number `index` into *out (out->version must be MF_HIT_VERSION). */
 MF_API mf_status mf_verdict_hit(const mf_verdict *verdict, size_t index, mf_hit *out);
 
+/** What a verdict holds, read in one call for many verdicts: for bindings that go through an FFI,
+ *  where each call costs more than what it reads: a clean post then costs no call of its own.
+ *  (Symbol version MODFILTER_0_SUMMARY.) */
+#define MF_VERDICT_SUMMARY_VERSION 1
+typedef struct mf_verdict_summary {
+    uint32_t version;            /* MF_VERDICT_SUMMARY_VERSION, set by the caller in out[0] */
+    int32_t action;              /* mf_verdict_action */
+    uint32_t flags;              /* mf_verdict_flags */
+    uint32_t evasion;            /* mf_verdict_evasion */
+    uint64_t hit_count;          /* mf_verdict_hit_count */
+    uint64_t category_count;     /* mf_verdict_category_count */
+    uint64_t invalid_utf8_count; /* mf_verdict_invalid_utf8_count */
+} mf_verdict_summary;
+/** Fills out[i] for verdicts[i], i < n (out[0].version must be MF_VERDICT_SUMMARY_VERSION; every
+ *  element gets it). A NULL verdict, or one never scanned into, reads as action -1 and zeros. */
+MF_API mf_status mf_verdict_summaries(const mf_verdict *const *verdicts, size_t n, mf_verdict_summary *out);
+
 /** The censored copy of the post (each code point of each hit replaced by '*'), when the scan had
  *  MF_SCAN_CENSOR; NULL otherwise. Owned by the verdict, valid until its next scan. NUL-terminated;
  *  *len (if not NULL) receives its length. */
