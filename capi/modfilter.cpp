@@ -7,8 +7,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <new>
 #include <string>
+
+#define XXH_INLINE_ALL  // header-only, as in core/compile.cpp
+#include <xxhash.h>
 
 #include "../core/post.hpp"
 #include "../core/scanner.hpp"
@@ -22,7 +26,10 @@ static_assert(MF_OK == mf::kOk && MF_E_INTERNAL == mf::kInternal && MF_E_BUSY ==
 static_assert(MF_EVASION_MIXED_SCRIPT == mf::kEvMixedScript && MF_EVASION_LEET == mf::kEvLeet, "evasion bits");
 
 struct mf_engine {
+    explicit mf_engine(std::unique_ptr<mf::Engine> engine) : e(std::move(engine)) {}
     std::unique_ptr<mf::Engine> e;
+    mutable std::once_flag hash_once;  // mf_engine_hash: computed on first use
+    mutable uint64_t hash = 0;
 };
 struct mf_state {
     std::unique_ptr<mf::StateStore> store;
@@ -215,6 +222,19 @@ mf_status mf_engine_create(mf_engine **out, const mf_engine_options *opts) {
 void mf_engine_destroy(mf_engine *engine) { delete engine; }
 
 size_t mf_engine_rule_count(const mf_engine *engine) { return engine ? engine->e->rules().size() : 0; }
+
+uint64_t mf_engine_hash(const mf_engine *engine) {
+    if (!engine) return 0;
+    try {
+        std::call_once(engine->hash_once, [engine] {
+            std::string s = engine->e->serialize();
+            engine->hash = XXH3_64bits(s.data(), s.size());
+        });
+    } catch (...) {
+        return 0;
+    }
+    return engine->hash;
+}
 
 mf_status mf_engine_rule(const mf_engine *engine, size_t index, const char **id, const char **category,
                          int32_t *severity, double *score) {

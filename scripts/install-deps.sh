@@ -13,6 +13,8 @@ PKGS=(
   libtomlplusplus-dev  # TOML: rule packs
   libcli11-dev         # command-line parsing for the CLI
   libsimdjson-dev      # the CLI's per-line JSON parsing (on-demand API, hundreds of MB/s)
+  libhiredis-dev       # the worker's Redis client (reference C client; synchronous API fits its batch loop)
+  redis-server         # the worker's tests and benchmark start their own
   catch2               # tests (v2)
   libbenchmark-dev     # benchmarks
   python3

@@ -351,6 +351,32 @@ TEST_CASE("Serialize and deserialize through the C API; a corrupted database is 
     mf_engine_destroy(e2);
 }
 
+TEST_CASE("mf_engine_hash names the database: same packs, same hash; other packs, another", "[capi]") {
+    Fixture f;
+    const uint64_t h = mf_engine_hash(f.engine);
+    CHECK(h != 0);
+    CHECK(mf_engine_hash(f.engine) == h);  // cached
+    CHECK(mf_engine_hash(nullptr) == 0);
+    char *buf = nullptr;
+    size_t len = 0;
+    REQUIRE(mf_engine_serialize(&buf, &len, f.engine) == MF_OK);
+    mf_engine *loaded = nullptr;
+    REQUIRE(mf_engine_deserialize(&loaded, buf, len, nullptr) == MF_OK);
+    mf_free(buf);
+    CHECK(mf_engine_hash(loaded) == h);  // compiled or loaded: the same database
+    mf_engine_destroy(loaded);
+    Fixture again;
+    CHECK(mf_engine_hash(again.engine) == h);  // compiled twice
+    std::string other = std::string(kPack) + "\n[[rule]]\nid = \"x\"\ncategory = \"abuse.x\"\nseverity = \"low\"\nword = \"zebra\"\n";
+    mf_engine_options o = MF_ENGINE_OPTIONS_INIT;
+    o.rules_text = other.c_str();
+    o.rules_text_len = other.size();
+    mf_engine *e2 = nullptr;
+    REQUIRE(mf_engine_create(&e2, &o) == MF_OK);
+    CHECK(mf_engine_hash(e2) != h);
+    mf_engine_destroy(e2);
+}
+
 TEST_CASE("mf_rules_check reports every mistake with file and line", "[capi]") {
     struct Seen {
         std::vector<std::string> lines;

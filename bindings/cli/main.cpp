@@ -3,6 +3,7 @@
 //   modfilter scan [--rules DIR | --db FILE] [--format json|text] [--censor] [FILE...]
 //   modfilter check-rules [PATH...]
 //   modfilter compile [--rules DIR] -o FILE
+//   modfilter worker --redis URL --stream S --group G --out-stream O [--rules DIR | --db FILE] ...
 //
 // scan writes exactly one JSON line per input line, in input order. A line that cannot be scanned
 // (invalid JSON, no "text", a post over the size limit) gets {"line": N, "error": "..."} and the stream
@@ -11,11 +12,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include "reload.hpp"
 #include "stream.hpp"
+#include "worker.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -34,35 +39,15 @@ namespace {
 
 constexpr int kExitOk = 0, kExitFail = 1, kExitUsage = 2;
 
-bool read_whole(const std::string &path, std::string &out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return !in.bad();
+bool open_engine(Engine &e, const std::string &rules, const std::string &db) {
+    std::string error;
+    if (mfcli::open_engine(e, rules, db, 0, error)) return true;
+    std::cerr << "modfilter: " << error << "\n";
+    return false;
 }
 
-bool open_engine(Engine &e, const std::string &rules, const std::string &db) {
-    mf_engine_options opts = MF_ENGINE_OPTIONS_INIT;
-    mf_status st;
-    if (!db.empty()) {
-        std::string data;
-        if (!read_whole(db, data)) {
-            std::cerr << "modfilter: cannot read " << db << "\n";
-            return false;
-        }
-        st = mf_engine_deserialize(&e.engine, data.data(), data.size(), &opts);
-    } else {
-        if (!rules.empty()) opts.rules_path = rules.c_str();
-        st = mf_engine_create(&e.engine, &opts);
-    }
-    if (st == MF_OK) st = mf_scanner_create(&e.scanner, e.engine);
-    if (st == MF_OK) st = mf_verdict_create(&e.verdict);
-    if (st != MF_OK) {
-        std::cerr << "modfilter: " << mf_status_str(st) << ": " << mf_last_error() << "\n";
-        return false;
-    }
-    return true;
-}
+std::atomic<bool> g_scan_reload{false};
+extern "C" void on_scan_reload(int) { g_scan_reload = true; }
 
 void print_diag(const char *file, uint32_t line, const char *message, void *) {
     if (line) std::printf("%s:%u: %s\n", file, line, message);
@@ -106,6 +91,8 @@ int main(int argc, char **argv) {
                  "Output: {\"id\": 1, \"action\": \"ALLOW|FLAG|HOLD|REJECT\", \"categories\": {...}, \"routes\": [...],\n"
                  "         \"hits\": [{\"rule\", \"category\", \"severity\", \"score\", \"start\", \"end\"}], ...}\n"
                  "Offsets are UTF-8 byte offsets [start, end) into the post's text.\n"
+                 "SIGHUP: load --rules or --db again beside the running rules and use them from the next\n"
+                 "batch once loaded; a pack with a mistake is refused and the old rules stay.\n"
                  "Exit status: 0 when every line was answered (including error lines), 1 when the rules or an\n"
                  "input could not be read, 2 on a usage error.");
 
@@ -118,6 +105,44 @@ int main(int argc, char **argv) {
     auto *comp = app.add_subcommand("compile", "Compile rule packs into a database file that 'scan --db' loads quickly");
     comp->add_option("--rules", compile_rules, "Rule pack file or directory (default: the built-in packs)");
     comp->add_option("-o,--output", compile_out, "Output file")->required();
+
+    mfcli::WorkerOptions wo;
+    auto *work = app.add_subcommand("worker", "Judge posts from a Redis stream (consumer group); one verdict per post "
+                                              "to an output stream, acknowledged together (docs/worker.md)");
+    work->add_option("--redis", wo.redis, "redis://[:password@]host[:port][/db] or unix:///path (default redis://127.0.0.1:6379)");
+    work->add_option("--stream", wo.stream, "Input stream (default modfilter:posts)");
+    work->add_option("--field", wo.field, "The input entry's field holding the post, a JSON object as for scan (default post)");
+    work->add_option("--group", wo.group, "Consumer group, created when missing (default modfilter)");
+    work->add_option("--consumer", wo.consumer, "Consumer name in the group (default host:pid)");
+    work->add_option("--out-stream", wo.out_stream, "Output stream: fields in (input id) and verdict (default modfilter:verdicts)");
+    work->add_option("--out-maxlen", wo.out_maxlen, "Trim the output streams to about this many entries (0: never; default 1000000)");
+    work->add_option("--dead-stream", wo.dead_stream, "Dead-letter stream (default <out-stream>:dead)");
+    work->add_option("--control-key", wo.control_key, "Reload the rules when this key's value changes (default <stream>:reload)");
+    work->add_option("--batch", wo.batch, "Entries read and judged per batch (default 100)")->check(CLI::Range(1, 100000));
+    work->add_option("--claim-after", wo.claim_after, "Claim entries pending longer than this many seconds (default 30)")
+        ->check(CLI::Range(0.001, 1e7));
+    work->add_option("--max-deliveries", wo.max_deliveries, "Dead-letter an entry after this many failed deliveries (default 5)")
+        ->check(CLI::Range(1, 1000000));
+    work->add_option("--log-every", wo.log_every, "Seconds between summary lines on stderr (default 10; 0: none)")
+        ->check(CLI::Range(0.0, 1e9));
+    work->add_flag("-v,--verbose", wo.verbose, "One line per batch on stderr");
+    work->add_option("--rules", wo.rules, "Rule pack file or directory (default: the built-in packs)");
+    work->add_option("--db", wo.db, "Compiled database from 'modfilter compile' (instead of --rules)");
+    work->add_flag("--censor", wo.censor, "Add a censored copy of each post (\"censored\")");
+    work->add_option("--max-post-bytes", wo.max_post_bytes, "Posts over this size get an error verdict (default 16 MiB)")
+        ->check(CLI::Range(uint64_t(1), uint64_t(1) << 40));
+    work->add_flag("--shared-flood", wo.shared_flood,
+                   "Count each author's posts in Redis, shared by every worker (spam.flood; docs/worker.md)");
+    work->add_option("--flood-prefix", wo.flood_prefix, "Key prefix of the shared flood counters (default <stream>:flood)");
+    work->add_option("--flood-window", wo.flood_window, "Seconds of the shared flood window (default 60)")
+        ->check(CLI::Range(0.001, 1e7));
+    work->add_option("--flood-flag", wo.flood_flag, "Posts in the window for FLAG (default 6; 0: never)");
+    work->add_option("--flood-hold", wo.flood_hold, "Posts in the window for HOLD (default 10; 0: never)");
+    work->add_option("--flood-reject", wo.flood_reject, "Posts in the window for REJECT (default 30; 0: never)");
+    work->footer("SIGTERM or SIGINT: finish the batch in hand, write, acknowledge, exit 0.\n"
+                 "SIGHUP, or a new value of --control-key: compile the rules again beside the running ones and\n"
+                 "swap between batches; a pack with a mistake is refused and the old rules stay.\n"
+                 "Each verdict carries \"stream_id\" (the input entry) and \"db\" (the database hash).");
 
     try {
         app.parse(argc, argv);
@@ -164,15 +189,37 @@ int main(int argc, char **argv) {
                 }
             }
             mf_scanner_set_state(e.scanner, state.s);
-            if (state_every > 0)
-                so.after_batch = [&] {
-                    auto now = std::chrono::steady_clock::now();
-                    if (now - last_save >= std::chrono::duration<double>(state_every)) {
-                        save_state();
-                        last_save = now;
-                    }
-                };
         }
+        // SIGHUP: load the rules again beside the running engine; swap between batches (after
+        // one is answered, before the next is scanned); a pack with a mistake leaves the old rules.
+        mfcli::Reloader reloader(so.rules, so.db, 0);
+        struct sigaction sa {};
+        sa.sa_handler = on_scan_reload;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGHUP, &sa, nullptr);
+        so.before_batch = [&] {
+            if (g_scan_reload.exchange(false)) reloader.start();
+            mfcli::Loaded next;
+            std::string error;
+            if (reloader.take(next, error)) {
+                std::swap(e.engine, next.engine->engine);
+                std::swap(e.scanner, next.engine->scanner);
+                if (state.s) mf_scanner_set_state(e.scanner, state.s);
+                next.engine.reset();  // the old scanner, then the old engine
+                std::cerr << "modfilter: reloaded the rules (database " << next.hash << ")\n";
+            } else if (!error.empty()) {
+                std::cerr << "modfilter: reload refused, the old rules stay: " << error << "\n";
+            }
+        };
+        if (state.s && state_every > 0)
+            so.after_batch = [&] {
+                auto now = std::chrono::steady_clock::now();
+                if (now - last_save >= std::chrono::duration<double>(state_every)) {
+                    save_state();
+                    last_save = now;
+                }
+            };
         if (so.inputs.empty()) so.inputs.push_back("-");
         mfcli::FdSink out(STDOUT_FILENO);
         for (const auto &path : so.inputs) {
@@ -196,6 +243,13 @@ int main(int argc, char **argv) {
         }
         if (state.s && !save_state()) return kExitFail;
         return kExitOk;
+    }
+    if (*work) {
+        if (!wo.rules.empty() && !wo.db.empty()) {
+            std::cerr << "modfilter worker: give --rules or --db, not both\n";
+            return kExitUsage;
+        }
+        return mfcli::run_worker(wo);
     }
     if (*check) {
         if (check_paths.empty()) check_paths.push_back("");

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -41,6 +43,33 @@ ptrdiff_t MemorySource::read(char *buf, size_t cap) {
     if (n) std::memcpy(buf, data_.data(), n);
     data_.remove_prefix(n);
     return static_cast<ptrdiff_t>(n);
+}
+
+bool open_engine(Engine &e, const std::string &rules, const std::string &db, uint64_t max_post_bytes,
+                 std::string &error) {
+    mf_engine_options opts = MF_ENGINE_OPTIONS_INIT;
+    if (max_post_bytes) opts.max_post_bytes = max_post_bytes;
+    mf_status st;
+    if (!db.empty()) {
+        std::ifstream in(db, std::ios::binary);
+        std::string data;
+        if (in.is_open()) data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        if (!in.is_open() || in.bad()) {
+            error = "cannot read " + db;
+            return false;
+        }
+        st = mf_engine_deserialize(&e.engine, data.data(), data.size(), &opts);
+    } else {
+        if (!rules.empty()) opts.rules_path = rules.c_str();
+        st = mf_engine_create(&e.engine, &opts);
+    }
+    if (st == MF_OK) st = mf_scanner_create(&e.scanner, e.engine);
+    if (st == MF_OK) st = mf_verdict_create(&e.verdict);
+    if (st != MF_OK) {
+        error = std::string(mf_status_str(st)) + ": " + mf_last_error();
+        return false;
+    }
+    return true;
 }
 
 namespace {
@@ -808,6 +837,7 @@ void StreamScanner::write_error(const Slot &s, std::string_view msg) {
 
 bool StreamScanner::flush_batch() {
     if (!pending_) return !write_failed_;
+    if (o_.before_batch) o_.before_batch();
     size_t m = 0;
     for (size_t i = 0; i < pending_; ++i) {
         Slot &s = slots_[i];

@@ -36,6 +36,12 @@ struct Engine {
     }
 };
 
+// Opens e from a compiled database (db) or rule packs (rules; "" for the built-in packs), with
+// max_post_bytes (0: the engine's default), and creates its scanner and verdict. On failure returns
+// false with the reason in `error` (e is then left partly filled: destroy it).
+bool open_engine(Engine &e, const std::string &rules, const std::string &db, uint64_t max_post_bytes,
+                 std::string &error);
+
 // The engine's default max_post_bytes (mf_engine_options), which the CLI's engines use.
 inline constexpr size_t kDefaultMaxPostBytes = size_t(16) << 20;
 
@@ -43,7 +49,8 @@ struct ScanOptions {
     std::string rules, db, format = "json", role = "member";
     bool censor = false;
     std::vector<std::string> inputs;
-    std::function<void()> after_batch;  // called after each batch is scanned (the CLI saves state)
+    std::function<void()> after_batch;   // called after each batch is scanned (the CLI saves state)
+    std::function<void()> before_batch;  // called before each batch is scanned (the CLI swaps engines)
 
     // Tuning (the defaults are what the CLI uses; the fuzzer shrinks them to reach every edge).
     size_t read_block = size_t(1) << 20;  // bytes asked of the source per read

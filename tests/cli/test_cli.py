@@ -263,6 +263,46 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("corrupt", p.stderr.decode())
 
+    def test_sighup_reloads_the_rules_between_batches(self):
+        import signal
+        import time
+        pack = os.path.join(self.tmp.name, "reload.toml")
+        zebra = ('[[rule]]\nid = "zebra"\ncategory = "abuse.zoo"\nseverity = "medium"\nword = "zebra"\n')
+        with open(pack, "w") as f:
+            f.write(zebra)
+        p = subprocess.Popen([CLI, "scan", "--rules", pack], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+
+        def ask(i):
+            p.stdin.write(json.dumps({"id": i, "text": "a zebra and a giraffe"}).encode() + b"\n")
+            p.stdin.flush()
+            v = json.loads(p.stdout.readline())
+            self.assertEqual(v["id"], i)
+            return sorted(h["rule"] for h in v["hits"])
+
+        self.assertEqual(ask(0), ["zebra"])
+        with open(pack, "w") as f:  # a mistake: refused, the old rules stay
+            f.write(zebra + '[[rule]]\nid = "broken"\n')
+        p.send_signal(signal.SIGHUP)
+        for i in range(1, 4):
+            self.assertEqual(ask(i), ["zebra"])
+            time.sleep(0.1)
+        with open(pack, "w") as f:
+            f.write(zebra.replace("zebra", "giraffe"))
+        p.send_signal(signal.SIGHUP)
+        seen, i = [], 4
+        while i < 200 and seen[-1:] != [["giraffe"]]:
+            seen.append(ask(i))
+            i += 1
+            time.sleep(0.02)
+        self.assertEqual(seen[-1], ["giraffe"])  # every line answered, old rules then new ones
+        self.assertTrue(all(x in (["zebra"], ["giraffe"]) for x in seen))
+        p.stdin.close()
+        self.assertEqual(p.wait(10), 0)
+        err = p.stderr.read().decode()
+        self.assertIn("reload refused, the old rules stay", err)
+        self.assertIn("reloaded the rules", err)
+
     def test_example_file_with_default_packs(self):
         with open(os.path.join(SRC, "examples", "posts.jsonl"), "rb") as f:
             lines = f.read().splitlines()

@@ -146,6 +146,18 @@ MF_API mf_status mf_engine_create(mf_engine **out, const mf_engine_options *opts
  *  engine's scanner). NULL is a no-op. */
 MF_API void mf_engine_destroy(mf_engine *engine);
 
+/** The engine's database version: a 64-bit hash (XXH3) of its serialized database. Engines with
+ *  the same hash judge every post alike; the same packs give the same hash whether compiled from
+ *  rules or loaded with mf_engine_deserialize. Computed on the first call (as long as one
+ *  mf_engine_serialize), then cached; thread-safe. 0 for NULL or when it cannot be computed.
+ *
+ *  Swapping engines at run time (hot reload): create the new engine and its scanners beside the
+ *  old ones, switch to them between scans, then destroy the old scanners and the old engine once
+ *  no scan with them is running. Verdicts may be scanned into again with the new engine's scanner;
+ *  strings read from them before the swap must be copied first.
+ *  (mf_engine_hash is in the MODFILTER_0_RELOAD symbol version: only added, nothing changed.) */
+MF_API uint64_t mf_engine_hash(const mf_engine *engine);
+
 /** Number of rules compiled into the engine (0 for NULL). */
 MF_API size_t mf_engine_rule_count(const mf_engine *engine);
 

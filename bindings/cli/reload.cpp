@@ -1,0 +1,52 @@
+#include "reload.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace mfcli {
+
+bool load_engine(const std::string &rules, const std::string &db, uint64_t max_post_bytes, Loaded &out,
+                 std::string &error) {
+    auto e = std::make_unique<Engine>();
+    if (!open_engine(*e, rules, db, max_post_bytes, error)) return false;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016" PRIx64, mf_engine_hash(e->engine));
+    out.hash = hex;
+    out.engine = std::move(e);
+    return true;
+}
+
+Reloader::~Reloader() {
+    if (thread_.joinable()) thread_.join();
+}
+
+void Reloader::start() {
+    if (running_) return;
+    if (thread_.joinable()) thread_.join();
+    running_ = true;
+    thread_ = std::thread([this] {
+        Loaded l;
+        std::string error;
+        bool ok = load_engine(rules_, db_, max_post_bytes_, l, error);
+        std::lock_guard<std::mutex> lock(mu_);
+        if (ok) ready_ = std::move(l);
+        else error_ = std::move(error);
+        done_ = true;
+        running_ = false;
+    });
+}
+
+bool Reloader::take(Loaded &out, std::string &error) {
+    error.clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!done_) return false;
+    done_ = false;
+    error = std::move(error_);
+    error_.clear();
+    if (!ready_.engine) return false;
+    out = std::move(ready_);
+    ready_ = Loaded{};
+    return true;
+}
+
+}  // namespace mfcli

@@ -1,0 +1,769 @@
+#include "worker.hpp"
+
+#include "reload.hpp"
+#include "stream.hpp"
+
+#include <hiredis/hiredis.h>
+#include <nlohmann/json.hpp>
+#include <simdjson.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace mfcli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop{false}, g_reload{false};
+
+extern "C" void on_stop(int) { g_stop = true; }
+extern "C" void on_reload(int) { g_reload = true; }
+
+void log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log(const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    std::fprintf(stderr, "modfilter worker: %s\n", buf);
+}
+
+// Sleeps up to `seconds`, waking early when asked to stop.
+void nap(double seconds) {
+    auto until = Clock::now() + std::chrono::duration<double>(seconds);
+    while (!g_stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Redis
+
+struct ReplyFree {
+    void operator()(redisReply *r) const { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyFree>;
+
+bool is_error(const Reply &r) { return r && r->type == REDIS_REPLY_ERROR; }
+std::string_view str(const redisReply *r) {
+    return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR)
+               ? std::string_view(r->str, r->len)
+               : std::string_view();
+}
+
+// redis://[:password@]host[:port][/db] or unix:///path/to/socket
+struct RedisUrl {
+    std::string host = "127.0.0.1", path, password;
+    int port = 6379, db = 0;
+};
+
+bool parse_url(const std::string &url, RedisUrl &u, std::string &error) {
+    std::string_view s = url;
+    if (s.rfind("unix://", 0) == 0) {
+        u.path = s.substr(7);
+        return !u.path.empty() || (error = "unix:// needs a socket path", false);
+    }
+    if (s.rfind("redis://", 0) != 0) {
+        error = "--redis must be redis://[:password@]host[:port][/db] or unix:///path";
+        return false;
+    }
+    s.remove_prefix(8);
+    if (auto at = s.rfind('@'); at != std::string_view::npos) {
+        std::string_view cred = s.substr(0, at);
+        if (auto colon = cred.find(':'); colon != std::string_view::npos) cred.remove_prefix(colon + 1);
+        u.password = cred;
+        s.remove_prefix(at + 1);
+    }
+    if (auto slash = s.find('/'); slash != std::string_view::npos) {
+        std::string db(s.substr(slash + 1));
+        if (!db.empty()) u.db = std::atoi(db.c_str());
+        s = s.substr(0, slash);
+    }
+    if (auto colon = s.rfind(':'); colon != std::string_view::npos) {
+        u.port = std::atoi(std::string(s.substr(colon + 1)).c_str());
+        s = s.substr(0, colon);
+    }
+    if (!s.empty()) u.host = s;
+    if (u.port <= 0 || u.port > 65535) {
+        error = "--redis: bad port";
+        return false;
+    }
+    return true;
+}
+
+class Redis {
+public:
+    explicit Redis(RedisUrl url) : url_(std::move(url)) {}
+    ~Redis() { close(); }
+
+    bool connected() const { return c_ != nullptr; }
+    const std::string &error() const { return error_; }
+
+    bool connect() {
+        close();
+        timeval tv{2, 0};
+        c_ = url_.path.empty() ? redisConnectWithTimeout(url_.host.c_str(), url_.port, tv)
+                               : redisConnectUnixWithTimeout(url_.path.c_str(), tv);
+        if (!c_ || c_->err) {
+            error_ = c_ ? c_->errstr : "cannot allocate a connection";
+            close();
+            return false;
+        }
+        timeval rw{10, 0};  // longer than any BLOCK the worker asks for
+        redisSetTimeout(c_, rw);
+        if (!url_.password.empty() && !ok(cmd({"AUTH", url_.password}))) return false;
+        if (url_.db && !ok(cmd({"SELECT", std::to_string(url_.db)}))) return false;
+        return true;
+    }
+
+    void close() {
+        if (c_) redisFree(c_);
+        c_ = nullptr;
+    }
+
+    // One command; nullptr (and the connection closed) when the connection failed.
+    Reply cmd(const std::vector<std::string_view> &args) {
+        if (!c_) return nullptr;
+        argv_.clear();
+        lens_.clear();
+        for (auto a : args) {
+            argv_.push_back(a.data());
+            lens_.push_back(a.size());
+        }
+        auto *r = static_cast<redisReply *>(redisCommandArgv(c_, int(argv_.size()), argv_.data(), lens_.data()));
+        if (!r) {
+            error_ = c_->errstr;
+            close();
+        }
+        return Reply(r);
+    }
+
+    // EVALSHA of a loaded script; EVAL of its body when Redis lost it (a restart, SCRIPT FLUSH).
+    // args: numkeys, keys, arguments.
+    Reply eval(std::string_view sha, const char *body, std::vector<std::string_view> args) {
+        args.insert(args.begin(), {"EVALSHA", sha});
+        auto r = cmd(args);
+        if (r && r->type == REDIS_REPLY_ERROR && str(r.get()).rfind("NOSCRIPT", 0) == 0) {
+            args[0] = "EVAL";
+            args[1] = body;
+            r = cmd(args);
+        }
+        return r;
+    }
+
+    // A reply that is neither a failed connection nor an error reply.
+    bool ok(const Reply &r) {
+        if (!r) return false;
+        if (r->type == REDIS_REPLY_ERROR) {
+            error_ = str(r.get());
+            return false;
+        }
+        return true;
+    }
+
+private:
+    RedisUrl url_;
+    redisContext *c_ = nullptr;
+    std::string error_;
+    std::vector<const char *> argv_;
+    std::vector<size_t> lens_;
+};
+
+// Acknowledges entries and writes one output entry for each that this call acknowledged, in one
+// atomic step: an entry that another consumer claimed and acknowledged meanwhile gets XACK 0 and
+// no second output entry. KEYS: input stream, output stream. ARGV: group, maxlen (0: no trim),
+// number of fields k, the k field names after "in", then per entry its id and its k values.
+// Returns the number of entries written.
+constexpr const char *kAckWriteScript = R"lua(
+local group, maxlen, k = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local n = 0
+local i = 4 + k
+while i <= #ARGV do
+  if redis.call('XACK', KEYS[1], group, ARGV[i]) == 1 then
+    local args = {KEYS[2]}
+    if maxlen > 0 then
+      table.insert(args, 'MAXLEN'); table.insert(args, '~'); table.insert(args, maxlen)
+    end
+    table.insert(args, '*'); table.insert(args, 'in'); table.insert(args, ARGV[i])
+    for j = 1, k do
+      table.insert(args, ARGV[3 + j]); table.insert(args, ARGV[i + j])
+    end
+    redis.call('XADD', unpack(args))
+    n = n + 1
+  end
+  i = i + 1 + k
+end
+return n
+)lua";
+
+// Per-author flood counters shared by all workers: one sorted set per author (member: the post id,
+// or the entry id for a post without one; score: the post's time in ms), trimmed to the window,
+// capped, and expiring one window after its last post. A post delivered again has the same member:
+// it is not counted twice. KEYS: one per post. ARGV: window ms, cap, then per post member and ts.
+// Returns the posts of each author in (ts - window, ts], this one included.
+constexpr const char *kFloodScript = R"lua(
+local window, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+for i = 1, #KEYS do
+  local k, m, ts = KEYS[i], ARGV[1 + 2 * i], tonumber(ARGV[2 + 2 * i])
+  redis.call('ZADD', k, ts, m)
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. (ts - window))
+  out[i] = redis.call('ZCOUNT', k, '(' .. (ts - window), ts)
+  if redis.call('ZCARD', k) > cap then redis.call('ZREMRANGEBYRANK', k, 0, -cap - 1) end
+  redis.call('PEXPIRE', k, window + 1000)
+end
+return out
+)lua";
+
+constexpr long long kFloodCap = 1024;  // posts kept per author: more than any reject threshold needs
+
+// Who posted and when, for the flood counters: author.id, id, ts (seconds) and edit from a post.
+// false when the post has no author id, is an edit, or does not parse (scan reports that).
+struct Who {
+    std::string author, id;
+    double ts = -1;
+};
+
+bool who_of(simdjson::ondemand::parser &parser, std::string &buf, const std::string &post, Who &w) {
+    namespace od = simdjson::ondemand;
+    buf.assign(post);
+    buf.append(simdjson::SIMDJSON_PADDING, ' ');
+    od::document doc;
+    od::object obj;
+    if (parser.iterate(buf.data(), post.size(), buf.size()).get(doc) || doc.get_object().get(obj)) return false;
+    auto scalar = [](od::value v, std::string &out) {
+        od::json_type t;
+        if (v.type().get(t)) return false;
+        std::string_view s;
+        if (t == od::json_type::string) {
+            if (v.get_string().get(s)) return false;
+        } else if (t == od::json_type::number) {
+            s = v.raw_json_token();
+            while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+        } else {
+            return false;
+        }
+        out.assign(s);
+        return true;
+    };
+    for (auto field : obj) {
+        std::string_view key;
+        od::value v;
+        if (field.unescaped_key().get(key) || field.value().get(v)) return false;
+        if (key == "id") {
+            if (!scalar(v, w.id)) w.id.clear();
+        } else if (key == "ts") {
+            double ts;
+            if (!v.get_double().get(ts)) w.ts = ts;
+        } else if (key == "edit") {
+            bool edit = false;
+            if (!v.get_bool().get(edit) && edit) return false;  // an edit is never a new post
+        } else if (key == "author") {
+            od::object a;
+            if (v.get_object().get(a)) continue;
+            for (auto af : a) {
+                std::string_view ak;
+                od::value av;
+                if (af.unescaped_key().get(ak) || af.value().get(av)) return false;
+                if (ak == "id" && !scalar(av, w.author)) w.author.clear();
+            }
+        }
+    }
+    return !w.author.empty();
+}
+
+// ------------------------------------------------------------------------------------------------
+// The worker
+
+struct Entry {
+    std::string id;
+    std::string post;
+    bool has_post = false, deleted = false;
+};
+
+class Worker {
+public:
+    Worker(const WorkerOptions &o, RedisUrl url) : o_(o), redis_(std::move(url)), reloader_(o.rules, o.db, o.max_post_bytes) {}
+
+    int run();
+
+private:
+    const WorkerOptions &o_;
+    Redis redis_;
+    Reloader reloader_;
+    Loaded cur_;
+    std::string consumer_, dead_stream_, control_key_, sha_, flood_sha_, flood_prefix_;
+    simdjson::ondemand::parser who_parser_;
+    std::string who_buf_;
+    std::string control_seen_;
+    bool control_known_ = false;
+    const char *fail_entry_ = std::getenv("MODFILTER_WORKER_FAIL_ENTRY");  // tests only
+
+    std::vector<Entry> entries_;
+    std::string input_, output_;
+    std::vector<std::string_view> lines_;
+
+    // Counters for the summary line.
+    uint64_t posts_ = 0, written_ = 0, dead_ = 0, retried_ = 0, reloads_ = 0, batches_ = 0, flooded_ = 0;
+    uint64_t posts_at_last_log_ = 0;
+    Clock::time_point last_log_ = Clock::now(), last_claim_{}, last_control_{};
+    std::string claim_cursor_ = "0-0";
+    bool read_history_ = true;  // after (re)connecting: this consumer's own pending entries first
+
+    bool setup_connection();
+    bool read_entries(const redisReply *list);
+    bool fetch();
+    bool process();
+    bool ack_write(const std::string &stream, const std::vector<std::string_view> &fields,
+                   const std::vector<std::string_view> &values, uint64_t &written);
+    unsigned deliveries(const std::string &id);
+    bool count_floods(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned);
+    void check_control();
+    void swap_engine();
+    void summary(bool force);
+};
+
+bool Worker::setup_connection() {
+    if (!redis_.connect()) return false;
+    auto r = redis_.cmd({"XGROUP", "CREATE", o_.stream, o_.group, "0", "MKSTREAM"});
+    if (!r) return false;
+    if (is_error(r) && str(r.get()).rfind("BUSYGROUP", 0) != 0) {
+        redis_.ok(r);
+        return false;
+    }
+    r = redis_.cmd({"SCRIPT", "LOAD", kAckWriteScript});
+    if (!redis_.ok(r)) return false;
+    sha_ = str(r.get());
+    if (o_.shared_flood) {
+        r = redis_.cmd({"SCRIPT", "LOAD", kFloodScript});
+        if (!redis_.ok(r)) return false;
+        flood_sha_ = str(r.get());
+    }
+    read_history_ = true;
+    return true;
+}
+
+// Reads [[id, [field, value, ...]], ...] into entries_.
+bool Worker::read_entries(const redisReply *list) {
+    if (!list || list->type != REDIS_REPLY_ARRAY) return false;
+    for (size_t i = 0; i < list->elements; ++i) {
+        const redisReply *e = list->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements < 2) continue;
+        Entry &en = entries_.emplace_back();
+        en.id = str(e->element[0]);
+        const redisReply *f = e->element[1];
+        if (f->type != REDIS_REPLY_ARRAY) {
+            en.deleted = true;  // deleted from the stream while pending
+            continue;
+        }
+        for (size_t j = 0; j + 1 < f->elements; j += 2)
+            if (str(f->element[j]) == o_.field) {
+                en.post = str(f->element[j + 1]);
+                en.has_post = true;
+                break;
+            }
+    }
+    return true;
+}
+
+// Fills entries_: this consumer's own pending entries after a (re)connect, entries other consumers
+// left pending longer than --claim-after, or new ones. false when the connection failed.
+bool Worker::fetch() {
+    entries_.clear();
+    const std::string count = std::to_string(o_.batch);
+    if (read_history_) {
+        auto r = redis_.cmd({"XREADGROUP", "GROUP", o_.group, consumer_, "COUNT", count, "STREAMS", o_.stream, "0"});
+        if (!redis_.ok(r)) return false;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements && r->element[0]->elements >= 2)
+            read_entries(r->element[0]->element[1]);
+        if (entries_.empty()) read_history_ = false;
+        else return true;
+    }
+    const auto now = Clock::now();
+    const double claim_every = std::clamp(o_.claim_after / 2, 0.05, 5.0);
+    if (now - last_claim_ >= std::chrono::duration<double>(claim_every)) {
+        const std::string idle = std::to_string(static_cast<long long>(o_.claim_after * 1000));
+        auto r = redis_.cmd({"XAUTOCLAIM", o_.stream, o_.group, consumer_, idle, claim_cursor_, "COUNT", count});
+        if (!redis_.ok(r)) return false;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
+            claim_cursor_ = str(r->element[0]);
+            read_entries(r->element[1]);
+        }
+        if (claim_cursor_ == "0-0" || claim_cursor_.empty()) {  // went round: wait before the next pass
+            claim_cursor_ = "0-0";
+            last_claim_ = now;
+        }
+        if (!entries_.empty()) {
+            if (o_.verbose) log("claimed %zu entries pending longer than %.3g s", entries_.size(), o_.claim_after);
+            return true;
+        }
+    }
+    auto r = redis_.cmd({"XREADGROUP", "GROUP", o_.group, consumer_, "COUNT", count, "BLOCK", "200", "STREAMS",
+                         o_.stream, ">"});
+    if (!redis_.ok(r)) {
+        // The group is gone (a Redis restarted without persistence, the stream deleted): make it again.
+        if (r && str(r.get()).rfind("NOGROUP", 0) == 0) redis_.close();
+        return false;
+    }
+    if (r->type == REDIS_REPLY_ARRAY && r->elements && r->element[0]->elements >= 2)
+        read_entries(r->element[0]->element[1]);
+    return true;
+}
+
+unsigned Worker::deliveries(const std::string &id) {
+    auto r = redis_.cmd({"XPENDING", o_.stream, o_.group, id, id, "1"});
+    if (!r || r->type != REDIS_REPLY_ARRAY || !r->elements) return 0;
+    const redisReply *e = r->element[0];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 4) return 0;
+    return static_cast<unsigned>(e->element[3]->integer);
+}
+
+bool Worker::ack_write(const std::string &stream, const std::vector<std::string_view> &fields,
+                       const std::vector<std::string_view> &values, uint64_t &written) {
+    if (values.empty()) return true;
+    const std::string maxlen = std::to_string(o_.out_maxlen), k = std::to_string(fields.size());
+    std::vector<std::string_view> args{"2", o_.stream, stream, o_.group, maxlen, k};
+    args.reserve(8 + fields.size() + values.size());
+    args.insert(args.end(), fields.begin(), fields.end());
+    args.insert(args.end(), values.begin(), values.end());
+    auto r = redis_.eval(sha_, kAckWriteScript, std::move(args));
+    if (!redis_.ok(r)) return false;
+    written += static_cast<uint64_t>(r->integer);
+    return true;
+}
+
+// Judges entries_ and writes the verdicts; false when the connection failed (nothing of this batch
+// that was not acknowledged is lost: it stays pending and is read again).
+bool Worker::process() {
+    // The posts, one line each, for the same stream reader as `modfilter scan`. A raw newline can
+    // only be whitespace between JSON tokens (inside a string it is invalid), and so is a tab: the
+    // line means the same, or is invalid alike.
+    struct Judged {
+        size_t line = SIZE_MAX;  // into lines_
+        std::string error;       // a permanent error without a scan (no post field, deleted)
+        std::string failure;     // a passing failure: retried
+    };
+    std::vector<Judged> judged(entries_.size());
+    input_.clear();
+    size_t n_lines = 0;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+        Entry &e = entries_[i];
+        if (fail_entry_ && e.id == fail_entry_) {
+            judged[i].failure = "injected failure (MODFILTER_WORKER_FAIL_ENTRY)";
+            continue;
+        }
+        if (e.deleted) {
+            judged[i].error = "the entry was deleted from the stream before it was judged";
+            continue;
+        }
+        if (!e.has_post) {
+            judged[i].error = "the entry has no \"" + o_.field + "\" field";
+            continue;
+        }
+        std::replace(e.post.begin(), e.post.end(), '\n', '\t');
+        input_ += e.post;
+        input_ += '\n';
+        judged[i].line = n_lines++;
+    }
+    output_.clear();
+    if (n_lines) {
+        ScanOptions so;
+        so.censor = o_.censor;
+        so.batch = std::max<size_t>(o_.batch, 1);
+        so.read_block = std::max<size_t>(input_.size() + 1, 4096);
+        if (o_.max_post_bytes) so.max_line_bytes = 4 * o_.max_post_bytes;
+        MemorySource in(input_);
+        StringSink out(output_);
+        scan_stream(*cur_.engine, in, out, so);
+    }
+    lines_.clear();
+    for (size_t pos = 0; pos < output_.size();) {
+        size_t nl = output_.find('\n', pos);
+        if (nl == std::string::npos) nl = output_.size();
+        lines_.emplace_back(output_.data() + pos, nl - pos);
+        pos = nl + 1;
+    }
+    const bool aligned = lines_.size() == n_lines;
+
+    // Verdicts: {"stream_id":"<id>","db":"<hash>",<the scan command's fields without "line">}
+    std::vector<std::string> verdicts;
+    verdicts.reserve(entries_.size());
+    std::vector<std::string_view> values;  // id, verdict per entry
+    std::vector<size_t> failed, scanned;  // scanned: (entry, verdict) pairs of posts that got a verdict
+    for (size_t i = 0; i < entries_.size(); ++i) {
+        Judged &j = judged[i];
+        if (j.failure.empty() && j.line != SIZE_MAX && !aligned) j.failure = "the scan returned no line for the post";
+        if (!j.failure.empty()) {
+            failed.push_back(i);
+            continue;
+        }
+        std::string &v = verdicts.emplace_back();
+        v = "{\"stream_id\":\"" + entries_[i].id + "\",\"db\":\"" + cur_.hash + "\",";
+        if (j.line == SIZE_MAX) {
+            v += "\"error\":\"";
+            for (char c : j.error) {
+                if (c == '"' || c == '\\') v += '\\';
+                v += c;
+            }
+            v += "\"}";
+        } else {
+            std::string_view line = lines_[j.line];
+            line.remove_prefix(1);  // '{'
+            if (line.rfind("\"line\":", 0) == 0) {  // an error line: its line number is the batch's
+                size_t comma = line.find(',');
+                line.remove_prefix(comma == std::string_view::npos ? line.size() : comma + 1);
+            } else {
+                scanned.push_back(i);
+                scanned.push_back(verdicts.size() - 1);
+            }
+            v += line;
+        }
+    }
+    if (o_.shared_flood && !scanned.empty() && !count_floods(verdicts, scanned)) return false;
+    for (size_t i = 0, k = 0; i < entries_.size(); ++i) {
+        if (!judged[i].failure.empty()) continue;
+        values.push_back(entries_[i].id);
+        values.push_back(verdicts[k++]);
+    }
+    if (!ack_write(o_.out_stream, {"verdict"}, values, written_)) return false;
+    posts_ += values.size() / 2;
+
+    // Passing failures: left pending (claimed again after --claim-after), or dead-lettered with the
+    // error after --max-deliveries.
+    std::vector<std::string> dead_values;
+    std::vector<std::string_view> dv;
+    for (size_t i : failed) {
+        unsigned n = deliveries(entries_[i].id);
+        if (!redis_.connected()) return false;
+        if (n >= o_.max_deliveries) {
+            dead_values.push_back(entries_[i].id);
+            dead_values.push_back(judged[i].failure);
+            dead_values.push_back(std::to_string(n));
+            dead_values.push_back(entries_[i].post);
+            log("entry %s failed %u times (%s): to %s", entries_[i].id.c_str(), n, judged[i].failure.c_str(),
+                dead_stream_.c_str());
+        } else {
+            ++retried_;
+            if (o_.verbose)
+                log("entry %s failed (delivery %u of %u): %s", entries_[i].id.c_str(), n, o_.max_deliveries,
+                    judged[i].failure.c_str());
+        }
+    }
+    for (auto &s : dead_values) dv.push_back(s);
+    if (!ack_write(dead_stream_, {"error", "deliveries", "post"}, dv, dead_)) return false;
+    ++batches_;
+    if (o_.verbose) log("batch of %zu: %zu verdicts, %zu failed", entries_.size(), values.size() / 2, failed.size());
+    return true;
+}
+
+// Counts the scanned posts in their authors' shared flood windows and raises a verdict to the
+// action the counts call for (spam.flood, with its evidence under "state", as the local state does).
+bool Worker::count_floods(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned) {
+    std::vector<std::string> keys, args;
+    std::vector<size_t> verdict_of;
+    const long long window_ms = static_cast<long long>(o_.flood_window * 1000);
+    for (size_t j = 0; j < scanned.size(); j += 2) {
+        const Entry &e = entries_[scanned[j]];
+        Who w;
+        if (!who_of(who_parser_, who_buf_, e.post, w)) continue;
+        keys.push_back(flood_prefix_ + ":" + w.author);
+        // No post id: the entry's; no time: when Redis took the entry (its id's milliseconds).
+        args.push_back(w.id.empty() ? e.id : w.id);
+        long long ts = w.ts >= 0 ? static_cast<long long>(w.ts * 1000) : std::atoll(e.id.c_str());
+        args.push_back(std::to_string(ts));
+        verdict_of.push_back(scanned[j + 1]);
+    }
+    if (keys.empty()) return true;
+    const std::string nkeys = std::to_string(keys.size()), window = std::to_string(window_ms),
+                      cap = std::to_string(kFloodCap);
+    std::vector<std::string_view> cmd{nkeys};
+    cmd.insert(cmd.end(), keys.begin(), keys.end());
+    cmd.push_back(window);
+    cmd.push_back(cap);
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    auto r = redis_.eval(flood_sha_, kFloodScript, std::move(cmd));
+    if (!redis_.ok(r)) return false;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != keys.size()) return true;
+    static const char *const kActions[] = {"ALLOW", "FLAG", "HOLD", "REJECT"};
+    for (size_t i = 0; i < keys.size(); ++i) {
+        const long long n = r->element[i]->integer;
+        int action = 0;
+        if (o_.flood_flag && n >= o_.flood_flag) action = 1;
+        if (o_.flood_hold && n >= o_.flood_hold) action = 2;
+        if (o_.flood_reject && n >= o_.flood_reject) action = 3;
+        if (!action) continue;
+        std::string &v = verdicts[verdict_of[i]];
+        auto j = nlohmann::ordered_json::parse(v, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) continue;
+        int was = 0;
+        for (int a = 0; a < 4; ++a)
+            if (j.value("action", "") == kActions[a]) was = a;
+        j["action"] = kActions[std::max(was, action)];
+        j["categories"]["spam.flood"] = n;
+        auto &routes = j["routes"];
+        if (std::find(routes.begin(), routes.end(), "support") == routes.end()) routes.push_back("support");
+        j["state"]["spam.flood"] = {{"action", kActions[action]}, {"posts", n}, {"window_s", o_.flood_window},
+                                    {"shared", true}};
+        v = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        ++flooded_;
+    }
+    return true;
+}
+
+void Worker::check_control() {
+    auto now = Clock::now();
+    if (now - last_control_ < std::chrono::seconds(1)) return;
+    last_control_ = now;
+    auto r = redis_.cmd({"GET", control_key_});
+    if (!r || r->type == REDIS_REPLY_ERROR) return;
+    std::string v(str(r.get()));
+    if (control_known_ && v != control_seen_) {
+        log("%s changed: reloading the rules", control_key_.c_str());
+        g_reload = true;
+    }
+    control_seen_ = v;
+    control_known_ = true;
+}
+
+void Worker::swap_engine() {
+    if (g_reload.exchange(false)) {
+        log("reloading %s", !o_.db.empty() ? o_.db.c_str() : !o_.rules.empty() ? o_.rules.c_str() : "the built-in packs");
+        reloader_.start();
+    }
+    Loaded next;
+    std::string error;
+    if (reloader_.take(next, error)) {
+        // Between batches: no scan is running with the old engine, which goes now.
+        log("reloaded: database %s (was %s)", next.hash.c_str(), cur_.hash.c_str());
+        cur_ = std::move(next);
+        ++reloads_;
+    } else if (!error.empty()) {
+        log("reload refused, the old rules stay (database %s): %s", cur_.hash.c_str(), error.c_str());
+    }
+}
+
+void Worker::summary(bool force) {
+    if (o_.log_every <= 0 && !force) return;
+    auto now = Clock::now();
+    double secs = std::chrono::duration<double>(now - last_log_).count();
+    if (!force && secs < o_.log_every) return;
+    long long pending = -1, lag = -1;
+    auto r = redis_.cmd({"XINFO", "GROUPS", o_.stream});
+    if (r && r->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < r->elements; ++i) {
+            const redisReply *g = r->element[i];
+            if (g->type != REDIS_REPLY_ARRAY) continue;
+            bool mine = false;
+            long long p = -1, l = -1;
+            for (size_t j = 0; j + 1 < g->elements; j += 2) {
+                std::string_view k = str(g->element[j]);
+                const redisReply *v = g->element[j + 1];
+                if (k == "name") mine = str(v) == o_.group;
+                else if (k == "pending" && v->type == REDIS_REPLY_INTEGER) p = v->integer;
+                else if (k == "lag" && v->type == REDIS_REPLY_INTEGER) l = v->integer;
+            }
+            if (mine) pending = p, lag = l;
+        }
+    uint64_t n = posts_ - posts_at_last_log_;
+    log("%" PRIu64 " posts in %.1f s (%.0f posts/s), %" PRIu64 " written, %" PRIu64 " dead-lettered, %" PRIu64
+        " retried, %" PRIu64 " raised by shared flood counters, pending %lld, lag %lld, reloads %" PRIu64
+        ", database %s",
+        n, secs, secs > 0 ? double(n) / secs : 0.0, written_, dead_, retried_, flooded_, pending, lag, reloads_,
+        cur_.hash.c_str());
+    posts_at_last_log_ = posts_;
+    last_log_ = now;
+}
+
+int Worker::run() {
+    std::string error;
+    if (!load_engine(o_.rules, o_.db, o_.max_post_bytes, cur_, error)) {
+        log("%s", error.c_str());
+        return 1;
+    }
+    consumer_ = o_.consumer;
+    if (consumer_.empty()) {
+        char host[256] = "localhost";
+        gethostname(host, sizeof host - 1);
+        consumer_ = std::string(host) + ":" + std::to_string(getpid());
+    }
+    dead_stream_ = o_.dead_stream.empty() ? o_.out_stream + ":dead" : o_.dead_stream;
+    control_key_ = o_.control_key.empty() ? o_.stream + ":reload" : o_.control_key;
+    flood_prefix_ = o_.flood_prefix.empty() ? o_.stream + ":flood" : o_.flood_prefix;
+    log("consumer %s of group %s on %s, verdicts to %s, database %s", consumer_.c_str(), o_.group.c_str(),
+        o_.stream.c_str(), o_.out_stream.c_str(), cur_.hash.c_str());
+
+    double backoff = 0.1;
+    while (!g_stop) {
+        if (!redis_.connected()) {
+            if (!setup_connection()) {
+                log("redis: %s; again in %.1f s", redis_.error().c_str(), backoff);
+                nap(backoff);
+                backoff = std::min(backoff * 2, 5.0);
+                continue;
+            }
+            if (backoff > 0.1) log("connected again");
+            backoff = 0.1;
+        }
+        swap_engine();
+        if (!fetch()) {
+            if (!redis_.connected()) log("redis: %s", redis_.error().c_str());
+            else log("redis: %s", redis_.error().c_str()), nap(0.5);
+            continue;
+        }
+        if (!entries_.empty() && !process()) {
+            log("redis: %s (the batch stays pending and is read again)", redis_.error().c_str());
+            continue;
+        }
+        check_control();
+        summary(false);
+    }
+    if (redis_.connected()) {
+        summary(true);
+        // Leave the group tidy: a consumer with nothing pending is forgotten (one with entries still
+        // pending, a failure waiting for its retry, stays so that they are claimed, never dropped).
+        auto r = redis_.cmd({"XPENDING", o_.stream, o_.group, "-", "+", "1", consumer_});
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 0)
+            redis_.cmd({"XGROUP", "DELCONSUMER", o_.stream, o_.group, consumer_});
+    }
+    log("stopped: %" PRIu64 " verdicts written, %" PRIu64 " dead-lettered", written_, dead_);
+    return 0;
+}
+
+}  // namespace
+
+int run_worker(const WorkerOptions &o) {
+    RedisUrl url;
+    std::string error;
+    if (!parse_url(o.redis, url, error)) {
+        std::fprintf(stderr, "modfilter worker: %s\n", error.c_str());
+        return 2;
+    }
+    struct sigaction sa {};
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    sa.sa_handler = on_reload;
+    sigaction(SIGHUP, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    Worker w(o, std::move(url));
+    return w.run();
+}
+
+}  // namespace mfcli

@@ -1,0 +1,380 @@
+"""modfilter worker end to end: a redis-server of the test's own, posts in, exactly one verdict per
+input entry out, equal to what `modfilter scan` says about the same post."""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from redis_util import Server  # noqa: E402
+
+CLI = os.environ.get("MODFILTER_CLI", "modfilter")
+# Under the sanitizers everything runs several times slower: fewer posts, same checks.
+SCALE = 0.25 if os.environ.get("MF_SANITIZE") == "1" else 1.0
+WAIT = 120 if os.environ.get("MF_SANITIZE") == "1" else 45
+
+PHRASES = [
+    "Thanks for the quick reply, the update fixed my problem.",
+    "you are a fucking idiot and everyone here knows it",
+    "I will kill you if you post that again",
+    "Buy cheap pills now!!! visit http://cheap-pills.example.com",
+    "Has anyone tried the new firmware on the older model?",
+    "Call me at 555-123-4567 or mail jane.doe@example.com",
+    "We will refund you within five business days.",
+    "f u c k off, nobody asked",
+    "The meeting moved to Thursday, see the calendar.",
+    "Ünïcödé test: naïve café, 日本語のテキスト, emoji 🙂",
+]
+
+
+def make_posts(n, seed=1):
+    rnd = random.Random(seed)
+    posts = []
+    for i in range(n):
+        text = " ".join(rnd.choice(PHRASES) for _ in range(rnd.randint(1, 3)))
+        post = {"id": i, "text": text, "author": {"id": f"u{rnd.randint(1, 50)}",
+                                                  "role": rnd.choice(["member", "member", "staff"])},
+                "channel": f"c{i % 7}"}
+        posts.append(json.dumps(post, ensure_ascii=rnd.random() < 0.5))
+    return posts
+
+
+def pause(proc):
+    """SIGSTOP, and wait until the process is stopped (the signal is delivered asynchronously)."""
+    proc.send_signal(signal.SIGSTOP)
+    for _ in range(1000):
+        with open(f"/proc/{proc.pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] in ("T", "t"):
+                return
+        time.sleep(0.001)
+    raise AssertionError("the process did not stop")
+
+
+def scan(posts, *extra):
+    """modfilter scan's verdicts by post id."""
+    p = subprocess.run([CLI, "scan", *extra], input="".join(x + "\n" for x in posts).encode(),
+                       stdout=subprocess.PIPE, check=True)
+    out = {}
+    for line in p.stdout.decode().splitlines():
+        v = json.loads(line)
+        v.pop("line", None)
+        out[v["id"]] = v
+    return out
+
+
+class WorkerTest(unittest.TestCase):
+    def setUp(self):
+        self.redis = Server().start()
+        self.r = self.redis.client()
+        self.workers = []
+        self.tmp = tempfile.TemporaryDirectory()
+        self.logs = []
+
+    def tearDown(self):
+        for w in self.workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+        for log in self.logs:
+            log.close()
+        self.r.close()
+        self.redis.__exit__()
+        self.tmp.cleanup()
+
+    def start_worker(self, *extra, env=None, name=None):
+        log = open(os.path.join(self.tmp.name, f"worker{len(self.logs)}.log"), "w+")
+        self.logs.append(log)
+        args = [CLI, "worker", "--redis", self.redis.url(), "--stream", "in", "--group", "g",
+                "--out-stream", "out", "--log-every", "1", *extra]
+        if name:
+            args += ["--consumer", name]
+        w = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log,
+                             env=dict(os.environ, **(env or {})))
+        self.workers.append(w)
+        return w
+
+    def log_text(self, i):
+        self.logs[i].flush()
+        with open(self.logs[i].name) as f:
+            return f.read()
+
+    def feed(self, posts, field="post"):
+        ids = self.r.pipeline([["XADD", "in", "*", field, p] for p in posts])
+        return ids
+
+    def wait_out(self, n, stream="out"):
+        deadline = time.time() + WAIT
+        while time.time() < deadline:
+            try:
+                if self.r.call("XLEN", stream) >= n:
+                    return
+            except (OSError, ConnectionError):
+                pass
+            for w in self.workers:
+                if w.poll() not in (None, 0, -signal.SIGKILL):
+                    self.fail(f"a worker exited with {w.returncode}")
+            time.sleep(0.1)
+        self.fail(f"{stream}: {self.r.call('XLEN', stream)} entries after {WAIT} s, expected {n}")
+
+    def stop_all(self):
+        for w in self.workers:
+            if w.poll() is None:
+                w.send_signal(signal.SIGTERM)
+        for w in self.workers:
+            if w.returncode != -signal.SIGKILL:
+                self.assertEqual(w.wait(30), 0)
+
+    def verdicts(self, ids, stream="out"):
+        """The output stream by input id; fails when an input id is missing or appears twice."""
+        out = {}
+        for _, f in self.r.xrange_all(stream):
+            self.assertNotIn(f["in"], out, f"input {f['in']} judged twice")
+            v = json.loads(f["verdict"])
+            self.assertEqual(v.pop("stream_id"), f["in"])
+            out[f["in"]] = v
+        self.assertEqual(sorted(out), sorted(ids))
+        return out
+
+    def assert_same_as_scan(self, posts, ids, out, *extra):
+        expected = scan(posts, *extra)
+        dbs = set()
+        for post, sid in zip(posts, ids):
+            v = dict(out[sid])
+            dbs.add(v.pop("db"))
+            self.assertEqual(v, expected[json.loads(post)["id"]])
+        return dbs
+
+    def test_three_workers_each_post_once_same_verdicts_as_scan(self):
+        posts = make_posts(int(8000 * SCALE))
+        for _ in range(3):
+            self.start_worker("--batch", "50")
+        ids = self.feed(posts)
+        self.wait_out(len(posts))
+        self.stop_all()
+        out = self.verdicts(ids)
+        dbs = self.assert_same_as_scan(posts, ids, out)
+        self.assertEqual(len(dbs), 1)
+        self.assertRegex(dbs.pop(), "^[0-9a-f]{16}$")
+        self.assertEqual(self.r.call("XPENDING", "in", "g")[0], 0)
+        self.assertIn("posts/s", self.log_text(0))
+
+    def test_worker_killed_mid_batch_nothing_lost_or_duplicated(self):
+        posts = make_posts(int(20000 * SCALE), seed=2)
+        ids = self.feed(posts)
+        victim = self.start_worker("--batch", "100", "--claim-after", "0.5", name="victim")
+        self.start_worker("--batch", "100", "--claim-after", "0.5")
+        deadline = time.time() + WAIT
+        while self.r.call("XLEN", "out") < len(posts) // 5 and time.time() < deadline:
+            time.sleep(0.01)
+        # Stop it while it holds a batch it has read and not acknowledged, then kill it there.
+        for _ in range(2000):
+            pause(victim)
+            time.sleep(0.05)  # a command it sent just before (its acknowledging script) runs meanwhile
+            if self.r.call("XPENDING", "in", "g", "-", "+", 10, "victim"):
+                break
+            victim.send_signal(signal.SIGCONT)
+            time.sleep(0.002)
+        victim.kill()
+        victim.wait()
+        self.assertTrue(self.r.call("XPENDING", "in", "g", "-", "+", 10, "victim"), "killed mid-batch")
+        self.start_worker("--batch", "100", "--claim-after", "0.5")  # the restarted one, a new consumer
+        self.wait_out(len(posts))
+        self.stop_all()
+        out = self.verdicts(ids)
+        self.assert_same_as_scan(posts, ids, out)
+        self.assertEqual(self.r.call("XPENDING", "in", "g")[0], 0)  # the victim's batch was claimed
+
+    def test_sigterm_finishes_the_batch_in_hand(self):
+        posts = make_posts(int(4000 * SCALE), seed=7)
+        self.feed(posts)
+        self.r.call("XGROUP", "CREATE", "in", "g", "0")  # the worker finds it (BUSYGROUP is fine)
+        w = self.start_worker("--batch", "200", name="graceful")
+        for _ in range(2000):  # stopped while it holds a batch it has read and not acknowledged
+            pause(w)
+            held = self.r.call("XPENDING", "in", "g", "-", "+", 1000, "graceful")
+            if held:
+                break
+            w.send_signal(signal.SIGCONT)
+            time.sleep(0.002)
+        self.assertTrue(held)
+        w.send_signal(signal.SIGTERM)
+        w.send_signal(signal.SIGCONT)
+        self.assertEqual(w.wait(30), 0)
+        self.assertEqual(self.r.call("XPENDING", "in", "g", "-", "+", 1000, "graceful"), [])
+        consumers = [dict(zip(c[::2], c[1::2]))["name"] for c in self.r.call("XINFO", "CONSUMERS", "in", "g")]
+        self.assertNotIn("graceful", consumers, "nothing pending: it left the group")
+        written = {f["in"] for _, f in self.r.xrange_all("out")}
+        self.assertTrue({h[0] for h in held} <= written, "the batch in hand was written")
+        self.assertLess(len(written), len(posts), "it stopped after that batch")
+
+    def test_redis_restarted_workers_reconnect(self):
+        posts = make_posts(int(12000 * SCALE), seed=3)
+        for _ in range(2):
+            self.start_worker("--batch", "100", "--claim-after", "1")
+        half = len(posts) // 2
+        ids = self.feed(posts[:half])
+        while self.r.call("XLEN", "out") < half // 4:
+            time.sleep(0.01)
+        self.r.close()
+        self.redis.stop()
+        time.sleep(0.5)
+        self.redis.start()
+        self.r = self.redis.client()
+        ids += self.feed(posts[half:])
+        self.wait_out(len(posts))
+        self.stop_all()
+        out = self.verdicts(ids)
+        self.assert_same_as_scan(posts, ids, out)
+        self.assertIn("connected again", self.log_text(0) + self.log_text(1))
+
+    def test_errors_at_once_and_failures_dead_lettered(self):
+        posts = make_posts(int(2000 * SCALE), seed=4)
+        bad = ["this is not json", json.dumps({"id": "big", "text": "x" * 5000}), "[1, 2]"]
+        ids = self.feed(posts[:100])
+        bad_ids = self.feed(bad)
+        nofield = self.feed(['{"id": "nofield", "text": "hi"}'], field="body")
+        ids += self.feed(posts[100:])
+        fail_id = ids[150]
+        self.start_worker("--batch", "20", "--claim-after", "0.2", "--max-deliveries", "3",
+                          "--max-post-bytes", "4096", env={"MODFILTER_WORKER_FAIL_ENTRY": fail_id})
+        self.wait_out(len(posts) - 1 + len(bad) + len(nofield))
+        deadline = time.time() + WAIT
+        while self.r.call("XLEN", "out:dead") < 1 and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # nothing more may come
+        self.stop_all()
+        all_ids = [i for i in ids if i != fail_id] + bad_ids + nofield
+        out = self.verdicts(all_ids)
+        # Errors as scan gives them (scan's own limit is larger: the size error is checked apart).
+        v = out[bad_ids[0]]
+        self.assertTrue(v["error"].startswith("invalid JSON"), v)
+        self.assertIn("larger than max_post_bytes", out[bad_ids[1]]["error"])
+        self.assertEqual(out[bad_ids[1]]["id"], "big")
+        self.assertIn("JSON object", out[bad_ids[2]]["error"])
+        self.assertIn('no "post" field', out[nofield[0]]["error"])
+        # Never retried: nothing pending, and only the injected failure was dead-lettered.
+        self.assertEqual(self.r.call("XPENDING", "in", "g")[0], 0)
+        dead = self.r.xrange_all("out:dead")
+        self.assertEqual(len(dead), 1)
+        self.assertEqual(dead[0][1]["in"], fail_id)
+        self.assertEqual(dead[0][1]["deliveries"], "3")
+        self.assertIn("injected failure", dead[0][1]["error"])
+        self.assertEqual(json.loads(dead[0][1]["post"])["id"], 150)
+        good = [p for p, i in zip(posts, ids) if i != fail_id]
+        self.assert_same_as_scan(good, [i for i in ids if i != fail_id], out)
+
+    def test_rules_reloaded_mid_run(self):
+        rules = os.path.join(self.tmp.name, "pack.toml")
+        pack_a = ('[[rule]]\nid = "zebra"\ncategory = "abuse.zoo"\nseverity = "medium"\nword = "zebra"\n'
+                  'match = ["a zebra"]\nno_match = ["zebras"]\n')
+        pack_b = pack_a + ('[[rule]]\nid = "giraffe"\ncategory = "abuse.zoo"\nseverity = "high"\n'
+                           'word = "giraffe"\nmatch = ["a giraffe"]\nno_match = ["giraffes"]\n')
+        with open(rules, "w") as f:
+            f.write(pack_a)
+        rnd = random.Random(5)
+        posts = [json.dumps({"id": i, "text": rnd.choice(["a zebra here", "a giraffe there", "nothing"])})
+                 for i in range(int(6000 * SCALE))]
+        w = self.start_worker("--batch", "50", "--rules", rules)
+        third = len(posts) // 3
+        ids = self.feed(posts[:third])
+        self.wait_out(third)
+        # A pack with a mistake: refused, the old rules stay.
+        with open(rules, "w") as f:
+            f.write(pack_a + "[[rule]]\nid = \"broken\"\n")
+        w.send_signal(signal.SIGHUP)
+        deadline = time.time() + WAIT
+        while "reload refused" not in self.log_text(0) and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn("reload refused", self.log_text(0))
+        ids += self.feed(posts[third:2 * third])
+        self.wait_out(2 * third)
+        # The good new pack, through the control key, while posts keep coming.
+        with open(rules, "w") as f:
+            f.write(pack_b)
+        ids += self.feed(posts[2 * third:2 * third + 200])
+        self.r.call("INCR", "in:reload")
+        deadline = time.time() + WAIT
+        while "reloaded" not in self.log_text(0) and time.time() < deadline:
+            time.sleep(0.05)
+        ids += self.feed(posts[2 * third + 200:])
+        self.wait_out(len(posts))
+        self.stop_all()
+        out = self.verdicts(ids)
+        # Each verdict is what scan says with the database it names.
+        pack_a_file = os.path.join(self.tmp.name, "a.toml")
+        with open(pack_a_file, "w") as f:
+            f.write(pack_a)
+        by_a, by_b = scan(posts, "--rules", pack_a_file), scan(posts, "--rules", rules)
+        dbs = {}
+        for post, sid in zip(posts, ids):
+            v = dict(out[sid])
+            db = v.pop("db")
+            pid = json.loads(post)["id"]
+            dbs.setdefault(db, []).append(pid)
+            if by_a[pid] != by_b[pid]:
+                self.assertIn(v, (by_a[pid], by_b[pid]))
+        self.assertEqual(len(dbs), 2, "two database versions")
+        first, second = sorted(dbs.values(), key=min)
+        self.assertLess(max(first), min(second), "one swap, between batches, in order")
+        for pid in second:
+            self.assertEqual(out[ids[pid]] | {"db": 0}, by_b[pid] | {"db": 0})
+        for pid in first:
+            self.assertEqual(out[ids[pid]] | {"db": 0}, by_a[pid] | {"db": 0})
+
+    def test_shared_flood_counters_see_one_author_across_workers(self):
+        rnd = random.Random(6)
+        raid = [json.dumps({"id": f"r{i}", "text": "hello there, nice weather today",
+                            "author": {"id": "raider"}}) for i in range(20)]
+        others = [json.dumps({"id": f"o{i}", "text": rnd.choice(PHRASES), "author": {"id": f"u{i}"}})
+                  for i in range(int(400 * SCALE))]
+        # Worker A sees the first half of the raid, worker B (a new process) the rest: B's counts go
+        # on from A's only when the counters are shared.
+        first = others[:len(others) // 2] + raid[:10]
+        rest = raid[10:] + others[len(others) // 2:] + [raid[5]]  # the forum sends post r5 again
+        posts = first + rest
+        flood = ["--batch", "4", "--shared-flood", "--flood-window", "600", "--flood-flag", "3",
+                 "--flood-hold", "5", "--flood-reject", "0"]
+        self.start_worker(*flood)
+        ids = self.feed(first)
+        self.wait_out(len(first))
+        self.stop_all()
+        self.start_worker(*flood)
+        ids += self.feed(rest)
+        self.wait_out(len(posts))
+        self.stop_all()
+        out = self.verdicts(ids)
+        counts = []
+        expected = scan(posts)
+        for post, sid in zip(posts, ids):
+            v, pid = out[sid], json.loads(post)["id"]
+            if pid.startswith("r"):
+                n = v["categories"].get("spam.flood", 0)
+                counts.append(n)
+                if n >= 5:
+                    self.assertEqual(v["action"], "HOLD")
+                elif n >= 3:
+                    self.assertEqual(v["action"], "FLAG")
+                if n:
+                    self.assertEqual(v["state"]["spam.flood"], {"action": v["action"], "posts": n,
+                                                                "window_s": 600, "shared": True})
+                    self.assertIn("support", v["routes"])
+            else:
+                v = dict(v)
+                v.pop("db")
+                self.assertEqual(v, expected[pid])  # one post per author: nothing raised
+        # One window for both workers: the raid posts were the 1st to the 20th (under 3 nothing is
+        # raised, so 0), in order; the resent r5 counts the 20 posts in the window, not a 21st.
+        self.assertEqual(counts, [0, 0] + list(range(3, 21)) + [20])
+        keys = self.r.call("KEYS", "in:flood:*")
+        self.assertEqual(len(keys), len(others) + 1)
+        for k in keys:
+            self.assertGreater(self.r.call("PTTL", k), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
