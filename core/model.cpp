@@ -166,6 +166,19 @@ void model_words(const char *t, size_t n, std::vector<ModelWord> &out, std::stri
     flush();
 }
 
+bool model_has_distinct_words(const std::vector<ModelWord> &words, size_t n) {
+    if (n == 0) return true;
+    uint64_t seen[8];
+    size_t k = 0;
+    n = std::min<size_t>(n, 8);
+    for (const ModelWord &w : words) {
+        if (std::find(seen, seen + k, w.hash) != seen + k) continue;
+        seen[k++] = w.hash;
+        if (k >= n) return true;
+    }
+    return false;
+}
+
 std::shared_ptr<const ModelWeights> parse_model_weights(const std::string &path, std::string_view content,
                                                         std::vector<Diagnostic> &diags) {
     auto w = std::make_shared<ModelWeights>();

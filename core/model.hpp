@@ -39,6 +39,14 @@ struct ModelWord {
 // canonical form (as the weights file spells it) is appended, words separated by ' '.
 void model_words(const char *text, size_t len, std::vector<ModelWord> &out, std::string *text_out = nullptr);
 
+// A model speaks only on a post of at least this many distinct words. On one or two words a linear
+// model is a word list of whatever its training posts happened to contain ("Muslim", "act", "Trump"
+// alone): the word lists are the judges of lone words, and the model adds the context they lack.
+constexpr size_t kModelMinWords = 3;
+
+// Whether `words` holds at least `n` distinct words (compared by hash; n <= 8).
+bool model_has_distinct_words(const std::vector<ModelWord> &words, size_t n);
+
 // The hash of a word in canonical form, and of a pair of consecutive words.
 uint64_t model_word_hash(std::string_view word);
 inline uint64_t model_pair_hash(uint64_t a, uint64_t b) {

@@ -262,6 +262,7 @@ void Scanner::apply_models() {
     for (uint32_t rule : rules) any |= (e_.rules()[rule].roles & role_bit_) != 0;
     if (!any) return;
     model_words(text_, text_len_, model_words_);
+    if (!model_has_distinct_words(model_words_, kModelMinWords)) return;  // lone words: the word lists' job
     ngrams_.build(model_words_);
     model_p_.resize(rules.size());
     model_probabilities(e_.model_table(), ngrams_, model_p_.data());

@@ -169,7 +169,9 @@ LEFT_OUT = {
 }
 # Sexual and anatomical words with no other sense: abuse.sexual, low (reported, allowed alone), so that a
 # community can see them or set its own abuse.sexual threshold. They win over LEFT_OUT.
-SEXUAL_LOW = set("""anal anus bestiality bondage boner erotic erotica autoerotic dominatrix fetish threesome foursome orgy orgies brothel orgasm erection ejaculate ejaculation masturbate masturbating masturbation nude nudity penis penises vagina vaginal clitoris labia vulva scrotum semen sperm testicle testicles intercourse coitus copulate fornicate sex sexual sexually sexy pedophile pedophiles pedophilia paedophile necrophilia zoophilia incest""".split())
+SEXUAL_LOW = set("""anal anus bestiality bondage boner erotic erotica autoerotic dominatrix fetish threesome foursome orgy orgies brothel orgasm erection ejaculate ejaculation masturbate masturbating masturbation nude nudity penis penises vagina vaginal clitoris labia vulva scrotum semen sperm testicle testicles intercourse coitus copulate fornicate sex sexual sexually sexy pedophile pedophiles pedophilia paedophile necrophilia zoophilia incest nympho nymphomaniac upskirt
+felch jism coprophilia homoerotic figging lovemaking quim nsfw xxx topless kinky voyeur fisting humping grope groping nipple nipples sadism sadist
+masochist playboy""".split())
 # Clean in another sense, kept at low whatever the source rates them.
 DOUBLE_SENSE = set("""
 idiot moron imbecile dimwit twit bastard bugger bollock bollocks arse prick cock dick dicks pissed piss
@@ -226,6 +228,8 @@ THREAT_RE = re.compile(
 # such a term names people, it is left out (slurs built on them are rated offensive and kept).
 IDENTITY_RE = re.compile(r"gay|gey|lesb|lezb|homosex|jew|muslim|islam|trans|queer|black|blak|asian|african|"
                          r"mexican|indian|chinese|latin|girls|women|woman|boys|mother|mom|parents|family")
+# Terms IDENTITY_RE matches that name no group: the titles of shock videos and of a porn series.
+NOT_IDENTITY = {"2girls1cup", "twogirlsonecup", "onecuptwogirls", "girlsgonewild"}
 HATE_GROUP_RE = re.compile(r"(jew|jevv|muslim|black|blak|negro|asian|african|chinese|palestin|mexi|"
                            r"gingers|trans|gay|indian|slavery|genders|race|plantation|cotton)")
 
@@ -257,6 +261,84 @@ def load_dictionary():
             with open(p, encoding="utf-8", errors="replace") as f:
                 words.update(l.strip().lower() for l in f if l.strip())
     return words
+
+
+# Words that name people, family or relationships: a made-up compound on them is not sexual slang alone.
+PEOPLE_RE = re.compile(r"boy|girl|queen|lady|dad|mom|mum|mother|wife|husband|marr|date|dating|birth|friend|frend|kid|child")
+# Spaced forms left out after review: ordinary phrases (the one-word term is slang, the phrase is not:
+# "sixty nine", "pearl necklace", "wife beater", "tongue thrust"), and misspelt terms that the
+# dictionary splits into nonsense ("pis sin", "master bat ion").
+NOT_SPACED = set("""bell_end hard_on come_on back_door jack_ass sixty_nine three_way bend_over finger_you
+scantily_clad only_fans crack_pipe wife_beat wife_beater nipple_ring pearl_necklace clam_digger clam_diver
+tongue_thrust bird_lock hose_job hairy_melon mad_arc_hod pis_sin dam_nit cherry_pop_per mast_abate nit_tit
+pimps_imp pop_imp titbit_nip_ply cum_med cumin_you dog_gin mar_icon master_bat master_bat_ion master_bate
+master_bating moles_tor pas_ion_ate_love shag_gin sham_dame shame_dame foo_king mike_hawk off_myself
+ace_hole big_duck bigger_duck biggest_duck juicy_but mines_inches chit_your_pants self_harm ice_wallow_cum
+jack_meh_off pun_ani pun_any pun_tang clams_lamer dip_ship don_keypunch erect_man feel_your_body
+female_body_part male_body_part her_pies her_privates his_private_place his_privates his_seaman
+his_seamen horn_pub hot_tot_rot human_milk ins_est making_love masher_bate masher_bating mast_her_bate
+mast_her_bating master_bait mighty_shaft mole_lest play_bunny pork_hub private_part pus_see rim_jaw
+rosy_palm_and seaman_stain seamen_stain send_feet smashing_man smashing_men smashing_you sock_sucker
+toe_sin_your_mouth touch_her_private touch_his_john_son touch_his_private touch_your_private touchy_all
+your_private_place your_privates babe_land boot_plug butch_babe butch_dike chicks_are_tight
+chicks_are_hot big_ball_man cam_girl goo_girl hot_chick cream_pie pee_pee screw_off butt_man
+breast_man eat_balls who_ring tit_tie spread_eagle age_of_consent tunnel_of_love cab_ron maya_sol
+putt_ana sui_side ani_lin_gus lucky_cam_mel_toe dee_snoots dirty_juan hole_stu_fer kin_baku ora_face
+purina_princes wig_les_tick touch_his_johnson touch_his_willy nuts_ack beat_off money_shot strap_on
+pleasure_chest big_knob""".split())
+NOT_SPACED = {w.replace("_", " ") for w in NOT_SPACED}
+SEGMENT_DICTS = ["/usr/share/dict/american-english", "/usr/share/dict/british-english"]
+
+
+def load_words():
+    """(words, names) for segment(): ordinary English words and names, lowercased (Debian's standard
+    wamerican and wbritish, not the huge lists, whose rare entries would split a term into nonsense),
+    and the names that are not also words ("sanchez", "cleveland")."""
+    words, names = set(), set()
+    for p in SEGMENT_DICTS:
+        if os.path.exists(p):
+            with open(p, encoding="utf-8", errors="replace") as f:
+                for l in f:
+                    l = l.strip()
+                    if re.fullmatch(r"[a-z]+", l):
+                        words.add(l)
+                    elif re.fullmatch(r"[A-Z][a-z]+", l):
+                        names.add(l.lower())
+    return words | names, names - words
+
+
+PARTICLES = {"on", "of", "up"}
+
+
+def segment(w, words_names, most=4):
+    """The fewest ordinary words (2 to `most`, each of 3+ letters, or a particle "on", "of", "up" after
+    the first) that spell w, the longest shortest word winning a tie, or None: "bluewaffle" ->
+    ["blue", "waffle"], "donkeypunch" -> ["donkey", "punch"] (not "don keypunch"), "strapon" ->
+    ["strap", "on"]. Runs of digits are words of their own: "2girls1cup" -> ["2", "girls", "1", "cup"]."""
+    words, names = words_names
+    if re.search(r"[0-9]", w):
+        runs = re.findall(r"[0-9]+|[a-z]+", w)
+        if len(runs) >= 3 and all(r.isdigit() or r in words for r in runs):
+            return runs
+        return None
+
+    def key(parts):  # fewest words, then fewest names ("jerking off", not "jerkin goff"), then longest shortest
+        return (len(parts), sum(p in names for p in parts), -min(len(p) for p in parts))
+    best = {0: []}
+    for i in range(1, len(w) + 1):
+        for j in range(max(0, i - 20), i - 1):
+            piece = w[j:i]
+            if j not in best or len(best[j]) >= most:
+                continue
+            if not ((len(piece) >= 3 and piece in words) or (j > 0 and piece in PARTICLES)):
+                continue
+            cand = best[j] + [piece]
+            if i not in best or key(cand) < key(best[i]):
+                best[i] = cand
+    parts = best.get(len(w))
+    if not parts or len(parts) < 2:
+        return None
+    return parts
 
 
 def read_list(path):
@@ -414,6 +496,7 @@ def build(data):
         cat, sev = pl
         evasive[w] = max(evasive.get(w, 0), k["evasive"])
         if cat in ("abuse.sexual", "abuse.obscene", "abuse.harassment") and IDENTITY_RE.search(w) \
+                and w not in NOT_IDENTITY \
                 and not any(r in w for r in sexual_roots + ["fag", "dyke", "dike", "lez"]):
             identity.add(w)
             continue
@@ -431,6 +514,18 @@ def build(data):
             continue
         cat, sev = place_cuss(w, v)
         placed[w] = (cat, sev, "cuss")
+    # Mildly rated sexual terms that are no dictionary word are slang with no clean sense ("footjob",
+    # "bukake", "lemonparty", "jizm"): abuse.sexual, low (reported, allowed alone). Dictionary words and
+    # phrases among them stay out ("cowgirl", "get married"), as do words that name people or family.
+    # Spellings of an identity word ("ghey") stay out; spellings of a slur ("feggat") are hate, at its
+    # lowest tier; "tranie" is left to the slur forms (below).
+    for w in sorted(mild - identity):
+        if w in SEXUAL_LOW or (re.fullmatch(r"[a-z]{4,}", w) and w not in dictionary and w not in clean
+                               and w not in out_of and (not PEOPLE_RE.search(w) or w in NOT_IDENTITY)
+                               and not re.fullmatch(r"g+h?[ae]+y+s?", w) and "tran" not in w):
+            placed[w] = ("abuse.hate", "medium", "rustrict") if re.search(r"f[ae]i?g", w) else \
+                ("abuse.sexual", "low", "rustrict")
+            mild.discard(w)
 
     chosen = {}
     skipped = {"left out": {}, "clean in cuss": [], "covered by hand lists": [], "has #": [],
@@ -464,6 +559,34 @@ def build(data):
             if cat == "abuse.hate":
                 sev = "medium"  # the lowest hate tier: a slur with a clean second sense is flagged, not held
         chosen[w] = (cat, sev)
+    # The same term written as one word or as several: a source writes "bluewaffle" where posts write
+    # "blue waffle", or "blow job" where posts write "blowjob" (docstring, "spaced and joined forms").
+    spaced = {}
+    words_of = load_words()
+    hand_terms = [(e, HAND_LISTS[n][0], "medium") for n in ("obscene-en-strong.txt", "obscene-en-strong-words.txt")
+                  for e in read_list(WORDS / n)[1]]
+    for w, (cat, sev) in list(chosen.items()) + [(e, (c, v)) for e, c, v in hand_terms]:
+        # sexual and obscene terms only: a slur or an insult split into words is mostly ordinary words
+        # ("blackman", "nutjob"); misspelt terms that split into nonsense are in NOT_SPACED
+        if cat not in ("abuse.sexual", "abuse.obscene"):
+            continue
+        if " " in w:
+            j = w.replace(" ", "")
+            if re.fullmatch(r"[a-z]{6,}", j) and j not in chosen and j not in placed and j not in dictionary \
+                    and j not in clean and j not in out_of and not hand_covers(j):
+                chosen[j] = (cat, sev)
+            continue
+        if not re.fullmatch(r"[a-z0-9]{6,}", w) or w in DOUBLE_SENSE:
+            continue
+        parts = segment(w, words_of)
+        if not parts:
+            continue
+        ph = " ".join(parts)
+        if ph in chosen or ph in placed or ph in clean or ph in out_of or ph in NOT_SPACED or hand_covers(ph):
+            continue
+        spaced[ph] = (cat, sev)
+    for ph, cs in spaced.items():
+        chosen[ph] = cs
     # Terms the engine already catches through another entry, and phrases that cost more scan time
     # than they add (docstring, "scan cost"):
     skeleton_of = {}
@@ -480,7 +603,8 @@ def build(data):
         if not TRICK_RE.search(w):
             return False
         return any(o != w and not TRICK_RE.search(o) and re.fullmatch(r"[a-z]+", o)
-                   for o in skeleton_of.get(skeleton(w), []))
+                   and SEVERITIES.index(chosen[o][1]) >= SEVERITIES.index(chosen[w][1])
+                   for o in skeleton_of.get(skeleton(w), []) if o in chosen)
 
     for w in sorted(chosen):
         if already_caught(w):
@@ -488,7 +612,8 @@ def build(data):
             del chosen[w]
             single.discard(w)
         elif " " in w and not any(len(t) >= PHRASE_MIN_WORD or (len(t) == PHRASE_MIN_WORD - 1 and t not in dictionary)
-                                  for t in w.split()):
+                                  for t in w.split()) \
+                and not (w in spaced and sum(len(t) >= 3 for t in w.split()) >= 2):
             # Each phrase is a regex run around a word it needs; with only short or common words
             # ("nut in you", "go die", "f word"), that word is all over ordinary prose.
             skipped["phrase of short words"].append(w)
@@ -499,7 +624,11 @@ def build(data):
                 or evasive.get(w, 0) >= 2 or THREAT_RE.search(w):
             continue
         for f in forms(w, cat):
-            if f in chosen or f in placed or f in dictionary or f in clean or f in out_of or hand_covers(f):
+            # a dictionary form is left out, except the plural of a term that is itself a dictionary
+            # word: it was chosen as having no clean sense, and its plural shares its sense ("nipples")
+            plural_of_word = w in dictionary and cat != "abuse.hate" and f in (w + "s", w + "es")
+            if f in chosen or f in placed or (f in dictionary and not plural_of_word) or f in clean or f == "sexes" \
+                    or f in out_of or hand_covers(f):
                 continue
             chosen[f] = (cat, sev)
     buckets = {}

@@ -693,8 +693,8 @@ category = "abuse.toxic"
 severity = "medium"
 weights = "w.model.txt"
 threshold = 0.5
-match = ["you jerk"]
-no_match = ["have a nice day"]
+match = ["you are a jerk"]
+no_match = ["have a nice day", "jerk"]
 )";
 const char *kModelWeights = "# test weights\nbias -1.0\n3.0\tjerk\n3.0\tgo away\n-1.5\tplease\n";
 
@@ -725,6 +725,15 @@ TEST_CASE("The model's words: case, apostrophes, digits, repeats, mentions, link
     model_words("  hey, you!", 11, w);
     REQUIRE(w.size() == 2);
     CHECK((w[0].start == 2 && w[0].end == 5 && w[1].start == 7 && w[1].end == 10));
+    // distinct words, by hash
+    model_words("a b a b", 7, w);
+    CHECK(model_has_distinct_words(w, 2));
+    CHECK(!model_has_distinct_words(w, 3));
+    model_words("a b a c", 7, w);
+    CHECK(model_has_distinct_words(w, kModelMinWords));
+    model_words("", 0, w);
+    CHECK(!model_has_distinct_words(w, 1));
+    CHECK(model_has_distinct_words(w, 0));
     // a pair's hash is not either word's
     CHECK(model_pair_hash(model_word_hash("go"), model_word_hash("away")) != model_word_hash("go away"));
     // any bytes end: every lead byte at the very end of the text
@@ -746,10 +755,10 @@ TEST_CASE("A [[model]] scores posts, its hits are the words that weighed most, a
     for (const Engine *eng : {e.get(), Engine::deserialize(e->serialize(), EngineOptions{}).release()}) {
         Scanner sc(*eng);
         Verdict v;
-        // z = -1 + (3 + 0 + 0) / sqrt(3) > 0: "you jerk" has 2 words and 1 pair
-        sc.scan("you Jerk", 0, 0, v);
+        // z = -1 + (3 + 0 + 0 + 0 + 0) / sqrt(5) > 0: "you are jerk" has 3 words and 2 pairs
+        sc.scan("you are Jerk", 0, 0, v);
         REQUIRE(v.hits.size() == 1);
-        CHECK((v.hits[0].start == 4 && v.hits[0].end == 8));
+        CHECK((v.hits[0].start == 8 && v.hits[0].end == 12));
         CHECK(v.action == kFlag);
         REQUIRE(v.categories.size() == 1);
         CHECK(v.categories[0].score == 2.0);
@@ -765,9 +774,19 @@ TEST_CASE("A [[model]] scores posts, its hits are the words that weighed most, a
         sc.scan("", 0, 0, v);
         CHECK(v.hits.empty());
         // offsets are in the original text, across look-alikes the normalizer folds
-        sc.scan("you \xD1\x98\x65rk", 0, 0, v);  // Cyrillic je for 'j'
+        sc.scan("you are \xD1\x98\x65rk", 0, 0, v);  // Cyrillic je for 'j'
         REQUIRE(v.hits.size() == 1);
-        CHECK((v.hits[0].start == 4 && v.hits[0].end == 9));
+        CHECK((v.hits[0].start == 8 && v.hits[0].end == 13));
+        // fewer than kModelMinWords distinct words: the model says nothing, however heavy the word
+        // (alone "jerk" would score z = -1 + 3 = 2)
+        for (const char *t : {"jerk", "Jerk!", "jerk jerk jerk", "you jerk", "go away", "you jerk you jerk"}) {
+            sc.scan(t, 0, 0, v);
+            CHECK(v.hits.empty());
+        }
+        sc.scan("you jerk you", 0, 0, v);  // still two distinct words
+        CHECK(v.hits.empty());
+        sc.scan("you big jerk", 0, 0, v);  // three: it speaks
+        CHECK(v.hits.size() == 1);
         if (eng != e.get()) delete eng;
     }
 }

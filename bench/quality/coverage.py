@@ -13,8 +13,11 @@ verdict has any hit whose category starts with "abuse". Standard library only. R
   - the dictionary false-hit rate: every word of wamerican-huge and wbritish-huge
     (`apt-get install -y wamerican-huge wbritish-huge`), posted alone. A hit on a word that is itself
     in the vocabulary (the word, or the word less a possessive 's, is an entry of a pack's word list
-    or of a source list, and not left out as clean) is deliberate and reported apart; every other hit
-    is a false hit (the Scunthorpe problem). Bar: false hits <= 0.1% of all dictionary words.
+    or of a source list, and not left out as clean) is deliberate and reported apart; so is a hit on
+    a word-family form of a vocabulary term of 3+ letters (the term plus an inflection or a common
+    derivation: "arseholes", "bitchiness", "bullshitter"; FAMILY_ENDINGS), counted on its own line;
+    every other hit is a false hit (the Scunthorpe problem). Bar: false hits <= 0.1% of all dictionary
+    words.
 
 The source lists are read where they are (default ../shared/data); nothing is copied.
 """
@@ -67,6 +70,32 @@ def pack_entries(rules_dir):
             if line:
                 out.add(line)
     return out
+
+
+# Endings that make a word-family form of a word: inflections (arseholes, bitched, bitching) and the
+# common derivations (bitchiness, bullshitter, sluttish). A dictionary word that is a vocabulary term plus
+# one of them (the root's last consonant doubled, or a final -y read as -i, as English spells it) means
+# what the term means: a hit on it is counted as deliberate, apart from the term itself and from false hits.
+FAMILY_ENDINGS = ["s", "es", "ed", "er", "ers", "ing", "ings", "y", "ie", "ies", "iest", "ier", "ily", "iness",
+                  "ness", "nesses", "ish", "ishly", "ishness", "ly", "ery", "eries", "hood", "less", "fest"]
+
+
+def family_root(word, vocab):
+    """The vocabulary term of which `word` is a word-family form (see FAMILY_ENDINGS), or None. Only
+    single-word terms of 3 letters or more count as roots."""
+    for e in FAMILY_ENDINGS:
+        if not word.endswith(e) or len(word) - len(e) < 3:
+            continue
+        stem = word[:-len(e)]
+        cands = [stem] + ([stem + "e"] if e[0] in "aeiouy" else [])  # whored -> whore; not bully -> bule
+        if len(stem) >= 4 and stem[-1] == stem[-2]:
+            cands.append(stem[:-1])        # bullshitter, sluttish
+        if stem.endswith("i"):
+            cands.append(stem[:-1] + "y")  # bitchiness -> bitchy
+        for c in cands:
+            if len(c) >= 3 and " " not in c and c in vocab:
+                return c
+    return None
 
 
 def pct(a, b):
@@ -147,23 +176,31 @@ def main():
             words = sorted(words)
             res = scan(a.cli, a.rules, words)
             vocab = {w for w in vocabulary if w not in left_out} | entries
-            deliberate, false = [], []
+            deliberate, family, false = [], [], []
             for w, (c, hits) in zip(words, res):
                 if not c:
                     continue
                 lw = w.lower()
                 base = re.sub(r"['’]s$", "", lw)
-                (deliberate if lw in vocab or base in vocab else false).append((w, hits))
+                if lw in vocab or base in vocab:
+                    deliberate.append((w, hits))
+                elif family_root(base, vocab):
+                    family.append((w, hits))
+                else:
+                    false.append((w, hits))
             n = len(words)
-            print(f"{'dictionary words (' + str(len(paths)) + ' lists)':34s} n={n}  any abuse hit: {len(deliberate) + len(false)} = "
-                  f"{pct(len(deliberate) + len(false), n)}; the word is itself a vocabulary term: {len(deliberate)}; "
+            print(f"{'dictionary words (' + str(len(paths)) + ' lists)':34s} n={n}  any abuse hit: "
+                  f"{len(deliberate) + len(family) + len(false)} = {pct(len(deliberate) + len(family) + len(false), n)}; "
+                  f"the word is itself a vocabulary term: {len(deliberate)}; a word-family form of one: {len(family)}; "
                   f"false hits: {len(false)} = {100.0 * len(false) / n:.3f}% (bar <= 0.1%)")
             if a.show:
                 def fmt(w, hits):
                     return w + " (" + ",".join(sorted({h["rule"] for h in hits})) + ")"
                 print("    false hits: " + "; ".join(fmt(w, h) for w, h in false[:a.show * 3]))
                 print("    deliberate: " + ", ".join(w for w, _ in deliberate[:a.show * 3]))
-            results["dictionary"] = {"n": n, "deliberate": len(deliberate), "false": len(false),
+                print("    word-family forms: " + ", ".join(w + " (" + str(family_root(re.sub(r"['’]s$", "", w.lower()), vocab)) + ")"
+                                                      for w, _ in family[:a.show * 3]))
+            results["dictionary"] = {"n": n, "deliberate": len(deliberate), "family": len(family), "false": len(false),
                                      "false_words": [w for w, _ in false]}
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")

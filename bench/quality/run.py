@@ -4,7 +4,11 @@
 Scores the packs on labelled data and prints precision, recall and F1 per category group:
 
   abuse    Davidson et al. tweets (hate speech and offensive language are positives), side by side
-           with the npm filters obscenity, @2toad/profanity, bad-words and leo-profanity;
+           with the npm filters obscenity, @2toad/profanity, bad-words and leo-profanity; OLID train
+           (offensive or not); toxic-spans-train (every comment toxic: the share caught, and the
+           character-level F1 of the abuse hits' spans against the marked words). Each abuse and spam
+           set is scored twice: "any hit" (what a moderator sees highlighted) and "FLAG or above" (the
+           category's score reaches the policy's flag threshold: what the engine acts on);
   spam     the SMS Spam Collection;
   promise-dev  ../shared/data/promise-dev, 4,090 real support-agent replies, posted as staff, scored on a
            frozen split (test_part() below: 30% of the replies, chosen by a hash of their id, fixed before
@@ -178,6 +182,50 @@ def load_sms(data):
     return posts
 
 
+def load_olid(data):
+    path = data / "olid-train" / "olid-training-v1.0.tsv"
+    if not path.is_file():
+        return None
+    posts = []
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            posts.append({"id": f"o{row['id']}", "text": row["tweet"], "positive": row["subtask_a"] == "OFF"})
+    return posts
+
+
+def load_toxic_spans(data):
+    path = data / "toxic-spans-train" / "tsd_train.csv"
+    if not path.is_file():
+        return None
+    posts = []
+    with open(path, encoding="utf-8", newline="") as f:
+        for i, row in enumerate(csv.DictReader(f)):
+            spans = set(json.loads(row["spans"]))
+            posts.append({"id": f"t{i}", "text": row["text"], "positive": True, "spans": spans})
+    return posts
+
+
+def span_f1(text, gold, hits):
+    """Character-level F1 of the hits' spans (byte offsets) against the marked characters."""
+    b = text.encode("utf-8")
+    pred = set()
+    for h in hits:
+        pred.update(range(len(b[:h["start"]].decode("utf-8", "ignore")), len(b[:h["end"]].decode("utf-8", "ignore"))))
+    if not gold and not pred:
+        return 1.0
+    if not gold or not pred:
+        return 0.0
+    i = len(gold & pred)
+    return 2 * i / (len(gold) + len(pred)) if i else 0.0
+
+
+def abuse_hit_and_flag(policy, cats, v, posts):
+    hit = [bool(group_scores(v[p["id"]], "abuse")) for p in posts]
+    flag = [any(category_flagged(policy, cats, c, s) for c, s in group_scores(v[p["id"]], "abuse").items())
+            for p in posts]
+    return hit, flag
+
+
 def load_promises(name):
     posts = []
     with open(HERE / name, encoding="utf-8") as f:
@@ -242,16 +290,15 @@ def main():
     else:
         v = run_modfilter(cli, args.rules, posts)
         truth = [p["positive"] for p in posts]
-        hit = [bool(group_scores(v[p["id"]], "abuse")) for p in posts]
-        flag = [any(category_flagged(policy, cats, c, s) for c, s in group_scores(v[p["id"]], "abuse").items())
-                for p in posts]
+        hit, flag = abuse_hit_and_flag(policy, cats, v, posts)
         rows = [("modfilter (any abuse hit)", prf(truth, hit)), ("modfilter (abuse FLAG or above)", prf(truth, flag))]
         peers = None if args.no_peers else run_peers(posts)
         if peers:
             for name in PEERS:
                 rows.append((f"npm {name}", prf(truth, [peers[p["id"]][name] for p in posts])))
         npos = sum(truth)
-        table(f"abuse: Davidson et al. 2017, {len(posts)} tweets, {npos} hate or offensive", rows)
+        table(f"abuse: Davidson et al. 2017, {len(posts)} tweets, {npos} hate or offensive (the shipped model "
+              "was trained on them: held-out figures are scripts/train_model.py's)", rows)
         hate = [p for p in posts if p["class"] == 0]
         hate_hit = sum(1 for p in hate if group_scores(v[p["id"]], "abuse"))
         hate_cat = sum(1 for p in hate if group_scores(v[p["id"]], "abuse.hate"))
@@ -259,6 +306,35 @@ def main():
               f"{hate_cat / len(hate):.3f} an abuse.hate hit")
         results["abuse"] = dict(rows)
         show_errors("abuse", posts, truth, hit, v, args.errors)
+
+    # ---- abuse on the other real sets: OLID (never trained on), toxic-spans (the shipped model was
+    # trained on it: the held-out figure is scripts/train_model.py's)
+    posts = load_olid(data) if want("abuse") else False
+    if posts is None:
+        print(f"\nabuse: OLID skipped, {data / 'olid-train/olid-training-v1.0.tsv'} not found")
+    elif posts:
+        v = run_modfilter(cli, args.rules, posts)
+        truth = [p["positive"] for p in posts]
+        hit, flag = abuse_hit_and_flag(policy, cats, v, posts)
+        rows = [("modfilter (any abuse hit)", prf(truth, hit)), ("modfilter (abuse FLAG or above)", prf(truth, flag))]
+        table(f"abuse: OLID train (never trained on), {len(posts)} tweets, {sum(truth)} offensive", rows)
+        results["olid"] = dict(rows)
+        show_errors("olid", posts, truth, hit, v, args.errors)
+    posts = load_toxic_spans(data) if want("abuse") else False
+    if posts is None:
+        print(f"\nabuse: toxic-spans skipped, {data / 'toxic-spans-train/tsd_train.csv'} not found")
+    elif posts:
+        v = run_modfilter(cli, args.rules, posts)
+        hit, flag = abuse_hit_and_flag(policy, cats, v, posts)
+        n = len(posts)
+        f1 = sum(span_f1(p["text"], p["spans"], [h for h in v[p["id"]]["hits"]
+                                                 if str(h["category"]).startswith("abuse")]) for p in posts) / n
+        print(f"\n### abuse: toxic-spans-train, {n} comments, all toxic (the shipped model was trained on "
+              f"them: held-out figures are scripts/train_model.py's)\n")
+        print("| system | share with any abuse hit | share with abuse FLAG or above | span F1 (abuse hits) |")
+        print("|---|---:|---:|---:|")
+        print(f"| modfilter | {sum(hit) / n:.3f} | {sum(flag) / n:.3f} | {f1:.3f} |")
+        results["toxic_spans"] = {"any_hit": sum(hit) / n, "flag": sum(flag) / n, "span_f1": f1}
 
     # ---- spam
     posts = load_sms(data) if want("spam") else False
@@ -273,7 +349,8 @@ def main():
                 for p in posts]
         hit = [bool(group_scores(v[p["id"]], "spam")) for p in posts]
         rows = [("modfilter (spam FLAG or above)", prf(truth, flag)), ("modfilter (any spam hit)", prf(truth, hit))]
-        table(f"spam: SMS Spam Collection, {len(posts)} messages, {sum(truth)} spam", rows)
+        table(f"spam: SMS Spam Collection, {len(posts)} messages, {sum(truth)} spam (the shipped model was "
+              "trained on them: held-out figures are scripts/train_model.py's)", rows)
         results["spam"] = dict(rows)
         show_errors("spam", posts, truth, flag, v, args.errors)
 
