@@ -8,7 +8,8 @@ leo-profanity, run through bench/quality/peers.cjs):
      profanity.csv rows rated >= 2 profane or offensive, cuss words rated 2), each written inside an
      ordinary sentence, first plainly (plain coverage: the words the system claims to cover), then
      with each evasion transform alone and combined. Recall per transform counts only the words the
-     system catches plainly. For modfilter a sentence counts as caught when any hit's category
+     system catches plainly; one more row counts every word of the lists (plain coverage times
+     evasion recall, in effect: what a user sees). For modfilter a sentence counts as caught when any hit's category
      starts with "abuse"; the share of caught sentences whose hit spans exactly the transformed word
      (and the share whose hit covers it) is reported too.
   2. false-positive rate on innocent text: dictionary words (wamerican, wbritish) and a few names
@@ -491,6 +492,7 @@ def main():
         common &= plain[s]
     res = {s: {} for s in systems}  # system -> transform -> [caught, total]
     res_common = {s: {} for s in systems}
+    res_all = {s: {} for s in systems}
     span = {}  # transform -> [caught, exact, covers, signal]
     misses = {}  # transform -> [(word, spelled)]
     inexact = {}  # transform -> [(spelled, [hit spans as text])]
@@ -498,9 +500,12 @@ def main():
         if name == "plain":
             continue
         for s in systems:
+            c = hit(s, pid)
+            r = res_all[s].setdefault(name, [0, 0])  # every word of the lists, caught plainly or not
+            r[0] += c
+            r[1] += 1
             if w not in plain[s]:
                 continue
-            c = hit(s, pid)
             r = res[s].setdefault(name, [0, 0])
             r[0] += c
             r[1] += 1
@@ -578,6 +583,12 @@ def main():
         c, t_ = overall(res_common[s], single_names + combined_names)
         cells.append(f"{pct(c, t_)}")
     print(f"| overall, all, on the {len(common)} words every system covers | " + " | ".join(cells) + " |")
+    cells = []
+    for s in systems:
+        c, t_ = overall(res_all[s], single_names + combined_names)
+        cells.append(f"**{pct(c, t_)}** ({c}/{t_})")
+    print(f"| overall, all, over every word of the lists ({len(base)}; one not caught plainly counts "
+          "as missed unless its evasive spelling is caught) | " + " | ".join(cells) + " |")
 
     print("\n## modfilter spans and evasion signal (% of caught sentences)\n")
     print("| transform | caught | span = exactly the word | span covers the word | verdict names the technique |")
@@ -660,6 +671,8 @@ def main():
                 "plain_words": {s: sorted(plain[s]) for s in systems},
                 "control_flagged": ctl,
                 "recall": {s: {n: {"caught": v[0], "total": v[1]} for n, v in res[s].items()} for s in systems},
+                "recall_every_word": {s: {n: {"caught": v[0], "total": v[1]} for n, v in res_all[s].items()}
+                                      for s in systems},
                 "overall": {s: {k: dict(zip(("caught", "total"), overall(res[s], names)))
                                 for k, names in (("single", single_names), ("combined", combined_names),
                                                  ("all", single_names + combined_names))} for s in systems},
