@@ -167,21 +167,25 @@ class WorkerTest(unittest.TestCase):
         posts = make_posts(int(20000 * SCALE), seed=2)
         ids = self.feed(posts)
         victim = self.start_worker("--batch", "100", "--claim-after", "0.5", name="victim")
-        self.start_worker("--batch", "100", "--claim-after", "0.5")
+        # The other worker claims late, so that it cannot take the victim's batch while the loop
+        # below holds the victim stopped (a slow sanitizer build stays stopped for seconds).
+        self.start_worker("--batch", "100", "--claim-after", "600")
         deadline = time.time() + WAIT
         while self.r.call("XLEN", "out") < len(posts) // 5 and time.time() < deadline:
             time.sleep(0.01)
         # Stop it while it holds a batch it has read and not acknowledged, then kill it there.
+        held = []
         for _ in range(2000):
             pause(victim)
             time.sleep(0.05)  # a command it sent just before (its acknowledging script) runs meanwhile
-            if self.r.call("XPENDING", "in", "g", "-", "+", 10, "victim"):
+            held = self.r.call("XPENDING", "in", "g", "-", "+", 10, "victim")
+            if held:
                 break
             victim.send_signal(signal.SIGCONT)
             time.sleep(0.002)
         victim.kill()
         victim.wait()
-        self.assertTrue(self.r.call("XPENDING", "in", "g", "-", "+", 10, "victim"), "killed mid-batch")
+        self.assertTrue(held, "killed mid-batch")
         self.start_worker("--batch", "100", "--claim-after", "0.5")  # the restarted one, a new consumer
         self.wait_out(len(posts))
         self.stop_all()
