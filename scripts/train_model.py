@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
+import importlib.util
 import json
 import math
 import os
@@ -189,17 +190,15 @@ def hits(v, cat):
     return [h for h in v.get("hits", []) if str(h.get("category", "")).startswith(cat)]
 
 
-def span_f1(text, gold, hs):
-    b = text.encode("utf-8")
-    pred = set()
-    for h in hs:
-        pred.update(range(len(b[: h["start"]].decode("utf-8", "ignore")), len(b[: h["end"]].decode("utf-8", "ignore"))))
-    if not gold and not pred:
-        return 1.0
-    if not gold or not pred:
-        return 0.0
-    i = len(gold & pred)
-    return 2 * i / (len(gold) + len(pred)) if i else 0.0
+def _quality():
+    """bench/quality/run.py (standard library only), for the span F1 it scores toxic-spans with."""
+    spec = importlib.util.spec_from_file_location("quality_run", os.path.join(ROOT, "bench", "quality", "run.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+span_f1 = _quality().span_f1  # the same character-level F1 as the quality harness
 
 
 def main():
