@@ -70,12 +70,6 @@ size_t sentence_start(const char *text, size_t len, size_t pos) {
     return pos;
 }
 
-size_t sentence_end(const char *text, size_t len, size_t pos) {
-    const auto *s = reinterpret_cast<const unsigned char *>(text);
-    while (pos < len && !ends_sentence(s, len, pos)) ++pos;
-    return pos;
-}
-
 namespace {
 
 // The tokenizer, from byte `from` of text; with one_sentence, it stops where the sentence ends and

@@ -35,15 +35,14 @@ void tokenize(const char *text, size_t len, std::vector<Token> &out);
 // post as it was written), "’ll" as "'ll". Empty when the token is too long to be a phrase word.
 std::string_view token_text(const char *text, const Token &k, char (&buf)[64]);
 
-// Tokenizes the sentence that starts at byte `from` of text, as tokenize() would split it (offsets
-// in text), and returns where it ends: sentence_end(text, len, from), found in the same pass.
-size_t tokenize_sentence(const char *text, size_t len, size_t from, std::vector<Token> &out);
-
-// Where the sentence holding byte pos starts and ends, by the same rule as tokenize: '.', '!', '?',
-// '…' and line breaks end a sentence, except a '.' between two digits. Tokenizing [start, end)
-// gives the same words as tokenizing the whole text.
+// Where the sentence holding byte pos starts, by the same rule as tokenize: '.', '!', '?', '…' and
+// line breaks end a sentence, except a '.' between two digits.
 size_t sentence_start(const char *text, size_t len, size_t pos);
-size_t sentence_end(const char *text, size_t len, size_t pos);
+
+// Tokenizes the sentence that starts at byte `from` of text (offsets in text), giving the words that
+// tokenizing the whole text gives there, and returns where the sentence ends (the byte that ends it,
+// or len).
+size_t tokenize_sentence(const char *text, size_t len, size_t from, std::vector<Token> &out);
 
 // Phrases as token sequences, looked up by their first token. In a phrase, "#" stands for any
 // number and "*" for any one word. A phrase written with a leading "!" is an exception: where it
