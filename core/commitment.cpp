@@ -93,6 +93,8 @@ size_t tokenize_from(const char *text, size_t len, size_t from, std::vector<Toke
             while (i < len) {
                 unsigned char d = s[i];
                 if (ascii_alnum(d)) {
+                    // a number ends where letters start: "5pm" is "5" and "pm", "24hrs" "24" and "hrs"
+                    if (number && !is_digit(d)) break;
                     ++i;
                 } else if (d >= 0xC2 && d < 0xE0) {
                     i += 2;
@@ -258,7 +260,8 @@ bool PhraseSet::matches(const char *text, const std::vector<Token> &t, size_t i,
     return true;
 }
 
-size_t PhraseSet::longest(const char *text, const std::vector<Token> &t, size_t i, size_t lim) const {
+size_t PhraseSet::longest(const char *text, const std::vector<Token> &t, size_t i, size_t lim,
+                          uint32_t *phrase) const {
     if (i >= lim) return 0;
     size_t best = 0;
     bool vetoed = false;
@@ -267,6 +270,7 @@ size_t PhraseSet::longest(const char *text, const std::vector<Token> &t, size_t 
         if ((len > best || (len == best && veto_[p] && !vetoed)) && matches(text, t, i, lim, p)) {
             best = len;
             vetoed = veto_[p];
+            if (phrase) *phrase = p;
         }
     };
     char buf[64];
@@ -318,9 +322,10 @@ bool CommitmentMatcher::confirm(const char *text, const std::vector<Token> &t, s
     }
     // The deliverable: within `within` words after the commitment, in the same sentence.
     size_t wk = 0, wlen = 0;
+    uint32_t wp = 0;
     for (size_t k = c1; k < s1 && k <= c1 + within; ++k) {
         if (k > c1 && clause_word(text, t[k])) break;
-        if ((wlen = what.longest(text, t, k, s1))) {
+        if ((wlen = what.longest(text, t, k, s1, &wp))) {
             wk = k;
             break;
         }
@@ -334,7 +339,9 @@ bool CommitmentMatcher::confirm(const char *text, const std::vector<Token> &t, s
     size_t ce = wk + wlen;
     for (size_t k = 0; k < kAfter && ce < s1 && !(t[ce].flags & Token::kClause); ++k) ++ce;
     for (size_t k = cs; k < ce; ++k) {
-        if (k >= i && k < c1) continue;
+        // nor the deliverable's own words: "no" is a hedge, "at no charge" is money (a "*" of
+        // the deliverable is any word, and a hedge there still cancels)
+        if ((k >= i && k < c1) || (k >= wk && k < wk + wlen && what.literal_word(wp, k - wk))) continue;
         if (unless.longest(text, t, k, ce)) return false;
     }
     from = t[who_start].start;

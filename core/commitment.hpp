@@ -60,7 +60,13 @@ public:
     std::vector<std::pair<std::string, uint32_t>> anchor_points() const;
     // The number of tokens of the longest phrase that starts at token i and ends before token lim;
     // 0 if none.
-    size_t longest(const char *text, const std::vector<Token> &t, size_t i, size_t lim) const;
+    size_t longest(const char *text, const std::vector<Token> &t, size_t i, size_t lim,
+                   uint32_t *phrase = nullptr) const;
+    // Whether word k of phrase p is a word of its own (not "#" or "*").
+    bool literal_word(uint32_t p, size_t k) const {
+        const std::string &w = phrases_[p][k];
+        return w != "#" && w != "*";
+    }
     // Whether a phrase covers exactly tokens [i, end).
     bool exact(const char *text, const std::vector<Token> &t, size_t i, size_t end) const;
 

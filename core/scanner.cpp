@@ -44,6 +44,34 @@ Scanner::Scanner(const Engine &e) : e_(e) {
 
 Scanner::~Scanner() { hs_free_scratch(scratch_); }
 
+namespace {
+
+inline bool digit(unsigned char c) { return c >= '0' && c <= '9'; }
+inline bool letter(unsigned char c) { return ascii_alnum(c) && !digit(c); }
+
+// tokenize() ends a number where letters start ("5pm" is "5" and "pm"): a word anchor may start
+// right after the digits of a number that starts a word ...
+inline bool after_number(const char *t, size_t from) {
+    if (from == 0 || !letter(static_cast<unsigned char>(t[from])) || !digit(static_cast<unsigned char>(t[from - 1])))
+        return false;
+    size_t b = from - 1;
+    while (b > 0 && digit(static_cast<unsigned char>(t[b - 1]))) --b;
+    if (b == 0) return true;
+    const auto c = static_cast<unsigned char>(t[b - 1]);
+    if (c < 0x80) return !ascii_alnum(c);
+    // a two-byte letter right before continues the word (tokenize())
+    const auto lead = b >= 2 ? static_cast<unsigned char>(t[b - 2]) : 0;
+    return !(c < 0xC0 && lead >= 0xC2 && lead < 0xE0);
+}
+
+// ... and an anchor that is a number ends before the letters that follow it.
+inline bool number_ends(const char *t, size_t from, size_t to, unsigned char next) {
+    return letter(next) && to > from && digit(static_cast<unsigned char>(t[from])) &&
+           digit(static_cast<unsigned char>(t[to - 1]));
+}
+
+}  // namespace
+
 // Main database: literals are recorded; a trigger, or a variable pattern without triggers, asks for
 // the variable database to run over a window around it.
 int Scanner::on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
@@ -52,14 +80,16 @@ int Scanner::on_match(unsigned id, unsigned long long, unsigned long long to, un
     if (!(p.roles & s->role_bit_) || (p.fixed_len > to && !p.wide)) return 0;
     if (p.kind == Pattern::kLiteral) return on_som_match(id, to - p.fixed_len, to, 0, ctx);
     if (p.kind == Pattern::kAnchor) {
+        const size_t from = to - p.fixed_len;
         if (p.boundary == Boundary::Word) {
             // The word goes on after the anchor (ASCII letters and digits, two-byte letters: as
             // tokenize() splits words), so no phrase word is here: "company" for "comp".
             const auto next = to < s->text_len_ ? static_cast<unsigned char>(s->text_[to]) : 0;
-            if (ascii_alnum(next) || (next >= 0xC2 && next < 0xE0)) return 0;
+            if ((ascii_alnum(next) || (next >= 0xC2 && next < 0xE0)) && !number_ends(s->text_, from, to, next))
+                return 0;
         }
-        if (!boundary_ok(s->text_, s->text_len_, to - p.fixed_len, to,
-                         p.boundary == Boundary::Word ? Boundary::Prefix : p.boundary))
+        if (!boundary_ok(s->text_, s->text_len_, from, to, p.boundary == Boundary::Word ? Boundary::Prefix : p.boundary) &&
+            !after_number(s->text_, from))
             return 0;
         s->anchors_.emplace_back(static_cast<uint32_t>(to - p.fixed_len), p.target);
         return 0;

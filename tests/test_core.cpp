@@ -578,8 +578,9 @@ namespace {
 const char *kCommitPack = R"(
 [words]
 speaker = ["we", "i", "our team"]
-money = ["refund", "gift card", "credit", "!credit card"]
-hedge = ["'t", "not", "may", "whether"]
+money = ["refund", "gift card", "credit", "!credit card", "at no charge"]
+hedge = ["'t", "not", "may", "whether", "no"]
+time = ["by # pm"]
 
 [[commitment]]
 id = "promise.money.give"
@@ -593,6 +594,16 @@ unless = ["@hedge"]
 within = 6
 match = ["We'll refund you"]
 no_match = ["We can't refund you"]
+
+[[commitment]]
+id = "promise.timeline.by"
+category = "promise.timeline"
+severity = "low"
+applies_to = "staff"
+who = ["@speaker"]
+commit = ["will", "'ll"]
+what = ["@time"]
+unless = ["@hedge"]
 )";
 
 std::string span_of(const std::string &text, const Verdict &v) {
@@ -616,6 +627,14 @@ TEST_CASE("A commitment needs a speaker, a commit word and a deliverable, with n
     CHECK(s.rules("Sorry it didn't work, but we will refund you", 1).size() == 1);  // hedge in another clause
     CHECK(s.rules("We'll refund you", 0).empty());                     // a member promises nothing
     CHECK(s.rules("goodwill refund", 1).empty());                      // "will" inside a word is no commit word
+    // A hedge word inside the deliverable itself does not cancel it; elsewhere in the clause it does.
+    CHECK(s.rules("we will send a new one at no charge", 1).size() == 1);
+    CHECK(s.rules("we will send no refund", 1).empty());
+    // A number ends where letters start: "5pm" is "5" and "pm", as "5 pm" is.
+    CHECK(s.rules("we will call you by 5pm", 1) == std::vector<std::string>{"promise.timeline.by"});
+    CHECK(s.rules("we will call you by 5 pm", 1).size() == 1);
+    CHECK(s.rules("we will call you by 5pmx", 1).empty());
+    CHECK(s.rules("we will call you by a5pm", 1).empty());             // not a number: one word
 }
 
 TEST_CASE("Commitment rules: word lists across files, and mistakes with file:line", "[commitment][rules]") {
@@ -666,12 +685,14 @@ TEST_CASE("Commitments survive serialization, and the tokenizer ends on any byte
         CHECK(!v.hits.empty());
     }
     std::vector<Token> toks;
-    const std::string words = "we\xE2\x80\x99ll pay 24-48 hrs, can't";
+    const std::string words = "we\xE2\x80\x99ll pay 24-48 hrs, can't 5pm";
     tokenize(words.data(), words.size(), toks);
-    REQUIRE(toks.size() == 7);
+    REQUIRE(toks.size() == 9);
     CHECK((toks[1].flags & Token::kCurly));
     CHECK((toks[3].flags & Token::kNumber));
     CHECK((toks[5].flags & Token::kClause));
+    CHECK(((toks[7].flags & Token::kNumber) && toks[7].end - toks[7].start == 1));  // "5"
+    CHECK((!(toks[8].flags & Token::kNumber) && toks[8].end - toks[8].start == 2));  // "pm"
 }
 
 // ---- the learned scorer (core/model.hpp) ----------------------------------------------------------
