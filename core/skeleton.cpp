@@ -598,8 +598,11 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
         else same_len = 0;
         // A word written with look-alike letters: they become the letters they imitate.
         bool look = false, upside = false;
-        for (size_t j = 0; j < tn && !look; ++j)
-            if (static_cast<unsigned char>(tok[j]) >= 0x80) look = lookalike_token(n, t, k.a, k.b, &upside);
+        for (size_t j = 0; j < tn; ++j)
+            if (static_cast<unsigned char>(tok[j]) >= 0x80) {
+                look = lookalike_token(n, t, k.a, k.b, &upside);
+                break;
+            }
         if (upside) {
             emit_upside_down(n, k);
             continue;
