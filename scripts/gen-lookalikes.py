@@ -62,6 +62,17 @@ def keep(ch):
     return not (f.isascii())  # NFKC already makes it ASCII: the normalizer handles it
 
 
+def single_confusables(path):
+    """(character, prototype) pairs of confusables.txt where both are one code point."""
+    for line in Path(path).read_text(encoding="utf-8-sig").splitlines():
+        fields = [f.strip() for f in line.partition("#")[0].split(";")]
+        if len(fields) < 2 or not fields[0]:
+            continue
+        src, tgt = fields[0].split(), fields[1].split()
+        if len(src) == 1 and len(tgt) == 1:
+            yield chr(int(src[0], 16)), chr(int(tgt[0], 16))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
@@ -92,17 +103,9 @@ def main():
             add(ch, chr(ord("a") + k), True, "fonts")
 
     # 2. confusables whose prototype is one Latin letter
-    for line in conf_path.read_text(encoding="utf-8-sig").splitlines():
-        body = line.partition("#")[0]
-        fields = [f.strip() for f in body.split(";")]
-        if len(fields) < 2 or not fields[0]:
-            continue
-        src, tgt = fields[0].split(), fields[1].split()
-        if len(src) != 1 or len(tgt) != 1:
-            continue
-        t = chr(int(tgt[0], 16)).lower()
-        if "a" <= t <= "z":
-            add(chr(int(src[0], 16)), t, False, "confusables")
+    for src, tgt in single_confusables(conf_path):
+        if "a" <= tgt.lower() <= "z":
+            add(src, tgt.lower(), False, "confusables")
 
     # 3. rustrict replacements: one letter only
     for name in ("replacements.csv", "replacements_extra.csv"):

@@ -7,7 +7,8 @@ leo-profanity, run through bench/quality/peers.cjs):
   1. evasion recall: abusive words from the English lists in ../shared/data (ldnoobw/en, rustrict
      profanity.csv rows rated >= 2 profane or offensive, cuss words rated 2), each written inside an
      ordinary sentence, first plainly (plain coverage: the words the system claims to cover), then
-     with each evasion transform alone and combined. Recall per transform counts only the words the
+     with each evasion transform alone and combined (SINGLE and COMBINED below; deterministic, no
+     random seed). Recall per transform counts only the words the
      system catches plainly; one more row counts every word of the lists (plain coverage times
      evasion recall, in effect: what a user sees). For modfilter a sentence counts as caught when any hit's category
      starts with "abuse"; the share of caught sentences whose hit spans exactly the transformed word
@@ -111,15 +112,10 @@ def load_confusables(data):
     cyr, grk = {}, {}
     if not path.is_file():
         return None
-    for line in path.read_text(encoding="utf-8-sig").splitlines():
-        body, _, comment = line.partition("#")
-        fields = [f.strip() for f in body.split(";")]
-        if len(fields) < 2 or not fields[0]:
-            continue
-        src, tgt = fields[0].split(), fields[1].split()
-        if len(src) != 1 or len(tgt) != 1:
-            continue
-        t, s = chr(int(tgt[0], 16)), chr(int(src[0], 16))
+    spec = importlib.util.spec_from_file_location("gen_lookalikes", REPO / "scripts" / "gen-lookalikes.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    for s, t in gen.single_confusables(path):  # the file's format only; the harness picks its own letters
         if not ("a" <= t <= "z"):
             continue
         name = unicodedata.name(s, "")
