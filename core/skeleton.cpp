@@ -94,9 +94,12 @@ bool common_pair(char a, char b) {
                                              "ha", "he", "hi", "hm", "if", "im", "in", "is", "it", "la", "ma", "me",
                                              "mr", "ms", "my", "na", "no", "of", "oh", "ok", "on", "or", "pa", "re",
                                              "so", "to", "tv", "uh", "um", "up", "ur", "us", "we", "ya", "ye", "yo"};
-    for (const char *w : kWords)
-        if (w[0] == a && w[1] == b) return true;
-    return false;
+    static const auto table = [] {  // bit b of entry a: "ab" is one of them
+        std::array<uint32_t, 26> t{};
+        for (const char *w : kWords) t[static_cast<size_t>(w[0] - 'a')] |= 1u << (w[1] - 'a');
+        return t;
+    }();
+    return letter(a) && letter(b) && (table[static_cast<size_t>(a - 'a')] >> (b - 'a') & 1);
 }
 
 // Whether the pieces t[la, lb) and t[ra, rb) (one to three letters or leet characters each, at
@@ -229,6 +232,8 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
     auto lol = [&](size_t k) { return k < n && join_letter(t[k]) != 0; };
     auto pair_at = [&](size_t i) {
         if (!lol(i) || !lol(i + 1) || lol(i + 2) || (i > 0 && !space(t[i - 1]))) return;
+        // a common word ("of", "it") is joined only to a piece that is none: found from that piece
+        if (common_pair(plain_letter(t[i]), plain_letter(t[i + 1]))) return;
         size_t le = i;
         while (le > 0 && space(t[le - 1])) --le;
         if (le < i) {

@@ -9,7 +9,8 @@ of precedence (the first that gives a code point one letter wins):
 
   1. the upside-down alphabets of rustrict src/unicode_fonts.csv (MIT), position = letter; marked,
      since upside-down words are also written backwards;
-  2. Unicode confusables.txt (UTS #39, Unicode License): code points whose prototype is one Latin letter;
+  2. Unicode confusables.txt (UTS #39, Unicode License): code points whose prototype is one Latin letter
+     (marks on it aside);
   3. rustrict src/replacements.csv and replacements_extra.csv (MIT): a character and the letters it
      may stand for, kept only when that is one letter ('i' and 'l' count as one, as in the skeleton);
   4. the other "fancy" alphabets of unicode_fonts.csv;
@@ -17,7 +18,8 @@ of precedence (the first that gives a code point one letter wins):
      gives one letter.
 
 Left out: ASCII, code points that NFKC case folding already turns into ASCII, digits, punctuation,
-spaces, marks and controls. Standard library only; the data is read where it is (../shared/data).
+spaces, marks and controls, and the letters of Latin-1 and Latin Extended-A ("ø", "ł", "ı": the
+letters of European languages, whose words are no evasion). Standard library only; the data is read where it is (../shared/data).
 """
 import argparse
 import re
@@ -53,24 +55,29 @@ def letters_of(candidates):
     return out
 
 
-def keep(ch):
+def keep(ch, upside=False):
     if len(ch) != 1 or ord(ch) < 0x80:
         return False
+    if 0xC0 <= ord(ch) <= 0x17F and unicodedata.category(ch).startswith("L") and not upside:
+        return False  # letters of European languages ("ø", "ł", "ı"): a Danish or Polish word is no evasion
     if not unicodedata.category(ch).startswith(KEEP_CATEGORIES) and unicodedata.category(ch) not in KEEP_CATEGORIES:
         return False
     f = fold(ch)
     return not (f.isascii())  # NFKC already makes it ASCII: the normalizer handles it
 
 
-def single_confusables(path):
-    """(character, prototype) pairs of confusables.txt where both are one code point."""
+def single_confusables(path, marks=False):
+    """(character, prototype) pairs of confusables.txt where both are one code point; with marks, a
+    prototype of one code point followed by combining marks counts as that code point."""
     for line in Path(path).read_text(encoding="utf-8-sig").splitlines():
         fields = [f.strip() for f in line.partition("#")[0].split(";")]
         if len(fields) < 2 or not fields[0]:
             continue
-        src, tgt = fields[0].split(), fields[1].split()
+        src, tgt = fields[0].split(), [chr(int(c, 16)) for c in fields[1].split()]
+        if marks:
+            tgt = tgt[:1] + [c for c in tgt[1:] if not unicodedata.category(c).startswith("M")]
         if len(src) == 1 and len(tgt) == 1:
-            yield chr(int(src[0], 16)), chr(int(tgt[0], 16))
+            yield chr(int(src[0], 16)), tgt[0]
 
 
 def main():
@@ -88,7 +95,7 @@ def main():
     cands = []  # (character, letter, upside-down, source), in order of precedence
 
     def add(ch, letter, upside, source):
-        if keep(ch):
+        if keep(ch, upside):
             cands.append((ch, letter, upside, source))
 
     # 1. alphabets; the upside-down ones first, since their letters also appear in mirrored alphabets
@@ -102,8 +109,8 @@ def main():
         for k, ch in enumerate(r):
             add(ch, chr(ord("a") + k), True, "fonts")
 
-    # 2. confusables whose prototype is one Latin letter
-    for src, tgt in single_confusables(conf_path):
+    # 2. confusables whose prototype is one Latin letter, perhaps with marks ("η" -> "n̩")
+    for src, tgt in single_confusables(conf_path, marks=True):
         if "a" <= tgt.lower() <= "z":
             add(src, tgt.lower(), False, "confusables")
 
