@@ -15,8 +15,10 @@ struct Lookalike {
     uint32_t cp;
     char letter;     // the Latin letter it stands for
     uint8_t upside;  // 1: from an upside-down alphabet (such words are written backwards too)
-    uint8_t script;  // 0: Latin or a symbol; other values tell scripts apart
+    uint8_t script;  // 0: Latin or a symbol; kScriptHan; other values tell scripts apart
 };
+
+constexpr uint8_t kScriptHan = 1;
 
 // The entry for code point cp, or nullptr.
 const Lookalike *find_lookalike(uint32_t cp) noexcept;

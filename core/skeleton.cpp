@@ -88,12 +88,22 @@ inline char join_letter(char c) {
     return l == 'l' ? 'i' : l;
 }
 
-// Common words of two letters: a piece of a split word is not one of them ("fu ck", not "is it").
+// Common words of two letters, in English and in the languages most often written in Latin letters
+// (Romance, Germanic, Tagalog, Malay, Bantu languages, Esperanto): a split word's piece is not one
+// of them ("fu ck", not "is it", "con le", "ga go").
 bool common_pair(char a, char b) {
-    static constexpr const char *kWords[] = {"ah", "am", "an", "as", "at", "be", "by", "da", "do", "eh", "ex", "go",
-                                             "ha", "he", "hi", "hm", "if", "im", "in", "is", "it", "la", "ma", "me",
-                                             "mr", "ms", "my", "na", "no", "of", "oh", "ok", "on", "or", "pa", "re",
-                                             "so", "to", "tv", "uh", "um", "up", "ur", "us", "we", "ya", "ye", "yo"};
+    static constexpr const char *kWords[] = {"ab", "ad", "af", "ah", "ai", "al", "am", "an", "ao", "as", "at",
+                                             "au", "ax", "ay", "ba", "be", "by", "ce", "ci", "da", "de", "di",
+                                             "do", "du", "ed", "eh", "el", "em", "en", "er", "es", "et", "eu",
+                                             "ex", "ga", "go", "ha", "he", "hi", "hm", "ho", "id", "if", "ik",
+                                             "il", "im", "in", "is", "it", "ja", "je", "ju", "ka", "ke", "ko",
+                                             "ku", "la", "le", "li", "lo", "ma", "me", "mi", "mm", "mo", "mr",
+                                             "ms", "mu", "my", "na", "ne", "ng", "ni", "no", "nu", "ob", "of",
+                                             "oh", "oi", "ok", "om", "on", "op", "or", "os", "ou", "ow", "ox",
+                                             "pa", "pi", "po", "qi", "re", "sa", "se", "si", "so", "su", "ta",
+                                             "te", "ti", "to", "tu", "tv", "uh", "um", "un", "up", "ur", "us",
+                                             "va", "vi", "vu", "wa", "we", "wo", "ya", "ye", "yo", "za", "zo",
+                                             "zu"};
     static const auto table = [] {  // bit b of entry a: "ab" is one of them
         std::array<uint32_t, 26> t{};
         for (const char *w : kWords) t[static_cast<size_t>(w[0] - 'a')] |= 1u << (w[1] - 'a');
@@ -114,7 +124,7 @@ bool pair_join(const char *t, size_t la, size_t lb, size_t ra, size_t rb, const 
         if (!join_letter(t[k])) return false;
     const bool piece = (ln == 2 && !common_pair(plain_letter(t[la]), plain_letter(t[la + 1]))) ||
                        (rn == 2 && !common_pair(plain_letter(t[ra]), plain_letter(t[ra + 1])));
-    if (!piece && !chained) return false;
+    if (!chained && (!piece || ln + rn < 4)) return false;  // JoinGrams knows no word shorter than four
     return g.has(ln >= 2 ? join_letter(t[lb - 2]) : 0, join_letter(t[lb - 1]), join_letter(t[ra]),
                  rn >= 2 ? join_letter(t[ra + 1]) : 0);
 }
@@ -326,7 +336,9 @@ uint32_t Skeleton::evasion(size_t s, size_t e) const noexcept {
     uint32_t bits = 0;
     for (size_t k = s; k < e && k < ev_.size(); ++k) {
         bits |= ev_[k];
-        if (k > s && joined_[k] == 4) bits |= kEvSeparators;  // a split word's pieces joined inside the span
+        // a split word's pieces joined inside the span, of four letters or more (JoinGrams knows
+        // no shorter word: "al la" and "a 1ª" are no "alla")
+        if (k > s && joined_[k] == 4 && e - s >= 4) bits |= kEvSeparators;
     }
     return bits;
 }
@@ -385,9 +397,11 @@ inline char flip(char c) {
 
 // Whether normalized token t[a, b) is a word written with look-alike letters: every letter in it is
 // ASCII or in the look-alike table (other characters count as punctuation), at least one is from
-// the table, and it is mixed: a Latin-script or symbol look-alike, look-alikes of two scripts, or a
-// post that also holds ASCII letters. A word of a post written wholly in Greek, Cyrillic or CJK is
-// none of these. *upside: the word is upside-down text (turned letters, and only ASCII letters that
+// the table, and it is mixed: a Latin-script or symbol look-alike, look-alikes of two scripts, ASCII
+// letters in the post's own bytes of the word ("fυcκ"; not the letters the normalizer made ASCII:
+// "Сол" is a Kazakh word), or, for CJK strokes, which Chinese and Japanese write without spaces, a
+// word with ASCII letters next to it. A word written wholly in Greek, Cyrillic or CJK is none of
+// these. *upside: the word is upside-down text (turned letters, and only ASCII letters that
 // read the same or as each other turned), which is written backwards.
 bool Skeleton::lookalike_token(const Normalizer &n, const char *t, size_t a, size_t b, bool *upside) {
     bool found = false, mixed = false, turned = false, unflippable = false;
@@ -417,19 +431,27 @@ bool Skeleton::lookalike_token(const Normalizer &n, const char *t, size_t a, siz
         k += len;
     }
     if (!found) return false;
-    if (!mixed) {
-        if (src_latin_ < 0) {
-            // the post as given holds an ASCII letter: it is not written wholly in another script
-            const std::string_view src = n.source();
-            src_latin_ = 0;
-            for (char ch : src)
-                if (letter(lower(static_cast<unsigned char>(ch)))) {
-                    src_latin_ = 1;
-                    break;
-                }
-        }
-        if (!src_latin_) return false;
+    const std::string_view src = n.source();
+    auto ascii_letters = [&](size_t s, size_t e) {  // in the post's bytes of normalized [s, e)
+        if (e <= s) return false;
+        for (size_t k = n.orig_start(s), end = n.orig_end(e); k < end && k < src.size(); ++k)
+            if (letter(lower(static_cast<unsigned char>(src[k])))) return true;
+        return false;
+    };
+    if (!mixed) mixed = ascii_letters(a, b);
+    if (!mixed && script == kScriptHan) {
+        // the words before and after, as far as one token each
+        size_t pe = a;
+        while (pe > 0 && space(t[pe - 1])) --pe;
+        size_t ps = pe;
+        while (ps > 0 && !space(t[ps - 1])) --ps;
+        size_t ns = b;
+        while (ns < n.size() && space(t[ns])) ++ns;
+        size_t ne = ns;
+        while (ne < n.size() && !space(t[ne])) ++ne;
+        mixed = ascii_letters(ps, pe) || ascii_letters(ns, ne);
     }
+    if (!mixed) return false;
     *upside = turned && !unflippable;
     return true;
 }
@@ -442,7 +464,6 @@ bool Skeleton::build(const Normalizer &n, const AtWords *at, const JoinGrams *jo
     suspicious_regions(t, len, regions_, at, joins);
     // Look-alike letters or invisibles already seen by the normalizer count as a trick too:
     // "buӏӏshit" (Cyrillic palochka) only matches once 'l' and 'i' are one letter.
-    src_latin_ = -1;
     if (!n.identity()) {
         size_t before = regions_.size();
         n.for_each_evasion([&](size_t s, size_t e) { regions_.emplace_back(s, e); });

@@ -97,7 +97,6 @@ private:
     };
     bool lookalike_token(const Normalizer &n, const char *t, size_t a, size_t b, bool *upside);
     void emit_upside_down(const Normalizer &n, const Tok &k);
-    int src_latin_ = -1;  // whether the post holds an ASCII letter (-1: not looked yet)
     std::string letters_;
     // Scratch kept between posts, so that building allocates nothing in the steady state.
     std::vector<std::pair<size_t, size_t>> regions_, spans_;  // tricks found; whole tokens to build

@@ -147,7 +147,7 @@ def main():
 
     # Script of each entry, for the rule that a word wholly in one other script does not wake the
     # skeleton: 0 = Latin or a symbol (wakes alone), otherwise a number per script (name's first word).
-    scripts = {}
+    scripts = {"CJK": 1}  # Han is 1 (core/lookalike.hpp: kScriptHan)
 
     def script_of(ch):
         name = unicodedata.name(ch, "")
@@ -174,7 +174,7 @@ def main():
 // Copyright (c) Unicode, Inc., Unicode License v3); the licenses are in patterns/NOTICE.
 // Entries per source: {", ".join(f"{k} {v}" for k, v in sorted(counts.items()))}.
 // Fields: code point (as the normalizer leaves it), the letter, 1 if from an upside-down alphabet,
-// the script (0: Latin or a symbol; other numbers tell scripts apart).
+// the script (0: Latin or a symbol; 1: Han; other numbers tell scripts apart).
 """
     Path(a.out).write_text(head + "\n".join(lines) + "\n", encoding="utf-8")
     print(f"gen-lookalikes: {len(entries)} entries -> {a.out} ({counts}; {len(scripts)} scripts)")
