@@ -393,6 +393,16 @@ inline char flip(char c) {
     }
 }
 
+// Whether normalized byte k came from an upper-case ASCII letter after a lower-case one and a dot:
+// a new sentence ("bitch.And"), not the rest of a split word ("fu.ck", "FU.CK").
+bool sentence_start(const Normalizer &n, size_t k) {
+    const std::string_view src = n.source();
+    const size_t o = n.orig_start(k);
+    if (k < 2 || o >= src.size() || src[o] < 'A' || src[o] > 'Z') return false;
+    const size_t p = n.orig_start(k - 2);
+    return p < src.size() && src[p] >= 'a' && src[p] <= 'z';
+}
+
 }  // namespace
 
 // Whether normalized token t[a, b) is a word written with look-alike letters: every letter in it is
@@ -673,7 +683,8 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                 run_len = 0;
                 continue;
             }
-            if (!l && (c == '.' || c == '-') && joins_ && !spaced && in_core && dot_join(tok, tn, j, *joins_)) {
+            if (!l && (c == '.' || c == '-') && joins_ && !spaced && in_core && dot_join(tok, tn, j, *joins_) &&
+                !(c == '.' && sentence_start(n, at + 1))) {
                 sep_ev = kEvSeparators;  // "fu.ck": the dot goes
                 continue;
             }
