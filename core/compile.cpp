@@ -89,11 +89,17 @@ void Engine::build_tables(const EngineOptions &opt) {
         }
         rule_cat_.push_back(it->second);
     }
-    // The word-list words that start with an 'a' (an '@' opening a token may stand for it)
+    // The word-list words that start with an 'a' (an '@' opening a token may stand for it), and the
+    // windows of letters around which a split word may be undone
     at_words_ = AtWords();
+    join_grams_ = JoinGrams();
     for (const Rule &r : rs_.rules)
         if (!r.is_regex && !r.is_commitment && !r.is_model)
-            for (const std::string &w : r.literals) at_words_.add(normalize_literal(w));
+            for (const std::string &w : r.literals) {
+                const std::string nw = normalize_literal(w);
+                at_words_.add(nw);
+                join_grams_.add(nw);
+            }
     model_rules_.clear();
     std::vector<const ModelWeights *> weights;
     for (uint32_t i = 0; i < rs_.rules.size(); ++i)

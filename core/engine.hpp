@@ -113,6 +113,7 @@ public:
     // Word lists again, in skeleton form (core/skeleton.hpp), for posts that show evasion tricks.
     hs_database *skeleton_database() const { return skel_db_; }
     const AtWords &at_words() const { return at_words_; }
+    const JoinGrams &join_grams() const { return join_grams_; }
     const Pattern &skeleton_pattern(unsigned id) const { return skel_pats_[id]; }
     // Variable databases: one per regex (each one alone is fast; together they are not), plus
     // one for all phrases.
@@ -194,6 +195,7 @@ private:
     uint64_t fingerprint_ = 0;  // of the compiled patterns: carried by a serialized database
     std::vector<Pattern> skel_pats_;
     AtWords at_words_;
+    JoinGrams join_grams_;  // where a split word may be undone (core/skeleton.hpp)
     std::vector<std::string> skel_exprs_;
     hs_database *compile_skeleton_db() const;
     hs_database *skel_db_ = nullptr;

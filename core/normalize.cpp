@@ -1,4 +1,5 @@
 #include "normalize.hpp"
+#include "lookalike.hpp"
 
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
@@ -25,6 +26,7 @@ constexpr uint16_t kCpConfusable = 0x400;  // a letter of another script mapped 
 constexpr uint16_t kCpOtherLetter = 0x800; // a letter of another script kept as it is
 constexpr uint16_t kCpStripBase = 0x1000;  // a base letter whose following combining marks are dropped
 constexpr uint16_t kCpWord = 0x2000;       // is_word_cp(): letters, digits, marks
+constexpr uint16_t kCpLookalike = 0x4000;  // becomes one code point of the skeleton's look-alike table
 
 constexpr uint32_t kTableSize = 0x20000;  // planes 0 and 1 precomputed; the rest on demand
 
@@ -95,6 +97,12 @@ CpMap map_cp(const Icu &icu, uint32_t cp) {
     if ((cp >= 0x1F130 && cp <= 0x1F149) || (cp >= 0x1F150 && cp <= 0x1F169) ||
         (cp >= 0x1F170 && cp <= 0x1F189)) {  // squared / negative circled / negative squared
         m.bytes = static_cast<char>('a' + ((cp - 0x1F130) % 0x20));
+        m.flags = kEvCompat | kCpLatin | kCpStripBase;
+        return m;
+    }
+    if ((cp >= 0x249C && cp <= 0x24B5) || (cp >= 0x1F110 && cp <= 0x1F129)) {
+        // parenthesized letters: a letter, not NFKC's "(a)", which would split the word
+        m.bytes = static_cast<char>('a' + (cp >= 0x1F110 ? cp - 0x1F110 : cp - 0x249C));
         m.flags = kEvCompat | kCpLatin | kCpStripBase;
         return m;
     }
@@ -180,6 +188,15 @@ CpMap map_cp(const Icu &icu, uint32_t cp) {
     return m;
 }
 
+// kCpLookalike when a code point's replacement is one code point of the look-alike table.
+uint16_t lookalike_flag(const std::string &bytes) {
+    if (bytes.empty() || static_cast<unsigned char>(bytes[0]) < 0x80) return 0;
+    uint32_t c;
+    bool valid;
+    const size_t n = decode_utf8(reinterpret_cast<const unsigned char *>(bytes.data()), bytes.size(), &c, &valid);
+    return valid && n == bytes.size() && find_lookalike(c) ? kCpLookalike : 0;
+}
+
 bool is_word_cp_icu(uint32_t cp) noexcept {
     if (cp < 0x80) return (cp >= '0' && cp <= '9') || ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
     if (cp == 0xFFFD) return false;
@@ -217,7 +234,7 @@ const Page &build_page(uint32_t index) {
         if (m.bytes.size() > 255) m.bytes.resize(255);  // never happens with Unicode data
         r->off[k] = static_cast<uint32_t>(r->pool.size());
         r->len[k] = static_cast<uint8_t>(m.bytes.size());
-        r->flags[k] = static_cast<uint16_t>(m.flags | (is_word_cp_icu(cp) ? kCpWord : 0));
+        r->flags[k] = static_cast<uint16_t>(m.flags | (is_word_cp_icu(cp) ? kCpWord : 0) | lookalike_flag(m.bytes));
         r->pool += m.bytes;
     }
     g_owned[index] = std::move(r);
@@ -428,11 +445,13 @@ void Normalizer::run(std::string_view text) {
     size_t i = next_non_ascii(p, 0, n);
     if (i == n) {
         identity_ = true;
+        looks_.clear();
         return;
     }
     identity_ = false;
     out_.clear();
     segs_.clear();
+    looks_.clear();
     const Icu &icu = icu_instances();
     uint8_t pending = 0;       // evasion bits of dropped code points, given to the next byte
     bool strip_marks = false;  // the last emitted letter takes no combining marks
@@ -505,6 +524,7 @@ void Normalizer::run(std::string_view text) {
             blen = dyn.bytes.size();
             flags = dyn.flags;
             if (is_word_cp_icu(cp)) flags |= kCpWord;
+            flags |= lookalike_flag(dyn.bytes);
         }
         if (flags & kCpMark) {
             if (strip_marks) {
@@ -527,6 +547,7 @@ void Normalizer::run(std::string_view text) {
             pending |= static_cast<uint8_t>(flags & 0xFF);
             continue;
         }
+        if (flags & kCpLookalike) looks_.push_back(static_cast<uint32_t>(out_.size()));
         const bool word = (flags & (kCpLatin | kCpConfusable | kCpOtherLetter | kCpMark | kCpWord)) != 0;
         if (!word) end_word(out_.size());
         // Confusable bits are decided per word in end_word(), not per code point.

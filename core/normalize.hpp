@@ -11,7 +11,7 @@
 //     on such letters ("zalgo");
 //   - look-alike letters from other scripts (Cyrillic, Greek, Cherokee, ...) become the Latin letter
 //     they imitate, from the Unicode confusables data carried by ICU's spoof checker;
-//   - regional-indicator and negative squared/circled letters become plain letters.
+//   - regional-indicator, negative squared/circled and parenthesized letters become plain letters.
 // An all-ASCII post needs none of this: the matcher scans it in place, case-insensitively, and the
 // offset map is the identity (no copy, no ICU).
 //
@@ -87,6 +87,12 @@ public:
 
     size_t invalid_utf8() const noexcept { return invalid_; }
 
+    // Where the code points of the look-alike table (core/lookalike.hpp) are in the normalized text,
+    // in order (empty for an identity post).
+    const std::vector<uint32_t> &lookalikes() const noexcept { return looks_; }
+    // The post as given.
+    std::string_view source() const noexcept { return src_; }
+
 private:
     // The offset map, as runs: segment i covers normalized bytes [norm, next segment's norm). A
     // linear segment is text that maps to itself (ASCII, perhaps lowercased): byte k comes from
@@ -109,6 +115,7 @@ private:
     size_t invalid_ = 0;
     std::string out_;
     std::vector<Seg> segs_;
+    std::vector<uint32_t> looks_;
     mutable size_t hint_ = 0;  // the segment found last: lookups mostly go forward, a byte at a time
 };
 

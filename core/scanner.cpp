@@ -346,7 +346,7 @@ void Scanner::match_and_confirm(int role) {
         }
         if (rc == HS_SUCCESS && !anchors_.empty()) confirm_commitments();
         // Word lists once more over the skeleton, for the few posts that show evasion tricks.
-        if (rc == HS_SUCCESS && e_.skeleton_database() && skel_.build(norm_, &e_.at_words()) && skel_.size())
+        if (rc == HS_SUCCESS && e_.skeleton_database() && skel_.build(norm_, &e_.at_words(), &e_.join_grams()) && skel_.size())
             rc = hs_scan(e_.skeleton_database(), skel_.data(), static_cast<unsigned>(skel_.size()), 0, scratch_,
                          on_skeleton_match, this);
         if (rc != HS_SUCCESS) throw Error(kInternal, "hs_scan failed with code " + std::to_string(rc));

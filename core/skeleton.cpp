@@ -1,4 +1,5 @@
 #include "skeleton.hpp"
+#include "lookalike.hpp"
 #include "prefilter.hpp"
 
 #include <algorithm>
@@ -75,12 +76,76 @@ bool spaced_token(const char *t, size_t n) {
     return true;
 }
 
+// A letter, or a leet character standing for one: the letter, else 0.
+inline char plain_letter(char c) {
+    c = lower(static_cast<unsigned char>(c));
+    return letter(c) ? c : leet(c);
+}
+
+// The same, 'l' read as 'i' (as in the skeleton).
+inline char join_letter(char c) {
+    const char l = plain_letter(c);
+    return l == 'l' ? 'i' : l;
+}
+
+// Common words of two letters, in English and in the languages most often written in Latin letters
+// (Romance, Germanic, Tagalog, Malay, Bantu languages, Esperanto): a split word's piece is not one
+// of them ("fu ck", not "is it", "con le", "ga go").
+bool common_pair(char a, char b) {
+    static constexpr const char *kWords[] = {"ab", "ad", "af", "ah", "ai", "al", "am", "an", "ao", "as", "at",
+                                             "au", "ax", "ay", "ba", "be", "by", "ce", "ci", "da", "de", "di",
+                                             "do", "du", "ed", "eh", "el", "em", "en", "er", "es", "et", "eu",
+                                             "ex", "ga", "go", "ha", "he", "hi", "hm", "ho", "id", "if", "ik",
+                                             "il", "im", "in", "is", "it", "ja", "je", "ju", "ka", "ke", "ko",
+                                             "ku", "la", "le", "li", "lo", "ma", "me", "mi", "mm", "mo", "mr",
+                                             "ms", "mu", "my", "na", "ne", "ng", "ni", "no", "nu", "ob", "of",
+                                             "oh", "oi", "ok", "om", "on", "op", "or", "os", "ou", "ow", "ox",
+                                             "pa", "pi", "po", "qi", "re", "sa", "se", "si", "so", "su", "ta",
+                                             "te", "ti", "to", "tu", "tv", "uh", "um", "un", "up", "ur", "us",
+                                             "va", "vi", "vu", "wa", "we", "wo", "ya", "ye", "yo", "za", "zo",
+                                             "zu"};
+    static const auto table = [] {  // bit b of entry a: "ab" is one of them
+        std::array<uint32_t, 26> t{};
+        for (const char *w : kWords) t[static_cast<size_t>(w[0] - 'a')] |= 1u << (w[1] - 'a');
+        return t;
+    }();
+    return letter(a) && letter(b) && (table[static_cast<size_t>(a - 'a')] >> (b - 'a') & 1);
+}
+
+// Whether the pieces t[la, lb) and t[ra, rb) (one to three letters or leet characters each, at
+// least one of them two letters and no common word, unless the left one is already a piece:
+// chained) are one word split in two: "fu" "ck".
+bool pair_join(const char *t, size_t la, size_t lb, size_t ra, size_t rb, const JoinGrams &g, bool chained = false) {
+    const size_t ln = lb - la, rn = rb - ra;
+    if (ln < 1 || ln > 3 || rn < 1 || rn > 3) return false;
+    for (size_t k = la; k < lb; ++k)
+        if (!join_letter(t[k])) return false;
+    for (size_t k = ra; k < rb; ++k)
+        if (!join_letter(t[k])) return false;
+    const bool piece = (ln == 2 && !common_pair(plain_letter(t[la]), plain_letter(t[la + 1]))) ||
+                       (rn == 2 && !common_pair(plain_letter(t[ra]), plain_letter(t[ra + 1])));
+    if (!chained && (!piece || ln + rn < 4)) return false;  // JoinGrams knows no word shorter than four
+    return g.has(ln >= 2 ? join_letter(t[lb - 2]) : 0, join_letter(t[lb - 1]), join_letter(t[ra]),
+                 rn >= 2 ? join_letter(t[ra + 1]) : 0);
+}
+
+// Whether the dot or dash at t[i] splits one word ("fu.ck", "sh-it"): letters on both sides, not
+// "f.u.c.k" (spaced_token), and a JoinGrams window around it.
+bool dot_join(const char *t, size_t n, size_t i, const JoinGrams &g) {
+    if (i == 0 || i + 1 >= n) return false;
+    const char l1 = join_letter(t[i - 1]), r1 = join_letter(t[i + 1]);
+    if (!l1 || !r1) return false;
+    if ((i >= 2 && t[i - 2] == t[i]) || (i + 2 < n && t[i + 2] == t[i])) return false;
+    return g.has(i >= 2 ? join_letter(t[i - 2]) : 0, l1, r1, i + 2 < n ? join_letter(t[i + 2]) : 0);
+}
+
 // A 16-byte block at p (p[-1] and p[16..18] readable): whether any test of suspicious_regions()
 // may hold at one of its 16 positions (a superset), and whether it holds a non-space byte.
 typedef uint8_t u8x16 __attribute__((vector_size(16)));
 
 struct Block {
     bool maybe, nonspace;
+    uint64_t pair_lo, pair_hi;  // 0xFF bytes: a two-letter token starts there
 };
 
 inline u8x16 load16(const char *p) {
@@ -121,7 +186,11 @@ inline Block classify_block(const char *p) {
     const u8x16 leet = C.leet & (P.letter | N.letter | (u8x16)(v == '@'));
     const u8x16 masked = C.mask & P.letter;
     const u8x16 single = ~C.space & P.space & N.space;
-    return {any16(triple | sep_word | ph | leet | masked | single), any16(~C.space)};
+    const u8x16 pair = P.space & (C.letter | C.leet) & (N.letter | N.leet) & ~(NN.letter | NN.leet);
+    uint64_t lo, hi;
+    std::memcpy(&lo, &pair, 8);
+    std::memcpy(&hi, reinterpret_cast<const char *>(&pair) + 8, 8);
+    return {any16(triple | sep_word | ph | leet | masked | single), any16(~C.space), lo, hi};
 }
 
 // Cheap test for posts that need no skeleton: no leet character touching a letter, no mask inside
@@ -131,7 +200,8 @@ inline Block classify_block(const char *p) {
 // Each place found adds itself to `out` (merged with the previous place when at most one byte lies
 // between them); Skeleton::build widens each to whole tokens, so a trick costs the skeleton its own
 // word, not the text around it.
-void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, size_t>> &out, const AtWords *at_words) {
+void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, size_t>> &out, const AtWords *at_words,
+                        const JoinGrams *joins) {
     // Byte classes, so that the common case (letters and spaces) costs one lookup per byte.
     enum : uint8_t { L = 1, K = 2, M = 4, S = 8, W = 16 };  // letter, leet, mask, separator, space
     static const auto cls = [] {
@@ -167,8 +237,39 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
         if (y == 'p') return false;  // "ph" is 'f'
         return !at_words->may_start(x, y);
     };
+    // A two-letter token at i ("fu" of "fu ck"): joined to the token before or after it when they
+    // make a split word (pair_join). Common two-letter words end here.
+    auto lol = [&](size_t k) { return k < n && join_letter(t[k]) != 0; };
+    auto pair_at = [&](size_t i) {
+        if (!lol(i) || !lol(i + 1) || lol(i + 2) || (i > 0 && !space(t[i - 1]))) return;
+        // a common word ("of", "it") is joined only to a piece that is none: found from that piece
+        if (common_pair(plain_letter(t[i]), plain_letter(t[i + 1]))) return;
+        size_t le = i;
+        while (le > 0 && space(t[le - 1])) --le;
+        if (le < i) {
+            size_t ls = le;
+            while (ls > 0 && le - ls < 4 && lol(ls - 1)) --ls;
+            if (ls < le && le - ls <= 3 && (ls == 0 || space(t[ls - 1])) && pair_join(t, ls, le, i, i + 2, *joins))
+                add_range(ls, i + 2);
+        }
+        if (i + 2 < n && !space(t[i + 2])) return;  // "fu," ends the word
+        size_t rs = i + 2;
+        while (rs < n && space(t[rs])) ++rs;
+        size_t re = rs;
+        while (re < n && re - rs < 4 && lol(re)) ++re;
+        if (re > rs && re - rs <= 3 && !lol(re) && pair_join(t, i, i + 2, rs, re, *joins)) add_range(i, re);
+    };
+    auto pairs = [&](size_t base, uint64_t m) {
+        while (m) {
+            const size_t lane = static_cast<size_t>(__builtin_ctzll(m)) >> 3;
+            m &= ~(0xFFULL << (lane * 8));
+            pair_at(base + lane);
+        }
+    };
     auto step = [&](size_t i) {
         const uint8_t p = i ? at(i - 1) : static_cast<uint8_t>(W), c = at(i), q = at(i + 1);
+        if ((c & (L | K)) && joins && i + 1 < n && (t[i + 1] == '.' || t[i + 1] == '-') && dot_join(t, n, i + 1, *joins))
+            add(i);  // "fu.ck"
         if (c & L) {
             // a letter three times in a row; a letter, a separator, a letter, the same separator
             const char lc = lower(static_cast<unsigned char>(t[i]));
@@ -200,9 +301,14 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
     // through byte by byte. Most blocks of real text are letters, spaces and sentence punctuation.
     size_t i = 0;
     if (n >= 20) {
+        if (joins) pair_at(i);
         step(i++);
         for (; i + 19 <= n; i += 16) {
             const Block b = classify_block(t + i);
+            if (joins && (b.pair_lo | b.pair_hi)) {
+                pairs(i, b.pair_lo);
+                pairs(i + 8, b.pair_hi);
+            }
             if (b.maybe) {
                 for (size_t k = i; k < i + 16; ++k) step(k);
             } else if (b.nonspace) {
@@ -210,7 +316,10 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
             }
         }
     }
-    for (; i < n; ++i) step(i);
+    for (; i < n; ++i) {
+        if (joins) pair_at(i);
+        step(i);
+    }
 }
 
 }  // namespace
@@ -225,7 +334,12 @@ void Skeleton::emit(char c, uint32_t os, uint32_t oe, uint8_t ev) {
 
 uint32_t Skeleton::evasion(size_t s, size_t e) const noexcept {
     uint32_t bits = 0;
-    for (size_t k = s; k < e && k < ev_.size(); ++k) bits |= ev_[k];
+    for (size_t k = s; k < e && k < ev_.size(); ++k) {
+        bits |= ev_[k];
+        // a split word's pieces joined inside the span, of four letters or more (JoinGrams knows
+        // no shorter word: "al la" and "a 1ª" are no "alla")
+        if (k > s && joined_[k] == 4 && e - s >= 4) bits |= kEvSeparators;
+    }
     return bits;
 }
 
@@ -236,8 +350,11 @@ bool Skeleton::boundary_ok(size_t from, size_t to, Boundary b) const noexcept {
     };
     // "a b i t c h": a spaced-out word right after the one-letter word "a" or "i" may start at
     // the second letter of the joined run.
-    bool start_ok = from == 0 || !word_byte(from - 1) || (joined_[from - 1] == 2 && joined_[from] != 0);
-    bool end_ok = to >= out_.size() || !word_byte(to);
+    // A split word's pieces joined with their neighbours ("are" "bi" "tc" "h"): each piece may start
+    // or end a word.
+    bool start_ok = from == 0 || !word_byte(from - 1) || (joined_[from - 1] == 2 && joined_[from] != 0) ||
+                    joined_[from] >= 3;
+    bool end_ok = to >= out_.size() || !word_byte(to) || joined_[to] >= 3;
     if (b == Boundary::Any) return true;
     if (b == Boundary::Prefix) return start_ok;
     if (b == Boundary::Suffix) return end_ok;
@@ -252,18 +369,125 @@ inline bool edge_punct(char c) {
            c == '"' || c == '\'' || c == ']' || c == '[';
 }
 
+// Decodes the code point at p[0..n) (normalized text: valid UTF-8) and returns its look-alike entry.
+const Lookalike *lookalike_at(const char *p, size_t n, size_t *len) {
+    uint32_t cp;
+    bool valid;
+    *len = decode_utf8(reinterpret_cast<const unsigned char *>(p), n, &cp, &valid);
+    return valid ? find_lookalike(cp) : nullptr;
+}
+
+// Letters an upside-down word may hold as they are: their own turned form, or each other's.
+inline char flip(char c) {
+    switch (c) {
+    case 'b': return 'q';
+    case 'q': return 'b';
+    case 'd': return 'p';
+    case 'p': return 'd';
+    case 'n': return 'u';
+    case 'u': return 'n';
+    case 'm': return 'w';  // the normalizer reads a turned m ("ɯ") as a w
+    case 'w': return 'm';
+    case 'l': case 'o': case 's': case 'x': case 'z': return c;
+    default: return 0;
+    }
+}
+
+// Whether normalized byte k came from an upper-case ASCII letter after a lower-case one and a dot:
+// a new sentence ("bitch.And"), not the rest of a split word ("fu.ck", "FU.CK").
+bool sentence_start(const Normalizer &n, size_t k) {
+    const std::string_view src = n.source();
+    const size_t o = n.orig_start(k);
+    if (k < 2 || o >= src.size() || src[o] < 'A' || src[o] > 'Z') return false;
+    const size_t p = n.orig_start(k - 2);
+    return p < src.size() && src[p] >= 'a' && src[p] <= 'z';
+}
+
 }  // namespace
 
-bool Skeleton::build(const Normalizer &n, const AtWords *at) {
+// Whether normalized token t[a, b) is a word written with look-alike letters: every letter in it is
+// ASCII or in the look-alike table (other characters count as punctuation), at least one is from
+// the table, and it is mixed: a Latin-script or symbol look-alike, look-alikes of two scripts, ASCII
+// letters in the post's own bytes of the word ("fυcκ"; not the letters the normalizer made ASCII:
+// "Сол" is a Kazakh word), or, for CJK strokes, which Chinese and Japanese write without spaces, a
+// word with ASCII letters next to it. A word written wholly in Greek, Cyrillic or CJK is none of
+// these. *upside: the word is upside-down text (turned letters, and only ASCII letters that
+// read the same or as each other turned), which is written backwards.
+bool Skeleton::lookalike_token(const Normalizer &n, const char *t, size_t a, size_t b, bool *upside) {
+    bool found = false, mixed = false, turned = false, unflippable = false;
+    int script = -1;
+    for (size_t k = a; k < b;) {
+        const auto c = static_cast<unsigned char>(t[k]);
+        if (c < 0x80) {
+            if (letter(lower(c)) && !flip(lower(c))) unflippable = true;
+            ++k;
+            continue;
+        }
+        size_t len;
+        const Lookalike *e = lookalike_at(t + k, b - k, &len);
+        if (!e) {
+            uint32_t cp;
+            bool valid;
+            decode_utf8(reinterpret_cast<const unsigned char *>(t + k), b - k, &cp, &valid);
+            if (is_word_cp(cp)) return false;  // a letter of its own script: a real word
+            k += len;
+            continue;
+        }
+        found = true;
+        turned |= e->upside != 0;
+        if (e->script == 0) mixed = true;
+        else if (script >= 0 && script != e->script) mixed = true;
+        else script = e->script;
+        k += len;
+    }
+    if (!found) return false;
+    const std::string_view src = n.source();
+    auto ascii_letters = [&](size_t s, size_t e) {  // in the post's bytes of normalized [s, e)
+        if (e <= s) return false;
+        for (size_t k = n.orig_start(s), end = n.orig_end(e); k < end && k < src.size(); ++k)
+            if (letter(lower(static_cast<unsigned char>(src[k])))) return true;
+        return false;
+    };
+    if (!mixed) mixed = ascii_letters(a, b);
+    if (!mixed && script == kScriptHan) {
+        // the words before and after, as far as one token each
+        size_t pe = a;
+        while (pe > 0 && space(t[pe - 1])) --pe;
+        size_t ps = pe;
+        while (ps > 0 && !space(t[ps - 1])) --ps;
+        size_t ns = b;
+        while (ns < n.size() && space(t[ns])) ++ns;
+        size_t ne = ns;
+        while (ne < n.size() && !space(t[ne])) ++ne;
+        mixed = ascii_letters(ps, pe) || ascii_letters(ns, ne);
+    }
+    if (!mixed) return false;
+    *upside = turned && !unflippable;
+    return true;
+}
+
+bool Skeleton::build(const Normalizer &n, const AtWords *at, const JoinGrams *joins) {
     const char *t = n.data();
     const size_t len = n.size();
     regions_.clear();
-    suspicious_regions(t, len, regions_, at);
+    joins_ = joins;
+    suspicious_regions(t, len, regions_, at, joins);
     // Look-alike letters or invisibles already seen by the normalizer count as a trick too:
     // "buӏӏshit" (Cyrillic palochka) only matches once 'l' and 'i' are one letter.
     if (!n.identity()) {
         size_t before = regions_.size();
         n.for_each_evasion([&](size_t s, size_t e) { regions_.emplace_back(s, e); });
+        // words written with look-alike letters ("ꜰᴜᴄᴋ", "fυcκ", "ʞɔnɟ")
+        size_t done = 0;
+        for (uint32_t k : n.lookalikes()) {
+            if (k < done) continue;
+            size_t a = k, b = k;
+            while (a > 0 && !space(t[a - 1])) --a;
+            while (b < len && !space(t[b])) ++b;
+            done = b;
+            bool upside;
+            if (lookalike_token(n, t, a, b, &upside)) regions_.emplace_back(a, b);
+        }
         if (regions_.size() - before > len / 32) {
             // flagged characters all over the post: one stretch is cheaper than many
             regions_.clear();
@@ -370,6 +594,13 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
             }
         i = j > i ? j : i + 1;
     }
+    // Pieces of a split word ("fu ck", "bi tc h"): joined, the space being the trick.
+    split_.assign(toks.size(), 0);
+    for (size_t i = 0; joins_ && i + 1 < toks.size(); ++i) {
+        const Tok &x = toks[i], &y = toks[i + 1];
+        if (in_run[i] || in_run[i + 1] || x.cb != x.b || y.ca != y.a) continue;
+        if (pair_join(t, x.ca, x.cb, y.ca, y.cb, *joins_, split_[i] != 0)) join[i + 1] = split_[i + 1] = 1;
+    }
 
     size_t prev_end = lo;
     size_t same_len = 0;  // how many times the last character came in a row, as written
@@ -391,27 +622,54 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
             if (first == 'a' || first == 'i') joining_now_ = 2;
         }
         const uint8_t join_bit = joining_now_ ? kEvSeparators : 0;
+        // A split word's first piece starts with a 3, each next piece with a 4: the space before it
+        // is the trick, which a hit must hold inside (Skeleton::evasion).
+        if (split_[ti]) joining_now_ = 4;
+        else if (ti + 1 < toks.size() && split_[ti + 1]) joining_now_ = 3;
+        uint8_t sep_ev = 0;  // a dot or dash just dropped from "fu.ck": the next letter carries it
         size_t run_begin = out_.size();
         size_t run_len = 0;
         // A letter continuing the previous token's letter in a spaced-out word ("s h iiii t").
         if (join[ti] && !out_.empty()) run_len = 1;
         else same_len = 0;
+        // A word written with look-alike letters: they become the letters they imitate.
+        bool look = false, upside = false;
+        for (size_t j = 0; j < tn; ++j)
+            if (static_cast<unsigned char>(tok[j]) >= 0x80) {
+                look = lookalike_token(n, t, k.a, k.b, &upside);
+                break;
+            }
+        if (upside) {
+            emit_upside_down(n, k);
+            continue;
+        }
         for (size_t j = 0; j < tn; ++j) {
             const size_t at = k.a + j;
             const auto b = static_cast<unsigned char>(tok[j]);
+            size_t clen = 1;  // bytes of the character at j
+            uint8_t look_ev = 0;
+            char c;
             if (b >= 0x80) {
-                emit(static_cast<char>(b), os(at), oe(at), nev(at));
-                run_len = 0;
-                continue;
+                const Lookalike *e = look ? lookalike_at(tok + j, tn - j, &clen) : nullptr;
+                if (!e) {
+                    emit(static_cast<char>(b), os(at), oe(at), nev(at));
+                    run_len = 0;
+                    continue;
+                }
+                c = e->letter;
+                look_ev = kEvConfusable;
+                j += clen - 1;
+            } else {
+                c = lower(b);
             }
-            char c = lower(b);
-            uint8_t ev = static_cast<uint8_t>(nev(at) | join_bit);
+            uint8_t ev = static_cast<uint8_t>(nev(at) | join_bit | look_ev | sep_ev);
+            sep_ev = 0;
             const bool in_core = at >= k.ca && at < k.cb;
             if (spaced && in_core && (at - k.ca) % 2 == 1) continue;  // the separator of "f.u.c.k"
             char l = 0;
             if (letter(c)) {
                 l = c;
-                if (c == 'p' && j + 1 < tn && lower(static_cast<unsigned char>(tok[j + 1])) == 'h') {
+                if (c == 'p' && !look_ev && j + 1 < tn && lower(static_cast<unsigned char>(tok[j + 1])) == 'h') {
                     l = 'f';
                     ev |= kEvLeet;
                 }
@@ -425,13 +683,18 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                 run_len = 0;
                 continue;
             }
+            if (!l && (c == '.' || c == '-') && joins_ && !spaced && in_core && dot_join(tok, tn, j, *joins_) &&
+                !(c == '.' && sentence_start(n, at + 1))) {
+                sep_ev = kEvSeparators;  // "fu.ck": the dot goes
+                continue;
+            }
             if (!l) {
                 emit(c, os(at), oe(at), ev);
                 run_len = 0;
                 continue;
             }
             l = fold(l);
-            uint32_t end_orig = oe(at);
+            uint32_t end_orig = oe(at + clen - 1);
             if (l == 'f' && c == 'p') {
                 end_orig = oe(at + 1);
                 ++j;
@@ -453,10 +716,41 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
             same_len = 1;
             run_char = c;
             if (joining_now_ == 2) joining_now_ = 1;  // only the run's first letter is marked
+            else if (joining_now_ >= 3) joining_now_ = 0;
         }
     }
     joining_now_ = 0;
     for (size_t s = prev_end; s < len; ++s) emit(' ', os(s), oe(s), nev(s));
+}
+
+// An upside-down word: its letters turned back and in reverse order. Every letter covers the whole
+// word in the post, since the order is reversed.
+void Skeleton::emit_upside_down(const Normalizer &n, const Tok &k) {
+    const char *t = n.data();
+    for (size_t s = k.a; s < k.ca; ++s) emit(t[s], static_cast<uint32_t>(n.orig_start(s)), static_cast<uint32_t>(n.orig_end(s + 1)), 0);
+    const auto os = static_cast<uint32_t>(n.orig_start(k.ca)), oe = static_cast<uint32_t>(n.orig_end(k.cb));
+    const uint8_t ev = static_cast<uint8_t>(n.evasion(k.ca, k.cb) | kEvConfusable);
+    letters_.clear();
+    for (size_t j = k.ca; j < k.cb;) {
+        const auto b = static_cast<unsigned char>(t[j]);
+        if (b < 0x80) {
+            const char f = flip(lower(b));
+            if (f) letters_.push_back(f);
+            ++j;
+            continue;
+        }
+        size_t len;
+        const Lookalike *e = lookalike_at(t + j, k.cb - j, &len);
+        if (e) letters_.push_back(e->letter);
+        j += len;
+    }
+    const size_t first = out_.size();
+    for (size_t i = letters_.size(); i-- > 0;) {
+        const char l = fold(letters_[i]);
+        if (out_.size() > first && out_.back() == l) continue;  // runs are one letter
+        emit(l, os, oe, ev);
+    }
+    for (size_t s = k.cb; s < k.b; ++s) emit(t[s], static_cast<uint32_t>(n.orig_start(s)), static_cast<uint32_t>(n.orig_end(s + 1)), 0);
 }
 
 namespace {
@@ -485,6 +779,20 @@ std::string skeleton_string(std::string_view w) {
 }
 
 }  // namespace
+
+void JoinGrams::add(std::string_view w) {
+    if (w.size() < 4) return;
+    for (char c : w)
+        if (!letter(lower(static_cast<unsigned char>(c)))) return;  // phrases, digits: no split form
+    if (bits_.empty()) bits_.assign((27u * 27 * 27 * 27 + 63) / 64, 0);
+    std::string s(1, '\0');
+    for (char c : w) s += lower(static_cast<unsigned char>(c));
+    s += '\0';
+    for (size_t k = 0; k + 4 <= s.size(); ++k) {
+        const uint32_t i = ((code(s[k]) * 27 + code(s[k + 1])) * 27 + code(s[k + 2])) * 27 + code(s[k + 3]);
+        bits_[i >> 6] |= 1ULL << (i & 63);
+    }
+}
 
 void AtWords::add(std::string_view w) {
     const std::string s = skeleton_string(w);

@@ -4,10 +4,17 @@
 //     9 -> g, ph -> f; only in tokens that also hold letters and no other digit, so numbers and
 //     codes ("142,460", "F4G-22", "666") are left alone;
 //   - letters spaced out or split by punctuation: "f u c k", "f.u.c.k", "f-u-c-k", "f_u_c_k";
+//   - a word split once by a dot or a dash ("fu.ck", "sh-it"), or into pieces of one to three
+//     letters at least one of which is no common two-letter word ("fu ck", "bi tc h"), where the
+//     letters around the split occur so in a vocabulary word (JoinGrams);
 //   - masking with '*' or '#' inside a word ("f*ck", "sh#t"): kept as a wildcard that skeleton
 //     patterns accept in place of any inner letter;
 //   - repeated letters ("fuuuuck"): every run of a letter becomes one letter, in posts and in
-//     patterns alike; 'l' and 'i' are one letter (because '1' and '|' stand for both).
+//     patterns alike; 'l' and 'i' are one letter (because '1' and '|' stand for both);
+//   - look-alike letters (core/lookalike.hpp) in a word that mixes them: small capitals ("ꜰᴜᴄᴋ"),
+//     Greek and symbol look-alikes mixed with Latin ("fυcκ", "¢"), "fancy text" strokes of CJK and
+//     other scripts ("千ㄩ匚Ҝ"), upside-down text ("ʞɔnɟ": turned back and read in reverse). A word
+//     of a post written wholly in Greek, Cyrillic or CJK is left alone.
 // Word-list rules are matched against it in addition to the normalized text. A skeleton hit counts
 // only when its span holds one of these tricks, so the folding above ("as" and "ass" have the same
 // skeleton) never turns an ordinary word into a hit.
@@ -42,12 +49,33 @@ private:
     bool any_ = false;
 };
 
+// Which words a split may hide ("fu.ck", "sh-it", "fu ck", "bi tc h"): every four letters in a row of
+// the vocabulary's words of four letters or more ('l' read as 'i', '^' and '$' for the word's ends).
+// A split is undone only where the two letters before it and the two after it are such a window, so
+// "well-known", "e.g." and "is it" stay as they are and cost nothing.
+class JoinGrams {
+public:
+    // Adds a normalized vocabulary word (single words of letters only; others are skipped).
+    void add(std::string_view normalized_word);
+    // Whether l2 l1 | r1 r2 (letters a-z; 0 for the word's end, l2 and r2 only) is such a window.
+    bool has(char l2, char l1, char r1, char r2) const noexcept {
+        if (bits_.empty()) return false;
+        const uint32_t k = ((code(l2) * 27 + code(l1)) * 27 + code(r1)) * 27 + code(r2);
+        return bits_[k >> 6] >> (k & 63) & 1;
+    }
+
+private:
+    static uint32_t code(char c) noexcept { return c ? static_cast<uint32_t>((c == 'l' ? 'i' : c) - 'a') : 26; }
+    std::vector<uint64_t> bits_;
+};
+
 class Skeleton {
 public:
     // Builds the skeleton of a normalized post when the post shows any of the tricks above;
     // returns false (and builds nothing) when it shows none, which is the case of most posts.
     // at: the vocabulary's words that start with 'a' (nullptr: every '@' that opens a token may).
-    bool build(const Normalizer &n, const AtWords *at = nullptr);
+    // joins: the vocabulary's windows for undoing splits (nullptr: splits are left alone).
+    bool build(const Normalizer &n, const AtWords *at = nullptr, const JoinGrams *joins = nullptr);
 
     const char *data() const noexcept { return out_.data(); }
     size_t size() const noexcept { return out_.size(); }
@@ -67,12 +95,17 @@ private:
         size_t ca, cb;  // its core, without edge punctuation
         bool single;    // one letter (or leet character), possibly repeated: "f", "iiii", "5"
     };
+    bool lookalike_token(const Normalizer &n, const char *t, size_t a, size_t b, bool *upside);
+    void emit_upside_down(const Normalizer &n, const Tok &k);
+    std::string letters_;
     // Scratch kept between posts, so that building allocates nothing in the steady state.
     std::vector<std::pair<size_t, size_t>> regions_, spans_;  // tricks found; whole tokens to build
     std::vector<Tok> toks_;
-    std::vector<uint8_t> join_, in_run_;
+    std::vector<uint8_t> join_, in_run_, split_;  // split_: joined to the previous token by JoinGrams
+    const JoinGrams *joins_ = nullptr;
     std::string out_;
-    std::vector<uint8_t> joined_;  // 1: from spaced-out single letters; 2: "a" or "i" opening such a run
+    std::vector<uint8_t> joined_;  // 1: from spaced-out single letters; 2: "a" or "i" opening such a run;
+                                   // 3: the first letter of a split word's first piece; 4: of a next piece
     uint8_t joining_now_ = 0;
     std::vector<uint32_t> start_, end_;
     std::vector<uint8_t> ev_;

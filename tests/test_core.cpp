@@ -549,6 +549,70 @@ TEST_CASE("The skeleton works on the words that show a trick, and folded letters
     CHECK(s.rules("a c l 0 w n") == std::vector<std::string>{"o"});
 }
 
+namespace {
+
+// A small vocabulary for the evasion families of the skeleton (words written for the tests).
+const char *kFamilies = "[[rule]]\nid = \"o\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\n"
+                        "words = [\"clown\", \"donkey\", \"bumpkin\", \"numpty\"]\n";
+
+std::string hit_text(Scan &s, const std::string &text) {
+    s(text);
+    if (s.v.hits.size() != 1) return "(" + std::to_string(s.v.hits.size()) + " hits)";
+    return text.substr(s.v.hits[0].start, s.v.hits[0].end - s.v.hits[0].start);
+}
+
+}  // namespace
+
+TEST_CASE("Look-alike letters: small capitals, Greek and symbol look-alikes, strokes, parenthesized", "[skeleton]") {
+    Scan s(kFamilies);
+    CHECK(hit_text(s, "what a \u1d04\u029f\u1d0f\u1d21\u0274 you are") == "\u1d04\u029f\u1d0f\u1d21\u0274");  // small capitals
+    CHECK(hit_text(s, "what a d\u03bfnk\u03b5y") == "d\u03bfnk\u03b5y");             // Greek omicron and epsilon
+    CHECK(hit_text(s, "such a \u00a2lown") == "\u00a2lown");                          // cent sign
+    CHECK(hit_text(s, "a \u531a\u3125\u3116\u5c71\u51e0 again") == "\u531a\u3125\u3116\u5c71\u51e0");  // CJK strokes
+    CHECK(hit_text(s, "you \u249e\u24a7\u24aa\u24b2\u24a9") == "\u249e\u24a7\u24aa\u24b2\u24a9");  // parenthesized
+    CHECK(s(std::string("what a \u1d04\u029f\u1d0f\u1d21\u0274")).hits[0].evasion != 0);
+    // a post written wholly in Greek or CJK is left alone, and so are its look-alikes
+    CHECK(s.rules("\u03ba\u03b1\u03b9 \u03c4\u03bf \u03c3\u03c0\u03af\u03c4\u03b9").empty());
+    CHECK(s.rules("\u5c71\u4e0a\u6709\u4eba").empty());
+    // ordinary words with a symbol stay clean: the folded word must be in the vocabulary
+    CHECK(s.rules("it costs 5\u00a2 at the \u00a9 shop").empty());
+}
+
+TEST_CASE("Upside-down words are turned back and read in reverse", "[skeleton]") {
+    Scan s(kFamilies);
+    // "clown" upside down: n w o l c -> u \u028d o l \u0254
+    CHECK(hit_text(s, "you u\u028dol\u0254 again") == "u\u028dol\u0254");
+    // "donkey": y e k n o d
+    CHECK(hit_text(s, "\u028e\u01dd\u029euop") == "\u028e\u01dd\u029euop");
+    // upside-down text without a listed word
+    CHECK(s.rules("\u028e\u026f \u01dd\u026f\u0250u s\u1d09 qoq").empty());
+}
+
+TEST_CASE("Words split by a dot or a dash, or into short pieces", "[skeleton]") {
+    Scan s(kFamilies);
+    CHECK(hit_text(s, "what a clo.wn") == "clo.wn");
+    CHECK(hit_text(s, "what a don-key!") == "don-key");
+    CHECK(hit_text(s, "you are a cl own") == "cl own");
+    CHECK(hit_text(s, "you are a do nk ey, honestly") == "do nk ey");
+    CHECK(hit_text(s, "nu mp ty") == "nu mp ty");
+    CHECK(hit_text(s, "bu mp k1 n") == "bu mp k1 n");
+    // ordinary splits: no window of the vocabulary around them, or common words only
+    CHECK(s.rules("a well-known e.g. site, is it ok to go").empty());
+    CHECK(s.rules("we had a bump kin the road").empty());
+}
+
+TEST_CASE("JoinGrams: four letters in a row of the vocabulary's words", "[skeleton]") {
+    JoinGrams g;
+    CHECK_FALSE(g.has('c', 'l', 'o', 'w'));
+    g.add(normalize_literal("clown"));
+    g.add(normalize_literal("two words"));  // phrases give no window
+    CHECK(g.has(0, 'c', 'l', 'o'));
+    CHECK(g.has('c', 'i', 'o', 'w'));  // 'l' is read as 'i'
+    CHECK(g.has('o', 'w', 'n', 0));
+    CHECK_FALSE(g.has('w', 'o', 'r', 'd'));
+    CHECK_FALSE(g.has('n', 'c', 'l', 'o'));
+}
+
 TEST_CASE("An '@' opening a handle builds no skeleton unless an 'a'-word may start there", "[skeleton]") {
     AtWords at;
     at.add(normalize_literal("ass"));

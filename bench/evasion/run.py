@@ -7,7 +7,8 @@ leo-profanity, run through bench/quality/peers.cjs):
   1. evasion recall: abusive words from the English lists in ../shared/data (ldnoobw/en, rustrict
      profanity.csv rows rated >= 2 profane or offensive, cuss words rated 2), each written inside an
      ordinary sentence, first plainly (plain coverage: the words the system claims to cover), then
-     with each evasion transform alone and combined. Recall per transform counts only the words the
+     with each evasion transform alone and combined (SINGLE and COMBINED below; deterministic, no
+     random seed). Recall per transform counts only the words the
      system catches plainly; one more row counts every word of the lists (plain coverage times
      evasion recall, in effect: what a user sees). For modfilter a sentence counts as caught when any hit's category
      starts with "abuse"; the share of caught sentences whose hit spans exactly the transformed word
@@ -111,15 +112,10 @@ def load_confusables(data):
     cyr, grk = {}, {}
     if not path.is_file():
         return None
-    for line in path.read_text(encoding="utf-8-sig").splitlines():
-        body, _, comment = line.partition("#")
-        fields = [f.strip() for f in body.split(";")]
-        if len(fields) < 2 or not fields[0]:
-            continue
-        src, tgt = fields[0].split(), fields[1].split()
-        if len(src) != 1 or len(tgt) != 1:
-            continue
-        t, s = chr(int(tgt[0], 16)), chr(int(src[0], 16))
+    spec = importlib.util.spec_from_file_location("gen_lookalikes", REPO / "scripts" / "gen-lookalikes.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    for s, t in gen.single_confusables(path):  # the file's format only; the harness picks its own letters
         if not ("a" <= t <= "z"):
             continue
         name = unicodedata.name(s, "")
@@ -139,8 +135,31 @@ SEPARATORS = {"space": " ", "dot": ".", "dash": "-", "underscore": "_"}
 VOWELS = set("aeiouy")
 
 
+# The families of issue 11, each table written for this harness from the Unicode names of the
+# characters (not taken from the maps the engine is built from).
+UPSIDE_DOWN = dict(zip("abcdefghijklmnopqrstuvwxyz", "ɐqɔpǝɟƃɥᴉɾʞlɯuodbɹsʇnʌʍxʎz"))
+SMALL_CAPS = dict(zip("abcdefghijklmnopqrstuvwxyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡxʏᴢ"))
+# Greek letters that look like Latin ones, and symbols that do; used on every other letter that has
+# one, so that the word stays mixed with Latin ("fυcκ").
+GREEK_MIX = {"a": "α", "b": "β", "e": "ε", "i": "ι", "k": "κ", "n": "η", "o": "σ", "p": "ρ", "t": "τ",
+             "u": "υ", "v": "ν", "w": "ω", "x": "χ", "y": "γ"}
+SYMBOLS = {"a": "∆", "b": "ß", "c": "¢", "d": "∂", "e": "€", "l": "£", "o": "ø", "t": "†", "y": "¥"}
+# "Fancy text": CJK and other scripts' strokes for Latin letters, as seen in the wild.
+STROKES = dict(zip("abcdefghijklmnopqrstuvwxyz", "卂乃匚ᗪ乇千Ꮆ卄丨ﾌҜㄥ爪几ㄖ卩Ɋ尺丂ㄒㄩᐯ山乂ㄚ乙"))
+
+
 def substitute(kind, c, conf):
     o = ord(c) - ord("a")
+    if kind == "double-struck":
+        return chr(0x1D552 + o)
+    if kind == "parenthesized":
+        return chr(0x249C + o)
+    if kind == "small-caps":
+        return SMALL_CAPS[c]
+    if kind == "strokes":
+        return STROKES[c]
+    if kind == "symbols":
+        return SYMBOLS.get(c, c)
     if kind == "fullwidth":
         return chr(0xFF41 + o)
     if kind == "bold":
@@ -185,6 +204,18 @@ def transform(word, spec, conf):
         for i in targets:
             units[i] = table[units[i][0]] * len(units[i])
     sub = spec.get("sub")
+    if sub == "greek-mix":
+        # every other letter that has a Greek look-alike, starting with the first
+        changed, k = False, 0
+        for i, u in enumerate(units):
+            if u[:1] in GREEK_MIX:
+                if k % 2 == 0:
+                    units[i] = GREEK_MIX[u[0]] * len(u)
+                    changed = True
+                k += 1
+        if not changed:
+            return None
+        sub = None
     if sub:
         changed = False
         for i, u in enumerate(units):
@@ -195,6 +226,18 @@ def transform(word, spec, conf):
             return None
     if spec.get("zalgo"):
         units = [u + ZALGO[i % len(ZALGO)] for i, u in enumerate(units)]
+    if spec.get("upside-down"):
+        # flipped letters in reverse order, as upside-down text generators write them
+        units = ["".join(UPSIDE_DOWN.get(c, c) for c in reversed(u)) for u in reversed(units)]
+    if spec.get("split"):
+        # one separator inside the word ("fu.ck"), or two-letter pieces ("fu ck", "bi tc h")
+        kind = spec["split"]
+        if kind == "pairs":
+            out = " ".join("".join(units[i:i + 2]) for i in range(0, n, 2))
+        else:
+            at = n // 2
+            out = "".join(units[:at]) + SEPARATORS[kind] + "".join(units[at:])
+        return out if out != word else None
     sep = ""
     if spec.get("invisible"):
         sep = INVISIBLE[spec["invisible"]]
@@ -226,6 +269,17 @@ SINGLE = {
     "mask": ({"mask": True}, set()),
     "repeats": ({"repeats": True}, {"repeats"}),
     "regional": ({"sub": "regional"}, {"compat"}),
+    # issue 11's families
+    "split-dot": ({"split": "dot"}, {"separators"}),
+    "split-dash": ({"split": "dash"}, {"separators"}),
+    "split-pairs": ({"split": "pairs"}, {"separators"}),
+    "greek-mix": ({"sub": "greek-mix"}, {"confusable"}),
+    "symbols": ({"sub": "symbols"}, {"confusable"}),
+    "upside-down": ({"upside-down": True}, {"confusable"}),
+    "small-caps": ({"sub": "small-caps"}, {"confusable"}),
+    "double-struck": ({"sub": "double-struck"}, {"compat"}),
+    "parenthesized": ({"sub": "parenthesized"}, {"compat"}),
+    "strokes": ({"sub": "strokes"}, {"confusable"}),
 }
 COMBINED = {
     "fullwidth+zwsp": ({"sub": "fullwidth", "invisible": "zwsp"}, {"compat", "invisible"}),
@@ -241,6 +295,9 @@ COMBINED = {
     "regional+sep-space": ({"sub": "regional", "sep": "space"}, {"compat", "separators"}),
     "leet+cyrillic+zwsp+zalgo": ({"leet": "one", "sub": "confusable", "invisible": "zwsp", "zalgo": True},
                                  {"leet", "confusable", "invisible", "combining"}),
+    "leet+split-pairs": ({"leet": "one", "split": "pairs"}, {"leet", "separators"}),
+    "greek-mix+repeats": ({"sub": "greek-mix", "repeats": True}, {"confusable", "repeats"}),
+    "small-caps+zwsp": ({"sub": "small-caps", "invisible": "zwsp"}, {"confusable", "invisible"}),
 }
 
 EVASION_TEMPLATES = [
