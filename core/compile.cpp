@@ -89,19 +89,9 @@ void Engine::build_tables(const EngineOptions &opt) {
         }
         rule_cat_.push_back(it->second);
     }
-    // The word-list words that start with an 'a' (an '@' opening a token may stand for it)
-    at_words_ = AtWords();
-    for (const Rule &r : rs_.rules)
-        if (!r.is_regex && !r.is_commitment && !r.is_model)
-            for (const std::string &w : r.literals) at_words_.add(normalize_literal(w));
     model_rules_.clear();
-    std::vector<const ModelWeights *> weights;
     for (uint32_t i = 0; i < rs_.rules.size(); ++i)
-        if (rs_.rules[i].is_model && rs_.rules[i].model) {
-            model_rules_.push_back(i);
-            weights.push_back(rs_.rules[i].model.get());
-        }
-    model_table_ = ModelTable(weights);
+        if (rs_.rules[i].is_model) model_rules_.push_back(i);
     commits_.clear();
     rule_commit_.assign(rs_.rules.size(), -1);
     for (size_t i = 0; i < rs_.rules.size(); ++i)
@@ -142,6 +132,23 @@ void Engine::build_tables(const EngineOptions &opt) {
         a.word = w;
         anchors_.push_back(std::move(a));
     }
+}
+
+// The tables that cost a load most to derive (every word-list word normalized, every n-gram of the
+// weights files hashed and sorted): built here at compile time only, and carried by the compiled
+// database (core/database.cpp), which a load copies.
+void Engine::build_word_tables() {
+    // The word-list words that start with an 'a' (an '@' opening a token may stand for it)
+    at_words_ = AtWords();
+    for (const Rule &r : rs_.rules)
+        if (!r.is_regex && !r.is_commitment && !r.is_model)
+            for (const std::string &w : r.literals) at_words_.add(normalize_literal(w));
+    std::vector<const ModelWeights *> weights;
+    for (uint32_t i : model_rules_) {
+        if (!rs_.rules[i].model) throw Error(kInternal, "model '" + rs_.rules[i].id + "' has no weights");
+        weights.push_back(rs_.rules[i].model.get());
+    }
+    model_table_ = ModelTable(weights);
 }
 
 void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
@@ -420,6 +427,7 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     parse_rules(e->src_, e->rs_, diags);
     if (!diags.empty()) throw Error(kRulesError, diags.front().str());
     e->build_tables(opt);
+    e->build_word_tables();
     std::vector<std::string> exprs;
     std::vector<unsigned> flags;
     e->build_patterns(exprs, flags, diags);

@@ -20,7 +20,9 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // themselves, so that loading a database derives nothing from its rules but names, scores and policy
 // 4: anchor patterns of [[commitment]] rules (kind 3)
 // 5: atoms and anchors are plain literals, their word boundaries checked at match time (no trail bit)
-constexpr uint32_t kFormatVersion = 6;
+// 7: the tables that were derived at load (the learned scorer's n-gram table, the '@' words) are
+// carried built, and [[model]] weights files are no longer parsed at load
+constexpr uint32_t kFormatVersion = 7;
 
 std::string platform_string() {
     std::string p;
@@ -69,16 +71,18 @@ struct Reader {
         take(&v, 8);
         return v;
     }
-    std::string str() {
+    // A view into the data: valid as long as the data is.
+    std::string_view view() {
         uint64_t n = u64();
         if (!ok || d.size() - pos < n) {
             ok = false;
             return {};
         }
-        std::string s(d.substr(pos, n));
+        std::string_view s = d.substr(pos, n);
         pos += n;
         return s;
     }
+    std::string str() { return std::string(view()); }
 };
 
 }  // namespace
@@ -124,6 +128,26 @@ bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
 
 }  // namespace
 
+// The tables build_word_tables() derives from the rules (core/compile.cpp): the '@' words (27 words),
+// then the learned scorer's n-gram table (ModelTable::encode).
+std::string Engine::encode_tables() const {
+    Writer w;
+    uint32_t at[27];
+    at_words_.save(at);
+    for (uint32_t x : at) w.u32(x);
+    model_table_.encode(w.s);
+    return w.s;
+}
+
+bool Engine::decode_tables(std::string_view bytes) {
+    Reader r{bytes};
+    uint32_t at[27];
+    for (uint32_t &x : at) x = r.u32();
+    if (!r.ok) return false;
+    at_words_.load(at);
+    return model_table_.decode(bytes.substr(r.pos)) && model_table_.models() == model_rules_.size();
+}
+
 bool Engine::check_patterns() const {
     // A checksum guards against accidents only: every index is checked before the scanner uses it.
     auto valid = [&](const Pattern &p) {
@@ -156,6 +180,7 @@ std::string Engine::serialize() const {
     payload.str(encode_patterns(pats_));
     payload.str(encode_patterns(skel_pats_));
     payload.u64(n_var_);
+    payload.str(encode_tables());
     std::vector<hs_database *> dbs{main_dbs_[0], main_dbs_[1], skel_db_};
     dbs.insert(dbs.end(), var_dbs_.begin(), var_dbs_.end());
     dbs.insert(dbs.end(), probe_dbs_.begin(), probe_dbs_.end());
@@ -215,17 +240,19 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     }
     uint32_t npats = r.u32();
     e->fingerprint_ = r.u64();
-    std::string pat_bytes = r.str(), skel_bytes = r.str();
+    std::string_view pat_bytes = r.view(), skel_bytes = r.view();
     e->n_var_ = r.u64();
+    std::string_view tables = r.view();
     uint32_t ndbs = r.u32();
-    std::vector<std::string> blobs;
+    std::vector<std::string_view> blobs;  // into data: Hyperscan copies each into a database of its own
     if (ndbs > 2 * npats + 3) throw Error(kBadDatabase, "database holds more pattern databases than patterns");
-    for (uint32_t i = 0; i < ndbs && r.ok; ++i) blobs.push_back(r.str());
+    for (uint32_t i = 0; i < ndbs && r.ok; ++i) blobs.push_back(r.view());
     if (!r.ok) throw Error(kBadDatabase, "modfilter database payload is truncated");
     std::vector<Diagnostic> diags;
-    parse_rules(e->src_, e->rs_, diags);
+    parse_rules(e->src_, e->rs_, diags, /*model_weights=*/false);
     if (!diags.empty()) throw Error(kBadDatabase, "database rules do not parse: " + diags.front().str());
     e->build_tables(opt);
+    if (!e->decode_tables(tables)) throw Error(kBadDatabase, "database tables do not match its rules");
     if (!decode_patterns(pat_bytes, e->pats_) || e->pats_.size() != npats || !decode_patterns(skel_bytes, e->skel_pats_) ||
         !e->check_patterns())
         throw Error(kBadDatabase, "database patterns do not match its rules");

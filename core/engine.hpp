@@ -165,8 +165,11 @@ public:
 
 private:
     Engine() = default;
-    void build_tables(const EngineOptions &opt);
+    void build_tables(const EngineOptions &opt);  // at compile and at load: cheap, derived from the rules
+    void build_word_tables();                     // at compile only: carried by the compiled database
     bool check_patterns() const;  // after loading: every index in range
+    std::string encode_tables() const;  // what build_word_tables() built, for the database
+    bool decode_tables(std::string_view bytes);
     void build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
                         std::vector<Diagnostic> &diags);
 

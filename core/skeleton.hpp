@@ -36,6 +36,15 @@ public:
         return (m >> 26 & 1) || (m >> (y - 'a') & 1);
     }
     bool any() const { return any_; }  // some word's skeleton is too short or odd to tell: no filter
+    // The table as 27 words (26 letters, then any()), for the compiled database, and back.
+    void save(uint32_t out[27]) const {
+        for (int i = 0; i < 26; ++i) out[i] = next_[i];
+        out[26] = any_;
+    }
+    void load(const uint32_t in[27]) {
+        for (int i = 0; i < 26; ++i) next_[i] = in[i];
+        any_ = in[26] != 0;
+    }
 
 private:
     uint32_t next_[26] = {};  // bit y: "a" x y starts a word; bit 26: "a" x and then not a letter

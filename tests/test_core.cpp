@@ -2,6 +2,8 @@
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
+#include <cstring>
+#include <limits>
 #include <string>
 
 #include "scanner.hpp"
@@ -789,6 +791,45 @@ TEST_CASE("A [[model]] scores posts, its hits are the words that weighed most, a
         CHECK(v.hits.size() == 1);
         if (eng != e.get()) delete eng;
     }
+}
+
+TEST_CASE("A compiled database carries the model's built table; a load reads no weights, and a bad table is refused", "[model][serialize]") {
+    std::vector<Diagnostic> diags;
+    auto e = compile_model(kModelWeights, diags);
+    REQUIRE(e);
+    const std::string db = e->serialize();
+    auto loaded = Engine::deserialize(db, EngineOptions{});
+    REQUIRE(loaded->model_rules().size() == 1);
+    CHECK(loaded->rules()[loaded->model_rules()[0]].model == nullptr);  // the weights file was not parsed
+    CHECK(loaded->model_table().size() == e->model_table().size());
+    for (const char *g : {"jerk", "you", "nice"})
+        CHECK(loaded->model_table().weight(model_word_hash(g), 0) == e->model_table().weight(model_word_hash(g), 0));
+    const uint64_t pair = model_pair_hash(model_word_hash("go"), model_word_hash("away"));
+    CHECK(loaded->model_table().weight(pair, 0) == e->model_table().weight(pair, 0));
+    CHECK(loaded->serialize() == db);  // loaded and saved again: the same bytes
+
+    // The table's bytes: they load back; cut, or with a shape no table has, they are refused.
+    std::string bytes;
+    e->model_table().encode(bytes);
+    ModelTable t;
+    REQUIRE(t.decode(bytes));
+    CHECK(t.size() == e->model_table().size());
+    CHECK(!t.decode(std::string_view(bytes).substr(0, bytes.size() - 1)));
+    CHECK(t.size() == 0);  // a refused table is left empty
+    CHECK(!t.decode(bytes + "x"));
+    auto with_word = [&](size_t i, uint64_t x) {
+        std::string b = bytes;
+        std::memcpy(&b[8 * i], &x, 8);
+        return b;
+    };
+    CHECK(!t.decode(with_word(1, 48)));       // slots: not a power of two
+    CHECK(!t.decode(with_word(2, 100000)));   // more taken slots than the table holds
+    CHECK(!t.decode(with_word(2, 0)));        // taken slots that the count does not know
+    CHECK(!t.decode(with_word(0, 2)));        // two models: more than the bytes hold
+    std::string inf = bytes;
+    const float infinity = std::numeric_limits<float>::infinity();
+    std::memcpy(&inf[24 + 8], &infinity, 4);  // the first model's scale
+    CHECK(!t.decode(inf));
 }
 
 TEST_CASE("Model mistakes are reported with file:line", "[model][rules]") {
