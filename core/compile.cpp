@@ -61,9 +61,6 @@ std::string hs_error_text(hs_compile_error_t *err) {
 
 Engine::~Engine() {
     for (hs_database *db : main_dbs_) hs_free_database(db);
-    for (hs_database *db : var_dbs_) hs_free_database(db);
-    for (hs_database *db : probe_dbs_) hs_free_database(db);
-    hs_free_database(skel_db_);
 }
 
 void Engine::build_tables(const EngineOptions &opt) {
@@ -460,10 +457,10 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     e->build_groups(main, groups);
     for (int r = 0; r < 2; ++r) e->main_dbs_[r] = e->compile_db(exprs, flags, main[r], false, diags);
     for (const auto &g : groups) {
-        e->var_dbs_.push_back(e->compile_db(exprs, flags, g, true, diags));
-        e->probe_dbs_.push_back(e->compile_db(exprs, flags, g, false, diags));
+        e->var_dbs_.push_back(std::make_unique<LazyDatabase>(e->compile_db(exprs, flags, g, true, diags)));
+        e->probe_dbs_.push_back(std::make_unique<LazyDatabase>(e->compile_db(exprs, flags, g, false, diags)));
     }
-    e->skel_db_ = e->compile_skeleton_db();
+    e->skel_db_ = std::make_unique<LazyDatabase>(e->compile_skeleton_db());
     return e;
 }
 

@@ -181,9 +181,9 @@ std::string Engine::serialize() const {
     payload.str(encode_patterns(skel_pats_));
     payload.u64(n_var_);
     payload.str(encode_tables());
-    std::vector<hs_database *> dbs{main_dbs_[0], main_dbs_[1], skel_db_};
-    dbs.insert(dbs.end(), var_dbs_.begin(), var_dbs_.end());
-    dbs.insert(dbs.end(), probe_dbs_.begin(), probe_dbs_.end());
+    std::vector<hs_database *> dbs{main_dbs_[0], main_dbs_[1], skel_db_->get()};
+    for (const auto &db : var_dbs_) dbs.push_back(db->get());
+    for (const auto &db : probe_dbs_) dbs.push_back(db->get());
     payload.u32(static_cast<uint32_t>(dbs.size()));
     for (hs_database *db : dbs) {
         if (!db) {
@@ -209,7 +209,19 @@ std::string Engine::serialize() const {
     return w.s;
 }
 
-std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineOptions &opt) {
+LazyDatabase::~LazyDatabase() { hs_free_database(db_.load()); }
+
+hs_database *LazyDatabase::load() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (hs_database *d = db_.load(std::memory_order_acquire)) return d;  // another thread was first
+    hs_database *d = nullptr;
+    if (hs_deserialize_database(blob_.data(), blob_.size(), &d) != HS_SUCCESS)
+        throw Error(kBadDatabase, "a Hyperscan database inside the modfilter database is corrupt or for another platform");
+    db_.store(d, std::memory_order_release);
+    return d;
+}
+
+std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineOptions &opt, bool data_outlives_engine) {
     Reader r{data};
     char magic[8];
     if (!r.take(magic, 8) || std::memcmp(magic, kMagic, 8) != 0)
@@ -263,13 +275,23 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     for (size_t i = 0; i < blobs.size(); ++i) {
         bool expected = i < 2 ? !main[i].empty() : i == 2 ? !e->skel_pats_.empty() : !groups[(i - 3) % groups.size()].empty();
         if (expected != !blobs[i].empty()) throw Error(kBadDatabase, "database patterns do not match its rules");
+        // The main databases are deserialized here, so that a database for another platform is
+        // refused at load (every database of the file is built for the same one); the others wait
+        // for their first scan when the data stays (their headers are checked now).
+        const bool lazy = data_outlives_engine && i >= 2;
         hs_database *db = nullptr;
-        if (expected && hs_deserialize_database(blobs[i].data(), blobs[i].size(), &db) != HS_SUCCESS)
+        size_t size = 0;
+        if (expected && (lazy ? hs_serialized_database_size(blobs[i].data(), blobs[i].size(), &size)
+                              : hs_deserialize_database(blobs[i].data(), blobs[i].size(), &db)) != HS_SUCCESS)
             throw Error(kBadDatabase, "the Hyperscan database inside is corrupt or for another platform");
-        if (i < 2) e->main_dbs_[i] = db;
-        else if (i == 2) e->skel_db_ = db;
-        else if (i < 3 + groups.size()) e->var_dbs_.push_back(db);
-        else e->probe_dbs_.push_back(db);
+        if (i < 2) {
+            e->main_dbs_[i] = db;
+            continue;
+        }
+        auto held = lazy && expected ? std::make_unique<LazyDatabase>(blobs[i]) : std::make_unique<LazyDatabase>(db);
+        if (i == 2) e->skel_db_ = std::move(held);
+        else if (i < 3 + groups.size()) e->var_dbs_.push_back(std::move(held));
+        else e->probe_dbs_.push_back(std::move(held));
     }
     return e;
 }

@@ -322,10 +322,13 @@ bool ModelTable::decode(std::string_view in) {
     if (!take_pod(in, head, 3)) return false;
     const uint64_t k = head[0], cap = head[1], n = head[2];
     if (k > 1024 || cap < 16 || cap > (uint64_t(1) << 30) || (cap & (cap - 1)) || n >= cap) return false;
+    const size_t filter_words = (size_t(1) << kFilterBits) / 64;
+    if (in.size() != k * (sizeof(double) + sizeof(float)) + cap * (1 + k) * sizeof(int16_t) + filter_words * 8)
+        return false;  // checked before allocating anything
     bias_.resize(k);
     scale_.resize(k);
     slots_.resize(cap * (1 + k));
-    filter_.resize((size_t(1) << kFilterBits) / 64);
+    filter_.resize(filter_words);
     if (!take_pod(in, bias_.data(), k) || !take_pod(in, scale_.data(), k) ||
         !take_pod(in, slots_.data(), slots_.size()) || !take_pod(in, filter_.data(), filter_.size()) || !in.empty())
         return *this = ModelTable(), false;

@@ -2,9 +2,12 @@
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstring>
 #include <limits>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "scanner.hpp"
 
@@ -537,6 +540,67 @@ TEST_CASE("A serialized engine loads its pattern tables and scans as the compile
     CHECK(s.v.hits.size() == 1);
     s("fek al vi", 0);
     CHECK(s.v.hits.size() == 1);
+}
+
+TEST_CASE("A database loaded from lasting data deserializes regex and skeleton databases on first use, from any thread", "[serialize][threads]") {
+    auto e = compile_text(
+        "[[rule]]\nid = \"c\"\ncategory = \"pii.card\"\nseverity = \"medium\"\nboundary = \"any\"\n"
+        "regex = '''\\b\\d{4}([\\s-]?\\d{4}){3}\\b'''\ntrigger = '''\\d{4}[\\s-]?\\d{4}'''\n"
+        "[[rule]]\nid = \"k\"\ncategory = \"abuse.threat\"\nseverity = \"high\"\nregex = '''\\bkill\\s+(you|him)\\b'''\n"
+        "[[rule]]\nid = \"r\"\ncategory = \"promise.refund\"\nseverity = \"high\"\napplies_to = \"staff\"\n"
+        "regex = '''\\bwe\\s+will\\s+refund\\b'''\n"
+        "[[rule]]\nid = \"w\"\ncategory = \"abuse.x\"\nseverity = \"low\"\nwords = [\"idiot\", \"fek al vi\"]\n");
+    REQUIRE(e);
+    const std::string db = e->serialize();  // lives longer than the engine below
+    auto lazy = Engine::deserialize(db, EngineOptions{}, /*data_outlives_engine=*/true);
+    REQUIRE(lazy->group_count() > 2);
+    auto none_loaded = [&] {
+        bool none = !lazy->skeleton_database().loaded();
+        for (size_t g = 0; g < lazy->group_count(); ++g)
+            none = none && !lazy->group_database(g).loaded() && !lazy->group_probe(g).loaded();
+        return none;
+    };
+    CHECK(none_loaded());
+    {
+        Scanner idle(*lazy);
+        Verdict v;
+        idle.scan("hello there, nice day", 0, 0, v);  // no trigger, no trick: nothing else is needed
+        CHECK(v.hits.empty());
+    }
+    CHECK(none_loaded());
+    const std::vector<std::string> posts = {"4111 1111 1111 1111", "I will kill you", "We will refund you",
+                                            "you 1d10t", "i d i o t", "fek  al vi", "hello there"};
+    std::vector<std::string> want[2];
+    Scanner ref(*e);
+    Verdict v;
+    for (int role : {0, 1})
+        for (const auto &p : posts) {
+            ref.scan(p, role, 0, v);
+            want[role].push_back(v.render_json());
+        }
+    CHECK(want[0][1] != want[0][6]);  // the posts do hit
+    // Four threads, each with its own scanner, start together: the first scans of a database race.
+    std::atomic<int> started{0}, wrong{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; ++t)
+        ts.emplace_back([&, t] {
+            Scanner sc(*lazy);
+            Verdict mine;
+            ++started;
+            while (started < 4) std::this_thread::yield();
+            for (int round = 0; round < 20; ++round)
+                for (size_t i = 0; i < posts.size(); ++i) {
+                    const size_t k = (i + t) % posts.size();  // each thread in another order
+                    const int role = (round + t) % 2;
+                    sc.scan(posts[k], role, 0, mine);
+                    if (mine.render_json() != want[role][k]) ++wrong;
+                }
+        });
+    for (auto &t : ts) t.join();
+    CHECK(wrong == 0);
+    CHECK(lazy->skeleton_database().loaded());
+    // Serialized again (every database deserialized for it): the same bytes.
+    CHECK(lazy->serialize() == db);
 }
 
 TEST_CASE("The skeleton works on the words that show a trick, and folded letters are no stretched word", "[skeleton]") {
