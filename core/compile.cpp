@@ -153,11 +153,12 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
     pats_.clear();
     skel_pats_.clear();
     skel_exprs_.clear();
+    skel_filter_ = TokenFilter();
     n_var_ = 0;
     // Single words of word lists also get a skeleton pattern (core/skeleton.hpp).
     auto add_skeleton = [&](std::string_view word, Pattern p) {
         size_t len = 0;
-        std::string e = skeleton_expression(normalize_literal(word), &len);
+        std::string e = skeleton_expression(normalize_literal(word), &len, &skel_filter_);
         if (e.empty()) return;
         p.fixed_len = static_cast<uint32_t>(len);
         skel_exprs_.push_back(std::move(e));

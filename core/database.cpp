@@ -21,7 +21,7 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // 4: anchor patterns of [[commitment]] rules (kind 3)
 // 5: atoms and anchors are plain literals, their word boundaries checked at match time (no trail bit)
 // 7: the tables that were derived at load (the learned scorer's n-gram table, the '@' words) are
-// carried built, and [[model]] weights files are no longer parsed at load
+// carried built, with the skeleton's token filter; [[model]] weights files are not parsed at load
 constexpr uint32_t kFormatVersion = 7;
 
 std::string platform_string() {
@@ -128,13 +128,17 @@ bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
 
 }  // namespace
 
-// The tables build_word_tables() derives from the rules (core/compile.cpp): the '@' words (27 words),
-// then the learned scorer's n-gram table (ModelTable::encode).
+// The tables the compiler derives from the rules' words (core/compile.cpp): the '@' words (27 words),
+// the skeleton's token filter (a count, then that many 64-bit words), then the learned scorer's
+// n-gram table (ModelTable::encode).
 std::string Engine::encode_tables() const {
     Writer w;
     uint32_t at[27];
     at_words_.save(at);
     for (uint32_t x : at) w.u32(x);
+    const std::vector<uint64_t> filter = skel_filter_.save();
+    w.u32(static_cast<uint32_t>(filter.size()));
+    for (uint64_t x : filter) w.u64(x);
     model_table_.encode(w.s);
     return w.s;
 }
@@ -143,7 +147,11 @@ bool Engine::decode_tables(std::string_view bytes) {
     Reader r{bytes};
     uint32_t at[27];
     for (uint32_t &x : at) x = r.u32();
-    if (!r.ok) return false;
+    const uint32_t nfilter = r.u32();
+    if (!r.ok || nfilter > (bytes.size() - r.pos) / 8) return false;
+    std::vector<uint64_t> filter(nfilter);
+    for (uint64_t &x : filter) x = r.u64();
+    if (!r.ok || !skel_filter_.load(filter.data(), filter.size())) return false;
     at_words_.load(at);
     return model_table_.decode(bytes.substr(r.pos)) && model_table_.models() == model_rules_.size();
 }

@@ -149,6 +149,8 @@ public:
     // Word lists again, in skeleton form (core/skeleton.hpp), for posts that show evasion tricks.
     const LazyDatabase &skeleton_database() const { return *skel_db_; }
     const AtWords &at_words() const { return at_words_; }
+    // Which tokens of a post the skeleton can leave out (built with the skeleton patterns).
+    const TokenFilter &skeleton_filter() const { return skel_filter_; }
     const Pattern &skeleton_pattern(unsigned id) const { return skel_pats_[id]; }
     // Variable databases: one per regex (each one alone is fast; together they are not), plus
     // one for all phrases.
@@ -233,6 +235,7 @@ private:
     uint64_t fingerprint_ = 0;  // of the compiled patterns: carried by a serialized database
     std::vector<Pattern> skel_pats_;
     AtWords at_words_;
+    TokenFilter skel_filter_;  // built with the skeleton patterns, carried by the database's tables
     std::vector<std::string> skel_exprs_;
     hs_database *compile_skeleton_db() const;
     std::unique_ptr<LazyDatabase> skel_db_ = std::make_unique<LazyDatabase>();

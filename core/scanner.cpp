@@ -334,7 +334,8 @@ void Scanner::match_and_confirm(int role) {
         }
         if (rc == HS_SUCCESS && !anchors_.empty()) confirm_commitments();
         // Word lists once more over the skeleton, for the few posts that show evasion tricks.
-        if (rc == HS_SUCCESS && e_.skeleton_database().exists() && skel_.build(norm_, &e_.at_words()) && skel_.size()) {
+        if (rc == HS_SUCCESS && e_.skeleton_database().exists() &&
+            skel_.build(norm_, &e_.at_words(), &e_.skeleton_filter()) && skel_.size()) {
             hs_database *skeleton = ready(e_.skeleton_database(), 0);
             rc = hs_scan(skeleton, skel_.data(), static_cast<unsigned>(skel_.size()), 0, scratch_, on_skeleton_match, this);
         }

@@ -13,6 +13,7 @@
 // skeleton) never turns an ordinary word into a hit.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -51,12 +52,37 @@ private:
     bool any_ = false;
 };
 
+// Which tokens of a post no skeleton pattern can match in, from the patterns themselves, so that the
+// skeleton leaves them out (see may_match). Built with the skeleton patterns (skeleton_expression)
+// and carried by the compiled database.
+class TokenFilter {
+public:
+    // Adds a pattern's skeleton (no space, at least two letters a-z).
+    void add(std::string_view skeleton);
+    // Whether a match of some pattern may lie in a token: its normalized bytes, without spaces. False
+    // only when none can: the token gives the skeleton no letter a-z (every pattern needs two), or it
+    // has no two ASCII bytes side by side while each pattern that has no such pair either needs a
+    // byte the token does not have.
+    bool may_match(const char *t, size_t n) const;
+    // The filter as 64-bit words, for the compiled database, and back (false: not a filter's words).
+    std::vector<uint64_t> save() const;
+    bool load(const uint64_t *w, size_t n);
+
+private:
+    // Per pattern without two ASCII bytes side by side: the set of its bytes >= 0x80 (four words of
+    // 32 bits, one bit per byte 0x80..0xFF), each of which the post copies into the skeleton as it
+    // is, so a token must have them all for the pattern to match in it. Deduplicated.
+    std::vector<std::array<uint32_t, 4>> loose_;
+};
+
 class Skeleton {
 public:
     // Builds the skeleton of a normalized post when the post shows any of the tricks above;
     // returns false (and builds nothing) when it shows none, which is the case of most posts.
     // at: the vocabulary's words that start with 'a' (nullptr: every '@' that opens a token may).
-    bool build(const Normalizer &n, const AtWords *at = nullptr);
+    // filter: the skeleton patterns' TokenFilter, so that tokens where none can match are left out
+    // (nullptr: only tokens with no letter at all are).
+    bool build(const Normalizer &n, const AtWords *at = nullptr, const TokenFilter *filter = nullptr);
 
     const char *data() const noexcept { return out_.data(); }
     size_t size() const noexcept { return out_.size(); }
@@ -70,11 +96,14 @@ public:
 
 private:
     void emit(char c, uint32_t os, uint32_t oe, uint8_t ev);
+    // Normalized bytes [s, e) as they are (fill 0) or each as `fill`, with their offsets and bits.
+    void emit_stretch(const Normalizer &n, size_t s, size_t e, char fill);
     void build_range(const Normalizer &n, size_t lo, size_t hi);
     struct Tok {
         size_t a, b;    // the whole token
         size_t ca, cb;  // its core, without edge punctuation
         bool single;    // one letter (or leet character), possibly repeated: "f", "iiii", "5"
+        bool after_gap;  // tokens were left out before it (TokenFilter)
     };
     // Scratch kept between posts, so that building allocates nothing in the steady state.
     std::vector<std::pair<size_t, size_t>> regions_, spans_;  // tricks found; whole tokens to build
@@ -83,13 +112,14 @@ private:
     std::string out_;
     std::vector<uint8_t> joined_;  // 1: from spaced-out single letters; 2: "a" or "i" opening such a run
     uint8_t joining_now_ = 0;
+    const TokenFilter *filter_ = nullptr;  // build()'s argument
     std::vector<uint32_t> start_, end_;
     std::vector<uint8_t> ev_;
 };
 
 // The skeleton of one normalized word, as a Hyperscan expression of fixed length in which every
 // inner letter also accepts a mask character. Empty if the word has no skeleton form (several words,
-// or fewer than two letters).
-std::string skeleton_expression(std::string_view normalized_word, size_t *length);
+// or fewer than two letters). A non-empty one is added to `filter` when given.
+std::string skeleton_expression(std::string_view normalized_word, size_t *length, TokenFilter *filter = nullptr);
 
 }  // namespace mf

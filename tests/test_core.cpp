@@ -615,6 +615,39 @@ TEST_CASE("The skeleton works on the words that show a trick, and folded letters
     CHECK(s.rules("a c l 0 w n") == std::vector<std::string>{"o"});
 }
 
+TEST_CASE("The skeleton leaves out the tokens where no pattern can match, and finds the same hits", "[skeleton]") {
+    TokenFilter f;
+    f.add("idiot");                                // two ASCII bytes side by side: a token needs a pair too
+    f.add("\xD0\xBCy\xD0\xB4" "a\xD0\xBA");        // "мyдaк": Cyrillic with look-alikes folded one at a time
+    CHECK(f.may_match("you", 3));
+    CHECK(f.may_match("x1", 2));
+    CHECK_FALSE(f.may_match("--", 2));                              // no letter a-z to give
+    CHECK_FALSE(f.may_match("\xD8\xB5\xD9\x84\xD9\x89", 6));        // Arabic: no ASCII at all
+    CHECK_FALSE(f.may_match("l\xD9\x84\xD9\x84o", 6));              // "lللo": no pair, no Cyrillic
+    CHECK(f.may_match("\xD0\xBCy\xD0\xB4" "a\xD0\xBA" "a", 9));     // has every byte of "мyдaк"
+    CHECK_FALSE(f.may_match("\xD0\xBCy\xD0\xB4" "a", 6));           // lacks the 'к'
+    TokenFilter g;
+    const std::vector<uint64_t> w = f.save();
+    REQUIRE(g.load(w.data(), w.size()));
+    CHECK_FALSE(g.may_match("l\xD9\x84\xD9\x84o", 6));
+    CHECK(g.may_match("\xD0\xBCy\xD0\xB4" "a\xD0\xBA", 8));
+    CHECK_FALSE(g.load(w.data(), 1));  // half a pattern's set
+
+    // Through the scanner: posts full of U+FDFA (NFKC expands it to Arabic words with look-alike
+    // letters) give the same hits, with the same spans, as without the tokens left out.
+    Scan s("[[rule]]\nid = \"o\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"idiot\", \"clown\"]\n");
+    const std::string fdfa = "\xEF\xB7\xBA";
+    const std::string post = fdfa + fdfa + " you 1d10t " + fdfa + " c l 0 w n " + fdfa + fdfa;
+    s(post);
+    REQUIRE(s.v.hits.size() == 2);
+    CHECK(post.substr(s.v.hits[0].start, s.v.hits[0].end - s.v.hits[0].start) == "1d10t");
+    CHECK(post.substr(s.v.hits[1].start, s.v.hits[1].end - s.v.hits[1].start) == "c l 0 w n");
+    // a left-out token parts a run of single letters, as any other word does
+    CHECK(s.rules("i d " + fdfa + " i o t") == std::vector<std::string>{});
+    CHECK(s.rules("c l " + fdfa + " o w n") == std::vector<std::string>{});
+    CHECK(s.rules(fdfa + " i d i o t " + fdfa) == std::vector<std::string>{"o"});
+}
+
 TEST_CASE("An '@' opening a handle builds no skeleton unless an 'a'-word may start there", "[skeleton]") {
     AtWords at;
     at.add(normalize_literal("ass"));
