@@ -226,6 +226,7 @@ void Skeleton::emit(char c, uint32_t os, uint32_t oe, uint8_t ev) {
 void Skeleton::emit_stretch(const Normalizer &n, size_t s, size_t e, char fill) {
     n.for_each_stretch(s, e, [&](size_t a, size_t b, uint32_t os, uint32_t oe, bool linear, uint8_t ev) {
         const size_t m = b - a;
+        if (m == 1) return emit(fill ? fill : n.data()[a], os, linear ? os + 1 : oe, ev);  // most gaps: one space
         if (fill) out_.append(m, fill);
         else out_.append(n.data() + a, m);
         joined_.insert(joined_.end(), m, joining_now_);
