@@ -189,21 +189,26 @@ std::string Engine::serialize() const {
     payload.str(encode_patterns(skel_pats_));
     payload.u64(n_var_);
     payload.str(encode_tables());
-    std::vector<hs_database *> dbs{main_dbs_[0], main_dbs_[1], skel_db_->get()};
-    for (const auto &db : var_dbs_) dbs.push_back(db->get());
-    for (const auto &db : probe_dbs_) dbs.push_back(db->get());
-    payload.u32(static_cast<uint32_t>(dbs.size()));
-    for (hs_database *db : dbs) {
-        if (!db) {
-            payload.str("");
-            continue;
-        }
+    auto put = [&](hs_database *db) {
+        if (!db) return payload.str("");
         char *bytes = nullptr;
         size_t len = 0;
         if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) throw Error(kNoMem, "cannot serialize database");
         payload.str(std::string_view(bytes, len));
         free(bytes);
-    }
+    };
+    // A database not deserialized yet is written as the bytes it would be serialized to (the ones it
+    // was loaded from), so that mf_engine_hash deserializes nothing.
+    auto put_lazy = [&](const LazyDatabase &db) {
+        if (db.exists() && !db.loaded()) payload.str(db.serialized());
+        else put(db.loaded());
+    };
+    payload.u32(static_cast<uint32_t>(3 + var_dbs_.size() + probe_dbs_.size()));
+    put(main_dbs_[0]);
+    put(main_dbs_[1]);
+    put_lazy(*skel_db_);
+    for (const auto &db : var_dbs_) put_lazy(*db);
+    for (const auto &db : probe_dbs_) put_lazy(*db);
     Writer w;
     w.s.append(kMagic, 8);
     w.u32(kFormatVersion);

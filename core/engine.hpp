@@ -113,6 +113,8 @@ public:
     }
     // The database if it is deserialized already, else nullptr; loads nothing.
     hs_database *loaded() const { return db_.load(std::memory_order_acquire); }
+    // The serialized bytes it was made with (empty for a database that was never serialized).
+    std::string_view serialized() const { return blob_; }
 
 private:
     hs_database *load() const;

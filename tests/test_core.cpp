@@ -561,6 +561,8 @@ TEST_CASE("A database loaded from lasting data deserializes regex and skeleton d
         return none;
     };
     CHECK(none_loaded());
+    CHECK(lazy->serialize() == db);  // written from the bytes it holds: still nothing deserialized
+    CHECK(none_loaded());
     {
         Scanner idle(*lazy);
         Verdict v;
