@@ -292,13 +292,13 @@ namespace {
 
 template <class T>
 void append_pod(std::string &out, const T *p, size_t n) {
-    out.append(reinterpret_cast<const char *>(p), n * sizeof(T));
+    if (n) out.append(reinterpret_cast<const char *>(p), n * sizeof(T));  // (p is null for no models)
 }
 
 template <class T>
 bool take_pod(std::string_view &in, T *p, size_t n) {
     if (n > in.size() / sizeof(T)) return false;
-    std::memcpy(p, in.data(), n * sizeof(T));
+    if (n) std::memcpy(p, in.data(), n * sizeof(T));
     in.remove_prefix(n * sizeof(T));
     return true;
 }
