@@ -134,7 +134,8 @@ extern "C" const char mf_default_engine_end[];
 std::unique_ptr<mf::Engine> load_default_engine(const mf::EngineOptions &eo) {
     try {
         return mf::Engine::deserialize(
-            std::string_view(mf_default_engine_begin, static_cast<size_t>(mf_default_engine_end - mf_default_engine_begin)), eo);
+            std::string_view(mf_default_engine_begin, static_cast<size_t>(mf_default_engine_end - mf_default_engine_begin)), eo,
+            /*data_outlives_engine=*/true);  // in the library's read-only data
     } catch (const mf::Error &) {
         return nullptr;
     }

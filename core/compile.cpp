@@ -61,9 +61,6 @@ std::string hs_error_text(hs_compile_error_t *err) {
 
 Engine::~Engine() {
     for (hs_database *db : main_dbs_) hs_free_database(db);
-    for (hs_database *db : var_dbs_) hs_free_database(db);
-    for (hs_database *db : probe_dbs_) hs_free_database(db);
-    hs_free_database(skel_db_);
 }
 
 void Engine::build_tables(const EngineOptions &opt) {
@@ -89,25 +86,9 @@ void Engine::build_tables(const EngineOptions &opt) {
         }
         rule_cat_.push_back(it->second);
     }
-    // The word-list words that start with an 'a' (an '@' opening a token may stand for it), and the
-    // windows of letters around which a split word may be undone
-    at_words_ = AtWords();
-    join_grams_ = JoinGrams();
-    for (const Rule &r : rs_.rules)
-        if (!r.is_regex && !r.is_commitment && !r.is_model)
-            for (const std::string &w : r.literals) {
-                const std::string nw = normalize_literal(w);
-                at_words_.add(nw);
-                join_grams_.add(nw);
-            }
     model_rules_.clear();
-    std::vector<const ModelWeights *> weights;
     for (uint32_t i = 0; i < rs_.rules.size(); ++i)
-        if (rs_.rules[i].is_model && rs_.rules[i].model) {
-            model_rules_.push_back(i);
-            weights.push_back(rs_.rules[i].model.get());
-        }
-    model_table_ = ModelTable(weights);
+        if (rs_.rules[i].is_model) model_rules_.push_back(i);
     commits_.clear();
     rule_commit_.assign(rs_.rules.size(), -1);
     for (size_t i = 0; i < rs_.rules.size(); ++i)
@@ -150,16 +131,40 @@ void Engine::build_tables(const EngineOptions &opt) {
     }
 }
 
+// The tables that cost a load most to derive (every word-list word normalized, every n-gram of the
+// weights files hashed and sorted): built here at compile time only, and carried by the compiled
+// database (core/database.cpp), which a load copies.
+void Engine::build_word_tables() {
+    // The word-list words that start with an 'a' (an '@' opening a token may stand for it), and the
+    // windows of letters around which a split word may be undone
+    at_words_ = AtWords();
+    join_grams_ = JoinGrams();
+    for (const Rule &r : rs_.rules)
+        if (!r.is_regex && !r.is_commitment && !r.is_model)
+            for (const std::string &w : r.literals) {
+                const std::string nw = normalize_literal(w);
+                at_words_.add(nw);
+                join_grams_.add(nw);
+            }
+    std::vector<const ModelWeights *> weights;
+    for (uint32_t i : model_rules_) {
+        if (!rs_.rules[i].model) throw Error(kInternal, "model '" + rs_.rules[i].id + "' has no weights");
+        weights.push_back(rs_.rules[i].model.get());
+    }
+    model_table_ = ModelTable(weights);
+}
+
 void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
                             std::vector<Diagnostic> &diags) {
     pats_.clear();
     skel_pats_.clear();
     skel_exprs_.clear();
+    skel_filter_ = TokenFilter();
     n_var_ = 0;
     // Single words of word lists also get a skeleton pattern (core/skeleton.hpp).
     auto add_skeleton = [&](std::string_view word, Pattern p) {
         size_t len = 0;
-        std::string e = skeleton_expression(normalize_literal(word), &len);
+        std::string e = skeleton_expression(normalize_literal(word), &len, &skel_filter_);
         if (e.empty()) return;
         p.fixed_len = static_cast<uint32_t>(len);
         skel_exprs_.push_back(std::move(e));
@@ -426,6 +431,7 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     parse_rules(e->src_, e->rs_, diags);
     if (!diags.empty()) throw Error(kRulesError, diags.front().str());
     e->build_tables(opt);
+    e->build_word_tables();
     std::vector<std::string> exprs;
     std::vector<unsigned> flags;
     e->build_patterns(exprs, flags, diags);
@@ -458,10 +464,10 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     e->build_groups(main, groups);
     for (int r = 0; r < 2; ++r) e->main_dbs_[r] = e->compile_db(exprs, flags, main[r], false, diags);
     for (const auto &g : groups) {
-        e->var_dbs_.push_back(e->compile_db(exprs, flags, g, true, diags));
-        e->probe_dbs_.push_back(e->compile_db(exprs, flags, g, false, diags));
+        e->var_dbs_.push_back(std::make_unique<LazyDatabase>(e->compile_db(exprs, flags, g, true, diags)));
+        e->probe_dbs_.push_back(std::make_unique<LazyDatabase>(e->compile_db(exprs, flags, g, false, diags)));
     }
-    e->skel_db_ = e->compile_skeleton_db();
+    e->skel_db_ = std::make_unique<LazyDatabase>(e->compile_skeleton_db());
     return e;
 }
 

@@ -20,7 +20,9 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // themselves, so that loading a database derives nothing from its rules but names, scores and policy
 // 4: anchor patterns of [[commitment]] rules (kind 3)
 // 5: atoms and anchors are plain literals, their word boundaries checked at match time (no trail bit)
-constexpr uint32_t kFormatVersion = 6;
+// 7: the tables that were derived at load (the learned scorer's n-gram table, the '@' words) are
+// carried built, with the skeleton's token filter; [[model]] weights files are not parsed at load
+constexpr uint32_t kFormatVersion = 7;
 
 std::string platform_string() {
     std::string p;
@@ -69,16 +71,18 @@ struct Reader {
         take(&v, 8);
         return v;
     }
-    std::string str() {
+    // A view into the data: valid as long as the data is.
+    std::string_view view() {
         uint64_t n = u64();
         if (!ok || d.size() - pos < n) {
             ok = false;
             return {};
         }
-        std::string s(d.substr(pos, n));
+        std::string_view s = d.substr(pos, n);
         pos += n;
         return s;
     }
+    std::string str() { return std::string(view()); }
 };
 
 }  // namespace
@@ -124,6 +128,42 @@ bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
 
 }  // namespace
 
+// The tables the compiler derives from the rules' words (core/compile.cpp): the '@' words (27 words),
+// the skeleton's token filter (a count, then that many 64-bit words), the split-word windows (the
+// same), then the learned scorer's n-gram table (ModelTable::encode).
+std::string Engine::encode_tables() const {
+    Writer w;
+    uint32_t at[27];
+    at_words_.save(at);
+    for (uint32_t x : at) w.u32(x);
+    const std::vector<uint64_t> filter = skel_filter_.save();
+    w.u32(static_cast<uint32_t>(filter.size()));
+    for (uint64_t x : filter) w.u64(x);
+    const std::vector<uint64_t> &grams = join_grams_.words();
+    w.u32(static_cast<uint32_t>(grams.size()));
+    for (uint64_t x : grams) w.u64(x);
+    model_table_.encode(w.s);
+    return w.s;
+}
+
+bool Engine::decode_tables(std::string_view bytes) {
+    Reader r{bytes};
+    uint32_t at[27];
+    for (uint32_t &x : at) x = r.u32();
+    const uint32_t nfilter = r.u32();
+    if (!r.ok || nfilter > (bytes.size() - r.pos) / 8) return false;
+    std::vector<uint64_t> filter(nfilter);
+    for (uint64_t &x : filter) x = r.u64();
+    if (!r.ok || !skel_filter_.load(filter.data(), filter.size())) return false;
+    const uint32_t ngrams = r.u32();
+    if (!r.ok || ngrams > (bytes.size() - r.pos) / 8) return false;
+    std::vector<uint64_t> grams(ngrams);
+    for (uint64_t &x : grams) x = r.u64();
+    if (!r.ok || !join_grams_.load(std::move(grams))) return false;
+    at_words_.load(at);
+    return model_table_.decode(bytes.substr(r.pos)) && model_table_.models() == model_rules_.size();
+}
+
 bool Engine::check_patterns() const {
     // A checksum guards against accidents only: every index is checked before the scanner uses it.
     auto valid = [&](const Pattern &p) {
@@ -156,21 +196,27 @@ std::string Engine::serialize() const {
     payload.str(encode_patterns(pats_));
     payload.str(encode_patterns(skel_pats_));
     payload.u64(n_var_);
-    std::vector<hs_database *> dbs{main_dbs_[0], main_dbs_[1], skel_db_};
-    dbs.insert(dbs.end(), var_dbs_.begin(), var_dbs_.end());
-    dbs.insert(dbs.end(), probe_dbs_.begin(), probe_dbs_.end());
-    payload.u32(static_cast<uint32_t>(dbs.size()));
-    for (hs_database *db : dbs) {
-        if (!db) {
-            payload.str("");
-            continue;
-        }
+    payload.str(encode_tables());
+    auto put = [&](hs_database *db) {
+        if (!db) return payload.str("");
         char *bytes = nullptr;
         size_t len = 0;
         if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) throw Error(kNoMem, "cannot serialize database");
         payload.str(std::string_view(bytes, len));
         free(bytes);
-    }
+    };
+    // A database not deserialized yet is written as the bytes it would be serialized to (the ones it
+    // was loaded from), so that mf_engine_hash deserializes nothing.
+    auto put_lazy = [&](const LazyDatabase &db) {
+        if (db.exists() && !db.loaded()) payload.str(db.serialized());
+        else put(db.loaded());
+    };
+    payload.u32(static_cast<uint32_t>(3 + var_dbs_.size() + probe_dbs_.size()));
+    put(main_dbs_[0]);
+    put(main_dbs_[1]);
+    put_lazy(*skel_db_);
+    for (const auto &db : var_dbs_) put_lazy(*db);
+    for (const auto &db : probe_dbs_) put_lazy(*db);
     Writer w;
     w.s.append(kMagic, 8);
     w.u32(kFormatVersion);
@@ -184,7 +230,19 @@ std::string Engine::serialize() const {
     return w.s;
 }
 
-std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineOptions &opt) {
+LazyDatabase::~LazyDatabase() { hs_free_database(db_.load()); }
+
+hs_database *LazyDatabase::load() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (hs_database *d = db_.load(std::memory_order_acquire)) return d;  // another thread was first
+    hs_database *d = nullptr;
+    if (hs_deserialize_database(blob_.data(), blob_.size(), &d) != HS_SUCCESS)
+        throw Error(kBadDatabase, "a Hyperscan database inside the modfilter database is corrupt or for another platform");
+    db_.store(d, std::memory_order_release);
+    return d;
+}
+
+std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineOptions &opt, bool data_outlives_engine) {
     Reader r{data};
     char magic[8];
     if (!r.take(magic, 8) || std::memcmp(magic, kMagic, 8) != 0)
@@ -215,17 +273,19 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     }
     uint32_t npats = r.u32();
     e->fingerprint_ = r.u64();
-    std::string pat_bytes = r.str(), skel_bytes = r.str();
+    std::string_view pat_bytes = r.view(), skel_bytes = r.view();
     e->n_var_ = r.u64();
+    std::string_view tables = r.view();
     uint32_t ndbs = r.u32();
-    std::vector<std::string> blobs;
+    std::vector<std::string_view> blobs;  // into data: Hyperscan copies each into a database of its own
     if (ndbs > 2 * npats + 3) throw Error(kBadDatabase, "database holds more pattern databases than patterns");
-    for (uint32_t i = 0; i < ndbs && r.ok; ++i) blobs.push_back(r.str());
+    for (uint32_t i = 0; i < ndbs && r.ok; ++i) blobs.push_back(r.view());
     if (!r.ok) throw Error(kBadDatabase, "modfilter database payload is truncated");
     std::vector<Diagnostic> diags;
-    parse_rules(e->src_, e->rs_, diags);
+    parse_rules(e->src_, e->rs_, diags, /*model_weights=*/false);
     if (!diags.empty()) throw Error(kBadDatabase, "database rules do not parse: " + diags.front().str());
     e->build_tables(opt);
+    if (!e->decode_tables(tables)) throw Error(kBadDatabase, "database tables do not match its rules");
     if (!decode_patterns(pat_bytes, e->pats_) || e->pats_.size() != npats || !decode_patterns(skel_bytes, e->skel_pats_) ||
         !e->check_patterns())
         throw Error(kBadDatabase, "database patterns do not match its rules");
@@ -236,13 +296,23 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     for (size_t i = 0; i < blobs.size(); ++i) {
         bool expected = i < 2 ? !main[i].empty() : i == 2 ? !e->skel_pats_.empty() : !groups[(i - 3) % groups.size()].empty();
         if (expected != !blobs[i].empty()) throw Error(kBadDatabase, "database patterns do not match its rules");
+        // The main databases are deserialized here, so that a database for another platform is
+        // refused at load (every database of the file is built for the same one); the others wait
+        // for their first scan when the data stays (their headers are checked now).
+        const bool lazy = data_outlives_engine && i >= 2;
         hs_database *db = nullptr;
-        if (expected && hs_deserialize_database(blobs[i].data(), blobs[i].size(), &db) != HS_SUCCESS)
+        size_t size = 0;
+        if (expected && (lazy ? hs_serialized_database_size(blobs[i].data(), blobs[i].size(), &size)
+                              : hs_deserialize_database(blobs[i].data(), blobs[i].size(), &db)) != HS_SUCCESS)
             throw Error(kBadDatabase, "the Hyperscan database inside is corrupt or for another platform");
-        if (i < 2) e->main_dbs_[i] = db;
-        else if (i == 2) e->skel_db_ = db;
-        else if (i < 3 + groups.size()) e->var_dbs_.push_back(db);
-        else e->probe_dbs_.push_back(db);
+        if (i < 2) {
+            e->main_dbs_[i] = db;
+            continue;
+        }
+        auto held = lazy && expected ? std::make_unique<LazyDatabase>(blobs[i]) : std::make_unique<LazyDatabase>(db);
+        if (i == 2) e->skel_db_ = std::move(held);
+        else if (i < 3 + groups.size()) e->var_dbs_.push_back(std::move(held));
+        else e->probe_dbs_.push_back(std::move(held));
     }
     return e;
 }

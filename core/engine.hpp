@@ -4,8 +4,10 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -89,12 +91,48 @@ struct Pattern {
     bool wide = false;    // kTrigger: a rule's own trigger regex; fixed_len is its longest match
 };
 
+// A Hyperscan database that a loaded engine deserializes when a scan first asks for it: most posts
+// need only the main database of their role, and the regex groups' and the skeleton's databases
+// (four fifths of the default engine's bytes) wait for a post that triggers them. Only for data that
+// outlives the engine (the default packs, precompiled into the library); a compiled engine, and one
+// loaded from a caller's buffer, hold every database from the start. Safe to share between threads.
+class LazyDatabase {
+public:
+    explicit LazyDatabase(hs_database *db = nullptr) : db_(db) {}
+    explicit LazyDatabase(std::string_view serialized) : blob_(serialized) {}
+    LazyDatabase(const LazyDatabase &) = delete;
+    LazyDatabase &operator=(const LazyDatabase &) = delete;
+    ~LazyDatabase();
+    // Whether there is a database at all (a group without patterns has none); loads nothing.
+    bool exists() const { return !blob_.empty() || db_.load(std::memory_order_relaxed); }
+    // The database, deserialized on the first call (nullptr when there is none). Throws
+    // Error(kBadDatabase) when the bytes do not deserialize.
+    hs_database *get() const {
+        hs_database *d = db_.load(std::memory_order_acquire);
+        return d || blob_.empty() ? d : load();
+    }
+    // The database if it is deserialized already, else nullptr; loads nothing.
+    hs_database *loaded() const { return db_.load(std::memory_order_acquire); }
+    // The serialized bytes it was made with (empty for a database that was never serialized).
+    std::string_view serialized() const { return blob_; }
+
+private:
+    hs_database *load() const;
+    std::string_view blob_;
+    mutable std::atomic<hs_database *> db_{nullptr};
+    mutable std::mutex mu_;
+};
+
 class Engine {
 public:
     // Compiles sources. Throws Error(kRulesError) with every diagnostic in `diags` on a mistake.
     static std::unique_ptr<Engine> compile(Sources src, const EngineOptions &opt,
                                            std::vector<Diagnostic> &diags);
-    static std::unique_ptr<Engine> deserialize(std::string_view data, const EngineOptions &opt);
+    // Loads a serialized engine. With `data_outlives_engine` (static data, such as the precompiled
+    // default packs), the databases that most posts never need are deserialized on first use
+    // (LazyDatabase); otherwise every one is deserialized here and data may go away after the call.
+    static std::unique_ptr<Engine> deserialize(std::string_view data, const EngineOptions &opt,
+                                               bool data_outlives_engine = false);
     std::string serialize() const;
     ~Engine();
 
@@ -111,18 +149,20 @@ public:
     // apply to it, so that a member's post is not searched for staff-only promise words.
     hs_database *database(int role) const { return main_dbs_[role == 1 ? 1 : 0]; }
     // Word lists again, in skeleton form (core/skeleton.hpp), for posts that show evasion tricks.
-    hs_database *skeleton_database() const { return skel_db_; }
+    const LazyDatabase &skeleton_database() const { return *skel_db_; }
     const AtWords &at_words() const { return at_words_; }
     const JoinGrams &join_grams() const { return join_grams_; }
+    // Which tokens of a post the skeleton can leave out (built with the skeleton patterns).
+    const TokenFilter &skeleton_filter() const { return skel_filter_; }
     const Pattern &skeleton_pattern(unsigned id) const { return skel_pats_[id]; }
     // Variable databases: one per regex (each one alone is fast; together they are not), plus
     // one for all phrases.
     size_t group_count() const { return var_dbs_.size(); }
-    hs_database *group_database(size_t g) const { return var_dbs_[g]; }
+    const LazyDatabase &group_database(size_t g) const { return *var_dbs_[g]; }
     // The same patterns without start-of-match tracking, which scans about 2.5 times faster: a
     // window is scanned with it first, and again with the group database only when something matches
     // (most windows hold no match).
-    hs_database *group_probe(size_t g) const { return probe_dbs_[g]; }
+    const LazyDatabase &group_probe(size_t g) const { return *probe_dbs_[g]; }
 
     // The matcher of a [[commitment]] rule (nullptr for other rules).
     const CommitmentMatcher *commitment(size_t rule) const {
@@ -166,8 +206,11 @@ public:
 
 private:
     Engine() = default;
-    void build_tables(const EngineOptions &opt);
+    void build_tables(const EngineOptions &opt);  // at compile and at load: cheap, derived from the rules
+    void build_word_tables();                     // at compile only: carried by the compiled database
     bool check_patterns() const;  // after loading: every index in range
+    std::string encode_tables() const;  // what build_word_tables() built, for the database
+    bool decode_tables(std::string_view bytes);
     void build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
                         std::vector<Diagnostic> &diags);
 
@@ -195,12 +238,13 @@ private:
     uint64_t fingerprint_ = 0;  // of the compiled patterns: carried by a serialized database
     std::vector<Pattern> skel_pats_;
     AtWords at_words_;
-    JoinGrams join_grams_;  // where a split word may be undone (core/skeleton.hpp)
+    JoinGrams join_grams_;  // where a split word may be undone (core/skeleton.hpp), carried by the tables
+    TokenFilter skel_filter_;  // built with the skeleton patterns, carried by the database's tables
     std::vector<std::string> skel_exprs_;
     hs_database *compile_skeleton_db() const;
-    hs_database *skel_db_ = nullptr;
-    std::vector<hs_database *> var_dbs_;  // variable-length patterns, with start-of-match
-    std::vector<hs_database *> probe_dbs_;  // the same, without
+    std::unique_ptr<LazyDatabase> skel_db_ = std::make_unique<LazyDatabase>();
+    std::vector<std::unique_ptr<LazyDatabase>> var_dbs_;    // variable-length patterns, with start-of-match
+    std::vector<std::unique_ptr<LazyDatabase>> probe_dbs_;  // the same, without
 };
 
 }  // namespace mf

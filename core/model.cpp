@@ -288,6 +288,62 @@ ModelTable::ModelTable(const std::vector<const ModelWeights *> &models) {
     }
 }
 
+namespace {
+
+template <class T>
+void append_pod(std::string &out, const T *p, size_t n) {
+    if (n) out.append(reinterpret_cast<const char *>(p), n * sizeof(T));  // (p is null for no models)
+}
+
+template <class T>
+bool take_pod(std::string_view &in, T *p, size_t n) {
+    if (n > in.size() / sizeof(T)) return false;
+    if (n) std::memcpy(p, in.data(), n * sizeof(T));
+    in.remove_prefix(n * sizeof(T));
+    return true;
+}
+
+}  // namespace
+
+// Layout: u64 models, u64 slots, u64 n, then per model the bias (f64) and the scale (f32), the
+// slots (int16 each, 1 + models per slot), the filter (u64 words).
+void ModelTable::encode(std::string &out) const {
+    const uint64_t head[3] = {bias_.size(), mask_ + 1, n_};
+    append_pod(out, head, 3);
+    append_pod(out, bias_.data(), bias_.size());
+    append_pod(out, scale_.data(), scale_.size());
+    append_pod(out, slots_.data(), slots_.size());
+    append_pod(out, filter_.data(), filter_.size());
+}
+
+bool ModelTable::decode(std::string_view in) {
+    *this = ModelTable();
+    uint64_t head[3];
+    if (!take_pod(in, head, 3)) return false;
+    const uint64_t k = head[0], cap = head[1], n = head[2];
+    if (k > 1024 || cap < 16 || cap > (uint64_t(1) << 30) || (cap & (cap - 1)) || n >= cap) return false;
+    const size_t filter_words = (size_t(1) << kFilterBits) / 64;
+    if (in.size() != k * (sizeof(double) + sizeof(float)) + cap * (1 + k) * sizeof(int16_t) + filter_words * 8)
+        return false;  // checked before allocating anything
+    bias_.resize(k);
+    scale_.resize(k);
+    slots_.resize(cap * (1 + k));
+    filter_.resize(filter_words);
+    if (!take_pod(in, bias_.data(), k) || !take_pod(in, scale_.data(), k) ||
+        !take_pod(in, slots_.data(), slots_.size()) || !take_pod(in, filter_.data(), filter_.size()) || !in.empty())
+        return *this = ModelTable(), false;
+    stride_ = 1 + k;
+    mask_ = cap - 1;
+    n_ = n;
+    bool ok = true;
+    for (size_t m = 0; m < k; ++m) ok = ok && std::isfinite(bias_[m]) && std::isfinite(scale_[m]) && scale_[m] > 0;
+    // Every probe ends at an empty slot: exactly n slots are taken, and n < cap.
+    size_t taken = 0;
+    for (size_t i = 0; i < cap; ++i) taken += slots_[i * stride_] != 0;
+    if (!ok || taken != n) return *this = ModelTable(), false;
+    return true;
+}
+
 void ModelTable::sums(const uint64_t *h, size_t n, double *out) const {
     constexpr size_t kAhead = 8, kMaxModels = 16;
     int64_t acc[kMaxModels] = {};

@@ -91,6 +91,13 @@ public:
     // a few hashes ahead, so that cache misses overlap instead of following one another.
     void sums(const uint64_t *h, size_t n, double *out) const;
 
+    // The built table as bytes (little-endian, for the compiled database), and back: a loaded
+    // engine copies the table instead of hashing and sorting every n-gram of the weights files
+    // again. decode() checks the shape (sizes, a free slot to end every probe, finite scales) and
+    // returns false on bytes that cannot be a table.
+    void encode(std::string &out) const;
+    bool decode(std::string_view bytes);
+
 private:
     static uint16_t tag_of(uint64_t h) { return static_cast<uint16_t>(h >> 48) | 1u; }
     // A bit per 2^-20 of the hash space (hash bits 24..43, apart from the slot's low bits and the

@@ -85,6 +85,26 @@ public:
             if (segs_[k].ev) f(size_t(segs_[k].norm), k + 1 < segs_.size() ? size_t(segs_[k + 1].norm) : out_.size());
     }
 
+    // Calls f(a, b, orig, oend, linear, ev) for each stretch [a, b) of normalized bytes [s, e) that
+    // one run of the offset map covers, in order: byte k of a linear stretch comes from original
+    // byte orig + (k - a), each byte of a block from [orig, oend); ev is what evasion(k, k + 1) gives
+    // for its bytes. One lookup per run instead of one per byte, for stages that copy text along.
+    template <class F>
+    void for_each_stretch(size_t s, size_t e, F &&f) const {
+        if (identity_) {
+            if (s < e) f(s, e, static_cast<uint32_t>(s), static_cast<uint32_t>(e), true, uint8_t(0));
+            return;
+        }
+        for (size_t a = s; a < e;) {
+            const Seg &g = seg_at(a);  // sets hint_ to its index
+            const size_t next = hint_ + 1 < segs_.size() ? size_t(segs_[hint_ + 1].norm) : out_.size();
+            const size_t b = next < e ? (next > a ? next : a + 1) : e;
+            const auto o = static_cast<uint32_t>(g.linear ? g.orig + (a - g.norm) : g.orig);
+            f(a, b, o, g.linear ? static_cast<uint32_t>(o + (b - a)) : g.oend, g.linear, g.ev);
+            a = b;
+        }
+    }
+
     size_t invalid_utf8() const noexcept { return invalid_; }
 
     // Where the code points of the look-alike table (core/lookalike.hpp) are in the normalized text,

@@ -120,6 +120,7 @@ namespace {
 struct Ctx {
     const std::string &file;
     std::vector<Diagnostic> &diags;
+    bool model_weights = true;  // parse [[model]] weights files (see parse_rules)
     void err(const toml::node &n, std::string msg) {
         diags.push_back({file, n.source().begin.line, std::move(msg)});
     }
@@ -457,7 +458,7 @@ void parse_model(Ctx &c, Sources &src, const std::string &path, const toml::tabl
         std::string resolved;
         if (const SourceFile *f = pack_relative_file(src, path, r.model_file, resolved)) {
             r.model_file = resolved;
-            r.model = parse_model_weights(resolved, f->content, c.diags);
+            if (c.model_weights) r.model = parse_model_weights(resolved, f->content, c.diags);
         } else {
             c.err(weights_line, who + ": weights: cannot read '" + resolved + "'");
         }
@@ -725,8 +726,8 @@ void finish_state(RuleSet &out, std::vector<Diagnostic> &diags) {
 }
 
 void parse_file(Sources &src, const std::string &path, const std::string &content, RuleSet &out,
-                std::vector<Diagnostic> &diags) {
-    Ctx c{path, diags};
+                std::vector<Diagnostic> &diags, bool model_weights) {
+    Ctx c{path, diags, model_weights};
     toml::table doc;
     try {
         doc = toml::parse(content, path);
@@ -812,13 +813,13 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
 
 }  // namespace
 
-void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags) {
+void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, bool model_weights) {
     // Index-based: parse_words_file may append to src.files.
     size_t n = src.files.size();
     for (size_t i = 0; i < n; ++i) {
         if (fs::path(src.files[i].path).extension() != ".toml") continue;
         std::string path = src.files[i].path, content = src.files[i].content;
-        parse_file(src, path, content, out, diags);
+        parse_file(src, path, content, out, diags, model_weights);
     }
     for (auto &r : out.rules)
         if (r.is_commitment) expand_lists(r, out, diags);

@@ -128,8 +128,9 @@ struct RuleSet {
 };
 
 // Parses every *.toml in `src`. Every mistake is added to diags; the result is only usable when
-// no diagnostic was added.
-void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags);
+// no diagnostic was added. With model_weights false, a [[model]] rule's weights file must be there
+// but is not read (Rule::model stays null): a compiled database carries the table built from it.
+void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, bool model_weights = true);
 
 // The [category."prefix"] entry that configures a category: the longest prefix of it, on a dot
 // boundary ("abuse" configures "abuse.threat"); nullptr when none does.

@@ -23,16 +23,22 @@ constexpr size_t kMaxWindows = 4096;
 }  // namespace
 
 Scanner::Scanner(const Engine &e) : e_(e) {
-    std::vector<hs_database *> dbs{e.database(0), e.database(1), e.skeleton_database()};
+    // Scratch for every database there is now; one that a loaded engine deserializes later gets
+    // its share when this scanner first runs it (ready()).
+    std::vector<hs_database *> dbs{e.database(0), e.database(1), e.skeleton_database().loaded()};
     for (size_t g = 0; g < e.group_count(); ++g) {
-        dbs.push_back(e.group_database(g));
-        dbs.push_back(e.group_probe(g));
+        dbs.push_back(e.group_database(g).loaded());
+        dbs.push_back(e.group_probe(g).loaded());
     }
-    for (hs_database *db : dbs)
-        if (db && hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) {
+    scratch_ready_.assign(dbs.size() - 2, 0);
+    for (size_t i = 0; i < dbs.size(); ++i) {
+        if (!dbs[i]) continue;
+        if (hs_alloc_scratch(dbs[i], &scratch_) != HS_SUCCESS) {
             hs_free_scratch(scratch_);
             throw Error(kNoMem, "cannot allocate Hyperscan scratch space");
         }
+        if (i >= 2) scratch_ready_[i - 2] = 1;
+    }
     rule_epoch_.assign(e.rules().size(), 0);
     overflow_seen_.assign(e.rules().size(), 0);
     cat_score_.assign(e.categories().size(), 0.0);
@@ -71,6 +77,15 @@ inline bool number_ends(const char *t, size_t from, size_t to, unsigned char nex
 }
 
 }  // namespace
+
+hs_database *Scanner::ready(const LazyDatabase &db, size_t slot) {
+    hs_database *d = db.get();
+    if (d && !scratch_ready_[slot]) {
+        if (hs_alloc_scratch(d, &scratch_) != HS_SUCCESS) throw Error(kNoMem, "cannot allocate Hyperscan scratch space");
+        scratch_ready_[slot] = 1;
+    }
+    return d;
+}
 
 // Main database: literals are recorded; a trigger, or a variable pattern without triggers, asks for
 // the variable database to run over a window around it.
@@ -324,7 +339,7 @@ void Scanner::match_and_confirm(int role) {
         if (rc == HS_SUCCESS && whole_text_) {
             windows_.clear();
             for (uint32_t g = 0; g < e_.group_count(); ++g)
-                if (e_.group_database(g)) windows_.push_back({g, 0u, static_cast<uint32_t>(text_len_)});
+                if (e_.group_database(g).exists()) windows_.push_back({g, 0u, static_cast<uint32_t>(text_len_)});
         }
         // Merge each group's overlapping windows, widen each to word boundaries (so that \b means
         // what it means in the whole post), and run the group's database over each once.
@@ -337,18 +352,23 @@ void Scanner::match_and_confirm(int role) {
             lo = word_start(text_, text_len_, lo);
             hi = word_end(text_, text_len_, hi);
             while (lo > 0 && (static_cast<unsigned char>(text_[lo]) & 0xC0) == 0x80) --lo;
-            if (hi <= lo || !e_.group_database(g)) continue;
-            rc = hs_scan(e_.group_probe(g), text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_probe_match, this);
+            if (hi <= lo || !e_.group_database(g).exists()) continue;
+            // (ready() may move scratch_: called before the scan reads it)
+            hs_database *probe = ready(e_.group_probe(g), 2 + 2 * g);
+            rc = hs_scan(probe, text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_probe_match, this);
             if (rc == HS_SUCCESS) continue;  // nothing in this window
             if (rc != HS_SCAN_TERMINATED) break;
             win_off_ = lo;
-            rc = hs_scan(e_.group_database(g), text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_window_match, this);
+            hs_database *group = ready(e_.group_database(g), 1 + 2 * g);
+            rc = hs_scan(group, text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_window_match, this);
         }
         if (rc == HS_SUCCESS && !anchors_.empty()) confirm_commitments();
         // Word lists once more over the skeleton, for the few posts that show evasion tricks.
-        if (rc == HS_SUCCESS && e_.skeleton_database() && skel_.build(norm_, &e_.at_words(), &e_.join_grams()) && skel_.size())
-            rc = hs_scan(e_.skeleton_database(), skel_.data(), static_cast<unsigned>(skel_.size()), 0, scratch_,
-                         on_skeleton_match, this);
+        if (rc == HS_SUCCESS && e_.skeleton_database().exists() &&
+            skel_.build(norm_, &e_.at_words(), &e_.join_grams(), &e_.skeleton_filter()) && skel_.size()) {
+            hs_database *skeleton = ready(e_.skeleton_database(), 0);
+            rc = hs_scan(skeleton, skel_.data(), static_cast<unsigned>(skel_.size()), 0, scratch_, on_skeleton_match, this);
+        }
         if (rc != HS_SUCCESS) throw Error(kInternal, "hs_scan failed with code " + std::to_string(rc));
     }
 }

@@ -55,6 +55,10 @@ private:
 
     const Engine &e_;
     hs_scratch *scratch_ = nullptr;
+    // Whether scratch_ fits a database that a loaded engine may deserialize late: the skeleton's
+    // (slot 0), then per group its database (1 + 2g) and its probe (2 + 2g).
+    std::vector<uint8_t> scratch_ready_;
+    hs_database *ready(const LazyDatabase &db, size_t slot);  // db.get(), with scratch_ grown to fit
 
     // normalize
     Normalizer norm_;

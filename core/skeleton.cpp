@@ -332,6 +332,26 @@ void Skeleton::emit(char c, uint32_t os, uint32_t oe, uint8_t ev) {
     ev_.push_back(ev);
 }
 
+void Skeleton::emit_stretch(const Normalizer &n, size_t s, size_t e, char fill) {
+    n.for_each_stretch(s, e, [&](size_t a, size_t b, uint32_t os, uint32_t oe, bool linear, uint8_t ev) {
+        const size_t m = b - a;
+        if (m == 1) return emit(fill ? fill : n.data()[a], os, linear ? os + 1 : oe, ev);  // most gaps: one space
+        if (fill) out_.append(m, fill);
+        else out_.append(n.data() + a, m);
+        joined_.insert(joined_.end(), m, joining_now_);
+        ev_.insert(ev_.end(), m, ev);
+        if (linear) {
+            for (size_t k = 0; k < m; ++k) {
+                start_.push_back(static_cast<uint32_t>(os + k));
+                end_.push_back(static_cast<uint32_t>(os + k + 1));
+            }
+        } else {
+            start_.insert(start_.end(), m, os);
+            end_.insert(end_.end(), m, oe);
+        }
+    });
+}
+
 uint32_t Skeleton::evasion(size_t s, size_t e) const noexcept {
     uint32_t bits = 0;
     for (size_t k = s; k < e && k < ev_.size(); ++k) {
@@ -363,6 +383,24 @@ bool Skeleton::boundary_ok(size_t from, size_t to, Boundary b) const noexcept {
 
 namespace {
 
+// Whether a token can give the skeleton no letter a-z: no ASCII letter, no digit, no leet symbol.
+inline bool inert_token(const char *t, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        const auto c = static_cast<unsigned char>(t[i]);
+        if (c < 0x80 && (letter(lower(c)) || digit(static_cast<char>(c)) || leet(static_cast<char>(c)))) return false;
+    }
+    return true;
+}
+
+// Whether two ASCII bytes stand side by side. A token's skeleton has two ASCII bytes side by side
+// only where the token has (ASCII bytes come from ASCII bytes, in order, and what the skeleton drops
+// between two of them is ASCII too: separators, a repeated letter, the 'h' of "ph").
+inline bool ascii_pair(const char *t, size_t n) {
+    for (size_t i = 0; i + 1 < n; ++i)
+        if (!(static_cast<unsigned char>(t[i]) & 0x80) && !(static_cast<unsigned char>(t[i + 1]) & 0x80)) return true;
+    return false;
+}
+
 // Punctuation that may close or open a word without belonging to it ("b.i.t.c.h," / "(f.u.c.k").
 inline bool edge_punct(char c) {
     return c == ',' || c == '.' || c == '!' || c == '?' || c == ';' || c == ':' || c == ')' || c == '(' ||
@@ -375,6 +413,20 @@ const Lookalike *lookalike_at(const char *p, size_t n, size_t *len) {
     bool valid;
     *len = decode_utf8(reinterpret_cast<const unsigned char *>(p), n, &cp, &valid);
     return valid ? find_lookalike(cp) : nullptr;
+}
+
+// Whether normalized bytes p[0..n) hold a character of the look-alike table.
+bool has_lookalike(const char *p, size_t n) {
+    for (size_t j = 0; j < n;) {
+        if (!(static_cast<unsigned char>(p[j]) & 0x80)) {
+            ++j;
+            continue;
+        }
+        size_t len;
+        if (lookalike_at(p + j, n - j, &len)) return true;
+        j += len ? len : 1;
+    }
+    return false;
 }
 
 // Letters an upside-down word may hold as they are: their own turned form, or each other's.
@@ -466,7 +518,70 @@ bool Skeleton::lookalike_token(const Normalizer &n, const char *t, size_t a, siz
     return true;
 }
 
-bool Skeleton::build(const Normalizer &n, const AtWords *at, const JoinGrams *joins) {
+// Why leaving a token out changes no match: a pattern has no space, so a match lies in one token
+// (or in a run of single letters joined, which are never left out), and the token's neighbours in
+// the skeleton are the spaces around it either way. What a token gives the skeleton: its bytes >= 0x80
+// as they are, and ASCII bytes for its ASCII bytes (letters a-z only from letters, digits and leet
+// symbols). A word in another script whose look-alike letters fold to Latin one at a time ("lللo",
+// which the ligature U+FDFA becomes in part) matches no pattern, and costs the skeleton nothing.
+void TokenFilter::add(std::string_view s) {
+    if (ascii_pair(s.data(), s.size())) return;  // a token needs a pair too: may_match checks it
+    std::array<uint32_t, 4> m{};
+    for (unsigned char c : s)
+        if (c >= 0x80) m[(c - 0x80) >> 5] |= 1u << (c & 31);
+    if (std::find(loose_.begin(), loose_.end(), m) == loose_.end()) loose_.push_back(m);
+}
+
+bool TokenFilter::may_match(const char *t, size_t n) const {
+    // inert_token() and ascii_pair() in one pass, with a class per byte: 1 ASCII, 2 a letter a-z's
+    static const auto cls = [] {
+        std::array<uint8_t, 256> c{};
+        for (int x = 0; x < 0x80; ++x)
+            c[x] = static_cast<uint8_t>(1 | (letter(lower(static_cast<unsigned char>(x))) || digit(static_cast<char>(x)) ||
+                                                     leet(static_cast<char>(x))
+                                                 ? 2
+                                                 : 0));
+        return c;
+    }();
+    unsigned any = 0, pair = 0, before = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const unsigned c = cls[static_cast<unsigned char>(t[i])];
+        any |= c;
+        pair |= before & c;
+        before = c;
+    }
+    if (!(any & 2)) return false;
+    if (pair & 1) return true;
+    std::array<uint32_t, 4> have{};  // the bytes >= 0x80 it has
+    for (size_t i = 0; i < n; ++i) {
+        const auto c = static_cast<unsigned char>(t[i]);
+        if (c >= 0x80) have[(c - 0x80) >> 5] |= 1u << (c & 31);
+    }
+    for (const auto &m : loose_)
+        if (!(m[0] & ~have[0]) && !(m[1] & ~have[1]) && !(m[2] & ~have[2]) && !(m[3] & ~have[3])) return true;
+    return false;
+}
+
+std::vector<uint64_t> TokenFilter::save() const {
+    std::vector<uint64_t> w;
+    for (const auto &m : loose_) {
+        w.push_back(m[0] | uint64_t(m[1]) << 32);
+        w.push_back(m[2] | uint64_t(m[3]) << 32);
+    }
+    return w;
+}
+
+bool TokenFilter::load(const uint64_t *w, size_t n) {
+    loose_.clear();
+    if (n % 2) return false;
+    for (size_t i = 0; i < n; i += 2)
+        loose_.push_back({static_cast<uint32_t>(w[i]), static_cast<uint32_t>(w[i] >> 32), static_cast<uint32_t>(w[i + 1]),
+                          static_cast<uint32_t>(w[i + 1] >> 32)});
+    return true;
+}
+
+bool Skeleton::build(const Normalizer &n, const AtWords *at, const JoinGrams *joins, const TokenFilter *filter) {
+    filter_ = filter;
     const char *t = n.data();
     const size_t len = n.size();
     regions_.clear();
@@ -562,22 +677,35 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
     auto nev = [&](size_t k) { return static_cast<uint8_t>(n.evasion(k, k + 1)); };
 
     // Token boundaries (whitespace-separated), with edge punctuation trimmed for the tests below.
+    // A token in which no pattern can match is left out (see TokenFilter); the next one kept says so.
     std::vector<Tok> &toks = toks_;
     toks.clear();
+    bool left_out = false;
     for (size_t i = lo; i < len;) {
         while (i < len && space(t[i])) ++i;
         if (i >= len) break;
         size_t a = i;
         while (i < len && !space(t[i])) ++i;
-        Tok k{a, i, a, i, false};
+        Tok k{a, i, a, i, false, false};
         while (k.ca < k.cb && edge_punct(t[k.ca]) && !leet(t[k.ca])) ++k.ca;
         while (k.cb > k.ca && edge_punct(t[k.cb - 1]) && !(leet(t[k.cb - 1]) && k.cb - 1 > k.ca && t[k.cb - 2] == t[k.cb - 1])) --k.cb;
         if (k.cb > k.ca) {
-            char c = lower(static_cast<unsigned char>(t[k.ca]));
-            bool same = true;
-            for (size_t j = k.ca; j < k.cb; ++j) same &= lower(static_cast<unsigned char>(t[j])) == c;
-            k.single = same && (letter(c) || (leet(c) && c != '!' && c != '|' && c != '+'));
+            const char c = lower(static_cast<unsigned char>(t[k.ca]));
+            if (letter(c) || (leet(c) && c != '!' && c != '|' && c != '+')) {
+                bool same = true;
+                for (size_t j = k.ca; j < k.cb && same; ++j) same = lower(static_cast<unsigned char>(t[j])) == c;
+                k.single = same;
+            }
         }
+        // (a token holding a look-alike letter may give the skeleton letters the filter does not
+        // know of: it is never left out)
+        if (!k.single && (filter_ ? !filter_->may_match(t + a, i - a) : inert_token(t + a, i - a)) &&
+            !has_lookalike(t + a, i - a)) {
+            left_out = true;
+            continue;
+        }
+        k.after_gap = left_out;
+        left_out = false;
         toks.push_back(k);
     }
     // Runs of three or more single-letter tokens are one spaced-out word.
@@ -586,7 +714,7 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
     in_run.assign(toks.size(), 0);
     for (size_t i = 0; i < toks.size();) {
         size_t j = i;
-        while (j < toks.size() && toks[j].single) ++j;
+        while (j < toks.size() && toks[j].single && (j == i || !toks[j].after_gap)) ++j;  // a token left out parts runs
         if (j - i >= 3)
             for (size_t k = i; k < j; ++k) {
                 in_run[k] = 1;
@@ -603,16 +731,21 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
     }
 
     size_t prev_end = lo;
+    // The whitespace before a token, as spaces; one space where tokens were left out (a pattern has
+    // no space, so spaces only part words, and one does as well as several).
+    auto gap = [&](size_t end, bool after_gap) {
+        if (!after_gap) return emit_stretch(n, prev_end, end, ' ');
+        emit(' ', os(prev_end), oe(prev_end), nev(prev_end));
+    };
     size_t same_len = 0;  // how many times the last character came in a row, as written
     char run_char = 0;
     for (size_t ti = 0; ti < toks.size(); ++ti) {
         const Tok &k = toks[ti];
-        joining_now_ = 0;
-        if (!join[ti])
-            for (size_t s = prev_end; s < k.a; ++s) emit(' ', os(s), oe(s), nev(s));
-        prev_end = k.b;
         const char *tok = t + k.a;
         const size_t tn = k.b - k.a;
+        joining_now_ = 0;
+        if (!join[ti]) gap(k.a, k.after_gap);  // (a joined token follows the one before it directly)
+        prev_end = k.b;
         const bool run = in_run[ti];
         const bool spaced = spaced_token(t + k.ca, k.cb - k.ca);
         const bool eligible = run || spaced || leet_token(tok, tn);
@@ -720,7 +853,7 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
         }
     }
     joining_now_ = 0;
-    for (size_t s = prev_end; s < len; ++s) emit(' ', os(s), oe(s), nev(s));
+    gap(len, left_out);
 }
 
 // An upside-down word: its letters turned back and in reverse order. Every letter covers the whole
@@ -784,7 +917,7 @@ void JoinGrams::add(std::string_view w) {
     if (w.size() < 4) return;
     for (char c : w)
         if (!letter(lower(static_cast<unsigned char>(c)))) return;  // phrases, digits: no split form
-    if (bits_.empty()) bits_.assign((27u * 27 * 27 * 27 + 63) / 64, 0);
+    if (bits_.empty()) bits_.assign(kWords, 0);
     std::string s(1, '\0');
     for (char c : w) s += lower(static_cast<unsigned char>(c));
     s += '\0';
@@ -805,12 +938,13 @@ void AtWords::add(std::string_view w) {
     next_[s[1] - 'a'] |= s.size() > 2 && letter(s[2]) ? 1u << (s[2] - 'a') : 1u << 26;
 }
 
-std::string skeleton_expression(std::string_view w, size_t *length) {
+std::string skeleton_expression(std::string_view w, size_t *length, TokenFilter *filter) {
     std::string s = skeleton_string(w);
     if (s.empty()) return {};
     size_t letters = 0;
     for (char c : s) letters += letter(c);
     if (letters < 2) return {};
+    if (filter) filter->add(s);
     std::string e;
     for (size_t k = 0; k < s.size(); ++k) {
         auto c = static_cast<unsigned char>(s[k]);

@@ -20,6 +20,7 @@
 // skeleton) never turns an ordinary word into a hit.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,6 +44,15 @@ public:
         return (m >> 26 & 1) || (m >> (y - 'a') & 1);
     }
     bool any() const { return any_; }  // some word's skeleton is too short or odd to tell: no filter
+    // The table as 27 words (26 letters, then any()), for the compiled database, and back.
+    void save(uint32_t out[27]) const {
+        for (int i = 0; i < 26; ++i) out[i] = next_[i];
+        out[26] = any_;
+    }
+    void load(const uint32_t in[27]) {
+        for (int i = 0; i < 26; ++i) next_[i] = in[i];
+        any_ = in[26] != 0;
+    }
 
 private:
     uint32_t next_[26] = {};  // bit y: "a" x y starts a word; bit 26: "a" x and then not a letter
@@ -64,9 +74,41 @@ public:
         return bits_[k >> 6] >> (k & 63) & 1;
     }
 
+    // The windows as 64-bit words, for the compiled database, and back (false: not such words).
+    const std::vector<uint64_t> &words() const noexcept { return bits_; }
+    bool load(std::vector<uint64_t> w) {
+        if (!w.empty() && w.size() != kWords) return false;
+        bits_ = std::move(w);
+        return true;
+    }
+
 private:
+    static constexpr size_t kWords = (27u * 27 * 27 * 27 + 63) / 64;
     static uint32_t code(char c) noexcept { return c ? static_cast<uint32_t>((c == 'l' ? 'i' : c) - 'a') : 26; }
     std::vector<uint64_t> bits_;
+};
+
+// Which tokens of a post no skeleton pattern can match in, from the patterns themselves, so that the
+// skeleton leaves them out (see may_match). Built with the skeleton patterns (skeleton_expression)
+// and carried by the compiled database.
+class TokenFilter {
+public:
+    // Adds a pattern's skeleton (no space, at least two letters a-z).
+    void add(std::string_view skeleton);
+    // Whether a match of some pattern may lie in a token: its normalized bytes, without spaces. False
+    // only when none can: the token gives the skeleton no letter a-z (every pattern needs two), or it
+    // has no two ASCII bytes side by side while each pattern that has no such pair either needs a
+    // byte the token does not have.
+    bool may_match(const char *t, size_t n) const;
+    // The filter as 64-bit words, for the compiled database, and back (false: not a filter's words).
+    std::vector<uint64_t> save() const;
+    bool load(const uint64_t *w, size_t n);
+
+private:
+    // Per pattern without two ASCII bytes side by side: the set of its bytes >= 0x80 (four words of
+    // 32 bits, one bit per byte 0x80..0xFF), each of which the post copies into the skeleton as it
+    // is, so a token must have them all for the pattern to match in it. Deduplicated.
+    std::vector<std::array<uint32_t, 4>> loose_;
 };
 
 class Skeleton {
@@ -75,7 +117,10 @@ public:
     // returns false (and builds nothing) when it shows none, which is the case of most posts.
     // at: the vocabulary's words that start with 'a' (nullptr: every '@' that opens a token may).
     // joins: the vocabulary's windows for undoing splits (nullptr: splits are left alone).
-    bool build(const Normalizer &n, const AtWords *at = nullptr, const JoinGrams *joins = nullptr);
+    // filter: the skeleton patterns' TokenFilter, so that tokens where none can match are left out
+    // (nullptr: only tokens with no letter at all are).
+    bool build(const Normalizer &n, const AtWords *at = nullptr, const JoinGrams *joins = nullptr,
+               const TokenFilter *filter = nullptr);
 
     const char *data() const noexcept { return out_.data(); }
     size_t size() const noexcept { return out_.size(); }
@@ -89,11 +134,14 @@ public:
 
 private:
     void emit(char c, uint32_t os, uint32_t oe, uint8_t ev);
+    // Normalized bytes [s, e) as they are (fill 0) or each as `fill`, with their offsets and bits.
+    void emit_stretch(const Normalizer &n, size_t s, size_t e, char fill);
     void build_range(const Normalizer &n, size_t lo, size_t hi);
     struct Tok {
         size_t a, b;    // the whole token
         size_t ca, cb;  // its core, without edge punctuation
         bool single;    // one letter (or leet character), possibly repeated: "f", "iiii", "5"
+        bool after_gap;  // tokens were left out before it (TokenFilter)
     };
     bool lookalike_token(const Normalizer &n, const char *t, size_t a, size_t b, bool *upside);
     void emit_upside_down(const Normalizer &n, const Tok &k);
@@ -107,13 +155,14 @@ private:
     std::vector<uint8_t> joined_;  // 1: from spaced-out single letters; 2: "a" or "i" opening such a run;
                                    // 3: the first letter of a split word's first piece; 4: of a next piece
     uint8_t joining_now_ = 0;
+    const TokenFilter *filter_ = nullptr;  // build()'s argument
     std::vector<uint32_t> start_, end_;
     std::vector<uint8_t> ev_;
 };
 
 // The skeleton of one normalized word, as a Hyperscan expression of fixed length in which every
 // inner letter also accepts a mask character. Empty if the word has no skeleton form (several words,
-// or fewer than two letters).
-std::string skeleton_expression(std::string_view normalized_word, size_t *length);
+// or fewer than two letters). A non-empty one is added to `filter` when given.
+std::string skeleton_expression(std::string_view normalized_word, size_t *length, TokenFilter *filter = nullptr);
 
 }  // namespace mf

@@ -2,7 +2,12 @@
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <cstring>
+#include <limits>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "scanner.hpp"
 
@@ -537,6 +542,69 @@ TEST_CASE("A serialized engine loads its pattern tables and scans as the compile
     CHECK(s.v.hits.size() == 1);
 }
 
+TEST_CASE("A database loaded from lasting data deserializes regex and skeleton databases on first use, from any thread", "[serialize][threads]") {
+    auto e = compile_text(
+        "[[rule]]\nid = \"c\"\ncategory = \"pii.card\"\nseverity = \"medium\"\nboundary = \"any\"\n"
+        "regex = '''\\b\\d{4}([\\s-]?\\d{4}){3}\\b'''\ntrigger = '''\\d{4}[\\s-]?\\d{4}'''\n"
+        "[[rule]]\nid = \"k\"\ncategory = \"abuse.threat\"\nseverity = \"high\"\nregex = '''\\bkill\\s+(you|him)\\b'''\n"
+        "[[rule]]\nid = \"r\"\ncategory = \"promise.refund\"\nseverity = \"high\"\napplies_to = \"staff\"\n"
+        "regex = '''\\bwe\\s+will\\s+refund\\b'''\n"
+        "[[rule]]\nid = \"w\"\ncategory = \"abuse.x\"\nseverity = \"low\"\nwords = [\"idiot\", \"fek al vi\"]\n");
+    REQUIRE(e);
+    const std::string db = e->serialize();  // lives longer than the engine below
+    auto lazy = Engine::deserialize(db, EngineOptions{}, /*data_outlives_engine=*/true);
+    REQUIRE(lazy->group_count() > 2);
+    auto none_loaded = [&] {
+        bool none = !lazy->skeleton_database().loaded();
+        for (size_t g = 0; g < lazy->group_count(); ++g)
+            none = none && !lazy->group_database(g).loaded() && !lazy->group_probe(g).loaded();
+        return none;
+    };
+    CHECK(none_loaded());
+    CHECK(lazy->serialize() == db);  // written from the bytes it holds: still nothing deserialized
+    CHECK(none_loaded());
+    {
+        Scanner idle(*lazy);
+        Verdict v;
+        idle.scan("hello there, nice day", 0, 0, v);  // no trigger, no trick: nothing else is needed
+        CHECK(v.hits.empty());
+    }
+    CHECK(none_loaded());
+    const std::vector<std::string> posts = {"4111 1111 1111 1111", "I will kill you", "We will refund you",
+                                            "you 1d10t", "i d i o t", "fek  al vi", "hello there"};
+    std::vector<std::string> want[2];
+    Scanner ref(*e);
+    Verdict v;
+    for (int role : {0, 1})
+        for (const auto &p : posts) {
+            ref.scan(p, role, 0, v);
+            want[role].push_back(v.render_json());
+        }
+    CHECK(want[0][1] != want[0][6]);  // the posts do hit
+    // Four threads, each with its own scanner, start together: the first scans of a database race.
+    std::atomic<int> started{0}, wrong{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; ++t)
+        ts.emplace_back([&, t] {
+            Scanner sc(*lazy);
+            Verdict mine;
+            ++started;
+            while (started < 4) std::this_thread::yield();
+            for (int round = 0; round < 20; ++round)
+                for (size_t i = 0; i < posts.size(); ++i) {
+                    const size_t k = (i + t) % posts.size();  // each thread in another order
+                    const int role = (round + t) % 2;
+                    sc.scan(posts[k], role, 0, mine);
+                    if (mine.render_json() != want[role][k]) ++wrong;
+                }
+        });
+    for (auto &t : ts) t.join();
+    CHECK(wrong == 0);
+    CHECK(lazy->skeleton_database().loaded());
+    // Serialized again (every database deserialized for it): the same bytes.
+    CHECK(lazy->serialize() == db);
+}
+
 TEST_CASE("The skeleton works on the words that show a trick, and folded letters are no stretched word", "[skeleton]") {
     Scan s("[[rule]]\nid = \"o\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"piss\", \"clown\"]\n");
     // 'l' and 'i' fold together, so "pills" has the skeleton of "piss": only the same character
@@ -611,6 +679,39 @@ TEST_CASE("JoinGrams: four letters in a row of the vocabulary's words", "[skelet
     CHECK(g.has('o', 'w', 'n', 0));
     CHECK_FALSE(g.has('w', 'o', 'r', 'd'));
     CHECK_FALSE(g.has('n', 'c', 'l', 'o'));
+}
+
+TEST_CASE("The skeleton leaves out the tokens where no pattern can match, and finds the same hits", "[skeleton]") {
+    TokenFilter f;
+    f.add("idiot");                                // two ASCII bytes side by side: a token needs a pair too
+    f.add("\xD0\xBCy\xD0\xB4" "a\xD0\xBA");        // "мyдaк": Cyrillic with look-alikes folded one at a time
+    CHECK(f.may_match("you", 3));
+    CHECK(f.may_match("x1", 2));
+    CHECK_FALSE(f.may_match("--", 2));                              // no letter a-z to give
+    CHECK_FALSE(f.may_match("\xD8\xB5\xD9\x84\xD9\x89", 6));        // Arabic: no ASCII at all
+    CHECK_FALSE(f.may_match("l\xD9\x84\xD9\x84o", 6));              // "lللo": no pair, no Cyrillic
+    CHECK(f.may_match("\xD0\xBCy\xD0\xB4" "a\xD0\xBA" "a", 9));     // has every byte of "мyдaк"
+    CHECK_FALSE(f.may_match("\xD0\xBCy\xD0\xB4" "a", 6));           // lacks the 'к'
+    TokenFilter g;
+    const std::vector<uint64_t> w = f.save();
+    REQUIRE(g.load(w.data(), w.size()));
+    CHECK_FALSE(g.may_match("l\xD9\x84\xD9\x84o", 6));
+    CHECK(g.may_match("\xD0\xBCy\xD0\xB4" "a\xD0\xBA", 8));
+    CHECK_FALSE(g.load(w.data(), 1));  // half a pattern's set
+
+    // Through the scanner: posts full of U+FDFA (NFKC expands it to Arabic words with look-alike
+    // letters) give the same hits, with the same spans, as without the tokens left out.
+    Scan s("[[rule]]\nid = \"o\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"idiot\", \"clown\"]\n");
+    const std::string fdfa = "\xEF\xB7\xBA";
+    const std::string post = fdfa + fdfa + " you 1d10t " + fdfa + " c l 0 w n " + fdfa + fdfa;
+    s(post);
+    REQUIRE(s.v.hits.size() == 2);
+    CHECK(post.substr(s.v.hits[0].start, s.v.hits[0].end - s.v.hits[0].start) == "1d10t");
+    CHECK(post.substr(s.v.hits[1].start, s.v.hits[1].end - s.v.hits[1].start) == "c l 0 w n");
+    // a left-out token parts a run of single letters, as any other word does
+    CHECK(s.rules("i d " + fdfa + " i o t") == std::vector<std::string>{});
+    CHECK(s.rules("c l " + fdfa + " o w n") == std::vector<std::string>{});
+    CHECK(s.rules(fdfa + " i d i o t " + fdfa) == std::vector<std::string>{"o"});
 }
 
 TEST_CASE("An '@' opening a handle builds no skeleton unless an 'a'-word may start there", "[skeleton]") {
@@ -874,6 +975,45 @@ TEST_CASE("A [[model]] scores posts, its hits are the words that weighed most, a
         CHECK(v.hits.size() == 1);
         if (eng != e.get()) delete eng;
     }
+}
+
+TEST_CASE("A compiled database carries the model's built table; a load reads no weights, and a bad table is refused", "[model][serialize]") {
+    std::vector<Diagnostic> diags;
+    auto e = compile_model(kModelWeights, diags);
+    REQUIRE(e);
+    const std::string db = e->serialize();
+    auto loaded = Engine::deserialize(db, EngineOptions{});
+    REQUIRE(loaded->model_rules().size() == 1);
+    CHECK(loaded->rules()[loaded->model_rules()[0]].model == nullptr);  // the weights file was not parsed
+    CHECK(loaded->model_table().size() == e->model_table().size());
+    for (const char *g : {"jerk", "you", "nice"})
+        CHECK(loaded->model_table().weight(model_word_hash(g), 0) == e->model_table().weight(model_word_hash(g), 0));
+    const uint64_t pair = model_pair_hash(model_word_hash("go"), model_word_hash("away"));
+    CHECK(loaded->model_table().weight(pair, 0) == e->model_table().weight(pair, 0));
+    CHECK(loaded->serialize() == db);  // loaded and saved again: the same bytes
+
+    // The table's bytes: they load back; cut, or with a shape no table has, they are refused.
+    std::string bytes;
+    e->model_table().encode(bytes);
+    ModelTable t;
+    REQUIRE(t.decode(bytes));
+    CHECK(t.size() == e->model_table().size());
+    CHECK(!t.decode(std::string_view(bytes).substr(0, bytes.size() - 1)));
+    CHECK(t.size() == 0);  // a refused table is left empty
+    CHECK(!t.decode(bytes + "x"));
+    auto with_word = [&](size_t i, uint64_t x) {
+        std::string b = bytes;
+        std::memcpy(&b[8 * i], &x, 8);
+        return b;
+    };
+    CHECK(!t.decode(with_word(1, 48)));       // slots: not a power of two
+    CHECK(!t.decode(with_word(2, 100000)));   // more taken slots than the table holds
+    CHECK(!t.decode(with_word(2, 0)));        // taken slots that the count does not know
+    CHECK(!t.decode(with_word(0, 2)));        // two models: more than the bytes hold
+    std::string inf = bytes;
+    const float infinity = std::numeric_limits<float>::infinity();
+    std::memcpy(&inf[24 + 8], &infinity, 4);  // the first model's scale
+    CHECK(!t.decode(inf));
 }
 
 TEST_CASE("Model mistakes are reported with file:line", "[model][rules]") {
