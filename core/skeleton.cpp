@@ -415,20 +415,6 @@ const Lookalike *lookalike_at(const char *p, size_t n, size_t *len) {
     return valid ? find_lookalike(cp) : nullptr;
 }
 
-// Whether normalized bytes p[0..n) hold a character of the look-alike table.
-bool has_lookalike(const char *p, size_t n) {
-    for (size_t j = 0; j < n;) {
-        if (!(static_cast<unsigned char>(p[j]) & 0x80)) {
-            ++j;
-            continue;
-        }
-        size_t len;
-        if (lookalike_at(p + j, n - j, &len)) return true;
-        j += len ? len : 1;
-    }
-    return false;
-}
-
 // Letters an upside-down word may hold as they are: their own turned form, or each other's.
 inline char flip(char c) {
     switch (c) {
@@ -697,10 +683,11 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                 k.single = same;
             }
         }
-        // (a token holding a look-alike letter may give the skeleton letters the filter does not
-        // know of: it is never left out)
+        // (a word written with look-alike letters gives the skeleton letters the filter does not
+        // know of, see lookalike_token: it is never left out)
+        bool upside;
         if (!k.single && (filter_ ? !filter_->may_match(t + a, i - a) : inert_token(t + a, i - a)) &&
-            !has_lookalike(t + a, i - a)) {
+            !lookalike_token(n, t, a, i, &upside)) {
             left_out = true;
             continue;
         }
