@@ -13,8 +13,6 @@ namespace {
 // Words after the deliverable that a hedge can still stand in.
 constexpr size_t kAfter = 3;
 
-inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-
 // U+2019 RIGHT SINGLE QUOTATION MARK, the apostrophe of most phones.
 inline bool curly_at(const unsigned char *s, size_t n, size_t i) {
     return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99;
@@ -52,7 +50,7 @@ namespace {
 inline bool ends_sentence(const unsigned char *s, size_t len, size_t i) {
     const unsigned char c = s[i];
     if (c == '!' || c == '?' || c == '\n' || c == '\r') return true;
-    if (c == '.') return !(i > 0 && i + 1 < len && is_digit(s[i - 1]) && is_digit(s[i + 1]));
+    if (c == '.') return !(i > 0 && i + 1 < len && ascii_digit(s[i - 1]) && ascii_digit(s[i + 1]));
     return c == 0xA6 && i >= 2 && s[i - 1] == 0x80 && s[i - 2] == 0xE2;
 }
 
@@ -89,17 +87,17 @@ size_t tokenize_from(const char *text, size_t len, size_t from, std::vector<Toke
         if (ascii_alnum(c) || (c >= 0xC2 && c < 0xE0)) {
             // A word: ASCII letters and digits, and letters of other scripts (two-byte sequences).
             size_t a = i;
-            const bool number = is_digit(c);
+            const bool number = ascii_digit(c);
             while (i < len) {
                 unsigned char d = s[i];
                 if (ascii_alnum(d)) {
                     // a number ends where letters start: "5pm" is "5" and "pm", "24hrs" "24" and "hrs"
-                    if (number && !is_digit(d)) break;
+                    if (number && !ascii_digit(d)) break;
                     ++i;
                 } else if (d >= 0xC2 && d < 0xE0) {
                     i += 2;
                 } else if (number && (d == '-' || d == '/' || d == ':' || d == '.' || d == ',') && i + 1 < len &&
-                           is_digit(s[i + 1]) && is_digit(s[i - 1])) {
+                           ascii_digit(s[i + 1]) && ascii_digit(s[i - 1])) {
                     ++i;  // 24-48, 21/10/2017, 11:59, 1,000
                 } else {
                     break;
@@ -110,7 +108,7 @@ size_t tokenize_from(const char *text, size_t len, size_t from, std::vector<Toke
             // A clitic: an apostrophe between a word and letters.
             bool straight = i < len && s[i] == '\'', curly = curly_at(s, len, i);
             size_t b = i + (straight ? 1 : curly ? 3 : 0);
-            if ((straight || curly) && b < len && ascii_alnum(s[b]) && !is_digit(s[b])) {
+            if ((straight || curly) && b < len && ascii_alnum(s[b]) && !ascii_digit(s[b])) {
                 size_t e = b;
                 while (e < len && ascii_alnum(s[e])) ++e;
                 push(i, e, curly ? Token::kCurly : 0);

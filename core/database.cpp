@@ -49,6 +49,11 @@ struct Writer {
         u64(v.size());
         s.append(v);
     }
+    // A count, then that many 64-bit words.
+    void words(const std::vector<uint64_t> &v) {
+        u32(static_cast<uint32_t>(v.size()));
+        for (uint64_t x : v) u64(x);
+    }
 };
 
 struct Reader {
@@ -69,6 +74,17 @@ struct Reader {
     uint64_t u64() {
         uint64_t v = 0;
         take(&v, 8);
+        return v;
+    }
+    // What Writer::words wrote (a count larger than the data left is refused before allocating).
+    std::vector<uint64_t> words() {
+        const uint32_t n = u32();
+        if (!ok || n > (d.size() - pos) / 8) {
+            ok = false;
+            return {};
+        }
+        std::vector<uint64_t> v(n);
+        for (uint64_t &x : v) x = u64();
         return v;
     }
     // A view into the data: valid as long as the data is.
@@ -136,12 +152,8 @@ std::string Engine::encode_tables() const {
     uint32_t at[27];
     at_words_.save(at);
     for (uint32_t x : at) w.u32(x);
-    const std::vector<uint64_t> filter = skel_filter_.save();
-    w.u32(static_cast<uint32_t>(filter.size()));
-    for (uint64_t x : filter) w.u64(x);
-    const std::vector<uint64_t> &grams = join_grams_.words();
-    w.u32(static_cast<uint32_t>(grams.size()));
-    for (uint64_t x : grams) w.u64(x);
+    w.words(skel_filter_.save());
+    w.words(join_grams_.words());
     model_table_.encode(w.s);
     return w.s;
 }
@@ -150,15 +162,9 @@ bool Engine::decode_tables(std::string_view bytes) {
     Reader r{bytes};
     uint32_t at[27];
     for (uint32_t &x : at) x = r.u32();
-    const uint32_t nfilter = r.u32();
-    if (!r.ok || nfilter > (bytes.size() - r.pos) / 8) return false;
-    std::vector<uint64_t> filter(nfilter);
-    for (uint64_t &x : filter) x = r.u64();
+    const std::vector<uint64_t> filter = r.words();
     if (!r.ok || !skel_filter_.load(filter.data(), filter.size())) return false;
-    const uint32_t ngrams = r.u32();
-    if (!r.ok || ngrams > (bytes.size() - r.pos) / 8) return false;
-    std::vector<uint64_t> grams(ngrams);
-    for (uint64_t &x : grams) x = r.u64();
+    std::vector<uint64_t> grams = r.words();
     if (!r.ok || !join_grams_.load(std::move(grams))) return false;
     at_words_.load(at);
     return model_table_.decode(bytes.substr(r.pos)) && model_table_.models() == model_rules_.size();

@@ -52,16 +52,15 @@ Scanner::~Scanner() { hs_free_scratch(scratch_); }
 
 namespace {
 
-inline bool digit(unsigned char c) { return c >= '0' && c <= '9'; }
-inline bool letter(unsigned char c) { return ascii_alnum(c) && !digit(c); }
+inline bool letter(unsigned char c) { return ascii_alnum(c) && !ascii_digit(c); }
 
 // tokenize() ends a number where letters start ("5pm" is "5" and "pm"): a word anchor may start
 // right after the digits of a number that starts a word ...
 inline bool after_number(const char *t, size_t from) {
-    if (from == 0 || !letter(static_cast<unsigned char>(t[from])) || !digit(static_cast<unsigned char>(t[from - 1])))
+    if (from == 0 || !letter(static_cast<unsigned char>(t[from])) || !ascii_digit(static_cast<unsigned char>(t[from - 1])))
         return false;
     size_t b = from - 1;
-    while (b > 0 && digit(static_cast<unsigned char>(t[b - 1]))) --b;
+    while (b > 0 && ascii_digit(static_cast<unsigned char>(t[b - 1]))) --b;
     if (b == 0) return true;
     const auto c = static_cast<unsigned char>(t[b - 1]);
     if (c < 0x80) return !ascii_alnum(c);
@@ -72,8 +71,8 @@ inline bool after_number(const char *t, size_t from) {
 
 // ... and an anchor that is a number ends before the letters that follow it.
 inline bool number_ends(const char *t, size_t from, size_t to, unsigned char next) {
-    return letter(next) && to > from && digit(static_cast<unsigned char>(t[from])) &&
-           digit(static_cast<unsigned char>(t[to - 1]));
+    return letter(next) && to > from && ascii_digit(static_cast<unsigned char>(t[from])) &&
+           ascii_digit(static_cast<unsigned char>(t[to - 1]));
 }
 
 }  // namespace
@@ -106,7 +105,7 @@ int Scanner::on_match(unsigned id, unsigned long long, unsigned long long to, un
         if (!boundary_ok(s->text_, s->text_len_, from, to, p.boundary == Boundary::Word ? Boundary::Prefix : p.boundary) &&
             !after_number(s->text_, from))
             return 0;
-        s->anchors_.emplace_back(static_cast<uint32_t>(to - p.fixed_len), p.target);
+        s->anchors_.emplace_back(static_cast<uint32_t>(from), p.target);
         return 0;
     }
     if (s->whole_text_) return 0;

@@ -10,6 +10,7 @@
 
 namespace mf {
 
+inline bool ascii_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 inline bool ascii_alnum(unsigned char c) {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
