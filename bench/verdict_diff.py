@@ -66,9 +66,8 @@ def compare(name, path, role, args):
             if key(vb) != key(va):
                 differ += 1
                 if len(shown) < args.show:
-                    post = json.loads(line)
-                    text = post["text"]
-                    shown.append(f"    id {post['id']}: {text[:100]!r}{'...' if len(text) > 100 else ''}\n"
+                    text = line.rstrip("\n")  # a post a line: --format text
+                    shown.append(f"    line {posts}: {text[:100]!r}{'...' if len(text) > 100 else ''}\n"
                                  f"      before: {brief(vb)}\n      after:  {brief(va)}")
     rest_b, rest_a = before.stdout.read(), after.stdout.read()
     rc_b, rc_a = before.wait(), after.wait()
