@@ -42,6 +42,15 @@ PEERS = ["obscenity", "@2toad/profanity", "bad-words", "leo-profanity"]
 SYSTEMS = ["modfilter"] + PEERS
 
 
+def load_left_out():
+    """The words scripts/gen-abuse-vocab.py leaves out of the vocabulary on purpose (identity words,
+    history, medicine, everyday words with a second sense), as a set."""
+    spec = importlib.util.spec_from_file_location("gen_abuse_vocab", REPO / "scripts" / "gen-abuse-vocab.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return set(mod.left_out())
+
+
 def load_quality_harness():
     """bench/quality/run.py: its run_modfilter and run_peers are reused as they are."""
     spec = importlib.util.spec_from_file_location("quality_run", QUALITY / "run.py")
@@ -550,6 +559,8 @@ def main():
     res = {s: {} for s in systems}  # system -> transform -> [caught, total]
     res_common = {s: {} for s in systems}
     res_all = {s: {} for s in systems}
+    res_kept = {s: {} for s in systems}  # every word but those the vocabulary leaves out on purpose
+    left_out = load_left_out()
     span = {}  # transform -> [caught, exact, covers, signal]
     misses = {}  # transform -> [(word, spelled)]
     inexact = {}  # transform -> [(spelled, [hit spans as text])]
@@ -561,6 +572,10 @@ def main():
             r = res_all[s].setdefault(name, [0, 0])  # every word of the lists, caught plainly or not
             r[0] += c
             r[1] += 1
+            if w not in left_out:
+                r = res_kept[s].setdefault(name, [0, 0])
+                r[0] += c
+                r[1] += 1
             if w not in plain[s]:
                 continue
             r = res[s].setdefault(name, [0, 0])
@@ -646,6 +661,13 @@ def main():
         cells.append(f"**{pct(c, t_)}** ({c}/{t_})")
     print(f"| overall, all, over every word of the lists ({len(base)}; one not caught plainly counts "
           "as missed unless its evasive spelling is caught) | " + " | ".join(cells) + " |")
+    cells = []
+    for s in systems:
+        c, t_ = overall(res_kept[s], single_names + combined_names)
+        cells.append(f"{pct(c, t_)} ({c}/{t_})")
+    kept = sum(1 for w in base if w not in left_out)
+    print(f"| the same, without the {len(base) - kept} words the vocabulary leaves out on purpose ({kept}; "
+          "`scripts/gen-abuse-vocab.py --report` lists them and why) | " + " | ".join(cells) + " |")
 
     print("\n## modfilter spans and evasion signal (% of caught sentences)\n")
     print("| transform | caught | span = exactly the word | span covers the word | verdict names the technique |")
