@@ -290,8 +290,31 @@ bool PhraseSet::exact(const char *text, const std::vector<Token> &t, size_t i, s
     return false;
 }
 
-bool CommitmentMatcher::confirm(const char *text, const std::vector<Token> &t, size_t i, size_t &from,
-                                size_t &to) const {
+namespace {
+
+// Whether the sentence whose last token is t[end - 1] ends with a question mark.
+bool question(const char *text, size_t len, const std::vector<Token> &t, size_t end) {
+    if (!end) return false;
+    size_t k = t[end - 1].end;
+    while (k < len && (text[k] == ' ' || text[k] == '\t' || text[k] == ')' || text[k] == '"' || text[k] == '\'')) ++k;
+    return k < len && text[k] == '?';
+}
+
+// Whether token i opens its sentence (which starts at token s0), or the clause after a first one of
+// at most three words: "Hi John, will refund you now", "Thanks, have added the miles"; not "Tony
+// Moor, will be busking" after "Well ex-Iron Maiden member,".
+bool opens(const std::vector<Token> &t, size_t s0, size_t i) {
+    if (i == s0) return true;
+    if (!(t[i].flags & Token::kClause) || i - s0 > 3) return false;
+    for (size_t k = s0 + 1; k < i; ++k)
+        if (t[k].flags & Token::kClause) return false;
+    return true;
+}
+
+}  // namespace
+
+bool CommitmentMatcher::confirm(const char *text, size_t len, const std::vector<Token> &t, size_t i,
+                                size_t &from, size_t &to) const {
     const size_t n = t.size();
     size_t s0 = i;
     while (s0 > 0 && !(t[s0].flags & Token::kSentence)) --s0;
@@ -302,8 +325,8 @@ bool CommitmentMatcher::confirm(const char *text, const std::vector<Token> &t, s
     const size_t c1 = i + clen;
     // The speaker ends right before the commitment, or one word before it ("we also will").
     size_t who_start = i;
-    if (!who.empty()) {
-        bool found = false;
+    if (!who.empty() || who_opens) {
+        bool found = who_opens && opens(t, s0, i) && !question(text, len, t, s1);
         for (size_t gap = 0; gap <= 1 && !found; ++gap) {
             if (i < s0 + 1 + gap) break;
             const size_t e = i - gap;
@@ -358,7 +381,13 @@ CommitmentMatcher build_commitment(const Rule &r, std::vector<Diagnostic> *diags
                 diags->push_back({r.file, k < lines.size() ? lines[k] : r.line,
                                   "rule '" + r.id + "': " + key + " phrase '" + phrases[k] + "' has no word"});
     };
-    fill(m.who, c.who, c.who_lines, "who");
+    std::vector<std::string> who = c.who;
+    const auto opens = std::find(who.begin(), who.end(), "^");
+    if (opens != who.end()) {
+        m.who_opens = true;
+        who.erase(opens);
+    }
+    fill(m.who, who, c.who_lines, "who");
     fill(m.commit, c.commit, c.commit_lines, "commit");
     fill(m.what, c.what, c.what_lines, "what");
     fill(m.unless, c.unless, c.unless_lines, "unless");

@@ -82,13 +82,17 @@ private:
 // A compiled [[commitment]] rule.
 struct CommitmentMatcher {
     PhraseSet who, commit, what, unless;
+    // `who` holds "^": the commit phrase may open its sentence or clause with the speaker left out,
+    // as agents write ("Will refund the difference now", "Thanks, have added the miles"), unless
+    // the sentence is a question ("Will you be home tomorrow?").
+    bool who_opens = false;
     // Which words (by their number in the engine's table of words that start a commit phrase) start
     // one of this rule's commit phrases: one hash per word of a sentence, not one per rule.
     std::vector<bool> commit_starts;
     uint32_t within = 8;
     // Checks the commitment whose `commit` phrase starts at token i; on success sets the span (in
     // normalized bytes) from the speaker to the end of the deliverable.
-    bool confirm(const char *text, const std::vector<Token> &t, size_t i, size_t &from, size_t &to) const;
+    bool confirm(const char *text, size_t len, const std::vector<Token> &t, size_t i, size_t &from, size_t &to) const;
 };
 
 // Builds the matcher of a commitment rule; a phrase that has no word is reported in diags.

@@ -237,7 +237,7 @@ void Scanner::confirm_commitments() {
                  j = j ? prev_commit_[j - 1] : -1) {
                 const int32_t w = token_commit_[j];
                 if (!m.commit_starts[w]) continue;
-                if (m.confirm(text_, tokens_, j, from, to)) {
+                if (m.confirm(text_, text_len_, tokens_, j, from, to)) {
                     hit(rule);
                     break;
                 }
@@ -245,7 +245,7 @@ void Scanner::confirm_commitments() {
         }
         // A commit word of a rule whose deliverable is any word.
         for (auto [rule, at] : aw.commit_rules)
-            if ((e_.rules()[rule].roles & role_bit_) && ti >= at && e_.commitment(rule)->confirm(text_, tokens_, ti - at, from, to))
+            if ((e_.rules()[rule].roles & role_bit_) && ti >= at && e_.commitment(rule)->confirm(text_, text_len_, tokens_, ti - at, from, to))
                 hit(rule);
     }
 }

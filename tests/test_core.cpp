@@ -802,6 +802,29 @@ TEST_CASE("A commitment needs a speaker, a commit word and a deliverable, with n
     CHECK(s.rules("we will call you by a5pm", 1).empty());             // not a number: one word
 }
 
+TEST_CASE("A commitment's who \"^\": the commit phrase opens the sentence, or the clause after a greeting", "[commitment]") {
+    Scan s(R"(
+[[commitment]]
+id = "promise.money.give"
+category = "promise.money"
+severity = "low"
+applies_to = "staff"
+who = ["we", "^"]
+commit = ["will", "have"]
+what = ["refund", "miles"]
+unless = ["'t"]
+)");
+    CHECK(s.rules("Will refund the difference now", 1).size() == 1);
+    CHECK(s.rules("Thanks! Have added the miles to your account", 1).size() == 1);  // a new sentence
+    CHECK(s.rules("Hi John, will refund you today", 1).size() == 1);    // after a greeting
+    CHECK(s.rules("we will refund you", 1).size() == 1);                // the speaker still counts
+    CHECK(s.rules("Will you refund me?", 1).empty());                   // a question
+    CHECK(s.rules("Will you refund me ?  ", 1).empty());
+    CHECK(s.rules("the store will refund you", 1).empty());             // another speaker, mid-clause
+    CHECK(s.rules("Well the old member, Tony Moor, will refund", 1).empty());  // not after a short first clause
+    CHECK(s.rules("I think the shop, will refund", 1).empty());          // the first clause is too long
+}
+
 TEST_CASE("Commitment rules: word lists across files, and mistakes with file:line", "[commitment][rules]") {
     Sources src;
     src.files.push_back({"a.toml", kCommitPack});
