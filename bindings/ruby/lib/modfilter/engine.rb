@@ -184,7 +184,9 @@ module Modfilter
       @posts = nil
       @posts_n = 0
       @posts_dirty = true
-      @clean = {}
+      # verdicts are immutable: every clean post without an id or censored copy shares one object
+      @clean_allow = Verdict.new(:allow, Verdict::EMPTY, Verdict::EMPTY, Verdict::EMPTY, 0, false, nil, nil)
+      @clean = { allow: @clean_allow }
     end
 
     # Number of rules compiled into the engine.
@@ -230,8 +232,14 @@ module Modfilter
           st = Native.mf_scan(scanner, v, packed)
         end
         Modfilter.check(st) unless st.zero?
-        read_verdict(v, bytes, id, censor, Native.mf_verdict_action(v), Native.mf_verdict_flags(v),
-                     Native.mf_verdict_hit_count(v))
+        action = Native.mf_verdict_action(v)
+        flags = Native.mf_verdict_flags(v)
+        nhits = Native.mf_verdict_hit_count(v)
+        if action.zero? && flags.zero? && nhits.zero? && !censor && id.nil?
+          @clean_allow # the common case: nothing found
+        else
+          read_verdict(v, bytes, id, censor, action, flags, nhits)
+        end
       end
     end
 
@@ -487,7 +495,7 @@ module Modfilter
       # five 64-bit words a verdict: version | action << 32, flags | evasion << 32, hit_count,
       # category_count, invalid_utf8_count
       w = @sums.get_array_of_uint64(0, 5 * done)
-      clean = @clean[:allow] ||= Verdict.new(:allow, Verdict::EMPTY, Verdict::EMPTY, Verdict::EMPTY, 0, false, nil, nil)
+      clean = @clean_allow
       k = 0
       j = 0
       while j < done
@@ -512,7 +520,6 @@ module Modfilter
       action = ACTIONS[action]
       censored = censor ? read_censored(v) : nil
       if flags.zero? && nhits.zero?
-        # verdicts are immutable: every clean post without an id or censored copy shares one object
         return @clean[action] ||= Verdict.new(action, Verdict::EMPTY, Verdict::EMPTY, Verdict::EMPTY, 0, false, nil, nil) if censored.nil? && id.nil?
 
         return Verdict.new(action, Verdict::EMPTY, Verdict::EMPTY, Verdict::EMPTY, 0, false, censored, id)
