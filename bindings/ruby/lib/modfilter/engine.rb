@@ -255,7 +255,13 @@ module Modfilter
       default_role = ROLES[role] || role_of(role)
       flags = censor ? Native::SCAN_CENSOR : 0
       # a plain String post stays its bytes; a Hash becomes [bytes, role, id, author_id, ...]
-      items = posts.map { |p| p.is_a?(String) ? bytes_of(p) : item_of(p, default_role) }
+      items = posts.map do |p|
+        if p.is_a?(String)
+          p.encoding == UTF_8 ? p : bytes_of(p)
+        else
+          item_of(p, default_role)
+        end
+      end
       out = []
       @mutex.synchronize do
         scanner = live_scanner
