@@ -109,7 +109,9 @@ module Modfilter
     POST_SIZE = 96
     # mf_post version 2 as MF_POST_INIT fills it.
     POST_TEMPLATE = [2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 0].pack(Native::POST_PACK).freeze
-    private_constant :UTF_8, :BINARY, :NOT_CONTINUATION, :POST_SIZE, :POST_TEMPLATE
+    # The first word of the summary of a clean verdict: version 1, action ALLOW.
+    CLEAN_WORD0 = Native::SUMMARY_VERSION
+    private_constant :UTF_8, :BINARY, :NOT_CONTINUATION, :POST_SIZE, :POST_TEMPLATE, :CLEAN_WORD0
 
     # Compiles the rule packs in +path+: a .toml file or a directory searched recursively.
     def self.from_rules(path, **options)
@@ -163,20 +165,28 @@ module Modfilter
       @verdict = @res.new_verdict
       @mutex = Mutex.new
       @names = {}
+      @rules = {}
       @evasions = { 0 => Verdict::EMPTY }
       @len = FFI::MemoryPointer.new(:size_t)
       @failed = FFI::MemoryPointer.new(:size_t)
       @hit = FFI::MemoryPointer.new(:uint8, 64)
       @hit.put_uint32(0, Native::HIT_VERSION)
       @cat = FFI::MemoryPointer.new(:uint8, 32)
-      @cat_out = [@cat, @cat + 8, @cat + 16, @cat + 24]
+      @cat_name = @cat
+      @cat_score = @cat + 8
+      @cat_action = @cat + 16
+      @cat_route = @cat + 24
+      @summaries = Native.summaries?
+      @sums = nil
       @buf = FFI::MemoryPointer.new(:uint8, 4096)
       @batch = FFI::MemoryPointer.new(:pointer, 1)
       @batch_n = 0
       @posts = nil
       @posts_n = 0
       @posts_dirty = true
-      @clean = {}
+      # verdicts are immutable: every clean post without an id or censored copy shares one object
+      @clean_allow = Verdict.new(:allow, Verdict::EMPTY, Verdict::EMPTY, Verdict::EMPTY, 0, false, nil, nil)
+      @clean = { allow: @clean_allow }
     end
 
     # Number of rules compiled into the engine.
@@ -217,11 +227,19 @@ module Modfilter
         if !censor && id.nil? && author_id.nil? && channel.nil? && ts_ms.nil? && age_days.nil? && !edit
           st = Native.mf_scan_text(scanner, v, bytes, bytes.bytesize, r)
         else
-          packed = pack_posts([[bytes, r, censor ? Native::SCAN_CENSOR : 0, id, author_id, channel, ts_ms, age_days, edit]])
+          packed = pack_posts([[bytes, r, id, author_id, channel, ts_ms, age_days, edit]], r,
+                              censor ? Native::SCAN_CENSOR : 0)
           st = Native.mf_scan(scanner, v, packed)
         end
         Modfilter.check(st) unless st.zero?
-        read_verdict(v, bytes, id, censor)
+        action = Native.mf_verdict_action(v)
+        flags = Native.mf_verdict_flags(v)
+        nhits = Native.mf_verdict_hit_count(v)
+        if action.zero? && flags.zero? && nhits.zero? && !censor && id.nil?
+          @clean_allow # the common case: nothing found
+        else
+          read_verdict(v, bytes, id, censor, action, flags, nhits)
+        end
       end
     end
 
@@ -236,7 +254,14 @@ module Modfilter
 
       default_role = ROLES[role] || role_of(role)
       flags = censor ? Native::SCAN_CENSOR : 0
-      items = posts.map { |p| item_of(p, default_role, flags) }
+      # a plain String post stays its bytes; a Hash becomes [bytes, role, id, author_id, ...]
+      items = posts.map do |p|
+        if p.is_a?(String)
+          p.encoding == UTF_8 ? p : bytes_of(p)
+        else
+          item_of(p, default_role)
+        end
+      end
       out = []
       @mutex.synchronize do
         scanner = live_scanner
@@ -244,9 +269,9 @@ module Modfilter
         while i < items.size
           chunk = items[i, BATCH_SIZE]
           verdicts = batch_verdicts(chunk.size)
-          st = Native.mf_scan_batch(scanner, verdicts, pack_posts(chunk), chunk.size, @failed)
+          st = Native.mf_scan_batch(scanner, verdicts, pack_posts(chunk, default_role, flags), chunk.size, @failed)
           done = st.zero? ? chunk.size : @failed.read(:size_t)
-          done.times { |j| out << read_verdict(@res.verdicts[j + 1], chunk[j][0], chunk[j][3], censor) }
+          read_batch(chunk, done, censor, out) if done.positive?
           i += done
           next if st.zero?
 
@@ -333,8 +358,8 @@ module Modfilter
       end
     end
 
-    def item_of(post, default_role, flags)
-      return [bytes_of(post), default_role, flags] if post.is_a?(String)
+    # A Hash post as [bytes, role, id, author_id, channel, ts_ms, age_days, edit].
+    def item_of(post, default_role)
       unless post.is_a?(Hash)
         raise InvalidArgumentError.new("a post is a String or a Hash with :text, not #{post.class}",
                                        InvalidArgumentError::STATUS)
@@ -342,22 +367,25 @@ module Modfilter
 
       get = ->(k) { post.key?(k) ? post[k] : post[k.to_s] }
       role = get.call(:role)
-      [bytes_of(get.call(:text)), role.nil? ? default_role : (ROLES[role] || role_of(role)), flags,
+      [bytes_of(get.call(:text)), role.nil? ? default_role : (ROLES[role] || role_of(role)),
        get.call(:id), get.call(:author_id), get.call(:channel), get.call(:ts_ms), get.call(:age_days),
        get.call(:edit) ? true : false]
     end
 
-    # Writes posts ([bytes, role, flags, id, author_id, channel, ts_ms, age_days, edit]) as an array of
-    # mf_post version 2 structs into @posts and returns it; their strings are copied into @buf. Both
-    # live until the next call (the mutex is held). The structs start from a template (version,
-    # no id, unknown age...), so a plain post costs three writes besides its text (Array#pack of
-    # all fields costs about 1 us a post).
-    def pack_posts(items)
+    # Writes posts (the bytes of a plain post, else [bytes, role, id, author_id, channel, ts_ms,
+    # age_days, edit]) as an array of mf_post version 2 structs into @posts and returns it; their
+    # strings are copied into @buf. Both live until the next call (the mutex is held). The structs
+    # start from a template (version, no id, unknown age...), so a plain post costs three writes
+    # besides its text (Array#pack of all fields costs about 1 us a post).
+    def pack_posts(items, default_role, flags)
       n = items.size
       need = 0
       items.each do |it|
-        need += it[0].bytesize
-        need += it[3].to_s.bytesize + it[4].to_s.bytesize + it[5].to_s.bytesize if it.size > 3
+        if it.is_a?(String)
+          need += it.bytesize
+        else
+          need += it[0].bytesize + it[2].to_s.bytesize + it[3].to_s.bytesize + it[4].to_s.bytesize
+        end
       end
       @buf = FFI::MemoryPointer.new(:uint8, need * 2) if need > @buf.size
       if n > @posts_n
@@ -374,7 +402,20 @@ module Modfilter
       base = buf.address
       off = 0
       at = 0
-      items.each do |bytes, r, flags, id, author, channel, ts, age, edit|
+      plain = (default_role & 0xFFFFFFFF) | (flags << 32)
+      items.each do |it|
+        if it.is_a?(String)
+          len = it.bytesize
+          buf.put_bytes(off, it) if len.positive?
+          posts.put_uint64(at + 8, base + off)
+          posts.put_uint64(at + 16, len)
+          posts.put_uint64(at + 24, plain)
+          off += len
+          at += POST_SIZE
+          next
+        end
+
+        bytes, r, id, author, channel, ts, age, edit = it
         len = bytes.bytesize
         buf.put_bytes(off, bytes) if len.positive?
         posts.put_uint64(at + 8, base + off)
@@ -419,6 +460,13 @@ module Modfilter
       @names[addr] ||= FFI::Pointer.new(addr).read_string.force_encoding(UTF_8).freeze
     end
 
+    # What a hit's rule always says: [rule id, category, severity, score], kept per engine by the
+    # address of the rule id (which lives as long as the engine).
+    def rule_of(hp)
+      @rules[hp.get_uint64(8)] = [name(hp.get_uint64(8)), name(hp.get_uint64(16)), SEVERITIES[hp.get_int32(24)],
+                                  hp.get_double(32)].freeze
+    end
+
     def evasion(bits)
       @evasions[bits] ||= 32.times.filter_map do |b|
         next if (bits & (1 << b)).zero?
@@ -428,35 +476,144 @@ module Modfilter
       end.freeze
     end
 
-    def read_verdict(v, bytes, id, censor)
-      action = ACTIONS[Native.mf_verdict_action(v)]
-      flags = Native.mf_verdict_flags(v)
-      nhits = Native.mf_verdict_hit_count(v)
+    # Reads the verdicts of the first +done+ posts of a batch (in @res.verdicts[1..]) into +out+.
+    # With mf_verdict_summaries, one call reads every verdict's action, flags and counts, and a
+    # clean post costs no FFI call of its own.
+    def read_batch(chunk, done, censor, out)
+      verdicts = @res.verdicts
+      unless @summaries
+        done.times do |j|
+          v = verdicts[j + 1]
+          it = chunk[j]
+          bytes, id = it.is_a?(String) ? [it, nil] : [it[0], it[2]]
+          out << read_verdict(v, bytes, id, censor, Native.mf_verdict_action(v), Native.mf_verdict_flags(v),
+                              Native.mf_verdict_hit_count(v))
+        end
+        return
+      end
+
+      if @sums.nil? || @sums.size < Native::SUMMARY_SIZE * done
+        @sums = FFI::MemoryPointer.new(:uint8, Native::SUMMARY_SIZE * [done, BATCH_SIZE].max)
+      end
+      @sums.put_uint32(0, Native::SUMMARY_VERSION)
+      st = Native.mf_verdict_summaries(@batch, done, @sums)
+      Modfilter.check(st, "reading verdict summaries") unless st.zero?
+      # five 64-bit words a verdict: version | action << 32, flags | evasion << 32, hit_count,
+      # category_count, invalid_utf8_count
+      w = @sums.get_array_of_uint64(0, 5 * done)
+      clean = @clean_allow
+      k = 0
+      j = 0
+      while j < done
+        it = chunk[j]
+        w0 = w[k]
+        if w0 == CLEAN_WORD0 && w[k + 1].zero? && w[k + 2].zero? && !censor && it.is_a?(String)
+          out << clean # the common case: an ALLOW post with nothing found, no id, no censored copy
+        else
+          bytes, id = it.is_a?(String) ? [it, nil] : [it[0], it[2]]
+          w1 = w[k + 1]
+          out << read_verdict(verdicts[j + 1], bytes, id, censor, w0 >> 32, w1 & 0xFFFFFFFF, w[k + 2],
+                              w1 >> 32, w[k + 3], w[k + 4])
+        end
+        k += 5
+        j += 1
+      end
+    end
+
+    # The Verdict in +v+, given what was already read of it: +action+, +flags+ and +nhits+; the
+    # evasion bits and the category and invalid UTF-8 counts when known (else read here).
+    def read_verdict(v, bytes, id, censor, action, flags, nhits, evasion_bits = nil, ncat = nil, invalid = nil)
+      action = ACTIONS[action]
       censored = censor ? read_censored(v) : nil
       if flags.zero? && nhits.zero?
-        # verdicts are immutable: every clean post without an id or censored copy shares one object
         return @clean[action] ||= Verdict.new(action, Verdict::EMPTY, Verdict::EMPTY, Verdict::EMPTY, 0, false, nil, nil) if censored.nil? && id.nil?
 
         return Verdict.new(action, Verdict::EMPTY, Verdict::EMPTY, Verdict::EMPTY, 0, false, censored, id)
       end
 
-      invalid = (flags & Native::VERDICT_INVALID_UTF8).zero? ? 0 : Native.mf_verdict_invalid_utf8_count(v)
-      cats = Array.new(Native.mf_verdict_category_count(v)) do |i|
-        Modfilter.check(Native.mf_verdict_category(v, i, *@cat_out))
-        n, score, act, route = @cat.get_bytes(0, 32).unpack("Qdlx4Q")
-        Category.new(name: name(n), score: score, action: ACTIONS[act], route: name(route))
-      end
-      raw = nhits.positive? && bytes.encoding != BINARY ? bytes.b : bytes
-      hits = Array.new(nhits) do |i|
-        Modfilter.check(Native.mf_verdict_hit(v, i, @hit))
-        _, rule, cat, sev, score, s, e, ev = @hit.get_bytes(0, 64).unpack(Native::HIT_UNPACK)
-        cs = raw.byteslice(0, s).count(NOT_CONTINUATION)
-        Hit.new(rule: name(rule), category: name(cat), severity: SEVERITIES[sev], score: score, start: s, end: e,
-                char_start: cs, char_end: cs + raw.byteslice(s, e - s).count(NOT_CONTINUATION),
-                evasion: evasion(ev), text: raw.byteslice(s, e - s).force_encoding(UTF_8))
-      end
-      Verdict.new(action, cats.freeze, hits.freeze, evasion(Native.mf_verdict_evasion(v)), invalid,
+      invalid = (flags & Native::VERDICT_INVALID_UTF8).zero? ? 0 : invalid || Native.mf_verdict_invalid_utf8_count(v)
+      cats = read_categories(v, ncat || Native.mf_verdict_category_count(v))
+      hits = nhits.zero? ? Verdict::EMPTY : read_hits(v, bytes, nhits)
+      Verdict.new(action, cats, hits, evasion(evasion_bits || Native.mf_verdict_evasion(v)), invalid,
                   (flags & Native::VERDICT_HITS_TRUNCATED) != 0, censored, id)
+    end
+
+    # Structs are built with allocate and the member writers: Struct.new with keywords (the
+    # keyword_init: true the public classes keep) costs about five times as much.
+    def read_categories(v, n)
+      return Verdict::EMPTY if n.zero?
+
+      cat = @cat
+      Array.new(n) do |i|
+        st = Native.mf_verdict_category(v, i, @cat_name, @cat_score, @cat_action, @cat_route)
+        Modfilter.check(st) unless st.zero?
+        c = Category.allocate
+        c.name = name(cat.get_uint64(0))
+        c.score = cat.get_double(8)
+        c.action = ACTIONS[cat.get_int32(16)]
+        c.route = name(cat.get_uint64(24))
+        c
+      end.freeze
+    end
+
+    # The hits of +v+, in order of start offset. Character offsets: the byte offsets themselves when
+    # the post is ASCII-only (String#ascii_only? is cached by the String). Otherwise the characters
+    # are counted once, from each hit's start to the next one's, and a hit's end is its start plus
+    # the characters of its text: a piece that is valid UTF-8 (so cut at character starts) is
+    # counted by String#length, any other by counting its bytes that do not continue a UTF-8
+    # sequence (String#count, whose set costs about a microsecond to build on each call).
+    def read_hits(v, bytes, n)
+      hp = @hit
+      if (ascii = bytes.ascii_only?)
+        text = bytes
+        same = bytes.encoding == UTF_8
+      else
+        text = bytes.encoding == UTF_8 ? bytes : bytes.dup.force_encoding(UTF_8)
+        same = true
+        pos = 0
+        count = 0
+      end
+      evasions = @evasions
+      hits = Array.new(n)
+      i = 0
+      while i < n
+        st = Native.mf_verdict_hit(v, i, hp)
+        Modfilter.check(st) unless st.zero?
+        s = hp.get_uint64(40)
+        e = hp.get_uint64(48)
+        rule = @rules[hp.get_uint64(8)] || rule_of(hp)
+        h = Hit.allocate
+        h.rule = rule[0]
+        h.category = rule[1]
+        h.severity = rule[2]
+        h.score = rule[3]
+        h.start = s
+        h.end = e
+        ev = hp.get_uint32(56)
+        h.evasion = evasions[ev] || evasion(ev)
+        t = text.byteslice(s, e - s)
+        t.force_encoding(UTF_8) unless same
+        h.text = t
+        if ascii
+          h.char_start = s
+          h.char_end = e
+        else
+          if s < pos # not in order of start: count again from the beginning
+            pos = 0
+            count = 0
+          end
+          if s > pos
+            gap = text.byteslice(pos, s - pos)
+            count += gap.valid_encoding? ? gap.length : gap.b.count(NOT_CONTINUATION)
+            pos = s
+          end
+          h.char_start = count
+          h.char_end = count + (t.valid_encoding? ? t.length : t.b.count(NOT_CONTINUATION))
+        end
+        hits[i] = h
+        i += 1
+      end
+      hits.freeze
     end
 
     def read_censored(v)

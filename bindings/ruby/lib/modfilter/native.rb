@@ -77,12 +77,29 @@ module Modfilter
       mf_rules_check: [[:pointer, :string, :pointer, :pointer], :int32]
     }.freeze
 
+    # Functions a library of an older 0.x may lack: attached when present, and the binding does
+    # without them otherwise (Native.summaries? says which).
+    OPTIONAL_FUNCTIONS = {
+      # action, flags, evasion and counts of many verdicts in one call (symbol version MODFILTER_0_SUMMARY)
+      mf_verdict_summaries: [[:pointer, :size_t, :pointer], :int32]
+    }.freeze
+
+    # mf_verdict_summary (version 1): 40 bytes, read as five 64-bit words (see Engine#scan_many).
+    SUMMARY_VERSION = 1
+    SUMMARY_SIZE = 40
+
     @loaded = nil
+    @summaries = false
     @mutex = Mutex.new
 
     class << self
       # The path (or SONAME) the library was loaded from.
       attr_reader :loaded
+
+      # True when the loaded library has mf_verdict_summaries (0.x libraries before it do not).
+      def summaries?
+        @summaries
+      end
 
       # Where to look, in order: $MODFILTER_LIBRARY alone when set (a typo is an error, not a
       # silent fallback), then the installed SONAME through the dynamic loader's own search, then
@@ -120,6 +137,7 @@ module Modfilter
             end
             ffi_lib cand
             FUNCTIONS.each { |name, (args, ret)| attach_function name, args, ret }
+            @summaries = attach_optional(:mf_verdict_summaries)
             check_layouts
             @loaded = cand
             return
@@ -131,6 +149,15 @@ module Modfilter
       end
 
       private
+
+      # Attaches an optional function; false when the library lacks it.
+      def attach_optional(name)
+        args, ret = OPTIONAL_FUNCTIONS.fetch(name)
+        attach_function name, args, ret
+        true
+      rescue FFI::NotFoundError
+        false
+      end
 
       # nil when +cand+ is a usable libmodfilter, else why not.
       def probe(cand)
