@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "prefilter.hpp"
 #include "scanner.hpp"
@@ -163,12 +164,30 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
     n_var_ = 0;
     // Single words of word lists also get a skeleton pattern (core/skeleton.hpp).
     auto add_skeleton = [&](std::string_view word, Pattern p) {
+        const std::string w = normalize_literal(word);
         size_t len = 0;
-        std::string e = skeleton_expression(normalize_literal(word), &len, &skel_filter_);
+        std::string e = skeleton_expression(w, &len, &skel_filter_);
         if (e.empty()) return;
         p.fixed_len = static_cast<uint32_t>(len);
         skel_exprs_.push_back(std::move(e));
         skel_pats_.push_back(p);
+        // A mask over a letter that the skeleton folds into the one beside it ("b*obs" for boobs,
+        // "a*s", "assl*ck": repeated letters are one, and so are 'l' and 'i') leaves the post's
+        // skeleton a letter longer than the word's, where [x*] cannot stand in: such a masked
+        // spelling gets a pattern of its own.
+        std::set<std::string> masked;
+        for (size_t k = 1; k + 1 < w.size(); ++k) {
+            const auto c = static_cast<unsigned char>(w[k]);
+            if (!ascii_alnum(c) || ascii_digit(c)) continue;
+            std::string m = w;
+            m[k] = '*';
+            size_t mlen = 0;
+            std::string me = skeleton_expression(m, &mlen, &skel_filter_);
+            if (me.empty() || mlen == len || !masked.insert(me).second) continue;
+            p.fixed_len = static_cast<uint32_t>(mlen);
+            skel_exprs_.push_back(std::move(me));
+            skel_pats_.push_back(p);
+        }
     };
     uint32_t next_group = 1;
     std::map<uint32_t, uint32_t> own_trigger;  // rule -> the pattern of its own trigger

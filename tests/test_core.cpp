@@ -419,6 +419,9 @@ TEST_CASE("Evasive spellings are caught, and each hit covers exactly the evasive
         {"what an @ss", "obscene.ass", "@ss", kEvLeet},  // an '@' opening a token may be an 'a'
         {"@ssss! and @user", "obscene.ass", "@ssss", kEvLeet | kEvRepeats},
         {"f*ck that", "obscene.f", "f*ck", kEvSeparators},
+        // a mask over a letter that the skeleton folds into its neighbour (a repeat, or 'i' next to 'l')
+        {"what an a*s", "obscene.ass", "a*s", kEvSeparators},
+        {"what an as*", "", "", 0},             // a mask at the end is no inner letter
         {"fuuuuuck that", "obscene.f", "fuuuuuck", kEvRepeats},
         {"phuck that", "obscene.f", "phuck", kEvLeet},
         {"s h iiiii t", "obscene.f", "s h iiiii t", kEvSeparators | kEvRepeats},
