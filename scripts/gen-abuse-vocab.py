@@ -406,11 +406,13 @@ def place_cuss(w, rating):
         if w in CUSS_CATEGORY[cat].split():
             return cat, "medium" if rating >= 2 else "low"
     flat = w.replace(" ", "")
+    # a stretched spelling is built on the root it stretches ("fuuck", "fucck": fuck, not a slur)
+    single = lambda s: re.sub(r"(.)\1+", r"\1", s)
     best = None
     for cat, roots in ROOTS.items():
         for r in roots.split():
             r = r.replace(" ", "")
-            if r in flat and (best is None or len(r) > len(best[1])):
+            if (r in flat or (r == single(r) and r in single(flat))) and (best is None or len(r) > len(best[1])):
                 best = (cat, r)
     cat = best[0] if best else "abuse.hate"
     if cat == "abuse.hate":
