@@ -52,11 +52,19 @@ public:
     void run(std::string_view normalized, Fingerprint &out);
 
 private:
-    std::string word_, w_;
+    void emit_letters();
+    size_t link(std::string_view s, size_t j, size_t eol);
+
+    std::string word_;                // single letters waiting to be joined ("f r e e")
+    uint32_t letters_run_ = 0;        // how many
+    std::string w_;                   // a link's word
+    static constexpr size_t kPadBefore = 16, kPadAfter = 32;
+    std::vector<unsigned char> text_;  // the text, with kPadBefore bytes before it and kPadAfter zeros after
+    std::vector<unsigned char> buf_;   // the word being read, lowercased (kPadBefore bytes before it, room after it)
     std::vector<uint64_t> words_;     // hashes of the post's words, in order
     std::vector<size_t> line_start_;  // index into words_ where each line begins
-    std::vector<uint64_t> features_;  // word and pair hashes
-    std::vector<uint64_t> pairs_, triples_;
+    std::vector<uint64_t> pairs_;     // hashes of neighbouring pairs
+    std::vector<uint64_t> triples_;   // hashes of neighbouring triples
 };
 
 inline int hamming(uint64_t a, uint64_t b) { return __builtin_popcountll(a ^ b); }

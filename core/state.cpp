@@ -39,6 +39,11 @@ void add_distinct(uint32_t (&set)[N], uint8_t &count, uint32_t h) {
     if (count < 255) ++count;
 }
 
+template <class T>
+void prefetch_lines(const T &x) {
+    for (size_t off = 0; off < sizeof(T); off += 64) __builtin_prefetch(reinterpret_cast<const char *>(&x) + off);
+}
+
 }  // namespace
 
 struct MemoryStore::Cluster {
@@ -71,23 +76,78 @@ static_assert(std::is_trivially_copyable_v<MemoryStore::Cluster> && std::is_triv
 // A slab of at most `cap` entries, a hash index, and an LRU list (head: most recent).
 template <class T>
 struct MemoryStore::Table {
-    // What one entry costs besides sizeof(T): the index's node and bucket (libstdc++: about 48 bytes).
+    // What one entry costs besides sizeof(T): its share of the index, counted as 64 bytes (as when the
+    // index was a std::unordered_map); the index below is at most 32 bytes per entry of a full slab.
     static constexpr size_t kIndexBytes = 64;
     size_t cap;
     size_t extra;  // more bytes per entry (the cluster's lookup keys)
     std::vector<T> slots;
-    std::unordered_map<uint64_t, uint32_t> index;
+    // The index: open addressing with linear probing, at most half full, grown with the entries up to
+    // the first power of 2 at or above 2 * cap (small while the store is small, so that it stays in
+    // cache). A cell holds 32 bits of the key and the slot (kNone: empty); the slot's key decides.
+    // One probe is usually one cache line, and an entry costs no allocation.
+    struct Cell {
+        uint32_t tag, slot;
+    };
+    std::vector<Cell> index;
+    size_t max_cells = 64;
+    int shift = 64;
     uint32_t head = kNone, tail = kNone;
 
     Table(uint64_t bytes, size_t extra_bytes) : extra(extra_bytes) {
         cap = std::max<size_t>(16, static_cast<size_t>(bytes / entry_bytes()));
+        while (max_cells < 2 * cap) max_cells <<= 1;
     }
     size_t entry_bytes() const { return sizeof(T) + kIndexBytes + extra; }
     uint64_t used() const { return uint64_t(slots.size()) * entry_bytes(); }
 
+    static uint32_t tag(uint64_t key) { return static_cast<uint32_t>(key >> 32); }
+    size_t home(uint64_t key) const { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ULL) >> shift); }
+    size_t mask() const { return index.size() - 1; }
+    void prefetch(uint64_t key) const {
+        if (!index.empty()) __builtin_prefetch(&index[home(key)]);
+    }
     uint32_t find(uint64_t key) const {
-        auto it = index.find(key);
-        return it == index.end() ? kNone : it->second;
+        if (index.empty()) return kNone;
+        const uint32_t t = tag(key);
+        for (size_t i = home(key);; i = (i + 1) & mask()) {
+            const Cell &c = index[i];
+            if (c.slot == kNone) return kNone;
+            if (c.tag == t && slots[c.slot].key == key) return c.slot;
+        }
+    }
+    void place(uint64_t key, uint32_t s) {
+        size_t i = home(key);
+        while (index[i].slot != kNone) i = (i + 1) & mask();
+        index[i] = {tag(key), s};
+    }
+    // Room for one more entry: the index doubles (and is rebuilt from the slots) when it would be
+    // more than half full.
+    void reserve_one() {
+        const size_t want = slots.size() + 1;
+        if (!index.empty() && 2 * want <= index.size()) return;
+        size_t cells = std::max<size_t>(64, index.size());
+        while (cells < 2 * want && cells < max_cells) cells <<= 1;
+        if (cells == index.size()) return;  // (full size: the slab cannot outgrow it)
+        index.assign(cells, Cell{0, kNone});
+        shift = 64 - __builtin_ctzll(cells);
+        for (uint32_t s = 0; s < slots.size(); ++s) place(slots[s].key, s);
+    }
+    void erase(uint64_t key) {  // backward shift: no tombstones
+        const uint32_t t = tag(key);
+        size_t i = home(key);
+        while (index[i].slot != kNone && !(index[i].tag == t && slots[index[i].slot].key == key)) i = (i + 1) & mask();
+        if (index[i].slot == kNone) return;
+        for (size_t j = (i + 1) & mask(); index[j].slot != kNone; j = (j + 1) & mask()) {
+            const size_t h = home(slots[index[j].slot].key);
+            // index[j] moves to the hole at i unless its home lies cyclically in (i, j]
+            const bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+            if (!stays) {
+                index[i] = index[j];
+                i = j;
+            }
+        }
+        index[i] = Cell{0, kNone};
     }
     void unlink(uint32_t s) {
         T &e = slots[s];
@@ -116,24 +176,25 @@ struct MemoryStore::Table {
     uint32_t insert(uint64_t key, F &&evict) {
         uint32_t s;
         if (slots.size() < cap) {
+            reserve_one();
             if (slots.capacity() == slots.size()) slots.reserve(std::min(cap, std::max<size_t>(64, slots.size() * 2)));
             slots.emplace_back();
             s = static_cast<uint32_t>(slots.size() - 1);
         } else {
             s = tail;
             evict(s);
-            index.erase(slots[s].key);
+            erase(slots[s].key);
             unlink(s);
             slots[s] = T{};
         }
         slots[s].key = key;
-        index.emplace(key, s);
+        place(key, s);
         link_front(s);
         return s;
     }
-    void clear() {  // keeps the slab's memory (within the budget) for what comes next
+    void clear() {  // keeps the slab's and the index's memory (within the budget) for what comes next
         slots.clear();
-        index.clear();
+        std::fill(index.begin(), index.end(), Cell{0, kNone});
         head = tail = kNone;
     }
 };
@@ -210,11 +271,22 @@ void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateR
     const auto author32 = static_cast<uint32_t>(author);
 
     std::lock_guard<std::mutex> lk(mu_);
+    // The cache lines this post needs, asked for at once rather than one miss after another.
+    const bool dup = fp.exact && fp.words >= r.duplicate_min_words;
+    if (dup) {
+        clusters_->prefetch(fp.exact);
+        if (!anchors_.empty())
+            for (uint32_t k = 0; k < fp.n_anchors; ++k) __builtin_prefetch(&anchors_[(fp.anchors[k] & anchor_mask_) * kWays]);
+    }
+    if (author) authors_->prefetch(author);
+    // The author's entry, looked up now so that its lines load while the duplicates are looked up.
+    const uint32_t author_slot = author ? authors_->find(author) : kNone;
+    if (author_slot != kNone) prefetch_lines(authors_->slots[author_slot]);
     const int64_t now = clamp_time(now_in);
     auto elapsed = [&](int64_t then) { return std::max<int64_t>(0, now - then); };
 
     // ---- duplicates
-    if (fp.exact && fp.words >= r.duplicate_min_words) {
+    if (dup) {
         Table<Cluster> &t = *clusters_;
         auto live = [&](uint32_t s) { return elapsed(t.slots[s].last_ms) <= r.duplicate_window_ms; };
         auto start = [&](uint32_t slot) {  // a new text in slot: copies 0, lookup keys indexed
@@ -289,7 +361,7 @@ void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateR
     // ---- flood
     if (author) {
         Table<Author> &t = *authors_;
-        uint32_t slot = t.find(author);
+        uint32_t slot = author_slot;
         if (slot == kNone) slot = t.insert(author, [](uint32_t) {});
         else t.touch(slot);
         Author &a = t.slots[slot];
