@@ -410,6 +410,29 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
     std::sort(raw_.begin(), raw_.end(), [&](const Raw &a, const Raw &b) {
         return a.from != b.from ? a.from < b.from : a.to != b.to ? a.to > b.to : rule_of(a) < rule_of(b);
     });
+    // An evasive spelling that several rules of one category match on the same span is one word:
+    // a mask stands for any letter ("f*ck" is fuck, feck and fock to the skeleton), and a word does
+    // not score as three. Only its highest-scoring rule counts there (the first of equals).
+    k = 0;
+    for (size_t i = 0; i < raw_.size();) {
+        size_t j = i;
+        while (j < raw_.size() && raw_[j].from == raw_[i].from && raw_[j].to == raw_[i].to) ++j;
+        for (size_t a = i; a < j; ++a) {
+            bool keep = true;
+            if (raw_[a].evasion && j - i > 1) {
+                const uint32_t cat = e_.rule_category(raw_[a].rule);
+                const double sa = e_.rules()[raw_[a].rule].score;
+                for (size_t b = i; b < j && keep; ++b) {
+                    if (b == a || !raw_[b].evasion || e_.rule_category(raw_[b].rule) != cat) continue;
+                    const double sb = e_.rules()[raw_[b].rule].score;
+                    keep = sb < sa || (sb == sa && b > a);
+                }
+            }
+            if (keep) raw_[k++] = raw_[a];
+        }
+        i = j;
+    }
+    raw_.resize(k);
 
     // Scores: each distinct rule adds its score once to its category.
     touched_.clear();

@@ -451,6 +451,46 @@ TEST_CASE("Evasive spellings are caught, and each hit covers exactly the evasive
     }
 }
 
+TEST_CASE("An evasive spelling that several rules of a category match is one word: its highest score counts", "[evasion]") {
+    Scan s(R"(
+[policy]
+flag = 2
+hold = 4
+
+[[rule]]
+id = "obscene.strong"
+category = "abuse.obscene"
+severity = "medium"
+word = "fuck"
+
+[[rule]]
+id = "obscene.mild"
+category = "abuse.obscene"
+severity = "low"
+word = "feck"
+
+[[rule]]
+id = "harass.f"
+category = "abuse.harassment"
+severity = "low"
+word = "fock"
+)");
+    auto &v = s("the f*ck");  // the mask stands for u, e and o alike
+    std::vector<std::string> ids;
+    for (const auto &h : v.hits) ids.push_back(s.engine->rules()[h.rule].id);
+    std::sort(ids.begin(), ids.end());
+    CHECK(ids == std::vector<std::string>{"harass.f", "obscene.strong"});  // one per category
+    REQUIRE(v.categories.size() == 2);
+    for (const auto &c : v.categories)
+        CHECK(c.score == Approx(s.engine->categories()[c.category].name == "abuse.obscene" ? 2.0 : 1.0));
+    CHECK(v.action == kFlag);  // not 2 + 1 + 1 = hold
+    // Plain words are each their own: both rules count.
+    auto &p = s("fuck and feck");
+    CHECK(p.hits.size() == 2);
+    CHECK(p.categories.size() == 1);
+    CHECK(p.categories[0].score == Approx(3.0));
+}
+
 TEST_CASE("Numbers, codes and ordinary words do not turn into evasive spellings", "[evasion]") {
     Scan s(kPack);
     for (const char *post : {"order F4G-22 costs $142,460", "room 666, floor 3", "B4 the meeting, 2nd try",
