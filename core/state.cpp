@@ -236,17 +236,17 @@ void MemoryStore::for_anchor(uint64_t anchor, F &&f) const {
 MemoryStore::~MemoryStore() = default;
 
 uint64_t MemoryStore::memory_used() const {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<SpinMutex> lk(mu_);
     return clusters_->used() + authors_->used();
 }
 
 uint64_t MemoryStore::entries() const {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<SpinMutex> lk(mu_);
     return clusters_->slots.size() + authors_->slots.size();
 }
 
 void MemoryStore::clear() {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<SpinMutex> lk(mu_);
     clusters_->clear();
     authors_->clear();
     std::fill(anchors_.begin(), anchors_.end(), AnchorEntry{0, 0});
@@ -270,7 +270,7 @@ void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateR
     const auto channel = static_cast<uint32_t>(hash_str(m.channel));
     const auto author32 = static_cast<uint32_t>(author);
 
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<SpinMutex> lk(mu_);
     // The cache lines this post needs, asked for at once rather than one miss after another.
     const bool dup = fp.exact && fp.words >= r.duplicate_min_words;
     if (dup) {
@@ -401,7 +401,7 @@ struct FileHeader {
 }  // namespace
 
 std::string MemoryStore::serialize() const {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<SpinMutex> lk(mu_);
     FileHeader h{};
     std::memcpy(h.magic, kMagic, 8);
     h.format = kFormatVersion;
@@ -471,7 +471,7 @@ void MemoryStore::load(std::string_view d) {
         a.next = fresh.authors_->slots[s].next;
         fresh.authors_->slots[s] = a;
     }
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<SpinMutex> lk(mu_);
     std::swap(clusters_, fresh.clusters_);
     std::swap(authors_, fresh.authors_);
     std::swap(anchors_, fresh.anchors_);
