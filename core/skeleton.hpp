@@ -8,7 +8,8 @@
 //     letters at least one of which is no common two-letter word ("fu ck", "bi tc h"), where the
 //     letters around the split occur so in a vocabulary word (JoinGrams);
 //   - masking with '*' or '#' inside a word ("f*ck", "sh#t"): kept as a wildcard that skeleton
-//     patterns accept in place of any inner letter;
+//     patterns accept in place of any inner letter (a word whose masked letter the skeleton would
+//     fold into its neighbour, "b*obs", "a*s", gets a pattern of its own: compile.cpp add_skeleton);
 //   - repeated letters ("fuuuuck"): every run of a letter becomes one letter, in posts and in
 //     patterns alike; 'l' and 'i' are one letter (because '1' and '|' stand for both);
 //   - look-alike letters (core/lookalike.hpp) in a word that mixes them: small capitals ("ꜰᴜᴄᴋ"),
