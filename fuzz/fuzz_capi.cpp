@@ -232,7 +232,9 @@ struct Program {
                 mf_engine_options o;
                 FUZZ_CHECK(mf_engine_options_init(&o, b.u8()) != MF_OK || o.version == MF_ENGINE_OPTIONS_VERSION, "init");
                 mf_post p;
-                FUZZ_CHECK(mf_post_init(&p, b.u8()) != MF_OK || p.version == MF_POST_VERSION, "post_init");
+                // version 1 is the old layout, which mf_post_init fills as such; any other is MF_POST_VERSION
+                const uint32_t pv = b.u8();
+                FUZZ_CHECK(mf_post_init(&p, pv) != MF_OK || p.version == (pv == 1 ? 1u : MF_POST_VERSION), "post_init");
                 FUZZ_CHECK(mf_engine_create(nullptr, nullptr) == MF_E_INVALID_ARG, "create NULL");
                 FUZZ_CHECK(mf_scan_batch(nullptr, nullptr, nullptr, 1, nullptr) == MF_E_INVALID_ARG, "batch NULL");
                 (void)mf_action_name(static_cast<int8_t>(b.u8()));
