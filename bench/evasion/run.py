@@ -42,21 +42,23 @@ PEERS = ["obscenity", "@2toad/profanity", "bad-words", "leo-profanity"]
 SYSTEMS = ["modfilter"] + PEERS
 
 
+def load_script(name, path):
+    """A Python file of the repository as a module (bench/quality/run.py, scripts/gen-abuse-vocab.py)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def load_left_out():
     """The words scripts/gen-abuse-vocab.py leaves out of the vocabulary on purpose (identity words,
     history, medicine, everyday words with a second sense), as a set."""
-    spec = importlib.util.spec_from_file_location("gen_abuse_vocab", REPO / "scripts" / "gen-abuse-vocab.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return set(mod.left_out())
+    return set(load_script("gen_abuse_vocab", REPO / "scripts" / "gen-abuse-vocab.py").left_out())
 
 
 def load_quality_harness():
     """bench/quality/run.py: its run_modfilter and run_peers are reused as they are."""
-    spec = importlib.util.spec_from_file_location("quality_run", QUALITY / "run.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("quality_run", QUALITY / "run.py")
 
 
 # --------------------------------------------------------------------------------------------
@@ -650,24 +652,17 @@ def main():
             c, t_ = overall(res[s], names)
             cells.append(f"**{pct(c, t_)}** ({c}/{t_})")
         print(f"| {label} | " + " | ".join(cells) + " |")
-    cells = []
-    for s in systems:
-        c, t_ = overall(res_common[s], single_names + combined_names)
-        cells.append(f"{pct(c, t_)}")
-    print(f"| overall, all, on the {len(common)} words every system covers | " + " | ".join(cells) + " |")
-    cells = []
-    for s in systems:
-        c, t_ = overall(res_all[s], single_names + combined_names)
-        cells.append(f"**{pct(c, t_)}** ({c}/{t_})")
-    print(f"| overall, all, over every word of the lists ({len(base)}; one not caught plainly counts "
-          "as missed unless its evasive spelling is caught) | " + " | ".join(cells) + " |")
-    cells = []
-    for s in systems:
-        c, t_ = overall(res_kept[s], single_names + combined_names)
-        cells.append(f"{pct(c, t_)} ({c}/{t_})")
+    def overall_row(label, tables, cell):
+        cells = [cell(*overall(tables[s], single_names + combined_names)) for s in systems]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+    overall_row(f"overall, all, on the {len(common)} words every system covers", res_common,
+                lambda c, t_: pct(c, t_))
+    overall_row(f"overall, all, over every word of the lists ({len(base)}; one not caught plainly counts "
+                "as missed unless its evasive spelling is caught)", res_all, lambda c, t_: f"**{pct(c, t_)}** ({c}/{t_})")
     kept = sum(1 for w in base if w not in left_out)
-    print(f"| the same, without the {len(base) - kept} words the vocabulary leaves out on purpose ({kept}; "
-          "`scripts/gen-abuse-vocab.py --report` lists them and why) | " + " | ".join(cells) + " |")
+    overall_row(f"the same, without the {len(base) - kept} words the vocabulary leaves out on purpose ({kept}; "
+                "`scripts/gen-abuse-vocab.py --report` lists them and why)", res_kept, lambda c, t_: f"{pct(c, t_)} ({c}/{t_})")
 
     print("\n## modfilter spans and evasion signal (% of caught sentences)\n")
     print("| transform | caught | span = exactly the word | span covers the word | verdict names the technique |")
