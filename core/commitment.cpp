@@ -381,13 +381,19 @@ CommitmentMatcher build_commitment(const Rule &r, std::vector<Diagnostic> *diags
                 diags->push_back({r.file, k < lines.size() ? lines[k] : r.line,
                                   "rule '" + r.id + "': " + key + " phrase '" + phrases[k] + "' has no word"});
     };
-    std::vector<std::string> who = c.who;
-    const auto opens = std::find(who.begin(), who.end(), "^");
-    if (opens != who.end()) {
-        m.who_opens = true;
-        who.erase(opens);
+    // "^" is no phrase but where the commit phrase stands (a list named twice may bring it twice);
+    // the other phrases keep their lines for diagnostics
+    std::vector<std::string> who;
+    std::vector<uint32_t> who_lines;
+    for (size_t k = 0; k < c.who.size(); ++k) {
+        if (c.who[k] == "^") {
+            m.who_opens = true;
+            continue;
+        }
+        who.push_back(c.who[k]);
+        if (k < c.who_lines.size()) who_lines.push_back(c.who_lines[k]);
     }
-    fill(m.who, who, c.who_lines, "who");
+    fill(m.who, who, who_lines, "who");
     fill(m.commit, c.commit, c.commit_lines, "commit");
     fill(m.what, c.what, c.what_lines, "what");
     fill(m.unless, c.unless, c.unless_lines, "unless");
