@@ -1,8 +1,5 @@
 #include "model.hpp"
 
-#define XXH_INLINE_ALL  // header-only: no runtime dependency on libxxhash
-#include <xxhash.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -31,23 +28,54 @@ bool link_at(const char *t, size_t n, size_t i) {
     return starts("http://") || starts("https://") || starts("www.");
 }
 
-// Lower-case ASCII letters.
-constexpr auto kLowerLetter = [] {
+// ASCII letters, either case.
+constexpr auto kLetter = [] {
     std::array<bool, 256> a{};
-    for (int c = 'a'; c <= 'z'; ++c) a[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) a[c] = a[c - 'a' + 'A'] = true;
     return a;
 }();
 
-// Whether a byte stands three times in a row in w[0, n).
+// Whether a letter stands three times in a row in w[0, n), in any case.
 inline bool has_triple(const char *w, size_t n) {
     for (size_t k = 2; k < n; ++k)
-        if (w[k] == w[k - 1] && w[k] == w[k - 2]) return true;
+        if (((w[k] ^ w[k - 1]) | (w[k] ^ w[k - 2])) & ~0x20) {
+        } else if ((w[k] | 0x20) == (w[k - 1] | 0x20) && (w[k] | 0x20) == (w[k - 2] | 0x20)) {
+            return true;
+        }
     return false;
+}
+
+inline uint64_t mum(uint64_t a, uint64_t b) {
+    const __uint128_t r = static_cast<__uint128_t>(a) * b;
+    return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+// The hash of a word's canonical bytes p[0, len), eight bytes at a time (little-endian, zeros after
+// the end). `lower`: the bytes are ASCII letters, lower-cased here (OR 0x20). `room`: how many bytes
+// from p on may be read (at least len), so that a word inside a longer text is read in whole words.
+inline uint64_t hash_bytes(const char *p, size_t len, bool lower, size_t room) {
+    constexpr uint64_t kLow = 0x2020202020202020ull;
+    uint64_t h = 0x243F6A8885A308D3ull ^ (len * 0x9E3779B97F4A7C15ull);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t v;
+        std::memcpy(&v, p + i, 8);
+        h = mum(h ^ (lower ? v | kLow : v), 0xA0761D6478BD642Full);
+    }
+    if (i < len) {
+        const size_t r = len - i;
+        uint64_t v = 0;
+        if (room - i >= 8) std::memcpy(&v, p + i, 8);
+        else std::memcpy(&v, p + i, r);
+        const uint64_t keep = (uint64_t(1) << (8 * r)) - 1;  // r < 8
+        h = mum(h ^ ((lower ? v | kLow : v) & keep), 0xE7037ED1A0B428DBull);
+    }
+    return mum(h ^ (h >> 32), 0x8EBC6AF09C88C6E3ull);
 }
 
 }  // namespace
 
-uint64_t model_word_hash(std::string_view word) { return XXH3_64bits(word.data(), word.size()); }
+uint64_t model_word_hash(std::string_view word) { return hash_bytes(word.data(), word.size(), false, word.size()); }
 
 void model_words(const char *t, size_t n, std::vector<ModelWord> &out, std::string *text_out) {
     out.clear();
@@ -55,13 +83,18 @@ void model_words(const char *t, size_t n, std::vector<ModelWord> &out, std::stri
     size_t bl = 0;
     uint32_t ws = 0, we = 0;
     bool in = false, last_digit = false;
-    auto emit = [&](const char *w, size_t len, size_t s, size_t e) {
-        out.push_back({model_word_hash({w, len}), static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
+    auto emit_hash = [&](uint64_t h, const char *w, size_t len, size_t s, size_t e) {
+        out.push_back({h, static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
         if (text_out) {
             if (!text_out->empty() && text_out->back() != '\n') *text_out += ' ';
-            text_out->append(w, len);
+            if (w) {
+                text_out->append(w, len);
+            } else {
+                for (size_t k = s; k < e; ++k) *text_out += static_cast<char>(t[k] | 0x20);
+            }
         }
     };
+    auto emit = [&](const char *w, size_t len, size_t s, size_t e) { emit_hash(model_word_hash({w, len}), w, len, s, e); };
     auto flush = [&] {
         if (in && bl) emit(buf, bl, ws, we);
         bl = 0;
@@ -86,16 +119,17 @@ void model_words(const char *t, size_t n, std::vector<ModelWord> &out, std::stri
                             continue;
                         }
                     }
-                    // Most words are lower-case ASCII letters with no letter three times in a
-                    // row, ending at ASCII punctuation or a space: hashed where they stand, with no
-                    // copy and no per-letter tests. Any other word takes the loop below.
+                    // Most words are ASCII letters with no letter three times in a row, ending at
+                    // ASCII punctuation or a space: hashed where they stand (lower-cased as they
+                    // are read), with no copy and no per-letter tests. Any other word takes the
+                    // loop below.
                     size_t e = i;
-                    while (e < n && kLowerLetter[static_cast<unsigned char>(t[e])]) ++e;
+                    while (e < n && kLetter[static_cast<unsigned char>(t[e])]) ++e;
                     const auto after = e < n ? static_cast<unsigned char>(t[e]) : 0;
                     if (e - i <= sizeof buf && after < 0x80 && !ascii_alnum(after) && after != '@' &&
                         !(after == '\'' && e + 1 < n && ascii_alnum(static_cast<unsigned char>(t[e + 1]))) &&
                         !has_triple(t + i, e - i)) {
-                        emit(t + i, e - i, i, e);
+                        emit_hash(hash_bytes(t + i, e - i, true, n - i), nullptr, 0, i, e);
                         i = e;
                         continue;
                     }
@@ -233,7 +267,7 @@ std::shared_ptr<const ModelWeights> parse_model_weights(const std::string &path,
 
 ModelTable::ModelTable(const std::vector<const ModelWeights *> &models) {
     const size_t k = models.size();
-    stride_ = 1 + k;
+    stride_ = 2 + k;
     // (hash, model, weight) for every n-gram of every model; one listed twice gets the sum
     struct Entry {
         uint64_t h;
@@ -264,13 +298,14 @@ ModelTable::ModelTable(const std::vector<const ModelWeights *> &models) {
     for (size_t m = 0; m < k; ++m) scale_.push_back(top[m] > 0 ? top[m] / 32767.0f : 1.0f);
     size_t cap = 16;
     while (cap < distinct * 2 + 2) cap <<= 1;  // at most half full: short probes
-    slots_.assign(cap * stride_, 0);
-    filter_.assign((size_t(1) << kFilterBits) / 64, 0);
     mask_ = cap - 1;
-    std::vector<int16_t> q(k);
+    // The quantized weights of each distinct n-gram that some model weighs.
+    std::vector<uint64_t> keys;
+    std::vector<int16_t> weights;
     for (size_t i = 0, j = 0; i < all.size(); i = j) {
         std::vector<float> sum(k, 0.0f);
         for (j = i; j < all.size() && all[j].h == all[i].h; ++j) sum[all[j].m] += all[j].w;
+        std::vector<int16_t> q(k);
         bool any = false;
         for (size_t m = 0; m < k; ++m) {
             const long v = std::lround(sum[m] / scale_[m]);
@@ -278,14 +313,33 @@ ModelTable::ModelTable(const std::vector<const ModelWeights *> &models) {
             any |= q[m] != 0;
         }
         if (!any) continue;  // below the resolution of every model's largest weight
-        const uint64_t h = all[i].h;
-        size_t s = h & mask_;
-        while (slots_[s * stride_] != 0) s = (s + 1) & mask_;
-        slots_[s * stride_] = static_cast<int16_t>(tag_of(h));
-        filter_[filter_index(h) >> 6] |= uint64_t(1) << (filter_index(h) & 63);
-        for (size_t m = 0; m < k; ++m) slots_[s * stride_ + 1 + m] = q[m];
-        ++n_;
+        keys.push_back(all[i].h);
+        weights.insert(weights.end(), q.begin(), q.end());
     }
+    // A slot is known by a 16-bit tag: an n-gram whose probe passes another one's slot with the same
+    // tag would read that one's weights. The salt that mixes the hashes is chosen so that no n-gram
+    // of the table is shadowed so (the first salt almost always does; with 56,000 n-grams about one
+    // of them meets such a slot).
+    std::vector<size_t> at(keys.size());
+    for (salt_ = 0; salt_ < 64; ++salt_) {
+        slots_.assign(cap * stride_, 0);
+        filter_.assign((size_t(1) << kFilterBits) / 64, 0);
+        for (size_t e = 0; e < keys.size(); ++e) {
+            const uint64_t h = mix(keys[e]);
+            size_t s = h & mask_;
+            while (slots_[s * stride_] != 0) s = (s + 1) & mask_;
+            slots_[s * stride_] = tag_lo(h);
+            slots_[s * stride_ + 1] = tag_hi(h);
+            filter_[filter_index(h) >> 6] |= uint64_t(1) << (filter_index(h) & 63);
+            for (size_t m = 0; m < k; ++m) slots_[s * stride_ + 2 + m] = weights[e * k + m];
+            at[e] = s;
+        }
+        bool clean = true;
+        for (size_t e = 0; e < keys.size() && clean; ++e) clean = find(mix(keys[e])) == &slots_[at[e] * stride_];
+        if (clean) break;
+    }
+    if (salt_ == 64) salt_ = 63;  // (never seen: the last table stands, nearly exact)
+    n_ = keys.size();
 }
 
 namespace {
@@ -305,11 +359,11 @@ bool take_pod(std::string_view &in, T *p, size_t n) {
 
 }  // namespace
 
-// Layout: u64 models, u64 slots, u64 n, then per model the bias (f64) and the scale (f32), the
-// slots (int16 each, 1 + models per slot), the filter (u64 words).
+// Layout: u64 models, u64 slots, u64 n, u64 salt, then per model the bias (f64) and the scale (f32), the
+// slots (int16 each, 2 + models per slot), the filter (u64 words).
 void ModelTable::encode(std::string &out) const {
-    const uint64_t head[3] = {bias_.size(), mask_ + 1, n_};
-    append_pod(out, head, 3);
+    const uint64_t head[4] = {bias_.size(), mask_ + 1, n_, salt_};
+    append_pod(out, head, 4);
     append_pod(out, bias_.data(), bias_.size());
     append_pod(out, scale_.data(), scale_.size());
     append_pod(out, slots_.data(), slots_.size());
@@ -318,23 +372,25 @@ void ModelTable::encode(std::string &out) const {
 
 bool ModelTable::decode(std::string_view in) {
     *this = ModelTable();
-    uint64_t head[3];
-    if (!take_pod(in, head, 3)) return false;
+    uint64_t head[4];
+    if (!take_pod(in, head, 4)) return false;
     const uint64_t k = head[0], cap = head[1], n = head[2];
+    if (head[3] >= 64) return false;
     if (k > 1024 || cap < 16 || cap > (uint64_t(1) << 30) || (cap & (cap - 1)) || n >= cap) return false;
     const size_t filter_words = (size_t(1) << kFilterBits) / 64;
-    if (in.size() != k * (sizeof(double) + sizeof(float)) + cap * (1 + k) * sizeof(int16_t) + filter_words * 8)
+    if (in.size() != k * (sizeof(double) + sizeof(float)) + cap * (2 + k) * sizeof(int16_t) + filter_words * 8)
         return false;  // checked before allocating anything
     bias_.resize(k);
     scale_.resize(k);
-    slots_.resize(cap * (1 + k));
+    slots_.resize(cap * (2 + k));
     filter_.resize(filter_words);
     if (!take_pod(in, bias_.data(), k) || !take_pod(in, scale_.data(), k) ||
         !take_pod(in, slots_.data(), slots_.size()) || !take_pod(in, filter_.data(), filter_.size()) || !in.empty())
         return *this = ModelTable(), false;
-    stride_ = 1 + k;
+    stride_ = 2 + k;
     mask_ = cap - 1;
     n_ = n;
+    salt_ = head[3];
     bool ok = true;
     for (size_t m = 0; m < k; ++m) ok = ok && std::isfinite(bias_[m]) && std::isfinite(scale_[m]) && scale_[m] > 0;
     // Every probe ends at an empty slot: exactly n slots are taken, and n < cap.
@@ -354,19 +410,19 @@ void ModelTable::sums(const uint64_t *h, size_t n, double *out) const {
     for (size_t first = 0; first < n; first += kChunk) {
         size_t np = 0;
         for (size_t i = first; i < n && i < first + kChunk; ++i) {
-            pass[np] = h[i];
-            np += maybe(h[i]);
+            pass[np] = mix(h[i]);
+            np += maybe(pass[np]);
         }
         for (size_t i = 0; i < np && i < kAhead; ++i) __builtin_prefetch(&slots_[(pass[i] & mask_) * stride_]);
         for (size_t i = 0; i < np; ++i) {
             if (i + kAhead < np) __builtin_prefetch(&slots_[(pass[i + kAhead] & mask_) * stride_]);
             if (const int16_t *s = find(pass[i]))
-                for (size_t m = 0; m < k; ++m) acc[m] += s[1 + m];
+                for (size_t m = 0; m < k; ++m) acc[m] += s[2 + m];
         }
     }
     for (size_t m = 0; m < k; ++m) out[m] += static_cast<double>(acc[m]) * scale_[m];
     for (size_t m = k; m < models(); ++m)  // more models than one pass keeps: the slow way
-        for (size_t i = 0; i < n; ++i) out[m] += weight(h[i], m);
+        for (size_t i = 0; i < n; ++i) out[m] += weight(h[i], m);  // (weight() mixes)
 }
 
 void NgramSet::build(const std::vector<ModelWord> &words) {

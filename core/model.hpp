@@ -1,6 +1,6 @@
 // The learned scorer: a logistic regression over the word unigrams and bigrams of a post, beside the
 // rules (docs/model.md). A [[model]] in a pack names a weights file; the compiler turns its n-grams
-// into a table keyed by their xxHash, and the scanner adds up the weights of the post's n-grams.
+// into a table keyed by their 64-bit hash, and the scanner adds up the weights of the post's n-grams.
 //
 // Words are read from the normalized text (core/normalize.hpp), so the model sees what the rules see:
 // case, width, accents and look-alike letters folded. On top of that, for the model alone:
@@ -47,7 +47,8 @@ constexpr size_t kModelMinWords = 3;
 // Whether `words` holds at least `n` distinct words (compared by hash; n <= 8).
 bool model_has_distinct_words(const std::vector<ModelWord> &words, size_t n);
 
-// The hash of a word in canonical form, and of a pair of consecutive words.
+// The hash of a word in canonical form (64-bit multiply-fold over eight bytes at a time, inline: the
+// scanner hashes every word of a post), and of a pair of consecutive words.
 uint64_t model_word_hash(std::string_view word);
 inline uint64_t model_pair_hash(uint64_t a, uint64_t b) {
     uint64_t h = (a << 21 | a >> 43) ^ (b * 0x9E3779B97F4A7C15ull);
@@ -69,12 +70,13 @@ std::shared_ptr<const ModelWeights> parse_model_weights(const std::string &path,
                                                         std::vector<Diagnostic> &diags);
 
 // The weights of every model of an engine in one hash table, built once per engine, so that a post
-// costs one lookup per distinct n-gram however many models there are. A slot holds a 16-bit tag from
+// costs one lookup per distinct n-gram however many models there are. A slot holds a 32-bit tag from
 // the top of the hash and a 16-bit weight per model (scaled to that model's largest), so that the
-// default models (about 55,000 n-grams) fit in well under a megabyte. An n-gram that no model knows
-// meets a slot with its tag about once in 70,000 lookups and then borrows that slot's weights:
-// divided by the square root of the post's n-grams, a negligible error. A bit filter in front of the
-// table answers most lookups of unknown n-grams without touching it (and such borrowing gets rarer).
+// default models (about 55,000 n-grams) fit in a megabyte. An n-gram that no model knows meets a slot
+// with its tag about once in 4 billion lookups (with 16-bit tags it was once in 70,000, and a common
+// bigram that did, "experience 0", read a weight of 2.9 in every post that held it); the table is
+// built with a salt under which no n-gram it holds meets another one's tag on its way to its own
+// slot. A bit filter in front of the table answers most lookups of unknown n-grams without touching it.
 class ModelTable {
 public:
     ModelTable() = default;
@@ -84,8 +86,8 @@ public:
     size_t size() const { return n_; }  // distinct n-grams with a weight in some model
     // The weight of an n-gram hash (model_word_hash or model_pair_hash) in model m, 0 when unknown.
     float weight(uint64_t h, size_t m) const {
-        const int16_t *s = find(h);
-        return s ? static_cast<float>(s[1 + m]) * scale_[m] : 0.0f;
+        const int16_t *s = find(mix(h));
+        return s ? static_cast<float>(s[2 + m]) * scale_[m] : 0.0f;
     }
     // Adds, for every model m, the sum of the weights of n hashes to out[m]. Lookups are prefetched
     // a few hashes ahead, so that cache misses overlap instead of following one another.
@@ -99,7 +101,11 @@ public:
     bool decode(std::string_view bytes);
 
 private:
-    static uint16_t tag_of(uint64_t h) { return static_cast<uint16_t>(h >> 48) | 1u; }
+    // An n-gram's hash as the table reads it (slot from the low bits, tag from the top ones).
+    uint64_t mix(uint64_t h) const { return (h ^ salt_) * 0xD6E8FEB86659FD93ull; }
+    // A slot's tag: 32 bits from the top of the hash, as two int16 (the first odd, so never 0).
+    static int16_t tag_lo(uint64_t h) { return static_cast<int16_t>(static_cast<uint16_t>(h >> 32) | 1u); }
+    static int16_t tag_hi(uint64_t h) { return static_cast<int16_t>(static_cast<uint16_t>(h >> 48)); }
     // A bit per 2^-20 of the hash space (hash bits 24..43, apart from the slot's low bits and the
     // tag's high ones): clear when no n-gram of any model has that value. 128 KiB, so it stays in
     // cache where the table would not, and most of a post's pairs are known to no model.
@@ -111,16 +117,17 @@ private:
     }
     const int16_t *find(uint64_t h) const {
         if (!maybe(h)) return nullptr;
-        const auto tag = static_cast<int16_t>(tag_of(h));
+        const int16_t lo = tag_lo(h), hi = tag_hi(h);
         for (size_t i = h & mask_;; i = (i + 1) & mask_) {
             const int16_t *s = &slots_[i * stride_];
-            if (s[0] == tag) return s;
+            if (s[0] == lo && s[1] == hi) return s;
             if (s[0] == 0) return nullptr;
         }
     }
-    std::vector<int16_t> slots_;  // per slot: tag, then one weight per model
+    std::vector<int16_t> slots_;  // per slot: tag (two int16), then one weight per model
     std::vector<uint64_t> filter_;
-    size_t stride_ = 1, mask_ = 0, n_ = 0;
+    size_t stride_ = 2, mask_ = 0, n_ = 0;
+    uint64_t salt_ = 0;
     std::vector<float> scale_;
     std::vector<double> bias_;
 };

@@ -988,6 +988,16 @@ TEST_CASE("The model's words: case, apostrophes, digits, repeats, mentions, link
     CHECK(model_has_distinct_words(w, 0));
     // a pair's hash is not either word's
     CHECK(model_pair_hash(model_word_hash("go"), model_word_hash("away")) != model_word_hash("go away"));
+    // a word hashed where it stands, in any case and any length, has the hash of its canonical form
+    for (const char *x : {"Hello", "HELLO", "hello", "Incomprehensibilities", "A", "ab", "Abcdefgh", "Abcdefghi"}) {
+        std::string lower(x);
+        for (char &c : lower) c = static_cast<char>(c | 0x20);
+        for (const std::string &t : {std::string(x), std::string(x) + " tail", "(" + std::string(x) + ")"}) {
+            model_words(t.data(), t.size(), w);
+            REQUIRE(!w.empty());
+            CHECK(w[0].hash == model_word_hash(lower));
+        }
+    }
     // any bytes end: every lead byte at the very end of the text
     for (int b = 0; b < 256; ++b) {
         std::string t = "ab ";
@@ -996,6 +1006,37 @@ TEST_CASE("The model's words: case, apostrophes, digits, repeats, mentions, link
         CHECK(!w.empty());
         for (const auto &x : w) CHECK((x.start < x.end && x.end <= t.size()));
     }
+}
+
+TEST_CASE("A model table gives every n-gram it holds its own weight, and none to n-grams it does not hold", "[model]") {
+    // 60,000 made-up n-grams (more than the default models): with 16-bit tags about one of them
+    // read another one's weight, and about one in 70,000 lookups of unknown n-grams borrowed one.
+    ModelWeights m;
+    m.bias = 0;
+    for (int i = 0; i < 30000; ++i) {
+        m.ngrams.emplace_back("w" + std::to_string(i), static_cast<float>(1 + i % 97));
+        m.ngrams.emplace_back("w" + std::to_string(i) + " v" + std::to_string(i % 131), static_cast<float>(-1 - i % 89));
+    }
+    ModelTable t({&m});
+    REQUIRE(t.size() == m.ngrams.size());
+    const float scale = 97.0f / 32767.0f;  // the largest weight's quantum
+    size_t wrong = 0;
+    for (const auto &[g, x] : m.ngrams) {
+        const size_t sp = g.find(' ');
+        const uint64_t h = sp == std::string::npos ? model_word_hash(g)
+                                                   : model_pair_hash(model_word_hash(g.substr(0, sp)), model_word_hash(g.substr(sp + 1)));
+        wrong += std::fabs(t.weight(h, 0) - x) > scale;
+    }
+    CHECK(wrong == 0);
+    size_t borrowed = 0;
+    for (int i = 0; i < 1000000; ++i) borrowed += t.weight(model_word_hash("unknown" + std::to_string(i)), 0) != 0.0f;
+    CHECK(borrowed == 0);
+    // and the same after the table went through its bytes
+    std::string bytes;
+    t.encode(bytes);
+    ModelTable u;
+    REQUIRE(u.decode(bytes));
+    CHECK(u.weight(model_word_hash("w12345"), 0) == t.weight(model_word_hash("w12345"), 0));
 }
 
 TEST_CASE("A [[model]] scores posts, its hits are the words that weighed most, and it survives serialization", "[model]") {
@@ -1076,9 +1117,10 @@ TEST_CASE("A compiled database carries the model's built table; a load reads no 
     CHECK(!t.decode(with_word(2, 100000)));   // more taken slots than the table holds
     CHECK(!t.decode(with_word(2, 0)));        // taken slots that the count does not know
     CHECK(!t.decode(with_word(0, 2)));        // two models: more than the bytes hold
+    CHECK(!t.decode(with_word(3, 64)));       // a salt no table is built with
     std::string inf = bytes;
     const float infinity = std::numeric_limits<float>::infinity();
-    std::memcpy(&inf[24 + 8], &infinity, 4);  // the first model's scale
+    std::memcpy(&inf[32 + 8], &infinity, 4);  // the first model's scale
     CHECK(!t.decode(inf));
 }
 
