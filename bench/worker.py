@@ -9,7 +9,8 @@ Starts its own redis-server (Debian, no persistence) on a free port and measures
      ids, which Redis stamps in ms: from the first verdict to the last);
   2. two workers on the same stream: posts/s and the ratio to one (Redis, the workers and this
      script share the machine's cores);
-  3. the cost of --shared-flood (one worker, the same posts given one of 1,000 author ids);
+  3. the cost of --shared-flood and of --shared-duplicates (one worker, the same posts given one of
+     1,000 author ids; `--only shared` measures this alone);
   4. latency at half of (1)'s rate: a feeder paces XADDs, a reader process waits on the output
      stream (XREAD BLOCK) and notes when each verdict arrives; p50/p99/max of arrival - send. Also
      by Redis's clock: verdict entry id - post entry id (whole milliseconds, so +-1 ms), which
@@ -133,23 +134,30 @@ def main():
     ap.add_argument("--posts", type=int, default=100000)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--latency-seconds", type=float, default=10)
+    ap.add_argument("--only", choices=["all", "shared"], default="all")
     a = ap.parse_args()
     if not os.path.exists(a.corpus):
         sys.exit(f"{a.corpus} is missing: run python3 bench/corpora.py --only prose")
     posts = load_posts(a.corpus, a.posts)
     mb = sum(len(p.encode()) for p in posts) / 1e6
     print(f"corpus {os.path.relpath(a.corpus, ROOT)}: {len(posts)} posts, {mb:.1f} MB, --batch {a.batch}")
-    scan_us = scan_per_post_us(a.cli, posts)
-    print(f"modfilter scan (no Redis): {1e6 / scan_us:,.0f} posts/s ({scan_us:.1f} us per post)")
-    one = throughput(a.cli, posts, a.batch, 1)
-    print(f"one worker:  {one:,.0f} posts/s")
-    two = throughput(a.cli, posts, a.batch, 2)
-    print(f"two workers: {two:,.0f} posts/s ({two / one:.2f}x one)")
+    if a.only == "all":
+        scan_us = scan_per_post_us(a.cli, posts)
+        print(f"modfilter scan (no Redis): {1e6 / scan_us:,.0f} posts/s ({scan_us:.1f} us per post)")
+        one = throughput(a.cli, posts, a.batch, 1)
+        print(f"one worker:  {one:,.0f} posts/s")
+        two = throughput(a.cli, posts, a.batch, 2)
+        print(f"two workers: {two:,.0f} posts/s ({two / one:.2f}x one)")
     authored = ['{"author": {"id": "u%d"}, ' % (i % 1000) + p[1:] for i, p in enumerate(posts)]
     plain = throughput(a.cli, authored, a.batch, 1)
     flood = throughput(a.cli, authored, a.batch, 1, ["--shared-flood"])
+    dup = throughput(a.cli, authored, a.batch, 1, ["--shared-duplicates"])
     print(f"shared flood counters (1,000 authors): {plain:,.0f} -> {flood:,.0f} posts/s with --shared-flood, "
           f"{(1 / flood - 1 / plain) * 1e6:+.1f} us per post")
+    print(f"shared duplicates: {plain:,.0f} -> {dup:,.0f} posts/s with --shared-duplicates, "
+          f"{(1 / dup - 1 / plain) * 1e6:+.1f} us per post")
+    if a.only != "all":
+        return
     rate = one / 2
     n = min(len(posts), int(rate * a.latency_seconds))
     p50, p99, worst, achieved, s50, s99 = latency(a.cli, posts[:n], a.batch, rate)

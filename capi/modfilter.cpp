@@ -660,18 +660,47 @@ mf_status mf_state_stats(const mf_state *state, uint64_t *used, uint64_t *budget
 
 uint32_t mf_fingerprint_version(void) { return mf::kFingerprintVersion; }
 
+namespace {
+
+// The fingerprints of a text as the state computes them (normalized, then fingerprinted).
+void fingerprint_text(const char *text, size_t len, mf::Fingerprint &fp) {
+    mf::normalize_init();
+    thread_local mf::Normalizer norm;
+    thread_local mf::Fingerprinter fpr;
+    norm.run(std::string_view(text ? text : "", len));
+    fpr.run(std::string_view(norm.data(), norm.size()), fp);
+}
+
+}  // namespace
+
 mf_status mf_fingerprint(uint64_t *exact, uint64_t *near, uint32_t *words, const char *text, size_t len) {
     if (!text && len) return fail(MF_E_INVALID_ARG, "mf_fingerprint: text is NULL but len is not 0");
     return guard([&]() -> mf_status {
-        mf::normalize_init();
-        thread_local mf::Normalizer norm;
-        thread_local mf::Fingerprinter fpr;
         mf::Fingerprint fp;
-        norm.run(std::string_view(text ? text : "", len));
-        fpr.run(std::string_view(norm.data(), norm.size()), fp);
+        fingerprint_text(text, len, fp);
         if (exact) *exact = fp.exact;
         if (near) *near = fp.near;
         if (words) *words = fp.words;
+        return MF_OK;
+    });
+}
+
+mf_status mf_fingerprints_get(mf_fingerprints *out, const char *text, size_t len) {
+    if (!out) return fail(MF_E_INVALID_ARG, "mf_fingerprints_get: out is NULL");
+    if (!text && len) return fail(MF_E_INVALID_ARG, "mf_fingerprints_get: text is NULL but len is not 0");
+    if (out->version != MF_FINGERPRINTS_VERSION)
+        return fail(MF_E_VERSION, "mf_fingerprints_get: version " + std::to_string(out->version) + ", this library knows " +
+                                      std::to_string(MF_FINGERPRINTS_VERSION));
+    static_assert(MF_FINGERPRINT_ANCHORS == mf::kAnchors, "the header's anchors are the state's");
+    return guard([&]() -> mf_status {
+        mf::Fingerprint fp;
+        fingerprint_text(text, len, fp);
+        out->words = fp.words;
+        out->links = fp.links;
+        out->n_anchors = fp.n_anchors;
+        out->exact = fp.exact;
+        out->near = fp.near;
+        for (int k = 0; k < mf::kAnchors; ++k) out->anchors[k] = k < static_cast<int>(fp.n_anchors) ? fp.anchors[k] : 0;
         return MF_OK;
     });
 }

@@ -293,6 +293,41 @@ TEST_CASE("fingerprints ignore case, punctuation, evasion tricks and query strin
     CHECK(mf_fingerprint(nullptr, nullptr, nullptr, nullptr, 3) == MF_E_INVALID_ARG);
 }
 
+TEST_CASE("mf_fingerprints_get gives mf_fingerprint's values, the links and the lookup keys") {
+    const std::string a = "Congratulations! You have been chosen for a free entry to win a cruise for two this weekend. "
+                          "Reply WIN to claim your prize before midnight, see http://x.example/win?id=1 for the rules";
+    const std::string b = "Congratulations! You have been chosen for a free entry to win a holiday for two this weekend. "
+                          "Reply WIN to claim your prize before midnight, see http://x.example/win?id=2 for the rules";
+    mf_fingerprints fa{}, fb{};
+    fa.version = fb.version = MF_FINGERPRINTS_VERSION;
+    REQUIRE(mf_fingerprints_get(&fa, a.data(), a.size()) == MF_OK);
+    REQUIRE(mf_fingerprints_get(&fb, b.data(), b.size()) == MF_OK);
+    uint64_t exact = 0, near = 0;
+    uint32_t words = 0;
+    REQUIRE(mf_fingerprint(&exact, &near, &words, a.data(), a.size()) == MF_OK);
+    CHECK((fa.exact == exact && fa.near == near && fa.words == words));
+    CHECK(fa.links == 1);
+    CHECK(fa.n_anchors == MF_FINGERPRINT_ANCHORS);
+    // one changed word: another text, but some lookup key in common, and a small distance
+    CHECK(fa.exact != fb.exact);
+    bool shared = false;
+    for (uint32_t i = 0; i < fa.n_anchors; ++i)
+        for (uint32_t j = 0; j < fb.n_anchors; ++j) shared |= fa.anchors[i] == fb.anchors[j];
+    CHECK(shared);
+    CHECK(__builtin_popcountll(fa.near ^ fb.near) <= 10);
+    // no words: nothing to look up
+    mf_fingerprints fe{};
+    fe.version = MF_FINGERPRINTS_VERSION;
+    REQUIRE(mf_fingerprints_get(&fe, "!!!", 3) == MF_OK);
+    CHECK((fe.exact == 0 && fe.n_anchors == 0 && fe.words == 0));
+    // bad calls
+    mf_fingerprints bad{};
+    bad.version = 99;
+    CHECK(mf_fingerprints_get(&bad, a.data(), a.size()) == MF_E_VERSION);
+    CHECK(mf_fingerprints_get(nullptr, a.data(), a.size()) == MF_E_INVALID_ARG);
+    CHECK(mf_fingerprints_get(&fa, nullptr, 3) == MF_E_INVALID_ARG);
+}
+
 TEST_CASE("save and load: counts go on, truncated, corrupt and foreign files are refused") {
     const std::string path = "test_state_save.bin";
     {

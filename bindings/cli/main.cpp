@@ -139,6 +139,17 @@ int main(int argc, char **argv) {
     work->add_option("--flood-flag", wo.flood_flag, "Posts in the window for FLAG (default 6; 0: never)");
     work->add_option("--flood-hold", wo.flood_hold, "Posts in the window for HOLD (default 10; 0: never)");
     work->add_option("--flood-reject", wo.flood_reject, "Posts in the window for REJECT (default 30; 0: never)");
+    work->add_flag("--shared-duplicates", wo.shared_duplicates,
+                   "Keep the duplicate state in Redis, shared by every worker (spam.duplicate; docs/worker.md)");
+    work->add_option("--dup-prefix", wo.dup_prefix, "Key prefix of the shared duplicate state (default <stream>:dup)");
+    work->add_option("--dup-window", wo.dup_window, "Seconds a text is remembered after its last copy (default 7200)")
+        ->check(CLI::Range(0.001, 1e8));
+    work->add_option("--dup-min-words", wo.dup_min_words, "Posts with fewer words are never duplicates (default 6)");
+    work->add_option("--dup-near-bits", wo.dup_near_bits, "SimHash distance of nearly the same texts (default 10)")
+        ->check(CLI::Range(0, 64));
+    work->add_option("--dup-flag", wo.dup_flag, "Copies (this one included) for FLAG (default 3; 0: never)");
+    work->add_option("--dup-hold", wo.dup_hold, "Copies for HOLD (default 5; 0: never)");
+    work->add_option("--dup-reject", wo.dup_reject, "Copies for REJECT (default 20; 0: never)");
     work->footer("SIGTERM or SIGINT: finish the batch in hand, write, acknowledge, exit 0.\n"
                  "SIGHUP, or a new value of --control-key: compile the rules again beside the running ones and\n"
                  "swap between batches; a pack with a mistake is refused and the old rules stay.\n"

@@ -233,11 +233,131 @@ return out
 
 constexpr long long kFloodCap = 1024;  // posts kept per author: more than any reject threshold needs
 
-// Who posted and when, for the flood counters: author.id, id, ts (seconds) and edit from a post.
-// false when the post has no author id, is an edit, or does not parse (scan reports that).
+// Duplicates shared by all workers, as the local state keeps them (core/state.cpp, docs/state.md).
+// A text is one hash, <prefix>:x:<exact>: its SimHash as two 32-bit halves, first and last time,
+// copies, lookup keys, the last 8 post ids, and one field per author ("a:<id>"), channel ("c:") and
+// post id ("i:") it was posted with (1,024 of each at most), with their counts. A lookup key,
+// <prefix>:a:<anchor>, is a string naming the newest 4 texts that have it, with their SimHashes. A
+// post is a copy of its own text when that text was seen within the window, else of the nearest
+// live text (SimHash distance up to the near bits) that shares a lookup key with it; a post with
+// no such text starts one. An edit is matched but not counted, and a post id seen before is not
+// counted again. Every key expires a window after the last copy. Redis calls cost microseconds
+// each inside a script, so a post takes few: about 6 for a copy, 8 for a new text. The keys are
+// derived from the prefix in the script: one Redis, not a cluster. ARGV: prefix, window ms, near
+// bits, then per post exact (hex), near high and low halves, lookup keys (hex, comma-separated),
+// post id, author id, channel, ts ms, edit (0/1); ids hold no "\31" (the separator of the list of
+// ids). Returns per post {earlier copies, authors, channels, first ts, near (0/1), distance,
+// earlier ids...}, or {-1} for an edit of a text not seen.
+constexpr const char *kDupScript = R"lua(
+local P, window, nbits = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local ttl, cap = window + 1000, 1024
+local function pop32(x)
+  local c = 0
+  x = bit.tobit(x)
+  while x ~= 0 do x = bit.band(x, x - 1); c = c + 1 end
+  return c
+end
+local F = {'last', 'copies', 'first', 'ids', 'na', 'nc', 'ni', 'aref', 'anchors'}
+local out = {}
+local i = 4
+while i + 8 <= #ARGV do
+  local exact, nh, nl, anchors = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3]
+  local id, author, channel = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  local ts, edit = tonumber(ARGV[i + 7]), ARGV[i + 8] == '1'
+  i = i + 9
+  local near, dist = 0, 0
+  local c, k = exact, P .. ':x:' .. exact
+  local h = redis.call('HMGET', k, unpack(F))
+  if h[1] and ts - tonumber(h[1]) > window then  -- forgotten: start again
+    redis.call('DEL', k)
+    h = {false}
+  end
+  local akeys = {}
+  for a in string.gmatch(anchors, '[^,]+') do akeys[#akeys + 1] = P .. ':a:' .. a end
+  local lists = {}
+  if not h[1] and #akeys > 0 then
+    -- the texts that share a lookup key, nearest first; the first one still live is the match
+    lists = redis.call('MGET', unpack(akeys))
+    local cand, seen = {}, {}
+    for _, l in ipairs(lists) do
+      for m, mh, ml in string.gmatch(l or '', '(%x+)/(%d+)/(%d+)') do
+        if m ~= exact and not seen[m] then
+          seen[m] = true
+          local d = pop32(bit.bxor(tonumber(mh), nh)) + pop32(bit.bxor(tonumber(ml), nl))
+          if d <= nbits then cand[#cand + 1] = {d, m} end
+        end
+      end
+    end
+    table.sort(cand, function(x, y) return x[1] < y[1] end)
+    for _, x in ipairs(cand) do
+      local hx = redis.call('HMGET', P .. ':x:' .. x[2], unpack(F))
+      if hx[1] and ts - tonumber(hx[1]) <= window then
+        c, k, h, near, dist = x[2], P .. ':x:' .. x[2], hx, 1, x[1]
+        break
+      end
+    end
+  end
+  if not h[1] and edit then
+    out[#out + 1] = {-1}
+  elseif not h[1] then  -- a new text, with this post its first copy
+    local f = {'nh', nh, 'nl', nl, 'first', ts, 'last', ts, 'aref', ts, 'copies', 1, 'anchors', anchors,
+               'na', 0, 'nc', 1, 'ni', 0, 'ids', id, 'c:' .. channel, 1}
+    if author ~= '' then f[16] = 1; f[#f + 1] = 'a:' .. author; f[#f + 1] = 1 end
+    if id ~= '' then f[20] = 1; f[#f + 1] = 'i:' .. id; f[#f + 1] = 1 end
+    redis.call('HSET', k, unpack(f))
+    redis.call('PEXPIRE', k, ttl)
+    for j, ak in ipairs(akeys) do  -- the newest 4 texts per lookup key, as locally
+      local l = {exact .. '/' .. nh .. '/' .. nl}
+      for e in string.gmatch((lists[j] or ''), '[^,]+') do
+        if #l < 4 and string.sub(e, 1, #exact + 1) ~= exact .. '/' then l[#l + 1] = e end
+      end
+      redis.call('SET', ak, table.concat(l, ','), 'PX', ttl)
+    end
+    out[#out + 1] = {0, author ~= '' and 1 or 0, 1, ts, 0, 0}
+  else
+    local copies, na, nc, ni = tonumber(h[2]), tonumber(h[5]), tonumber(h[6]), tonumber(h[7])
+    local mine
+    if edit or id == '' or ni >= cap then
+      mine = id ~= '' and redis.call('HEXISTS', k, 'i:' .. id) == 1
+    else
+      mine = redis.call('HSETNX', k, 'i:' .. id, 1) == 0
+      if not mine then ni = ni + 1 end
+    end
+    local r = {copies - (mine and 1 or 0), na, nc, tonumber(h[3]), near, dist}
+    for e in string.gmatch(h[4], '[^\31]+') do
+      if e ~= id then r[#r + 1] = e end
+    end
+    if not edit and not mine then
+      if author ~= '' and na < cap and redis.call('HSETNX', k, 'a:' .. author, 1) == 1 then na = na + 1 end
+      if nc < cap and redis.call('HSETNX', k, 'c:' .. channel, 1) == 1 then nc = nc + 1 end
+      r[2], r[3] = na, nc
+      local f = {'copies', copies + 1, 'last', math.max(tonumber(h[1]), ts), 'na', na, 'nc', nc, 'ni', ni}
+      if id ~= '' then
+        local l = {id}
+        for e in string.gmatch(h[4], '[^\31]+') do
+          if #l < 8 then l[#l + 1] = e end
+        end
+        f[#f + 1] = 'ids'; f[#f + 1] = table.concat(l, '\31')
+      end
+      if ts - tonumber(h[8]) > window / 4 then  -- the lookup keys live as long as their text
+        for a in string.gmatch(h[9], '[^,]+') do redis.call('PEXPIRE', P .. ':a:' .. a, ttl) end
+        f[#f + 1] = 'aref'; f[#f + 1] = ts
+      end
+      redis.call('HSET', k, unpack(f))
+      redis.call('PEXPIRE', k, ttl)
+    end
+    out[#out + 1] = r
+  end
+end
+return out
+)lua";
+
+// Who posted, where, when and what, for the shared counters: id, author.id, channel, ts (seconds),
+// edit and text from a post. false when the post does not parse (scan reports that).
 struct Who {
-    std::string author, id;
+    std::string author, id, channel, text;
     double ts = -1;
+    bool edit = false, has_text = false;
 };
 
 bool who_of(simdjson::ondemand::parser &parser, std::string &buf, const std::string &post, Who &w) {
@@ -273,7 +393,16 @@ bool who_of(simdjson::ondemand::parser &parser, std::string &buf, const std::str
             if (!v.get_double().get(ts)) w.ts = ts;
         } else if (key == "edit") {
             bool edit = false;
-            if (!v.get_bool().get(edit) && edit) return false;  // an edit is never a new post
+            if (!v.get_bool().get(edit)) w.edit = edit;
+        } else if (key == "channel") {
+            if (!scalar(v, w.channel)) w.channel.clear();
+        } else if (key == "text") {
+            std::string_view t;
+            // (text with invalid UTF-8 is not unescaped by simdjson: such a post is not counted)
+            if (!v.get_string().get(t)) {
+                w.text.assign(t);
+                w.has_text = true;
+            }
         } else if (key == "author") {
             od::object a;
             if (v.get_object().get(a)) continue;
@@ -285,7 +414,40 @@ bool who_of(simdjson::ondemand::parser &parser, std::string &buf, const std::str
             }
         }
     }
-    return !w.author.empty();
+    return true;
+}
+
+// The action name of 0..3, and the action of a JSON verdict.
+const char *const kActions[] = {"ALLOW", "FLAG", "HOLD", "REJECT"};
+
+int action_of(const nlohmann::ordered_json &j) {
+    int was = 0;
+    for (int a = 0; a < 4; ++a)
+        if (j.value("action", "") == kActions[a]) was = a;
+    return was;
+}
+
+// The action a count calls for with these thresholds (0 turns one off): 0 ALLOW .. 3 REJECT.
+int action_by_count(long long n, unsigned flag, unsigned hold, unsigned reject) {
+    auto at = [&](unsigned t) { return t && n >= t; };
+    return at(reject) ? 3 : at(hold) ? 2 : at(flag) ? 1 : 0;
+}
+
+// Raises a JSON verdict to `action` for a shared state's category, as the local state does: the
+// category with its count, the support route, and the evidence under "state" (its action added).
+bool raise_verdict(std::string &v, const char *category, long long count, int action, nlohmann::ordered_json evidence) {
+    auto j = nlohmann::ordered_json::parse(v, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return false;
+    j["action"] = kActions[std::max(action_of(j), action)];
+    j["categories"][category] = count;
+    auto &routes = j["routes"];
+    if (std::find(routes.begin(), routes.end(), "support") == routes.end()) routes.push_back("support");
+    evidence["shared"] = true;
+    nlohmann::ordered_json ev = {{"action", kActions[action]}};
+    ev.update(evidence);
+    j["state"][category] = ev;
+    v = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return true;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -308,7 +470,7 @@ private:
     Redis redis_;
     Reloader reloader_;
     Loaded cur_;
-    std::string consumer_, dead_stream_, control_key_, sha_, flood_sha_, flood_prefix_;
+    std::string consumer_, dead_stream_, control_key_, sha_, flood_sha_, flood_prefix_, dup_sha_, dup_prefix_;
     simdjson::ondemand::parser who_parser_;
     std::string who_buf_;
     std::string control_seen_;
@@ -320,7 +482,7 @@ private:
     std::vector<std::string_view> lines_;
 
     // Counters for the summary line.
-    uint64_t posts_ = 0, written_ = 0, dead_ = 0, retried_ = 0, reloads_ = 0, batches_ = 0, flooded_ = 0;
+    uint64_t posts_ = 0, written_ = 0, dead_ = 0, retried_ = 0, reloads_ = 0, batches_ = 0, flooded_ = 0, duplicated_ = 0;
     uint64_t posts_at_last_log_ = 0;
     Clock::time_point last_log_ = Clock::now(), last_claim_{}, last_control_{};
     std::string claim_cursor_ = "0-0";
@@ -334,6 +496,7 @@ private:
                    const std::vector<std::string_view> &values, uint64_t &written);
     unsigned deliveries(const std::string &id);
     bool count_floods(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned);
+    bool count_duplicates(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned);
     void check_control();
     void swap_engine();
     void summary(bool force);
@@ -354,6 +517,11 @@ bool Worker::setup_connection() {
         r = redis_.cmd({"SCRIPT", "LOAD", kFloodScript});
         if (!redis_.ok(r)) return false;
         flood_sha_ = str(r.get());
+    }
+    if (o_.shared_duplicates) {
+        r = redis_.cmd({"SCRIPT", "LOAD", kDupScript});
+        if (!redis_.ok(r)) return false;
+        dup_sha_ = str(r.get());
     }
     read_history_ = true;
     return true;
@@ -535,6 +703,7 @@ bool Worker::process() {
             v += line;
         }
     }
+    if (o_.shared_duplicates && !scanned.empty() && !count_duplicates(verdicts, scanned)) return false;
     if (o_.shared_flood && !scanned.empty() && !count_floods(verdicts, scanned)) return false;
     for (size_t i = 0, k = 0; i < entries_.size(); ++i) {
         if (!judged[i].failure.empty()) continue;
@@ -581,7 +750,7 @@ bool Worker::count_floods(std::vector<std::string> &verdicts, const std::vector<
     for (size_t j = 0; j < scanned.size(); j += 2) {
         const Entry &e = entries_[scanned[j]];
         Who w;
-        if (!who_of(who_parser_, who_buf_, e.post, w)) continue;
+        if (!who_of(who_parser_, who_buf_, e.post, w) || w.author.empty() || w.edit) continue;
         keys.push_back(flood_prefix_ + ":" + w.author);
         // No post id: the entry's; no time: when Redis took the entry (its id's milliseconds).
         args.push_back(w.id.empty() ? e.id : w.id);
@@ -600,28 +769,75 @@ bool Worker::count_floods(std::vector<std::string> &verdicts, const std::vector<
     auto r = redis_.eval(flood_sha_, kFloodScript, std::move(cmd));
     if (!redis_.ok(r)) return false;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != keys.size()) return true;
-    static const char *const kActions[] = {"ALLOW", "FLAG", "HOLD", "REJECT"};
     for (size_t i = 0; i < keys.size(); ++i) {
         const long long n = r->element[i]->integer;
-        int action = 0;
-        if (o_.flood_flag && n >= o_.flood_flag) action = 1;
-        if (o_.flood_hold && n >= o_.flood_hold) action = 2;
-        if (o_.flood_reject && n >= o_.flood_reject) action = 3;
-        if (!action) continue;
-        std::string &v = verdicts[verdict_of[i]];
-        auto j = nlohmann::ordered_json::parse(v, nullptr, false);
-        if (j.is_discarded() || !j.is_object()) continue;
-        int was = 0;
-        for (int a = 0; a < 4; ++a)
-            if (j.value("action", "") == kActions[a]) was = a;
-        j["action"] = kActions[std::max(was, action)];
-        j["categories"]["spam.flood"] = n;
-        auto &routes = j["routes"];
-        if (std::find(routes.begin(), routes.end(), "support") == routes.end()) routes.push_back("support");
-        j["state"]["spam.flood"] = {{"action", kActions[action]}, {"posts", n}, {"window_s", o_.flood_window},
-                                    {"shared", true}};
-        v = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        const int action = action_by_count(n, o_.flood_flag, o_.flood_hold, o_.flood_reject);
+        if (!action || !raise_verdict(verdicts[verdict_of[i]], "spam.flood", n, action,
+                                      {{"posts", n}, {"window_s", o_.flood_window}}))
+            continue;
         ++flooded_;
+    }
+    return true;
+}
+
+// Records the scanned posts in the shared duplicate state and raises a verdict to the action its
+// copies call for (spam.duplicate, with its evidence under "state", as the local state does).
+bool Worker::count_duplicates(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned) {
+    const long long window_ms = static_cast<long long>(o_.dup_window * 1000);
+    std::vector<std::string> args{dup_prefix_, std::to_string(window_ms), std::to_string(o_.dup_near_bits)};
+    std::vector<size_t> verdict_of;
+    char hex[17];
+    auto to_hex = [&](uint64_t x) {
+        std::snprintf(hex, sizeof hex, "%016" PRIx64, x);
+        return std::string(hex);
+    };
+    for (size_t j = 0; j < scanned.size(); j += 2) {
+        const Entry &e = entries_[scanned[j]];
+        Who w;
+        if (!who_of(who_parser_, who_buf_, e.post, w) || !w.has_text) continue;
+        mf_fingerprints f{};
+        f.version = MF_FINGERPRINTS_VERSION;
+        if (mf_fingerprints_get(&f, w.text.data(), w.text.size()) != MF_OK) continue;
+        if (!f.exact || f.words < o_.dup_min_words) continue;  // short posts are never duplicates
+        std::string anchors;
+        for (uint32_t k = 0; k < f.n_anchors; ++k) anchors += (k ? "," : "") + to_hex(f.anchors[k]);
+        args.push_back(to_hex(f.exact));
+        args.push_back(std::to_string(f.near >> 32));
+        args.push_back(std::to_string(f.near & 0xFFFFFFFFu));
+        args.push_back(anchors);
+        std::string id = w.id.empty() ? e.id : w.id;
+        std::replace(id.begin(), id.end(), '\x1f', '?');  // the separator of the script's list of ids
+        args.push_back(id);
+        args.push_back(w.author);
+        args.push_back(w.channel);
+        args.push_back(std::to_string(w.ts >= 0 ? static_cast<long long>(w.ts * 1000) : std::atoll(e.id.c_str())));
+        args.push_back(w.edit ? "1" : "0");
+        verdict_of.push_back(scanned[j + 1]);
+    }
+    if (verdict_of.empty()) return true;
+    std::vector<std::string_view> cmd{"0"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    auto r = redis_.eval(dup_sha_, kDupScript, std::move(cmd));
+    if (!redis_.ok(r)) return false;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != verdict_of.size()) return true;
+    for (size_t i = 0; i < verdict_of.size(); ++i) {
+        const redisReply *x = r->element[i];
+        if (x->type != REDIS_REPLY_ARRAY || x->elements < 6 || x->element[0]->integer < 0) continue;
+        const long long copies = x->element[0]->integer + 1;  // this post included
+        const int action = action_by_count(copies, o_.dup_flag, o_.dup_hold, o_.dup_reject);
+        if (copies < 2 || !action) continue;
+        nlohmann::ordered_json ev = {{"copies", copies},
+                                     {"authors", x->element[1]->integer},
+                                     {"channels", x->element[2]->integer},
+                                     {"since", x->element[3]->integer / 1000},
+                                     {"window_s", o_.dup_window},
+                                     {"match", x->element[4]->integer ? "near" : "exact"}};
+        if (x->element[4]->integer) ev["distance"] = x->element[5]->integer;
+        auto earlier = nlohmann::ordered_json::array();
+        for (size_t k = 6; k < x->elements; ++k) earlier.push_back(str(x->element[k]));
+        ev["earlier"] = earlier;
+        if (!raise_verdict(verdicts[verdict_of[i]], "spam.duplicate", copies, action, std::move(ev))) continue;
+        ++duplicated_;
     }
     return true;
 }
@@ -682,10 +898,10 @@ void Worker::summary(bool force) {
         }
     uint64_t n = posts_ - posts_at_last_log_;
     log("%" PRIu64 " posts in %.1f s (%.0f posts/s), %" PRIu64 " written, %" PRIu64 " dead-lettered, %" PRIu64
-        " retried, %" PRIu64 " raised by shared flood counters, pending %lld, lag %lld, reloads %" PRIu64
+        " retried, %" PRIu64 " raised by shared flood counters, %" PRIu64 " by shared duplicates, pending %lld, lag %lld, reloads %" PRIu64
         ", database %s",
-        n, secs, secs > 0 ? double(n) / secs : 0.0, written_, dead_, retried_, flooded_, pending, lag, reloads_,
-        cur_.hash.c_str());
+        n, secs, secs > 0 ? double(n) / secs : 0.0, written_, dead_, retried_, flooded_, duplicated_, pending, lag,
+        reloads_, cur_.hash.c_str());
     posts_at_last_log_ = posts_;
     last_log_ = now;
 }
@@ -705,6 +921,7 @@ int Worker::run() {
     dead_stream_ = o_.dead_stream.empty() ? o_.out_stream + ":dead" : o_.dead_stream;
     control_key_ = o_.control_key.empty() ? o_.stream + ":reload" : o_.control_key;
     flood_prefix_ = o_.flood_prefix.empty() ? o_.stream + ":flood" : o_.flood_prefix;
+    dup_prefix_ = o_.dup_prefix.empty() ? o_.stream + ":dup" : o_.dup_prefix;
     log("consumer %s of group %s on %s, verdicts to %s, database %s", consumer_.c_str(), o_.group.c_str(),
         o_.stream.c_str(), o_.out_stream.c_str(), cur_.hash.c_str());
 

@@ -31,6 +31,14 @@ struct WorkerOptions {
     std::string flood_prefix;  // "": <stream>:flood
     double flood_window = 60;  // seconds; the thresholds are posts in the window, 0 turns one off
     unsigned flood_flag = 6, flood_hold = 10, flood_reject = 30;
+
+    // Duplicates (the same or nearly the same text) shared by every worker through Redis.
+    bool shared_duplicates = false;
+    std::string dup_prefix;      // "": <stream>:dup
+    double dup_window = 7200;    // seconds a text is remembered after its last copy
+    unsigned dup_min_words = 6;  // shorter posts are never duplicates
+    unsigned dup_near_bits = 10; // SimHash distance up to which two texts are nearly the same
+    unsigned dup_flag = 3, dup_hold = 5, dup_reject = 20;  // copies (this one included); 0: never
 };
 
 // Runs until SIGTERM or SIGINT (then finishes the batch in hand and returns 0), or returns 1 when

@@ -330,6 +330,69 @@ class WorkerTest(unittest.TestCase):
         for pid in first:
             self.assertEqual(out[ids[pid]] | {"db": 0}, by_a[pid] | {"db": 0})
 
+    def test_shared_duplicates_see_one_raid_across_workers(self):
+        spam = ("Congratulations! You have been chosen for a free entry to win a cruise for two this "
+                "weekend. Reply WIN to claim your prize before midnight, see http://x.example/win?id={} "
+                "for the rules")
+        variant = spam.replace("a cruise", "a holiday")  # one word changed: nearly the same text
+        raid = [json.dumps({"id": f"r{i}", "text": spam.format(i), "author": {"id": f"a{i}"},
+                            "channel": f"c{i % 4}"}) for i in range(8)]
+        short = [json.dumps({"id": f"s{i}", "text": "thanks, same here!", "author": {"id": f"u{i}"}})
+                 for i in range(int(40 * SCALE) + 5)]
+        # Worker A sees the first part, worker B (a new process) the rest: B's copies go on from A's
+        # only when the state is shared. r2 is sent again (not a new copy), r3 edited (matched, not
+        # counted), and the variant is a copy of the same text, found by its lookup keys.
+        first = short[:len(short) // 2] + raid[:4]
+        edit = json.dumps({"id": "r3", "text": spam.format(3) + "!!", "author": {"id": "a3"}, "edit": True})
+        rest = [raid[2], edit] + raid[4:] + short[len(short) // 2:] + [
+            json.dumps({"id": "v1", "text": variant.format(99), "author": {"id": "b1"}})]
+        posts = first + rest
+        dup = ["--batch", "3", "--shared-duplicates", "--dup-window", "600", "--dup-flag", "3",
+               "--dup-hold", "5", "--dup-reject", "0"]
+        self.start_worker(*dup)
+        ids = self.feed(first)
+        self.wait_out(len(first))
+        self.stop_all()
+        self.start_worker(*dup)
+        ids += self.feed(rest)
+        self.wait_out(len(posts))
+        self.stop_all()
+        out = self.verdicts(ids)
+        expected = scan(posts)
+        seen = []
+        for post, sid in zip(posts, ids):
+            p = json.loads(post)
+            v = out[sid]
+            if p["id"].startswith("s"):  # short common posts are never duplicates
+                v = dict(v)
+                v.pop("db")
+                self.assertEqual(v, expected[p["id"]])
+                continue
+            n = v["categories"].get("spam.duplicate", 0)
+            seen.append((p["id"], n))
+            if n:
+                ev = v["state"]["spam.duplicate"]
+                self.assertEqual(v["action"], "HOLD" if n >= 5 else "FLAG")
+                self.assertEqual((ev["action"], ev["copies"], ev["window_s"], ev["shared"]),
+                                 (v["action"], n, 600, True))
+                self.assertIn("support", v["routes"])
+                self.assertEqual(ev["match"], "near" if p["id"] == "v1" else "exact")
+                if p["id"] == "v1":
+                    self.assertLessEqual(ev["distance"], 10)
+                self.assertNotIn(p["id"], ev["earlier"])
+                self.assertLessEqual(len(ev["earlier"]), 8)
+        # r0..r3 are copies 1..4 (under 3 nothing is raised); r2 sent again and the edit of r3 see
+        # the 4 copies without adding one; r4..r7 are the 5th to the 8th; the variant the 9th.
+        self.assertEqual(seen, [("r0", 0), ("r1", 0), ("r2", 3), ("r3", 4), ("r2", 4), ("r3", 4),
+                                ("r4", 5), ("r5", 6), ("r6", 7), ("r7", 8), ("v1", 9)])
+        ev = out[ids[posts.index(raid[7])]]["state"]["spam.duplicate"]
+        self.assertEqual((ev["authors"], ev["channels"]), (8, 4))
+        self.assertEqual(ev["earlier"], ["r6", "r5", "r4", "r3", "r2", "r1", "r0"])
+        keys = self.r.call("KEYS", "in:dup:*")
+        self.assertTrue(keys)
+        for k in keys:
+            self.assertGreater(self.r.call("PTTL", k), 0)
+
     def test_shared_flood_counters_see_one_author_across_workers(self):
         rnd = random.Random(6)
         raid = [json.dumps({"id": f"r{i}", "text": "hello there, nice weather today",

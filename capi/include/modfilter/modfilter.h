@@ -416,6 +416,26 @@ MF_API uint32_t mf_fingerprint_version(void);
  *  the number of words outside quotes. Any output pointer may be NULL. */
 MF_API mf_status mf_fingerprint(uint64_t *exact, uint64_t *near, uint32_t *words, const char *text, size_t len);
 
+/** Everything the state keeps of a text, for a store outside the library (the worker's shared
+ *  duplicates in Redis, docs/worker.md): mf_fingerprint's three values, the links outside quotes,
+ *  and the lookup keys that find nearly the same texts (the smallest hashes of the word triples;
+ *  two texts that share one are compared by the SimHash distance of `near`). Since 0.1
+ *  (symbol version MODFILTER_0_FPRINTS). */
+#define MF_FINGERPRINTS_VERSION 1
+#define MF_FINGERPRINT_ANCHORS 4
+typedef struct mf_fingerprints {
+    uint32_t version;   /* MF_FINGERPRINTS_VERSION: set by the caller */
+    uint32_t words;     /* words outside quotes */
+    uint32_t links;     /* links outside quotes */
+    uint32_t n_anchors; /* how many of anchors[] are set (0 for a text of no words) */
+    uint64_t exact;     /* as mf_fingerprint: 0 for a text of no words */
+    uint64_t near;      /* as mf_fingerprint */
+    uint64_t anchors[MF_FINGERPRINT_ANCHORS];
+} mf_fingerprints;
+/** Fills *out (whose version the caller set to MF_FINGERPRINTS_VERSION) with the fingerprints of a
+ *  text. MF_E_VERSION when out->version is not one this library knows. */
+MF_API mf_status mf_fingerprints_get(mf_fingerprints *out, const char *text, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
