@@ -167,9 +167,9 @@ class WorkerTest(unittest.TestCase):
         posts = make_posts(int(20000 * SCALE), seed=2)
         ids = self.feed(posts)
         victim = self.start_worker("--batch", "100", "--claim-after", "0.5", name="victim")
-        # The other worker claims late, so that it cannot take the victim's batch while the loop
-        # below holds the victim stopped (a slow sanitizer build stays stopped for seconds).
-        self.start_worker("--batch", "100", "--claim-after", "600")
+        # The victim works alone until it is killed: with another worker beside it, a loaded
+        # machine (ctest -j2 under the sanitizers) let the stream run dry before the loop below
+        # caught the victim holding a batch.
         deadline = time.time() + WAIT
         while self.r.call("XLEN", "out") < len(posts) // 5 and time.time() < deadline:
             time.sleep(0.01)
@@ -186,7 +186,10 @@ class WorkerTest(unittest.TestCase):
         victim.kill()
         victim.wait()
         self.assertTrue(held, "killed mid-batch")
-        self.start_worker("--batch", "100", "--claim-after", "0.5")  # the restarted one, a new consumer
+        # Another worker goes on with the stream (it claims late: the victim's batch is not its),
+        # and the restarted one, a new consumer, claims the victim's batch.
+        self.start_worker("--batch", "100", "--claim-after", "600")
+        self.start_worker("--batch", "100", "--claim-after", "0.5")
         self.wait_out(len(posts))
         self.stop_all()
         out = self.verdicts(ids)
