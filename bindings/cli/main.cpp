@@ -126,6 +126,9 @@ int main(int argc, char **argv) {
     work->add_option("--log-every", wo.log_every, "Seconds between summary lines on stderr (default 10; 0: none)")
         ->check(CLI::Range(0.0, 1e9));
     work->add_flag("-v,--verbose", wo.verbose, "One line per batch on stderr");
+    work->add_option("--metrics-port", wo.metrics_port,
+                     "Serve counters in Prometheus text format on http://127.0.0.1:PORT/metrics (default: off)")
+        ->check(CLI::Range(1, 65535));
     work->add_option("--rules", wo.rules, "Rule pack file or directory (default: the built-in packs)");
     work->add_option("--db", wo.db, "Compiled database from 'modfilter compile' (instead of --rules)");
     work->add_flag("--censor", wo.censor, "Add a censored copy of each post (\"censored\")");

@@ -7,12 +7,17 @@
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -484,6 +489,15 @@ private:
     // Counters for the summary line.
     uint64_t posts_ = 0, written_ = 0, dead_ = 0, retried_ = 0, reloads_ = 0, batches_ = 0, flooded_ = 0, duplicated_ = 0;
     uint64_t posts_at_last_log_ = 0;
+    long long pending_ = -1, lag_ = -1;  // as the last summary read them
+
+    // --metrics-port: the counters as Prometheus text, rebuilt by the worker's loop and served by a
+    // thread of its own.
+    std::mutex metrics_mu_;
+    std::string metrics_;
+    Clock::time_point last_metrics_{};
+    void publish_metrics();
+    void serve_metrics(int fd);
     Clock::time_point last_log_ = Clock::now(), last_claim_{}, last_control_{};
     std::string claim_cursor_ = "0-0";
     bool read_history_ = true;  // after (re)connecting: this consumer's own pending entries first
@@ -896,6 +910,8 @@ void Worker::summary(bool force) {
             }
             if (mine) pending = p, lag = l;
         }
+    pending_ = pending;
+    lag_ = lag;
     uint64_t n = posts_ - posts_at_last_log_;
     log("%" PRIu64 " posts in %.1f s (%.0f posts/s), %" PRIu64 " written, %" PRIu64 " dead-lettered, %" PRIu64
         " retried, %" PRIu64 " raised by shared flood counters, %" PRIu64 " by shared duplicates, pending %lld, lag %lld, reloads %" PRIu64
@@ -904,6 +920,66 @@ void Worker::summary(bool force) {
         reloads_, cur_.hash.c_str());
     posts_at_last_log_ = posts_;
     last_log_ = now;
+}
+
+void Worker::publish_metrics() {
+    const auto now = Clock::now();
+    if (now - last_metrics_ < std::chrono::milliseconds(100)) return;
+    last_metrics_ = now;
+    std::string m;
+    auto metric = [&](const char *name, const char *type, const char *help, const std::string &labels, long long v) {
+        m += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+        m += std::string(name) + labels + " " + std::to_string(v) + "\n";
+    };
+    metric("modfilter_worker_posts_total", "counter", "Posts judged: verdicts written to the output stream.", "",
+           static_cast<long long>(posts_));
+    metric("modfilter_worker_dead_lettered_total", "counter", "Entries written to the dead-letter stream.", "",
+           static_cast<long long>(dead_));
+    metric("modfilter_worker_retried_total", "counter", "Entries whose handling failed and that were left for a retry.",
+           "", static_cast<long long>(retried_));
+    metric("modfilter_worker_batches_total", "counter", "Batches handled.", "", static_cast<long long>(batches_));
+    metric("modfilter_worker_reloads_total", "counter", "Rule reloads that took effect.", "", static_cast<long long>(reloads_));
+    m += "# HELP modfilter_worker_raised_total Verdicts raised by the shared state, by category.\n"
+         "# TYPE modfilter_worker_raised_total counter\n";
+    m += "modfilter_worker_raised_total{category=\"spam.flood\"} " + std::to_string(flooded_) + "\n";
+    m += "modfilter_worker_raised_total{category=\"spam.duplicate\"} " + std::to_string(duplicated_) + "\n";
+    metric("modfilter_worker_group_pending", "gauge", "Entries of the group read and not acknowledged (at the last summary; -1: unknown).",
+           "", pending_);
+    metric("modfilter_worker_group_lag", "gauge", "Entries of the stream not yet read by the group (at the last summary; -1: unknown).",
+           "", lag_);
+    metric("modfilter_worker_database_info", "gauge", "The database the worker judges with.",
+           "{hash=\"" + cur_.hash + "\"}", 1);
+    std::lock_guard<std::mutex> lk(metrics_mu_);
+    metrics_.swap(m);
+}
+
+// One connection at a time: whatever the request, the reply is the last published counters.
+void Worker::serve_metrics(int fd) {
+    while (!g_stop) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 200) <= 0) continue;
+        const int c = accept(fd, nullptr, nullptr);
+        if (c < 0) continue;
+        timeval tv{1, 0};
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char req[2048];
+        (void)!recv(c, req, sizeof req, 0);  // the request line is not needed: there is one page
+        std::string body;
+        {
+            std::lock_guard<std::mutex> lk(metrics_mu_);
+            body = metrics_;
+        }
+        const std::string head = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+        const std::string all = head + body;
+        for (size_t off = 0; off < all.size();) {
+            const ssize_t n = send(c, all.data() + off, all.size() - off, MSG_NOSIGNAL);
+            if (n <= 0) break;
+            off += static_cast<size_t>(n);
+        }
+        close(c);
+    }
+    close(fd);
 }
 
 int Worker::run() {
@@ -924,6 +1000,24 @@ int Worker::run() {
     dup_prefix_ = o_.dup_prefix.empty() ? o_.stream + ":dup" : o_.dup_prefix;
     log("consumer %s of group %s on %s, verdicts to %s, database %s", consumer_.c_str(), o_.group.c_str(),
         o_.stream.c_str(), o_.out_stream.c_str(), cur_.hash.c_str());
+    std::thread metrics_thread;
+    if (o_.metrics_port) {
+        const int fd = socket(AF_INET, SOCK_STREAM, 0);
+        const int one = 1;
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(o_.metrics_port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+            bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0 || listen(fd, 16) != 0) {
+            log("--metrics-port %u: %s", o_.metrics_port, std::strerror(errno));
+            if (fd >= 0) close(fd);
+            return 1;
+        }
+        publish_metrics();
+        metrics_thread = std::thread([this, fd] { serve_metrics(fd); });
+        log("metrics on http://127.0.0.1:%u/metrics", o_.metrics_port);
+    }
 
     double backoff = 0.1;
     while (!g_stop) {
@@ -949,6 +1043,7 @@ int Worker::run() {
         }
         check_control();
         summary(false);
+        if (o_.metrics_port) publish_metrics();
     }
     if (redis_.connected()) {
         summary(true);
@@ -959,6 +1054,7 @@ int Worker::run() {
             redis_.cmd({"XGROUP", "DELCONSUMER", o_.stream, o_.group, consumer_});
     }
     log("stopped: %" PRIu64 " verdicts written, %" PRIu64 " dead-lettered", written_, dead_);
+    if (metrics_thread.joinable()) metrics_thread.join();  // (it sees g_stop within 200 ms)
     return 0;
 }
 

@@ -21,6 +21,7 @@ struct WorkerOptions {
     double claim_after = 30;  // seconds an entry stays pending before another consumer claims it
     unsigned max_deliveries = 5;  // after this many failed deliveries an entry is dead-lettered
     double log_every = 10;   // seconds between summary lines (0: none)
+    unsigned metrics_port = 0;  // > 0: Prometheus text format on http://127.0.0.1:<port>/metrics
     bool verbose = false;    // one line per batch
     std::string rules, db;
     bool censor = false;

@@ -9,9 +9,10 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from redis_util import Server  # noqa: E402
+from redis_util import Server, free_port  # noqa: E402
 
 CLI = os.environ.get("MODFILTER_CLI", "modfilter")
 # Under the sanitizers everything runs several times slower: fewer posts, same checks.
@@ -332,6 +333,38 @@ class WorkerTest(unittest.TestCase):
             self.assertEqual(out[ids[pid]] | {"db": 0}, by_b[pid] | {"db": 0})
         for pid in first:
             self.assertEqual(out[ids[pid]] | {"db": 0}, by_a[pid] | {"db": 0})
+
+    def test_metrics_port_serves_the_counters(self):
+        port = free_port()
+        posts = make_posts(60, seed=9)
+        self.start_worker("--batch", "10", "--metrics-port", str(port))
+        ids = self.feed(posts)
+        self.wait_out(len(posts))
+        out = self.verdicts(ids)
+        metrics, deadline = {}, time.time() + WAIT
+        while time.time() < deadline:  # published by the worker's loop, at most every 100 ms
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                    self.assertIn("text/plain", r.headers["Content-Type"])
+                    text = r.read().decode()
+            except OSError:
+                time.sleep(0.1)
+                continue
+            metrics = {}
+            for line in text.splitlines():
+                if line and not line.startswith("#"):
+                    name, value = line.rsplit(" ", 1)
+                    metrics[name] = float(value)
+            if metrics.get("modfilter_worker_posts_total") == len(posts):
+                break
+            time.sleep(0.1)
+        self.assertEqual(metrics.get("modfilter_worker_posts_total"), len(posts))
+        self.assertGreaterEqual(metrics["modfilter_worker_batches_total"], len(posts) / 10)
+        self.assertEqual(metrics["modfilter_worker_dead_lettered_total"], 0)
+        self.assertEqual(metrics['modfilter_worker_raised_total{category="spam.duplicate"}'], 0)
+        db = next(iter(out.values()))["db"]
+        self.assertEqual(metrics[f'modfilter_worker_database_info{{hash="{db}"}}'], 1)
+        self.stop_all()  # the server thread stops with the worker
 
     def test_shared_duplicates_see_one_raid_across_workers(self):
         spam = ("Congratulations! You have been chosen for a free entry to win a cruise for two this "
