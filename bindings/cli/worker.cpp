@@ -509,8 +509,11 @@ private:
     bool ack_write(const std::string &stream, const std::vector<std::string_view> &fields,
                    const std::vector<std::string_view> &values, uint64_t &written);
     unsigned deliveries(const std::string &id);
-    bool count_floods(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned);
-    bool count_duplicates(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned);
+    // scanned: pairs (entry, verdict); who[j] and parsed[j]: the post of pair j, read by who_of
+    bool count_floods(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned,
+                      const std::vector<Who> &who, const std::vector<bool> &parsed);
+    bool count_duplicates(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned,
+                          const std::vector<Who> &who, const std::vector<bool> &parsed);
     void check_control();
     void swap_engine();
     void summary(bool force);
@@ -717,8 +720,14 @@ bool Worker::process() {
             v += line;
         }
     }
-    if (o_.shared_duplicates && !scanned.empty() && !count_duplicates(verdicts, scanned)) return false;
-    if (o_.shared_flood && !scanned.empty() && !count_floods(verdicts, scanned)) return false;
+    if ((o_.shared_duplicates || o_.shared_flood) && !scanned.empty()) {
+        // Who posted what, read once for both shared states (an entry that does not parse: none).
+        std::vector<Who> who(scanned.size() / 2);
+        std::vector<bool> parsed(who.size());
+        for (size_t j = 0; j < who.size(); ++j) parsed[j] = who_of(who_parser_, who_buf_, entries_[scanned[2 * j]].post, who[j]);
+        if (o_.shared_duplicates && !count_duplicates(verdicts, scanned, who, parsed)) return false;
+        if (o_.shared_flood && !count_floods(verdicts, scanned, who, parsed)) return false;
+    }
     for (size_t i = 0, k = 0; i < entries_.size(); ++i) {
         if (!judged[i].failure.empty()) continue;
         values.push_back(entries_[i].id);
@@ -757,14 +766,15 @@ bool Worker::process() {
 
 // Counts the scanned posts in their authors' shared flood windows and raises a verdict to the
 // action the counts call for (spam.flood, with its evidence under "state", as the local state does).
-bool Worker::count_floods(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned) {
+bool Worker::count_floods(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned,
+                          const std::vector<Who> &who, const std::vector<bool> &parsed) {
     std::vector<std::string> keys, args;
     std::vector<size_t> verdict_of;
     const long long window_ms = static_cast<long long>(o_.flood_window * 1000);
     for (size_t j = 0; j < scanned.size(); j += 2) {
         const Entry &e = entries_[scanned[j]];
-        Who w;
-        if (!who_of(who_parser_, who_buf_, e.post, w) || w.author.empty() || w.edit) continue;
+        const Who &w = who[j / 2];
+        if (!parsed[j / 2] || w.author.empty() || w.edit) continue;
         keys.push_back(flood_prefix_ + ":" + w.author);
         // No post id: the entry's; no time: when Redis took the entry (its id's milliseconds).
         args.push_back(w.id.empty() ? e.id : w.id);
@@ -796,7 +806,8 @@ bool Worker::count_floods(std::vector<std::string> &verdicts, const std::vector<
 
 // Records the scanned posts in the shared duplicate state and raises a verdict to the action its
 // copies call for (spam.duplicate, with its evidence under "state", as the local state does).
-bool Worker::count_duplicates(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned) {
+bool Worker::count_duplicates(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned,
+                              const std::vector<Who> &who, const std::vector<bool> &parsed) {
     const long long window_ms = static_cast<long long>(o_.dup_window * 1000);
     std::vector<std::string> args{dup_prefix_, std::to_string(window_ms), std::to_string(o_.dup_near_bits)};
     std::vector<size_t> verdict_of;
@@ -807,8 +818,8 @@ bool Worker::count_duplicates(std::vector<std::string> &verdicts, const std::vec
     };
     for (size_t j = 0; j < scanned.size(); j += 2) {
         const Entry &e = entries_[scanned[j]];
-        Who w;
-        if (!who_of(who_parser_, who_buf_, e.post, w) || !w.has_text) continue;
+        const Who &w = who[j / 2];
+        if (!parsed[j / 2] || !w.has_text) continue;
         mf_fingerprints f{};
         f.version = MF_FINGERPRINTS_VERSION;
         if (mf_fingerprints_get(&f, w.text.data(), w.text.size()) != MF_OK) continue;
