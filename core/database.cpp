@@ -22,6 +22,7 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // 5: atoms and anchors are plain literals, their word boundaries checked at match time (no trail bit)
 // 7: the tables that were derived at load (the learned scorer's n-gram table, the '@' words) are
 // carried built, with the skeleton's token filter; [[model]] weights files are not parsed at load
+// 8: the learned scorer's table has 32-bit tags and a salt, and its words another hash
 constexpr uint32_t kFormatVersion = 8;
 
 std::string platform_string() {
