@@ -18,14 +18,10 @@ inline bool curly_at(const unsigned char *s, size_t n, size_t i) {
     return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99;
 }
 
-inline bool token_is(const char *text, const Token &k, std::string_view word) {
-    char buf[64];
-    return token_text(text, k, buf) == word;
-}
-
 // "but" and "however" start a clause of their own: "I can't feed this back, but I can refund you".
-inline bool clause_word(const char *text, const Token &k) {
-    return token_is(text, k, "but") || token_is(text, k, "however");
+inline bool clause_word(const Sentence &t, size_t k) {
+    const uint32_t w = t.word(k);
+    return w == PhraseWords::kBut || w == PhraseWords::kHowever;
 }
 
 }  // namespace
@@ -152,7 +148,36 @@ size_t tokenize_sentence(const char *text, size_t len, size_t from, std::vector<
     return tokenize_from<true>(text, len, from, out);
 }
 
-bool PhraseSet::add(std::string_view phrase) {
+PhraseWords::PhraseWords() {
+    add("but");
+    add("however");
+}
+
+uint32_t PhraseWords::add(std::string_view w) {
+    lengths_[static_cast<unsigned char>(w[0])] |= 1u << std::min<size_t>(w.size(), 31);
+    return index_.add(w);
+}
+
+uint32_t PhraseWords::find(std::string_view w) const {
+    if (w.empty() || !may_be(static_cast<unsigned char>(w[0]), w.size())) return Token::kNoWord;
+    const int32_t id = index_.find(w);
+    return id < 0 ? Token::kNoWord : static_cast<uint32_t>(id);
+}
+
+uint32_t PhraseWords::find(const char *text, const Token &k) const {
+    // Most words of a sentence have a first byte (lower case) and a length that no phrase word has:
+    // no copy and no hash for them.
+    const bool curly = k.flags & Token::kCurly;
+    auto first = static_cast<unsigned char>(curly ? '\'' : text[k.start]);
+    if (first >= 'A' && first <= 'Z') first += 32;
+    if (!may_be(first, k.end - k.start - (curly ? 2 : 0))) return Token::kNoWord;
+    char buf[64];
+    const std::string_view w = token_text(text, k, buf);
+    const int32_t id = w.empty() ? -1 : index_.find(w);
+    return id < 0 ? Token::kNoWord : static_cast<uint32_t>(id);
+}
+
+bool PhraseSet::add(std::string_view phrase, PhraseWords &vocab) {
     std::vector<std::string> words;
     const bool veto = !phrase.empty() && phrase[0] == '!';
     if (veto) phrase.remove_prefix(1);
@@ -179,12 +204,19 @@ bool PhraseSet::add(std::string_view phrase) {
     }
     if (words.empty()) return false;
     uint32_t id = static_cast<uint32_t>(phrases_.size());
-    if (words[0] == "#" || words[0] == "*") wild_first_.push_back(id);
-    else {
-        const uint32_t w = first_words_.add(words[0]);
-        if (w == by_first_.size()) by_first_.emplace_back();
-        by_first_[w].push_back(id);
+    std::vector<uint32_t> ids;
+    for (const std::string &w : words) ids.push_back(w == "#" ? kNumber : w == "*" ? kAny : vocab.add(w));
+    if (ids[0] >= kNumber) {
+        wild_first_.push_back(id);
+    } else {
+        auto at = std::lower_bound(first_.begin(), first_.end(), std::make_pair(ids[0], 0u));
+        if (at == first_.end() || at->first != ids[0]) {
+            at = first_.insert(at, {ids[0], static_cast<uint32_t>(by_first_.size())});
+            by_first_.emplace_back();
+        }
+        by_first_[at->second].push_back(id);
     }
+    ids_.push_back(std::move(ids));
     phrases_.push_back(std::move(words));
     veto_.push_back(veto);
     return true;
@@ -192,9 +224,9 @@ bool PhraseSet::add(std::string_view phrase) {
 
 std::vector<std::string> PhraseSet::first_tokens() const {
     std::vector<std::string> out;
-    for (size_t w = 0; w < by_first_.size(); ++w)
+    for (const auto &[word, w] : first_)
         if (std::any_of(by_first_[w].begin(), by_first_[w].end(), [&](uint32_t p) { return !veto_[p]; }))
-            out.push_back(first_words_.words()[w]);
+            out.push_back(phrases_[by_first_[w][0]][0]);
     if (!wild_first_.empty()) out.emplace_back();
     std::sort(out.begin(), out.end());
     return out;
@@ -242,51 +274,58 @@ std::vector<std::pair<std::string, uint32_t>> PhraseSet::anchor_points() const {
     return out;
 }
 
-bool PhraseSet::matches(const char *text, const std::vector<Token> &t, size_t i, size_t lim, uint32_t p) const {
-    const auto &words = phrases_[p];
-    if (i + words.size() > lim) return false;
-    for (size_t k = 0; k < words.size(); ++k) {
+bool PhraseSet::matches(const Sentence &t, size_t i, size_t lim, uint32_t p) const {
+    const auto &ids = ids_[p];
+    if (i + ids.size() > lim) return false;
+    for (size_t k = 0; k < ids.size(); ++k) {
         const Token &tok = t[i + k];
-        const std::string &w = words[k];
-        if (w == "*") continue;
-        if (w == "#") {
+        const uint32_t w = ids[k];
+        if (w == kAny) continue;
+        if (w == kNumber) {
             if (!(tok.flags & Token::kNumber)) return false;
             continue;
         }
-        if (!token_is(text, tok, w)) return false;
+        if (t.word(i + k) != w) return false;
     }
     return true;
 }
 
-size_t PhraseSet::longest(const char *text, const std::vector<Token> &t, size_t i, size_t lim,
-                          uint32_t *phrase) const {
+namespace {
+
+// The phrases that start with word w, or null.
+template <class First, class By>
+const std::vector<uint32_t> *starting(const First &first, const By &by, uint32_t w) {
+    if (w == Token::kNoWord) return nullptr;
+    auto at = std::lower_bound(first.begin(), first.end(), std::make_pair(w, 0u));
+    return at != first.end() && at->first == w ? &by[at->second] : nullptr;
+}
+
+}  // namespace
+
+size_t PhraseSet::longest(const Sentence &t, size_t i, size_t lim, uint32_t *phrase) const {
     if (i >= lim) return 0;
     size_t best = 0;
     bool vetoed = false;
     auto consider = [&](uint32_t p) {
-        const size_t len = phrases_[p].size();
-        if ((len > best || (len == best && veto_[p] && !vetoed)) && matches(text, t, i, lim, p)) {
+        const size_t len = ids_[p].size();
+        if ((len > best || (len == best && veto_[p] && !vetoed)) && matches(t, i, lim, p)) {
             best = len;
             vetoed = veto_[p];
             if (phrase) *phrase = p;
         }
     };
-    char buf[64];
-    std::string_view key = token_text(text, t[i], buf);
-    if (int32_t w = first_words_.find(key); w >= 0)
-        for (uint32_t p : by_first_[w]) consider(p);
+    if (const auto *ps = starting(first_, by_first_, t.word(i)))
+        for (uint32_t p : *ps) consider(p);
     for (uint32_t p : wild_first_) consider(p);
     return vetoed ? 0 : best;
 }
 
-bool PhraseSet::exact(const char *text, const std::vector<Token> &t, size_t i, size_t end) const {
-    char buf[64];
-    std::string_view key = token_text(text, t[i], buf);
-    if (int32_t w = first_words_.find(key); w >= 0)
-        for (uint32_t p : by_first_[w])
-            if (!veto_[p] && phrases_[p].size() == end - i && matches(text, t, i, end, p)) return true;
+bool PhraseSet::exact(const Sentence &t, size_t i, size_t end) const {
+    if (const auto *ps = starting(first_, by_first_, t.word(i)))
+        for (uint32_t p : *ps)
+            if (!veto_[p] && ids_[p].size() == end - i && matches(t, i, end, p)) return true;
     for (uint32_t p : wild_first_)
-        if (!veto_[p] && phrases_[p].size() == end - i && matches(text, t, i, end, p)) return true;
+        if (!veto_[p] && ids_[p].size() == end - i && matches(t, i, end, p)) return true;
     return false;
 }
 
@@ -313,26 +352,25 @@ bool opens(const std::vector<Token> &t, size_t s0, size_t i) {
 
 }  // namespace
 
-bool CommitmentMatcher::confirm(const char *text, size_t len, const std::vector<Token> &t, size_t i,
-                                size_t &from, size_t &to) const {
+bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_t &to) const {
     const size_t n = t.size();
     size_t s0 = i;
     while (s0 > 0 && !(t[s0].flags & Token::kSentence)) --s0;
     size_t s1 = i + 1;
     while (s1 < n && !(t[s1].flags & Token::kSentence)) ++s1;
-    const size_t clen = commit.longest(text, t, i, s1);
+    const size_t clen = commit.longest(t, i, s1);
     if (!clen) return false;
     const size_t c1 = i + clen;
     // The speaker ends right before the commitment, or one word before it ("we also will").
     size_t who_start = i;
     if (!who.empty() || who_opens) {
-        bool found = who_opens && opens(t, s0, i) && !question(text, len, t, s1);
+        bool found = who_opens && opens(t.t, s0, i) && !question(t.text, t.len, t.t, s1);
         for (size_t gap = 0; gap <= 1 && !found; ++gap) {
             if (i < s0 + 1 + gap) break;
             const size_t e = i - gap;
             if (gap && (t[e].flags & Token::kClause)) break;
             for (size_t k = e; k-- > s0 && e - k <= 5 && !found;) {
-                if (who.exact(text, t, k, e)) {
+                if (who.exact(t, k, e)) {
                     found = true;
                     who_start = k;
                 }
@@ -345,8 +383,8 @@ bool CommitmentMatcher::confirm(const char *text, size_t len, const std::vector<
     size_t wk = 0, wlen = 0;
     uint32_t wp = 0;
     for (size_t k = c1; k < s1 && k <= c1 + within; ++k) {
-        if (k > c1 && clause_word(text, t[k])) break;
-        if ((wlen = what.longest(text, t, k, s1, &wp))) {
+        if (k > c1 && clause_word(t, k)) break;
+        if ((wlen = what.longest(t, k, s1, &wp))) {
             wk = k;
             break;
         }
@@ -355,7 +393,7 @@ bool CommitmentMatcher::confirm(const char *text, size_t len, const std::vector<
     // No hedge or negation in the clause, from its start to the end of the deliverable (the
     // commitment's own words excepted: "won't" commits, "can't" does not).
     size_t cs = who_start;
-    while (cs > s0 && !(t[cs].flags & Token::kClause) && !clause_word(text, t[cs - 1])) --cs;
+    while (cs > s0 && !(t[cs].flags & Token::kClause) && !clause_word(t, cs - 1)) --cs;
     // The clause goes on for a few words after the deliverable: "we can refund you if eligible".
     size_t ce = wk + wlen;
     for (size_t k = 0; k < kAfter && ce < s1 && !(t[ce].flags & Token::kClause); ++k) ++ce;
@@ -363,21 +401,21 @@ bool CommitmentMatcher::confirm(const char *text, size_t len, const std::vector<
         // nor the deliverable's own words: "no" is a hedge, "at no charge" is money (a "*" of
         // the deliverable is any word, and a hedge there still cancels)
         if ((k >= i && k < c1) || (k >= wk && k < wk + wlen && what.literal_word(wp, k - wk))) continue;
-        if (unless.longest(text, t, k, ce)) return false;
+        if (unless.longest(t, k, ce)) return false;
     }
     from = t[who_start].start;
     to = t[wk + wlen - 1].end;
     return true;
 }
 
-CommitmentMatcher build_commitment(const Rule &r, std::vector<Diagnostic> *diags) {
+CommitmentMatcher build_commitment(const Rule &r, PhraseWords &words, std::vector<Diagnostic> *diags) {
     CommitmentMatcher m;
     const Commitment &c = r.commitment;
     m.within = c.within;
     auto fill = [&](PhraseSet &set, const std::vector<std::string> &phrases, const std::vector<uint32_t> &lines,
                     const char *key) {
         for (size_t k = 0; k < phrases.size(); ++k)
-            if (!set.add(phrases[k]) && diags)
+            if (!set.add(phrases[k], words) && diags)
                 diags->push_back({r.file, k < lines.size() ? lines[k] : r.line,
                                   "rule '" + r.id + "': " + key + " phrase '" + phrases[k] + "' has no word"});
     };

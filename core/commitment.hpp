@@ -5,6 +5,7 @@
 // no hedge or negation (`unless`) stands in the clause between them.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,8 +19,12 @@ namespace mf {
 // One word of a post, in normalized bytes. Clitics are words of their own ("we'll" -> "we", "'ll";
 // "can't" -> "can", "'t"), and a number keeps its inner separators ("24-48", "21/10/2017").
 struct Token {
+    static constexpr uint32_t kNoWord = 0xFFFFFFFFu, kUnlabelled = 0xFFFFFFFEu;
     uint32_t start, end;
     uint8_t flags;
+    // its number among the phrase words, kNoWord when no phrase has it, kUnlabelled until a phrase
+    // asks (Sentence::word)
+    uint32_t word = kUnlabelled;
     enum : uint8_t {
         kSentence = 1,  // the first word of a sentence
         kClause = 2,    // the first word after a comma, colon, semicolon, bracket or dash (or of a sentence)
@@ -44,13 +49,48 @@ size_t sentence_start(const char *text, size_t len, size_t pos);
 // or len).
 size_t tokenize_sentence(const char *text, size_t len, size_t from, std::vector<Token> &out);
 
+// Every word of every phrase of an engine's commitment rules, numbered. A token is looked up here
+// at most once (Sentence::word); phrases then compare numbers, not text.
+class PhraseWords {
+public:
+    static constexpr uint32_t kBut = 0, kHowever = 1;  // the words that open a clause of their own
+    PhraseWords();
+    uint32_t add(std::string_view w);
+    // The number of the word, or Token::kNoWord.
+    uint32_t find(std::string_view w) const;
+    // The number of a token's text (token_text), or Token::kNoWord.
+    uint32_t find(const char *text, const Token &k) const;
+    size_t size() const { return index_.size(); }
+
+private:
+    bool may_be(unsigned char first, size_t len) const { return (lengths_[first] >> std::min<size_t>(len, 31)) & 1; }
+    WordIndex index_;
+    uint32_t lengths_[256] = {};  // per first byte: bit n set when a word of n bytes (31: 31 or more) starts so
+};
+
+// The tokens of a sentence (or a post) as phrases read them: a token's word is looked up the first
+// time a phrase asks for it, and most tokens are never asked for.
+struct Sentence {
+    const char *text;
+    size_t len;
+    std::vector<Token> &t;
+    const PhraseWords &words;
+    size_t size() const { return t.size(); }
+    const Token &operator[](size_t k) const { return t[k]; }
+    uint32_t word(size_t k) const {
+        Token &x = t[k];
+        if (x.word == Token::kUnlabelled) x.word = words.find(text, x);
+        return x.word;
+    }
+};
+
 // Phrases as token sequences, looked up by their first token. In a phrase, "#" stands for any
 // number and "*" for any one word. A phrase written with a leading "!" is an exception: where it
 // matches, it wins over every phrase as long or shorter ("credit" and "!credit card").
 class PhraseSet {
 public:
-    // Adds a phrase; returns false when it has no word at all.
-    bool add(std::string_view phrase);
+    // Adds a phrase, numbering its words in `words`; returns false when it has no word at all.
+    bool add(std::string_view phrase, PhraseWords &words);
     bool empty() const { return phrases_.empty(); }
     // The first tokens of the phrases, for Hyperscan ("" for a phrase starting with # or *).
     std::vector<std::string> first_tokens() const;
@@ -59,23 +99,23 @@ public:
     // of wildcards only). Distinct pairs, sorted.
     std::vector<std::pair<std::string, uint32_t>> anchor_points() const;
     // The number of tokens of the longest phrase that starts at token i and ends before token lim;
-    // 0 if none.
-    size_t longest(const char *text, const std::vector<Token> &t, size_t i, size_t lim,
-                   uint32_t *phrase = nullptr) const;
+    // 0 if none. The sentence's words are those this set was built with.
+    size_t longest(const Sentence &t, size_t i, size_t lim, uint32_t *phrase = nullptr) const;
     // Whether word k of phrase p is a word of its own (not "#" or "*").
-    bool literal_word(uint32_t p, size_t k) const {
-        const std::string &w = phrases_[p][k];
-        return w != "#" && w != "*";
-    }
+    bool literal_word(uint32_t p, size_t k) const { return ids_[p][k] < kNumber; }
     // Whether a phrase covers exactly tokens [i, end).
-    bool exact(const char *text, const std::vector<Token> &t, size_t i, size_t end) const;
+    bool exact(const Sentence &t, size_t i, size_t end) const;
 
 private:
-    bool matches(const char *text, const std::vector<Token> &t, size_t i, size_t lim, uint32_t p) const;
+    static constexpr uint32_t kNumber = 0xFFFFFFF0u, kAny = 0xFFFFFFF1u;  // "#" and "*" in ids_
+    bool matches(const Sentence &t, size_t i, size_t lim, uint32_t p) const;
+    // The phrases (for first_tokens and anchor_points), and what matching compares: their words'
+    // numbers.
     std::vector<std::vector<std::string>> phrases_;
+    std::vector<std::vector<uint32_t>> ids_;
     std::vector<bool> veto_;
-    WordIndex first_words_;                     // the first words of the phrases
-    std::vector<std::vector<uint32_t>> by_first_;  // per first word: its phrases
+    std::vector<std::pair<uint32_t, uint32_t>> first_;  // (first word's number, index into by_first_), sorted
+    std::vector<std::vector<uint32_t>> by_first_;       // per first word: its phrases
     std::vector<uint32_t> wild_first_;
 };
 
@@ -86,16 +126,17 @@ struct CommitmentMatcher {
     // as agents write ("Will refund the difference now", "Thanks, have added the miles"), unless
     // the sentence is a question ("Will you be home tomorrow?").
     bool who_opens = false;
-    // Which words (by their number in the engine's table of words that start a commit phrase) start
-    // one of this rule's commit phrases: one hash per word of a sentence, not one per rule.
+    // Which words (by their number among the engine's phrase words) start one of this rule's commit
+    // phrases: one hash per word of a sentence, not one per rule.
     std::vector<bool> commit_starts;
     uint32_t within = 8;
     // Checks the commitment whose `commit` phrase starts at token i; on success sets the span (in
     // normalized bytes) from the speaker to the end of the deliverable.
-    bool confirm(const char *text, size_t len, const std::vector<Token> &t, size_t i, size_t &from, size_t &to) const;
+    bool confirm(const Sentence &t, size_t i, size_t &from, size_t &to) const;
 };
 
-// Builds the matcher of a commitment rule; a phrase that has no word is reported in diags.
-CommitmentMatcher build_commitment(const Rule &r, std::vector<Diagnostic> *diags);
+// Builds the matcher of a commitment rule, numbering its phrases' words in `words`; a phrase that has
+// no word is reported in diags.
+CommitmentMatcher build_commitment(const Rule &r, PhraseWords &words, std::vector<Diagnostic> *diags);
 
 }  // namespace mf

@@ -91,23 +91,24 @@ void Engine::build_tables(const EngineOptions &opt) {
     for (uint32_t i = 0; i < rs_.rules.size(); ++i)
         if (rs_.rules[i].is_model) model_rules_.push_back(i);
     commits_.clear();
+    phrase_words_ = PhraseWords();
     rule_commit_.assign(rs_.rules.size(), -1);
     for (size_t i = 0; i < rs_.rules.size(); ++i)
         if (rs_.rules[i].is_commitment) {
             rule_commit_[i] = static_cast<int32_t>(commits_.size());
-            commits_.push_back(build_commitment(rs_.rules[i], nullptr));
+            commits_.push_back(build_commitment(rs_.rules[i], phrase_words_, nullptr));
         }
-    commit_words_.clear();
-    for (auto &m : commits_)
-        for (const std::string &w : m.commit.first_tokens())
-            if (!w.empty()) commit_words_.add(w);
+    commit_start_.assign(phrase_words_.size(), false);
     std::fill(std::begin(commit_lengths_), std::end(commit_lengths_), 0u);
-    for (const std::string &w : commit_words_.words())
-        commit_lengths_[static_cast<unsigned char>(w[0])] |= 1u << std::min<size_t>(w.size(), 31);
     for (auto &m : commits_) {
-        m.commit_starts.assign(commit_words_.size(), false);
+        m.commit_starts.assign(phrase_words_.size(), false);
         for (const std::string &w : m.commit.first_tokens())
-            if (!w.empty()) m.commit_starts[commit_words_.find(w)] = true;
+            if (!w.empty()) {
+                const uint32_t id = phrase_words_.find(w);
+                m.commit_starts[id] = true;
+                commit_start_[id] = true;
+                commit_lengths_[static_cast<unsigned char>(w[0])] |= 1u << std::min<size_t>(w.size(), 31);
+            }
     }
     std::map<std::string, AnchorWord> words;
     what_always_.assign(rs_.rules.size(), false);
@@ -290,7 +291,8 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
     for (uint32_t i = 0; i < rs_.rules.size(); ++i) {
         const Rule &r = rs_.rules[i];
         if (!r.is_commitment) continue;
-        build_commitment(r, &diags);  // reports phrases without a word
+        PhraseWords scratch;
+        build_commitment(r, scratch, &diags);  // reports phrases without a word
         const CommitmentMatcher &m = commits_[rule_commit_[i]];
         for (const std::string &w : m.commit.first_tokens())
             if (w.empty())

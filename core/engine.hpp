@@ -179,12 +179,10 @@ public:
     };
     const AnchorWord &anchor(size_t i) const { return anchors_[i]; }
     size_t anchor_count() const { return anchors_.size(); }
-    // The number of a word that starts some commit phrase, or -1 (see CommitmentMatcher::commit_starts).
-    int32_t commit_word(std::string_view w) const {
-        if (w.empty() || !may_be_commit_word(static_cast<unsigned char>(w[0]), w.size())) return -1;
-        return commit_words_.find(w);
-    }
-
+    // Every word of the commitment rules' phrases, numbered (tokens are labelled with it).
+    const PhraseWords &phrase_words() const { return phrase_words_; }
+    // Whether the word numbered w starts some commit phrase (see CommitmentMatcher::commit_starts).
+    bool commit_start(uint32_t w) const { return w < commit_start_.size() && commit_start_[w]; }
     // Most words of a sentence have a first byte (lower case) and a length that no commit word has.
     bool may_be_commit_word(unsigned char first, size_t len) const {
         return (commit_lengths_[first] >> std::min<size_t>(len, 31)) & 1;
@@ -222,7 +220,8 @@ private:
     std::vector<CommitmentMatcher> commits_;  // built from the rules' phrase lists, at compile and at load
     std::vector<int32_t> rule_commit_;
     std::vector<AnchorWord> anchors_;
-    WordIndex commit_words_;
+    PhraseWords phrase_words_;
+    std::vector<bool> commit_start_;
     uint32_t commit_lengths_[256] = {};  // per first byte: bit n set when a commit word of n bytes (31: 31 or more) starts so
     std::vector<bool> what_always_;
     std::vector<uint32_t> model_rules_;

@@ -196,6 +196,9 @@ void Scanner::confirm_commitments() {
     std::sort(anchors_.begin(), anchors_.end());
     anchors_.erase(std::unique(anchors_.begin(), anchors_.end()), anchors_.end());
     size_t lo = 0, hi = 0, ti = 0;  // the sentence split into tokens_, the anchor's token in it
+    size_t read = 0;                // tokens_[0, read) have their token_commit_ and prev_commit_
+    int32_t last = -1;              // the last of them with a commit word
+    const Sentence sentence{text_, text_len_, tokens_, e_.phrase_words()};
     for (const auto &[start, a] : anchors_) {
         const Engine::AnchorWord &aw = e_.anchor(a);
         if (start >= hi) {
@@ -203,23 +206,29 @@ void Scanner::confirm_commitments() {
             hi = tokenize_sentence(text_, text_len_, lo, tokens_);
             token_commit_.resize(tokens_.size());
             prev_commit_.resize(tokens_.size());
-            int32_t last = -1;
-            for (size_t k = 0; k < tokens_.size(); ++k) {
-                const Token &t = tokens_[k];
-                const bool curly = t.flags & Token::kCurly;
-                auto first = static_cast<unsigned char>(curly ? '\'' : text_[t.start]);
-                if (first >= 'A' && first <= 'Z') first += 32;
-                char buf[64];
-                token_commit_[k] = e_.may_be_commit_word(first, t.end - t.start - (curly ? 2 : 0))
-                                       ? e_.commit_word(token_text(text_, t, buf))
-                                       : -1;
-                if (token_commit_[k] >= 0) last = static_cast<int32_t>(k);
-                prev_commit_[k] = last;
-            }
             ti = 0;
+            read = 0;
+            last = -1;
         }
         while (ti < tokens_.size() && tokens_[ti].start < start) ++ti;
         if (ti == tokens_.size() || tokens_[ti].start != start) continue;  // inside a word
+        // The commit words of the sentence, up to the anchor's word: no further yet (the words
+        // after the sentence's last anchor are never asked for).
+        for (; read <= ti; ++read) {
+            const Token &t = tokens_[read];
+            const bool curly = t.flags & Token::kCurly;
+            auto first = static_cast<unsigned char>(curly ? '\'' : text_[t.start]);
+            if (first >= 'A' && first <= 'Z') first += 32;
+            token_commit_[read] = -1;
+            if (e_.may_be_commit_word(first, t.end - t.start - (curly ? 2 : 0))) {
+                const uint32_t w = sentence.word(read);
+                if (e_.commit_start(w)) {
+                    token_commit_[read] = static_cast<int32_t>(w);
+                    last = static_cast<int32_t>(read);
+                }
+            }
+            prev_commit_[read] = last;
+        }
         size_t from, to;
         auto hit = [&](uint32_t rule) {
             Pattern p{rule, Boundary::Any, false, kRoleEveryone, 0};
@@ -237,7 +246,7 @@ void Scanner::confirm_commitments() {
                  j = j ? prev_commit_[j - 1] : -1) {
                 const int32_t w = token_commit_[j];
                 if (!m.commit_starts[w]) continue;
-                if (m.confirm(text_, text_len_, tokens_, j, from, to)) {
+                if (m.confirm(sentence, j, from, to)) {
                     hit(rule);
                     break;
                 }
@@ -245,7 +254,7 @@ void Scanner::confirm_commitments() {
         }
         // A commit word of a rule whose deliverable is any word.
         for (auto [rule, at] : aw.commit_rules)
-            if ((e_.rules()[rule].roles & role_bit_) && ti >= at && e_.commitment(rule)->confirm(text_, text_len_, tokens_, ti - at, from, to))
+            if ((e_.rules()[rule].roles & role_bit_) && ti >= at && e_.commitment(rule)->confirm(sentence, ti - at, from, to))
                 hit(rule);
     }
 }

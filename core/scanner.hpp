@@ -94,7 +94,7 @@ private:
     // being looked at
     std::vector<std::pair<uint32_t, uint32_t>> anchors_;
     std::vector<Token> tokens_;
-    std::vector<int32_t> token_commit_;  // per token of the sentence: Engine::commit_word of its text
+    std::vector<int32_t> token_commit_;  // per token of the sentence: its word when it starts a commit phrase, or -1
     std::vector<int32_t> prev_commit_;   // per token: the last token at or before it with a commit word, or -1
 
     // skeleton

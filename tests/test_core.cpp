@@ -898,6 +898,37 @@ TEST_CASE("Commitment rules: word lists across files, and mistakes with file:lin
     CHECK(d[0].line == 7);
 }
 
+TEST_CASE("Phrases compare their words' numbers, looked up once per token and only when asked", "[commitment]") {
+    PhraseWords words;
+    PhraseSet set;
+    REQUIRE(set.add("we'll refund", words));
+    REQUIRE(set.add("refund", words));
+    REQUIRE(set.add("!refund request", words));
+    REQUIRE(set.add("within # days", words));
+    CHECK(words.find("but") == PhraseWords::kBut);
+    CHECK(words.find("however") == PhraseWords::kHowever);
+    CHECK(words.find("refund") != Token::kNoWord);
+    CHECK(words.find("refunds") == Token::kNoWord);
+    const std::string text = "OK, We\xE2\x80\x99LL Refund it within 3-5 days, no refund request needed";
+    std::vector<Token> toks;
+    tokenize(text.data(), text.size(), toks);
+    const Sentence s{text.data(), text.size(), toks, words};
+    for (const Token &k : toks) CHECK(k.word == Token::kUnlabelled);
+    // "We’LL Refund": case and the curly apostrophe do not matter
+    CHECK(set.longest(s, 1, toks.size()) == 3);
+    CHECK(toks[1].word == words.find("we"));
+    CHECK(toks[2].word == words.find("'ll"));
+    CHECK(toks[4].word == Token::kUnlabelled);  // "it", "within": no phrase asked for them yet
+    CHECK(toks[5].word == Token::kUnlabelled);
+    CHECK(set.longest(s, 4, toks.size()) == 0);
+    CHECK(toks[4].word == Token::kNoWord);
+    CHECK(set.longest(s, 5, toks.size()) == 3);  // "within 3-5 days"
+    CHECK(set.longest(s, 3, toks.size()) == 1);  // "Refund"
+    CHECK(set.longest(s, 9, toks.size()) == 0);  // "refund request": the exception wins
+    CHECK(set.exact(s, 5, 8));
+    CHECK_FALSE(set.exact(s, 5, 7));
+}
+
 TEST_CASE("Commitments survive serialization, and the tokenizer ends on any bytes", "[commitment][serialize]") {
     auto e = compile_text(kCommitPack);
     REQUIRE(e);
