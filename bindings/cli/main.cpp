@@ -153,6 +153,12 @@ int main(int argc, char **argv) {
     work->add_option("--dup-flag", wo.dup_flag, "Copies (this one included) for FLAG (default 3; 0: never)");
     work->add_option("--dup-hold", wo.dup_hold, "Copies for HOLD (default 5; 0: never)");
     work->add_option("--dup-reject", wo.dup_reject, "Copies for REJECT (default 20; 0: never)");
+    work->add_flag("--new-account-links", wo.new_account_links,
+                   "Flag links posted by accounts younger than --new-account-days (author.age_days; spam.new-account-links)");
+    work->add_option("--new-account-days", wo.new_account_days, "Accounts younger than this many days are new (default 3)")
+        ->check(CLI::Range(1, 36500));
+    work->add_option("--new-account-flag", wo.new_account_flag, "Links from a new account for FLAG (default 1; 0: never)");
+    work->add_option("--new-account-hold", wo.new_account_hold, "Links from a new account for HOLD (default 3; 0: never)");
     work->footer("SIGTERM or SIGINT: finish the batch in hand, write, acknowledge, exit 0.\n"
                  "SIGHUP, or a new value of --control-key: compile the rules again beside the running ones and\n"
                  "swap between batches; a pack with a mistake is refused and the old rules stay.\n"

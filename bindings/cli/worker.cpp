@@ -362,6 +362,7 @@ return out
 struct Who {
     std::string author, id, channel, text;
     double ts = -1;
+    long long age_days = -1;  // author.age_days, -1 when not given
     bool edit = false, has_text = false;
 };
 
@@ -416,6 +417,9 @@ bool who_of(simdjson::ondemand::parser &parser, std::string &buf, const std::str
                 od::value av;
                 if (af.unescaped_key().get(ak) || af.value().get(av)) return false;
                 if (ak == "id" && !scalar(av, w.author)) w.author.clear();
+                double age;
+                if (ak == "age_days" && !av.get_double().get(age) && age >= 0 && age < 1e9)
+                    w.age_days = static_cast<long long>(age);
             }
         }
     }
@@ -440,14 +444,15 @@ int action_by_count(long long n, unsigned flag, unsigned hold, unsigned reject) 
 
 // Raises a JSON verdict to `action` for a shared state's category, as the local state does: the
 // category with its count, the support route, and the evidence under "state" (its action added).
-bool raise_verdict(std::string &v, const char *category, long long count, int action, nlohmann::ordered_json evidence) {
+bool raise_verdict(std::string &v, const char *category, long long count, int action, nlohmann::ordered_json evidence,
+                   bool shared = true) {
     auto j = nlohmann::ordered_json::parse(v, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return false;
     j["action"] = kActions[std::max(action_of(j), action)];
     j["categories"][category] = count;
     auto &routes = j["routes"];
     if (std::find(routes.begin(), routes.end(), "support") == routes.end()) routes.push_back("support");
-    evidence["shared"] = true;
+    if (shared) evidence["shared"] = true;
     nlohmann::ordered_json ev = {{"action", kActions[action]}};
     ev.update(evidence);
     j["state"][category] = ev;
@@ -487,7 +492,8 @@ private:
     std::vector<std::string_view> lines_;
 
     // Counters for the summary line.
-    uint64_t posts_ = 0, written_ = 0, dead_ = 0, retried_ = 0, reloads_ = 0, batches_ = 0, flooded_ = 0, duplicated_ = 0;
+    uint64_t posts_ = 0, written_ = 0, dead_ = 0, retried_ = 0, reloads_ = 0, batches_ = 0, flooded_ = 0, duplicated_ = 0,
+             new_accounts_ = 0;
     uint64_t posts_at_last_log_ = 0;
     long long pending_ = -1, lag_ = -1;  // as the last summary read them
 
@@ -514,6 +520,8 @@ private:
                       const std::vector<Who> &who, const std::vector<bool> &parsed);
     bool count_duplicates(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned,
                           const std::vector<Who> &who, const std::vector<bool> &parsed);
+    void mark_new_accounts(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned,
+                           const std::vector<Who> &who, const std::vector<bool> &parsed);
     void check_control();
     void swap_engine();
     void summary(bool force);
@@ -720,13 +728,14 @@ bool Worker::process() {
             v += line;
         }
     }
-    if ((o_.shared_duplicates || o_.shared_flood) && !scanned.empty()) {
-        // Who posted what, read once for both shared states (an entry that does not parse: none).
+    if ((o_.shared_duplicates || o_.shared_flood || o_.new_account_links) && !scanned.empty()) {
+        // Who posted what, read once for every state (an entry that does not parse: none).
         std::vector<Who> who(scanned.size() / 2);
         std::vector<bool> parsed(who.size());
         for (size_t j = 0; j < who.size(); ++j) parsed[j] = who_of(who_parser_, who_buf_, entries_[scanned[2 * j]].post, who[j]);
         if (o_.shared_duplicates && !count_duplicates(verdicts, scanned, who, parsed)) return false;
         if (o_.shared_flood && !count_floods(verdicts, scanned, who, parsed)) return false;
+        if (o_.new_account_links) mark_new_accounts(verdicts, scanned, who, parsed);
     }
     for (size_t i = 0, k = 0; i < entries_.size(); ++i) {
         if (!judged[i].failure.empty()) continue;
@@ -802,6 +811,27 @@ bool Worker::count_floods(std::vector<std::string> &verdicts, const std::vector<
         ++flooded_;
     }
     return true;
+}
+
+// Raises the verdicts of posts with links from young accounts to the action their links call for
+// (spam.new-account-links, with its evidence under "state", as the local state does). Nothing shared:
+// it needs only the post.
+void Worker::mark_new_accounts(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned,
+                               const std::vector<Who> &who, const std::vector<bool> &parsed) {
+    for (size_t j = 0; j < scanned.size(); j += 2) {
+        const Who &w = who[j / 2];
+        if (!parsed[j / 2] || !w.has_text || w.author.empty() || w.age_days < 0 ||
+            w.age_days >= static_cast<long long>(o_.new_account_days))
+            continue;
+        mf_fingerprints f{};
+        f.version = MF_FINGERPRINTS_VERSION;
+        if (mf_fingerprints_get(&f, w.text.data(), w.text.size()) != MF_OK || !f.links) continue;
+        const int action = action_by_count(f.links, o_.new_account_flag, o_.new_account_hold, 0);  // never REJECT
+        if (!action) continue;
+        nlohmann::ordered_json ev = {{"links", f.links}, {"age_days", w.age_days}};
+        if (raise_verdict(verdicts[scanned[j + 1]], "spam.new-account-links", f.links, action, std::move(ev), false))
+            ++new_accounts_;
+    }
 }
 
 // Records the scanned posts in the shared duplicate state and raises a verdict to the action its
@@ -925,9 +955,9 @@ void Worker::summary(bool force) {
     lag_ = lag;
     uint64_t n = posts_ - posts_at_last_log_;
     log("%" PRIu64 " posts in %.1f s (%.0f posts/s), %" PRIu64 " written, %" PRIu64 " dead-lettered, %" PRIu64
-        " retried, %" PRIu64 " raised by shared flood counters, %" PRIu64 " by shared duplicates, pending %lld, lag %lld, reloads %" PRIu64
-        ", database %s",
-        n, secs, secs > 0 ? double(n) / secs : 0.0, written_, dead_, retried_, flooded_, duplicated_, pending, lag,
+        " retried, %" PRIu64 " raised by shared flood counters, %" PRIu64 " by shared duplicates, %" PRIu64
+        " by new-account links, pending %lld, lag %lld, reloads %" PRIu64 ", database %s",
+        n, secs, secs > 0 ? double(n) / secs : 0.0, written_, dead_, retried_, flooded_, duplicated_, new_accounts_, pending, lag,
         reloads_, cur_.hash.c_str());
     posts_at_last_log_ = posts_;
     last_log_ = now;
@@ -950,10 +980,11 @@ void Worker::publish_metrics() {
            "", static_cast<long long>(retried_));
     metric("modfilter_worker_batches_total", "counter", "Batches handled.", "", static_cast<long long>(batches_));
     metric("modfilter_worker_reloads_total", "counter", "Rule reloads that took effect.", "", static_cast<long long>(reloads_));
-    m += "# HELP modfilter_worker_raised_total Verdicts raised by the shared state, by category.\n"
+    m += "# HELP modfilter_worker_raised_total Verdicts raised by the state (shared or, for new-account links, per post), by category.\n"
          "# TYPE modfilter_worker_raised_total counter\n";
     m += "modfilter_worker_raised_total{category=\"spam.flood\"} " + std::to_string(flooded_) + "\n";
     m += "modfilter_worker_raised_total{category=\"spam.duplicate\"} " + std::to_string(duplicated_) + "\n";
+    m += "modfilter_worker_raised_total{category=\"spam.new-account-links\"} " + std::to_string(new_accounts_) + "\n";
     metric("modfilter_worker_group_pending", "gauge", "Entries of the group read and not acknowledged (at the last summary; -1: unknown).",
            "", pending_);
     metric("modfilter_worker_group_lag", "gauge", "Entries of the stream not yet read by the group (at the last summary; -1: unknown).",

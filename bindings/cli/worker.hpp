@@ -40,6 +40,12 @@ struct WorkerOptions {
     unsigned dup_min_words = 6;  // shorter posts are never duplicates
     unsigned dup_near_bits = 10; // SimHash distance up to which two texts are nearly the same
     unsigned dup_flag = 3, dup_hold = 5, dup_reject = 20;  // copies (this one included); 0: never
+
+    // Links from young accounts (spam.new-account-links, as a local state applies it): needs no
+    // shared state, only the post's author.age_days.
+    bool new_account_links = false;
+    unsigned new_account_days = 3;                        // younger than this many days
+    unsigned new_account_flag = 1, new_account_hold = 3;  // links for FLAG and HOLD; 0: never
 };
 
 // Runs until SIGTERM or SIGINT (then finishes the batch in hand and returns 0), or returns 1 when

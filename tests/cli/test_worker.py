@@ -429,6 +429,40 @@ class WorkerTest(unittest.TestCase):
         for k in keys:
             self.assertGreater(self.r.call("PTTL", k), 0)
 
+    def test_new_account_links_as_a_local_state_applies_them(self):
+        links = ["see https://a.example/x", "https://a.example/x and www.b.example and https://c.example/y",
+                 "nothing to click here"]
+        posts = []
+        for i, (age, text) in enumerate([(0, links[0]), (1, links[1]), (2, links[2]), (3, links[1]),
+                                         (40, links[0]), (None, links[1]), (0.5, links[0])]):
+            author = {"id": f"u{i}"}
+            if age is not None:
+                author["age_days"] = age
+            posts.append(json.dumps({"id": f"p{i}", "text": f"post {i}: {text}", "author": author}))
+        # no author id: per-author rules do not apply, young or not
+        posts.append(json.dumps({"id": "p7", "text": links[1], "author": {"age_days": 0}}))
+        self.start_worker("--new-account-links")
+        ids = self.feed(posts)
+        self.wait_out(len(posts))
+        self.stop_all()
+        out = self.verdicts(ids)
+        with tempfile.TemporaryDirectory() as d:
+            local = scan(posts, "--state", os.path.join(d, "state"))
+        raised = []
+        for post, sid in zip(posts, ids):
+            v, pid = out[sid], json.loads(post)["id"]
+            want = local[pid]
+            cat = "spam.new-account-links"
+            self.assertEqual(v["categories"].get(cat), want["categories"].get(cat), pid)
+            self.assertEqual(v.get("state", {}).get(cat), want.get("state", {}).get(cat), pid)
+            self.assertEqual(v["action"], want["action"], pid)
+            if cat in v["categories"]:
+                raised.append(pid)
+        # one link from a day-old account is flagged, three are held; 3 days and more is not new
+        self.assertEqual(raised, ["p0", "p1", "p6"])
+        self.assertEqual(out[ids[1]]["state"]["spam.new-account-links"], {"action": "HOLD", "links": 3, "age_days": 1})
+        self.assertIn("by new-account links", self.log_text(0))
+
     def test_shared_flood_counters_see_one_author_across_workers(self):
         rnd = random.Random(6)
         raid = [json.dumps({"id": f"r{i}", "text": "hello there, nice weather today",
