@@ -35,6 +35,25 @@ constexpr auto kLetter = [] {
     return a;
 }();
 
+// Where the run of ASCII letters (either case) that starts at t[i] ends: sixteen bytes at a time, so
+// that a word costs one well-predicted branch instead of one per letter and a mispredicted one at
+// its end.
+inline size_t letters_end(const char *t, size_t n, size_t i) {
+    typedef uint8_t u8x16 __attribute__((vector_size(16)));
+    for (; i + 16 <= n; i += 16) {
+        u8x16 v;
+        std::memcpy(&v, t + i, 16);
+        const auto letter = ((v | 0x20) - 'a') < 26;  // 0xFF where a letter is (as kLetter says)
+        uint64_t lo, hi;
+        std::memcpy(&lo, &letter, 8);
+        std::memcpy(&hi, reinterpret_cast<const char *>(&letter) + 8, 8);
+        if (~lo) return i + static_cast<size_t>(__builtin_ctzll(~lo)) / 8;
+        if (~hi) return i + 8 + static_cast<size_t>(__builtin_ctzll(~hi)) / 8;
+    }
+    while (i < n && kLetter[static_cast<unsigned char>(t[i])]) ++i;
+    return i;
+}
+
 // Whether a letter stands three times in a row in w[0, n) (ASCII letters), in any case.
 inline bool has_triple(const char *w, size_t n) {
     for (size_t k = 2; k < n; ++k) {
@@ -122,8 +141,7 @@ void model_words(const char *t, size_t n, std::vector<ModelWord> &out, std::stri
                     // ASCII punctuation or a space: hashed where they stand (lower-cased as they
                     // are read), with no copy and no per-letter tests. Any other word takes the
                     // loop below.
-                    size_t e = i;
-                    while (e < n && kLetter[static_cast<unsigned char>(t[e])]) ++e;
+                    const size_t e = letters_end(t, n, i);
                     const auto after = e < n ? static_cast<unsigned char>(t[e]) : 0;
                     if (e - i <= sizeof buf && after < 0x80 && !ascii_alnum(after) && after != '@' &&
                         !(after == '\'' && e + 1 < n && ascii_alnum(static_cast<unsigned char>(t[e + 1]))) &&

@@ -1029,6 +1029,18 @@ TEST_CASE("The model's words: case, apostrophes, digits, repeats, mentions, link
             CHECK(w[0].hash == model_word_hash(lower));
         }
     }
+    // a word ends where its letters do, on either side of a 16-byte block and at the end of the text
+    for (size_t len = 1; len <= 40; ++len)
+        for (const char *after : {"", ",", " x", "@y", "9", "\xC3\xA9", "[", "`", "{"}) {
+            std::string word;
+            for (size_t k = 0; k < len; ++k) word += static_cast<char>((k % 2 ? 'A' : 'a') + k % 7);
+            const std::string t = word + after;
+            model_words(t.data(), t.size(), w);
+            REQUIRE(!w.empty());
+            const bool joined = after[0] == '9' || static_cast<unsigned char>(after[0]) >= 0x80;  // "ab9", "abé"
+            if (!joined) CHECK(w[0].end == len);
+            else CHECK(w[0].end > len);
+        }
     // any bytes end: every lead byte at the very end of the text
     for (int b = 0; b < 256; ++b) {
         std::string t = "ab ";
