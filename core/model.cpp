@@ -54,8 +54,20 @@ inline size_t letters_end(const char *t, size_t n, size_t i) {
     return i;
 }
 
-// Whether a letter stands three times in a row in w[0, n) (ASCII letters), in any case.
-inline bool has_triple(const char *w, size_t n) {
+// Whether a letter stands three times in a row in w[0, n) (ASCII letters), in any case. `room`: how
+// many bytes from w on may be read (at least n). A word of up to eight letters is tested in one
+// 64-bit word: byte j of y is zero where letters j, j + 1 and j + 2 are the same.
+inline bool has_triple(const char *w, size_t n, size_t room) {
+    if (n < 3) return false;
+    if (n <= 8 && room >= 8) {
+        uint64_t x;
+        std::memcpy(&x, w, 8);
+        x |= 0x2020202020202020ull;
+        const uint64_t d = x ^ (x >> 8), y = d | (d >> 8);
+        const uint64_t first = (uint64_t(1) << (8 * (n - 2))) - 1;  // bytes 0 .. n - 3
+        // (a borrow only sets bits above a zero byte, so "any zero byte among the first" is exact)
+        return ((y - 0x0101010101010101ull) & ~y & 0x8080808080808080ull & first) != 0;
+    }
     for (size_t k = 2; k < n; ++k) {
         const char c = static_cast<char>(w[k] | 0x20);
         if (c == (w[k - 1] | 0x20) && c == (w[k - 2] | 0x20)) return true;
@@ -145,7 +157,7 @@ void model_words(const char *t, size_t n, std::vector<ModelWord> &out, std::stri
                     const auto after = e < n ? static_cast<unsigned char>(t[e]) : 0;
                     if (e - i <= sizeof buf && after < 0x80 && !ascii_alnum(after) && after != '@' &&
                         !(after == '\'' && e + 1 < n && ascii_alnum(static_cast<unsigned char>(t[e + 1]))) &&
-                        !has_triple(t + i, e - i)) {
+                        !has_triple(t + i, e - i, n - i)) {
                         emit_hash(hash_bytes(t + i, e - i, true, n - i), nullptr, 0, i, e);
                         i = e;
                         continue;

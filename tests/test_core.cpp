@@ -997,6 +997,9 @@ std::unique_ptr<Engine> compile_model(const std::string &weights, std::vector<Di
 TEST_CASE("The model's words: case, apostrophes, digits, repeats, mentions, links, emoji", "[model]") {
     CHECK(model_text("Don't you DARE") == "dont you dare");
     CHECK(model_text("@bob_1 said sooooo") == "@ said soo");
+    // a letter three times in a row, in words of up to eight letters and longer, at either end
+    CHECK(model_text("Grrr AAAh zzz yesss abcdeggg abcdefggg abcdefgggh aab abba") ==
+          "grr aah zz yess abcdegg abcdefgg abcdefggh aab abba");
     CHECK(model_text("see http://x.example/a?b=1 and www.example.com now") == "see <url> and <url> now");
     CHECK(model_text("in 2017 or 2day") == "in 0 or 0day");
     CHECK(model_text("y\xE2\x80\x99" "all\xE2\x80\x94" "fine \xF0\x9F\x98\x82\xF0\x9F\x98\x82") ==
