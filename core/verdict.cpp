@@ -1,6 +1,7 @@
 // The verdict: hits, category scores and the action, and its JSON rendering.
 #include "verdict.hpp"
 
+#include <charconv>
 #include <cstdio>
 
 #include "engine.hpp"
@@ -58,6 +59,14 @@ void json_string(std::string &out, std::string_view s) {
     out += '"';
     const auto *p = reinterpret_cast<const unsigned char *>(s.data());
     for (size_t i = 0; i < s.size();) {
+        // printable ASCII as it stands, a run at a time
+        size_t k = i;
+        while (k < s.size() && p[k] >= 0x20 && p[k] < 0x7f && p[k] != '"' && p[k] != '\\') ++k;
+        if (k > i) {
+            out.append(s.data() + i, k - i);
+            i = k;
+            if (i == s.size()) break;
+        }
         unsigned char c = p[i];
         if (c >= 0x80) {
             uint32_t cp;
@@ -88,10 +97,17 @@ void json_string(std::string &out, std::string_view s) {
     out += '"';
 }
 
+// As printf's "%.15g" (std::to_chars is specified so), without printf's cost.
 void json_number(std::string &out, double d) {
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%.15g", d);
-    out.append(buf, static_cast<size_t>(n));
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::general, 15);
+    out.append(buf, r.ptr);
+}
+
+void json_integer(std::string &out, long long v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
 }
 
 void json_evasion(std::string &out, uint32_t bits) {
@@ -210,7 +226,10 @@ const std::string &Verdict::render_json() {
         json_string(o, severity_name(r.severity));
         o += ",\"score\":";
         json_number(o, r.score);
-        o += ",\"start\":" + std::to_string(h.start) + ",\"end\":" + std::to_string(h.end);
+        o += ",\"start\":";
+        json_integer(o, static_cast<long long>(h.start));
+        o += ",\"end\":";
+        json_integer(o, static_cast<long long>(h.end));
         if (h.evasion) {
             o += ",\"evasion\":";
             json_evasion(o, h.evasion);
@@ -219,7 +238,8 @@ const std::string &Verdict::render_json() {
     }
     o += "],\"evasion\":";
     json_evasion(o, evasion);
-    o += ",\"invalid_utf8\":" + std::to_string(invalid_utf8);
+    o += ",\"invalid_utf8\":";
+    json_integer(o, static_cast<long long>(invalid_utf8));
     o += ",\"hits_truncated\":";
     o += (flags & 0x2u) ? "true" : "false";
     if (has_censored) {
