@@ -392,6 +392,18 @@ inline bool inert_token(const char *t, size_t n) {
     return true;
 }
 
+// Whether t[a, b) is a link ("http://", "https://", "www.", in any case): a URL is no word, and its
+// digits and symbols are no leetspeak ("t.co/8zE8aqY0").
+inline bool url_token(const char *t, size_t a, size_t b) {
+    auto starts = [&](std::string_view p) {
+        if (b - a < p.size()) return false;
+        for (size_t k = 0; k < p.size(); ++k)
+            if (lower(static_cast<unsigned char>(t[a + k])) != p[k]) return false;
+        return true;
+    };
+    return starts("http://") || starts("https://") || starts("www.");
+}
+
 // Whether two ASCII bytes stand side by side. A token's skeleton has two ASCII bytes side by side
 // only where the token has (ASCII bytes come from ASCII bytes, in order, and what the skeleton drops
 // between two of them is ASCII too: separators, a repeated letter, the 'h' of "ph").
@@ -686,8 +698,9 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
         // (a word written with look-alike letters gives the skeleton letters the filter does not
         // know of, see lookalike_token: it is never left out)
         bool upside;
-        if (!k.single && (filter_ ? !filter_->may_match(t + a, i - a) : inert_token(t + a, i - a)) &&
-            !lookalike_token(n, t, a, i, &upside)) {
+        if ((!k.single && (filter_ ? !filter_->may_match(t + a, i - a) : inert_token(t + a, i - a)) &&
+             !lookalike_token(n, t, a, i, &upside)) ||
+            url_token(t, k.ca, k.cb)) {
             left_out = true;
             continue;
         }

@@ -506,6 +506,9 @@ TEST_CASE("Numbers, codes and ordinary words do not turn into evasive spellings"
     }
     CHECK(s.rules("order F4G-22 costs $142,460").empty());
     CHECK(s.rules("c l a s s dismissed").empty());
+    // a link is no word: its digits and symbols are no leetspeak, whatever its path spells
+    CHECK(s.rules("sh1t happens") == std::vector<std::string>{"obscene.f"});
+    CHECK(s.rules("see http://t.co/sh1t or HTTPS://x.example/a?q=sh1t, (www.sh1t.example)").empty());
     CHECK(s.rules("a classic assessment as usual").empty());
 }
 
