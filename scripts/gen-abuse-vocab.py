@@ -423,6 +423,15 @@ def place_cuss(w, rating):
 # A multi-word term needs a word of at least this many letters, or one letter less and not in the
 # dictionary (see build()).
 PHRASE_MIN_WORD = 5
+# Phrases of short words kept all the same: abuse in every context, whose scan cost bench/pack_cost.sh
+# measures (the CHANGELOG gives the figure). The others stay out: naming a word ("the n word", "f word"),
+# ordinary phrases ("that sob story", "my nut allergy", "I was sick my whole life", "they can die",
+# "suck your battery dry", "end your life insurance": threat.self-harm-incitement asks for the
+# imperative), memes ("no nut nov", "diz nut") and spellings no one writes twice ("fis de put").
+SHORT_PHRASES_KEPT = set("""blow me|eff u|f off|f this|f u|f you|faq you|
+fac yuo|hump yo mama|hump jo mama|hump you|nut in you|nut in u|nut on you|nut in all of you|nut in all of u|
+shut tf up|shut the f up|shut the f* up|shut ur face|shut your face|that mf|this mf|u mf|
+you mf|your a sped|bum boy|bum chum|burr head|dot head|chi chi man""".replace("\n", "").split("|"))
 LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "|": "i", "0": "o", "5": "s",
                       "$": "s", "7": "t", "+": "t", "8": "b", "9": "g", "l": "i"})
 
@@ -455,6 +464,17 @@ def forms(w, cat):
         out += [w + "y", w + "ie", w + "ies"]
     if cat == "abuse.hate" and w.endswith("y") and 3 < len(w) <= 7:
         out += [w[:-1] + "ie", w[:-1] + "ies"]
+    return out
+
+
+def every_left_out(data):
+    """term -> why, for every term of the sources that the vocabulary leaves out on purpose: LEFT_OUT,
+    terms that name a group, mildly rated ordinary phrases, and phrases of short words (scan cost).
+    The evaluation scripts (bench/quality/coverage.py, bench/evasion/run.py) count these apart."""
+    _, skipped, _ = build(data)
+    out = dict(skipped["left out"])
+    for w in skipped["phrase of short words"]:
+        out.setdefault(w, "a phrase of short words only, which the engine would run on every post (scan cost)")
     return out
 
 
@@ -613,7 +633,7 @@ def build(data):
             skipped["caught by another term"].append(w)
             del chosen[w]
             single.discard(w)
-        elif " " in w and not any(len(t) >= PHRASE_MIN_WORD or (len(t) == PHRASE_MIN_WORD - 1 and t not in dictionary)
+        elif " " in w and w not in SHORT_PHRASES_KEPT and not any(len(t) >= PHRASE_MIN_WORD or (len(t) == PHRASE_MIN_WORD - 1 and t not in dictionary)
                                   for t in w.split()) \
                 and not (w in spaced and sum(len(t) >= 3 for t in w.split()) >= 2):
             # Each phrase is a regex run around a word it needs; with only short or common words

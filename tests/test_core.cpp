@@ -256,6 +256,40 @@ TEST_CASE("Phrases match across any run of whitespace; regexes are case-insensit
     CHECK(s.rules("I will skill you").empty());
 }
 
+TEST_CASE("A phrase of short words is one literal: single spaces, word boundaries, exact span", "[match]") {
+    Scan s(R"(
+[[rule]]
+id = "f-off"
+category = "abuse.obscene"
+severity = "medium"
+phrase = "f off"
+
+[[rule]]
+id = "shut-face"
+category = "abuse.harassment"
+severity = "medium"
+phrase = "shut your face"
+
+[[rule]]
+id = "long-word"
+category = "abuse.harassment"
+severity = "medium"
+phrase = "go away loser"
+)");
+    auto &v = s("oh F OFF already");
+    REQUIRE(v.hits.size() == 1);
+    CHECK(v.hits[0].start == 3);
+    CHECK(v.hits[0].end == 8);
+    CHECK(s.rules("just shut your face!") == std::vector<std::string>{"shut-face"});
+    CHECK(s.rules("if off").empty());          // "f" must start a word
+    CHECK(s.rules("f offer").empty());         // and "off" must end one
+    CHECK(s.rules("shut your faces").empty());
+    // What a literal gives up: the words split by a line break. A phrase with a word of 5 bytes or
+    // more is still a regex and still matches across any whitespace.
+    CHECK(s.rules("f\noff").empty());
+    CHECK(s.rules("go away\n  loser") == std::vector<std::string>{"long-word"});
+}
+
 TEST_CASE("Hits carry byte offsets into the original text, across multi-byte look-alikes", "[match]") {
     Scan s(kPack);
     std::string post = "\xE2\x80\x9C" "f\xE2\x80\x8Bu\xD1\x81k\xE2\x80\x9D";  // “f ZWSP u с(Cyrillic) k”

@@ -127,7 +127,7 @@ def main():
     a = ap.parse_args()
     data = Path(a.data)
     gen = load_generator()
-    left_out = gen.left_out()
+    left_out = gen.every_left_out(data)
     results = {}
     rules_dir = a.rules or str(REPO / "patterns")
 
