@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 
 #include "normalize.hpp"
 #include "text.hpp"
@@ -151,6 +152,11 @@ size_t tokenize_sentence(const char *text, size_t len, size_t from, std::vector<
 PhraseWords::PhraseWords() {
     add("but");
     add("however");
+    add("and");
+    add("also");
+    add("then");
+    for (const char *w : kJoinVerbs) add(w);
+    assert(size() == kFirstJoinVerb + std::size(kJoinVerbs));  // (no word listed twice)
 }
 
 uint32_t PhraseWords::add(std::string_view w) {
@@ -379,14 +385,27 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         }
         if (!found) return false;
     }
-    // The deliverable: within `within` words after the commitment, in the same sentence.
-    size_t wk = 0, wlen = 0;
+    // The deliverable: within `within` words after the commitment, in the same sentence. The
+    // modal carries over one "and" that joins a second verb to the first ("I will check the stock
+    // and send you a replacement", "and then provide you with an update"): the deliverable may then
+    // stand within `within` words after the "and". Only a verb of PhraseWords::kJoinVerbs counts:
+    // "and" also joins nouns and clauses with a subject of their own, which commit by themselves.
+    size_t wk = 0, wlen = 0, lim = c1 + within;
     uint32_t wp = 0;
-    for (size_t k = c1; k < s1 && k <= c1 + within; ++k) {
+    bool joined = false;
+    for (size_t k = c1; k < s1 && k <= lim; ++k) {
         if (k > c1 && clause_word(t, k)) break;
         if ((wlen = what.longest(t, k, s1, &wp))) {
             wk = k;
             break;
+        }
+        if (!joined && k > c1 && k + 1 < s1 && t.word(k) == PhraseWords::kAnd && !(t[k + 1].flags & Token::kClause)) {
+            size_t v = k + 1;
+            if (v + 1 < s1 && (t.word(v) == PhraseWords::kAlso || t.word(v) == PhraseWords::kThen)) ++v;
+            if (PhraseWords::join_verb(t.word(v))) {
+                lim = std::max(lim, k + 1 + within);
+                joined = true;
+            }
         }
     }
     if (!wlen) return false;

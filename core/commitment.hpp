@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,20 @@ size_t tokenize_sentence(const char *text, size_t len, size_t from, std::vector<
 class PhraseWords {
 public:
     static constexpr uint32_t kBut = 0, kHowever = 1;  // the words that open a clause of their own
+    // "and", and the verbs that carry a commitment on after it ("I will check the stock and send you a
+    // replacement"): kJoinVerbs of them, numbered from kFirstJoinVerb; not words as often nouns ("your
+    // return and refund", "a bank transfer and"). "And" before any other word
+    // joins nouns ("the pickup details and tracking for the replacement") or a clause with a subject
+    // of its own ("and you will", "and the refund").
+    static constexpr uint32_t kAnd = 2, kAlso = 3, kThen = 4, kFirstJoinVerb = 5;
+    static constexpr const char *kJoinVerbs[] = {
+        "send", "arrange", "issue", "process", "provide", "offer", "give", "get", "have", "make", "add",
+        "apply", "waive", "replace", "ship", "deliver", "dispatch", "update", "call", "email", "reply",
+        "respond", "book", "schedule", "reschedule", "expedite", "confirm", "put", "reimburse", "compensate",
+        "restore", "fix", "resolve", "sort", "reverse", "cover", "honor", "honour", "upgrade", "extend",
+        "reinstate", "reactivate", "ensure", "contact", "reach", "revert", "notify", "inform", "organise",
+        "organize"};
+    static bool join_verb(uint32_t w) { return w >= kFirstJoinVerb && w < kFirstJoinVerb + std::size(kJoinVerbs); }
     PhraseWords();
     uint32_t add(std::string_view w);
     // The number of the word, or Token::kNoWord.
@@ -130,6 +145,10 @@ struct CommitmentMatcher {
     // phrases: one hash per word of a sentence, not one per rule.
     std::vector<bool> commit_starts;
     uint32_t within = 8;
+    // How many words after the commit phrase the deliverable may start: `within`, or, across one
+    // coordinated verb ("I will check the stock and send you a replacement tomorrow"), `within`
+    // words after that "and" (so the scanner looks back this far for a commit word).
+    size_t reach() const { return 2 * size_t(within) + 1; }
     // Checks the commitment whose `commit` phrase starts at token i; on success sets the span (in
     // normalized bytes) from the speaker to the end of the deliverable.
     bool confirm(const Sentence &t, size_t i, size_t &from, size_t &to) const;

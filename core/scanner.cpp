@@ -185,7 +185,7 @@ int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long lo
     return add_raw(s, p, k.orig_start(from), k.orig_end(to), ev);
 }
 
-// How many words before a deliverable, besides `within`, a commit phrase may start (the phrase itself
+// How many words before a deliverable, besides its rule's reach(), a commit phrase may start (the phrase itself
 // and the deliverable's words before its anchor word).
 constexpr size_t kCommitReach = 8;
 
@@ -240,7 +240,7 @@ void Scanner::confirm_commitments() {
             if (!commit_before) break;
             if (!(e_.rules()[rule].roles & role_bit_)) continue;
             const CommitmentMatcher &m = *e_.commitment(rule);
-            const size_t reach = m.within + kCommitReach, lowest = ti > reach ? ti - reach : 0;
+            const size_t reach = m.reach() + kCommitReach, lowest = ti > reach ? ti - reach : 0;
             // from one commit word back to the one before (prev_commit_), not word by word
             for (int32_t j = ti ? prev_commit_[ti - 1] : -1; j >= 0 && static_cast<size_t>(j) >= lowest;
                  j = j ? prev_commit_[j - 1] : -1) {

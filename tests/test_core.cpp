@@ -882,6 +882,22 @@ TEST_CASE("A commitment needs a speaker, a commit word and a deliverable, with n
     CHECK(s.rules("we will call you by a5pm", 1).empty());             // not a number: one word
 }
 
+TEST_CASE("A commit word carries over one \"and\" before a verb that delivers", "[commitment]") {
+    Scan s(kCommitPack);  // promise.money.give: the deliverable within 6 words of the commit word
+    std::string t = "I will log your feedback for review and arrange a refund.";
+    CHECK(span_of(t, s(t, 1)) == "I will log your feedback for review and arrange a refund");
+    CHECK(s.rules("I will log your feedback for review, then arrange a refund", 1).empty());  // no "and"
+    CHECK(s.rules("we will check the stock with the warehouse and then send you a gift card", 1).size() == 1);
+    // the hedge stands in the first verb's words: the whole clause is still read
+    CHECK(s.rules("I will ask the billing team whether they agree and arrange a refund", 1).empty());
+    // "and" before a noun or a subject joins no verb: the word limit holds
+    CHECK(s.rules("we will check your order details and tracking for the missing items refund", 1).empty());
+    CHECK(s.rules("we will check your order details and send the missing items refund", 1).size() == 1);
+    CHECK(s.rules("we will look at what you sent and the refund", 1).empty());
+    // one "and" only
+    CHECK(s.rules("we will check the order and contact the courier and the store and send you a refund", 1).empty());
+}
+
 TEST_CASE("A commitment's who \"^\": the commit phrase opens the sentence, or the clause after a greeting", "[commitment]") {
     Scan s(R"(
 [[commitment]]
