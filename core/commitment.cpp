@@ -308,7 +308,8 @@ const std::vector<uint32_t> *starting(const First &first, const By &by, uint32_t
 
 }  // namespace
 
-size_t PhraseSet::longest(const Sentence &t, size_t i, size_t lim, uint32_t *phrase) const {
+size_t PhraseSet::longest(const Sentence &t, size_t i, size_t lim, uint32_t *phrase, size_t *vetoed_len) const {
+    if (vetoed_len) *vetoed_len = 0;
     if (i >= lim) return 0;
     size_t best = 0;
     bool vetoed = false;
@@ -323,6 +324,7 @@ size_t PhraseSet::longest(const Sentence &t, size_t i, size_t lim, uint32_t *phr
     if (const auto *ps = starting(first_, by_first_, t.word(i)))
         for (uint32_t p : *ps) consider(p);
     for (uint32_t p : wild_first_) consider(p);
+    if (vetoed && vetoed_len) *vetoed_len = best;
     return vetoed ? 0 : best;
 }
 
@@ -395,9 +397,14 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     bool joined = false;
     for (size_t k = c1; k < s1 && k <= lim; ++k) {
         if (k > c1 && clause_word(t, k)) break;
-        if ((wlen = what.longest(t, k, s1, &wp))) {
+        size_t skip = 0;
+        if ((wlen = what.longest(t, k, s1, &wp, &skip))) {
             wk = k;
             break;
+        }
+        if (skip) {  // an exception covers its words: "!as soon as" keeps "soon" from matching there
+            k += skip - 1;
+            continue;
         }
         if (!joined && k > c1 && k + 1 < s1 && t.word(k) == PhraseWords::kAnd && !(t[k + 1].flags & Token::kClause)) {
             size_t v = k + 1;
@@ -420,7 +427,11 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         // nor the deliverable's own words: "no" is a hedge, "at no charge" is money (a "*" of
         // the deliverable is any word, and a hedge there still cancels)
         if ((k >= i && k < c1) || (k >= wk && k < wk + wlen && what.literal_word(wp, k - wk))) continue;
-        if (unless.longest(t, k, ce)) return false;
+        // an exception among the hedges covers its words: "!as soon as possible" keeps "possible"
+        // from hedging "we'll reply as soon as possible, within 24 hours"
+        size_t skip = 0;
+        if (unless.longest(t, k, ce, nullptr, &skip)) return false;
+        if (skip) k += skip - 1;
     }
     from = t[who_start].start;
     to = t[wk + wlen - 1].end;

@@ -898,6 +898,25 @@ TEST_CASE("A commit word carries over one \"and\" before a verb that delivers", 
     CHECK(s.rules("we will check the order and contact the courier and the store and send you a refund", 1).empty());
 }
 
+TEST_CASE("An exception covers its words, among hedges and deliverables", "[commitment]") {
+    Scan s(R"(
+[[commitment]]
+id = "promise.timeline.when"
+category = "promise.timeline"
+severity = "low"
+applies_to = "staff"
+who = ["we", "it"]
+commit = ["will", "'ll", "will be"]
+what = ["soon", "!as soon as", "within # hours"]
+unless = ["possible", "!as soon as possible", "may"]
+)");
+    CHECK(s.rules("we'll reply as soon as possible, within 24 hours", 1).size() == 1);  // "possible" in the exception
+    CHECK(s.rules("we'll reply within 24 hours if possible", 1).empty());              // "possible" alone hedges
+    CHECK(s.rules("we'll reply as soon as possible, within 24 hours if possible", 1).empty());
+    CHECK(s.rules("it will be back soon", 1).size() == 1);
+    CHECK(s.rules("it will be updated as soon as we hear", 1).empty());  // "soon" in the exception
+}
+
 TEST_CASE("A commitment's who \"^\": the commit phrase opens the sentence, or the clause after a greeting", "[commitment]") {
     Scan s(R"(
 [[commitment]]
