@@ -153,6 +153,7 @@ PhraseWords::PhraseWords() {
     add("but");
     add("however");
     add("and");
+    add("or");
     add("also");
     add("then");
     for (const char *w : kJoinVerbs) add(w);
@@ -388,9 +389,9 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         if (!found) return false;
     }
     // The deliverable: within `within` words after the commitment, in the same sentence. The
-    // modal carries over one "and" that joins a second verb to the first ("I will check the stock
-    // and send you a replacement", "and then provide you with an update"): the deliverable may then
-    // stand within `within` words after the "and". Only a verb of PhraseWords::kJoinVerbs counts:
+    // modal carries over one "and" or "or" that joins a second verb to the first ("I will check the
+    // stock and send you a replacement", "and then provide you with an update", "we can either ship
+    // it or issue a refund"): the deliverable may then stand within `within` words after the "and". Only a verb of PhraseWords::kJoinVerbs counts:
     // "and" also joins nouns and clauses with a subject of their own, which commit by themselves.
     size_t wk = 0, wlen = 0, lim = c1 + within;
     uint32_t wp = 0;
@@ -406,7 +407,8 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
             k += skip - 1;
             continue;
         }
-        if (!joined && k > c1 && k + 1 < s1 && t.word(k) == PhraseWords::kAnd && !(t[k + 1].flags & Token::kClause)) {
+        if (!joined && k > c1 && k + 1 < s1 && (t.word(k) == PhraseWords::kAnd || t.word(k) == PhraseWords::kOr) &&
+            !(t[k + 1].flags & Token::kClause)) {
             size_t v = k + 1;
             if (v + 1 < s1 && (t.word(v) == PhraseWords::kAlso || t.word(v) == PhraseWords::kThen)) ++v;
             if (PhraseWords::join_verb(t.word(v))) {

@@ -55,12 +55,12 @@ size_t tokenize_sentence(const char *text, size_t len, size_t from, std::vector<
 class PhraseWords {
 public:
     static constexpr uint32_t kBut = 0, kHowever = 1;  // the words that open a clause of their own
-    // "and", and the verbs that carry a commitment on after it ("I will check the stock and send you a
-    // replacement"): kJoinVerbs of them, numbered from kFirstJoinVerb; not words as often nouns ("your
+    // "and" and "or", and the verbs that carry a commitment on after them ("I will check the stock and
+    // send you a replacement", "we can either ship the missing item or issue a partial refund"): kJoinVerbs of them, numbered from kFirstJoinVerb; not words as often nouns ("your
     // return and refund", "a bank transfer and"). "And" before any other word
     // joins nouns ("the pickup details and tracking for the replacement") or a clause with a subject
     // of its own ("and you will", "and the refund").
-    static constexpr uint32_t kAnd = 2, kAlso = 3, kThen = 4, kFirstJoinVerb = 5;
+    static constexpr uint32_t kAnd = 2, kOr = 3, kAlso = 4, kThen = 5, kFirstJoinVerb = 6;
     static constexpr const char *kJoinVerbs[] = {
         "send", "arrange", "issue", "process", "provide", "offer", "give", "get", "have", "make", "add",
         "apply", "waive", "replace", "ship", "deliver", "dispatch", "update", "call", "email", "reply",

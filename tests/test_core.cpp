@@ -894,6 +894,7 @@ TEST_CASE("A commit word carries over one \"and\" before a verb that delivers", 
     CHECK(s.rules("we will check your order details and tracking for the missing items refund", 1).empty());
     CHECK(s.rules("we will check your order details and send the missing items refund", 1).size() == 1);
     CHECK(s.rules("we will look at what you sent and the refund", 1).empty());
+    CHECK(s.rules("we can either ship the missing items today, or send a gift card", 1).size() == 1);
     // one "and" only
     CHECK(s.rules("we will check the order and contact the courier and the store and send you a refund", 1).empty());
 }
