@@ -361,6 +361,15 @@ bool opens(const std::vector<Token> &t, size_t s0, size_t i) {
 
 }  // namespace
 
+bool joins_verb(const Sentence &t, size_t k, size_t s1) {
+    if (k + 1 >= s1 || (t[k + 1].flags & Token::kClause)) return false;
+    const uint32_t w = t.word(k);
+    if (w != PhraseWords::kAnd && w != PhraseWords::kOr) return false;
+    size_t v = k + 1;
+    if (v + 1 < s1 && (t.word(v) == PhraseWords::kAlso || t.word(v) == PhraseWords::kThen)) ++v;
+    return PhraseWords::join_verb(t.word(v));
+}
+
 bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_t &to) const {
     const size_t n = t.size();
     size_t s0 = i;
@@ -407,14 +416,9 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
             k += skip - 1;
             continue;
         }
-        if (!joined && k > c1 && k + 1 < s1 && (t.word(k) == PhraseWords::kAnd || t.word(k) == PhraseWords::kOr) &&
-            !(t[k + 1].flags & Token::kClause)) {
-            size_t v = k + 1;
-            if (v + 1 < s1 && (t.word(v) == PhraseWords::kAlso || t.word(v) == PhraseWords::kThen)) ++v;
-            if (PhraseWords::join_verb(t.word(v))) {
-                lim = std::max(lim, k + 1 + within);
-                joined = true;
-            }
+        if (!joined && k > c1 && joins_verb(t, k, s1)) {
+            lim = std::max(lim, k + 1 + within);
+            joined = true;
         }
     }
     if (!wlen) return false;

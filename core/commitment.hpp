@@ -135,6 +135,10 @@ private:
     std::vector<uint32_t> wild_first_;
 };
 
+// Whether token k is an "and" or "or" that joins a verb of PhraseWords::kJoinVerbs ("and send",
+// "or then issue") in the sentence that ends before token s1: the word a commit word carries over.
+bool joins_verb(const Sentence &t, size_t k, size_t s1);
+
 // A compiled [[commitment]] rule.
 struct CommitmentMatcher {
     PhraseSet who, commit, what, unless;

@@ -198,6 +198,7 @@ void Scanner::confirm_commitments() {
     size_t lo = 0, hi = 0, ti = 0;  // the sentence split into tokens_, the anchor's token in it
     size_t read = 0;                // tokens_[0, read) have their token_commit_ and prev_commit_
     int32_t last = -1;              // the last of them with a commit word
+    int32_t last_join = -1;         // the last of them that is an "and"/"or" joining a verb
     const Sentence sentence{text_, text_len_, tokens_, e_.phrase_words()};
     for (const auto &[start, a] : anchors_) {
         const Engine::AnchorWord &aw = e_.anchor(a);
@@ -206,9 +207,11 @@ void Scanner::confirm_commitments() {
             hi = tokenize_sentence(text_, text_len_, lo, tokens_);
             token_commit_.resize(tokens_.size());
             prev_commit_.resize(tokens_.size());
+            prev_join_.resize(tokens_.size());
             ti = 0;
             read = 0;
             last = -1;
+            last_join = -1;
         }
         while (ti < tokens_.size() && tokens_[ti].start < start) ++ti;
         if (ti == tokens_.size() || tokens_[ti].start != start) continue;  // inside a word
@@ -228,6 +231,12 @@ void Scanner::confirm_commitments() {
                 }
             }
             prev_commit_[read] = last;
+            // "and" or "or" (two or three bytes starting with a or o) before a verb of delivery:
+            // only then may a commit word stand further back than a rule's `within` (reach())
+            const size_t len = t.end - t.start;
+            if ((len == 3 && first == 'a') || (len == 2 && first == 'o'))
+                if (joins_verb(sentence, read, tokens_.size())) last_join = static_cast<int32_t>(read);
+            prev_join_[read] = last_join;
         }
         size_t from, to;
         auto hit = [&](uint32_t rule) {
@@ -240,7 +249,11 @@ void Scanner::confirm_commitments() {
             if (!commit_before) break;
             if (!(e_.rules()[rule].roles & role_bit_)) continue;
             const CommitmentMatcher &m = *e_.commitment(rule);
-            const size_t reach = m.reach() + kCommitReach, lowest = ti > reach ? ti - reach : 0;
+            // a commit word further back than `within` only across an "and" or "or" that joins a verb
+            // and stands within `within` words before the deliverable
+            const size_t near = m.within + kCommitReach + 1;
+            const bool joined = ti && prev_join_[ti - 1] >= 0 && ti - static_cast<size_t>(prev_join_[ti - 1]) <= near;
+            const size_t reach = (joined ? m.reach() : m.within) + kCommitReach, lowest = ti > reach ? ti - reach : 0;
             // from one commit word back to the one before (prev_commit_), not word by word
             for (int32_t j = ti ? prev_commit_[ti - 1] : -1; j >= 0 && static_cast<size_t>(j) >= lowest;
                  j = j ? prev_commit_[j - 1] : -1) {

@@ -96,6 +96,7 @@ private:
     std::vector<Token> tokens_;
     std::vector<int32_t> token_commit_;  // per token of the sentence: its word when it starts a commit phrase, or -1
     std::vector<int32_t> prev_commit_;   // per token: the last token at or before it with a commit word, or -1
+    std::vector<int32_t> prev_join_;     // per token: the last "and"/"or" at or before it that joins a verb, or -1
 
     // skeleton
     Skeleton skel_;
