@@ -186,7 +186,9 @@ bool Engine::check_patterns() const {
             return false;
         if (p.kind == Pattern::kTrigger && (p.target >= pats_.size() || pats_[p.target].kind != Pattern::kVariable))
             return false;
-        if (p.kind == Pattern::kVariable && (p.var >= n_var_ || p.group >= pats_.size())) return false;
+        // (group 0 holds the phrases, each regex a group of its own: at most one group per pattern
+        // besides group 0, which may be empty)
+        if (p.kind == Pattern::kVariable && (p.var >= n_var_ || p.group > pats_.size())) return false;
     }
     return true;
 }
@@ -285,7 +287,9 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     std::string_view tables = r.view();
     uint32_t ndbs = r.u32();
     std::vector<std::string_view> blobs;  // into data: Hyperscan copies each into a database of its own
-    if (ndbs > 2 * npats + 3) throw Error(kBadDatabase, "database holds more pattern databases than patterns");
+    // three, and two per group: group 0 (the phrases, maybe none) and at most one group per pattern
+    if (ndbs > 2 * (uint64_t(npats) + 1) + 3)
+        throw Error(kBadDatabase, "database holds more pattern databases than patterns");
     for (uint32_t i = 0; i < ndbs && r.ok; ++i) blobs.push_back(r.view());
     if (!r.ok) throw Error(kBadDatabase, "modfilter database payload is truncated");
     std::vector<Diagnostic> diags;

@@ -383,6 +383,27 @@ TEST_CASE("Posts over max_post_bytes are refused with a clear error", "[limits]"
     }
 }
 
+TEST_CASE("A pack of one regex and no phrase serializes and loads", "[serialize]") {
+    // Group 0 (the phrases) is empty and the regex has a group of its own: one group more than the
+    // loader's checks allowed, so such a database was refused as corrupt.
+    auto e = compile_text(R"([[rule]]
+id = "card"
+category = "pii.card"
+severity = "medium"
+regex = '''\b\d{4}[ -]?\d{4}'''
+)");
+    REQUIRE(e);
+    const std::string db = e->serialize();
+    std::unique_ptr<Engine> e2;
+    REQUIRE_NOTHROW(e2 = Engine::deserialize(db, EngineOptions{}));
+    Scanner s1(*e), s2(*e2);
+    Verdict v1, v2;
+    s1.scan("card 4111 1111 here", 0, 0, v1);
+    s2.scan("card 4111 1111 here", 0, 0, v2);
+    CHECK(v1.hits.size() == 1);
+    CHECK(v1.render_json() == v2.render_json());
+}
+
 TEST_CASE("A serialized engine scans like the original; corruption is detected", "[serialize]") {
     auto e = compile_text(kPack);
     std::string db = e->serialize();
