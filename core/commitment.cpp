@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cassert>
 
 #include "normalize.hpp"
 #include "text.hpp"
@@ -156,8 +155,15 @@ PhraseWords::PhraseWords() {
     add("or");
     add("also");
     add("then");
-    for (const char *w : kJoinVerbs) add(w);
-    assert(size() == kFirstJoinVerb + std::size(kJoinVerbs));  // (no word listed twice)
+}
+
+void PhraseWords::add_join(std::string_view w) {
+    const size_t sp = w.find(' ');
+    if (sp != std::string_view::npos) w = w.substr(0, sp);
+    if (w.empty() || w[0] == '!' || w[0] == '#' || w[0] == '*' || w[0] == '@') return;
+    const uint32_t id = add(w);
+    if (join_.size() <= id) join_.resize(id + 1, false);
+    join_[id] = true;
 }
 
 uint32_t PhraseWords::add(std::string_view w) {
@@ -367,7 +373,7 @@ bool joins_verb(const Sentence &t, size_t k, size_t s1) {
     if (w != PhraseWords::kAnd && w != PhraseWords::kOr) return false;
     size_t v = k + 1;
     if (v + 1 < s1 && (t.word(v) == PhraseWords::kAlso || t.word(v) == PhraseWords::kThen)) ++v;
-    return PhraseWords::join_verb(t.word(v));
+    return t.words.join_verb(t.word(v));
 }
 
 bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_t &to) const {
@@ -400,7 +406,7 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     // The deliverable: within `within` words after the commitment, in the same sentence. The
     // modal carries over one "and" or "or" that joins a second verb to the first ("I will check the
     // stock and send you a replacement", "and then provide you with an update", "we can either ship
-    // it or issue a refund"): the deliverable may then stand within `within` words after the "and". Only a verb of PhraseWords::kJoinVerbs counts:
+    // it or issue a refund"): the deliverable may then stand within `within` words after the "and". Only a verb of the `join` list counts:
     // "and" also joins nouns and clauses with a subject of their own, which commit by themselves.
     size_t wk = 0, wlen = 0, lim = c1 + within;
     uint32_t wp = 0;

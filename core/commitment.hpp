@@ -55,20 +55,15 @@ size_t tokenize_sentence(const char *text, size_t len, size_t from, std::vector<
 class PhraseWords {
 public:
     static constexpr uint32_t kBut = 0, kHowever = 1;  // the words that open a clause of their own
-    // "and" and "or", and the verbs that carry a commitment on after them ("I will check the stock and
-    // send you a replacement", "we can either ship the missing item or issue a partial refund"): kJoinVerbs of them, numbered from kFirstJoinVerb; not words as often nouns ("your
-    // return and refund", "a bank transfer and"). "And" before any other word
-    // joins nouns ("the pickup details and tracking for the replacement") or a clause with a subject
-    // of its own ("and you will", "and the refund").
-    static constexpr uint32_t kAnd = 2, kOr = 3, kAlso = 4, kThen = 5, kFirstJoinVerb = 6;
-    static constexpr const char *kJoinVerbs[] = {
-        "send", "arrange", "issue", "process", "provide", "offer", "give", "get", "have", "make", "add",
-        "apply", "waive", "replace", "ship", "deliver", "dispatch", "update", "call", "email", "reply",
-        "respond", "book", "schedule", "reschedule", "expedite", "confirm", "put", "reimburse", "compensate",
-        "restore", "fix", "resolve", "sort", "reverse", "cover", "honor", "honour", "upgrade", "extend",
-        "reinstate", "reactivate", "ensure", "contact", "reach", "revert", "notify", "inform", "organise",
-        "organize"};
-    static bool join_verb(uint32_t w) { return w >= kFirstJoinVerb && w < kFirstJoinVerb + std::size(kJoinVerbs); }
+    // "and" and "or", and the words they are followed by ("also", "then") before a verb of the
+    // [words] list `join` (words.toml), which carries a commitment over: "I will check the stock
+    // and send you a replacement", "we can either ship the missing item or issue a partial refund".
+    static constexpr uint32_t kAnd = 2, kOr = 3, kAlso = 4, kThen = 5;
+    // The name of the [words] list of those verbs; without it, no commitment carries over.
+    static constexpr const char *kJoinList = "join";
+    // Marks a word (its first word, for a phrase) as a verb of the join list.
+    void add_join(std::string_view w);
+    bool join_verb(uint32_t w) const { return w < join_.size() && join_[w]; }
     PhraseWords();
     uint32_t add(std::string_view w);
     // The number of the word, or Token::kNoWord.
@@ -81,6 +76,7 @@ private:
     bool may_be(unsigned char first, size_t len) const { return (lengths_[first] >> std::min<size_t>(len, 31)) & 1; }
     WordIndex index_;
     uint32_t lengths_[256] = {};  // per first byte: bit n set when a word of n bytes (31: 31 or more) starts so
+    std::vector<bool> join_;      // per word number: a verb of the join list
 };
 
 // The tokens of a sentence (or a post) as phrases read them: a token's word is looked up the first
@@ -135,7 +131,7 @@ private:
     std::vector<uint32_t> wild_first_;
 };
 
-// Whether token k is an "and" or "or" that joins a verb of PhraseWords::kJoinVerbs ("and send",
+// Whether token k is an "and" or "or" that joins a verb of the join list ("and send",
 // "or then issue") in the sentence that ends before token s1: the word a commit word carries over.
 bool joins_verb(const Sentence &t, size_t k, size_t s1);
 

@@ -113,6 +113,8 @@ void Engine::build_tables(const EngineOptions &opt) {
         if (rs_.rules[i].is_model) model_rules_.push_back(i);
     commits_.clear();
     phrase_words_ = PhraseWords();
+    if (auto j = rs_.words.find(PhraseWords::kJoinList); j != rs_.words.end())
+        for (const std::string &w : j->second.words) phrase_words_.add_join(w);
     rule_commit_.assign(rs_.rules.size(), -1);
     for (size_t i = 0; i < rs_.rules.size(); ++i)
         if (rs_.rules[i].is_commitment) {
