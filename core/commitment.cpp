@@ -406,8 +406,9 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     // The deliverable: within `within` words after the commitment, in the same sentence. The
     // modal carries over one "and" or "or" that joins a second verb to the first ("I will check the
     // stock and send you a replacement", "and then provide you with an update", "we can either ship
-    // it or issue a refund"): the deliverable may then stand within `within` words after the "and". Only a verb of the `join` list counts:
-    // "and" also joins nouns and clauses with a subject of their own, which commit by themselves.
+    // it or issue a refund"): the deliverable may then stand within `within` words after the "and".
+    // Only a verb of the `join` list counts: "and" also joins nouns, and clauses with a subject of
+    // their own, which commit by themselves.
     size_t wk = 0, wlen = 0, lim = c1 + within;
     uint32_t wp = 0;
     bool joined = false;

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -111,8 +110,8 @@ public:
     std::vector<std::pair<std::string, uint32_t>> anchor_points() const;
     // The number of tokens of the longest phrase that starts at token i and ends before token lim;
     // 0 if none. The sentence's words are those this set was built with.
-    // When an exception wins there, 0, and *vetoed (if given) is set to the exception's length.
-    size_t longest(const Sentence &t, size_t i, size_t lim, uint32_t *phrase = nullptr, size_t *vetoed = nullptr) const;
+    // When an exception wins there, 0, and *vetoed_len (if given) is set to the exception's length.
+    size_t longest(const Sentence &t, size_t i, size_t lim, uint32_t *phrase = nullptr, size_t *vetoed_len = nullptr) const;
     // Whether word k of phrase p is a word of its own (not "#" or "*").
     bool literal_word(uint32_t p, size_t k) const { return ids_[p][k] < kNumber; }
     // Whether a phrase covers exactly tokens [i, end).

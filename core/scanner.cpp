@@ -185,8 +185,8 @@ int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long lo
     return add_raw(s, p, k.orig_start(from), k.orig_end(to), ev);
 }
 
-// How many words before a deliverable, besides its rule's reach(), a commit phrase may start (the phrase itself
-// and the deliverable's words before its anchor word).
+// How many words before a deliverable, besides its rule's `within` (or reach()), a commit phrase may
+// start (the phrase itself and the deliverable's words before its anchor word).
 constexpr size_t kCommitReach = 8;
 
 void Scanner::confirm_commitments() {
