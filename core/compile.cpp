@@ -426,13 +426,41 @@ hs_database *Engine::compile_skeleton_db() const {
     return db;
 }
 
+// The main database's literals and prefilter atoms that must stand at a word boundary, and are one
+// word: found by the post's words (core/word_match.hpp), not by Hyperscan.
+void Engine::build_word_matcher(const std::vector<std::string> &exprs) {
+    words_ = WordMatcher();
+    for (size_t i = 0; i < pats_.size(); ++i) {
+        const Pattern &p = pats_[i];
+        if ((p.kind != Pattern::kLiteral && p.kind != Pattern::kTrigger) || p.wide || p.boundary == Boundary::Any) continue;
+        // The expression's bytes: literal_expression() and the atoms write raw letters, digits and
+        // UTF-8, and \xHH for anything else; any other escape is not a plain literal.
+        std::string bytes;
+        const std::string &e = exprs[i];
+        bool plain = true;
+        for (size_t k = 0; k < e.size() && plain; ++k) {
+            if (e[k] != '\\') {
+                bytes += e[k];
+            } else if (k + 3 < e.size() && e[k + 1] == 'x') {
+                bytes += static_cast<char>(std::stoi(e.substr(k + 2, 2), nullptr, 16));
+                k += 3;
+            } else {
+                plain = false;
+            }
+        }
+        if (plain && bytes.size() == p.fixed_len && WordMatcher::fits(bytes, p.boundary))
+            words_.add(static_cast<uint32_t>(i), bytes, p.boundary);
+    }
+    words_.build();
+}
+
 void Engine::build_groups(std::vector<size_t> (&main)[2], std::vector<std::vector<size_t>> &groups) const {
     std::vector<bool> has_trigger(pats_.size(), false);
     for (const Pattern &p : pats_)
         if (p.kind == Pattern::kTrigger) has_trigger[p.target] = true;
     for (size_t i = 0; i < pats_.size(); ++i) {
         const Pattern &p = pats_[i];
-        if (p.kind != Pattern::kVariable || !has_trigger[i]) {
+        if ((p.kind != Pattern::kVariable || !has_trigger[i]) && !words_.has(static_cast<uint32_t>(i))) {
             if (p.roles & kRoleMember) main[0].push_back(i);
             if (p.roles & kRoleStaff) main[1].push_back(i);
         }
@@ -504,6 +532,7 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     // start-of-match tracking: the scan of a clean post runs at literal speed. Regexes and phrases
     // are in the group databases, run only over the windows around triggers the main scan found:
     // first a probe without start-of-match tracking, then, where it matched, the tracked scan.
+    e->build_word_matcher(exprs);
     std::vector<size_t> main[2];
     std::vector<std::vector<size_t>> groups;
     e->build_groups(main, groups);

@@ -23,7 +23,8 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // 7: the tables that were derived at load (the learned scorer's n-gram table, the '@' words) are
 // carried built, with the skeleton's token filter; [[model]] weights files are not parsed at load
 // 8: the learned scorer's table has 32-bit tags and a salt, and its words another hash
-constexpr uint32_t kFormatVersion = 8;
+// 9: the word-bounded literals and atoms found by words (core/word_match.hpp), not in the main databases
+constexpr uint32_t kFormatVersion = 9;
 
 std::string platform_string() {
     std::string p;
@@ -206,6 +207,9 @@ std::string Engine::serialize() const {
     payload.str(encode_patterns(skel_pats_));
     payload.u64(n_var_);
     payload.str(encode_tables());
+    std::string words;
+    words_.encode(words);
+    payload.str(words);
     auto put = [&](hs_database *db) {
         if (!db) return payload.str("");
         char *bytes = nullptr;
@@ -284,7 +288,7 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     e->fingerprint_ = r.u64();
     std::string_view pat_bytes = r.view(), skel_bytes = r.view();
     e->n_var_ = r.u64();
-    std::string_view tables = r.view();
+    std::string_view tables = r.view(), words = r.view();
     uint32_t ndbs = r.u32();
     std::vector<std::string_view> blobs;  // into data: Hyperscan copies each into a database of its own
     // three, and two per group: group 0 (the phrases, maybe none) and at most one group per pattern
@@ -300,6 +304,14 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     if (!decode_patterns(pat_bytes, e->pats_) || e->pats_.size() != npats || !decode_patterns(skel_bytes, e->skel_pats_) ||
         !e->check_patterns())
         throw Error(kBadDatabase, "database patterns do not match its rules");
+    if (!e->words_.decode(words, e->pats_.size()))
+        throw Error(kBadDatabase, "database word literals do not match its patterns");
+    for (size_t i = 0; i < e->pats_.size(); ++i) {
+        const Pattern &p = e->pats_[i];
+        if (e->words_.has(static_cast<uint32_t>(i)) &&
+            ((p.kind != Pattern::kLiteral && p.kind != Pattern::kTrigger) || p.wide || p.boundary == Boundary::Any))
+            throw Error(kBadDatabase, "database word literals do not match its patterns");
+    }
     std::vector<size_t> main[2];
     std::vector<std::vector<size_t>> groups;
     e->build_groups(main, groups);

@@ -20,6 +20,7 @@
 #include "skeleton.hpp"
 #include "verdict.hpp"
 #include "word_index.hpp"
+#include "word_match.hpp"
 
 struct hs_database;
 struct hs_scratch;
@@ -148,6 +149,9 @@ public:
     // The main database for a role (0 member, 1 staff): the literals and triggers of the rules that
     // apply to it, so that a member's post is not searched for staff-only promise words.
     hs_database *database(int role) const { return main_dbs_[role == 1 ? 1 : 0]; }
+    // The main database's word-bounded literals, found by the post's words (core/word_match.hpp)
+    // instead: the patterns here are in neither main database.
+    const WordMatcher &word_matcher() const { return words_; }
     // Word lists again, in skeleton form (core/skeleton.hpp), for posts that show evasion tricks.
     const LazyDatabase &skeleton_database() const { return *skel_db_; }
     const AtWords &at_words() const { return at_words_; }
@@ -228,6 +232,8 @@ private:
     ModelTable model_table_;
     std::vector<Pattern> pats_;
     std::vector<Diagnostic> warnings_;
+    WordMatcher words_;
+    void build_word_matcher(const std::vector<std::string> &exprs);  // at compile, after build_patterns
     void build_groups(std::vector<size_t> (&main)[2], std::vector<std::vector<size_t>> &groups) const;
     hs_database *compile_db(const std::vector<std::string> &exprs, const std::vector<unsigned> &flags,
                             const std::vector<size_t> &subset, bool som, std::vector<Diagnostic> &diags) const;

@@ -144,6 +144,19 @@ int Scanner::on_match(unsigned id, unsigned long long, unsigned long long to, un
     return 0;
 }
 
+// Main database: the word matcher's hits that end by then go first, so that on_match sees every
+// literal and trigger in order of its end, as Hyperscan reports them (two-set triggers look back).
+int Scanner::on_main_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx) {
+    auto *s = static_cast<Scanner *>(ctx);
+    s->word_hits_until(to);
+    return on_match(id, from, to, 0, ctx);
+}
+
+void Scanner::word_hits_until(size_t to) {
+    for (; next_word_hit_ < word_hits_.size() && word_hits_[next_word_hit_].second <= to; ++next_word_hit_)
+        on_match(word_hits_[next_word_hit_].first, 0, word_hits_[next_word_hit_].second, 0, this);
+}
+
 // Probe database, over one window: stops at the first match of a pattern for this post's role.
 int Scanner::on_probe_match(unsigned id, unsigned long long, unsigned long long, unsigned, void *ctx) {
     auto *s = static_cast<Scanner *>(ctx);
@@ -355,8 +368,14 @@ void Scanner::apply_models() {
 void Scanner::match_and_confirm(int role) {
     {
         hs_error_t rc = HS_SUCCESS;
+        word_hits_.clear();
+        next_word_hit_ = 0;
+        e_.word_matcher().scan(text_, text_len_, [this](uint32_t id, size_t end) {
+            word_hits_.emplace_back(id, static_cast<uint32_t>(end));
+        });
         if (hs_database *main = e_.database(role))
-            rc = hs_scan(main, text_, static_cast<unsigned>(text_len_), 0, scratch_, on_match, this);
+            rc = hs_scan(main, text_, static_cast<unsigned>(text_len_), 0, scratch_, on_main_match, this);
+        if (rc == HS_SUCCESS) word_hits_until(text_len_);
         if (rc == HS_SUCCESS && whole_text_) {
             windows_.clear();
             for (uint32_t g = 0; g < e_.group_count(); ++g)

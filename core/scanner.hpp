@@ -43,6 +43,8 @@ private:
     // match and confirm: Hyperscan callbacks, for the main database (literals, triggers), a probe,
     // a group database over a window, and the skeleton database
     static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
+    static int on_main_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
+    void word_hits_until(size_t to);  // passes on_match the word matcher's hits that end by `to`
     static int on_probe_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
     static int on_window_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
     static int on_som_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
@@ -79,6 +81,9 @@ private:
     std::vector<uint32_t> overflow_rules_;
     std::vector<uint8_t> overflow_seen_;  // per rule: 1 when it is in overflow_rules_
 
+    // the word matcher's hits (pattern, end), handed to on_match in order with the main database's
+    std::vector<std::pair<uint32_t, uint32_t>> word_hits_;
+    size_t next_word_hit_ = 0;
     // confirm: where to run which group database
     std::vector<Window> windows_;
     std::vector<uint32_t> group_last_;  // per group: 1 + index of its last window, 0 for none

@@ -1293,3 +1293,87 @@ TEST_CASE("Model mistakes are reported with file:line", "[model][rules]") {
     REQUIRE(!d.empty());
     CHECK(d[0].line == 5);
 }
+
+namespace {
+
+std::vector<std::pair<uint32_t, size_t>> word_hits(const WordMatcher &m, std::string_view text) {
+    std::vector<std::pair<uint32_t, size_t>> out;
+    m.scan(text.data(), text.size(), [&](uint32_t id, size_t end) { out.emplace_back(id, end); });
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("The word matcher finds whole words, word starts and word ends, in order of their end", "[words]") {
+    CHECK(WordMatcher::fits("idiot", Boundary::Word));
+    CHECK(WordMatcher::fits("ho", Boundary::Word));
+    CHECK(WordMatcher::fits("88", Boundary::Word));
+    CHECK(WordMatcher::fits("caf\xC3\xA9", Boundary::Word));
+    CHECK_FALSE(WordMatcher::fits("ho", Boundary::Prefix));  // a start or an end needs 3 bytes
+    CHECK_FALSE(WordMatcher::fits("f off", Boundary::Word));  // two words
+    CHECK_FALSE(WordMatcher::fits("n-word", Boundary::Word));
+    CHECK_FALSE(WordMatcher::fits("sh_t", Boundary::Word));  // '_' is not part of a word
+    CHECK_FALSE(WordMatcher::fits("idiot", Boundary::Any));
+    CHECK_FALSE(WordMatcher::fits(std::string(33, 'a'), Boundary::Word));
+
+    WordMatcher m;
+    m.add(0, "ho", Boundary::Word);
+    m.add(1, "fuck", Boundary::Prefix);
+    m.add(2, "ass", Boundary::Suffix);
+    m.add(3, "caf\xC3\xA9", Boundary::Word);
+    m.add(4, "ho", Boundary::Word);  // a second pattern of the same literal
+    m.add(5, "IDIOT", Boundary::Word);  // stored lower-cased, found in any case
+    m.add(6, "ass", Boundary::Prefix);
+    m.build();
+    CHECK(m.has(5));
+    CHECK_FALSE(m.has(7));
+    using H = std::vector<std::pair<uint32_t, size_t>>;
+    CHECK(word_hits(m, "who shows those photos") == H{});  // "ho" inside words
+    CHECK(word_hits(m, "ho, HO!") == H{{0, 2}, {4, 2}, {0, 6}, {4, 6}});
+    CHECK(word_hits(m, "Fucking dumbASS idiot") == H{{1, 4}, {2, 15}, {5, 21}});
+    // "assass": a start of the word and its end, in order of end
+    CHECK(word_hits(m, "assass") == H{{6, 3}, {2, 6}});
+    CHECK(word_hits(m, "un caf\xC3\xA9 noir") == H{{3, 8}});
+    CHECK(word_hits(m, "caf\xC3\xA9s") == H{});  // the word goes on
+    CHECK(word_hits(m, "caf\xC3\xA9\xE2\x80\x94ho") == H{{3, 5}, {0, 10}, {4, 10}});  // a dash is no letter
+    // words longer than the longest literal: found by their first and last bytes
+    const std::string longword = "fuck" + std::string(40, 'x') + "ass";
+    CHECK(word_hits(m, longword) == H{{1, 4}, {2, longword.size()}});
+    CHECK(word_hits(m, "") == H{});
+    CHECK(word_hits(m, "\xFF\xFEho\xC3") == H{{0, 4}, {4, 4}});  // stray bytes bound words too
+
+    std::string bytes;
+    m.encode(bytes);
+    WordMatcher back;
+    REQUIRE(back.decode(bytes, 7));
+    CHECK(word_hits(back, "Fucking dumbASS idiot") == H{{1, 4}, {2, 15}, {5, 21}});
+    CHECK_FALSE(back.decode(bytes, 6));  // a pattern number out of range
+    CHECK_FALSE(back.decode(std::string_view(bytes).substr(0, bytes.size() - 1), 7));
+    std::string extra = bytes + "x";
+    CHECK_FALSE(back.decode(extra, 7));
+}
+
+TEST_CASE("Atoms found by words and by Hyperscan meet in either order", "[words]") {
+    // "\bpics\b" is found by the word matcher, "zork#" by Hyperscan (not a word): a regex needs both
+    Scan s("[[rule]]\nid = \"after\"\ncategory = \"spam.x\"\nseverity = \"low\"\n"
+           "regex = '''zork#\\w*.{0,30}\\bpics\\b'''\n"
+           "[[rule]]\nid = \"before\"\ncategory = \"spam.y\"\nseverity = \"low\"\n"
+           "regex = '''\\bpics\\b.{0,30}zork#'''\n"
+           "[[rule]]\nid = \"w\"\ncategory = \"abuse.x\"\nseverity = \"low\"\nwords = [\"idiot\"]\n");
+    CHECK(s.engine->word_matcher().size() >= 2);
+    CHECK(s.rules("zork#1 has pics") == std::vector<std::string>{"after"});
+    CHECK(s.rules("pics at zork#") == std::vector<std::string>{"before"});
+    CHECK(s.rules("Pics, zork#7 pics!") == std::vector<std::string>{"before", "after"});
+    CHECK(s.rules("epics at zork#").empty());
+    s("what an IDIOT");
+    REQUIRE(s.v.hits.size() == 1);
+    CHECK(s.v.hits[0].start == 8);
+    CHECK(s.v.hits[0].end == 13);
+    // and the same from a serialized engine
+    auto loaded = Engine::deserialize(s.engine->serialize(), EngineOptions{});
+    CHECK(loaded->word_matcher().size() == s.engine->word_matcher().size());
+    Scanner sc(*loaded);
+    Verdict v;
+    sc.scan("Pics, zork#7 pics!", 0, 0, v);
+    CHECK(v.hits.size() == 2);
+}

@@ -1,0 +1,114 @@
+#include "word_match.hpp"
+
+#include <algorithm>
+
+namespace mf {
+
+bool WordMatcher::fits(std::string_view bytes, Boundary b) {
+    if (b == Boundary::Any || bytes.empty() || bytes.size() > kMaxLen || (b != Boundary::Word && bytes.size() < 3))
+        return false;
+    for (size_t i = 0; i < bytes.size();) {
+        const auto c = static_cast<unsigned char>(bytes[i]);
+        if (c < 0x80) {
+            if (!ascii_alnum(c)) return false;
+            ++i;
+            continue;
+        }
+        uint32_t cp;
+        bool valid;
+        const size_t l = decode_utf8(reinterpret_cast<const unsigned char *>(bytes.data()) + i, bytes.size() - i, &cp, &valid);
+        if (!valid || !is_word_cp(cp)) return false;
+        i += l;
+    }
+    return true;
+}
+
+void WordMatcher::add(uint32_t pattern, std::string_view bytes, Boundary b) {
+    Item it{pattern, b == Boundary::Word ? kWhole : b == Boundary::Prefix ? kStart : kEnd, std::string(bytes)};
+    for (char &c : it.bytes)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
+    items_.push_back(std::move(it));
+}
+
+void WordMatcher::build() {
+    std::sort(items_.begin(), items_.end(), [](const Item &a, const Item &b) {
+        return a.kind != b.kind ? a.kind < b.kind : a.bytes != b.bytes ? a.bytes < b.bytes : a.pattern < b.pattern;
+    });
+    items_.erase(std::unique(items_.begin(), items_.end(),
+                             [](const Item &a, const Item &b) {
+                                 return a.kind == b.kind && a.bytes == b.bytes && a.pattern == b.pattern;
+                             }),
+                 items_.end());
+    groups_.clear();
+    member_.clear();
+    filter_.assign((size_t(1) << kFilterBits) / 64, 0);
+    start_lengths_.assign(4096, 0);
+    end_lengths_.assign(4096, 0);
+    for (uint32_t i = 0, j = 0; i < items_.size(); i = j) {
+        const Item &it = items_[i];
+        for (j = i; j < items_.size() && items_[j].kind == it.kind && items_[j].bytes == it.bytes; ++j) {
+            if (member_.size() <= items_[j].pattern) member_.resize(items_[j].pattern + 1);
+            member_[items_[j].pattern] = true;
+        }
+        unsigned char buf[kMaxLen + 8] = {};
+        std::copy(it.bytes.begin(), it.bytes.end(), buf);
+        const size_t len = it.bytes.size();
+        const uint64_t h = hash(buf, len, it.kind, false, sizeof buf);
+        groups_.push_back({h, i, j - i});
+        filter_[filter_word(h)] |= uint64_t(1) << filter_bit(h);
+        if (it.kind == kStart) {
+            start_lengths_[key3(buf)] |= 1u << (len - 1);
+        } else if (it.kind == kEnd) {
+            end_lengths_[key3(buf + len - 3)] |= 1u << (len - 1);
+        }
+    }
+    size_t cap = 16;
+    while (cap < 2 * groups_.size()) cap <<= 1;
+    mask_ = cap - 1;
+    slots_.assign(cap, Slot{0, kEmpty});
+    for (uint32_t g = 0; g < groups_.size(); ++g) {
+        size_t s = groups_[g].hash & mask_;
+        while (slots_[s].group != kEmpty) s = (s + 1) & mask_;
+        slots_[s] = {groups_[g].hash, g};
+    }
+}
+
+void WordMatcher::encode(std::string &out) const {
+    auto u32 = [&](uint32_t v) { out.append(reinterpret_cast<const char *>(&v), 4); };
+    u32(static_cast<uint32_t>(items_.size()));
+    for (const Item &it : items_) {
+        u32(it.pattern);
+        out += static_cast<char>(it.kind);
+        out += static_cast<char>(it.bytes.size());
+        out += it.bytes;
+    }
+}
+
+bool WordMatcher::decode(std::string_view in, size_t npatterns) {
+    items_.clear();
+    auto u32 = [&](uint32_t &v) {
+        if (in.size() < 4) return false;
+        std::memcpy(&v, in.data(), 4);
+        in.remove_prefix(4);
+        return true;
+    };
+    uint32_t n = 0;
+    if (!u32(n) || n > in.size() / 6) return false;
+    for (uint32_t i = 0; i < n; ++i) {
+        uint32_t pattern = 0;
+        if (!u32(pattern) || pattern >= npatterns || in.size() < 2) return false;
+        const auto kind = static_cast<uint8_t>(in[0]);
+        const auto len = static_cast<uint8_t>(in[1]);
+        in.remove_prefix(2);
+        if (kind > kEnd || len > in.size()) return false;
+        const Boundary b = kind == kWhole ? Boundary::Word : kind == kStart ? Boundary::Prefix : Boundary::Suffix;
+        if (!fits(in.substr(0, len), b)) return false;
+        items_.push_back({pattern, static_cast<Kind>(kind), std::string(in.substr(0, len))});
+        in.remove_prefix(len);
+    }
+    if (!in.empty()) return false;
+    build();
+    return true;
+}
+
+}  // namespace mf

@@ -1,0 +1,222 @@
+// Word-bounded literals found by the post's words, not by Hyperscan.
+//
+// Most literals of the rule packs, and most prefilter atoms of their regexes, must stand at a word
+// boundary: a whole word ("idiot"), the start of one ("fuck" in "fucking") or its end ("ass" in
+// "dumbass"). Hyperscan finds literals as substrings and cannot check a boundary without turning
+// them into regexes, so short ones ("ho", "age", "rat", "men") were reported inside ordinary words
+// all the time ("who", "page", "strategy", "comments"): on real prose a match every 15 bytes, which
+// cost the main scan more than all its other work together. Here a post is split into words once
+// (as core/text.hpp defines them: letters, digits and marks of any script), and each word is looked
+// up whole, by its first bytes and by its last bytes, in hash tables of the literals that need
+// exactly that: a miss costs a hash and a probe of a small filter.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules.hpp"
+#include "text.hpp"
+
+namespace mf {
+
+class WordMatcher {
+public:
+    static constexpr size_t kMaxLen = 32;  // longer literals stay in Hyperscan
+    // Whether a literal with this boundary can be found here: 1 to kMaxLen bytes, every code point a
+    // word character (so a boundary can only fall at its ends), and at least 3 bytes unless it must
+    // be a whole word.
+    static bool fits(std::string_view bytes, Boundary b);
+
+    // At compile time, before build(): the literal `bytes` (as Hyperscan would find it
+    // case-insensitively: ASCII letters in either case) of main-database pattern `pattern`.
+    void add(uint32_t pattern, std::string_view bytes, Boundary b);
+    void build();
+    size_t size() const { return items_.size(); }
+    // Whether pattern `pattern` is found here (and so is not in the main Hyperscan database).
+    bool has(uint32_t pattern) const { return pattern < member_.size() && member_[pattern]; }
+
+    void encode(std::string &out) const;
+    // Loads what encode() wrote, for an engine of npatterns patterns; false when it is malformed.
+    bool decode(std::string_view in, size_t npatterns);
+
+    // Calls f(pattern, end) for every literal found in t[0, n) (the normalized post), in order of
+    // end (as Hyperscan reports matches); end is the byte after the literal.
+    template <class F>
+    void scan(const char *t, size_t n, F &&f) const;
+
+private:
+    enum Kind : uint8_t { kWhole, kStart, kEnd };
+    struct Item {
+        uint32_t pattern;
+        Kind kind;
+        std::string bytes;  // canonical: ASCII letters lower-cased
+    };
+    struct Group {  // the patterns of one (kind, bytes), items_[first, first + count) after build()
+        uint64_t hash;
+        uint32_t first, count;
+    };
+    static constexpr uint32_t kEmpty = 0xFFFFFFFFu;
+    static constexpr unsigned kFilterBits = 18;  // 32 KB: about one word in fifty gets past it by chance
+    struct Slot {
+        uint64_t hash;
+        uint32_t group;  // index into groups_, or kEmpty
+    };
+    static size_t filter_word(uint64_t h) { return h >> (70 - kFilterBits); }  // the top bits
+    static unsigned filter_bit(uint64_t h) { return (h >> 40) & 63; }
+    bool maybe(uint64_t h) const { return (filter_[filter_word(h)] >> filter_bit(h)) & 1; }
+
+    static uint64_t hash(const unsigned char *p, size_t len, Kind k, bool lower, size_t room);
+    static uint32_t key3(const unsigned char *p) { return ((p[0] | p[1] << 8 | p[2] << 16) * 0x9E3779B1u) >> 20; }
+    const Group *find(uint64_t h, const unsigned char *p, size_t len, Kind k, bool lower) const;
+    static size_t token_end(const char *t, size_t n, size_t i, bool &ascii);
+    template <class F>
+    void token(const char *t, size_t n, size_t s, size_t e, bool ascii, F &f) const;
+
+    std::vector<Item> items_;
+    std::vector<bool> member_;
+    std::vector<Group> groups_;
+    std::vector<Slot> slots_;  // open addressing by hash
+    size_t mask_ = 0;
+    std::vector<uint64_t> filter_;  // a bit per literal's hash (see maybe())
+    std::vector<uint32_t> start_lengths_, end_lengths_;  // per key3 of first / last 3 bytes: bit L-1 for length L
+};
+
+// The hash of canonical bytes p[0, len). `lower`: p holds ASCII letters and digits in either case,
+// lower-cased here (OR 0x20). `room`: how many bytes from p on may be read (at least len), so that a
+// word is read in whole 64-bit words where the text goes on.
+inline uint64_t WordMatcher::hash(const unsigned char *p, size_t len, Kind k, bool lower, size_t room) {
+    auto mum = [](uint64_t a, uint64_t b) {
+        const __uint128_t r = static_cast<__uint128_t>(a) * b;
+        return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+    };
+    const uint64_t low = lower ? 0x2020202020202020ull : 0;
+    uint64_t h = 0x243F6A8885A308D3ull ^ ((len * 4 + k) * 0x9E3779B97F4A7C15ull);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t v;
+        std::memcpy(&v, p + i, 8);
+        h = mum(h ^ (v | low), 0xA0761D6478BD642Full);
+    }
+    if (i < len) {
+        uint64_t v = 0;
+        if (room - i >= 8) std::memcpy(&v, p + i, 8);
+        else std::memcpy(&v, p + i, len - i);
+        h = mum(h ^ ((v | low) & ((uint64_t(1) << (8 * (len - i))) - 1)), 0xE7037ED1A0B428DBull);
+    }
+    return mum(h ^ (h >> 32), 0x8EBC6AF09C88C6E3ull);
+}
+
+inline const WordMatcher::Group *WordMatcher::find(uint64_t h, const unsigned char *p, size_t len, Kind k,
+                                                    bool lower) const {
+    if (!maybe(h)) return nullptr;
+    for (size_t s = h & mask_;; s = (s + 1) & mask_) {
+        const Slot &x = slots_[s];
+        if (x.group == kEmpty) return nullptr;
+        if (x.hash != h) continue;
+        const Group &g = groups_[x.group];
+        const Item &it = items_[g.first];
+        if (it.kind != k || it.bytes.size() != len) continue;
+        size_t j = 0;
+        while (j < len && static_cast<unsigned char>(it.bytes[j]) == (lower ? p[j] | 0x20 : p[j])) ++j;
+        if (j == len) return &g;
+    }
+}
+
+// Where the word that starts at t[i] ends; clears `ascii` when it holds a byte >= 0x80. ASCII letters
+// and digits sixteen at a time.
+inline size_t WordMatcher::token_end(const char *t, size_t n, size_t i, bool &ascii) {
+    typedef uint8_t u8x16 __attribute__((vector_size(16)));
+    for (;;) {
+        for (;;) {
+            if (i + 16 > n) {
+                while (i < n && ascii_alnum(static_cast<unsigned char>(t[i]))) ++i;
+                break;
+            }
+            u8x16 v;
+            std::memcpy(&v, t + i, 16);
+            const auto alnum = (((v | 0x20) - 'a') < 26) | ((v - '0') < 10);  // 0xFF where a letter or digit is
+            uint64_t lo, hi;
+            std::memcpy(&lo, &alnum, 8);
+            std::memcpy(&hi, reinterpret_cast<const char *>(&alnum) + 8, 8);
+            if (~lo) {
+                i += static_cast<size_t>(__builtin_ctzll(~lo)) / 8;
+                break;
+            }
+            if (~hi) {
+                i += 8 + static_cast<size_t>(__builtin_ctzll(~hi)) / 8;
+                break;
+            }
+            i += 16;
+        }
+        if (i >= n || static_cast<unsigned char>(t[i]) < 0x80 || !word_at(t, n, i)) return i;
+        ascii = false;
+        ++i;
+        while (i < n && (static_cast<unsigned char>(t[i]) & 0xC0) == 0x80) ++i;
+    }
+}
+
+template <class F>
+void WordMatcher::token(const char *t, size_t n, size_t s, size_t e, bool ascii, F &f) const {
+    const size_t len = e - s, hl = len < kMaxLen ? len : kMaxLen;
+    // The word's first and last (up to) kMaxLen bytes: in place for an ASCII word (lower-cased as
+    // they are read), else copied in canonical form (ASCII letters lower-cased, other bytes as they are).
+    const auto *head = reinterpret_cast<const unsigned char *>(t + s), *tail = head + len - hl;
+    size_t head_room = n - s, tail_room = n - (e - hl);
+    alignas(8) unsigned char hbuf[kMaxLen + 8], tbuf[kMaxLen + 8];
+    if (!ascii) {
+        auto canon = [&](const unsigned char *from, unsigned char *to) {
+            for (size_t k = 0; k < hl; ++k) to[k] = static_cast<unsigned char>(static_cast<unsigned>(from[k] - 'A') < 26u ? from[k] | 0x20 : from[k]);
+        };
+        canon(head, hbuf);
+        canon(tail, tbuf);
+        head = hbuf;
+        tail = tbuf;
+        head_room = tail_room = hl;
+    }
+    const unsigned char low = ascii ? 0x20 : 0;
+    const uint32_t within = hl >= 32 ? ~0u : (1u << hl) - 1;  // bit l - 1 for every length l <= hl
+    if (len >= 3) {
+        const unsigned char k3[3] = {static_cast<unsigned char>(head[0] | low), static_cast<unsigned char>(head[1] | low),
+                                     static_cast<unsigned char>(head[2] | low)};
+        for (uint32_t m = start_lengths_[key3(k3)] & within; m; m &= m - 1) {
+            const size_t l = static_cast<size_t>(__builtin_ctz(m)) + 1;
+            if (const Group *g = find(hash(head, l, kStart, ascii, head_room), head, l, kStart, ascii))
+                for (uint32_t k = 0; k < g->count; ++k) f(items_[g->first + k].pattern, s + l);
+        }
+    }
+    if (len <= kMaxLen)
+        if (const Group *g = find(hash(head, len, kWhole, ascii, head_room), head, len, kWhole, ascii))
+            for (uint32_t k = 0; k < g->count; ++k) f(items_[g->first + k].pattern, e);
+    if (len >= 3) {
+        const unsigned char *last = tail + hl - 3;
+        const unsigned char k3[3] = {static_cast<unsigned char>(last[0] | low), static_cast<unsigned char>(last[1] | low),
+                                     static_cast<unsigned char>(last[2] | low)};
+        for (uint32_t m = end_lengths_[key3(k3)] & within; m; m &= m - 1) {
+            const size_t l = static_cast<size_t>(__builtin_ctz(m)) + 1;
+            const unsigned char *p = tail + hl - l;
+            if (const Group *g = find(hash(p, l, kEnd, ascii, tail_room - (hl - l)), p, l, kEnd, ascii))
+                for (uint32_t k = 0; k < g->count; ++k) f(items_[g->first + k].pattern, e);
+        }
+    }
+}
+
+template <class F>
+void WordMatcher::scan(const char *t, size_t n, F &&f) const {
+    if (items_.empty()) return;
+    for (size_t i = 0; i < n;) {
+        const auto c = static_cast<unsigned char>(t[i]);
+        if (c < 0x80 ? !ascii_alnum(c) : !word_at(t, n, i)) {
+            ++i;
+            continue;
+        }
+        bool ascii = true;
+        const size_t e = token_end(t, n, i, ascii);
+        token(t, n, i, e, ascii, f);
+        i = e;
+    }
+}
+
+}  // namespace mf
