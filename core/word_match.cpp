@@ -42,8 +42,8 @@ void WordMatcher::build() {
     groups_.clear();
     member_.clear();
     filter_.assign((size_t(1) << kFilterBits) / 64, 0);
-    start_lengths_.assign(4096, 0);
-    end_lengths_.assign(4096, 0);
+    head_.assign(size_t(1) << kKeyBits, Lengths{});
+    end_lengths_.assign(size_t(1) << kKeyBits, 0);
     for (uint32_t i = 0, j = 0; i < items_.size(); i = j) {
         const Item &it = items_[i];
         for (j = i; j < items_.size() && items_[j].kind == it.kind && items_[j].bytes == it.bytes; ++j) {
@@ -56,11 +56,9 @@ void WordMatcher::build() {
         const uint64_t h = hash(buf, len, it.kind, false, sizeof buf);
         groups_.push_back({h, i, j - i});
         filter_[filter_word(h)] |= uint64_t(1) << filter_bit(h);
-        if (it.kind == kStart) {
-            start_lengths_[key3(buf)] |= 1u << (len - 1);
-        } else if (it.kind == kEnd) {
-            end_lengths_[key3(buf + len - 3)] |= 1u << (len - 1);
-        }
+        if (it.kind == kStart) head_[bucket(pack3(buf, len, 0))].start |= 1u << (len - 1);
+        else if (it.kind == kWhole) head_[bucket(pack3(buf, len, 0))].whole |= 1u << (len - 1);
+        else end_lengths_[bucket(pack3(buf + len - 3, 3, 0))] |= 1u << (len - 1);
     }
     size_t cap = 16;
     while (cap < 2 * groups_.size()) cap <<= 1;

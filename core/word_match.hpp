@@ -69,7 +69,18 @@ private:
     bool maybe(uint64_t h) const { return (filter_[filter_word(h)] >> filter_bit(h)) & 1; }
 
     static uint64_t hash(const unsigned char *p, size_t len, Kind k, bool lower, size_t room);
-    static uint32_t key3(const unsigned char *p) { return ((p[0] | p[1] << 8 | p[2] << 16) * 0x9E3779B1u) >> 20; }
+    // A word's first (or last) three canonical bytes, packed (zeros for a shorter word), and their bucket.
+    static constexpr unsigned kKeyBits = 12;
+    static uint32_t bucket(uint32_t three) { return (three * 0x9E3779B1u) >> (32 - kKeyBits); }
+    static uint32_t pack3(const unsigned char *p, size_t len, unsigned char low) {
+        uint32_t x = static_cast<uint32_t>(p[0] | low);
+        if (len > 1) x |= static_cast<uint32_t>(p[1] | low) << 8;
+        if (len > 2) x |= static_cast<uint32_t>(p[2] | low) << 16;
+        return x;
+    }
+    struct Lengths {
+        uint32_t start = 0, whole = 0;  // bit l - 1: some literal of length l starts (is) a word so
+    };
     const Group *find(uint64_t h, const unsigned char *p, size_t len, Kind k, bool lower) const;
     static size_t token_end(const char *t, size_t n, size_t i, bool &ascii);
     template <class F>
@@ -81,7 +92,8 @@ private:
     std::vector<Slot> slots_;  // open addressing by hash
     size_t mask_ = 0;
     std::vector<uint64_t> filter_;  // a bit per literal's hash (see maybe())
-    std::vector<uint32_t> start_lengths_, end_lengths_;  // per key3 of first / last 3 bytes: bit L-1 for length L
+    std::vector<Lengths> head_;  // per bucket of a word's first three bytes
+    std::vector<uint32_t> end_lengths_;  // per bucket of a word's last three bytes: bit l - 1 for an end of length l
 };
 
 // The hash of canonical bytes p[0, len). `lower`: p holds ASCII letters and digits in either case,
@@ -165,7 +177,7 @@ void WordMatcher::token(const char *t, size_t n, size_t s, size_t e, bool ascii,
     // they are read), else copied in canonical form (ASCII letters lower-cased, other bytes as they are).
     const auto *head = reinterpret_cast<const unsigned char *>(t + s), *tail = head + len - hl;
     size_t head_room = n - s, tail_room = n - (e - hl);
-    alignas(8) unsigned char hbuf[kMaxLen + 8], tbuf[kMaxLen + 8];
+    alignas(8) unsigned char hbuf[kMaxLen + 8] = {}, tbuf[kMaxLen + 8] = {};
     if (!ascii) {
         auto canon = [&](const unsigned char *from, unsigned char *to) {
             for (size_t k = 0; k < hl; ++k) to[k] = static_cast<unsigned char>(static_cast<unsigned>(from[k] - 'A') < 26u ? from[k] | 0x20 : from[k]);
@@ -178,23 +190,20 @@ void WordMatcher::token(const char *t, size_t n, size_t s, size_t e, bool ascii,
     }
     const unsigned char low = ascii ? 0x20 : 0;
     const uint32_t within = hl >= 32 ? ~0u : (1u << hl) - 1;  // bit l - 1 for every length l <= hl
+    // Most words are no literal and start none: one look at the bucket of their first bytes.
+    const Lengths &lengths = head_[bucket(pack3(head, len, low))];
     if (len >= 3) {
-        const unsigned char k3[3] = {static_cast<unsigned char>(head[0] | low), static_cast<unsigned char>(head[1] | low),
-                                     static_cast<unsigned char>(head[2] | low)};
-        for (uint32_t m = start_lengths_[key3(k3)] & within; m; m &= m - 1) {
+        for (uint32_t m = lengths.start & within; m; m &= m - 1) {
             const size_t l = static_cast<size_t>(__builtin_ctz(m)) + 1;
             if (const Group *g = find(hash(head, l, kStart, ascii, head_room), head, l, kStart, ascii))
                 for (uint32_t k = 0; k < g->count; ++k) f(items_[g->first + k].pattern, s + l);
         }
     }
-    if (len <= kMaxLen)
+    if (len <= kMaxLen && ((lengths.whole >> (len - 1)) & 1))
         if (const Group *g = find(hash(head, len, kWhole, ascii, head_room), head, len, kWhole, ascii))
             for (uint32_t k = 0; k < g->count; ++k) f(items_[g->first + k].pattern, e);
     if (len >= 3) {
-        const unsigned char *last = tail + hl - 3;
-        const unsigned char k3[3] = {static_cast<unsigned char>(last[0] | low), static_cast<unsigned char>(last[1] | low),
-                                     static_cast<unsigned char>(last[2] | low)};
-        for (uint32_t m = end_lengths_[key3(k3)] & within; m; m &= m - 1) {
+        for (uint32_t m = end_lengths_[bucket(pack3(tail + hl - 3, 3, low))] & within; m; m &= m - 1) {
             const size_t l = static_cast<size_t>(__builtin_ctz(m)) + 1;
             const unsigned char *p = tail + hl - l;
             if (const Group *g = find(hash(p, l, kEnd, ascii, tail_room - (hl - l)), p, l, kEnd, ascii))
