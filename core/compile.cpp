@@ -432,6 +432,17 @@ void Engine::build_word_matcher(const std::vector<std::string> &exprs) {
     words_ = WordMatcher();
     for (size_t i = 0; i < pats_.size(); ++i) {
         const Pattern &p = pats_[i];
+        if (p.kind == Pattern::kAnchor) {
+            // A word anchor (see Scanner::on_match), found by the word matcher's whole words and
+            // pieces of words; one that starts with a digit or holds non-ASCII stays in Hyperscan.
+            const std::string &w = anchors_[p.target].word;
+            if (p.boundary != Boundary::Word || w.size() != p.fixed_len || w.size() > WordMatcher::kMaxLen ||
+                !std::all_of(w.begin(), w.end(), [](char c) { return ascii_alnum(static_cast<unsigned char>(c)); }) ||
+                ascii_digit(static_cast<unsigned char>(w[0])))
+                continue;
+            words_.add(static_cast<uint32_t>(i), w, Boundary::Word);
+            continue;
+        }
         if ((p.kind != Pattern::kLiteral && p.kind != Pattern::kTrigger) || p.wide || p.boundary == Boundary::Any) continue;
         // The expression's bytes: literal_expression() and the atoms write raw letters, digits and
         // UTF-8, and \xHH for anything else; any other escape is not a plain literal.

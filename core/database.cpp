@@ -309,7 +309,8 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     for (size_t i = 0; i < e->pats_.size(); ++i) {
         const Pattern &p = e->pats_[i];
         if (e->words_.has(static_cast<uint32_t>(i)) &&
-            ((p.kind != Pattern::kLiteral && p.kind != Pattern::kTrigger) || p.wide || p.boundary == Boundary::Any))
+            ((p.kind != Pattern::kLiteral && p.kind != Pattern::kTrigger && p.kind != Pattern::kAnchor) || p.wide ||
+             p.boundary == Boundary::Any))
             throw Error(kBadDatabase, "database word literals do not match its patterns");
     }
     std::vector<size_t> main[2];

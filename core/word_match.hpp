@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,6 +86,10 @@ private:
     static size_t token_end(const char *t, size_t n, size_t i, bool &ascii);
     template <class F>
     void token(const char *t, size_t n, size_t s, size_t e, bool ascii, F &f) const;
+    template <class F>
+    void word_pieces(const char *t, size_t n, size_t s, size_t e, bool ascii, F &f) const;
+    template <class F>
+    void whole_at(const char *t, size_t a, size_t b, F &f) const;
 
     std::vector<Item> items_;
     std::vector<bool> member_;
@@ -212,6 +217,52 @@ void WordMatcher::token(const char *t, size_t n, size_t s, size_t e, bool ascii,
     }
 }
 
+// Whole-word literals equal to t[a, b), a piece of a word (see word_pieces()).
+template <class F>
+void WordMatcher::whole_at(const char *t, size_t a, size_t b, F &f) const {
+    const size_t len = b - a;
+    if (len == 0 || len > kMaxLen) return;
+    alignas(8) unsigned char buf[kMaxLen + 8] = {};
+    for (size_t k = 0; k < len; ++k) {
+        const auto c = static_cast<unsigned char>(t[a + k]);
+        buf[k] = static_cast<unsigned char>(static_cast<unsigned>(c - 'A') < 26u ? c | 0x20 : c);
+    }
+    if (!((head_[bucket(pack3(buf, len, 0))].whole >> (len - 1)) & 1)) return;
+    if (const Group *g = find(hash(buf, len, kWhole, false, sizeof buf), buf, len, kWhole, false))
+        for (uint32_t k = 0; k < g->count; ++k) f(items_[g->first + k].pattern, b);
+}
+
+// A word that starts with digits, or holds a character of three or more bytes, is also looked up by
+// two pieces, for the anchors of commitment rules, whose words end as the commitment stage splits
+// words (ASCII letters and digits, two-byte characters) and may follow a number ("24hrs"): the word
+// up to its first character of three or more bytes, and after a leading run of digits, the rest of
+// that. Other literals found so are turned down by on_match's boundary checks. The word's hits are
+// handed on in order of their end.
+template <class F>
+void WordMatcher::word_pieces(const char *t, size_t n, size_t s, size_t e, bool ascii, F &f) const {
+    std::pair<uint32_t, size_t> hits[64];
+    size_t k = 0;
+    auto keep = [&](uint32_t pattern, size_t end) {
+        if (k < 64) hits[k++] = {pattern, end};
+        else f(pattern, end);  // (more than 64 hits in one word: the rest in the order found)
+    };
+    token(t, n, s, e, ascii, keep);
+    size_t pe = e;
+    if (!ascii)
+        for (size_t i = s; i < e; ++i)
+            if (static_cast<unsigned char>(t[i]) >= 0xE0) {
+                pe = i;
+                break;
+            }
+    if (pe < e) whole_at(t, s, pe, keep);
+    size_t ps = s;
+    while (ps < pe && ascii_digit(static_cast<unsigned char>(t[ps]))) ++ps;
+    if (ps > s && ps < pe && ascii_alnum(static_cast<unsigned char>(t[ps]))) whole_at(t, ps, pe, keep);
+    for (size_t i = 1; i < k; ++i)  // insertion sort by end, stable: the hits are few and nearly in order
+        for (size_t j = i; j > 0 && hits[j - 1].second > hits[j].second; --j) std::swap(hits[j - 1], hits[j]);
+    for (size_t i = 0; i < k; ++i) f(hits[i].first, hits[i].second);
+}
+
 template <class F>
 void WordMatcher::scan(const char *t, size_t n, F &&f) const {
     if (items_.empty()) return;
@@ -223,7 +274,8 @@ void WordMatcher::scan(const char *t, size_t n, F &&f) const {
         }
         bool ascii = true;
         const size_t e = token_end(t, n, i, ascii);
-        token(t, n, i, e, ascii, f);
+        if (ascii_digit(c) || !ascii) word_pieces(t, n, i, e, ascii, f);
+        else token(t, n, i, e, ascii, f);
         i = e;
     }
 }

@@ -1369,6 +1369,14 @@ TEST_CASE("Atoms found by words and by Hyperscan meet in either order", "[words]
     REQUIRE(s.v.hits.size() == 1);
     CHECK(s.v.hits[0].start == 8);
     CHECK(s.v.hits[0].end == 13);
+    // the anchors of commitment rules are words too, and pieces of words: the word up to a character
+    // of three bytes (the commitment stage's words end there), and the letters after a number
+    Scan c(kCommitPack);
+    CHECK(c.rules("we will refund\xE4\xB8\xAD", 1) == std::vector<std::string>{"promise.money.give"});
+    CHECK(c.rules("WE\xE4\xB8\xAD will refund you", 1).size() == 1);  // the speaker's word ends there
+    CHECK(c.rules("we\xC3\xA9 will refund you", 1).empty());  // a two-byte letter: "we" goes on, no speaker
+    CHECK(c.rules("we will call you by 12pm", 1) == std::vector<std::string>{"promise.timeline.by"});
+    CHECK(c.rules("we will call you by 12pmx", 1).empty());
     // and the same from a serialized engine
     auto loaded = Engine::deserialize(s.engine->serialize(), EngineOptions{});
     CHECK(loaded->word_matcher().size() == s.engine->word_matcher().size());
