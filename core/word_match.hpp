@@ -182,11 +182,13 @@ void WordMatcher::token(const char *t, size_t n, size_t s, size_t e, bool ascii,
     // they are read), else copied in canonical form (ASCII letters lower-cased, other bytes as they are).
     const auto *head = reinterpret_cast<const unsigned char *>(t + s), *tail = head + len - hl;
     size_t head_room = n - s, tail_room = n - (e - hl);
-    alignas(8) unsigned char hbuf[kMaxLen + 8] = {}, tbuf[kMaxLen + 8] = {};
+    alignas(8) unsigned char hbuf[kMaxLen + 8], tbuf[kMaxLen + 8];  // (filled below, for a word with non-ASCII only)
     if (!ascii) {
         auto canon = [&](const unsigned char *from, unsigned char *to) {
             for (size_t k = 0; k < hl; ++k) to[k] = static_cast<unsigned char>(static_cast<unsigned>(from[k] - 'A') < 26u ? from[k] | 0x20 : from[k]);
         };
+        std::memset(hbuf, 0, sizeof hbuf);
+        std::memset(tbuf, 0, sizeof tbuf);
         canon(head, hbuf);
         canon(tail, tbuf);
         head = hbuf;
