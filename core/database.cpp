@@ -306,13 +306,14 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
         throw Error(kBadDatabase, "database patterns do not match its rules");
     if (!e->words_.decode(words, e->pats_.size()))
         throw Error(kBadDatabase, "database word literals do not match its patterns");
-    for (size_t i = 0; i < e->pats_.size(); ++i) {
-        const Pattern &p = e->pats_[i];
-        if (e->words_.has(static_cast<uint32_t>(i)) &&
-            ((p.kind != Pattern::kLiteral && p.kind != Pattern::kTrigger && p.kind != Pattern::kAnchor) || p.wide ||
-             p.boundary == Boundary::Any))
-            throw Error(kBadDatabase, "database word literals do not match its patterns");
-    }
+    bool words_ok = true;
+    e->words_.for_each([&](uint32_t i, Boundary b, std::string_view bytes) {
+        const Pattern &p = e->pats_[i];  // (i < pats_.size(): decode checked it)
+        const bool kind_ok = p.kind == Pattern::kLiteral || (p.kind == Pattern::kTrigger && !p.wide) ||
+                             (p.kind == Pattern::kAnchor && b == Boundary::Word);
+        words_ok = words_ok && kind_ok && p.boundary == b && bytes.size() == p.fixed_len;
+    });
+    if (!words_ok) throw Error(kBadDatabase, "database word literals do not match its patterns");
     std::vector<size_t> main[2];
     std::vector<std::vector<size_t>> groups;
     e->build_groups(main, groups);

@@ -101,6 +101,8 @@ bool WordMatcher::decode(std::string_view in, size_t npatterns) {
         if (kind > kEnd || len > in.size()) return false;
         const Boundary b = kind == kWhole ? Boundary::Word : kind == kStart ? Boundary::Prefix : Boundary::Suffix;
         if (!fits(in.substr(0, len), b)) return false;
+        for (char c : in.substr(0, len))
+            if (c >= 'A' && c <= 'Z') return false;  // add() stores ASCII letters lower-cased
         items_.push_back({pattern, static_cast<Kind>(kind), std::string(in.substr(0, len))});
         in.remove_prefix(len);
     }

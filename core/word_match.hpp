@@ -11,6 +11,7 @@
 // exactly that: a miss costs a hash and a probe of a small filter.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -38,6 +39,14 @@ public:
     size_t size() const { return items_.size(); }
     // Whether pattern `pattern` is found here (and so is not in the main Hyperscan database).
     bool has(uint32_t pattern) const { return pattern < member_.size() && member_[pattern]; }
+
+    // Calls f(pattern, boundary, bytes) for every literal, for the loader's checks.
+    template <class F>
+    void for_each(F &&f) const {
+        for (const Item &it : items_)
+            f(it.pattern, it.kind == kWhole ? Boundary::Word : it.kind == kStart ? Boundary::Prefix : Boundary::Suffix,
+              std::string_view(it.bytes));
+    }
 
     void encode(std::string &out) const;
     // Loads what encode() wrote, for an engine of npatterns patterns; false when it is malformed.
@@ -235,31 +244,40 @@ void WordMatcher::whole_at(const char *t, size_t a, size_t b, F &f) const {
 }
 
 // A word that starts with digits, or holds a character of three or more bytes, is also looked up by
-// two pieces, for the anchors of commitment rules, whose words end as the commitment stage splits
-// words (ASCII letters and digits, two-byte characters) and may follow a number ("24hrs"): the word
-// up to its first character of three or more bytes, and after a leading run of digits, the rest of
-// that. Other literals found so are turned down by on_match's boundary checks. The word's hits are
-// handed on in order of their end.
+// pieces, for the anchors of commitment rules, whose words end as the commitment stage splits words
+// (runs of ASCII letters and digits and two-byte characters) and may follow a number ("24hrs"): each
+// such run of the word, and the rest of a run after its leading digits. Other literals found so are
+// turned down by on_match's boundary checks. The word's hits are handed on in order of their end.
 template <class F>
 void WordMatcher::word_pieces(const char *t, size_t n, size_t s, size_t e, bool ascii, F &f) const {
     std::pair<uint32_t, size_t> hits[64];
+    std::vector<std::pair<uint32_t, size_t>> more;  // (a word with more than 64 hits: never seen)
     size_t k = 0;
     auto keep = [&](uint32_t pattern, size_t end) {
         if (k < 64) hits[k++] = {pattern, end};
-        else f(pattern, end);  // (more than 64 hits in one word: the rest in the order found)
+        else more.emplace_back(pattern, end);
     };
     token(t, n, s, e, ascii, keep);
-    size_t pe = e;
-    if (!ascii)
-        for (size_t i = s; i < e; ++i)
-            if (static_cast<unsigned char>(t[i]) >= 0xE0) {
-                pe = i;
-                break;
-            }
-    if (pe < e) whole_at(t, s, pe, keep);
-    size_t ps = s;
-    while (ps < pe && ascii_digit(static_cast<unsigned char>(t[ps]))) ++ps;
-    if (ps > s && ps < pe && ascii_alnum(static_cast<unsigned char>(t[ps]))) whole_at(t, ps, pe, keep);
+    for (size_t a = s; a < e;) {
+        if (static_cast<unsigned char>(t[a]) >= 0xE0) {  // a character of three or four bytes
+            ++a;
+            while (a < e && (static_cast<unsigned char>(t[a]) & 0xC0) == 0x80) ++a;
+            continue;
+        }
+        size_t b = a;  // the run [a, b)
+        while (b < e && static_cast<unsigned char>(t[b]) < 0xE0) ++b;
+        if (a > s || b < e) whole_at(t, a, b, keep);
+        size_t d = a;
+        while (d < b && ascii_digit(static_cast<unsigned char>(t[d]))) ++d;
+        if (d > a && d < b && ascii_alnum(static_cast<unsigned char>(t[d]))) whole_at(t, d, b, keep);
+        a = b;
+    }
+    if (!more.empty()) {
+        more.insert(more.begin(), hits, hits + k);
+        std::stable_sort(more.begin(), more.end(), [](const auto &x, const auto &y) { return x.second < y.second; });
+        for (const auto &h : more) f(h.first, h.second);
+        return;
+    }
     for (size_t i = 1; i < k; ++i)  // insertion sort by end, stable: the hits are few and nearly in order
         for (size_t j = i; j > 0 && hits[j - 1].second > hits[j].second; --j) std::swap(hits[j - 1], hits[j]);
     for (size_t i = 0; i < k; ++i) f(hits[i].first, hits[i].second);

@@ -1342,6 +1342,26 @@ TEST_CASE("The word matcher finds whole words, word starts and word ends, in ord
     CHECK(word_hits(m, "") == H{});
     CHECK(word_hits(m, "\xFF\xFEho\xC3") == H{{0, 4}, {4, 4}});  // stray bytes bound words too
 
+    // pieces of a word (for commitment anchors): the runs between characters of three bytes, and a
+    // run's letters after its digits
+    WordMatcher pieces;
+    pieces.add(0, "hrs", Boundary::Word);
+    pieces.add(1, "we", Boundary::Word);
+    pieces.build();
+    CHECK(word_hits(pieces, "24hrs") == H{{0, 5}});
+    CHECK(word_hits(pieces, "\xE4\xB8\xAD" "24hrs") == H{{0, 8}});
+    CHECK(word_hits(pieces, "we\xE4\xB8\xAD" "24hrs\xE4\xB8\xAD") == H{{1, 2}, {0, 10}});
+    CHECK(word_hits(pieces, "a24hrs") == H{});  // no number of its own
+    // a word with more hits than the pieces' buffer holds: still in order of their end
+    WordMatcher many;
+    for (uint32_t i = 0; i < 70; ++i) many.add(i, "2ab", Boundary::Prefix);
+    many.add(70, "2abcd", Boundary::Word);
+    many.build();
+    const H got = word_hits(many, "2abcd");
+    REQUIRE(got.size() == 71);
+    CHECK(std::is_sorted(got.begin(), got.end(), [](const auto &x, const auto &y) { return x.second < y.second; }));
+    CHECK(got.back() == std::pair<uint32_t, size_t>{70, 5});
+
     std::string bytes;
     m.encode(bytes);
     WordMatcher back;
