@@ -24,9 +24,8 @@ bool WordMatcher::fits(std::string_view bytes, Boundary b) {
 }
 
 void WordMatcher::add(uint32_t pattern, std::string_view bytes, Boundary b) {
-    Item it{pattern, b == Boundary::Word ? kWhole : b == Boundary::Prefix ? kStart : kEnd, std::string(bytes)};
-    for (char &c : it.bytes)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
+    Item it{pattern, kind_of(b), std::string(bytes)};
+    for (char &c : it.bytes) c = static_cast<char>(canonical(static_cast<unsigned char>(c)));
     items_.push_back(std::move(it));
 }
 
@@ -99,10 +98,9 @@ bool WordMatcher::decode(std::string_view in, size_t npatterns) {
         const auto len = static_cast<uint8_t>(in[1]);
         in.remove_prefix(2);
         if (kind > kEnd || len > in.size()) return false;
-        const Boundary b = kind == kWhole ? Boundary::Word : kind == kStart ? Boundary::Prefix : Boundary::Suffix;
-        if (!fits(in.substr(0, len), b)) return false;
+        if (!fits(in.substr(0, len), boundary_of(static_cast<Kind>(kind)))) return false;
         for (char c : in.substr(0, len))
-            if (c >= 'A' && c <= 'Z') return false;  // add() stores ASCII letters lower-cased
+            if (canonical(static_cast<unsigned char>(c)) != static_cast<unsigned char>(c)) return false;  // as add() stores it
         items_.push_back({pattern, static_cast<Kind>(kind), std::string(in.substr(0, len))});
         in.remove_prefix(len);
     }

@@ -43,9 +43,7 @@ public:
     // Calls f(pattern, boundary, bytes) for every literal, for the loader's checks.
     template <class F>
     void for_each(F &&f) const {
-        for (const Item &it : items_)
-            f(it.pattern, it.kind == kWhole ? Boundary::Word : it.kind == kStart ? Boundary::Prefix : Boundary::Suffix,
-              std::string_view(it.bytes));
+        for (const Item &it : items_) f(it.pattern, boundary_of(it.kind), std::string_view(it.bytes));
     }
 
     void encode(std::string &out) const;
@@ -68,6 +66,10 @@ private:
         uint64_t hash;
         uint32_t first, count;
     };
+    static Kind kind_of(Boundary b) { return b == Boundary::Word ? kWhole : b == Boundary::Prefix ? kStart : kEnd; }
+    static Boundary boundary_of(Kind k) { return k == kWhole ? Boundary::Word : k == kStart ? Boundary::Prefix : Boundary::Suffix; }
+    // A byte in canonical form: ASCII letters lower-cased, every other byte as it is.
+    static unsigned char canonical(unsigned char c) { return static_cast<unsigned char>(static_cast<unsigned>(c - 'A') < 26u ? c | 0x20 : c); }
     static constexpr uint32_t kEmpty = 0xFFFFFFFFu;
     static constexpr unsigned kFilterBits = 18;  // 32 KB: about one word in fifty gets past it by chance
     struct Slot {
@@ -194,7 +196,7 @@ void WordMatcher::token(const char *t, size_t n, size_t s, size_t e, bool ascii,
     alignas(8) unsigned char hbuf[kMaxLen + 8], tbuf[kMaxLen + 8];  // (filled below, for a word with non-ASCII only)
     if (!ascii) {
         auto canon = [&](const unsigned char *from, unsigned char *to) {
-            for (size_t k = 0; k < hl; ++k) to[k] = static_cast<unsigned char>(static_cast<unsigned>(from[k] - 'A') < 26u ? from[k] | 0x20 : from[k]);
+            for (size_t k = 0; k < hl; ++k) to[k] = canonical(from[k]);
         };
         std::memset(hbuf, 0, sizeof hbuf);
         std::memset(tbuf, 0, sizeof tbuf);
@@ -234,10 +236,7 @@ void WordMatcher::whole_at(const char *t, size_t a, size_t b, F &f) const {
     const size_t len = b - a;
     if (len == 0 || len > kMaxLen) return;
     alignas(8) unsigned char buf[kMaxLen + 8] = {};
-    for (size_t k = 0; k < len; ++k) {
-        const auto c = static_cast<unsigned char>(t[a + k]);
-        buf[k] = static_cast<unsigned char>(static_cast<unsigned>(c - 'A') < 26u ? c | 0x20 : c);
-    }
+    for (size_t k = 0; k < len; ++k) buf[k] = canonical(static_cast<unsigned char>(t[a + k]));
     if (!((head_[bucket(pack3(buf, len, 0))].whole >> (len - 1)) & 1)) return;
     if (const Group *g = find(hash(buf, len, kWhole, false, sizeof buf), buf, len, kWhole, false))
         for (uint32_t k = 0; k < g->count; ++k) f(items_[g->first + k].pattern, b);
