@@ -187,8 +187,8 @@ bool Engine::check_patterns() const {
             return false;
         if (p.kind == Pattern::kTrigger && (p.target >= pats_.size() || pats_[p.target].kind != Pattern::kVariable))
             return false;
-        // (group 0 holds the phrases, each regex a group of its own: at most one group per pattern
-        // besides group 0, which may be empty)
+        // (group 0 holds the phrases, each regex a group of its own or shares one: at most one group
+        // per pattern besides group 0, which may be empty)
         if (p.kind == Pattern::kVariable && (p.var >= n_var_ || p.group > pats_.size())) return false;
     }
     return true;

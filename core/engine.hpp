@@ -213,6 +213,7 @@ private:
     bool check_patterns() const;  // after loading: every index in range
     std::string encode_tables() const;  // what build_word_tables() built, for the database
     bool decode_tables(std::string_view bytes);
+    void merge_groups(const std::vector<std::string> &exprs);  // at the end of build_patterns
     void build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
                         std::vector<Diagnostic> &diags);
 

@@ -404,6 +404,66 @@ regex = '''\b\d{4}[ -]?\d{4}'''
     CHECK(v1.render_json() == v2.render_json());
 }
 
+TEST_CASE("Regexes that wait for the same words share a group; each still finds what it finds alone", "[match]") {
+    // Three regexes on the same insults (most of their atoms in common) and one on other words:
+    // the three share a group, whose probe runs once per window, and every rule's hits are those
+    // it has in a pack of its own.
+    const std::string head = "[policy]\nflag = 1\n";
+    const char *rules[] = {
+        R"([[rule]]
+id = "you-noun"
+category = "abuse.harassment"
+severity = "medium"
+regex = '''\byou\s+(?:stupid\s+)?(?:idiots?|morons?|clowns?|losers?|imbeciles?)\b'''
+)",
+        R"([[rule]]
+id = "you-are-noun"
+category = "abuse.harassment"
+severity = "medium"
+regex = '''\byou\s+are\s+(?:an?\s+)?(?:idiots?|morons?|clowns?|losers?|imbeciles?)\b'''
+)",
+        R"([[rule]]
+id = "vocative"
+category = "abuse.harassment"
+severity = "low"
+regex = '''\b(?:idiots?|morons?|clowns?|losers?|imbeciles?|bozos?)\b\s*[!,]'''
+)",
+        R"([[rule]]
+id = "leave"
+category = "abuse.harassment"
+severity = "low"
+regex = '''\b(?:nobody|no\s+one)\s+wants\s+you\s+here\b'''
+)"};
+    std::string all = head;
+    for (const char *r : rules) all += r;
+    Scan joined(all);
+    // group 0 (the phrases: none here), the three regexes on insults, the fourth
+    CHECK(joined.engine->group_count() == 3);
+    const char *posts[] = {"you idiot", "you are a moron, and you stupid clown", "loser! nobody wants you here",
+                           "you are an imbecile", "bozo, you are no clown", "you, idiot", "nobody wants you here",
+                           "an idiot-proof plan"};
+    for (size_t k = 0; k < 4; ++k) {
+        Scan alone(head + rules[k]);
+        for (const char *post : posts) {
+            INFO(rules[k] << " on: " << post);
+            std::vector<std::pair<size_t, size_t>> a, b;
+            for (const auto &h : alone(post).hits) a.emplace_back(h.start, h.end);
+            for (const auto &h : joined(post).hits)
+                if (joined.engine->rules()[h.rule].id == alone.engine->rules()[0].id) b.emplace_back(h.start, h.end);
+            CHECK(a == b);
+        }
+    }
+    CHECK(joined.rules("you idiot") == std::vector<std::string>{"you-noun"});
+    CHECK(joined.rules("loser! nobody wants you here") == (std::vector<std::string>{"vocative", "leave"}));
+    // and the same after a round trip through the compiled form
+    auto loaded = Engine::deserialize(joined.engine->serialize(), EngineOptions{});
+    CHECK(loaded->group_count() == 3);
+    Scanner sc(*loaded);
+    Verdict v;
+    sc.scan("you are a moron, and you stupid clown", 0, 0, v);
+    CHECK(v.render_json() == joined("you are a moron, and you stupid clown").render_json());
+}
+
 TEST_CASE("A serialized engine scans like the original; corruption is detected", "[serialize]") {
     auto e = compile_text(kPack);
     std::string db = e->serialize();

@@ -1,0 +1,166 @@
+/*
+ * ab_inproc.c -- two builds of libmodfilter in one process, turn by turn, a chunk of posts at a time.
+ *
+ *   ab_inproc BEFORE.so AFTER.so FILE ROLE [N] [ROUNDS] [CHUNK]
+ *   cc -O2 bench/ab_inproc.c -Icapi/include -ldl -o ab_inproc
+ *   ./ab_inproc /tmp/old/build/capi/libmodfilter.so.0.1.0 build/capi/libmodfilter.so.0.1.0 \
+ *       build/bench-corpora/prose.txt 1
+ *
+ * bench/ab_scan.sh runs one build, then the other, each in a process of its own; on a shared machine
+ * whose speed drifts by a third from minute to minute, runs seconds apart disagree more than most
+ * changes differ. Here both libraries are loaded (dlopen, each with its own copy of everything it
+ * holds), and CHUNK posts (default 256) go through one, then the same CHUNK through the other, the
+ * order alternating, until the first N lines of FILE (default: all) have been scanned ROUNDS times
+ * (default 5) by each. Thread CPU time is summed per build, so drift lands on both alike. Printed:
+ * us/post for each, the ratio after/before, the ratio's spread over the rounds, and each build's
+ * verdict checksum (actions and hit counts): the same checksum means the same verdicts in outline
+ * (bench/verdict_diff.py compares them in full).
+ */
+#define _GNU_SOURCE
+#include <modfilter/modfilter.h>
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    const char *path;
+    void *lib;
+    mf_status (*engine_create)(mf_engine **, const mf_engine_options *);
+    mf_status (*scanner_create)(mf_scanner **, const mf_engine *);
+    mf_status (*verdict_create)(mf_verdict **);
+    mf_status (*scan_text)(mf_scanner *, mf_verdict *, const char *, size_t, int32_t);
+    int32_t (*verdict_action)(const mf_verdict *);
+    size_t (*verdict_hit_count)(const mf_verdict *);
+    const char *(*last_error)(void);
+    mf_engine *e;
+    mf_scanner *s;
+    mf_verdict *v;
+    double cpu;
+    unsigned long sum;
+} Build;
+
+static double cpu(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void *sym(Build *b, const char *name) {
+    void *p = dlsym(b->lib, name);
+    if (!p) {
+        fprintf(stderr, "ab_inproc: %s: no symbol %s\n", b->path, name);
+        exit(2);
+    }
+    return p;
+}
+
+static void open_build(Build *b, const char *path) {
+    b->path = path;
+    b->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!b->lib) {
+        fprintf(stderr, "ab_inproc: %s\n", dlerror());
+        exit(2);
+    }
+    *(void **)&b->engine_create = sym(b, "mf_engine_create");
+    *(void **)&b->scanner_create = sym(b, "mf_scanner_create");
+    *(void **)&b->verdict_create = sym(b, "mf_verdict_create");
+    *(void **)&b->scan_text = sym(b, "mf_scan_text");
+    *(void **)&b->verdict_action = sym(b, "mf_verdict_action");
+    *(void **)&b->verdict_hit_count = sym(b, "mf_verdict_hit_count");
+    *(void **)&b->last_error = sym(b, "mf_last_error");
+    if (b->engine_create(&b->e, NULL) || b->scanner_create(&b->s, b->e) || b->verdict_create(&b->v)) {
+        fprintf(stderr, "ab_inproc: %s: %s\n", path, b->last_error());
+        exit(1);
+    }
+}
+
+static void run(Build *b, char **lines, size_t *lens, size_t from, size_t to, int role, int timed) {
+    const double t0 = cpu();
+    for (size_t i = from; i < to; i++) {
+        if (b->scan_text(b->s, b->v, lines[i], lens[i], role)) {
+            fprintf(stderr, "ab_inproc: %s: post %zu: %s\n", b->path, i, b->last_error());
+            exit(1);
+        }
+        if (timed) b->sum += (unsigned long)b->verdict_action(b->v) + 16ul * b->verdict_hit_count(b->v);
+    }
+    if (timed) b->cpu += cpu() - t0;
+}
+
+static int cmp(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 5 || argc > 8) {
+        fprintf(stderr, "usage: ab_inproc BEFORE.so AFTER.so FILE ROLE [N] [ROUNDS] [CHUNK]\n");
+        return 2;
+    }
+    const int role = atoi(argv[4]);
+    const size_t max = argc > 5 ? strtoul(argv[5], NULL, 10) : (size_t)-1;
+    const int rounds = argc > 6 ? atoi(argv[6]) : 5;
+    const size_t chunk = argc > 7 ? strtoul(argv[7], NULL, 10) : 256;
+    if (rounds < 1 || rounds > 1000 || chunk < 1) {
+        fprintf(stderr, "ab_inproc: ROUNDS 1..1000, CHUNK >= 1\n");
+        return 2;
+    }
+    FILE *f = fopen(argv[3], "r");
+    if (!f) {
+        perror(argv[3]);
+        return 2;
+    }
+    size_t cap = 1024, n = 0, bytes = 0;
+    char **lines = malloc(cap * sizeof *lines);
+    size_t *lens = malloc(cap * sizeof *lens);
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    while (n < max && (len = getline(&line, &lcap, f)) > 0) {
+        if (line[len - 1] == '\n') len--;
+        if (n == cap) {
+            cap *= 2;
+            lines = realloc(lines, cap * sizeof *lines);
+            lens = realloc(lens, cap * sizeof *lens);
+        }
+        lines[n] = malloc((size_t)len + 1);
+        memcpy(lines[n], line, (size_t)len);
+        lens[n++] = (size_t)len;
+        bytes += (size_t)len;
+    }
+    free(line);
+    fclose(f);
+    if (n == 0) {
+        fprintf(stderr, "ab_inproc: %s: no posts\n", argv[3]);
+        return 2;
+    }
+    Build b[2];
+    memset(b, 0, sizeof b);
+    open_build(&b[0], argv[1]);
+    open_build(&b[1], argv[2]);
+    // A pass each first, untimed: databases that load on first use, pages of tables, the caches.
+    run(&b[0], lines, lens, 0, n, role, 0);
+    run(&b[1], lines, lens, 0, n, role, 0);
+    double *ratio = malloc((size_t)rounds * sizeof *ratio);
+    for (int r = 0; r < rounds; r++) {
+        const double c0 = b[0].cpu, c1 = b[1].cpu;
+        for (size_t from = 0, k = 0; from < n; from += chunk, k++) {
+            const size_t to = from + chunk < n ? from + chunk : n;
+            const int first = (int)((k + (size_t)r) & 1);
+            run(&b[first], lines, lens, from, to, role, 1);
+            run(&b[!first], lines, lens, from, to, role, 1);
+        }
+        ratio[r] = (b[1].cpu - c1) / (b[0].cpu - c0);
+    }
+    qsort(ratio, (size_t)rounds, sizeof *ratio, cmp);
+    const double posts = (double)n * rounds;
+    printf("%zu posts (%.1f MB) x %d rounds, chunks of %zu, role %d\n", n, bytes / 1e6, rounds, chunk, role);
+    for (int i = 0; i < 2; i++)
+        printf("%-6s %8.2f us/post %7.1f MB/s  checksum %lu  %s\n", i ? "after" : "before", b[i].cpu / posts * 1e6,
+               bytes * (double)rounds / b[i].cpu / 1e6, b[i].sum / (unsigned long)rounds, b[i].path);
+    printf("after/before time %.3f (rounds: min %.3f, median %.3f, max %.3f)\n", b[1].cpu / b[0].cpu, ratio[0],
+           ratio[rounds / 2], ratio[rounds - 1]);
+    return 0;
+}
