@@ -15,6 +15,9 @@
  * us/post for each, the ratio after/before, the ratio's spread over the rounds, and each build's
  * verdict checksum (actions and hit counts): the same checksum means the same verdicts in outline
  * (bench/verdict_diff.py compares them in full).
+ *
+ * Each build scans with its default engine, or with the compiled database in the file that
+ * AB_DB_BEFORE / AB_DB_AFTER names (`modfilter compile -o FILE`): two databases, one library.
  */
 #define _GNU_SOURCE
 #include <modfilter/modfilter.h>
@@ -29,6 +32,7 @@ typedef struct {
     const char *path;
     void *lib;
     mf_status (*engine_create)(mf_engine **, const mf_engine_options *);
+    mf_status (*engine_deserialize)(mf_engine **, const char *, size_t, const mf_engine_options *);
     mf_status (*scanner_create)(mf_scanner **, const mf_engine *);
     mf_status (*verdict_create)(mf_verdict **);
     mf_status (*scan_text)(mf_scanner *, mf_verdict *, const char *, size_t, int32_t);
@@ -57,7 +61,7 @@ static void *sym(Build *b, const char *name) {
     return p;
 }
 
-static void open_build(Build *b, const char *path) {
+static void open_build(Build *b, const char *path, const char *db) {
     b->path = path;
     b->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!b->lib) {
@@ -71,7 +75,29 @@ static void open_build(Build *b, const char *path) {
     *(void **)&b->verdict_action = sym(b, "mf_verdict_action");
     *(void **)&b->verdict_hit_count = sym(b, "mf_verdict_hit_count");
     *(void **)&b->last_error = sym(b, "mf_last_error");
-    if (b->engine_create(&b->e, NULL) || b->scanner_create(&b->s, b->e) || b->verdict_create(&b->v)) {
+    *(void **)&b->engine_deserialize = sym(b, "mf_engine_deserialize");
+    mf_status st;
+    if (db) {
+        FILE *f = fopen(db, "rb");
+        if (!f) {
+            perror(db);
+            exit(2);
+        }
+        fseek(f, 0, SEEK_END);
+        const long size = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        char *data = malloc(size > 0 ? (size_t)size : 1);
+        if (size <= 0 || fread(data, 1, (size_t)size, f) != (size_t)size) {
+            fprintf(stderr, "ab_inproc: cannot read %s\n", db);
+            exit(2);
+        }
+        fclose(f);
+        st = b->engine_deserialize(&b->e, data, (size_t)size, NULL);
+        free(data);
+    } else {
+        st = b->engine_create(&b->e, NULL);
+    }
+    if (st || b->scanner_create(&b->s, b->e) || b->verdict_create(&b->v)) {
         fprintf(stderr, "ab_inproc: %s: %s\n", path, b->last_error());
         exit(1);
     }
@@ -138,8 +164,8 @@ int main(int argc, char **argv) {
     }
     Build b[2];
     memset(b, 0, sizeof b);
-    open_build(&b[0], argv[1]);
-    open_build(&b[1], argv[2]);
+    open_build(&b[0], argv[1], getenv("AB_DB_BEFORE"));
+    open_build(&b[1], argv[2], getenv("AB_DB_AFTER"));
     // A pass each first, untimed: databases that load on first use, pages of tables, the caches.
     run(&b[0], lines, lens, 0, n, role, 0);
     run(&b[1], lines, lens, 0, n, role, 0);
@@ -158,8 +184,10 @@ int main(int argc, char **argv) {
     const double posts = (double)n * rounds;
     printf("%zu posts (%.1f MB) x %d rounds, chunks of %zu, role %d\n", n, bytes / 1e6, rounds, chunk, role);
     for (int i = 0; i < 2; i++)
-        printf("%-6s %8.2f us/post %7.1f MB/s  checksum %lu  %s\n", i ? "after" : "before", b[i].cpu / posts * 1e6,
-               bytes * (double)rounds / b[i].cpu / 1e6, b[i].sum / (unsigned long)rounds, b[i].path);
+        printf("%-6s %8.2f us/post %7.1f MB/s  checksum %lu  %s%s%s\n", i ? "after" : "before", b[i].cpu / posts * 1e6,
+               bytes * (double)rounds / b[i].cpu / 1e6, b[i].sum / (unsigned long)rounds, b[i].path,
+               getenv(i ? "AB_DB_AFTER" : "AB_DB_BEFORE") ? " with " : "",
+               getenv(i ? "AB_DB_AFTER" : "AB_DB_BEFORE") ? getenv(i ? "AB_DB_AFTER" : "AB_DB_BEFORE") : "");
     printf("after/before time %.3f (rounds: min %.3f, median %.3f, max %.3f)\n", b[1].cpu / b[0].cpu, ratio[0],
            ratio[rounds / 2], ratio[rounds - 1]);
     return 0;
