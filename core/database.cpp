@@ -24,7 +24,7 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // carried built, with the skeleton's token filter; [[model]] weights files are not parsed at load
 // 8: the learned scorer's table has 32-bit tags and a salt, and its words another hash
 // 9: the word-bounded literals and atoms found by words (core/word_match.hpp), not in the main databases
-constexpr uint32_t kFormatVersion = 9;
+constexpr uint32_t kFormatVersion = 10;
 
 std::string platform_string() {
     std::string p;
@@ -146,12 +146,12 @@ bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
 
 }  // namespace
 
-// The tables the compiler derives from the rules' words (core/compile.cpp): the '@' words (27 words),
+// The tables the compiler derives from the rules' words (core/compile.cpp): the '@' words (AtWords::kWords words),
 // the skeleton's token filter (a count, then that many 64-bit words), the split-word windows (the
 // same), then the learned scorer's n-gram table (ModelTable::encode).
 std::string Engine::encode_tables() const {
     Writer w;
-    uint32_t at[27];
+    uint32_t at[AtWords::kWords];
     at_words_.save(at);
     for (uint32_t x : at) w.u32(x);
     w.words(skel_filter_.save());
@@ -162,7 +162,7 @@ std::string Engine::encode_tables() const {
 
 bool Engine::decode_tables(std::string_view bytes) {
     Reader r{bytes};
-    uint32_t at[27];
+    uint32_t at[AtWords::kWords];
     for (uint32_t &x : at) x = r.u32();
     const std::vector<uint64_t> filter = r.words();
     if (!r.ok || !skel_filter_.load(filter.data(), filter.size())) return false;

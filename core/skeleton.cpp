@@ -235,7 +235,14 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
         if (k >= n || !(at(k) & L) || (at(k) & K) || x == 'a' || x == 'p') return false;
         const char y = fold(lower(static_cast<unsigned char>(t[k])));
         if (y == 'p') return false;  // "ph" is 'f'
-        return !at_words->may_start(x, y);
+        if (!at_words->may_start(x, y)) return true;
+        // a third letter decides too, where there is a plain one ("@sh" may be "ash...", "@she" not)
+        size_t m = k + 1;
+        while (m < n && fold(lower(static_cast<unsigned char>(t[m]))) == y) ++m;
+        if (m >= n || !(at(m) & L) || (at(m) & K)) return false;
+        const char z = fold(lower(static_cast<unsigned char>(t[m])));
+        if (z == 'p') return false;  // "ph" is 'f'
+        return !at_words->may_start(x, y, z);
     };
     // A two-letter token at i ("fu" of "fu ck"): joined to the token before or after it when they
     // make a split word (pair_join). Common two-letter words end here.
@@ -936,6 +943,8 @@ void AtWords::add(std::string_view w) {
     }
     // "as" (the skeleton of "ass") may go on with any letter ("asshole" under a prefix rule)
     next_[s[1] - 'a'] |= s.size() > 2 && letter(s[2]) ? 1u << (s[2] - 'a') : 1u << 26;
+    if (s.size() > 2 && letter(s[2]))
+        third_[(s[1] - 'a') * 26 + (s[2] - 'a')] |= s.size() > 3 && letter(s[3]) ? 1u << (s[3] - 'a') : 1u << 26;
 }
 
 std::string skeleton_expression(std::string_view w, size_t *length, TokenFilter *filter) {

@@ -33,8 +33,8 @@
 namespace mf {
 
 // Which words an '@' that opens a token may start as an 'a' ("@ss"), from the skeletons of the
-// vocabulary: per second letter, the third letters that follow. Most '@'s open a handle ("@user"),
-// which then costs no skeleton at all.
+// vocabulary: per second letter, the third letters that follow, and per second and third letter,
+// the fourth. Most '@'s open a handle ("@user"), which then costs no skeleton at all.
 class AtWords {
 public:
     // Adds a normalized vocabulary word.
@@ -44,19 +44,32 @@ public:
         const uint32_t m = next_[static_cast<unsigned char>(x - 'a')];
         return (m >> 26 & 1) || (m >> (y - 'a') & 1);
     }
+    // Whether "a", x, y, z (lower-case letters, each unlike the one before) may begin one: a handle
+    // such as "@ShenikaRoberts" reads "ash...", as "asshole" starts, but no word starts "ashe".
+    bool may_start(char x, char y, char z) const {
+        if (!may_start(x, y)) return false;
+        const unsigned i = static_cast<unsigned char>(x - 'a');
+        const uint32_t m = third_[i * 26 + static_cast<unsigned char>(y - 'a')];
+        return (next_[i] >> 26 & 1) || (m >> 26 & 1) || (m >> (z - 'a') & 1);
+    }
     bool any() const { return any_; }  // some word's skeleton is too short or odd to tell: no filter
-    // The table as 27 words (26 letters, then any()), for the compiled database, and back.
-    void save(uint32_t out[27]) const {
+    // The table as kWords words (26 letters, then any(), then 26 x 26 third letters), for the
+    // compiled database, and back.
+    static constexpr size_t kWords = 27 + 26 * 26;
+    void save(uint32_t out[kWords]) const {
         for (int i = 0; i < 26; ++i) out[i] = next_[i];
         out[26] = any_;
+        for (int i = 0; i < 26 * 26; ++i) out[27 + i] = third_[i];
     }
-    void load(const uint32_t in[27]) {
+    void load(const uint32_t in[kWords]) {
         for (int i = 0; i < 26; ++i) next_[i] = in[i];
         any_ = in[26] != 0;
+        for (int i = 0; i < 26 * 26; ++i) third_[i] = in[27 + i];
     }
 
 private:
     uint32_t next_[26] = {};  // bit y: "a" x y starts a word; bit 26: "a" x and then not a letter
+    uint32_t third_[26 * 26] = {};  // [x * 26 + y] bit z: "a" x y z starts a word; bit 26: "a" x y, then not a letter
     bool any_ = false;
 };
 

@@ -894,6 +894,37 @@ TEST_CASE("An '@' opening a handle builds no skeleton unless an 'a'-word may sta
     CHECK(k.build(n, &at));
     n.run("@sshole");
     CHECK(k.build(n, &at));
+    // a third letter: "@nal" may be "anal" (whose skeleton is "anai": 'l' reads as 'i'), "@nate"
+    // may not
+    AtWords a3;
+    a3.add(normalize_literal("anal"));
+    a3.add(normalize_literal("asshat"));
+    CHECK(a3.may_start('n', 'a', 'i'));
+    CHECK_FALSE(a3.may_start('n', 'a', 't'));
+    CHECK(a3.may_start('s', 'h', 'a'));  // "ashat", the skeleton of "asshat" (letters once per run)
+    CHECK_FALSE(a3.may_start('s', 'h', 'e'));
+    CHECK_FALSE(a3.may_start('n', 'o', 'l'));
+    n.run("thanks @nate and @shelby");
+    CHECK_FALSE(k.build(n, &a3));
+    n.run("thanks @nail");  // "anai", as "anal" reads
+    CHECK(k.build(n, &a3));
+    n.run("what an @nal thing");
+    CHECK(k.build(n, &a3));
+    n.run("you @sshat");
+    CHECK(k.build(n, &a3));
+    n.run("@na and @s");  // no third letter: the two decide, as before
+    CHECK(k.build(n, &a3));
+    // a word of two letters after the 'a' ("ass" is "as") goes on with any letters
+    CHECK(at.may_start('s', 'h', 'e'));
+    n.run("thanks @shelby");
+    CHECK(k.build(n, &at));
+    // and the table survives the compiled form
+    uint32_t saved[AtWords::kWords];
+    a3.save(saved);
+    AtWords back;
+    back.load(saved);
+    CHECK(back.may_start('n', 'a', 'i'));
+    CHECK_FALSE(back.may_start('n', 'a', 't'));
     AtWords short_word;
     short_word.add(normalize_literal("a*"));
     CHECK(short_word.any());  // too short to tell: every '@' may be an 'a'
