@@ -168,7 +168,7 @@ void Engine::build_word_tables() {
         if (!r.is_regex && !r.is_commitment && !r.is_model)
             for (const std::string &w : r.literals) {
                 const std::string nw = normalize_literal(w);
-                at_words_.add(nw);
+                at_words_.add(nw, r.boundary);
                 join_grams_.add(nw);
             }
     std::vector<const ModelWeights *> weights;

@@ -934,17 +934,23 @@ void JoinGrams::add(std::string_view w) {
     }
 }
 
-void AtWords::add(std::string_view w) {
+void AtWords::add(std::string_view w, Boundary b) {
     const std::string s = skeleton_string(w);
     if (s.empty() || s[0] != 'a') return;
     if (s.size() < 2 || !letter(s[1])) {
         any_ = true;  // "a" alone, "a*"...: no filter is safe
         return;
     }
-    // "as" (the skeleton of "ass") may go on with any letter ("asshole" under a prefix rule)
-    next_[s[1] - 'a'] |= s.size() > 2 && letter(s[2]) ? 1u << (s[2] - 'a') : 1u << 26;
-    if (s.size() > 2 && letter(s[2]))
-        third_[(s[1] - 'a') * 26 + (s[2] - 'a')] |= s.size() > 3 && letter(s[3]) ? 1u << (s[3] - 'a') : 1u << 26;
+    // After the letters a table keeps, the word ends or goes on with a character that is no plain
+    // letter ('*', a digit): a word that must end there ("as", the skeleton of "ass", a whole word)
+    // starts no longer token; one that may go on ("as" of a prefix rule, "as*") starts any.
+    const bool goes_on = b == Boundary::Prefix || b == Boundary::Any;
+    auto after = [&](size_t k) -> uint32_t {
+        if (k < s.size() && letter(s[k])) return 1u << (s[k] - 'a');
+        return k < s.size() || goes_on ? 1u << kGoesOn : 0u;
+    };
+    next_[s[1] - 'a'] |= after(2);
+    if (s.size() > 2 && letter(s[2])) third_[(s[1] - 'a') * 26 + (s[2] - 'a')] |= after(3);
 }
 
 std::string skeleton_expression(std::string_view w, size_t *length, TokenFilter *filter) {

@@ -37,12 +37,13 @@ namespace mf {
 // the fourth. Most '@'s open a handle ("@user"), which then costs no skeleton at all.
 class AtWords {
 public:
-    // Adds a normalized vocabulary word.
-    void add(std::string_view normalized_word);
+    // Adds a normalized vocabulary word, matched with boundary b: a word that may go on (Prefix,
+    // Any) may start a longer token, one that must end (Word, Suffix) only a token as long.
+    void add(std::string_view normalized_word, Boundary b = Boundary::Prefix);
     // Whether "a", x, y (lower-case letters, x != 'a', y != x) may begin a vocabulary skeleton.
     bool may_start(char x, char y) const {
         const uint32_t m = next_[static_cast<unsigned char>(x - 'a')];
-        return (m >> 26 & 1) || (m >> (y - 'a') & 1);
+        return (m >> kGoesOn & 1) || (m >> (y - 'a') & 1);
     }
     // Whether "a", x, y, z (lower-case letters, each unlike the one before) may begin one: a handle
     // such as "@ShenikaRoberts" reads "ash...", as "asshole" starts, but no word starts "ashe".
@@ -50,7 +51,7 @@ public:
         if (!may_start(x, y)) return false;
         const unsigned i = static_cast<unsigned char>(x - 'a');
         const uint32_t m = third_[i * 26 + static_cast<unsigned char>(y - 'a')];
-        return (next_[i] >> 26 & 1) || (m >> 26 & 1) || (m >> (z - 'a') & 1);
+        return (next_[i] >> kGoesOn & 1) || (m >> kGoesOn & 1) || (m >> (z - 'a') & 1);
     }
     bool any() const { return any_; }  // some word's skeleton is too short or odd to tell: no filter
     // The table as kWords words (26 letters, then any(), then 26 x 26 third letters), for the
@@ -68,8 +69,9 @@ public:
     }
 
 private:
-    uint32_t next_[26] = {};  // bit y: "a" x y starts a word; bit 26: "a" x and then not a letter
-    uint32_t third_[26 * 26] = {};  // [x * 26 + y] bit z: "a" x y z starts a word; bit 26: "a" x y, then not a letter
+    static constexpr unsigned kGoesOn = 26;  // the word may go on with any letter here
+    uint32_t next_[26] = {};        // bit y: "a" x y starts a word; bit kGoesOn: "a" x is one that may go on
+    uint32_t third_[26 * 26] = {};  // [x * 26 + y] bit z: "a" x y z starts a word; kGoesOn: as for next_
     bool any_ = false;
 };
 

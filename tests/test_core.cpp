@@ -914,10 +914,17 @@ TEST_CASE("An '@' opening a handle builds no skeleton unless an 'a'-word may sta
     CHECK(k.build(n, &a3));
     n.run("@na and @s");  // no third letter: the two decide, as before
     CHECK(k.build(n, &a3));
-    // a word of two letters after the 'a' ("ass" is "as") goes on with any letters
+    // a word that may go on (a prefix rule's "ass", the skeleton "as") starts any longer token; a
+    // whole word only a token as long
     CHECK(at.may_start('s', 'h', 'e'));
     n.run("thanks @shelby");
     CHECK(k.build(n, &at));
+    AtWords whole;
+    whole.add(normalize_literal("ass"), Boundary::Word);
+    CHECK_FALSE(whole.may_start('s', 'h'));
+    CHECK_FALSE(k.build(n, &whole));
+    n.run("thanks @ss");  // the whole word itself
+    CHECK(k.build(n, &whole));
     // and the table survives the compiled form
     uint32_t saved[AtWords::kWords];
     a3.save(saved);
