@@ -366,9 +366,9 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         const Rule &r = rs_.rules[i];
         if (r.is_commitment || r.is_model) continue;  // confirmed by their own stages, not by patterns
         if (r.is_regex) {
-            // Group 0 holds every phrase; each regex gets a group of its own (until merge_groups()
-            // joins regexes that wait for the same words), and each of its top-level alternatives
-            // is a pattern of its own there, with atoms of its own.
+            // Group 0 holds every phrase; each regex gets a group of its own (groups that wait for
+            // the same words share a probe: merge_groups()), and each of its top-level
+            // alternatives is a pattern of its own there, with atoms of its own.
             Pattern p{i, r.boundary, false, r.roles, 0};
             p.group = next_group++;
             p.luhn = r.luhn;
@@ -428,19 +428,18 @@ hs_database *Engine::compile_skeleton_db() const {
     return db;
 }
 
-// Regexes whose windows open on the same words share a group. A window costs a Hyperscan call on
-// the group's probe database, about a microsecond before its first byte, and regexes of one kind
-// open theirs on the same words: "you <noun>", "you are <noun>" and "<noun>!" wait for the same
-// insults, and a tweet that held one paid three probes where one does. So a group most of whose
-// triggers (four in five) are triggers of another group joins it: the number of scans never grows
-// (a window of either is scanned once, two that meet are merged), and where both open a window, one
-// scan serves both. Verdicts stay the same: every match still lies in a window of one of its own
-// triggers, and a window scanned for more patterns finds only true matches of them.
+// Regex groups whose windows open on the same words share a probe database. Each window costs a
+// Hyperscan call on its group's probe, about a microsecond before its first byte, and regexes of
+// one kind open theirs on the same words: "you <noun>", "you are <noun>" and "<noun>!" wait for the
+// same insults, and a tweet that held one paid three probes where one does. So a group most of
+// whose triggers (four in five) are triggers of another group shares that group's probe: the
+// windows of all the groups of one probe are merged where they meet and probed once, and where the
+// probe finds nothing, none of them can match. Where it finds something, each group's database
+// runs over that group's own windows, as before, so every hit and its span stay what they were.
 void Engine::merge_groups(const std::vector<std::string> &exprs) {
     uint32_t ngroups = 0;
     for (const Pattern &p : pats_)
         if (p.kind == Pattern::kVariable) ngroups = std::max(ngroups, p.group + 1);
-    if (ngroups < 3) return;
     std::vector<std::set<std::pair<std::string, Boundary>>> triggers(ngroups);
     for (size_t i = 0; i < pats_.size(); ++i)
         if (pats_[i].kind == Pattern::kTrigger) triggers[pats_[pats_[i].target].group].emplace(exprs[i], pats_[i].boundary);
@@ -461,13 +460,25 @@ void Engine::merge_groups(const std::vector<std::string> &exprs) {
         }
         if (best && most * 5 >= triggers[a].size() * 4) parent[root(a)] = root(best);
     }
-    // The groups that remain, numbered 0, 1, 2, ... in order of their first member.
+    // The probes, numbered 0, 1, 2, ... in order of their first group.
     std::vector<uint32_t> number(ngroups, UINT32_MAX);
     uint32_t next = 0;
-    for (uint32_t g = 0; g < ngroups; ++g)
-        if (uint32_t r = root(g); number[r] == UINT32_MAX) number[r] = next++;
-    for (Pattern &p : pats_)
-        if (p.kind == Pattern::kVariable || p.kind == Pattern::kTrigger) p.group = number[root(p.group)];
+    probe_of_.assign(ngroups, 0);
+    for (uint32_t g = 0; g < ngroups; ++g) {
+        const uint32_t r = root(g);
+        if (number[r] == UINT32_MAX) number[r] = next++;
+        probe_of_[g] = number[r];
+    }
+}
+
+// The patterns of each probe database: those of its groups.
+std::vector<std::vector<size_t>> Engine::probe_members(const std::vector<std::vector<size_t>> &groups) const {
+    uint32_t n = 0;
+    for (uint32_t p : probe_of_) n = std::max(n, p + 1);
+    std::vector<std::vector<size_t>> out(n);
+    for (size_t g = 0; g < groups.size(); ++g) out[probe_of_[g]].insert(out[probe_of_[g]].end(), groups[g].begin(), groups[g].end());
+    for (auto &m : out) std::sort(m.begin(), m.end());
+    return out;
 }
 
 // The main database's literals and prefilter atoms that must stand at a word boundary, and are one
@@ -592,10 +603,11 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     std::vector<std::vector<size_t>> groups;
     e->build_groups(main, groups);
     for (int r = 0; r < 2; ++r) e->main_dbs_[r] = e->compile_db(exprs, flags, main[r], false, diags);
-    for (const auto &g : groups) {
+    for (const auto &g : groups)
         e->var_dbs_.push_back(std::make_unique<LazyDatabase>(e->compile_db(exprs, flags, g, true, diags)));
-        e->probe_dbs_.push_back(std::make_unique<LazyDatabase>(e->compile_db(exprs, flags, g, false, diags)));
-    }
+    e->probe_of_.resize(groups.size());  // (groups past the last regex's: none)
+    for (const auto &members : e->probe_members(groups))
+        e->probe_dbs_.push_back(std::make_unique<LazyDatabase>(e->compile_db(exprs, flags, members, false, diags)));
     e->skel_db_ = std::make_unique<LazyDatabase>(e->compile_skeleton_db());
     return e;
 }

@@ -148,7 +148,8 @@ bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
 
 // The tables the compiler derives from the rules' words (core/compile.cpp): the '@' words (AtWords::kWords words),
 // the skeleton's token filter (a count, then that many 64-bit words), the split-word windows (the
-// same), then the learned scorer's n-gram table (ModelTable::encode).
+// same), each regex group's probe (a count, then one 32-bit word per group), then the learned
+// scorer's n-gram table (ModelTable::encode).
 std::string Engine::encode_tables() const {
     Writer w;
     uint32_t at[AtWords::kWords];
@@ -156,6 +157,8 @@ std::string Engine::encode_tables() const {
     for (uint32_t x : at) w.u32(x);
     w.words(skel_filter_.save());
     w.words(join_grams_.words());
+    w.u32(static_cast<uint32_t>(probe_of_.size()));
+    for (uint32_t p : probe_of_) w.u32(p);
     model_table_.encode(w.s);
     return w.s;
 }
@@ -168,6 +171,11 @@ bool Engine::decode_tables(std::string_view bytes) {
     if (!r.ok || !skel_filter_.load(filter.data(), filter.size())) return false;
     std::vector<uint64_t> grams = r.words();
     if (!r.ok || !join_grams_.load(std::move(grams))) return false;
+    const uint32_t ngroups = r.u32();
+    if (!r.ok || ngroups > bytes.size() / 4) return false;
+    probe_of_.resize(ngroups);
+    for (uint32_t &p : probe_of_) p = r.u32();
+    if (!r.ok) return false;
     at_words_.load(at);
     return model_table_.decode(bytes.substr(r.pos)) && model_table_.models() == model_rules_.size();
 }
@@ -317,9 +325,20 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     std::vector<size_t> main[2];
     std::vector<std::vector<size_t>> groups;
     e->build_groups(main, groups);
-    if (blobs.size() != 2 * groups.size() + 3) throw Error(kBadDatabase, "database patterns do not match its rules");
+    // Each group's probe: numbered 0, 1, ... in order of their first group, as merge_groups() does.
+    bool probes_ok = e->probe_of_.size() == groups.size();
+    for (size_t g = 0, next = 0; g < groups.size() && probes_ok; ++g) {
+        probes_ok = e->probe_of_[g] <= next;
+        if (e->probe_of_[g] == next) ++next;
+    }
+    if (!probes_ok) throw Error(kBadDatabase, "database probes do not match its rules");
+    const std::vector<std::vector<size_t>> probes = e->probe_members(groups);
+    if (blobs.size() != 3 + groups.size() + probes.size()) throw Error(kBadDatabase, "database patterns do not match its rules");
     for (size_t i = 0; i < blobs.size(); ++i) {
-        bool expected = i < 2 ? !main[i].empty() : i == 2 ? !e->skel_pats_.empty() : !groups[(i - 3) % groups.size()].empty();
+        bool expected = i < 2                     ? !main[i].empty()
+                        : i == 2                  ? !e->skel_pats_.empty()
+                        : i < 3 + groups.size()   ? !groups[i - 3].empty()
+                                                  : !probes[i - 3 - groups.size()].empty();
         if (expected != !blobs[i].empty()) throw Error(kBadDatabase, "database patterns do not match its rules");
         // The main databases are deserialized here, so that a database for another platform is
         // refused at load (every database of the file is built for the same one); the others wait

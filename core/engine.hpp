@@ -166,7 +166,11 @@ public:
     // The same patterns without start-of-match tracking, which scans about 2.5 times faster: a
     // window is scanned with it first, and again with the group database only when something matches
     // (most windows hold no match).
-    const LazyDatabase &group_probe(size_t g) const { return *probe_dbs_[g]; }
+    const LazyDatabase &group_probe(size_t p) const { return *probe_dbs_[p]; }
+    // Which probe database group g's windows are probed with (groups that wait for the same words
+    // share one), and how many there are.
+    uint32_t probe_of(size_t g) const { return probe_of_[g]; }
+    size_t probe_count() const { return probe_dbs_.size(); }
 
     // The matcher of a [[commitment]] rule (nullptr for other rules).
     const CommitmentMatcher *commitment(size_t rule) const {
@@ -213,7 +217,8 @@ private:
     bool check_patterns() const;  // after loading: every index in range
     std::string encode_tables() const;  // what build_word_tables() built, for the database
     bool decode_tables(std::string_view bytes);
-    void merge_groups(const std::vector<std::string> &exprs);  // at the end of build_patterns
+    void merge_groups(const std::vector<std::string> &exprs);  // at the end of build_patterns: probe_of_
+    std::vector<std::vector<size_t>> probe_members(const std::vector<std::vector<size_t>> &groups) const;
     void build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
                         std::vector<Diagnostic> &diags);
 
@@ -250,7 +255,8 @@ private:
     hs_database *compile_skeleton_db() const;
     std::unique_ptr<LazyDatabase> skel_db_ = std::make_unique<LazyDatabase>();
     std::vector<std::unique_ptr<LazyDatabase>> var_dbs_;    // variable-length patterns, with start-of-match
-    std::vector<std::unique_ptr<LazyDatabase>> probe_dbs_;  // the same, without
+    std::vector<std::unique_ptr<LazyDatabase>> probe_dbs_;  // the same without, per probe (probe_of_)
+    std::vector<uint32_t> probe_of_;                         // per group: its probe
 };
 
 }  // namespace mf

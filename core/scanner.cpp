@@ -26,10 +26,9 @@ Scanner::Scanner(const Engine &e) : e_(e) {
     // Scratch for every database there is now; one that a loaded engine deserializes later gets
     // its share when this scanner first runs it (ready()).
     std::vector<hs_database *> dbs{e.database(0), e.database(1), e.skeleton_database().loaded()};
-    for (size_t g = 0; g < e.group_count(); ++g) {
-        dbs.push_back(e.group_database(g).loaded());
-        dbs.push_back(e.group_probe(g).loaded());
-    }
+    // then the groups' databases (slot 1 + g), then the probes' (slot 1 + groups + p)
+    for (size_t g = 0; g < e.group_count(); ++g) dbs.push_back(e.group_database(g).loaded());
+    for (size_t p = 0; p < e.probe_count(); ++p) dbs.push_back(e.group_probe(p).loaded());
     scratch_ready_.assign(dbs.size() - 2, 0);
     for (size_t i = 0; i < dbs.size(); ++i) {
         if (!dbs[i]) continue;
@@ -381,10 +380,11 @@ void Scanner::match_and_confirm(int role) {
             for (uint32_t g = 0; g < e_.group_count(); ++g)
                 if (e_.group_database(g).exists()) windows_.push_back({g, 0u, static_cast<uint32_t>(text_len_)});
         }
-        // Merge each group's overlapping windows, widen each to word boundaries (so that \b means
-        // what it means in the whole post), and run the group's database over each once.
+        // Merge each group's overlapping windows and widen each to word boundaries (so that \b
+        // means what it means in the whole post) ...
         std::sort(windows_.begin(), windows_.end());
-        for (size_t i = 0; i < windows_.size() && rc == HS_SUCCESS; ++i) {
+        group_windows_.clear();
+        for (size_t i = 0; i < windows_.size(); ++i) {
             const uint32_t g = windows_[i].group;
             size_t lo = windows_[i].lo, hi = windows_[i].hi;
             while (i + 1 < windows_.size() && windows_[i + 1].group == g && windows_[i + 1].lo <= hi)
@@ -393,14 +393,34 @@ void Scanner::match_and_confirm(int role) {
             hi = word_end(text_, text_len_, hi);
             while (lo > 0 && (static_cast<unsigned char>(text_[lo]) & 0xC0) == 0x80) --lo;
             if (hi <= lo || !e_.group_database(g).exists()) continue;
+            group_windows_.push_back({g, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi)});
+        }
+        // ... then probe the windows of the groups that share a probe (Engine::probe_of) where they
+        // meet, once: where the probe finds nothing, no window there can match; where it finds
+        // something, each group's own windows there are scanned with start-of-match tracking.
+        const size_t ngroups = e_.group_count();
+        std::sort(group_windows_.begin(), group_windows_.end(), [&](const Window &a, const Window &b) {
+            const uint32_t pa = e_.probe_of(a.group), pb = e_.probe_of(b.group);
+            return pa != pb ? pa < pb : a.lo != b.lo ? a.lo < b.lo : a.group < b.group;
+        });
+        for (size_t i = 0; i < group_windows_.size() && rc == HS_SUCCESS;) {
+            const uint32_t p = e_.probe_of(group_windows_[i].group);
+            size_t lo = group_windows_[i].lo, hi = group_windows_[i].hi, j = i + 1;
+            while (j < group_windows_.size() && e_.probe_of(group_windows_[j].group) == p && group_windows_[j].lo <= hi)
+                hi = std::max<size_t>(hi, group_windows_[j++].hi);
             // (ready() may move scratch_: called before the scan reads it)
-            hs_database *probe = ready(e_.group_probe(g), 2 + 2 * g);
+            hs_database *probe = ready(e_.group_probe(p), 1 + ngroups + p);
             rc = hs_scan(probe, text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_probe_match, this);
-            if (rc == HS_SUCCESS) continue;  // nothing in this window
-            if (rc != HS_SCAN_TERMINATED) break;
-            win_off_ = lo;
-            hs_database *group = ready(e_.group_database(g), 1 + 2 * g);
-            rc = hs_scan(group, text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_window_match, this);
+            if (rc == HS_SCAN_TERMINATED) {
+                rc = HS_SUCCESS;
+                for (size_t k = i; k < j && rc == HS_SUCCESS; ++k) {
+                    const Window &w = group_windows_[k];
+                    hs_database *group = ready(e_.group_database(w.group), 1 + w.group);
+                    win_off_ = w.lo;
+                    rc = hs_scan(group, text_ + w.lo, w.hi - w.lo, 0, scratch_, on_window_match, this);
+                }
+            }
+            i = j;
         }
         if (rc == HS_SUCCESS && !anchors_.empty()) confirm_commitments();
         // Word lists once more over the skeleton, for the few posts that show evasion tricks.

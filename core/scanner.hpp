@@ -86,6 +86,7 @@ private:
     size_t next_word_hit_ = 0;
     // confirm: where to run which group database
     std::vector<Window> windows_;
+    std::vector<Window> group_windows_;  // windows_ merged per group and widened to word boundaries
     std::vector<uint32_t> group_last_;  // per group: 1 + index of its last window, 0 for none
     struct Seen {
         uint32_t epoch = 0, start = 0, end = 0;

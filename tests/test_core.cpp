@@ -404,10 +404,10 @@ regex = '''\b\d{4}[ -]?\d{4}'''
     CHECK(v1.render_json() == v2.render_json());
 }
 
-TEST_CASE("Regexes that wait for the same words share a group; each still finds what it finds alone", "[match]") {
+TEST_CASE("Regexes that wait for the same words share a probe; each still finds what it finds alone", "[match]") {
     // Three regexes on the same insults (most of their atoms in common) and one on other words:
-    // the three share a group, whose probe runs once per window, and every rule's hits are those
-    // it has in a pack of its own.
+    // the three share a probe, which runs once per window, and every rule's hits are those it has
+    // in a pack of its own.
     const std::string head = "[policy]\nflag = 1\n";
     const char *rules[] = {
         R"([[rule]]
@@ -437,8 +437,10 @@ regex = '''\b(?:nobody|no\s+one)\s+wants\s+you\s+here\b'''
     std::string all = head;
     for (const char *r : rules) all += r;
     Scan joined(all);
-    // group 0 (the phrases: none here), the three regexes on insults, the fourth
-    CHECK(joined.engine->group_count() == 3);
+    // groups: 0 (the phrases: none here) and one per regex; probes: group 0's, the three regexes
+    // on insults', the fourth's
+    CHECK(joined.engine->group_count() == 5);
+    CHECK(joined.engine->probe_count() == 3);
     const char *posts[] = {"you idiot", "you are a moron, and you stupid clown", "loser! nobody wants you here",
                            "you are an imbecile", "bozo, you are no clown", "you, idiot", "nobody wants you here",
                            "an idiot-proof plan"};
@@ -453,11 +455,39 @@ regex = '''\b(?:nobody|no\s+one)\s+wants\s+you\s+here\b'''
             CHECK(a == b);
         }
     }
+    // A regex whose match can be longer than its window (160 bytes): windows that another rule's
+    // triggers join to its own must not find more of it, nor another start.
+    const std::string bang = head + R"([[rule]]
+id = "bang"
+category = "abuse.harassment"
+severity = "low"
+regex = '''\bidiot\b[^!]*!'''
+)";
+    const std::string insult = R"([[rule]]
+id = "insult"
+category = "abuse.harassment"
+severity = "low"
+regex = '''\b(?:idiot|moron)\b'''
+)";
+    Scan one(bang), two(bang + insult);
+    CHECK(two.engine->probe_count() == 2);  // group 0's (no phrases), and the two regexes'
+    std::string morons = "idiot", far = "idiot";
+    for (int i = 0; i < 40; ++i) morons += " moron";
+    morons += "!";
+    for (int i = 0; i < 60; ++i) far += " moron";
+    far += " idiot!";
+    for (const std::string &post : {morons, far}) {
+        std::vector<std::pair<size_t, size_t>> a, b;
+        for (const auto &h : one(post).hits) a.emplace_back(h.start, h.end);
+        for (const auto &h : two(post).hits)
+            if (two.engine->rules()[h.rule].id == "bang") b.emplace_back(h.start, h.end);
+        CHECK(a == b);
+    }
     CHECK(joined.rules("you idiot") == std::vector<std::string>{"you-noun"});
     CHECK(joined.rules("loser! nobody wants you here") == (std::vector<std::string>{"vocative", "leave"}));
     // and the same after a round trip through the compiled form
     auto loaded = Engine::deserialize(joined.engine->serialize(), EngineOptions{});
-    CHECK(loaded->group_count() == 3);
+    CHECK(loaded->probe_count() == 3);
     Scanner sc(*loaded);
     Verdict v;
     sc.scan("you are a moron, and you stupid clown", 0, 0, v);
@@ -717,8 +747,8 @@ TEST_CASE("A database loaded from lasting data deserializes regex and skeleton d
     REQUIRE(lazy->group_count() > 2);
     auto none_loaded = [&] {
         bool none = !lazy->skeleton_database().loaded();
-        for (size_t g = 0; g < lazy->group_count(); ++g)
-            none = none && !lazy->group_database(g).loaded() && !lazy->group_probe(g).loaded();
+        for (size_t g = 0; g < lazy->group_count(); ++g) none = none && !lazy->group_database(g).loaded();
+        for (size_t p = 0; p < lazy->probe_count(); ++p) none = none && !lazy->group_probe(p).loaded();
         return none;
     };
     CHECK(none_loaded());
