@@ -22,6 +22,8 @@
 #define _GNU_SOURCE
 #include <modfilter/modfilter.h>
 
+#include "corpus_lines.h"
+
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,25 +140,10 @@ int main(int argc, char **argv) {
         perror(argv[3]);
         return 2;
     }
-    size_t cap = 1024, n = 0, bytes = 0;
-    char **lines = malloc(cap * sizeof *lines);
-    size_t *lens = malloc(cap * sizeof *lens);
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t len;
-    while (n < max && (len = getline(&line, &lcap, f)) > 0) {
-        if (line[len - 1] == '\n') len--;
-        if (n == cap) {
-            cap *= 2;
-            lines = realloc(lines, cap * sizeof *lines);
-            lens = realloc(lens, cap * sizeof *lens);
-        }
-        lines[n] = malloc((size_t)len + 1);
-        memcpy(lines[n], line, (size_t)len);
-        lens[n++] = (size_t)len;
-        bytes += (size_t)len;
-    }
-    free(line);
+    size_t bytes = 0;
+    char **lines;
+    size_t *lens;
+    const size_t n = read_corpus_lines(f, max, &lines, &lens, &bytes);
     fclose(f);
     if (n == 0) {
         fprintf(stderr, "ab_inproc: %s: no posts\n", argv[3]);

@@ -11,6 +11,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include <modfilter/modfilter.h>
 
+#include "corpus_lines.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,24 +49,10 @@ int main(int argc, char **argv) {
     const int role = atoi(argv[2]);
     const size_t max = strtoul(argv[3], NULL, 10);
     const int rounds = atoi(argv[4]);
-    size_t cap = 1024, n = 0, bytes = 0;
-    char **lines = malloc(cap * sizeof *lines);
-    size_t *lens = malloc(cap * sizeof *lens);
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t len;
-    while (n < max && (len = getline(&line, &lcap, f)) > 0) {
-        if (line[len - 1] == '\n') len--;
-        if (n == cap) {
-            cap *= 2;
-            lines = realloc(lines, cap * sizeof *lines);
-            lens = realloc(lens, cap * sizeof *lens);
-        }
-        lines[n] = malloc((size_t)len + 1);
-        memcpy(lines[n], line, (size_t)len);
-        lens[n++] = (size_t)len;
-        bytes += (size_t)len;
-    }
+    size_t bytes = 0;
+    char **lines;
+    size_t *lens;
+    const size_t n = read_corpus_lines(f, max, &lines, &lens, &bytes);
     fclose(f);
     mf_engine *e;
     mf_scanner *s;

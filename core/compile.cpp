@@ -605,7 +605,6 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     for (int r = 0; r < 2; ++r) e->main_dbs_[r] = e->compile_db(exprs, flags, main[r], false, diags);
     for (const auto &g : groups)
         e->var_dbs_.push_back(std::make_unique<LazyDatabase>(e->compile_db(exprs, flags, g, true, diags)));
-    e->probe_of_.resize(groups.size());  // (groups past the last regex's: none)
     for (const auto &members : e->probe_members(groups))
         e->probe_dbs_.push_back(std::make_unique<LazyDatabase>(e->compile_db(exprs, flags, members, false, diags)));
     e->skel_db_ = std::make_unique<LazyDatabase>(e->compile_skeleton_db());
