@@ -522,8 +522,19 @@ void Engine::build_word_matcher(const std::vector<std::string> &exprs) {
 
 void Engine::build_groups(std::vector<size_t> (&main)[2], std::vector<std::vector<size_t>> &groups) const {
     std::vector<bool> has_trigger(pats_.size(), false);
-    for (const Pattern &p : pats_)
-        if (p.kind == Pattern::kTrigger) has_trigger[p.target] = true;
+    std::vector<bool> own_trigger(rs_.rules.size(), false);  // per rule: it has a trigger regex of its own
+    for (const Pattern &p : pats_) {
+        if (p.kind != Pattern::kTrigger) continue;
+        has_trigger[p.target] = true;
+        if (p.wide && !p.allow) own_trigger[p.rule] = true;
+    }
+    // A rule's own trigger names one alternative, the widest, but opens windows for the rule's
+    // group, whose database holds all of them: an alternative with no atoms of its own is found
+    // there, and needs no place in the main database, where it would run over every post.
+    for (size_t i = 0; i < pats_.size(); ++i) {
+        const Pattern &p = pats_[i];
+        if (p.kind == Pattern::kVariable && !p.allow && own_trigger[p.rule]) has_trigger[i] = true;
+    }
     for (size_t i = 0; i < pats_.size(); ++i) {
         const Pattern &p = pats_[i];
         if ((p.kind != Pattern::kVariable || !has_trigger[i]) && !words_.has(static_cast<uint32_t>(i))) {

@@ -24,7 +24,10 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // carried built, with the skeleton's token filter; [[model]] weights files are not parsed at load
 // 8: the learned scorer's table has 32-bit tags and a salt, and its words another hash
 // 9: the word-bounded literals and atoms found by words (core/word_match.hpp), not in the main databases
-constexpr uint32_t kFormatVersion = 10;
+// 10: regex groups that wait for the same words share a probe database; the '@' words' third letters
+// 11: the alternatives of a regex that its own trigger serves are in its group's database only, not
+// also in the main databases
+constexpr uint32_t kFormatVersion = 11;
 
 std::string platform_string() {
     std::string p;

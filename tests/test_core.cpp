@@ -696,6 +696,21 @@ TEST_CASE("A regex with no literal of its own runs around its trigger, and check
     CHECK(both.rules("get 20% off today") == std::vector<std::string>{"x"});
     CHECK(both.rules("use promo code X") == std::vector<std::string>{"x"});
 
+    // several alternatives with no atoms share the one trigger, which opens the widest one's
+    // window over the group's database: the narrower ones are found there too, wherever they are
+    Scan alts("[[rule]]\nid = \"phone\"\ncategory = \"pii.phone\"\nseverity = \"low\"\nboundary = \"any\"\n"
+              "regex = '''\\b0\\d{4}\\s?\\d{6}\\b|\\(\\d{3}\\)\\s?\\d{3}-\\d{4}\\b|\\b\\d{3}-\\d{4}\\b'''\n"
+              "trigger = '''\\d{3}-\\d{4}|\\d{6}'''\n");
+    CHECK(alts.engine->warnings().empty());
+    for (const char *post : {"call 01632 960123 now", "01632960123", "ring (555) 123-4567 today", "(555)123-4567",
+                             "it is 555-1234", "555-1234 is mine"}) {
+        INFO(post);
+        CHECK(alts.rules(post) == std::vector<std::string>{"phone"});
+    }
+    CHECK(alts.rules("a (555) 123-4567, b 555-9876 and c 01632 960000") ==
+          std::vector<std::string>{"phone", "phone", "phone"});
+    CHECK(alts.rules("version 1.2.3 of 2024") == std::vector<std::string>{});
+
     d = errors_of(rule + "trigger = '''(unclosed'''\n");
     REQUIRE(!d.empty());
     CHECK(d[0].str().find("test.toml:7: rule 'pii.card': trigger does not compile") == 0);
