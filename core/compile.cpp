@@ -33,6 +33,38 @@ size_t literal_length(std::string_view e) {
 }
 
 // A literal word or phrase as a Hyperscan expression: normalized, escaped, words joined by \s+.
+// The regex with every "\\s+" read as "\\s" and every "\\s*" as "\\s?" (outside classes): its longest
+// match is how far a match of the regex reaches when each run of white space counts one byte
+// (Pattern::reach). Real text has one space between words, and "\\s+" alone makes a regex's
+// longest match unbounded.
+std::string one_space(std::string_view e) {
+    std::string out;
+    bool in_class = false;
+    for (size_t i = 0; i < e.size(); ++i) {
+        const char c = e[i];
+        if (c == '\\' && i + 1 < e.size()) {
+            out += c;
+            out += e[++i];
+            if (!in_class && e[i] == 's' && i + 1 < e.size() && (e[i + 1] == '+' || e[i + 1] == '*')) {
+                if (e[++i] == '*') out += '?';
+            }
+            continue;
+        }
+        if (in_class) {
+            in_class = c != ']';
+        } else if (c == '[') {
+            in_class = true;
+            out += c;
+            // a ']' first in a class (after an optional '^') is a member, not its end
+            if (i + 1 < e.size() && e[i + 1] == '^') out += e[++i];
+            if (i + 1 < e.size() && e[i + 1] == ']') out += e[++i];
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
 std::string literal_expression(std::string_view literal) {
     std::string norm = normalize_literal(literal);
     std::string expr;
@@ -228,6 +260,15 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             hs_free_compile_error(err);  // reported when the database is compiled
         }
         p.window = w;
+        // how far it reaches when each run of white space counts one byte (at most the window)
+        p.reach = w;
+        const std::string one = one_space(e);
+        if (one != e && hs_expression_info(one.c_str(), kPatternFlags, &info, &err) == HS_SUCCESS && info) {
+            if (info->max_width < w) p.reach = info->max_width;
+            free(info);
+        } else if (one != e) {
+            hs_free_compile_error(err);
+        }
         // (no fallback to weaker atoms: substrings like "eat" fire on ordinary text all the time)
         auto sets = required_atom_sets(e, 4);
         // The rule's own trigger serves the alternatives that have no atoms of their own, or only
@@ -403,7 +444,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
     for (size_t i = 0; i < exprs.size(); ++i) {
         const Pattern &p = pats_[i];
         XXH64_update(st, exprs[i].data(), exprs[i].size() + 1);
-        uint32_t f[9] = {flags[i], p.rule, static_cast<uint32_t>(p.kind), p.target, p.group, p.slot, p.fixed_len, p.window, p.wide};
+        uint32_t f[10] = {flags[i], p.rule, static_cast<uint32_t>(p.kind), p.target, p.group, p.slot, p.fixed_len, p.window, p.wide, p.reach};
         XXH64_update(st, f, sizeof f);
     }
     for (const auto &e : skel_exprs_) XXH64_update(st, e.data(), e.size() + 1);

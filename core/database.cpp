@@ -27,7 +27,8 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // 10: regex groups that wait for the same words share a probe database; the '@' words' third letters
 // 11: the alternatives of a regex that its own trigger serves are in its group's database only, not
 // also in the main databases
-constexpr uint32_t kFormatVersion = 11;
+// 12: a variable pattern's reach (Pattern::reach), in the high half of its window word
+constexpr uint32_t kFormatVersion = 12;
 
 std::string platform_string() {
     std::string p;
@@ -117,7 +118,7 @@ std::string encode_patterns(const std::vector<Pattern> &pats) {
     Writer w;
     for (const Pattern &p : pats) {
         const uint32_t f[kPatternWords] = {p.rule, static_cast<uint32_t>(p.boundary), p.allow, p.roles, p.fixed_len,
-                                           static_cast<uint32_t>(p.kind), p.target, p.window, p.group, p.var,
+                                           static_cast<uint32_t>(p.kind), p.target, p.window | p.reach << 16, p.group, p.var,
                                            uint32_t(p.slot) | uint32_t(p.slots) << 8 | uint32_t(p.luhn) << 16 |
                                                uint32_t(p.wide) << 25};
         for (uint32_t x : f) w.u32(x);
@@ -136,7 +137,8 @@ bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
         p = Pattern{f[0], static_cast<Boundary>(f[1]), f[2] != 0, static_cast<uint8_t>(f[3]), f[4]};
         p.kind = static_cast<Pattern::Kind>(f[5]);
         p.target = f[6];
-        p.window = f[7];
+        p.window = f[7] & 0xFFFFu;
+        p.reach = f[7] >> 16;
         p.group = f[8];
         p.var = f[9];
         p.slot = static_cast<uint8_t>(f[10]);
@@ -188,7 +190,7 @@ bool Engine::check_patterns() const {
     auto valid = [&](const Pattern &p) {
         if (static_cast<unsigned>(p.boundary) > static_cast<unsigned>(Boundary::Any)) return false;
         if (p.allow ? p.rule >= rs_.allow.size() : p.rule >= rs_.rules.size()) return false;
-        return p.fixed_len <= (1u << 20) && p.window <= kMaxWindow && p.slot < 2 && p.slots <= 2;
+        return p.fixed_len <= (1u << 20) && p.window <= kMaxWindow && p.reach <= p.window && p.slot < 2 && p.slots <= 2;
     };
     for (const Pattern &p : skel_pats_)
         if (!valid(p) || p.kind != Pattern::kLiteral) return false;

@@ -84,6 +84,9 @@ struct Pattern {
     enum Kind : uint8_t { kLiteral, kVariable, kTrigger, kAnchor } kind = kLiteral;
     uint32_t target = 0;  // kTrigger: the kVariable pattern it triggers
     uint32_t window = 0;  // kVariable: how far around a trigger a match can reach, in bytes
+    // kVariable: how far too when each run of white space counts as one byte (at most window): a
+    // trigger's window reaches this far so counted, and no further than window bytes
+    uint32_t reach = 0;
     uint32_t group = 0;   // kVariable and kTrigger: which variable database holds the pattern
     uint32_t var = 0;     // kVariable: its index among variable patterns
     uint8_t slot = 0;     // kTrigger: which atom set it belongs to

@@ -74,6 +74,48 @@ inline bool number_ends(const char *t, size_t from, size_t to, unsigned char nex
            ascii_digit(static_cast<unsigned char>(t[to - 1]));
 }
 
+// How far a match of v can reach from a trigger at `pos`, back (lo) or on (hi): v.reach bytes when
+// each run of white space counts as one, and no more than v.window bytes (Pattern::reach).
+inline bool space_byte(unsigned char c) { return c == ' ' || (c >= 9 && c <= 13); }  // Hyperscan's \s
+
+// How many bytes of t[a, b) are white space right after white space (a run of white space counts
+// its first byte only); t[a - 1] is read when a > 0. A loop without branches, over a few dozen bytes.
+inline size_t extra_spaces(const char *t, size_t a, size_t b) {
+    size_t n = 0;
+    unsigned prev = a > 0 && space_byte(static_cast<unsigned char>(t[a - 1]));
+    for (size_t i = a; i < b; ++i) {
+        const unsigned cur = space_byte(static_cast<unsigned char>(t[i]));
+        n += cur & prev;
+        prev = cur;
+    }
+    return n;
+}
+
+inline size_t reach_back(const char *t, size_t pos, const Pattern &v) {
+    const size_t floor = pos > v.window ? pos - v.window : 0;
+    if (v.reach == v.window || pos <= floor + v.reach) return floor;
+    // v.reach bytes back, then as many more as there were extra spaces among them, until none
+    size_t lo = pos - v.reach, extra = extra_spaces(t, lo, pos);
+    while (extra && lo > floor) {
+        const size_t next = lo > floor + extra ? lo - extra : floor;
+        extra = extra_spaces(t, next, lo);
+        lo = next;
+    }
+    return lo;
+}
+
+inline size_t reach_on(const char *t, size_t n, size_t pos, const Pattern &v) {
+    const size_t ceil = std::min<size_t>(pos + v.window, n);
+    if (v.reach == v.window || pos + v.reach >= ceil) return ceil;
+    size_t hi = pos + v.reach, extra = extra_spaces(t, pos, hi);
+    while (extra && hi < ceil) {
+        const size_t next = std::min(hi + extra, ceil);
+        extra = extra_spaces(t, hi, next);
+        hi = next;
+    }
+    return hi;
+}
+
 }  // namespace
 
 hs_database *Scanner::ready(const LazyDatabase &db, size_t slot) {
@@ -122,10 +164,10 @@ int Scanner::on_match(unsigned id, unsigned long long, unsigned long long to, un
             if (other.epoch != s->scan_epoch_ || end - other.start > v.window) return 0;
             start = std::min<size_t>(start, other.start);
         }
-        lo = start > v.window ? start - v.window : 0;
-        hi = std::min<size_t>(end + v.window, s->text_len_);
+        lo = reach_back(s->text_, start, v);
+        hi = reach_on(s->text_, s->text_len_, end, v);
     } else {
-        lo = to > v.window ? to - v.window : 0;
+        lo = reach_back(s->text_, to, v);
         hi = to;
     }
     // Matches arrive in order of their end, so a group's windows mostly extend its last one.

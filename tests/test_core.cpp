@@ -256,6 +256,46 @@ TEST_CASE("Phrases match across any run of whitespace; regexes are case-insensit
     CHECK(s.rules("I will skill you").empty());
 }
 
+TEST_CASE("A regex's window counts a run of white space as one byte, and still reaches through long runs", "[match]") {
+    Scan s("[[rule]]\nid = \"k\"\ncategory = \"abuse.threat\"\nseverity = \"high\"\n"
+           "regex = '''\\bkill\\s+(you|him)\\b|\\bhurt\\s*[\\s-]{0,2}you\\b'''\n"
+           "[[rule]]\nid = \"i\"\ncategory = \"abuse.insult\"\nseverity = \"low\"\n"
+           "regex = '''\\b(you|u)\\s+(big\\s+)?idiot\\b'''\n");
+    // the reach of "\bkill\s+(you|him)\b" is the longest match of "\bkill\s(you|him)\b"; that of
+    // "\bhurt\s*[\s-]{0,2}you\b" of "\bhurt\s?[\s-]{0,2}you\b" (a class stays as it is)
+    std::set<uint32_t> reach;
+    for (size_t i = 0; i < s.engine->pattern_count(); ++i) {
+        const Pattern &p = s.engine->pattern(i);
+        if (p.kind != Pattern::kVariable || p.allow || s.engine->rules()[p.rule].id != "k") continue;
+        CHECK(p.window == kMaxWindow);  // unbounded: the longest window
+        reach.insert(p.reach);
+    }
+    CHECK(reach == std::set<uint32_t>{10});  // (caseless UTF-8: a 'k' may be the Kelvin sign, 3 bytes)
+    for (size_t spaces : {1, 2, 40, 100, 150}) {
+        const std::string pad(spaces, ' '), lines = std::string(spaces / 2, '\n') + std::string(spaces - spaces / 2, '\t');
+        for (const std::string &gap : {pad, lines}) {
+            INFO(spaces);
+            const std::string a = "first some words here, then kill" + gap + "you and more words after it";
+            CHECK(s.rules(a) == std::vector<std::string>{"k"});
+            REQUIRE(s.v.hits.size() == 1);
+            CHECK(a.substr(s.v.hits[0].start, s.v.hits[0].end - s.v.hits[0].start) == "kill" + gap + "you");
+            CHECK(s.rules("hurt" + gap + "you") == std::vector<std::string>{"k"});
+            // the atom at the end of the match: the window reaches back through the runs
+            // (no further than kMaxWindow bytes, as before: "you" must start within 160 bytes of "idiot")
+            const std::string b = "well you" + gap + "big" + gap + "idiot, said someone";
+            if (6 + 2 * spaces <= kMaxWindow) {
+                CHECK(s.rules(b) == std::vector<std::string>{"i"});
+                REQUIRE(s.v.hits.size() == 1);
+                CHECK(s.v.hits[0].start == 5);
+            } else {
+                CHECK(s.rules(b).empty());
+            }
+        }
+    }
+    // a match longer than the window is not looked for, as before
+    CHECK(s.rules("kill" + std::string(200, ' ') + "you").empty());
+}
+
 TEST_CASE("A phrase of short words is one literal: single spaces, word boundaries, exact span", "[match]") {
     Scan s(R"(
 [[rule]]
