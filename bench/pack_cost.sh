@@ -1,51 +1,56 @@
 #!/usr/bin/env bash
-# What some packs cost: bench_scan's real corpora with the default packs and with the same packs minus
-# the given files or directories of patterns/, alternating in one run (the machine is noisy).
+# What some packs cost: the default packs and the same packs minus the given files or directories of
+# patterns/, compiled into two databases and scanned by one library in one process, a chunk of posts
+# through one and then through the other, turn by turn (bench/ab_inproc.sh): separate processes a few
+# seconds apart differ on this shared machine by more than the cost being measured.
 #
-#   bash bench/pack_cost.sh --without "promise" [--filter REGEX] [--label NAME] [--rounds N] [--build DIR]
+#   bash bench/pack_cost.sh --without "promise" [--corpora LIST] [--role 0|1] [--label NAME] [--build DIR]
 #   bash bench/pack_cost.sh --without "abuse/model.toml spam/model.toml" --label model   (the learned scorer)
 #
-# Needs the corpora (python3 bench/corpora.py) and a build with benchmarks.
+# --corpora: names from bench/corpora.py (default prose,tweets,replies); --role 1 (staff, the default)
+# or 0. Prints per corpus the scan time without the packs over the time with them, and the share of
+# the scan time that the packs add (1 - that ratio), with its spread over the rounds. Needs the
+# corpora (python3 bench/corpora.py) and a build (the CLI compiles the databases).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=3 build=build without="" label="" filter='real/(prose|replies|tweets)/staff'
-usage="usage: bench/pack_cost.sh --without \"PATH...\" [--filter REGEX] [--label NAME] [--rounds N] [--build DIR]"
+build=build without="" label="" corpora=prose,tweets,replies role=1 posts=${MF_PACK_COST_POSTS:-40000}
+usage="usage: bench/pack_cost.sh --without \"PATH...\" [--corpora LIST] [--role 0|1] [--label NAME] [--build DIR]"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --rounds) rounds=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --without) without=$2; shift 2 ;;
-    --filter) filter=$2; shift 2 ;;
+    --corpora) corpora=$2; shift 2 ;;
+    --role) role=$2; shift 2 ;;
     --label) label=$2; shift 2 ;;
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
 [ -n "$without" ] || { echo "$usage" >&2; exit 2; }
 label=${label:-$without}
-bench="$build/bench/bench_scan"
-[ -x "$bench" ] || { echo "pack_cost.sh: no $bench (build with benchmarks first)" >&2; exit 1; }
+cli="$build/bindings/cli/modfilter"
+[ -x "$cli" ] || { echo "pack_cost.sh: no $cli (build first)" >&2; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 cp -r patterns "$tmp/with"; cp -r patterns "$tmp/without"
 for p in $without; do
   [ -e "$tmp/without/$p" ] || { echo "pack_cost.sh: no patterns/$p" >&2; exit 1; }
   rm -rf "${tmp:?}/without/$p"
 done
-for r in $(seq "$rounds"); do
-  for v in with without; do
-    MF_BENCH_RULES="$tmp/$v" "$bench" --benchmark_filter="$filter" --benchmark_min_time=1 \
-      --benchmark_format=csv 2>/dev/null | grep '^"real' | sed "s/^/$v,/" >> "$tmp/out.csv"
-  done
-done
-python3 - "$tmp/out.csv" "$label" <<'PY'
-import csv, statistics, sys
-rows = {}
-for r in csv.reader(open(sys.argv[1])):
-    v, name, bps = r[0], r[1], float(r[6])  # bytes_per_second
-    rows.setdefault(name, {}).setdefault(v, []).append(bps / 1e6)
-label = sys.argv[2]
-print(f"{'corpus':28s} {'with MB/s':>10s} {'without MB/s':>13s} {'share':>7s}")
-for name, d in rows.items():
-    w, wo = statistics.median(d["with"]), statistics.median(d["without"])
-    print(f"{name:28s} {w:10.1f} {wo:13.1f} {100 * (1 / w - 1 / wo) / (1 / w):6.1f}%")
-print(f"share = part of the scan time that '{label}' adds (medians of the rounds)")
+for v in with without; do "$cli" compile --rules "$tmp/$v" -o "$tmp/$v.mfdb" >/dev/null; done
+printf '%-10s %-6s %12s %15s %8s   %s\n' corpus role "with us/post" "without us/post" share "share over the rounds (min..max)"
+IFS=, read -r -a names <<< "$corpora"
+for c in "${names[@]}"; do
+  out=$(AB_DB_BEFORE="$tmp/with.mfdb" AB_DB_AFTER="$tmp/without.mfdb" \
+        bash bench/ab_inproc.sh "$build/capi" "$build/capi" "$c" "$role" "$posts")
+  python3 - "$c" "$role" <<PY
+import re, sys
+out = """$out"""
+us = re.findall(r"^(before|after)\s+([\d.]+) us/post", out, re.M)
+m = re.search(r"after/before time ([\d.]+) \(rounds: min ([\d.]+), median [\d.]+, max ([\d.]+)\)", out)
+w, wo = float(us[0][1]), float(us[1][1])
+r, lo, hi = (float(x) for x in m.groups())
+print(f"{sys.argv[1]:10s} {('staff' if sys.argv[2] == '1' else 'member'):6s} {w:12.2f} {wo:15.2f} {100 * (1 - r):7.1f}%   "
+      f"{100 * (1 - hi):.1f}% .. {100 * (1 - lo):.1f}%")
 PY
+done
+echo "share = part of the scan time that '$label' adds: 1 - (time without) / (time with), in one process"
+echo "(more than the packs alone: share / (1 - share); an A/A run shows about 2% either way)"

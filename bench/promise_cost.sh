@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# What the promise stage costs: bench_scan's real corpora posted as staff, with the default packs and
+# What the promise stage costs: the real corpora posted as staff, with the default packs and
 # with the same packs minus patterns/promise/, alternating in one run (bench/pack_cost.sh).
 #
-#   bash bench/promise_cost.sh [--rounds N] [--build DIR]
+#   bash bench/promise_cost.sh [--corpora LIST] [--build DIR]
 set -euo pipefail
 exec bash "$(dirname "$0")/pack_cost.sh" --without promise --label "the promise packs" "$@"
