@@ -89,7 +89,7 @@ size_t tokenize_from(const char *text, size_t len, size_t from, std::vector<Toke
                 if (ascii_alnum(d)) {
                     // a number ends where letters start: "5pm" is "5" and "pm", "24hrs" "24" and "hrs"
                     if (number && !ascii_digit(d)) break;
-                    ++i;
+                    i = number ? i + 1 : ascii_alnum_end(text, len, i);  // a word: its letters and digits at once
                 } else if (d >= 0xC2 && d < 0xE0) {
                     i += 2;
                 } else if (number && (d == '-' || d == '/' || d == ':' || d == '.' || d == ',') && i + 1 < len &&

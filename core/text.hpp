@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 #include "normalize.hpp"
 #include "rules.hpp"
@@ -13,6 +15,24 @@ namespace mf {
 inline bool ascii_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 inline bool ascii_alnum(unsigned char c) {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+// Where the run of ASCII letters and digits that starts at t[i] ends (n when it runs to the end):
+// sixteen bytes at a time, so that a word costs one well-predicted branch, not one per byte.
+inline size_t ascii_alnum_end(const char *t, size_t n, size_t i) {
+    typedef uint8_t u8x16 __attribute__((vector_size(16)));
+    for (; i + 16 <= n; i += 16) {
+        u8x16 v;
+        std::memcpy(&v, t + i, 16);
+        const auto alnum = (((v | 0x20) - 'a') < 26) | ((v - '0') < 10);  // 0xFF where a letter or digit is
+        uint64_t lo, hi;
+        std::memcpy(&lo, &alnum, 8);
+        std::memcpy(&hi, reinterpret_cast<const char *>(&alnum) + 8, 8);
+        if (~lo) return i + static_cast<size_t>(__builtin_ctzll(~lo)) / 8;
+        if (~hi) return i + 8 + static_cast<size_t>(__builtin_ctzll(~hi)) / 8;
+    }
+    while (i < n && ascii_alnum(static_cast<unsigned char>(t[i]))) ++i;
+    return i;
 }
 
 // Whether a word code point starts at pos.

@@ -156,29 +156,8 @@ inline const WordMatcher::Group *WordMatcher::find(uint64_t h, const unsigned ch
 // Where the word that starts at t[i] ends; clears `ascii` when it holds a byte >= 0x80. ASCII letters
 // and digits sixteen at a time.
 inline size_t WordMatcher::token_end(const char *t, size_t n, size_t i, bool &ascii) {
-    typedef uint8_t u8x16 __attribute__((vector_size(16)));
     for (;;) {
-        for (;;) {
-            if (i + 16 > n) {
-                while (i < n && ascii_alnum(static_cast<unsigned char>(t[i]))) ++i;
-                break;
-            }
-            u8x16 v;
-            std::memcpy(&v, t + i, 16);
-            const auto alnum = (((v | 0x20) - 'a') < 26) | ((v - '0') < 10);  // 0xFF where a letter or digit is
-            uint64_t lo, hi;
-            std::memcpy(&lo, &alnum, 8);
-            std::memcpy(&hi, reinterpret_cast<const char *>(&alnum) + 8, 8);
-            if (~lo) {
-                i += static_cast<size_t>(__builtin_ctzll(~lo)) / 8;
-                break;
-            }
-            if (~hi) {
-                i += 8 + static_cast<size_t>(__builtin_ctzll(~hi)) / 8;
-                break;
-            }
-            i += 16;
-        }
+        i = ascii_alnum_end(t, n, i);
         if (i >= n || static_cast<unsigned char>(t[i]) < 0x80 || !word_at(t, n, i)) return i;
         ascii = false;
         ++i;
