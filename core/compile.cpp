@@ -293,9 +293,11 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         pats_.push_back(p);
         if (trigger_of && own_trigger.count(p.rule)) {
             // One trigger for all the rule's alternatives that use it (they share the group's
-            // database): it opens the widest of their windows.
-            Pattern &t = pats_[own_trigger[p.rule]];
-            if (pats_[t.target].window < w) t.target = self;
+            // database): the window it opens is the widest of theirs, and reaches as far as the
+            // furthest-reaching of them (a narrow window may reach further than a wide one).
+            Pattern &target = pats_[pats_[own_trigger[p.rule]].target];
+            target.window = std::max(target.window, w);
+            target.reach = std::max(target.reach, pats_[self].reach);
         } else if (trigger_of) {
             // The rule's own trigger: a regex every match contains, in the main database.
             own_trigger[p.rule] = static_cast<uint32_t>(pats_.size());

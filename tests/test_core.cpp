@@ -751,6 +751,17 @@ TEST_CASE("A regex with no literal of its own runs around its trigger, and check
           std::vector<std::string>{"phone", "phone", "phone"});
     CHECK(alts.rules("version 1.2.3 of 2024") == std::vector<std::string>{});
 
+    // the one trigger's window reaches as far as the furthest-reaching of the alternatives it serves,
+    // not only as far as the widest one: "\s+" makes the first one's window the widest (160 bytes)
+    // while it reaches 8 bytes when each run of white space counts one
+    Scan reach("[[rule]]\nid = \"n\"\ncategory = \"pii.phone\"\nseverity = \"low\"\nboundary = \"any\"\n"
+               "regex = '''\\b\\d{3}\\s+\\d{4}\\b|\\+\\d{2}-\\d{3}-\\d{3}-\\d{3}-\\d{4}\\b'''\n"
+               "trigger = '''\\d{3}[\\s-]\\d{4}\\b'''\n");
+    CHECK(reach.rules("call +44-207-946-123-0958 now") == std::vector<std::string>{"n"});
+    REQUIRE(reach.v.hits.size() == 1);
+    CHECK(reach.v.hits[0].start == 5);
+    CHECK(reach.rules("call 207 9461 now") == std::vector<std::string>{"n"});
+
     d = errors_of(rule + "trigger = '''(unclosed'''\n");
     REQUIRE(!d.empty());
     CHECK(d[0].str().find("test.toml:7: rule 'pii.card': trigger does not compile") == 0);
