@@ -38,6 +38,11 @@ size_t literal_length(std::string_view e) {
 // (Pattern::reach). Real text has one space between words, and "\\s+" alone makes a regex's
 // longest match unbounded.
 std::string one_space(std::string_view e) {
+    // Quoted text (\Q...\E), a control character (\c\ is one), and UCP's wider \s are read as
+    // they are: the regex keeps its own longest match.
+    if (e.find("\\Q") != std::string_view::npos || e.find("\\c") != std::string_view::npos ||
+        e.find("(*UCP") != std::string_view::npos)
+        return std::string(e);
     std::string out;
     bool in_class = false;
     for (size_t i = 0; i < e.size(); ++i) {

@@ -271,6 +271,12 @@ TEST_CASE("A regex's window counts a run of white space as one byte, and still r
         reach.insert(p.reach);
     }
     CHECK(reach == std::set<uint32_t>{10});  // (caseless UTF-8: a 'k' may be the Kelvin sign, 3 bytes)
+    // quoted text is read as it is: "\s+" inside \Q...\E is four bytes, not white space
+    Scan quoted("[[rule]]\nid = \"q\"\ncategory = \"abuse.threat\"\nseverity = \"high\"\n"
+                "regex = '''\\bkill\\Q\\s+x\\E\\s+you\\b'''\n");
+    for (size_t i = 0; i < quoted.engine->pattern_count(); ++i)
+        if (quoted.engine->pattern(i).kind == Pattern::kVariable) CHECK(quoted.engine->pattern(i).reach == quoted.engine->pattern(i).window);
+    CHECK(quoted.rules("kill\\s+x    you") == std::vector<std::string>{"q"});
     for (size_t spaces : {1, 2, 40, 100, 150}) {
         const std::string pad(spaces, ' '), lines = std::string(spaces / 2, '\n') + std::string(spaces - spaces / 2, '\t');
         for (const std::string &gap : {pad, lines}) {
