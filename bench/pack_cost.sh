@@ -41,9 +41,9 @@ IFS=, read -r -a names <<< "$corpora"
 for c in "${names[@]}"; do
   out=$(AB_DB_BEFORE="$tmp/with.mfdb" AB_DB_AFTER="$tmp/without.mfdb" \
         bash bench/ab_inproc.sh "$build/capi" "$build/capi" "$c" "$role" "$posts")
-  python3 - "$c" "$role" <<PY
+  python3 - "$c" "$role" "$out" <<'PY'
 import re, sys
-out = """$out"""
+out = sys.argv[3]
 us = re.findall(r"^(before|after)\s+([\d.]+) us/post", out, re.M)
 m = re.search(r"after/before time ([\d.]+) \(rounds: min ([\d.]+), median [\d.]+, max ([\d.]+)\)", out)
 w, wo = float(us[0][1]), float(us[1][1])

@@ -32,7 +32,6 @@ size_t literal_length(std::string_view e) {
     return n;
 }
 
-// A literal word or phrase as a Hyperscan expression: normalized, escaped, words joined by \s+.
 // The regex with every "\\s+" read as "\\s" and every "\\s*" as "\\s?" (outside classes): its longest
 // match is how far a match of the regex reaches when each run of white space counts one byte
 // (Pattern::reach). Real text has one space between words, and "\\s+" alone makes a regex's
@@ -70,6 +69,22 @@ std::string one_space(std::string_view e) {
     return out;
 }
 
+// The longest match of a regex under `flags`, in bytes, at most kMaxWindow (also when it is unbounded,
+// or when the regex does not compile: its error is reported where it is compiled).
+uint32_t longest_match(const std::string &e, unsigned flags) {
+    hs_expr_info_t *info = nullptr;
+    hs_compile_error_t *err = nullptr;
+    uint32_t w = kMaxWindow;
+    if (hs_expression_info(e.c_str(), flags, &info, &err) == HS_SUCCESS && info) {
+        if (info->max_width < kMaxWindow) w = info->max_width;
+        free(info);
+    } else {
+        hs_free_compile_error(err);
+    }
+    return w;
+}
+
+// A literal word or phrase as a Hyperscan expression: normalized, escaped, words joined by \s+.
 std::string literal_expression(std::string_view literal) {
     std::string norm = normalize_literal(literal);
     std::string expr;
@@ -255,25 +270,11 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
     auto add_variable = [&](std::string e, Pattern p, const Rule *trigger_of = nullptr) {
         p.kind = Pattern::kVariable;
         uint32_t self = static_cast<uint32_t>(pats_.size());
-        hs_expr_info_t *info = nullptr;
-        hs_compile_error_t *err = nullptr;
-        uint32_t w = kMaxWindow;
-        if (hs_expression_info(e.c_str(), kPatternFlags, &info, &err) == HS_SUCCESS && info) {
-            if (info->max_width < kMaxWindow) w = info->max_width;
-            free(info);
-        } else {
-            hs_free_compile_error(err);  // reported when the database is compiled
-        }
+        const uint32_t w = longest_match(e, kPatternFlags);
         p.window = w;
         // how far it reaches when each run of white space counts one byte (at most the window)
-        p.reach = w;
         const std::string one = one_space(e);
-        if (one != e && hs_expression_info(one.c_str(), kPatternFlags, &info, &err) == HS_SUCCESS && info) {
-            if (info->max_width < w) p.reach = info->max_width;
-            free(info);
-        } else if (one != e) {
-            hs_free_compile_error(err);
-        }
+        p.reach = one == e ? w : std::min(w, longest_match(one, kPatternFlags));
         // (no fallback to weaker atoms: substrings like "eat" fire on ordinary text all the time)
         auto sets = required_atom_sets(e, 4);
         // The rule's own trigger serves the alternatives that have no atoms of their own, or only
@@ -311,15 +312,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             t.target = self;
             t.boundary = Boundary::Any;
             t.wide = true;
-            t.fixed_len = kMaxWindow;
-            hs_expr_info_t *ti = nullptr;
-            hs_compile_error_t *terr = nullptr;
-            if (hs_expression_info(trigger_of->trigger.c_str(), kLiteralFlags, &ti, &terr) == HS_SUCCESS && ti) {
-                if (ti->max_width < kMaxWindow) t.fixed_len = ti->max_width;
-                free(ti);
-            } else {
-                hs_free_compile_error(terr);  // reported with the rule's file:line below
-            }
+            t.fixed_len = longest_match(trigger_of->trigger, kLiteralFlags);  // (an error: reported below)
             flags.push_back(kLiteralFlags);
             exprs.push_back(trigger_of->trigger);
             pats_.push_back(t);

@@ -74,8 +74,6 @@ inline bool number_ends(const char *t, size_t from, size_t to, unsigned char nex
            ascii_digit(static_cast<unsigned char>(t[to - 1]));
 }
 
-// How far a match of v can reach from a trigger at `pos`, back (lo) or on (hi): v.reach bytes when
-// each run of white space counts as one, and no more than v.window bytes (Pattern::reach).
 inline bool space_byte(unsigned char c) { return c == ' ' || (c >= 9 && c <= 13); }  // Hyperscan's \s
 
 // How many bytes of t[a, b) are white space right after white space (a run of white space counts
@@ -91,6 +89,8 @@ inline size_t extra_spaces(const char *t, size_t a, size_t b) {
     return n;
 }
 
+// How far a match of v can reach from a trigger at `pos`, back (lo) or on (hi): v.reach bytes when
+// each run of white space counts as one, and no more than v.window bytes (Pattern::reach).
 inline size_t reach_back(const char *t, size_t pos, const Pattern &v) {
     const size_t floor = pos > v.window ? pos - v.window : 0;
     if (v.reach == v.window || pos <= floor + v.reach) return floor;
