@@ -229,6 +229,33 @@ bool PhraseSet::add(std::string_view phrase, PhraseWords &vocab) {
         }
         by_first_[at->second].push_back(id);
     }
+    uint32_t n = 0;
+    for (uint32_t w : ids) {
+        int32_t next = -1;
+        if (w == kAny || w == kNumber) {
+            next = w == kAny ? nodes_[n].any : nodes_[n].number;
+        } else {
+            auto &kids = nodes_[n].kids;
+            auto at = std::lower_bound(kids.begin(), kids.end(), std::make_pair(w, 0u));
+            if (at != kids.end() && at->first == w) next = static_cast<int32_t>(at->second);
+        }
+        if (next < 0) {
+            next = static_cast<int32_t>(nodes_.size());
+            if (w == kAny) nodes_[n].any = next;
+            else if (w == kNumber) nodes_[n].number = next;
+            else {
+                auto &kids = nodes_[n].kids;
+                kids.insert(std::lower_bound(kids.begin(), kids.end(), std::make_pair(w, 0u)), {w, static_cast<uint32_t>(next)});
+            }
+            nodes_.emplace_back();  // (after the last use of a reference into nodes_)
+        }
+        n = static_cast<uint32_t>(next);
+    }
+    nodes_[n].ends.push_back(id);
+    if (ids[0] < kNumber) {
+        if (first_bits_.size() <= ids[0] / 64) first_bits_.resize(ids[0] / 64 + 1, 0);
+        first_bits_[ids[0] / 64] |= uint64_t(1) << (ids[0] % 64);
+    }
     ids_.push_back(std::move(ids));
     phrases_.push_back(std::move(words));
     veto_.push_back(veto);
@@ -287,61 +314,53 @@ std::vector<std::pair<std::string, uint32_t>> PhraseSet::anchor_points() const {
     return out;
 }
 
-bool PhraseSet::matches(const Sentence &t, size_t i, size_t lim, uint32_t p) const {
-    const auto &ids = ids_[p];
-    if (i + ids.size() > lim) return false;
-    for (size_t k = 0; k < ids.size(); ++k) {
-        const Token &tok = t[i + k];
-        const uint32_t w = ids[k];
-        if (w == kAny) continue;
-        if (w == kNumber) {
-            if (!(tok.flags & Token::kNumber)) return false;
-            continue;
+template <class F>
+void PhraseSet::walk(const Sentence &t, size_t pos, size_t lim, uint32_t n, F &f) const {
+    const Node &node = nodes_[n];
+    for (uint32_t p : node.ends) f(p);
+    if (pos >= lim) return;
+    if (!node.kids.empty()) {
+        const uint32_t w = t.word(pos);
+        // most words start no phrase: one bit says so, before a search of the root's children
+        if (w != Token::kNoWord && (n || (w / 64 < first_bits_.size() && ((first_bits_[w / 64] >> (w % 64)) & 1)))) {
+            const auto &kids = node.kids;
+            auto at = kids.size() <= 8 ? std::find_if(kids.begin(), kids.end(), [w](const auto &x) { return x.first >= w; })
+                                       : std::lower_bound(kids.begin(), kids.end(), std::make_pair(w, 0u));
+            if (at != kids.end() && at->first == w) walk(t, pos + 1, lim, at->second, f);
         }
-        if (t.word(i + k) != w) return false;
     }
-    return true;
+    if (node.number >= 0 && (t[pos].flags & Token::kNumber)) walk(t, pos + 1, lim, static_cast<uint32_t>(node.number), f);
+    if (node.any >= 0) walk(t, pos + 1, lim, static_cast<uint32_t>(node.any), f);
 }
-
-namespace {
-
-// The phrases that start with word w, or null.
-template <class First, class By>
-const std::vector<uint32_t> *starting(const First &first, const By &by, uint32_t w) {
-    if (w == Token::kNoWord) return nullptr;
-    auto at = std::lower_bound(first.begin(), first.end(), std::make_pair(w, 0u));
-    return at != first.end() && at->first == w ? &by[at->second] : nullptr;
-}
-
-}  // namespace
 
 size_t PhraseSet::longest(const Sentence &t, size_t i, size_t lim, uint32_t *phrase, size_t *vetoed_len) const {
     if (vetoed_len) *vetoed_len = 0;
     if (i >= lim) return 0;
+    // The longest phrase; of those as long, an exception; of those, the first added, a phrase that
+    // starts with a word before one that starts with "*" or "#".
     size_t best = 0;
     bool vetoed = false;
+    uint64_t best_rank = ~uint64_t(0);
     auto consider = [&](uint32_t p) {
         const size_t len = ids_[p].size();
-        if ((len > best || (len == best && veto_[p] && !vetoed)) && matches(t, i, lim, p)) {
+        const uint64_t rank = (ids_[p][0] >= kNumber ? uint64_t(1) << 32 : 0) | p;
+        if (len > best || (len == best && (veto_[p] ? !vetoed || rank < best_rank : !vetoed && rank < best_rank))) {
             best = len;
             vetoed = veto_[p];
+            best_rank = rank;
             if (phrase) *phrase = p;
         }
     };
-    if (const auto *ps = starting(first_, by_first_, t.word(i)))
-        for (uint32_t p : *ps) consider(p);
-    for (uint32_t p : wild_first_) consider(p);
+    walk(t, i, lim, 0, consider);
     if (vetoed && vetoed_len) *vetoed_len = best;
     return vetoed ? 0 : best;
 }
 
 bool PhraseSet::exact(const Sentence &t, size_t i, size_t end) const {
-    if (const auto *ps = starting(first_, by_first_, t.word(i)))
-        for (uint32_t p : *ps)
-            if (!veto_[p] && ids_[p].size() == end - i && matches(t, i, end, p)) return true;
-    for (uint32_t p : wild_first_)
-        if (!veto_[p] && ids_[p].size() == end - i && matches(t, i, end, p)) return true;
-    return false;
+    bool found = false;
+    auto consider = [&](uint32_t p) { found = found || (!veto_[p] && ids_[p].size() == end - i); };
+    walk(t, i, end, 0, consider);
+    return found;
 }
 
 namespace {

@@ -119,7 +119,21 @@ public:
 
 private:
     static constexpr uint32_t kNumber = 0xFFFFFFF0u, kAny = 0xFFFFFFF1u;  // "#" and "*" in ids_
-    bool matches(const Sentence &t, size_t i, size_t lim, uint32_t p) const;
+    // The phrases as a tree of their words, so that finding every phrase that starts at a token
+    // reads each following token once, however many phrases share their first words. A node's
+    // children: one per word (sorted by number), one for "*" and one for "#"; `ends`: the phrases
+    // that end there.
+    struct Node {
+        std::vector<std::pair<uint32_t, uint32_t>> kids;  // (word number, node)
+        int32_t any = -1, number = -1;
+        std::vector<uint32_t> ends;
+    };
+    std::vector<Node> nodes_{1};  // nodes_[0]: the root
+    std::vector<uint64_t> first_bits_;  // a bit per word number: some phrase starts with that word
+    // Calls f(p) for every phrase p that matches tokens [i, i + its length), its end at most lim,
+    // below node n, which tokens [i, pos) led to.
+    template <class F>
+    void walk(const Sentence &t, size_t pos, size_t lim, uint32_t n, F &f) const;
     // The phrases (for first_tokens and anchor_points), and what matching compares: their words'
     // numbers.
     std::vector<std::vector<std::string>> phrases_;
@@ -127,7 +141,7 @@ private:
     std::vector<bool> veto_;
     std::vector<std::pair<uint32_t, uint32_t>> first_;  // (first word's number, index into by_first_), sorted
     std::vector<std::vector<uint32_t>> by_first_;       // per first word: its phrases
-    std::vector<uint32_t> wild_first_;
+    std::vector<uint32_t> wild_first_;                  // the phrases that start with "*" or "#"
 };
 
 // Whether token k is an "and" or "or" that joins a verb of the join list ("and send",

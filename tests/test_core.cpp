@@ -1224,6 +1224,55 @@ TEST_CASE("Phrases compare their words' numbers, looked up once per token and on
     CHECK_FALSE(set.exact(s, 5, 7));
 }
 
+TEST_CASE("Of phrases as long, an exception wins, then the first added, a word before a wildcard", "[commitment]") {
+    PhraseWords words;
+    PhraseSet set;
+    REQUIRE(set.add("* credit", words));       // 0
+    REQUIRE(set.add("store credit", words));   // 1
+    REQUIRE(set.add("store *", words));        // 2
+    REQUIRE(set.add("# credits", words));      // 3
+    REQUIRE(set.add("!store card", words));    // 4
+    REQUIRE(set.add("* card", words));         // 5
+    REQUIRE(set.add("store card", words));     // 6
+    REQUIRE(set.add("store card fee", words));  // 7
+    const std::string text = "a store credit, 5 credits, a store card, one store card fee, a store cheque";
+    std::vector<Token> toks;
+    tokenize(text.data(), text.size(), toks);
+    const Sentence s{text.data(), text.size(), toks, words};
+    auto at = [&](std::string_view w, size_t from = 0) {
+        for (size_t k = from; k < toks.size(); ++k)
+            if (std::string_view(text).substr(toks[k].start, toks[k].end - toks[k].start) == w) return k;
+        FAIL("no token " << w);
+        return size_t(0);
+    };
+    uint32_t p = 99;
+    size_t vetoed = 0;
+    // "store credit": phrases 0, 1 and 2 all cover it; 1 is the first that starts with a word
+    CHECK(set.longest(s, at("store"), toks.size(), &p) == 2);
+    CHECK(p == 1);
+    CHECK(set.longest(s, at("5"), toks.size(), &p) == 2);
+    CHECK(p == 3);
+    // "store card": the exception (4) wins over 2, 5 and 6, however they were added
+    const size_t card = at("store", at("credits"));
+    CHECK(set.longest(s, card, toks.size(), &p, &vetoed) == 0);
+    CHECK(p == 4);
+    CHECK(vetoed == 2);
+    // "store card fee": longer than the exception, so it wins
+    CHECK(set.longest(s, at("store", card + 1), toks.size(), &p, &vetoed) == 3);
+    CHECK(p == 7);
+    CHECK(vetoed == 0);
+    // a limit that cuts the longer phrase off: the exception again
+    CHECK(set.longest(s, at("store", card + 1), at("store", card + 1) + 2, &p, &vetoed) == 0);
+    CHECK(vetoed == 2);
+    // "store cheque": only the wildcard phrase
+    CHECK(set.longest(s, at("cheque") - 1, toks.size(), &p) == 2);
+    CHECK(p == 2);
+    CHECK(set.exact(s, at("cheque") - 1, at("cheque") + 1));
+    // exact() asks whether a phrase covers the words, exceptions aside
+    CHECK(set.exact(s, card, card + 2));
+    CHECK_FALSE(set.exact(s, card, card + 3));
+}
+
 TEST_CASE("Commitments survive serialization, and the tokenizer ends on any bytes", "[commitment][serialize]") {
     auto e = compile_text(kCommitPack);
     REQUIRE(e);
