@@ -532,6 +532,10 @@ void Engine::build_word_matcher(const std::vector<std::string> &exprs) {
             // A word anchor (see Scanner::on_match), found by the word matcher's whole words and
             // pieces of words; one that starts with a digit or holds non-ASCII stays in Hyperscan.
             const std::string &w = anchors_[p.target].word;
+            if (w == "#" && p.boundary == Boundary::Prefix && p.fixed_len == 1) {
+                words_.add_digit_start(static_cast<uint32_t>(i));  // `[0-9]`, where it starts a word
+                continue;
+            }
             if (p.boundary != Boundary::Word || w.size() != p.fixed_len || w.size() > WordMatcher::kMaxLen ||
                 !std::all_of(w.begin(), w.end(), [](char c) { return ascii_alnum(static_cast<unsigned char>(c)); }) ||
                 ascii_digit(static_cast<unsigned char>(w[0])))

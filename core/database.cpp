@@ -28,7 +28,8 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // 11: the alternatives of a regex that its own trigger serves are in its group's database only, not
 // also in the main databases
 // 12: a variable pattern's reach (Pattern::reach), in the high half of its window word
-constexpr uint32_t kFormatVersion = 12;
+// 13: the commitment rules' number anchor ("#") found by the word matcher, not by Hyperscan
+constexpr uint32_t kFormatVersion = 13;
 
 std::string platform_string() {
     std::string p;
@@ -322,6 +323,11 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     bool words_ok = true;
     e->words_.for_each([&](uint32_t i, Boundary b, std::string_view bytes) {
         const Pattern &p = e->pats_[i];  // (i < pats_.size(): decode checked it)
+        if (bytes.empty()) {  // a digit that starts a word: the "#" anchor
+            words_ok = words_ok && p.kind == Pattern::kAnchor && p.boundary == Boundary::Prefix && p.fixed_len == 1 &&
+                       e->anchors_[p.target].word == "#";
+            return;
+        }
         const bool kind_ok = p.kind == Pattern::kLiteral || (p.kind == Pattern::kTrigger && !p.wide) ||
                              (p.kind == Pattern::kAnchor && b == Boundary::Word);
         words_ok = words_ok && kind_ok && p.boundary == b && bytes.size() == p.fixed_len;

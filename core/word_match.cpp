@@ -29,7 +29,11 @@ void WordMatcher::add(uint32_t pattern, std::string_view bytes, Boundary b) {
     items_.push_back(std::move(it));
 }
 
+void WordMatcher::add_digit_start(uint32_t pattern) { digit_start_.push_back(pattern); }
+
 void WordMatcher::build() {
+    std::sort(digit_start_.begin(), digit_start_.end());
+    digit_start_.erase(std::unique(digit_start_.begin(), digit_start_.end()), digit_start_.end());
     std::sort(items_.begin(), items_.end(), [](const Item &a, const Item &b) {
         return a.kind != b.kind ? a.kind < b.kind : a.bytes != b.bytes ? a.bytes < b.bytes : a.pattern < b.pattern;
     });
@@ -40,6 +44,10 @@ void WordMatcher::build() {
                  items_.end());
     groups_.clear();
     member_.clear();
+    for (uint32_t p : digit_start_) {
+        if (member_.size() <= p) member_.resize(p + 1);
+        member_[p] = true;
+    }
     filter_.assign((size_t(1) << kFilterBits) / 64, 0);
     head_.assign(size_t(1) << kKeyBits, Lengths{});
     end_lengths_.assign(size_t(1) << kKeyBits, 0);
@@ -79,6 +87,8 @@ void WordMatcher::encode(std::string &out) const {
         out += static_cast<char>(it.bytes.size());
         out += it.bytes;
     }
+    u32(static_cast<uint32_t>(digit_start_.size()));
+    for (uint32_t p : digit_start_) u32(p);
 }
 
 bool WordMatcher::decode(std::string_view in, size_t npatterns) {
@@ -103,6 +113,13 @@ bool WordMatcher::decode(std::string_view in, size_t npatterns) {
             if (canonical(static_cast<unsigned char>(c)) != static_cast<unsigned char>(c)) return false;  // as add() stores it
         items_.push_back({pattern, static_cast<Kind>(kind), std::string(in.substr(0, len))});
         in.remove_prefix(len);
+    }
+    digit_start_.clear();
+    if (!u32(n) || n > in.size() / 4) return false;
+    for (uint32_t i = 0; i < n; ++i) {
+        uint32_t pattern = 0;
+        if (!u32(pattern) || pattern >= npatterns) return false;
+        digit_start_.push_back(pattern);
     }
     if (!in.empty()) return false;
     build();

@@ -35,15 +35,20 @@ public:
     // At compile time, before build(): the literal `bytes` (as Hyperscan would find it
     // case-insensitively: ASCII letters in either case) of main-database pattern `pattern`.
     void add(uint32_t pattern, std::string_view bytes, Boundary b);
+    // At compile time, before build(): pattern `pattern` is a digit that starts a word (the
+    // commitment rules' "#" anchor, `[0-9]` at a word start), reported with the end of that digit.
+    void add_digit_start(uint32_t pattern);
     void build();
     size_t size() const { return items_.size(); }
     // Whether pattern `pattern` is found here (and so is not in the main Hyperscan database).
     bool has(uint32_t pattern) const { return pattern < member_.size() && member_[pattern]; }
 
-    // Calls f(pattern, boundary, bytes) for every literal, for the loader's checks.
+    // Calls f(pattern, boundary, bytes) for every literal, for the loader's checks; a digit that
+    // starts a word as (pattern, Boundary::Prefix, "").
     template <class F>
     void for_each(F &&f) const {
         for (const Item &it : items_) f(it.pattern, boundary_of(it.kind), std::string_view(it.bytes));
+        for (uint32_t p : digit_start_) f(p, Boundary::Prefix, std::string_view());
     }
 
     void encode(std::string &out) const;
@@ -103,6 +108,7 @@ private:
     void whole_at(const char *t, size_t a, size_t b, F &f) const;
 
     std::vector<Item> items_;
+    std::vector<uint32_t> digit_start_;  // the patterns of a digit that starts a word (sorted)
     std::vector<bool> member_;
     std::vector<Group> groups_;
     std::vector<Slot> slots_;  // open addressing by hash
@@ -263,7 +269,7 @@ void WordMatcher::word_pieces(const char *t, size_t n, size_t s, size_t e, bool 
 
 template <class F>
 void WordMatcher::scan(const char *t, size_t n, F &&f) const {
-    if (items_.empty()) return;
+    if (items_.empty() && digit_start_.empty()) return;
     for (size_t i = 0; i < n;) {
         const auto c = static_cast<unsigned char>(t[i]);
         if (c < 0x80 ? !ascii_alnum(c) : !word_at(t, n, i)) {
@@ -272,6 +278,8 @@ void WordMatcher::scan(const char *t, size_t n, F &&f) const {
         }
         bool ascii = true;
         const size_t e = token_end(t, n, i, ascii);
+        if (ascii_digit(c))  // (its end comes before any other hit's in this word)
+            for (uint32_t p : digit_start_) f(p, i + 1);
         if (ascii_digit(c) || !ascii) word_pieces(t, n, i, e, ascii, f);
         else token(t, n, i, e, ascii, f);
         i = e;

@@ -1618,6 +1618,22 @@ TEST_CASE("The word matcher finds whole words, word starts and word ends, in ord
     CHECK_FALSE(back.decode(std::string_view(bytes).substr(0, bytes.size() - 1), 7));
     std::string extra = bytes + "x";
     CHECK_FALSE(back.decode(extra, 7));
+
+    // a digit that starts a word (the commitment rules' number anchor), before the word's other hits
+    WordMatcher digits;
+    digits.add(0, "24", Boundary::Word);
+    digits.add(1, "hrs", Boundary::Word);
+    digits.add_digit_start(2);
+    digits.build();
+    CHECK(digits.has(2));
+    CHECK(word_hits(digits, "in 24hrs, x5 or 3.5 (7)") == H{{2, 4}, {1, 8}, {2, 17}, {2, 19}, {2, 22}});
+    CHECK(word_hits(digits, "24") == H{{2, 1}, {0, 2}});
+    CHECK(word_hits(digits, "\xC3\xA9" "5 \xE4\xB8\xAD" "5") == H{});  // inside words of other scripts
+    bytes.clear();
+    digits.encode(bytes);
+    REQUIRE(back.decode(bytes, 3));
+    CHECK(word_hits(back, "in 24hrs") == H{{2, 4}, {1, 8}});
+    CHECK_FALSE(back.decode(bytes, 2));  // the digit pattern's number out of range
 }
 
 TEST_CASE("Atoms found by words and by Hyperscan meet in either order", "[words]") {
