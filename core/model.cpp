@@ -430,7 +430,7 @@ bool ModelTable::decode(std::string_view in) {
 }
 
 void ModelTable::sums(const uint64_t *h, size_t n, double *out) const {
-    constexpr size_t kAhead = 8, kMaxModels = 16;
+    constexpr size_t kAhead = 16, kMaxModels = 16;
     int64_t acc[kMaxModels] = {};
     const size_t k = std::min(models(), kMaxModels);
     // The hashes the filter lets through, a chunk at a time; their slots prefetched a few ahead.
@@ -438,7 +438,10 @@ void ModelTable::sums(const uint64_t *h, size_t n, double *out) const {
     uint64_t pass[kChunk];
     for (size_t first = 0; first < n; first += kChunk) {
         size_t np = 0;
-        for (size_t i = first; i < n && i < first + kChunk; ++i) {
+        const size_t last = std::min(n, first + kChunk);
+        // the filter's words first, all at once, so that their cache misses overlap
+        for (size_t i = first; i < last; ++i) __builtin_prefetch(&filter_[filter_index(mix(h[i])) >> 6]);
+        for (size_t i = first; i < last; ++i) {
             pass[np] = mix(h[i]);
             np += maybe(pass[np]);
         }
