@@ -75,6 +75,30 @@ inline bool has_triple(const char *w, size_t n, size_t room) {
     return false;
 }
 
+// For the block path of model_words(), 64 bytes at p: a bit per ASCII letter, and a bit per byte
+// the block path stops at (a digit, an apostrophe, an '@', any byte of a non-ASCII character);
+// the rest of ASCII only separates words. Sixteen bytes at a time; a byte vector of 0x00 / 0xFF
+// becomes eight bits per 64-bit half by one multiplication.
+inline void block_masks(const char *p, uint64_t &letters, uint64_t &stops) {
+    typedef uint8_t u8x16 __attribute__((vector_size(16)));
+    auto bits = [](const u8x16 &m) {
+        uint64_t lo, hi;
+        std::memcpy(&lo, &m, 8);
+        std::memcpy(&hi, reinterpret_cast<const char *>(&m) + 8, 8);
+        constexpr uint64_t kGather = 0x0002040810204081ull;  // byte j's top bit to bit 56 + j
+        return ((lo & 0x8080808080808080ull) * kGather >> 56) | ((hi & 0x8080808080808080ull) * kGather >> 56) << 8;
+    };
+    letters = stops = 0;
+    for (unsigned k = 0; k < 4; ++k) {
+        u8x16 v;
+        std::memcpy(&v, p + 16 * k, 16);
+        const u8x16 letter = (u8x16)(((v | 0x20) - 'a') < 26);
+        const u8x16 stop = (u8x16)((v >= 0x80) | ((u8x16)(v - '0') < 10) | (v == '\'') | (v == '@'));
+        letters |= static_cast<uint64_t>(bits(letter)) << (16 * k);
+        stops |= static_cast<uint64_t>(bits(stop)) << (16 * k);
+    }
+}
+
 inline uint64_t mum(uint64_t a, uint64_t b) {
     const __uint128_t r = static_cast<__uint128_t>(a) * b;
     return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
@@ -139,6 +163,35 @@ void model_words(const char *t, size_t n, std::vector<ModelWord> &out, std::stri
         const auto c = static_cast<unsigned char>(t[i]);
         if (c < 0x80) {
             if (ascii_alnum(c)) {
+                if (!in && kLetter[c] && i + 64 <= n) {
+                    // The next 64 bytes at once: the words of letters that end at a separator before
+                    // the first byte that needs the loops below (a digit, an apostrophe, an '@', a
+                    // non-ASCII character), each hashed where it stands as below; the separators
+                    // between them cost nothing. A word that touches that byte or the block's end,
+                    // a link and a letter three times in a row are left to the code below.
+                    uint64_t letters, stops;
+                    block_masks(t + i, letters, stops);
+                    const unsigned p = stops ? static_cast<unsigned>(__builtin_ctzll(stops)) : 64;
+                    uint64_t m = p == 64 ? letters : letters & ((uint64_t(1) << p) - 1);
+                    size_t next = i + p;
+                    while (m) {
+                        const unsigned s = static_cast<unsigned>(__builtin_ctzll(m));
+                        const uint64_t run = ~(m >> s);
+                        const unsigned e = run ? s + static_cast<unsigned>(__builtin_ctzll(run)) : 64;
+                        const size_t a = i + s;
+                        if (e >= p || (((t[a] | 0x20) == 'h' || (t[a] | 0x20) == 'w') && link_at(t, n, a)) ||
+                            has_triple(t + a, e - s, n - a)) {
+                            next = a;
+                            break;
+                        }
+                        emit_hash(hash_bytes(t + a, e - s, true, n - a), nullptr, 0, a, i + e);
+                        m &= ~((uint64_t(1) << e) - 1);  // (e < p <= 64)
+                    }
+                    if (next > i) {
+                        i = next;
+                        continue;
+                    }
+                }
                 if (!in) {
                     if ((c | 0x20) == 'h' || (c | 0x20) == 'w') {
                         if (link_at(t, n, i)) {

@@ -1350,6 +1350,21 @@ TEST_CASE("The model's words: case, apostrophes, digits, repeats, mentions, link
           "yall fine \xF0\x9F\x98\x82 \xF0\x9F\x98\x82");
     CHECK(model_text("") == "");
     CHECK(model_text("!!! ... ---") == "");
+    // posts longer than 64 bytes are read 64 bytes at a time where they are letters and separators:
+    // the same words, links, repeats, digits and apostrophes at any place relative to a block
+    const std::string lead = "Hello there, friend; this is a rather LONG line. ";
+    const std::string lead_words = "hello there friend this is a rather long line";
+    for (const char *tail : {"soooo long that http://example.com/x it crosses", "don't you think? Yes 2day @bob wow",
+                             "and www.x.org or whatever we want", "zzz abcdefghij Grrr"}) {
+        const std::string want = std::string(tail) == "soooo long that http://example.com/x it crosses" ? "soo long that <url> it crosses"
+                                 : std::string(tail) == "don't you think? Yes 2day @bob wow"             ? "dont you think yes 0day @ wow"
+                                 : std::string(tail) == "and www.x.org or whatever we want"              ? "and <url> or whatever we want"
+                                                                                                        : "zz abcdefghij grr";
+        for (size_t pad = 0; pad < 70; ++pad) {
+            const std::string text = lead + std::string(pad, ' ') + tail + " " + lead;
+            CHECK(model_text(text) == lead_words + " " + want + " " + lead_words);
+        }
+    }
     // offsets are the word's own bytes
     std::vector<ModelWord> w;
     model_words("  hey, you!", 11, w);
