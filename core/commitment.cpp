@@ -219,16 +219,6 @@ bool PhraseSet::add(std::string_view phrase, PhraseWords &vocab) {
     uint32_t id = static_cast<uint32_t>(phrases_.size());
     std::vector<uint32_t> ids;
     for (const std::string &w : words) ids.push_back(w == "#" ? kNumber : w == "*" ? kAny : vocab.add(w));
-    if (ids[0] >= kNumber) {
-        wild_first_.push_back(id);
-    } else {
-        auto at = std::lower_bound(first_.begin(), first_.end(), std::make_pair(ids[0], 0u));
-        if (at == first_.end() || at->first != ids[0]) {
-            at = first_.insert(at, {ids[0], static_cast<uint32_t>(by_first_.size())});
-            by_first_.emplace_back();
-        }
-        by_first_[at->second].push_back(id);
-    }
     uint32_t n = 0;
     for (uint32_t w : ids) {
         int32_t next = -1;
@@ -263,12 +253,16 @@ bool PhraseSet::add(std::string_view phrase, PhraseWords &vocab) {
 }
 
 std::vector<std::string> PhraseSet::first_tokens() const {
+    // (the same word has the same number in every phrase)
     std::vector<std::string> out;
-    for (const auto &[word, w] : first_)
-        if (std::any_of(by_first_[w].begin(), by_first_[w].end(), [&](uint32_t p) { return !veto_[p]; }))
-            out.push_back(phrases_[by_first_[w][0]][0]);
-    if (!wild_first_.empty()) out.emplace_back();
+    bool wild = false;
+    for (size_t p = 0; p < phrases_.size(); ++p) {
+        if (ids_[p][0] >= kNumber) wild = true;
+        else if (!veto_[p]) out.push_back(phrases_[p][0]);
+    }
+    if (wild) out.emplace_back();
     std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
 }
 

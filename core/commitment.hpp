@@ -139,9 +139,6 @@ private:
     std::vector<std::vector<std::string>> phrases_;
     std::vector<std::vector<uint32_t>> ids_;
     std::vector<bool> veto_;
-    std::vector<std::pair<uint32_t, uint32_t>> first_;  // (first word's number, index into by_first_), sorted
-    std::vector<std::vector<uint32_t>> by_first_;       // per first word: its phrases
-    std::vector<uint32_t> wild_first_;                  // the phrases that start with "*" or "#"
 };
 
 // Whether token k is an "and" or "or" that joins a verb of the join list ("and send",
