@@ -532,7 +532,7 @@ void Engine::build_word_matcher(const std::vector<std::string> &exprs) {
             // A word anchor (see Scanner::on_match), found by the word matcher's whole words and
             // pieces of words; one that starts with a digit or holds non-ASCII stays in Hyperscan.
             const std::string &w = anchors_[p.target].word;
-            if (w == "#" && p.boundary == Boundary::Prefix && p.fixed_len == 1) {
+            if (digit_anchor(p)) {
                 words_.add_digit_start(static_cast<uint32_t>(i));  // `[0-9]`, where it starts a word
                 continue;
             }

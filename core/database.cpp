@@ -324,8 +324,7 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     e->words_.for_each([&](uint32_t i, Boundary b, std::string_view bytes) {
         const Pattern &p = e->pats_[i];  // (i < pats_.size(): decode checked it)
         if (bytes.empty()) {  // a digit that starts a word: the "#" anchor
-            words_ok = words_ok && p.kind == Pattern::kAnchor && p.boundary == Boundary::Prefix && p.fixed_len == 1 &&
-                       e->anchors_[p.target].word == "#";
+            words_ok = words_ok && e->digit_anchor(p);
             return;
         }
         const bool kind_ok = p.kind == Pattern::kLiteral || (p.kind == Pattern::kTrigger && !p.wide) ||

@@ -189,6 +189,12 @@ public:
         std::vector<uint32_t> what_rules;
     };
     const AnchorWord &anchor(size_t i) const { return anchors_[i]; }
+    // Whether pattern p is the number anchor ("#": `[0-9]` where it starts a word), which the word
+    // matcher finds (compile and load ask the same).
+    bool digit_anchor(const Pattern &p) const {
+        return p.kind == Pattern::kAnchor && p.boundary == Boundary::Prefix && p.fixed_len == 1 &&
+               anchors_[p.target].word == "#";
+    }
     size_t anchor_count() const { return anchors_.size(); }
     // Every word of the commitment rules' phrases, numbered (tokens are labelled with it).
     const PhraseWords &phrase_words() const { return phrase_words_; }
