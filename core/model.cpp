@@ -490,13 +490,17 @@ void ModelTable::sums(const uint64_t *h, size_t n, double *out) const {
     constexpr size_t kChunk = 256;
     uint64_t pass[kChunk];
     for (size_t first = 0; first < n; first += kChunk) {
+        const size_t count = std::min(n - first, kChunk);
+        // the filter's words first, all at once, so that their cache misses overlap; then the
+        // hashes it lets through, kept in place
+        for (size_t i = 0; i < count; ++i) {
+            pass[i] = mix(h[first + i]);
+            __builtin_prefetch(&filter_[filter_index(pass[i]) >> 6]);
+        }
         size_t np = 0;
-        const size_t last = std::min(n, first + kChunk);
-        // the filter's words first, all at once, so that their cache misses overlap
-        for (size_t i = first; i < last; ++i) __builtin_prefetch(&filter_[filter_index(mix(h[i])) >> 6]);
-        for (size_t i = first; i < last; ++i) {
-            pass[np] = mix(h[i]);
-            np += maybe(pass[np]);
+        for (size_t i = 0; i < count; ++i) {
+            pass[np] = pass[i];
+            np += maybe(pass[i]);
         }
         for (size_t i = 0; i < np && i < kAhead; ++i) __builtin_prefetch(&slots_[(pass[i] & mask_) * stride_]);
         for (size_t i = 0; i < np; ++i) {
