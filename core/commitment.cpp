@@ -24,6 +24,16 @@ inline bool clause_word(const Sentence &t, size_t k) {
     return w == PhraseWords::kBut || w == PhraseWords::kHowever;
 }
 
+// Whether word k starts a clause joined by "and" or "or" with a subject of its own: "... and we
+// will update you", "... or I can refund you" (not "you and your family", "check and send").
+inline bool joined_clause(const Sentence &t, size_t k) {
+    if (k == 0) return false;
+    const uint32_t a = t.word(k - 1);
+    if (a != PhraseWords::kAnd && a != PhraseWords::kOr) return false;
+    const uint32_t w = t.word(k);
+    return w >= PhraseWords::kWe && w <= PhraseWords::kShe;
+}
+
 }  // namespace
 
 std::string_view token_text(const char *text, const Token &k, char (&buf)[64]) {
@@ -155,6 +165,15 @@ PhraseWords::PhraseWords() {
     add("or");
     add("also");
     add("then");
+    add("we");
+    add("i");
+    add("they");
+    add("he");
+    add("she");
+    add("if");
+    add("unless");
+    add("once");
+    add("when");
 }
 
 void PhraseWords::add_join(std::string_view w) {
@@ -444,8 +463,21 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     if (!wlen) return false;
     // No hedge or negation in the clause, from its start to the end of the deliverable (the
     // commitment's own words excepted: "won't" commits, "can't" does not).
+    // A clause joined by "and" or "or" with a subject of its own starts there, unless a condition
+    // before it holds for it too ("if it doesn't arrive tomorrow and we can refund you", "let us
+    // know once it closes and we'll remove that").
     size_t cs = who_start;
-    while (cs > s0 && !(t[cs].flags & Token::kClause) && !clause_word(t, cs - 1)) --cs;
+    while (cs > s0 && !(t[cs].flags & Token::kClause) && !clause_word(t, cs - 1)) {
+        if (joined_clause(t, cs)) {
+            for (size_t k = cs - 1;; --k) {
+                const uint32_t w = t.word(k);
+                if (w >= PhraseWords::kIf && w <= PhraseWords::kWhen) return false;
+                if (k == s0 || (t[k].flags & Token::kClause) || clause_word(t, k - 1)) break;
+            }
+            break;
+        }
+        --cs;
+    }
     // The clause goes on for a few words after the deliverable: "we can refund you if eligible".
     size_t ce = wk + wlen;
     for (size_t k = 0; k < kAfter && ce < s1 && !(t[ce].flags & Token::kClause); ++k) ++ce;

@@ -58,6 +58,12 @@ public:
     // [words] list `join` (words.toml), which carries a commitment over: "I will check the stock
     // and send you a replacement", "we can either ship the missing item or issue a partial refund".
     static constexpr uint32_t kAnd = 2, kOr = 3, kAlso = 4, kThen = 5;
+    // The pronouns that, after "and" or "or", start a clause with a subject of its own ("let us
+    // check with the team and we will update you within the hour"): a hedge before them hedges the
+    // first clause, not this one; a condition ("if", "unless", "once", "when") before them holds
+    // for both.
+    static constexpr uint32_t kWe = 6, kI = 7, kThey = 8, kHe = 9, kShe = 10;
+    static constexpr uint32_t kIf = 11, kUnless = 12, kOnce = 13, kWhen = 14;
     // The name of the [words] list of those verbs; without it, no commitment carries over.
     static constexpr const char *kJoinList = "join";
     // Marks a word (its first word, for a phrase) as a verb of the join list.

@@ -1102,6 +1102,27 @@ TEST_CASE("A commitment needs a speaker, a commit word and a deliverable, with n
     CHECK(s.rules("we will call you by a5pm", 1).empty());             // not a number: one word
 }
 
+TEST_CASE("\"and\" or \"or\" before a subject of its own starts a clause; a condition holds across it", "[commitment]") {
+    std::string pack = kCommitPack;
+    const std::string hedges = "hedge = [\"'t\", \"not\", \"may\", \"whether\", \"no\"]";
+    REQUIRE(pack.find(hedges) != std::string::npos);
+    pack.replace(pack.find(hedges), hedges.size(), "hedge = [\"'t\", \"not\", \"check\", \"try\"]");
+    Scan s(pack.c_str());
+    std::string t = "Let me check with the warehouse and we will refund you.";
+    CHECK(span_of(t, s(t, 1)) == "we will refund");                        // "check" hedges the first clause only
+    CHECK(s.rules("I'll try the warehouse or I will call you by 5pm", 1) == std::vector<std::string>{"promise.timeline.by"});
+    CHECK(s.rules("We will check with the warehouse and refund you", 1).empty());  // no subject: one clause
+    CHECK(s.rules("Let me check the warehouse and our team will refund you", 1).empty());  // not a pronoun
+    CHECK(s.rules("We will check, and we will refund you", 1).size() == 1);   // (a comma: as before)
+    // a condition before the "and" holds for the clause after it
+    CHECK(s.rules("If it arrives late and we will refund you", 1).empty());
+    CHECK(s.rules("Unless the courier finds it or we will refund you", 1).empty());
+    CHECK(s.rules("Let us know once it closes and we will refund you", 1).empty());
+    CHECK(s.rules("Tell us when it arrives and I will refund you", 1).empty());
+    CHECK(s.rules("If it arrives late, we will refund you", 1).size() == 1);  // (a comma ends the condition's clause)
+    CHECK(s.rules("We can't promise anything and we won't refund you", 1).empty());  // its own negation
+}
+
 TEST_CASE("A commit word carries over one \"and\" before a verb that delivers", "[commitment]") {
     Scan s(kCommitPack);  // promise.money.give: the deliverable within 6 words of the commit word
     std::string t = "I will log your feedback for review and arrange a refund.";
