@@ -158,6 +158,10 @@ size_t tokenize_sentence(const char *text, size_t len, size_t from, std::vector<
     return tokenize_from<true>(text, len, from, out);
 }
 
+void tokenize_range(const char *text, size_t from, size_t to, std::vector<Token> &out) {
+    tokenize_from<false>(text, to, from, out);
+}
+
 PhraseWords::PhraseWords() {
     add("but");
     add("however");
@@ -285,7 +289,7 @@ std::vector<std::string> PhraseSet::first_tokens() const {
     return out;
 }
 
-std::vector<std::pair<std::string, uint32_t>> PhraseSet::anchor_points() const {
+std::pair<std::string, uint32_t> PhraseSet::anchor_point(uint32_t p) const {
     // Words too common in any text to find a phrase by, when the phrase has another (sorted).
     static const std::string_view kCommon[] = {
         "a", "all", "an", "and", "any", "are", "at", "back", "be", "business", "by", "can", "day", "end",
@@ -293,38 +297,52 @@ std::vector<std::pair<std::string, uint32_t>> PhraseSet::anchor_points() const {
         "of", "off", "on", "or", "our", "out", "that", "the", "this", "time", "to", "up", "us", "way", "we",
         "will", "with", "working", "you", "your"};
     auto common = [](std::string_view x) { return std::binary_search(std::begin(kCommon), std::end(kCommon), x); };
-    std::vector<std::pair<std::string, uint32_t>> out;
-    for (size_t p = 0; p < phrases_.size(); ++p) {
-        if (veto_[p]) continue;
-        // The longest word is likely the rarest ("days" of "in # days", "going" of "is going to");
-        // a phrase of short words and a number is found by its number ("#": a digit that starts a word).
-        const auto &words = phrases_[p];
-        std::string w;
-        uint32_t at = 0, number_at = 0;
-        bool number = false, w_common = true;
-        for (uint32_t k = 0; k < words.size(); ++k) {
-            if (words[k] == "#") {
-                if (!number) number_at = k;
-                number = true;
-                continue;
-            }
-            if (words[k] == "*") continue;
-            const bool c = common(words[k]);
-            if (w.empty() || (w_common && !c) || (c == w_common && words[k].size() >= w.size())) {
-                w = words[k];
-                at = k;
-                w_common = c;
-            }
+    if (veto_[p]) return {};
+    // The longest word is likely the rarest ("days" of "in # days", "going" of "is going to");
+    // a phrase of short words and a number is found by its number ("#": a digit that starts a word).
+    const auto &words = phrases_[p];
+    std::string w;
+    uint32_t at = 0, number_at = 0;
+    bool number = false, w_common = true;
+    for (uint32_t k = 0; k < words.size(); ++k) {
+        if (words[k] == "#") {
+            if (!number) number_at = k;
+            number = true;
+            continue;
         }
-        if (number && (w.size() < 4 || w_common)) {
-            w = "#";
-            at = number_at;
+        if (words[k] == "*") continue;
+        const bool c = common(words[k]);
+        if (w.empty() || (w_common && !c) || (c == w_common && words[k].size() >= w.size())) {
+            w = words[k];
+            at = k;
+            w_common = c;
         }
-        out.emplace_back(std::move(w), w.empty() ? 0 : at);
     }
+    if (number && (w.size() < 4 || w_common)) {
+        w = "#";
+        at = number_at;
+    }
+    const uint32_t place = w.empty() ? 0 : at;
+    return {std::move(w), place};
+}
+
+std::vector<std::pair<std::string, uint32_t>> PhraseSet::anchor_points() const {
+    std::vector<std::pair<std::string, uint32_t>> out;
+    for (uint32_t p = 0; p < phrases_.size(); ++p)
+        if (!veto_[p]) out.push_back(anchor_point(p));
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
+}
+
+bool PhraseSet::matches(const Sentence &t, uint32_t p, size_t i, size_t lim) const {
+    const std::vector<uint32_t> &ids = ids_[p];
+    if (i + ids.size() > lim) return false;
+    for (size_t k = 0; k < ids.size(); ++k) {
+        if (ids[k] == kAny) continue;
+        if (ids[k] == kNumber ? !(t[i + k].flags & Token::kNumber) : t.word(i + k) != ids[k]) return false;
+    }
+    return true;
 }
 
 template <class F>

@@ -49,6 +49,11 @@ size_t sentence_start(const char *text, size_t len, size_t pos);
 // or len).
 size_t tokenize_sentence(const char *text, size_t len, size_t from, std::vector<Token> &out);
 
+// Tokenizes text[from, to) as tokenize() splits the whole text there, when byte from - 1 and byte to
+// (where they exist) are white space: no token spans white space. (Flags may differ: the first token
+// is marked as opening a sentence.)
+void tokenize_range(const char *text, size_t from, size_t to, std::vector<Token> &out);
+
 // Every word of every phrase of an engine's commitment rules, numbered. A token is looked up here
 // at most once (Sentence::word); phrases then compare numbers, not text.
 class PhraseWords {
@@ -114,6 +119,12 @@ public:
     // of the longest), or "#" (a number) for a phrase of short words and a number ("" for a phrase
     // of wildcards only). Distinct pairs, sorted.
     std::vector<std::pair<std::string, uint32_t>> anchor_points() const;
+    // The same for phrase p (an exception has none: ""; as for a phrase of wildcards only).
+    std::pair<std::string, uint32_t> anchor_point(uint32_t p) const;
+    size_t size() const { return phrases_.size(); }
+    size_t length(uint32_t p) const { return ids_[p].size(); }
+    // Whether phrase p matches tokens [i, i + its length), all before lim (exceptions not considered).
+    bool matches(const Sentence &t, uint32_t p, size_t i, size_t lim) const;
     // The number of tokens of the longest phrase that starts at token i and ends before token lim;
     // 0 if none. The sentence's words are those this set was built with.
     // When an exception wins there, 0, and *vetoed_len (if given) is set to the exception's length.

@@ -173,6 +173,16 @@ void Engine::build_tables(const EngineOptions &opt) {
             rule_commit_[i] = static_cast<int32_t>(commits_.size());
             commits_.push_back(build_commitment(rs_.rules[i], phrase_words_, nullptr));
         }
+    // (every word of these phrases is numbered already: the rules' own sets hold them; a deliverable
+    // of wildcards only, "*", has no anchor word and is left out: it would cover every word; a word
+    // list that several rules name gives its phrases once)
+    any_what_ = PhraseSet();
+    std::set<std::string_view> seen;
+    for (const Rule &r : rs_.rules)
+        if (r.is_commitment)
+            for (const std::string &w : r.commitment.what)
+                if (!w.empty() && w[0] != '!' && w.find_first_not_of("* ") != std::string::npos && seen.insert(w).second)
+                    any_what_.add(w, phrase_words_);
     commit_start_.assign(phrase_words_.size(), false);
     std::fill(std::begin(commit_lengths_), std::end(commit_lengths_), 0u);
     for (auto &m : commits_) {
@@ -201,9 +211,21 @@ void Engine::build_tables(const EngineOptions &opt) {
             for (const auto &[w, at] : m.commit.anchor_points())
                 if (!w.empty()) words[w].commit_rules.emplace_back(static_cast<uint32_t>(i), at);
     }
+    for (uint32_t p = 0; p < any_what_.size(); ++p) {
+        auto [w, at] = any_what_.anchor_point(p);
+        if (auto it = words.find(w); !w.empty() && it != words.end()) {
+            AnchorWord &a = it->second;
+            a.phrases.emplace_back(p, at);
+            a.back = std::max<uint32_t>(a.back, at);
+            a.ahead = std::max<uint32_t>(a.ahead, static_cast<uint32_t>(any_what_.length(p)) - at - 1);
+        }
+    }
     anchors_.clear();
     for (auto &[w, a] : words) {
         a.word = w;
+        // (a word that is a deliverable by itself, "refund", is one wherever it stands)
+        a.needs_cover = a.commit_rules.empty() && !a.phrases.empty() && a.back + a.ahead > 0;
+        for (auto [p, at] : a.phrases) a.needs_cover &= any_what_.length(p) > 1;
         anchors_.push_back(std::move(a));
     }
 }

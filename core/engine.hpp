@@ -187,6 +187,13 @@ public:
         std::string word;
         std::vector<std::pair<uint32_t, uint32_t>> commit_rules;  // (rule, place in the phrase)
         std::vector<uint32_t> what_rules;
+        // The deliverables found by this word (phrases of any_what(), and the word's place in each),
+        // and how many words they reach before and after it. The anchor counts only where one of
+        // them matches around it (needs_cover), except for a commit word and a word that is a
+        // deliverable by itself.
+        std::vector<std::pair<uint32_t, uint32_t>> phrases;
+        uint32_t back = 0, ahead = 0;
+        bool needs_cover = false;
     };
     const AnchorWord &anchor(size_t i) const { return anchors_[i]; }
     // Whether pattern p is the number anchor ("#": `[0-9]` where it starts a word), which the word
@@ -196,6 +203,11 @@ public:
                anchors_[p.target].word == "#";
     }
     size_t anchor_count() const { return anchors_.size(); }
+    // The deliverables (what phrases) of every commitment rule, exceptions left out: a deliverable
+    // is found by its anchor word (PhraseSet::anchor_point), and where none of the deliverables that
+    // an anchor word finds matches around it ("more" of "any more" in "more than"), its sentence is
+    // not read for it.
+    const PhraseSet &any_what() const { return any_what_; }
     // Every word of the commitment rules' phrases, numbered (tokens are labelled with it).
     const PhraseWords &phrase_words() const { return phrase_words_; }
     // Whether the word numbered w starts some commit phrase (see CommitmentMatcher::commit_starts).
@@ -239,6 +251,7 @@ private:
     std::vector<CommitmentMatcher> commits_;  // built from the rules' phrase lists, at compile and at load
     std::vector<int32_t> rule_commit_;
     std::vector<AnchorWord> anchors_;
+    PhraseSet any_what_;
     PhraseWords phrase_words_;
     std::vector<bool> commit_start_;
     uint32_t commit_lengths_[256] = {};  // per first byte: bit n set when a commit word of n bytes (31: 31 or more) starts so

@@ -243,6 +243,58 @@ int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long lo
 // start (the phrase itself and the deliverable's words before its anchor word).
 constexpr size_t kCommitReach = 8;
 
+// Whether a deliverable that anchor word aw finds (Engine::AnchorWord::phrases) matches around its
+// word at byte `start`. The deliverables reach at most aw.back words before it and aw.ahead after it,
+// so only the white-space separated pieces that hold a word (each is at least one token) that far
+// around it are split into words, as the sentence would be (no token spans white space). Most anchors
+// of common words ("more", "way", "right") are in none of their deliverables where they stand, and
+// their sentence is then never read for them. Where the words around cannot be read cheaply, the
+// answer is yes and the sentence decides, as before.
+bool Scanner::anchor_covered(const Engine::AnchorWord &aw, size_t start) {
+    constexpr size_t kMaxBytes = 256;
+    const auto *s = reinterpret_cast<const unsigned char *>(text_);
+    auto space = [](unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+    auto wordy = [](unsigned char c) { return ascii_alnum(c) || (c >= 0xC2 && c < 0xE0); };  // (as tokenize reads words)
+    size_t a = start, pieces = 0;
+    bool word = false;
+    if (aw.back)
+        for (; a > 0; --a) {
+            const unsigned char c = s[a - 1];
+            if (space(c)) {
+                if (word && ++pieces == aw.back) break;
+                word = false;
+            } else if (wordy(c)) {
+                word = true;
+            }
+            if (start - a > kMaxBytes) return true;
+        }
+    else
+        while (a > 0 && !space(s[a - 1])) {  // (the anchor's own piece)
+            if (start - --a > kMaxBytes) return true;
+        }
+    size_t b = start;
+    pieces = 0;
+    word = false;
+    for (; b < text_len_; ++b) {
+        const unsigned char c = s[b];
+        if (space(c)) {
+            if (word && ++pieces == aw.ahead + 1) break;  // (the anchor's own piece, then aw.ahead more)
+            word = false;
+        } else if (wordy(c)) {
+            word = true;
+        }
+        if (b - start > kMaxBytes) return true;
+    }
+    tokenize_range(text_, a, b, near_);
+    size_t ti = 0;
+    while (ti < near_.size() && near_[ti].start < start) ++ti;
+    if (ti == near_.size() || near_[ti].start != start) return true;
+    const Sentence near{text_, text_len_, near_, e_.phrase_words()};
+    for (auto [p, at] : aw.phrases)
+        if (ti >= at && e_.any_what().matches(near, p, ti - at, near_.size())) return true;
+    return false;
+}
+
 void Scanner::confirm_commitments() {
     // Anchors are deliverable words ("refund", "tomorrow", a number), or commit words of rules whose
     // deliverable is any word. Only the sentences that hold one are split into words: a sentence is
@@ -256,7 +308,12 @@ void Scanner::confirm_commitments() {
     const Sentence sentence{text_, text_len_, tokens_, e_.phrase_words()};
     for (const auto &[start, a] : anchors_) {
         const Engine::AnchorWord &aw = e_.anchor(a);
-        if (start >= hi) {
+        // An anchor word counts where a deliverable it finds matches around it: read from the words
+        // around it (anchor_covered) before its sentence is split into words, or from the sentence's
+        // words when another anchor had them split already.
+        const bool split = start < hi;
+        if (aw.needs_cover && !split && !anchor_covered(aw, start)) continue;
+        if (!split) {
             lo = sentence_start(text_, text_len_, start);
             hi = tokenize_sentence(text_, text_len_, lo, tokens_);
             token_commit_.resize(tokens_.size());
@@ -269,6 +326,12 @@ void Scanner::confirm_commitments() {
         }
         while (ti < tokens_.size() && tokens_[ti].start < start) ++ti;
         if (ti == tokens_.size() || tokens_[ti].start != start) continue;  // inside a word
+        if (aw.needs_cover && split) {
+            bool covered = false;
+            for (auto [p, at] : aw.phrases)
+                if (ti >= at && (covered = e_.any_what().matches(sentence, p, ti - at, tokens_.size()))) break;
+            if (!covered) continue;
+        }
         // The commit words of the sentence, up to the anchor's word: no further yet (the words
         // after the sentence's last anchor are never asked for).
         for (; read <= ti; ++read) {

@@ -52,6 +52,7 @@ private:
     static int add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev);
     void match_and_confirm(int role);  // the Hyperscan passes: main, windows, skeleton
     void confirm_commitments();        // the anchors of [[commitment]] rules, over the post's words
+    bool anchor_covered(const Engine::AnchorWord &aw, size_t start);  // a deliverable of aw's around its word at start
     void apply_models();               // the learned scorer's [[model]] rules, over the post's words
     void score(std::string_view text, uint32_t flags, Verdict &v);  // raw matches -> the verdict
 
@@ -100,6 +101,7 @@ private:
     // being looked at
     std::vector<std::pair<uint32_t, uint32_t>> anchors_;
     std::vector<Token> tokens_;
+    std::vector<Token> near_;  // the words around an anchor (anchor_covered)
     std::vector<int32_t> token_commit_;  // per token of the sentence: its word when it starts a commit phrase, or -1
     std::vector<int32_t> prev_commit_;   // per token: the last token at or before it with a commit word, or -1
     std::vector<int32_t> prev_join_;     // per token: the last "and"/"or" at or before it that joins a verb, or -1

@@ -1102,6 +1102,40 @@ TEST_CASE("A commitment needs a speaker, a commit word and a deliverable, with n
     CHECK(s.rules("we will call you by a5pm", 1).empty());             // not a number: one word
 }
 
+TEST_CASE("An anchor word counts only where a deliverable it finds stands around it", "[commitment]") {
+    Scan s(R"(
+[[commitment]]
+id = "promise.timeline.coming"
+category = "promise.timeline"
+severity = "low"
+applies_to = "staff"
+who = ["it", "we"]
+commit = ["will be", "will"]
+what = ["on the way", "on its way", "any more", "refund", "in # days"]
+within = 4
+)");
+    // "way" finds "on the way" and "on its way", "more" finds "any more": read from the words around them
+    const Engine::AnchorWord *way = nullptr;
+    for (size_t a = 0; a < s.engine->anchor_count(); ++a)
+        if (s.engine->anchor(a).word == "way") way = &s.engine->anchor(a);
+    REQUIRE(way);
+    CHECK(way->needs_cover);
+    CHECK(way->back == 2);
+    CHECK(way->ahead == 0);
+    CHECK(s.rules("it will be on the way tomorrow", 1).size() == 1);
+    CHECK(s.rules("It will be on its \t  way", 1).size() == 1);
+    CHECK(s.rules("It will be on its.\nWay", 1).empty());  // (another sentence)
+    CHECK(s.rules("it will be on \xF0\x9F\x8E\x81 the way", 1).size() == 1);  // an emoji is no word: the window reads past it
+    CHECK(s.rules("it will be any more", 1).size() == 1);
+    CHECK(s.rules("it will be more than that", 1).empty());
+    CHECK(s.rules("it will be in the way", 1).empty());
+    std::string t = "it will ship in 3-5 days";
+    CHECK(span_of(t, s(t, 1)) == "it will ship in 3-5 days");
+    // more than a few hundred bytes without white space around the anchor: its sentence decides
+    t = "it will be on the " + std::string(300, ',') + "way";
+    CHECK(s.rules(t, 1).size() == 1);
+}
+
 TEST_CASE("\"and\" or \"or\" before a subject of its own starts a clause; a condition holds across it", "[commitment]") {
     std::string pack = kCommitPack;
     const std::string hedges = "hedge = [\"'t\", \"not\", \"may\", \"whether\", \"no\"]";
