@@ -123,6 +123,7 @@ public:
     std::pair<std::string, uint32_t> anchor_point(uint32_t p) const;
     size_t size() const { return phrases_.size(); }
     size_t length(uint32_t p) const { return ids_[p].size(); }
+    bool exception(uint32_t p) const { return veto_[p]; }
     // Whether phrase p matches tokens [i, i + its length), all before lim (exceptions not considered).
     bool matches(const Sentence &t, uint32_t p, size_t i, size_t lim) const;
     // The number of tokens of the longest phrase that starts at token i and ends before token lim;

@@ -173,16 +173,6 @@ void Engine::build_tables(const EngineOptions &opt) {
             rule_commit_[i] = static_cast<int32_t>(commits_.size());
             commits_.push_back(build_commitment(rs_.rules[i], phrase_words_, nullptr));
         }
-    // (every word of these phrases is numbered already: the rules' own sets hold them; a deliverable
-    // of wildcards only, "*", has no anchor word and is left out: it would cover every word; a word
-    // list that several rules name gives its phrases once)
-    any_what_ = PhraseSet();
-    std::set<std::string_view> seen;
-    for (const Rule &r : rs_.rules)
-        if (r.is_commitment)
-            for (const std::string &w : r.commitment.what)
-                if (!w.empty() && w[0] != '!' && w.find_first_not_of("* ") != std::string::npos && seen.insert(w).second)
-                    any_what_.add(w, phrase_words_);
     commit_start_.assign(phrase_words_.size(), false);
     std::fill(std::begin(commit_lengths_), std::end(commit_lengths_), 0u);
     for (auto &m : commits_) {
@@ -201,31 +191,50 @@ void Engine::build_tables(const EngineOptions &opt) {
         if (rule_commit_[i] < 0) continue;
         const CommitmentMatcher &m = commits_[rule_commit_[i]];
         // A rule is found by its deliverables (rarer words than "will" or "can"), or by its commit
-        // words when a deliverable is only wildcards ("*").
-        for (const auto &[w, at] : m.what.anchor_points()) {
-            if (w.empty()) what_always_[i] = true;
-            else if (words[w].what_rules.empty() || words[w].what_rules.back() != i)
-                words[w].what_rules.push_back(static_cast<uint32_t>(i));
+        // words when a deliverable is only wildcards ("*") or any number ("#": "the expected date is #").
+        for (uint32_t p = 0; p < m.what.size(); ++p) {
+            const auto [w, at] = m.what.anchor_point(p);
+            if (!m.what.exception(p) && (w.empty() || (m.what.length(p) == 1 && w == "#"))) what_always_[i] = true;
         }
+        if (!what_always_[i])
+            for (const auto &[w, at] : m.what.anchor_points())
+                if (words[w].what_rules.empty() || words[w].what_rules.back() != i)
+                    words[w].what_rules.push_back(static_cast<uint32_t>(i));
         if (what_always_[i])
             for (const auto &[w, at] : m.commit.anchor_points())
                 if (!w.empty()) words[w].commit_rules.emplace_back(static_cast<uint32_t>(i), at);
     }
-    for (uint32_t p = 0; p < any_what_.size(); ++p) {
-        auto [w, at] = any_what_.anchor_point(p);
+    // The phrases that anchor words stand for: every rule's deliverables, and the commit phrases of
+    // the rules found by them. (Every word of these phrases is numbered already: the rules' own sets
+    // hold them. A phrase of wildcards only has no anchor word; a word list that several rules name
+    // gives its phrases once.)
+    anchored_ = PhraseSet();
+    std::set<std::string_view> seen;
+    auto add = [&](const std::string &w) {
+        if (!w.empty() && w[0] != '!' && w.find_first_not_of("*# ") != std::string::npos && seen.insert(w).second)
+            anchored_.add(w, phrase_words_);
+    };
+    for (size_t i = 0; i < rs_.rules.size(); ++i)
+        if (rs_.rules[i].is_commitment) {
+            for (const std::string &w : rs_.rules[i].commitment.what) add(w);
+            if (what_always_[i])
+                for (const std::string &w : rs_.rules[i].commitment.commit) add(w);
+        }
+    for (uint32_t p = 0; p < anchored_.size(); ++p) {
+        auto [w, at] = anchored_.anchor_point(p);
         if (auto it = words.find(w); !w.empty() && it != words.end()) {
             AnchorWord &a = it->second;
             a.phrases.emplace_back(p, at);
             a.back = std::max<uint32_t>(a.back, at);
-            a.ahead = std::max<uint32_t>(a.ahead, static_cast<uint32_t>(any_what_.length(p)) - at - 1);
+            a.ahead = std::max<uint32_t>(a.ahead, static_cast<uint32_t>(anchored_.length(p)) - at - 1);
         }
     }
     anchors_.clear();
     for (auto &[w, a] : words) {
         a.word = w;
-        // (a word that is a deliverable by itself, "refund", is one wherever it stands)
-        a.needs_cover = a.commit_rules.empty() && !a.phrases.empty() && a.back + a.ahead > 0;
-        for (auto [p, at] : a.phrases) a.needs_cover &= any_what_.length(p) > 1;
+        // (a word that is a phrase by itself, "refund", is one wherever it stands)
+        a.needs_cover = !a.phrases.empty();
+        for (auto [p, at] : a.phrases) a.needs_cover &= anchored_.length(p) > 1;
         anchors_.push_back(std::move(a));
     }
 }

@@ -187,10 +187,9 @@ public:
         std::string word;
         std::vector<std::pair<uint32_t, uint32_t>> commit_rules;  // (rule, place in the phrase)
         std::vector<uint32_t> what_rules;
-        // The deliverables found by this word (phrases of any_what(), and the word's place in each),
-        // and how many words they reach before and after it. The anchor counts only where one of
-        // them matches around it (needs_cover), except for a commit word and a word that is a
-        // deliverable by itself.
+        // The phrases found by this word (of anchored(), and the word's place in each), and how many
+        // words they reach before and after it. The anchor counts only where one of them matches
+        // around it (needs_cover), unless one is the word by itself.
         std::vector<std::pair<uint32_t, uint32_t>> phrases;
         uint32_t back = 0, ahead = 0;
         bool needs_cover = false;
@@ -203,11 +202,12 @@ public:
                anchors_[p.target].word == "#";
     }
     size_t anchor_count() const { return anchors_.size(); }
-    // The deliverables (what phrases) of every commitment rule, exceptions left out: a deliverable
-    // is found by its anchor word (PhraseSet::anchor_point), and where none of the deliverables that
-    // an anchor word finds matches around it ("more" of "any more" in "more than"), its sentence is
-    // not read for it.
-    const PhraseSet &any_what() const { return any_what_; }
+    // The phrases that anchor words stand for, exceptions left out: the deliverables (what phrases)
+    // of every commitment rule, and the commit phrases of the rules found by them (what = ["*"]). A
+    // phrase is found by its anchor word (PhraseSet::anchor_point), and where none of the phrases
+    // that an anchor word finds matches around it ("more" of "any more" in "more than", "into" of
+    // "paid into your" in "look into it"), its sentence is not read for it.
+    const PhraseSet &anchored() const { return anchored_; }
     // Every word of the commitment rules' phrases, numbered (tokens are labelled with it).
     const PhraseWords &phrase_words() const { return phrase_words_; }
     // Whether the word numbered w starts some commit phrase (see CommitmentMatcher::commit_starts).
@@ -217,7 +217,8 @@ public:
         return (commit_lengths_[first] >> std::min<size_t>(len, 31)) & 1;
     }
 
-    // Whether a commitment rule has a deliverable of wildcards only ("*"), so no anchor shows it.
+    // Whether a commitment rule has a deliverable of wildcards only ("*") or a number alone ("#"), so
+    // that it is found by its commit words instead.
     bool what_always(size_t rule) const { return what_always_[rule]; }
 
     // The [[model]] rules (the learned scorer, core/model.hpp), in the order of the table's models.
@@ -251,7 +252,7 @@ private:
     std::vector<CommitmentMatcher> commits_;  // built from the rules' phrase lists, at compile and at load
     std::vector<int32_t> rule_commit_;
     std::vector<AnchorWord> anchors_;
-    PhraseSet any_what_;
+    PhraseSet anchored_;
     PhraseWords phrase_words_;
     std::vector<bool> commit_start_;
     uint32_t commit_lengths_[256] = {};  // per first byte: bit n set when a commit word of n bytes (31: 31 or more) starts so

@@ -291,7 +291,7 @@ bool Scanner::anchor_covered(const Engine::AnchorWord &aw, size_t start) {
     if (ti == near_.size() || near_[ti].start != start) return true;
     const Sentence near{text_, text_len_, near_, e_.phrase_words()};
     for (auto [p, at] : aw.phrases)
-        if (ti >= at && e_.any_what().matches(near, p, ti - at, near_.size())) return true;
+        if (ti >= at && e_.anchored().matches(near, p, ti - at, near_.size())) return true;
     return false;
 }
 
@@ -329,7 +329,7 @@ void Scanner::confirm_commitments() {
         if (aw.needs_cover && split) {
             bool covered = false;
             for (auto [p, at] : aw.phrases)
-                if (ti >= at && (covered = e_.any_what().matches(sentence, p, ti - at, tokens_.size()))) break;
+                if (ti >= at && (covered = e_.anchored().matches(sentence, p, ti - at, tokens_.size()))) break;
             if (!covered) continue;
         }
         // The commit words of the sentence, up to the anchor's word: no further yet (the words

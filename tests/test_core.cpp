@@ -1134,6 +1134,43 @@ within = 4
     // more than a few hundred bytes without white space around the anchor: its sentence decides
     t = "it will be on the " + std::string(300, ',') + "way";
     CHECK(s.rules(t, 1).size() == 1);
+
+    // A rule whose deliverable is any word, or any number, is found by its commit phrases, and those
+    // count only where they stand too ("into" of "paid into your").
+    Scan c(R"(
+[[commitment]]
+id = "promise.money.sent"
+category = "promise.money"
+severity = "low"
+applies_to = "staff"
+who = ["we", "we've"]
+commit = ["paid into your", "sent to you"]
+what = ["*"]
+within = 0
+
+[[commitment]]
+id = "promise.timeline.due-date"
+category = "promise.timeline"
+severity = "low"
+applies_to = "staff"
+commit = ["expected date is", "eta is"]
+what = ["#"]
+within = 1
+)");
+    const Engine::AnchorWord *into = nullptr, *number = nullptr;
+    for (size_t a = 0; a < c.engine->anchor_count(); ++a) {
+        if (c.engine->anchor(a).word == "into") into = &c.engine->anchor(a);
+        if (c.engine->anchor(a).word == "#") number = &c.engine->anchor(a);
+    }
+    REQUIRE(into);
+    CHECK(into->needs_cover);
+    CHECK(!into->commit_rules.empty());
+    CHECK(number == nullptr);  // a number alone is no anchor: "expected" and "eta" are
+    CHECK(c.rules("we paid into your account", 1) == std::vector<std::string>{"promise.money.sent"});
+    CHECK(c.rules("we will look into your account", 1).empty());
+    CHECK(c.rules("Your expected date is 27/10/2017", 1) == std::vector<std::string>{"promise.timeline.due-date"});
+    CHECK(c.rules("The ETA is 5pm", 1).size() == 1);
+    CHECK(c.rules("It is 27/10/2017", 1).empty());
 }
 
 TEST_CASE("\"and\" or \"or\" before a subject of its own starts a clause; a condition holds across it", "[commitment]") {
