@@ -178,6 +178,7 @@ PhraseWords::PhraseWords() {
     add("unless");
     add("once");
     add("when");
+    add("whether");
 }
 
 void PhraseWords::add_join(std::string_view w) {
@@ -481,24 +482,29 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     if (!wlen) return false;
     // No hedge or negation in the clause, from its start to the end of the deliverable (the
     // commitment's own words excepted: "won't" commits, "can't" does not).
-    // A clause joined by "and" or "or" with a subject of its own starts there, unless a condition
-    // before it holds for it too ("if it doesn't arrive tomorrow and we can refund you", "let us
-    // know once it closes and we'll remove that").
+    // A clause joined by "and" or "or" with a subject of its own starts there ("let me check with
+    // the team and we will update you within the hour").
     size_t cs = who_start;
+    bool joined_to = false;
     while (cs > s0 && !(t[cs].flags & Token::kClause) && !clause_word(t, cs - 1)) {
-        if (joined_clause(t, cs)) {
-            for (size_t k = cs - 1;; --k) {
-                const uint32_t w = t.word(k);
-                if (w >= PhraseWords::kIf && w <= PhraseWords::kWhen) return false;
-                if (k == s0 || (t[k].flags & Token::kClause) || clause_word(t, k - 1)) break;
-            }
-            break;
-        }
+        if ((joined_to = joined_clause(t, cs))) break;
         --cs;
     }
     // The clause goes on for a few words after the deliverable: "we can refund you if eligible".
     size_t ce = wk + wlen;
     for (size_t k = 0; k < kAfter && ce < s1 && !(t[ce].flags & Token::kClause); ++k) ++ce;
+    // A hedge of the clause it is joined to that starts with a condition holds for it too ("if it
+    // doesn't arrive tomorrow and we can refund you", "not sure whether it will arrive or we will
+    // refund you").
+    if (joined_to) {
+        size_t k = cs - 1;
+        while (k > s0 && !(t[k].flags & Token::kClause) && !clause_word(t, k - 1)) --k;
+        for (; k < cs; ++k) {
+            const uint32_t w = t.word(k);
+            size_t skip = 0;
+            if (w >= PhraseWords::kIf && w <= PhraseWords::kWhether && unless.longest(t, k, ce, nullptr, &skip)) return false;
+        }
+    }
     for (size_t k = cs; k < ce; ++k) {
         // nor the deliverable's own words: "no" is a hedge, "at no charge" is money (a "*" of
         // the deliverable is any word, and a hedge there still cancels)

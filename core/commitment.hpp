@@ -65,10 +65,10 @@ public:
     static constexpr uint32_t kAnd = 2, kOr = 3, kAlso = 4, kThen = 5;
     // The pronouns that, after "and" or "or", start a clause with a subject of its own ("let us
     // check with the team and we will update you within the hour"): a hedge before them hedges the
-    // first clause, not this one; a condition ("if", "unless", "once", "when") before them holds
-    // for both.
+    // first clause, not this one; a hedge of the rule that starts with a condition ("if", "unless",
+    // "once", "when", "whether") before them holds for both.
     static constexpr uint32_t kWe = 6, kI = 7, kThey = 8, kHe = 9, kShe = 10;
-    static constexpr uint32_t kIf = 11, kUnless = 12, kOnce = 13, kWhen = 14;
+    static constexpr uint32_t kIf = 11, kUnless = 12, kOnce = 13, kWhen = 14, kWhether = 15;
     // The name of the [words] list of those verbs; without it, no commitment carries over.
     static constexpr const char *kJoinList = "join";
     // Marks a word (its first word, for a phrase) as a verb of the join list.
@@ -178,6 +178,10 @@ struct CommitmentMatcher {
     // coordinated verb ("I will check the stock and send you a replacement tomorrow"), `within`
     // words after that "and" (so the scanner looks back this far for a commit word).
     size_t reach() const { return 2 * size_t(within) + 1; }
+    // How many words before a deliverable's anchor word, besides `within` (or reach()), its commit
+    // phrase may start: the longest commit phrase and the furthest place of an anchor word in a
+    // deliverable, and at least 8 (Engine::build_tables).
+    uint32_t lead = 8;
     // Checks the commitment whose `commit` phrase starts at token i; on success sets the span (in
     // normalized bytes) from the speaker to the end of the deliverable.
     bool confirm(const Sentence &t, size_t i, size_t &from, size_t &to) const;

@@ -204,22 +204,19 @@ void Engine::build_tables(const EngineOptions &opt) {
             for (const auto &[w, at] : m.commit.anchor_points())
                 if (!w.empty()) words[w].commit_rules.emplace_back(static_cast<uint32_t>(i), at);
     }
-    // The phrases that anchor words stand for: every rule's deliverables, and the commit phrases of
-    // the rules found by them. (Every word of these phrases is numbered already: the rules' own sets
-    // hold them. A phrase of wildcards only has no anchor word; a word list that several rules name
-    // gives its phrases once.)
+    // The phrases that anchor words stand for: the deliverables of the rules found by them, and the
+    // commit phrases of the rules found by those. (Every word of these phrases is numbered already:
+    // the rules' own sets hold them. A phrase of wildcards only has no anchor word; a word list that
+    // several rules name gives its phrases once.)
     anchored_ = PhraseSet();
     std::set<std::string_view> seen;
     auto add = [&](const std::string &w) {
-        if (!w.empty() && w[0] != '!' && w.find_first_not_of("*# ") != std::string::npos && seen.insert(w).second)
-            anchored_.add(w, phrase_words_);
+        if (!w.empty() && w[0] != '!' && seen.insert(w).second) anchored_.add(w, phrase_words_);
     };
     for (size_t i = 0; i < rs_.rules.size(); ++i)
-        if (rs_.rules[i].is_commitment) {
-            for (const std::string &w : rs_.rules[i].commitment.what) add(w);
-            if (what_always_[i])
-                for (const std::string &w : rs_.rules[i].commitment.commit) add(w);
-        }
+        if (rs_.rules[i].is_commitment)
+            for (const std::string &w : what_always_[i] ? rs_.rules[i].commitment.commit : rs_.rules[i].commitment.what)
+                add(w);
     for (uint32_t p = 0; p < anchored_.size(); ++p) {
         auto [w, at] = anchored_.anchor_point(p);
         if (auto it = words.find(w); !w.empty() && it != words.end()) {
@@ -228,6 +225,13 @@ void Engine::build_tables(const EngineOptions &opt) {
             a.back = std::max<uint32_t>(a.back, at);
             a.ahead = std::max<uint32_t>(a.ahead, static_cast<uint32_t>(anchored_.length(p)) - at - 1);
         }
+    }
+    // How far back from a deliverable's anchor word its commit phrase may start (CommitmentMatcher::lead).
+    for (auto &m : commits_) {
+        size_t commit_len = 0, place = 0;
+        for (uint32_t p = 0; p < m.commit.size(); ++p) commit_len = std::max(commit_len, m.commit.length(p));
+        for (uint32_t p = 0; p < m.what.size(); ++p) place = std::max<size_t>(place, m.what.anchor_point(p).second);
+        m.lead = static_cast<uint32_t>(std::max<size_t>(8, commit_len + place));
     }
     anchors_.clear();
     for (auto &[w, a] : words) {

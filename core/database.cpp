@@ -29,7 +29,10 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // also in the main databases
 // 12: a variable pattern's reach (Pattern::reach), in the high half of its window word
 // 13: the commitment rules' number anchor ("#") found by the word matcher, not by Hyperscan
-constexpr uint32_t kFormatVersion = 13;
+// 14: a commitment rule whose deliverable may be any number is found by its commit phrases, and a
+// rule found by its commit phrases has no deliverable anchors: the anchor words (numbered in the
+// anchor patterns) are not those of 13
+constexpr uint32_t kFormatVersion = 14;
 
 std::string platform_string() {
     std::string p;

@@ -239,9 +239,6 @@ int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long lo
     return add_raw(s, p, k.orig_start(from), k.orig_end(to), ev);
 }
 
-// How many words before a deliverable, besides its rule's `within` (or reach()), a commit phrase may
-// start (the phrase itself and the deliverable's words before its anchor word).
-constexpr size_t kCommitReach = 8;
 
 // Whether a deliverable that anchor word aw finds (Engine::AnchorWord::phrases) matches around its
 // word at byte `start`. The deliverables reach at most aw.back words before it and aw.ahead after it,
@@ -368,9 +365,9 @@ void Scanner::confirm_commitments() {
             const CommitmentMatcher &m = *e_.commitment(rule);
             // a commit word further back than `within` only across an "and" or "or" that joins a verb
             // and stands within `within` words before the deliverable
-            const size_t near = m.within + kCommitReach + 1;
+            const size_t near = m.within + m.lead + 1;
             const bool joined = ti && prev_join_[ti - 1] >= 0 && ti - static_cast<size_t>(prev_join_[ti - 1]) <= near;
-            const size_t reach = (joined ? m.reach() : m.within) + kCommitReach, lowest = ti > reach ? ti - reach : 0;
+            const size_t reach = (joined ? m.reach() : m.within) + m.lead, lowest = ti > reach ? ti - reach : 0;
             // from one commit word back to the one before (prev_commit_), not word by word
             for (int32_t j = ti ? prev_commit_[ti - 1] : -1; j >= 0 && static_cast<size_t>(j) >= lowest;
                  j = j ? prev_commit_[j - 1] : -1) {

@@ -1171,13 +1171,51 @@ within = 1
     CHECK(c.rules("Your expected date is 27/10/2017", 1) == std::vector<std::string>{"promise.timeline.due-date"});
     CHECK(c.rules("The ETA is 5pm", 1).size() == 1);
     CHECK(c.rules("It is 27/10/2017", 1).empty());
+
+    // A deliverable of numbers and wildcards ("# *") covers the number anchor that another rule's "by #" needs.
+    Scan n(R"(
+[[commitment]]
+id = "r.by"
+category = "promise.timeline"
+severity = "low"
+applies_to = "staff"
+who = ["we"]
+commit = ["will"]
+what = ["by #"]
+
+[[commitment]]
+id = "r.num"
+category = "promise.money"
+severity = "low"
+applies_to = "staff"
+who = ["we"]
+commit = ["will"]
+what = ["# *"]
+)");
+    CHECK(n.rules("we will send 3 boxes", 1) == std::vector<std::string>{"r.num"});
+    CHECK(n.rules("we will call by 5 pm", 1).size() == 2);
+
+    // A long commit phrase and an anchor word late in its deliverable: the look back from the anchor
+    // word reaches the commit phrase's start (CommitmentMatcher::lead).
+    Scan l(R"(
+[[commitment]]
+id = "r.late"
+category = "promise.timeline"
+severity = "low"
+applies_to = "staff"
+commit = ["has been booked in for"]
+what = ["in a day or two"]
+within = 10
+)");
+    CHECK(l.rules("It has been booked in for a local driver from our depot to drop it off in a day or two", 1).size() == 1);
 }
 
-TEST_CASE("\"and\" or \"or\" before a subject of its own starts a clause; a condition holds across it", "[commitment]") {
+TEST_CASE("\"and\" or \"or\" before a subject of its own starts a clause; a condition's hedge holds across it", "[commitment]") {
     std::string pack = kCommitPack;
     const std::string hedges = "hedge = [\"'t\", \"not\", \"may\", \"whether\", \"no\"]";
     REQUIRE(pack.find(hedges) != std::string::npos);
-    pack.replace(pack.find(hedges), hedges.size(), "hedge = [\"'t\", \"not\", \"check\", \"try\"]");
+    pack.replace(pack.find(hedges), hedges.size(),
+                 "hedge = [\"'t\", \"not\", \"check\", \"try\", \"if it\", \"unless\", \"once\", \"when\", \"whether\"]");
     Scan s(pack.c_str());
     std::string t = "Let me check with the warehouse and we will refund you.";
     CHECK(span_of(t, s(t, 1)) == "we will refund");                        // "check" hedges the first clause only
@@ -1185,13 +1223,19 @@ TEST_CASE("\"and\" or \"or\" before a subject of its own starts a clause; a cond
     CHECK(s.rules("We will check with the warehouse and refund you", 1).empty());  // no subject: one clause
     CHECK(s.rules("Let me check the warehouse and our team will refund you", 1).empty());  // not a pronoun
     CHECK(s.rules("We will check, and we will refund you", 1).size() == 1);   // (a comma: as before)
-    // a condition before the "and" holds for the clause after it
+    // a hedge that starts with a condition, before the "and", holds for the clause after it
     CHECK(s.rules("If it arrives late and we will refund you", 1).empty());
+    CHECK(s.rules("If you send it back and we will refund you", 1).size() == 1);  // ("if you" is no hedge here)
     CHECK(s.rules("Unless the courier finds it or we will refund you", 1).empty());
     CHECK(s.rules("Let us know once it closes and we will refund you", 1).empty());
     CHECK(s.rules("Tell us when it arrives and I will refund you", 1).empty());
+    CHECK(s.rules("Not sure whether it will arrive or we will refund you", 1).empty());
     CHECK(s.rules("If it arrives late, we will refund you", 1).size() == 1);  // (a comma ends the condition's clause)
     CHECK(s.rules("We can't promise anything and we won't refund you", 1).empty());  // its own negation
+    // a condition word that is no hedge of the rule does not cancel, as it would not in one clause
+    Scan plain(kCommitPack);
+    CHECK(plain.rules("Thanks for telling us when it arrived and we will refund you", 1).size() == 1);
+    CHECK(plain.rules("I will check whether it can arrive or we will refund you", 1).empty());
 }
 
 TEST_CASE("A commit word carries over one \"and\" before a verb that delivers", "[commitment]") {
