@@ -511,9 +511,13 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         if ((k >= i && k < c1) || (k >= wk && k < wk + wlen && what.literal_word(wp, k - wk))) continue;
         // an exception among the hedges covers its words: "!as soon as possible" keeps "possible"
         // from hedging "we'll reply as soon as possible, within 24 hours"
+        // (an exception may run past the clause's end: "a new one at no extra cost")
         size_t skip = 0;
-        if (unless.longest(t, k, ce, nullptr, &skip)) return false;
-        if (skip) k += skip - 1;
+        if (!unless.longest(t, k, s1, nullptr, &skip) && skip) {
+            k += skip - 1;
+            continue;
+        }
+        if (unless.longest(t, k, ce)) return false;
     }
     from = t[who_start].start;
     to = t[wk + wlen - 1].end;

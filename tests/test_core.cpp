@@ -1276,6 +1276,27 @@ unless = ["possible", "!as soon as possible", "may"]
     CHECK(s.rules("it will be updated as soon as we hear", 1).empty());  // "soon" in the exception
 }
 
+TEST_CASE("A hedge's exception may run past the words after the deliverable", "[commitment]") {
+    Scan s(R"(
+[[commitment]]
+id = "promise.money.give"
+category = "promise.money"
+severity = "low"
+applies_to = "staff"
+who = ["we"]
+commit = ["will", "'ll"]
+what = ["replacement", "refund"]
+unless = ["no", "!no extra cost", "!no problem", "if"]
+)");
+    // the clause reads three words past "replacement" ("over at no"): "no" there starts the
+    // exception "no extra cost", which ends after them
+    CHECK(s.rules("we'll send a replacement over at no extra cost", 1).size() == 1);
+    CHECK(s.rules("we'll refund it no problem", 1).size() == 1);
+    CHECK(s.rules("we'll refund it no chance", 1).empty());           // "no" alone still hedges
+    CHECK(s.rules("we'll send a replacement if it is lost", 1).empty());  // and a hedge past the words is not read
+    CHECK(s.rules("we'll send a replacement over there, no extra cost, if it is lost", 1).size() == 1);
+}
+
 TEST_CASE("A commitment's who \"^\": the commit phrase opens the sentence, or the clause after a greeting", "[commitment]") {
     Scan s(R"(
 [[commitment]]
