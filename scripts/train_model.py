@@ -82,6 +82,31 @@ NEUTRAL = set(IDENTITY) | {
 }
 
 
+# Function words: what every English text is made of, whatever it says. An n-gram made only of them
+# ("a", "these", "they can", "in the") says in which register a post is written, not whether it offends:
+# the abuse model's toxic posts are long news comments and its clean ones mostly short tweets and texts,
+# so such n-grams learned "long, formal prose is toxic", and clean prose got flagged more the longer it
+# was (docs/model.md). The abuse model gets no feature made only of these; a pair with another word keeps
+# its weight ("the idiot"). Second-person words are not here: "you" is who offence is aimed at.
+FUNCTION = {
+    "a", "an", "the", "this", "that", "these", "those", "some", "any", "each", "every", "all", "both", "either",
+    "neither", "another", "other", "such", "i", "me", "my", "mine", "we", "us", "our", "ours", "he", "him",
+    "his", "she", "her", "hers", "it", "its", "they", "them", "their", "theirs", "one", "ones", "who", "whom",
+    "whose", "which", "what", "where", "when", "why", "how", "there", "here", "is", "am", "are", "was", "were",
+    "be", "been", "being", "have", "has", "had", "having", "do", "does", "did", "doing", "will", "would",
+    "shall", "should", "can", "could", "may", "might", "must", "of", "in", "on", "at", "to", "for", "from",
+    "by", "with", "about", "as", "into", "onto", "over", "under", "between", "through", "during", "before",
+    "after", "above", "below", "up", "down", "out", "off", "than", "then", "so", "and", "or", "but", "if",
+    "because", "while", "though", "although", "whether", "also", "too", "very", "just", "only", "more", "most",
+    "much", "many", "few", "less", "own", "same", "again", "further", "once", "not", "no", "nor", "s", "t",
+    "ll", "ve", "re", "d", "m",
+}
+
+
+def function_only(g):
+    return all(w in FUNCTION for w in g.split(" "))
+
+
 def load_sets():
     """Returns a list of dicts: text, set, toxic (0/1/None), spam (0/1), spans (toxic-spans only)."""
     posts = []
@@ -139,12 +164,13 @@ def matrix(docs, vocab):
     return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(vocab)), dtype=np.float64)
 
 
-def train(docs, y, min_df, C, drop=frozenset()):
+def train(docs, y, min_df, C, drop=frozenset(), function_words=False):
     df = {}
     for ws in docs:
         for g in set(ngrams(ws)):
             df[g] = df.get(g, 0) + 1
-    vocab = {g: i for i, g in enumerate(sorted(g for g, n in df.items() if n >= min_df and g not in drop))}
+    vocab = {g: i for i, g in enumerate(sorted(g for g, n in df.items() if n >= min_df and g not in drop
+                                                and not (function_words and function_only(g))))}
     X = matrix(docs, vocab)
     clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=0)
     clf.fit(X, y)
@@ -212,6 +238,8 @@ def main():
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--identity-unigrams", action="store_true",
                     help="let the abuse model weigh identity words alone (NEUTRAL; off by default, docs/model.md)")
+    ap.add_argument("--function-ngrams", action="store_true",
+                    help="let the abuse model weigh n-grams made only of function words (FUNCTION; off by default)")
     a = ap.parse_args()
     cli = os.path.join(a.build, "bindings", "cli", "modfilter")
 
@@ -223,7 +251,8 @@ def main():
     drop = {"toxic": frozenset() if a.identity_unigrams else frozenset(NEUTRAL)}
 
     def fit(idx, name):
-        return train([docs[i] for i in idx], [labels[name][i] for i in idx], a.min_df, a.C, drop.get(name, frozenset()))
+        return train([docs[i] for i in idx], [labels[name][i] for i in idx], a.min_df, a.C, drop.get(name, frozenset()),
+                     function_words=name == "toxic" and not a.function_ngrams)
 
     if not a.no_eval:
         folds = [fold_of(p["text"], a.folds) for p in posts]
