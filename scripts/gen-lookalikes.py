@@ -15,7 +15,8 @@ of precedence (the first that gives a code point one letter wins):
      may stand for, kept only when that is one letter ('i' and 'l' count as one, as in the skeleton);
   4. the other "fancy" alphabets of unicode_fonts.csv;
   5. SUPPLEMENT below, written for this project: the "fancy text" CJK strokes that none of the above
-     gives one letter.
+     gives one letter; SYMBOL_SUPPLEMENT, symbols written for letters that the maps give several
+     letters or that are punctuation ("€", "†").
 
 Left out: ASCII, code points that NFKC case folding already turns into ASCII, digits, punctuation,
 spaces, marks and controls, and the letters of Latin-1 and Latin Extended-A ("ø", "ł", "ı": the
@@ -35,6 +36,14 @@ SUPPLEMENT = {
     "卂": "a", "乃": "b", "匚": "c", "ᗪ": "d", "乇": "e", "千": "f", "Ꮆ": "g", "卄": "h", "丨": "i",
     "ﾌ": "j", "Ҝ": "k", "ㄥ": "l", "爪": "m", "几": "n", "ㄖ": "o", "卩": "p", "Ɋ": "q", "尺": "r",
     "丂": "s", "ㄒ": "t", "ㄩ": "u", "ᐯ": "v", "山": "w", "乂": "x", "ㄚ": "y", "乙": "z",
+}
+
+# Symbols written for letters inside Latin words ("fu¢k€r", "bi†ch") that the maps give several letters
+# or a category that is left out above, with the letter their glyph is drawn from. Written for this project.
+SYMBOL_SUPPLEMENT = {
+    "€": "e",  # euro sign, an epsilon with bars (rustrict: C or E)
+    "†": "t",  # dagger (rustrict: t; punctuation, which the categories below leave out)
+    "¡": "i",  # inverted exclamation mark (rustrict: i; punctuation)
 }
 
 KEEP_CATEGORIES = ("L", "S", "Nl", "No")
@@ -95,7 +104,7 @@ def main():
     cands = []  # (character, letter, upside-down, source), in order of precedence
 
     def add(ch, letter, upside, source):
-        if keep(ch, upside):
+        if keep(ch, upside) or (source == "supplement" and ch in SYMBOL_SUPPLEMENT):
             cands.append((ch, letter, upside, source))
 
     # 1. alphabets; the upside-down ones first, since their letters also appear in mirrored alphabets
@@ -133,7 +142,7 @@ def main():
                 add(ch, chr(ord("a") + k), False, "fonts")
 
     # 5. the supplement
-    for ch, letter in SUPPLEMENT.items():
+    for ch, letter in list(SUPPLEMENT.items()) + list(SYMBOL_SUPPLEMENT.items()):
         add(ch, letter, False, "supplement")
 
     # Keyed by the code point the normalizer leaves: a character that is its own folding first, then
