@@ -29,6 +29,7 @@ constexpr uint16_t kCpWord = 0x2000;       // is_word_cp(): letters, digits, mar
 constexpr uint16_t kCpLookalike = 0x4000;  // becomes one code point of the skeleton's look-alike table
 
 constexpr uint32_t kTableSize = 0x20000;  // planes 0 and 1 precomputed; the rest on demand
+constexpr int32_t kMaxExpansion = 8;      // code points a compatibility character may become (see map_cp)
 
 struct CpMap {
     std::string bytes;  // UTF-8 replacement (empty: dropped)
@@ -135,6 +136,16 @@ CpMap map_cp(const Icu &icu, uint32_t cp) {
     if (U_FAILURE(st)) folded = src;
     if (folded.isEmpty()) {
         m.flags = kEvInvisible;
+        return m;
+    }
+    // A compatibility character that stands for a whole phrase stays as it is: U+FDFA, an Arabic
+    // blessing, is 18 code points (33 bytes from 3) under NFKC, four words of which look-alike
+    // letters fold in part to Latin, and a post of them cost 24 times what prose does per byte. No
+    // word list has such a phrase and no evasion writes one; every other code point expands to at
+    // most 8 (U+FDFB, the next, is 8; squared katakana words 6).
+    if (folded.countChar32() > kMaxExpansion) {
+        append_utf8(m.bytes, cp);
+        m.flags = u_isalpha(uc) ? kCpOtherLetter : 0;
         return m;
     }
     icu::UnicodeString simple(src);

@@ -163,6 +163,18 @@ TEST_CASE("NFKC case folding maps compatibility letters back to original offsets
     CHECK(n.evasion(2, 4) & kEvCompat);
 }
 
+TEST_CASE("A compatibility character that stands for a phrase of more than 8 code points stays as it is", "[normalize]") {
+    Normalizer n;
+    const std::string fdfa = "\xEF\xB7\xBA";  // U+FDFA: 18 code points under NFKC
+    n.run("a " + fdfa + " b");
+    CHECK(std::string(n.data(), n.size()) == "a " + fdfa + " b");
+    const std::string fdfb = "\xEF\xB7\xBB";  // U+FDFB: 8 code points, expanded as before
+    n.run(fdfb);
+    CHECK(n.size() > fdfb.size());
+    CHECK(n.orig_start(0) == 0);
+    CHECK(n.orig_end(n.size()) == 3);
+}
+
 TEST_CASE("Invisible characters are dropped, combining marks on Latin letters too", "[normalize]") {
     Normalizer n;
     n.run("f\xE2\x80\x8Bu\xC2\xAD" "ck");  // f ZWSP u SHY ck
