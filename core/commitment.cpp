@@ -517,7 +517,9 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
             k += skip - 1;
             continue;
         }
-        if (unless.longest(t, k, ce)) return false;
+        skip = 0;  // (a longer hedge past the clause may hide an exception within it)
+        if (unless.longest(t, k, ce, nullptr, &skip)) return false;
+        if (skip) k += skip - 1;
     }
     from = t[who_start].start;
     to = t[wk + wlen - 1].end;

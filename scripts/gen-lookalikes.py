@@ -16,7 +16,7 @@ of precedence (the first that gives a code point one letter wins):
   4. the other "fancy" alphabets of unicode_fonts.csv;
   5. SUPPLEMENT below, written for this project: the "fancy text" CJK strokes that none of the above
      gives one letter; SYMBOL_SUPPLEMENT, symbols written for letters that the maps give several
-     letters or that are punctuation ("€", "†").
+     letters ("€").
 
 Left out: ASCII, code points that NFKC case folding already turns into ASCII, digits, punctuation,
 spaces, marks and controls, and the letters of Latin-1 and Latin Extended-A ("ø", "ł", "ı": the
@@ -38,12 +38,12 @@ SUPPLEMENT = {
     "丂": "s", "ㄒ": "t", "ㄩ": "u", "ᐯ": "v", "山": "w", "乂": "x", "ㄚ": "y", "乙": "z",
 }
 
-# Symbols written for letters inside Latin words ("fu¢k€r", "bi†ch") that the maps give several letters
-# or a category that is left out above, with the letter their glyph is drawn from. Written for this project.
+# Symbols written for letters inside Latin words ("fu¢k€r") that the maps give several letters, with the
+# letter their glyph is drawn from. Written for this project. Not the dagger (rustrict: t) or the inverted
+# exclamation mark (i): footnote daggers end names ("Shi†") and "¡" opens Spanish words, so as letters
+# they would make words of innocent text; the skeleton has no "only between letters" for a look-alike.
 SYMBOL_SUPPLEMENT = {
     "€": "e",  # euro sign, an epsilon with bars (rustrict: C or E)
-    "†": "t",  # dagger (rustrict: t; punctuation, which the categories below leave out)
-    "¡": "i",  # inverted exclamation mark (rustrict: i; punctuation)
 }
 
 KEEP_CATEGORIES = ("L", "S", "Nl", "No")
@@ -104,7 +104,7 @@ def main():
     cands = []  # (character, letter, upside-down, source), in order of precedence
 
     def add(ch, letter, upside, source):
-        if keep(ch, upside) or (source == "supplement" and ch in SYMBOL_SUPPLEMENT):
+        if keep(ch, upside):
             cands.append((ch, letter, upside, source))
 
     # 1. alphabets; the upside-down ones first, since their letters also appear in mirrored alphabets

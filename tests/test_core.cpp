@@ -910,8 +910,6 @@ TEST_CASE("Look-alike letters: small capitals, Greek and symbol look-alikes, str
     CHECK(hit_text(s, "what a d\u03bfnk\u03b5y") == "d\u03bfnk\u03b5y");             // Greek omicron and epsilon
     CHECK(hit_text(s, "such a \u00a2lown") == "\u00a2lown");                          // cent sign
     CHECK(hit_text(s, "such a donk\u20acy") == "donk\u20acy");                        // euro sign for an e
-    CHECK(hit_text(s, "nump\u2020y") == "nump\u2020y");                                // a dagger for a t
-    CHECK(hit_text(s, "bumpk\u00a1n") == "bumpk\u00a1n");                              // inverted exclamation mark
     CHECK(hit_text(s, "a \u531a\u3125\u3116\u5c71\u51e0 again") == "\u531a\u3125\u3116\u5c71\u51e0");  // CJK strokes
     CHECK(hit_text(s, "you \u249e\u24a7\u24aa\u24b2\u24a9") == "\u249e\u24a7\u24aa\u24b2\u24a9");  // parenthesized
     CHECK(s(std::string("what a \u1d04\u029f\u1d0f\u1d21\u0274")).hits[0].evasion != 0);
@@ -921,6 +919,7 @@ TEST_CASE("Look-alike letters: small capitals, Greek and symbol look-alikes, str
     // ordinary words with a symbol stay clean: the folded word must be in the vocabulary
     CHECK(s.rules("it costs 5\u00a2 at the \u00a9 shop").empty());
     CHECK(s.rules("it costs 20\u20ac, \u00a1hola! see note\u2020").empty());
+    CHECK(s.rules("nump\u2020y").empty());  // a dagger is no letter: footnote daggers end names ("Shi\u2020")
 }
 
 TEST_CASE("Upside-down words are turned back and read in reverse", "[skeleton]") {
