@@ -513,11 +513,14 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         // from hedging "we'll reply as soon as possible, within 24 hours"
         // (an exception may run past the clause's end: "a new one at no extra cost")
         size_t skip = 0;
-        if (!unless.longest(t, k, s1, nullptr, &skip) && skip) {
+        const size_t len = unless.longest(t, k, s1, nullptr, &skip);
+        if (skip) {
             k += skip - 1;
             continue;
         }
-        skip = 0;  // (a longer hedge past the clause may hide an exception within it)
+        if (!len) continue;                  // no phrase starts here, within the clause or past it
+        if (k + len <= ce) return false;     // the longest is a hedge within the clause
+        // the longest hedge runs past the clause: a shorter hedge or exception within it decides
         if (unless.longest(t, k, ce, nullptr, &skip)) return false;
         if (skip) k += skip - 1;
     }

@@ -15,8 +15,7 @@ of precedence (the first that gives a code point one letter wins):
      may stand for, kept only when that is one letter ('i' and 'l' count as one, as in the skeleton);
   4. the other "fancy" alphabets of unicode_fonts.csv;
   5. SUPPLEMENT below, written for this project: the "fancy text" CJK strokes that none of the above
-     gives one letter; SYMBOL_SUPPLEMENT, symbols written for letters that the maps give several
-     letters ("€").
+     gives one letter, and symbols written for letters that the maps give several letters ("€").
 
 Left out: ASCII, code points that NFKC case folding already turns into ASCII, digits, punctuation,
 spaces, marks and controls, and the letters of Latin-1 and Latin Extended-A ("ø", "ł", "ı": the
@@ -31,18 +30,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 # Strokes of CJK and other scripts written for Latin letters in "fancy text" generators, where the
-# sources above give no single letter. Written for this project.
+# sources above give no single letter, and a symbol. Written for this project.
 SUPPLEMENT = {
     "卂": "a", "乃": "b", "匚": "c", "ᗪ": "d", "乇": "e", "千": "f", "Ꮆ": "g", "卄": "h", "丨": "i",
     "ﾌ": "j", "Ҝ": "k", "ㄥ": "l", "爪": "m", "几": "n", "ㄖ": "o", "卩": "p", "Ɋ": "q", "尺": "r",
     "丂": "s", "ㄒ": "t", "ㄩ": "u", "ᐯ": "v", "山": "w", "乂": "x", "ㄚ": "y", "乙": "z",
-}
-
-# Symbols written for letters inside Latin words ("fu¢k€r") that the maps give several letters, with the
-# letter their glyph is drawn from. Written for this project. Not the dagger (rustrict: t) or the inverted
-# exclamation mark (i): footnote daggers end names ("Shi†") and "¡" opens Spanish words, so as letters
-# they would make words of innocent text; the skeleton has no "only between letters" for a look-alike.
-SYMBOL_SUPPLEMENT = {
+    # Symbols written for letters inside Latin words ("fu¢k€r") that the maps give several letters,
+    # with the letter their glyph is drawn from. Not the dagger (rustrict: t) or the inverted
+    # exclamation mark (i): footnote daggers end names ("Shi†") and "¡" opens Spanish words, so as
+    # letters they would make words of innocent text; the skeleton has no "only between letters".
     "€": "e",  # euro sign, an epsilon with bars (rustrict: C or E)
 }
 
@@ -142,7 +138,7 @@ def main():
                 add(ch, chr(ord("a") + k), False, "fonts")
 
     # 5. the supplement
-    for ch, letter in list(SUPPLEMENT.items()) + list(SYMBOL_SUPPLEMENT.items()):
+    for ch, letter in SUPPLEMENT.items():
         add(ch, letter, False, "supplement")
 
     # Keyed by the code point the normalizer leaves: a character that is its own folding first, then
