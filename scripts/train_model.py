@@ -107,6 +107,18 @@ def function_only(g):
     return all(w in FUNCTION for w in g.split(" "))
 
 
+# Platform markers: a mention ("@name" is the word "@"), a retweet ("rt") and a link ("<url>") say on
+# which site a post was written, not whether it offends. The abuse model's tweets (Davidson) are mostly
+# offensive and carry mentions and retweets, its comments and texts rarely do, so "@" (1.9), "@ you"
+# (3.0) and "rt" (1.1) learned "a tweet is offensive", and "<url>" (-1.5) "a post with a link is not":
+# "@alice you are right" leaned toxic on any forum. The abuse model gets no n-gram holding one of them.
+PLATFORM = {"@", "rt", "<url>"}
+
+
+def platform_marker(g):
+    return any(w in PLATFORM for w in g.split(" "))
+
+
 def load_sets():
     """Returns a list of dicts: text, set, toxic (0/1/None), spam (0/1), spans (toxic-spans only)."""
     posts = []
@@ -166,13 +178,14 @@ def matrix(docs, vocab):
     return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(vocab)), dtype=np.float64)
 
 
-def train(docs, y, min_df, C, drop=frozenset(), function_words=False):
+def train(docs, y, min_df, C, drop=frozenset(), function_words=False, platform=False):
     df = {}
     for ws in docs:
         for g in set(ngrams(ws)):
             df[g] = df.get(g, 0) + 1
     vocab = {g: i for i, g in enumerate(sorted(g for g, n in df.items() if n >= min_df and g not in drop
-                                                and not (function_words and function_only(g))))}
+                                                and not (function_words and function_only(g))
+                                                and not (platform and platform_marker(g))))}
     X = matrix(docs, vocab)
     clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=0)
     clf.fit(X, y)
@@ -240,6 +253,8 @@ def main():
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--identity-unigrams", action="store_true",
                     help="let the abuse model weigh identity words alone (NEUTRAL; off by default, docs/model.md)")
+    ap.add_argument("--platform-ngrams", action="store_true",
+                    help="let the abuse model weigh n-grams holding a mention, retweet or link (PLATFORM; off by default)")
     ap.add_argument("--function-ngrams", action="store_true",
                     help="let the abuse model weigh n-grams made only of function words (FUNCTION; off by default)")
     a = ap.parse_args()
@@ -254,7 +269,8 @@ def main():
 
     def fit(idx, name):
         return train([docs[i] for i in idx], [labels[name][i] for i in idx], a.min_df, a.C, drop.get(name, frozenset()),
-                     function_words=name == "toxic" and not a.function_ngrams)
+                     function_words=name == "toxic" and not a.function_ngrams,
+                     platform=name == "toxic" and not a.platform_ngrams)
 
     if not a.no_eval:
         folds = [fold_of(p.get("key", p["text"]), a.folds) for p in posts]
