@@ -111,8 +111,12 @@ def function_only(g):
 # which site a post was written, not whether it offends. The abuse model's tweets (Davidson) are mostly
 # offensive and carry mentions and retweets, its comments and texts rarely do, so "@" (1.9), "@ you"
 # (3.0) and "rt" (1.1) learned "a tweet is offensive", and "<url>" (-1.5) "a post with a link is not":
-# "@alice you are right" leaned toxic on any forum. The abuse model gets no n-gram holding one of them.
-PLATFORM = {"@", "rt", "<url>"}
+# "@alice you are right" leaned toxic on any forum. The names of the sites and their verbs did the same
+# ("twitter" 4.1, "tweet" 1.9, "retweet" 1.2; "youtube" -2.2): "follow us on twitter" read as offensive.
+# The abuse model gets no n-gram holding one of them.
+PLATFORM = {"@", "rt", "<url>", "twitter", "tweet", "tweets", "tweeted", "tweeting", "retweet", "retweets",
+            "retweeted", "retweeting", "facebook", "fb", "instagram", "insta", "youtube", "snapchat", "tiktok",
+            "reddit", "whatsapp", "hashtag"}
 
 
 def platform_marker(g):
