@@ -182,14 +182,13 @@ def matrix(docs, vocab):
     return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(vocab)), dtype=np.float64)
 
 
-def train(docs, y, min_df, C, drop=frozenset(), function_words=False, platform=False):
+def train(docs, y, min_df, C, exclude=lambda g: False):
+    """exclude(g): whether n-gram g gets no feature."""
     df = {}
     for ws in docs:
         for g in set(ngrams(ws)):
             df[g] = df.get(g, 0) + 1
-    vocab = {g: i for i, g in enumerate(sorted(g for g, n in df.items() if n >= min_df and g not in drop
-                                                and not (function_words and function_only(g))
-                                                and not (platform and platform_marker(g))))}
+    vocab = {g: i for i, g in enumerate(sorted(g for g, n in df.items() if n >= min_df and not exclude(g)))}
     X = matrix(docs, vocab)
     clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=0)
     clf.fit(X, y)
@@ -269,12 +268,18 @@ def main():
     print(f"train_model: {len(posts)} training texts", file=sys.stderr)
     labels = {"toxic": [p["toxic"] for p in posts], "spam": [p["spam"] for p in posts]}
 
-    drop = {"toxic": frozenset() if a.identity_unigrams else frozenset(NEUTRAL)}
+    # What the abuse model gets no feature for (docs/model.md); the spam model weighs every n-gram.
+    neutral = frozenset() if a.identity_unigrams else frozenset(NEUTRAL)
+
+    def toxic_exclude(g):
+        return (g in neutral or (not a.function_ngrams and function_only(g))
+                or (not a.platform_ngrams and platform_marker(g)))
+
+    exclude = {"toxic": toxic_exclude}
 
     def fit(idx, name):
-        return train([docs[i] for i in idx], [labels[name][i] for i in idx], a.min_df, a.C, drop.get(name, frozenset()),
-                     function_words=name == "toxic" and not a.function_ngrams,
-                     platform=name == "toxic" and not a.platform_ngrams)
+        return train([docs[i] for i in idx], [labels[name][i] for i in idx], a.min_df, a.C,
+                     exclude.get(name, lambda g: False))
 
     if not a.no_eval:
         folds = [fold_of(p.get("key", p["text"]), a.folds) for p in posts]
