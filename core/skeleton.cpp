@@ -61,7 +61,12 @@ bool leet_at(const char *t, size_t n, size_t i) {
     };
     bool before = i > 0 && wordish(i - 1), after = i + 1 < n && wordish(i + 1);
     if (digit(c) || c == '@' || c == '$') return before || after;  // "sh1t", "@ss", "a$$", "b@$tard"
-    return before && after;                                         // ! | + only inside a word
+    // ! | + only inside a word, a run of them as one: "sh!t", "sh!!t", not "bitches!!!" or "C++"
+    auto inner_only = [&](size_t k) { return t[k] == '!' || t[k] == '|' || t[k] == '+'; };
+    size_t a = i, b = i + 1;
+    while (a > 0 && inner_only(a - 1)) --a;
+    while (b < n && inner_only(b)) ++b;
+    return a > 0 && wordish(a - 1) && b < n && wordish(b);
 }
 
 // "f.u.c.k": single letters joined by one repeated separator, at least three letters.
@@ -183,8 +188,10 @@ inline Block classify_block(const char *p) {
     const u8x16 triple = C.letter & (u8x16)(C.lower == P.lower) & (u8x16)(C.lower == N.lower);
     const u8x16 sep_word = (C.letter | C.leet) & N.sep & letter_or_leet_nn;
     const u8x16 ph = (u8x16)(C.lower == 'p') & (u8x16)(N.lower == 'h');
-    const u8x16 leet = C.leet & (P.letter | N.letter | (u8x16)(v == '@'));
-    const u8x16 masked = C.mask & P.letter;
+    // ('!', '|' and '+' stand for a letter only inside a word: leet_at)
+    const u8x16 inner_only = (u8x16)((v == '!') | (v == '|') | (v == '+'));
+    const u8x16 leet = C.leet & (P.letter | N.letter | (u8x16)(v == '@')) & ~(inner_only & ~(N.letter | N.leet));
+    const u8x16 masked = C.mask & P.letter & (N.letter | N.leet | N.mask);
     const u8x16 single = ~C.space & P.space & N.space;
     const u8x16 pair = P.space & (C.letter | C.leet) & (N.letter | N.leet) & ~(NN.letter | NN.leet);
     uint64_t lo, hi;
@@ -273,6 +280,28 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
             pair_at(base + lane);
         }
     };
+    // "ph" read as 'f' ("phuck"): only where the letters around the 'f' it makes occur so in a
+    // vocabulary word (JoinGrams), so that "phone", "graph" and "sphere" cost nothing.
+    auto ph_word = [&](size_t i) {
+        if (!joins) return true;
+        const char a = i > 0 ? join_letter(t[i - 1]) : 0, b = i + 2 < n ? join_letter(t[i + 2]) : 0,
+                   c = b && i + 3 < n ? join_letter(t[i + 3]) : 0;
+        if (b && joins->has(a, 'f', b, c)) return true;
+        for (char x = 'a'; x <= 'z' + 1; ++x)
+            if (joins->has(x > 'z' ? 0 : x, a, 'f', b)) return true;
+        return false;
+    };
+    // What a mask run that starts at i is followed by: a letter or a leet character ("f*ck",
+    // "a**hole"); not a word's end ("strategy*", "**bold**"), where no pattern has a letter to stand for.
+    auto masked_inside = [&](size_t i) {
+        while (i < n && mask(t[i])) ++i;
+        return (at(i) & (L | K)) != 0;
+    };
+    // A letter, a separator, a letter, the same separator and a third letter: "f.u.c.k" (spaced_token
+    // needs three letters), not "e.g." or "U.S."
+    auto dotted = [&](size_t i, uint8_t q) {
+        return (q & S) && (at(i + 2) & (L | K)) && i + 3 < n && t[i + 3] == t[i + 1] && (at(i + 4) & (L | K));
+    };
     auto step = [&](size_t i) {
         const uint8_t p = i ? at(i - 1) : static_cast<uint8_t>(W), c = at(i), q = at(i + 1);
         if ((c & (L | K)) && joins && i + 1 < n && (t[i + 1] == '.' || t[i + 1] == '-') && dot_join(t, n, i + 1, *joins))
@@ -283,17 +312,25 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
             if ((p & L) && (q & L) && lower(static_cast<unsigned char>(t[i - 1])) == lc &&
                 lower(static_cast<unsigned char>(t[i + 1])) == lc)
                 add(i);
-            else if ((q & S) && (at(i + 2) & (L | K)) && i + 3 < n && t[i + 3] == t[i + 1])
+            else if (dotted(i, q))
                 add(i);
-            else if (lc == 'p' && (q & L) && lower(static_cast<unsigned char>(t[i + 1])) == 'h')
+            else if (lc == 'p' && (q & L) && lower(static_cast<unsigned char>(t[i + 1])) == 'h' && ph_word(i))
                 add(i);  // "phuck"
         } else if (c & K) {
             // a leet character touching a letter, "@$", or "5.h.1.7"; an '@' opening a handle
-            // ("@user") only when "a" and its next letters may begin a vocabulary word
-            if ((p & L) || ((q & L) && !handle(i, p)) || (t[i] == '@' && (q & K)) ||
-                ((q & S) && (at(i + 2) & (L | K)) && i + 3 < n && t[i + 3] == t[i + 1]))
+            // ("@user") only when "a" and its next letters may begin a vocabulary word; '!', '|'
+            // and '+' only inside a word ("sh!t", "sh!!t", not "great!" or "C++": leet_at)
+            auto inner_only = [&](size_t k) { return k < n && (t[k] == '!' || t[k] == '|' || t[k] == '+'); };
+            auto inside = [&] {  // the run of them that ends at i stands between letters or leet
+                size_t a = i;
+                while (a > 0 && inner_only(a - 1)) --a;
+                const uint8_t before = a > 0 ? at(a - 1) : static_cast<uint8_t>(W);
+                return !inner_only(i + 1) && (before & (L | K)) && (q & (L | K)) && ((before | q) & L);
+            };
+            if (inner_only(i) ? inside() || dotted(i, q)
+                           : (p & L) || ((q & L) && !handle(i, p)) || (t[i] == '@' && (q & K)) || dotted(i, q))
                 add(i);
-        } else if ((c & M) && (p & L)) {
+        } else if ((c & M) && (p & L) && masked_inside(i)) {
             add(i);  // "f*ck"
         }
         // single letters separated by spaces: "f u c k"

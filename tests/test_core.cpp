@@ -990,6 +990,33 @@ TEST_CASE("The skeleton leaves out the tokens where no pattern can match, and fi
     CHECK(s.rules(fdfa + " i d i o t " + fdfa) == std::vector<std::string>{"o"});
 }
 
+TEST_CASE("Ordinary punctuation and 'ph' build no skeleton; the tricks they resemble do", "[skeleton]") {
+    JoinGrams g;
+    for (const char *w : {"fuck", "faggot", "shit", "bitch"}) g.add(normalize_literal(w));
+    Normalizer n;
+    Skeleton k;
+    auto builds = [&](const char *text) {
+        n.run(text);
+        return k.build(n, nullptr, &g);
+    };
+    // '!', '|' and '+' stand for a letter only inside a word (leet_at)
+    CHECK_FALSE(builds("that was great! thanks, see you then"));
+    CHECK_FALSE(builds("written in C++ and shipped"));
+    CHECK(builds("what a load of sh!t today"));
+    CHECK(builds("what a load of sh!!t today"));
+    // a mask before a letter, not a footnote or markdown emphasis
+    CHECK_FALSE(builds("our strategy* is **bold** here"));
+    CHECK(builds("what the f*ck is this"));
+    CHECK(builds("you a**hole there"));
+    // dotted letters: three or more, not "e.g." or "U.S."
+    CHECK_FALSE(builds("some tools, e.g. the U.S. ones"));
+    CHECK(builds("well f.u.c.k that then"));
+    // "ph" only where the 'f' it reads as stands in a vocabulary word's letters
+    CHECK_FALSE(builds("call my phone about the graph and the sphere"));
+    CHECK(builds("oh phuck this"));
+    CHECK(builds("what a phaggot he is"));
+}
+
 TEST_CASE("An '@' opening a handle builds no skeleton unless an 'a'-word may start there", "[skeleton]") {
     AtWords at;
     at.add(normalize_literal("ass"));
