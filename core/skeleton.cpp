@@ -144,7 +144,7 @@ bool dot_join(const char *t, size_t n, size_t i, const JoinGrams &g) {
     return g.has(i >= 2 ? join_letter(t[i - 2]) : 0, l1, r1, i + 2 < n ? join_letter(t[i + 2]) : 0);
 }
 
-// A 16-byte block at p (p[-1] and p[16..18] readable): whether any test of suspicious_regions()
+// A 16-byte block at p (p[-3] and p[16..18] readable): whether any test of suspicious_regions()
 // may hold at one of its 16 positions (a superset), and whether it holds a non-space byte.
 typedef uint8_t u8x16 __attribute__((vector_size(16)));
 
@@ -183,6 +183,8 @@ inline Classes classes(u8x16 v) {
 
 inline Block classify_block(const char *p) {
     const u8x16 vp = load16(p - 1), v = load16(p), vn = load16(p + 1), vnn = load16(p + 2);
+    auto spaces = [](u8x16 x) { return (u8x16)((x == ' ') | ((u8x16)(x - 9) < 5)); };
+    const u8x16 sp3 = spaces(load16(p - 3)), sp2 = spaces(load16(p - 2)), sn3 = spaces(load16(p + 3));
     const Classes P = classes(vp), C = classes(v), N = classes(vn), NN = classes(vnn);
     const u8x16 letter_or_leet_nn = NN.letter | NN.leet;
     const u8x16 triple = C.letter & (u8x16)(C.lower == P.lower) & (u8x16)(C.lower == N.lower);
@@ -192,7 +194,9 @@ inline Block classify_block(const char *p) {
     const u8x16 inner_only = (u8x16)((v == '!') | (v == '|') | (v == '+'));
     const u8x16 leet = C.leet & (P.letter | N.letter | (u8x16)(v == '@')) & ~(inner_only & ~(N.letter | N.leet));
     const u8x16 masked = C.mask & P.letter & (N.letter | N.leet | N.mask);
-    const u8x16 single = ~C.space & P.space & N.space;
+    // a one-character token with another one two bytes before or after it: only a run of them
+    // ("f u c k") is a trick, and "a" or "I" alone, in every other sentence, costs nothing
+    const u8x16 single = ~C.space & P.space & N.space & ((~NN.space & sn3) | (~sp2 & sp3));
     const u8x16 pair = P.space & (C.letter | C.leet) & (N.letter | N.leet) & ~(NN.letter | NN.leet);
     uint64_t lo, hi;
     std::memcpy(&lo, &pair, 8);
@@ -344,9 +348,11 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
     // 16 bytes at a time, a superset of the tests above; a block where one may hold is stepped
     // through byte by byte. Most blocks of real text are letters, spaces and sentence punctuation.
     size_t i = 0;
-    if (n >= 20) {
-        if (joins) pair_at(i);
-        step(i++);
+    if (n >= 22) {
+        for (; i < 3; ++i) {  // (a block reads three bytes before its own)
+            if (joins) pair_at(i);
+            step(i);
+        }
         for (; i + 19 <= n; i += 16) {
             const Block b = classify_block(t + i);
             if (joins && (b.pair_lo | b.pair_hi)) {
