@@ -269,7 +269,7 @@ def main():
     ap.add_argument("--identity-unigrams", action="store_true",
                     help="let the abuse model weigh identity words alone (NEUTRAL; off by default, docs/model.md)")
     ap.add_argument("--platform-ngrams", action="store_true",
-                    help="let the abuse model weigh n-grams holding a mention, retweet or link (PLATFORM; off by default)")
+                    help="let the abuse model weigh n-grams holding a mention, retweet, link, site name or a word for a post or its site (PLATFORM; off by default)")
     ap.add_argument("--function-ngrams", action="store_true",
                     help="let the abuse model weigh n-grams made only of function words (FUNCTION; off by default)")
     a = ap.parse_args()
