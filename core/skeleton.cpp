@@ -15,6 +15,8 @@ inline bool letter(char c) { return c >= 'a' && c <= 'z'; }
 inline bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 inline bool digit(char c) { return c >= '0' && c <= '9'; }
 inline bool mask(char c) { return c == '*' || c == '#'; }
+// Leet symbols that stand for a letter only inside a word ("sh!t"), never at its end ("great!", "C++").
+inline bool inner_leet(char c) { return c == '!' || c == '|' || c == '+'; }
 inline bool separator(char c) { return c == '.' || c == '-' || c == '_' || c == '~' || c == '*' || c == '+'; }
 
 // The letter a leetspeak character stands for, or 0.
@@ -62,10 +64,9 @@ bool leet_at(const char *t, size_t n, size_t i) {
     bool before = i > 0 && wordish(i - 1), after = i + 1 < n && wordish(i + 1);
     if (digit(c) || c == '@' || c == '$') return before || after;  // "sh1t", "@ss", "a$$", "b@$tard"
     // ! | + only inside a word, a run of them as one: "sh!t", "sh!!t", not "bitches!!!" or "C++"
-    auto inner_only = [&](size_t k) { return t[k] == '!' || t[k] == '|' || t[k] == '+'; };
     size_t a = i, b = i + 1;
-    while (a > 0 && inner_only(a - 1)) --a;
-    while (b < n && inner_only(b)) ++b;
+    while (a > 0 && inner_leet(t[a - 1])) --a;
+    while (b < n && inner_leet(t[b])) ++b;
     return a > 0 && wordish(a - 1) && b < n && wordish(b);
 }
 
@@ -166,6 +167,8 @@ inline bool any16(u8x16 v) {
     return (a | b) != 0;
 }
 
+inline u8x16 spaces16(u8x16 v) { return (u8x16)((v == ' ') | ((u8x16)(v - 9) < 5)); }
+
 struct Classes {
     u8x16 lower, letter, space, leet, sep, mask;
 };
@@ -174,7 +177,7 @@ inline Classes classes(u8x16 v) {
     Classes c;
     c.lower = v | 0x20;
     c.letter = (u8x16)((u8x16)(c.lower - 'a') < 26);
-    c.space = (u8x16)((v == ' ') | ((u8x16)(v - 9) < 5));
+    c.space = spaces16(v);
     c.leet = (u8x16)(((u8x16)(v - '0') < 10) | (v == '@') | (v == '$') | (v == '!') | (v == '|') | (v == '+'));
     c.sep = (u8x16)((v == '.') | (v == '-') | (v == '_') | (v == '~') | (v == '*') | (v == '+'));
     c.mask = (u8x16)((v == '*') | (v == '#'));
@@ -183,8 +186,7 @@ inline Classes classes(u8x16 v) {
 
 inline Block classify_block(const char *p) {
     const u8x16 vp = load16(p - 1), v = load16(p), vn = load16(p + 1), vnn = load16(p + 2);
-    auto spaces = [](u8x16 x) { return (u8x16)((x == ' ') | ((u8x16)(x - 9) < 5)); };
-    const u8x16 sp3 = spaces(load16(p - 3)), sp2 = spaces(load16(p - 2)), sn3 = spaces(load16(p + 3));
+    const u8x16 sp3 = spaces16(load16(p - 3)), sp2 = spaces16(load16(p - 2)), sn3 = spaces16(load16(p + 3));
     const Classes P = classes(vp), C = classes(v), N = classes(vn), NN = classes(vnn);
     const u8x16 letter_or_leet_nn = NN.letter | NN.leet;
     const u8x16 triple = C.letter & (u8x16)(C.lower == P.lower) & (u8x16)(C.lower == N.lower);
@@ -324,14 +326,13 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
             // a leet character touching a letter, "@$", or "5.h.1.7"; an '@' opening a handle
             // ("@user") only when "a" and its next letters may begin a vocabulary word; '!', '|'
             // and '+' only inside a word ("sh!t", "sh!!t", not "great!" or "C++": leet_at)
-            auto inner_only = [&](size_t k) { return k < n && (t[k] == '!' || t[k] == '|' || t[k] == '+'); };
             auto inside = [&] {  // the run of them that ends at i stands between letters or leet
                 size_t a = i;
-                while (a > 0 && inner_only(a - 1)) --a;
+                while (a > 0 && inner_leet(t[a - 1])) --a;
                 const uint8_t before = a > 0 ? at(a - 1) : static_cast<uint8_t>(W);
-                return !inner_only(i + 1) && (before & (L | K)) && (q & (L | K)) && ((before | q) & L);
+                return !(i + 1 < n && inner_leet(t[i + 1])) && (before & (L | K)) && (q & (L | K)) && ((before | q) & L);
             };
-            if (inner_only(i) ? inside() || dotted(i, q)
+            if (inner_leet(t[i]) ? inside() || dotted(i, q)
                            : (p & L) || ((q & L) && !handle(i, p)) || (t[i] == '@' && (q & K)) || dotted(i, q))
                 add(i);
         } else if ((c & M) && (p & L) && masked_inside(i)) {
