@@ -123,6 +123,8 @@ public:
     std::pair<std::string, uint32_t> anchor_point(uint32_t p) const;
     size_t size() const { return phrases_.size(); }
     size_t length(uint32_t p) const { return ids_[p].size(); }
+    // The words of phrase p as written (normalized: ASCII lower case; "#" and "*" as such).
+    const std::vector<std::string> &words(uint32_t p) const { return phrases_[p]; }
     bool exception(uint32_t p) const { return veto_[p]; }
     // Whether phrase p matches tokens [i, i + its length), all before lim (exceptions not considered).
     bool matches(const Sentence &t, uint32_t p, size_t i, size_t lim) const;

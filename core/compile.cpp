@@ -239,6 +239,35 @@ void Engine::build_tables(const EngineOptions &opt) {
         // (a word that is a phrase by itself, "refund", is one wherever it stands)
         a.needs_cover = !a.phrases.empty();
         for (auto [p, at] : a.phrases) a.needs_cover &= anchored_.length(p) > 1;
+        a.neighbours.clear();
+        a.quick = a.needs_cover;
+        for (auto [p, at] : a.phrases) {
+            const std::vector<std::string> &pw = anchored_.words(p);
+            AnchorWord::Neighbours nb;
+            auto side = [&](size_t k, AnchorWord::Neighbours::Kind &kind, std::string &word) {
+                if (k >= pw.size()) return;
+                if (pw[k] == "#" || pw[k] == "*") {
+                    kind = pw[k] == "#" ? AnchorWord::Neighbours::kNumber : AnchorWord::Neighbours::kAny;
+                } else {
+                    kind = AnchorWord::Neighbours::kWord;
+                    word = pw[k];
+                }
+            };
+            if (at > 0) side(at - 1, nb.prev, nb.prev_word);
+            side(at + 1, nb.next, nb.next_word);
+            a.quick &= nb.prev >= AnchorWord::Neighbours::kNumber || nb.next >= AnchorWord::Neighbours::kNumber;
+            a.neighbours.push_back(std::move(nb));
+        }
+        a.commits.clear();
+        a.commit_back = 0;
+        if (a.commit_rules.empty())
+            for (uint32_t rule : a.what_rules) {
+                const CommitmentMatcher &m = commits_[rule_commit_[rule]];
+                a.commits.resize(std::max(a.commits.size(), m.commit_starts.size()));
+                for (size_t w = 0; w < m.commit_starts.size(); ++w)
+                    if (m.commit_starts[w]) a.commits[w] = true;
+                a.commit_back = std::max<uint32_t>(a.commit_back, static_cast<uint32_t>(m.reach() + m.lead));
+            }
         anchors_.push_back(std::move(a));
     }
 }

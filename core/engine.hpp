@@ -193,6 +193,21 @@ public:
         std::vector<std::pair<uint32_t, uint32_t>> phrases;
         uint32_t back = 0, ahead = 0;
         bool needs_cover = false;
+        // The words right before and after the anchor word in each of those phrases (same order), for
+        // a first look at the post's bytes around it (Scanner::anchor_covered): most anchors of common
+        // words stand between words that none of their phrases has there.
+        struct Neighbours {
+            enum Kind : uint8_t { kNone, kAny, kNumber, kWord };  // no word there; any word ("*"); a number ("#"); this word
+            Kind prev = kNone, next = kNone;
+            std::string prev_word, next_word;
+        };
+        std::vector<Neighbours> neighbours;
+        bool quick = false;  // every phrase names a word beside the anchor word: the first look may say no
+        // For an anchor of deliverables only (no commit_rules): the words (by number) that start a
+        // commit phrase of one of its rules, and how many words before the anchor word such a phrase
+        // may start (the largest reach() + lead of them). Without one there, its sentence is not read.
+        std::vector<bool> commits;
+        uint32_t commit_back = 0;
     };
     const AnchorWord &anchor(size_t i) const { return anchors_[i]; }
     // Whether pattern p is the number anchor ("#": `[0-9]` where it starts a word), which the word

@@ -247,9 +247,189 @@ int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long lo
 // of common words ("more", "way", "right") are in none of their deliverables where they stand, and
 // their sentence is then never read for them. Where the words around cannot be read cheaply, the
 // answer is yes and the sentence decides, as before.
+namespace {
+
+// A word beside an anchor word, read from the bytes as tokenize() splits them (core/commitment.cpp),
+// where that is plain: ASCII words and numbers, a clitic ("'ll"). kUnknown where it is not (a byte
+// of another script nearby, a word of letters and digits), and then anything may stand there.
+struct NearWord {
+    enum State : uint8_t { kUnknown, kNone, kWord } state = kUnknown;  // kNone: no word at all
+    bool number = false;
+    uint8_t len = 0;  // kLong: longer than any phrase word here
+    char text[32];
+    static constexpr uint8_t kLong = 0xFF;
+    void set(const unsigned char *p, size_t n) {
+        state = kWord;
+        number = ascii_digit(p[0]);
+        if (n > sizeof text) {
+            len = kLong;
+            return;
+        }
+        len = static_cast<uint8_t>(n);
+        for (size_t k = 0; k < n; ++k) text[k] = static_cast<char>(p[k] >= 'A' && p[k] <= 'Z' ? p[k] + 32 : p[k]);
+    }
+    bool is(std::string_view w) const { return len != kLong && w.size() == len && std::memcmp(text, w.data(), len) == 0; }
+};
+
+// Where the token that starts at s[i] (an ASCII letter or digit) ends, as tokenize() reads it: a
+// number keeps its inner separators ("24-48") and ends where letters start ("5pm"). False when a
+// byte >= 0x80 touches it.
+bool plain_token_end(const unsigned char *s, size_t n, size_t i, size_t &e) {
+    const bool number = ascii_digit(s[i]);
+    size_t j = i;
+    while (j < n) {
+        const unsigned char d = s[j];
+        if (d >= 0x80) return false;
+        if (ascii_alnum(d)) {
+            if (number && !ascii_digit(d)) break;
+            ++j;
+        } else if (number && (d == '-' || d == '/' || d == ':' || d == '.' || d == ',') && j > i && j + 1 < n &&
+                   ascii_digit(s[j + 1]) && ascii_digit(s[j - 1])) {
+            ++j;
+        } else {
+            break;
+        }
+    }
+    e = j;
+    return true;
+}
+
+// Whether s[i, i + 3) is U+2019 (a curly apostrophe: "we’ll"), or other general punctuation
+// U+2000..U+203F, which tokenize() skips (U+2026, the ellipsis, ends a sentence there).
+inline bool curly(const unsigned char *s, size_t n, size_t i) {
+    return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99;
+}
+inline bool punct3(const unsigned char *s, size_t n, size_t i) {
+    return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] >= 0x80 && s[i + 2] <= 0xBF;
+}
+
+// The token after the one that starts at s[start].
+NearWord word_after(const unsigned char *s, size_t n, size_t start) {
+    NearWord w;
+    size_t e;
+    const bool anchor_clitic = s[start] == '\'' || curly(s, n, start);
+    if (anchor_clitic) {  // the anchor is a clitic: "'s"
+        e = start + (s[start] == '\'' ? 1 : 3);
+        if (e >= n || !ascii_alnum(s[e])) return w;
+        while (e < n && ascii_alnum(s[e])) ++e;
+    } else if (!ascii_alnum(s[start]) || !plain_token_end(s, n, start, e)) {
+        return w;
+    }
+    // a clitic after a word ("'ll", "’ll"); after a clitic, the apostrophe is skipped as punctuation
+    const size_t q = anchor_clitic ? 0 : e < n && s[e] == '\'' ? 1 : curly(s, n, e) ? 3 : 0;
+    if (q && e + q < n && ascii_alnum(s[e + q]) && !ascii_digit(s[e + q])) {
+        size_t j = e + q;
+        while (j < n && ascii_alnum(s[j])) ++j;
+        w.set(s + e + q - 1, j - e - q + 1);
+        w.text[0] = '\'';  // (a curly one reads as straight, as token_text gives it)
+        return w;
+    }
+    size_t i = e;
+    while (i < n && (s[i] < 0x80 ? !ascii_alnum(s[i]) : punct3(s, n, i))) i += s[i] < 0x80 ? 1 : 3;
+    if (i == n) {
+        w.state = NearWord::kNone;
+        return w;
+    }
+    if (s[i] >= 0x80 || !plain_token_end(s, n, i, e)) return w;
+    w.set(s + i, e - i);
+    return w;
+}
+
+// The token before byte `start` (where a token starts): [from, to), `curly` when it is a clitic
+// written with U+2019 (three bytes for the apostrophe). With `in_sentence`, kNone when the sentence
+// starts in between, as sentence_start() says.
+NearWord::State token_before(const unsigned char *s, size_t n, size_t start, bool in_sentence, size_t &from,
+                             size_t &to, bool &curly_clitic) {
+    size_t j = start;
+    for (;;) {
+        if (j == 0) return NearWord::kNone;
+        const unsigned char c = s[j - 1];
+        if (c < 0x80) {
+            if (ascii_alnum(c)) break;
+            if (in_sentence && (c == '!' || c == '?' || c == '\n' || c == '\r' ||
+                                (c == '.' && !(j >= 2 && j < n && ascii_digit(s[j - 2]) && ascii_digit(s[j])))))
+                return NearWord::kNone;
+            --j;
+        } else if (j >= 3 && j < start && punct3(s, n, j - 3)) {  // (not right before the anchor: a clitic's)
+            if (in_sentence && s[j - 1] == 0xA6) return NearWord::kNone;  // the ellipsis
+            j -= 3;
+        } else {
+            return NearWord::kUnknown;
+        }
+    }
+    size_t r = j;
+    while (r > 0 && ascii_alnum(s[r - 1]))
+        if (ascii_digit(s[--r])) return NearWord::kUnknown;  // a number, or letters after one ("24hrs")
+    curly_clitic = false;
+    // An apostrophe right after a word makes a clitic of the letters after it ("'ll" of "we'll"),
+    // unless that word is a clitic itself ("we'll'have": "have" is a word): then, or after a letter
+    // of two bytes, the tokenizer decides.
+    enum { kNo, kYes, kAsk };
+    auto clitic_of = [&](size_t q) {  // the apostrophe ends at q, the letters after it are s[q', r)
+        size_t p = q;
+        while (p > 0 && ascii_alnum(s[p - 1])) --p;
+        if (p == q) return kNo;
+        return p > 0 && (s[p - 1] == '\'' || s[p - 1] >= 0x80) ? kAsk : kYes;
+    };
+    if (r >= 2 && s[r - 1] == '\'') {
+        if (s[r - 2] >= 0x80) return NearWord::kUnknown;
+        const int c = clitic_of(r - 1);
+        if (c == kAsk) return NearWord::kUnknown;
+        if (c == kYes) --r;
+    } else if (r >= 4 && curly(s, n, r - 3) && s[r - 4] < 0x80) {
+        const int c = clitic_of(r - 3);
+        if (c == kAsk) return NearWord::kUnknown;
+        if (c == kYes) {
+            curly_clitic = true;
+            r -= 3;
+        }
+    } else if (r > 0 && s[r - 1] >= 0x80) {
+        return NearWord::kUnknown;
+    }
+    from = r;
+    to = j;
+    return NearWord::kWord;
+}
+
+NearWord word_before(const unsigned char *s, size_t n, size_t start) {
+    NearWord w;
+    size_t from = 0, to = 0;
+    bool c = false;
+    w.state = token_before(s, n, start, false, from, to, c);
+    if (w.state == NearWord::kWord) {
+        w.set(s + from + (c ? 2 : 0), to - from - (c ? 2 : 0));
+        if (c) w.text[0] = '\'';
+    }
+    return w;
+}
+
+bool neighbour_fits(Engine::AnchorWord::Neighbours::Kind kind, const std::string &word, const NearWord &w) {
+    using K = Engine::AnchorWord::Neighbours;
+    if (kind == K::kNone || w.state == NearWord::kUnknown) return true;
+    if (w.state == NearWord::kNone) return false;
+    if (kind == K::kAny) return true;
+    if (kind == K::kNumber) return w.number;
+    return w.is(word);
+}
+
+}  // namespace
+
 bool Scanner::anchor_covered(const Engine::AnchorWord &aw, size_t start) {
     constexpr size_t kMaxBytes = 256;
     const auto *s = reinterpret_cast<const unsigned char *>(text_);
+    // First the words right beside the anchor word, from the bytes: where no phrase of the anchor's
+    // has them there (most anchors of common words: "their" without "on ... way"), the answer is no
+    // without splitting anything into words.
+    if (aw.quick && first_look_) {
+        const NearWord before = word_before(s, text_len_, start), after = word_after(s, text_len_, start);
+        bool fits = false;
+        for (const auto &nb : aw.neighbours)
+            if (neighbour_fits(nb.prev, nb.prev_word, before) && neighbour_fits(nb.next, nb.next_word, after)) {
+                fits = true;
+                break;
+            }
+        if (!fits) return false;
+    }
     auto space = [](unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
     auto wordy = [](unsigned char c) { return ascii_alnum(c) || (c >= 0xC2 && c < 0xE0); };  // (as tokenize reads words)
     size_t a = start, pieces = 0;
@@ -292,6 +472,32 @@ bool Scanner::anchor_covered(const Engine::AnchorWord &aw, size_t start) {
     return false;
 }
 
+// Whether a word that starts a commit phrase of one of aw's rules stands within aw.commit_back words
+// before its anchor word at byte `start`, in its sentence: no deliverable counts without one
+// (confirm_commitments looks no further back). Read from the bytes; where they are not plain
+// (core/scanner.cpp word_before), the answer is yes and the sentence decides.
+bool Scanner::commit_before(const Engine::AnchorWord &aw, size_t start) const {
+    const auto *s = reinterpret_cast<const unsigned char *>(text_);
+    size_t pos = start;
+    for (uint32_t k = 0; k < aw.commit_back; ++k) {
+        size_t from = 0, to = 0;
+        bool c = false;
+        const NearWord::State st = token_before(s, text_len_, pos, true, from, to, c);
+        if (st != NearWord::kWord) return st == NearWord::kUnknown;
+        const size_t len = to - from - (c ? 2 : 0);
+        const auto first = static_cast<unsigned char>(c ? '\'' : s[from] | (s[from] >= 'A' && s[from] <= 'Z' ? 0x20 : 0));
+        if (e_.may_be_commit_word(first, len)) {
+            NearWord w;
+            w.set(s + from + (c ? 2 : 0), len);
+            if (c) w.text[0] = '\'';
+            const uint32_t id = w.len == NearWord::kLong ? Token::kNoWord : e_.phrase_words().find(std::string_view(w.text, w.len));
+            if (id < aw.commits.size() && aw.commits[id]) return true;
+        }
+        pos = from;
+    }
+    return false;
+}
+
 void Scanner::confirm_commitments() {
     // Anchors are deliverable words ("refund", "tomorrow", a number), or commit words of rules whose
     // deliverable is any word. Only the sentences that hold one are split into words: a sentence is
@@ -310,6 +516,7 @@ void Scanner::confirm_commitments() {
         // words when another anchor had them split already.
         const bool split = start < hi;
         if (aw.needs_cover && !split && !anchor_covered(aw, start)) continue;
+        if (!split && first_look_ && aw.commit_rules.empty() && !commit_before(aw, start)) continue;
         if (!split) {
             lo = sentence_start(text_, text_len_, start);
             hi = tokenize_sentence(text_, text_len_, lo, tokens_);

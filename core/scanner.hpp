@@ -33,6 +33,10 @@ public:
     void scan(std::string_view text, int role, uint32_t flags, Verdict &v);
 
     const Engine &engine() const { return e_; }
+    // Whether the commitment stage first reads the words around an anchor word from the bytes
+    // (anchor_covered's neighbours, commit_before) before it splits the sentence into words. The
+    // verdicts are the same either way, only slower without; tests compare the two.
+    void set_first_look(bool on) { first_look_ = on; }
     // The last scanned post's normalized text (core/normalize.hpp), for the state stage's fingerprints.
     // Valid until the next scan, and as long as the post's own text when it was ASCII.
     std::string_view normalized() const { return {text_ ? text_ : "", text_len_}; }
@@ -53,6 +57,7 @@ private:
     void match_and_confirm(int role);  // the Hyperscan passes: main, windows, skeleton
     void confirm_commitments();        // the anchors of [[commitment]] rules, over the post's words
     bool anchor_covered(const Engine::AnchorWord &aw, size_t start);  // a deliverable of aw's around its word at start
+    bool commit_before(const Engine::AnchorWord &aw, size_t start) const;  // a commit word of its rules before it
     void apply_models();               // the learned scorer's [[model]] rules, over the post's words
     void score(std::string_view text, uint32_t flags, Verdict &v);  // raw matches -> the verdict
 
@@ -101,6 +106,7 @@ private:
     // being looked at
     std::vector<std::pair<uint32_t, uint32_t>> anchors_;
     std::vector<Token> tokens_;
+    bool first_look_ = true;
     std::vector<Token> near_;  // the words around an anchor (anchor_covered)
     std::vector<int32_t> token_commit_;  // per token of the sentence: its word when it starts a commit phrase, or -1
     std::vector<int32_t> prev_commit_;   // per token: the last token at or before it with a commit word, or -1

@@ -1252,6 +1252,120 @@ within = 10
     CHECK(l.rules("It has been booked in for a local driver from our depot to drop it off in a day or two", 1).size() == 1);
 }
 
+TEST_CASE("The first look around an anchor word, from the bytes, agrees with the words of its sentence", "[commitment]") {
+    // Before a sentence is split into words, the scanner reads the words right beside an anchor word
+    // and looks back for a commit word, from the bytes (Scanner::anchor_covered, commit_before); where
+    // the bytes are not plain ASCII words it leaves the answer to the sentence. Either way the
+    // verdict is the one the sentence's words give.
+    Scan s(R"(
+[[commitment]]
+id = "r.way"
+category = "promise.timeline"
+severity = "low"
+applies_to = "staff"
+who = ["it", "we"]
+commit = ["will be", "'ll be"]
+what = ["on the way", "'s way"]
+within = 4
+
+[[commitment]]
+id = "r.refund"
+category = "promise.money"
+severity = "low"
+applies_to = "staff"
+who = ["we"]
+commit = ["will", "'ll"]
+what = ["refund"]
+within = 2
+)");
+    const Engine::AnchorWord *way = nullptr, *refund = nullptr;
+    for (size_t a = 0; a < s.engine->anchor_count(); ++a) {
+        if (s.engine->anchor(a).word == "way") way = &s.engine->anchor(a);
+        if (s.engine->anchor(a).word == "refund") refund = &s.engine->anchor(a);
+    }
+    REQUIRE(way);
+    REQUIRE(refund);
+    CHECK(way->quick);             // each of its phrases names the word before "way"
+    CHECK(!refund->quick);         // a word by itself: nothing to look at beside it
+    CHECK(refund->commit_back >= 2);
+    const std::vector<std::string> way_hit{"r.way"}, refund_hit{"r.refund"}, none;
+    CHECK(s.rules("It will be on the way", 1) == way_hit);
+    CHECK(s.rules("It\xE2\x80\x99ll be on the way", 1) == way_hit);            // a curly clitic commits
+    CHECK(s.rules("It will be on its way", 1) == none);                       // no phrase has "its" there
+    CHECK(s.rules("It will be the caf\xC3\xA9's way", 1) == way_hit);          // "'s" after a letter of two bytes
+    CHECK(s.rules("It will be the boss\xE2\x80\x99s way", 1) == way_hit);     // "’s"
+    CHECK(s.rules("It will be on the \xE2\x80\x9D way", 1) == way_hit);       // a closing quote between
+    CHECK(s.rules("It will be on the\xE2\x80\x94way", 1) == way_hit);         // a dash right before it
+    CHECK(s.rules("It will be fine. On the way", 1) == none);                 // the commit word is in another sentence
+    CHECK(s.rules("It will be on THE way", 1) == way_hit);
+    CHECK(s.rules("We will refund it", 1) == refund_hit);
+    CHECK(s.rules("We\xE2\x80\x99ll refund it", 1) == refund_hit);
+    CHECK(s.rules("We\xE2\x80\x99ll  ,  refund it", 1) == refund_hit);
+    CHECK(s.rules("We'll refund it", 1) == refund_hit);
+    CHECK(s.rules("We will. Refund it", 1) == none);
+    CHECK(s.rules("We will do 2 refund", 1) == refund_hit);                  // a number on the way back
+    CHECK(s.rules("We will d\xC3\xA9j\xC3\xA0 refund", 1) == refund_hit);    // a word of two-byte letters
+    CHECK(s.rules("We went to a refund", 1) == none);
+    CHECK(s.rules("refund", 1) == none);
+}
+
+TEST_CASE("The first look from the bytes changes no verdict of the built-in promise packs", "[commitment]") {
+    // Sentences put together at random from the packs' own words, clitics straight and curly, words
+    // of two-byte letters, numbers, punctuation and sentence ends, scanned as staff with and without
+    // the first look (Scanner::set_first_look): the same hits, with the same spans.
+    Sources all = default_sources(), promise;
+    for (const SourceFile &f : all.files)
+        if (f.path.find("promise") != std::string::npos) promise.files.push_back(f);
+    REQUIRE(!promise.files.empty());
+    std::vector<Diagnostic> diags;
+    auto e = Engine::compile(promise, EngineOptions{}, diags);
+    REQUIRE(e);
+    Scanner fast(*e), slow(*e);
+    slow.set_first_look(false);
+    const std::vector<std::string> pieces = {
+        "we", "We", "I", "I'll", "I\xE2\x80\x99ll", "we'll", "we\xE2\x80\x99ll", "will", "WILL", "'ll", "be", "it",
+        "it's", "it\xE2\x80\x99s", "can", "can't", "can\xE2\x80\x99t", "won't", "not", "may", "have", "'ve", "are",
+        "going", "to", "send", "issue", "refund", "Refund", "refunds", "credit", "a", "full", "your", "you", "the",
+        "THE", "their", "its", "on", "way", "Way", "more", "any", "support", "fixed", "resolved", "next", "update",
+        "release", "today", "tomorrow", "Monday", "by", "within", "in", "2", "3-5", "24", "hours", "days", "5pm",
+        "24hrs", "free", "of", "charge", "replacement", "gift", "card", "points", "and", "or", "then", "also",
+        "promise", "guarantee", "definitely", "sure", "make", "sorted", "caf\xC3\xA9", "caf\xC3\xA9's",
+        "boss\xE2\x80\x99s", "d\xC3\xA9j\xC3\xA0", "x2", "3x", "\xE2\x80\x94", "\xE2\x80\x9D", "\xE2\x80\xA6",
+        ",", ".", "!", "?", "(", ")", "'", "\xE2\x80\x99", "-", "\"", "\xF0\x9F\x98\x80", "1,000", "e.g.", "£10"};
+    const std::vector<std::string> seps = {" ", " ", " ", " ", "", "  ", ", ", ". ", "\n", "-", "\xE2\x80\x99", "'"};
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    auto next = [&](size_t n) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return static_cast<size_t>(x % n);
+    };
+    Verdict a, b;
+    size_t with_hits = 0, differ = 0;
+    for (int k = 0; k < 20000; ++k) {
+        std::string t;
+        const size_t n = 3 + next(20);
+        for (size_t i = 0; i < n; ++i) {
+            if (i) t += seps[next(seps.size())];
+            t += pieces[next(pieces.size())];
+        }
+        fast.scan(t, 1, 0, a);
+        slow.scan(t, 1, 0, b);
+        auto hits = [](const Verdict &v) {
+            std::vector<std::tuple<uint32_t, size_t, size_t>> h;
+            for (const auto &x : v.hits) h.emplace_back(x.rule, x.start, x.end);
+            std::sort(h.begin(), h.end());
+            return h;
+        };
+        with_hits += !b.hits.empty();
+        if (hits(a) != hits(b)) {
+            if (++differ <= 5) CHECK(t == "(the same hits with and without the first look)");
+        }
+    }
+    CHECK(differ == 0);
+    CHECK(with_hits > 1000);  // (the sentences do reach the rules)
+}
+
 TEST_CASE("\"and\" or \"or\" before a subject of its own starts a clause; a condition's hedge holds across it", "[commitment]") {
     std::string pack = kCommitPack;
     const std::string hedges = "hedge = [\"'t\", \"not\", \"may\", \"whether\", \"no\"]";
