@@ -184,6 +184,10 @@ struct CommitmentMatcher {
     // phrase may start: the longest commit phrase and the furthest place of an anchor word in a
     // deliverable, and at least 8 (Engine::build_tables).
     uint32_t lead = 8;
+    // The longest commit phrase and the furthest place of an anchor word in a deliverable, without
+    // lead's floor of 8: a commit phrase that confirms a deliverable starts at most reach() + this
+    // many words before the deliverable's anchor word (Scanner::commit_before).
+    uint32_t lead_exact = 0;
     // Checks the commitment whose `commit` phrase starts at token i; on success sets the span (in
     // normalized bytes) from the speaker to the end of the deliverable.
     bool confirm(const Sentence &t, size_t i, size_t &from, size_t &to) const;

@@ -232,6 +232,7 @@ void Engine::build_tables(const EngineOptions &opt) {
         for (uint32_t p = 0; p < m.commit.size(); ++p) commit_len = std::max(commit_len, m.commit.length(p));
         for (uint32_t p = 0; p < m.what.size(); ++p) place = std::max<size_t>(place, m.what.anchor_point(p).second);
         m.lead = static_cast<uint32_t>(std::max<size_t>(8, commit_len + place));
+        m.lead_exact = static_cast<uint32_t>(commit_len + place);
     }
     anchors_.clear();
     for (auto &[w, a] : words) {
@@ -266,7 +267,7 @@ void Engine::build_tables(const EngineOptions &opt) {
                 a.commits.resize(std::max(a.commits.size(), m.commit_starts.size()));
                 for (size_t w = 0; w < m.commit_starts.size(); ++w)
                     if (m.commit_starts[w]) a.commits[w] = true;
-                a.commit_back = std::max<uint32_t>(a.commit_back, static_cast<uint32_t>(m.reach() + m.lead));
+                a.commit_back = std::max<uint32_t>(a.commit_back, static_cast<uint32_t>(m.reach() + m.lead_exact));
             }
         anchors_.push_back(std::move(a));
     }

@@ -205,7 +205,7 @@ public:
         bool quick = false;  // every phrase names a word beside the anchor word: the first look may say no
         // For an anchor of deliverables only (no commit_rules): the words (by number) that start a
         // commit phrase of one of its rules, and how many words before the anchor word such a phrase
-        // may start (the largest reach() + lead of them). Without one there, its sentence is not read.
+        // may start (the largest reach() + lead_exact of them). Without one there, its sentence is not read.
         std::vector<bool> commits;
         uint32_t commit_back = 0;
     };
