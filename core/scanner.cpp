@@ -251,12 +251,14 @@ namespace {
 
 // A word beside an anchor word, read from the bytes as tokenize() splits them (core/commitment.cpp),
 // where that is plain: ASCII words and numbers, a clitic ("'ll"). kUnknown where it is not (a byte
-// of another script nearby, a word of letters and digits), and then anything may stand there.
+// of another script nearby, a word of letters and digits), and then anything may stand there. The
+// reads rely on the normalizer's output being valid UTF-8 (invalid bytes are U+FFFD there): after a
+// stray lead byte the tokenizer would split differently.
 struct NearWord {
     enum State : uint8_t { kUnknown, kNone, kWord } state = kUnknown;  // kNone: no word at all
     bool number = false;
-    uint8_t len = 0;  // kLong: longer than any phrase word here
-    char text[32];
+    uint8_t len = 0;  // kLong: longer than any phrase word (token_text's 64 bytes)
+    char text[64];
     static constexpr uint8_t kLong = 0xFF;
     void set(const unsigned char *p, size_t n) {
         state = kWord;

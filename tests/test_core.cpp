@@ -1307,6 +1307,16 @@ within = 2
     CHECK(s.rules("We will d\xC3\xA9j\xC3\xA0 refund", 1) == refund_hit);    // a word of two-byte letters
     CHECK(s.rules("We went to a refund", 1) == none);
     CHECK(s.rules("refund", 1) == none);
+
+    // Words of up to 64 bytes are phrase words as the sentence reads them, beside an anchor word and
+    // as commit words alike.
+    const std::string l1 = "abcdefghijklmnopqrstuvwxyzabcdefgh", l2 = "bcdefghijklmnopqrstuvwxyzabcdefghi";
+    Scan lw("[[commitment]]\nid = \"r.long\"\ncategory = \"promise.money\"\nseverity = \"low\"\n"
+            "applies_to = \"staff\"\nwho = [\"we\"]\ncommit = [\"will\", \"" + l1 + "\"]\nwhat = [\"" + l1 + " " + l2 +
+            "\", \"refund\"]\nwithin = 4\n");
+    const std::vector<std::string> long_hit{"r.long"};
+    CHECK(lw.rules("We will " + l1 + " " + l2, 1) == long_hit);
+    CHECK(lw.rules("We " + l1 + " refund", 1) == long_hit);
 }
 
 TEST_CASE("The first look from the bytes changes no verdict of the built-in promise packs", "[commitment]") {
