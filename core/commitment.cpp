@@ -13,11 +13,6 @@ namespace {
 // Words after the deliverable that a hedge can still stand in.
 constexpr size_t kAfter = 3;
 
-// U+2019 RIGHT SINGLE QUOTATION MARK, the apostrophe of most phones.
-inline bool curly_at(const unsigned char *s, size_t n, size_t i) {
-    return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99;
-}
-
 // "but" and "however" start a clause of their own: "I can't feed this back, but I can refund you".
 inline bool clause_word(const Sentence &t, size_t k) {
     const uint32_t w = t.word(k);
@@ -49,18 +44,6 @@ std::string_view token_text(const char *text, const Token &k, char (&buf)[64]) {
     }
     return {buf, n};
 }
-
-namespace {
-
-// Whether byte i of s ends a sentence (tokenize() sets kSentence after it).
-inline bool ends_sentence(const unsigned char *s, size_t len, size_t i) {
-    const unsigned char c = s[i];
-    if (c == '!' || c == '?' || c == '\n' || c == '\r') return true;
-    if (c == '.') return !(i > 0 && i + 1 < len && ascii_digit(s[i - 1]) && ascii_digit(s[i + 1]));
-    return c == 0xA6 && i >= 2 && s[i - 1] == 0x80 && s[i - 2] == 0xE2;
-}
-
-}  // namespace
 
 size_t sentence_start(const char *text, size_t len, size_t pos) {
     // Most bytes cannot end a sentence: one table lookup each.
@@ -102,8 +85,7 @@ size_t tokenize_from(const char *text, size_t len, size_t from, std::vector<Toke
                     i = number ? i + 1 : ascii_alnum_end(text, len, i);  // a word: its letters and digits at once
                 } else if (d >= 0xC2 && d < 0xE0) {
                     i += 2;
-                } else if (number && (d == '-' || d == '/' || d == ':' || d == '.' || d == ',') && i + 1 < len &&
-                           ascii_digit(s[i + 1]) && ascii_digit(s[i - 1])) {
+                } else if (number && number_joins(s, len, i)) {
                     ++i;  // 24-48, 21/10/2017, 11:59, 1,000
                 } else {
                     break;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "rules.hpp"
+#include "text.hpp"
 #include "word_index.hpp"
 
 namespace mf {
@@ -32,6 +33,28 @@ struct Token {
         kCurly = 8,     // a clitic written with U+2019 ("we’ll"): compared as if written with '
     };
 };
+
+// Byte-level rules of the tokenizer, shared with the scanner's first look from the bytes
+// (core/scanner.cpp), which must read words exactly as tokenize() splits them.
+// U+2019 RIGHT SINGLE QUOTATION MARK, the apostrophe of most phones, at s[i].
+inline bool curly_at(const unsigned char *s, size_t n, size_t i) {
+    return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99;
+}
+// Whether byte i of s ends a sentence (tokenize() sets kSentence after it): '.', '!', '?', a line
+// break or the last byte of '…'; not a '.' between two digits.
+inline bool ends_sentence(const unsigned char *s, size_t len, size_t i) {
+    const unsigned char c = s[i];
+    if (c == '!' || c == '?' || c == '\n' || c == '\r') return true;
+    if (c == '.') return !(i > 0 && i + 1 < len && ascii_digit(s[i - 1]) && ascii_digit(s[i + 1]));
+    return c == 0xA6 && i >= 2 && s[i - 1] == 0x80 && s[i - 2] == 0xE2;
+}
+// Whether s[i], inside a number, joins it to the digits after it: "24-48", "21/10/2017", "11:59",
+// "1,000", "3.5" (s[i - 1] must exist).
+inline bool number_joins(const unsigned char *s, size_t len, size_t i) {
+    const unsigned char d = s[i];
+    return (d == '-' || d == '/' || d == ':' || d == '.' || d == ',') && i + 1 < len && ascii_digit(s[i + 1]) &&
+           ascii_digit(s[i - 1]);
+}
 
 // Splits normalized text into tokens. Linear, allocation-free once `out` has grown.
 void tokenize(const char *text, size_t len, std::vector<Token> &out);

@@ -240,13 +240,6 @@ int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long lo
 }
 
 
-// Whether a deliverable that anchor word aw finds (Engine::AnchorWord::phrases) matches around its
-// word at byte `start`. The deliverables reach at most aw.back words before it and aw.ahead after it,
-// so only the white-space separated pieces that hold a word (each is at least one token) that far
-// around it are split into words, as the sentence would be (no token spans white space). Most anchors
-// of common words ("more", "way", "right") are in none of their deliverables where they stand, and
-// their sentence is then never read for them. Where the words around cannot be read cheaply, the
-// answer is yes and the sentence decides, as before.
 namespace {
 
 // A word beside an anchor word, read from the bytes as tokenize() splits them (core/commitment.cpp),
@@ -260,7 +253,13 @@ struct NearWord {
     uint8_t len = 0;  // kLong: longer than any phrase word (token_text's 64 bytes)
     char text[64];
     static constexpr uint8_t kLong = 0xFF;
-    void set(const unsigned char *p, size_t n) {
+    // The token p[0, n), as token_text() gives it: ASCII lower-cased; a clitic written with U+2019
+    // (`curly`: p starts with its three bytes) with a straight apostrophe.
+    void set(const unsigned char *p, size_t n, bool curly = false) {
+        if (curly) {
+            p += 2;
+            n -= 2;
+        }
         state = kWord;
         number = ascii_digit(p[0]);
         if (n > sizeof text) {
@@ -269,6 +268,7 @@ struct NearWord {
         }
         len = static_cast<uint8_t>(n);
         for (size_t k = 0; k < n; ++k) text[k] = static_cast<char>(p[k] >= 'A' && p[k] <= 'Z' ? p[k] + 32 : p[k]);
+        if (curly) text[0] = '\'';
     }
     bool is(std::string_view w) const { return len != kLong && w.size() == len && std::memcmp(text, w.data(), len) == 0; }
 };
@@ -285,8 +285,7 @@ bool plain_token_end(const unsigned char *s, size_t n, size_t i, size_t &e) {
         if (ascii_alnum(d)) {
             if (number && !ascii_digit(d)) break;
             ++j;
-        } else if (number && (d == '-' || d == '/' || d == ':' || d == '.' || d == ',') && j > i && j + 1 < n &&
-                   ascii_digit(s[j + 1]) && ascii_digit(s[j - 1])) {
+        } else if (number && j > i && number_joins(s, n, j)) {
             ++j;
         } else {
             break;
@@ -296,11 +295,8 @@ bool plain_token_end(const unsigned char *s, size_t n, size_t i, size_t &e) {
     return true;
 }
 
-// Whether s[i, i + 3) is U+2019 (a curly apostrophe: "we’ll"), or other general punctuation
-// U+2000..U+203F, which tokenize() skips (U+2026, the ellipsis, ends a sentence there).
-inline bool curly(const unsigned char *s, size_t n, size_t i) {
-    return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99;
-}
+// Whether s[i, i + 3) is general punctuation U+2000..U+203F, which tokenize() skips (U+2019 after a
+// word makes a clitic; U+2026, the ellipsis, ends a sentence).
 inline bool punct3(const unsigned char *s, size_t n, size_t i) {
     return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] >= 0x80 && s[i + 2] <= 0xBF;
 }
@@ -309,7 +305,7 @@ inline bool punct3(const unsigned char *s, size_t n, size_t i) {
 NearWord word_after(const unsigned char *s, size_t n, size_t start) {
     NearWord w;
     size_t e;
-    const bool anchor_clitic = s[start] == '\'' || curly(s, n, start);
+    const bool anchor_clitic = s[start] == '\'' || curly_at(s, n, start);
     if (anchor_clitic) {  // the anchor is a clitic: "'s"
         e = start + (s[start] == '\'' ? 1 : 3);
         if (e >= n || !ascii_alnum(s[e])) return w;
@@ -318,12 +314,11 @@ NearWord word_after(const unsigned char *s, size_t n, size_t start) {
         return w;
     }
     // a clitic after a word ("'ll", "’ll"); after a clitic, the apostrophe is skipped as punctuation
-    const size_t q = anchor_clitic ? 0 : e < n && s[e] == '\'' ? 1 : curly(s, n, e) ? 3 : 0;
+    const size_t q = anchor_clitic ? 0 : e < n && s[e] == '\'' ? 1 : curly_at(s, n, e) ? 3 : 0;
     if (q && e + q < n && ascii_alnum(s[e + q]) && !ascii_digit(s[e + q])) {
         size_t j = e + q;
         while (j < n && ascii_alnum(s[j])) ++j;
-        w.set(s + e + q - 1, j - e - q + 1);
-        w.text[0] = '\'';  // (a curly one reads as straight, as token_text gives it)
+        w.set(s + e, j - e, q == 3);
         return w;
     }
     size_t i = e;
@@ -348,12 +343,10 @@ NearWord::State token_before(const unsigned char *s, size_t n, size_t start, boo
         const unsigned char c = s[j - 1];
         if (c < 0x80) {
             if (ascii_alnum(c)) break;
-            if (in_sentence && (c == '!' || c == '?' || c == '\n' || c == '\r' ||
-                                (c == '.' && !(j >= 2 && j < n && ascii_digit(s[j - 2]) && ascii_digit(s[j])))))
-                return NearWord::kNone;
+            if (in_sentence && ends_sentence(s, n, j - 1)) return NearWord::kNone;
             --j;
         } else if (j >= 3 && j < start && punct3(s, n, j - 3)) {  // (not right before the anchor: a clitic's)
-            if (in_sentence && s[j - 1] == 0xA6) return NearWord::kNone;  // the ellipsis
+            if (in_sentence && ends_sentence(s, n, j - 1)) return NearWord::kNone;  // the ellipsis
             j -= 3;
         } else {
             return NearWord::kUnknown;
@@ -378,7 +371,7 @@ NearWord::State token_before(const unsigned char *s, size_t n, size_t start, boo
         const int c = clitic_of(r - 1);
         if (c == kAsk) return NearWord::kUnknown;
         if (c == kYes) --r;
-    } else if (r >= 4 && curly(s, n, r - 3) && s[r - 4] < 0x80) {
+    } else if (r >= 4 && curly_at(s, n, r - 3) && s[r - 4] < 0x80) {
         const int c = clitic_of(r - 3);
         if (c == kAsk) return NearWord::kUnknown;
         if (c == kYes) {
@@ -398,10 +391,7 @@ NearWord word_before(const unsigned char *s, size_t n, size_t start) {
     size_t from = 0, to = 0;
     bool c = false;
     w.state = token_before(s, n, start, false, from, to, c);
-    if (w.state == NearWord::kWord) {
-        w.set(s + from + (c ? 2 : 0), to - from - (c ? 2 : 0));
-        if (c) w.text[0] = '\'';
-    }
+    if (w.state == NearWord::kWord) w.set(s + from, to - from, c);
     return w;
 }
 
@@ -416,6 +406,13 @@ bool neighbour_fits(Engine::AnchorWord::Neighbours::Kind kind, const std::string
 
 }  // namespace
 
+// Whether a deliverable that anchor word aw finds (Engine::AnchorWord::phrases) matches around its
+// word at byte `start`. The deliverables reach at most aw.back words before it and aw.ahead after it,
+// so only the white-space separated pieces that hold a word (each is at least one token) that far
+// around it are split into words, as the sentence would be (no token spans white space). Most anchors
+// of common words ("more", "way", "right") are in none of their deliverables where they stand, and
+// their sentence is then never read for them. Where the words around cannot be read cheaply, the
+// answer is yes and the sentence decides, as before.
 bool Scanner::anchor_covered(const Engine::AnchorWord &aw, size_t start) {
     constexpr size_t kMaxBytes = 256;
     const auto *s = reinterpret_cast<const unsigned char *>(text_);
@@ -490,8 +487,7 @@ bool Scanner::commit_before(const Engine::AnchorWord &aw, size_t start) const {
         const auto first = static_cast<unsigned char>(c ? '\'' : s[from] | (s[from] >= 'A' && s[from] <= 'Z' ? 0x20 : 0));
         if (e_.may_be_commit_word(first, len)) {
             NearWord w;
-            w.set(s + from + (c ? 2 : 0), len);
-            if (c) w.text[0] = '\'';
+            w.set(s + from, to - from, c);
             const uint32_t id = w.len == NearWord::kLong ? Token::kNoWord : e_.phrase_words().find(std::string_view(w.text, w.len));
             if (id < aw.commits.size() && aw.commits[id]) return true;
         }

@@ -1113,6 +1113,13 @@ what = ["@time"]
 unless = ["@hedge"]
 )";
 
+// The engine's anchor word `word` (Engine::AnchorWord), or nullptr.
+const Engine::AnchorWord *anchor_named(const Engine &e, std::string_view word) {
+    for (size_t a = 0; a < e.anchor_count(); ++a)
+        if (e.anchor(a).word == word) return &e.anchor(a);
+    return nullptr;
+}
+
 std::string span_of(const std::string &text, const Verdict &v) {
     REQUIRE(v.hits.size() == 1);
     return text.substr(v.hits[0].start, v.hits[0].end - v.hits[0].start);
@@ -1157,9 +1164,7 @@ what = ["on the way", "on its way", "any more", "refund", "in # days"]
 within = 4
 )");
     // "way" finds "on the way" and "on its way", "more" finds "any more": read from the words around them
-    const Engine::AnchorWord *way = nullptr;
-    for (size_t a = 0; a < s.engine->anchor_count(); ++a)
-        if (s.engine->anchor(a).word == "way") way = &s.engine->anchor(a);
+    const Engine::AnchorWord *way = anchor_named(*s.engine, "way");
     REQUIRE(way);
     CHECK(way->needs_cover);
     CHECK(way->back == 2);
@@ -1199,11 +1204,7 @@ commit = ["expected date is", "eta is"]
 what = ["#"]
 within = 1
 )");
-    const Engine::AnchorWord *into = nullptr, *number = nullptr;
-    for (size_t a = 0; a < c.engine->anchor_count(); ++a) {
-        if (c.engine->anchor(a).word == "into") into = &c.engine->anchor(a);
-        if (c.engine->anchor(a).word == "#") number = &c.engine->anchor(a);
-    }
+    const Engine::AnchorWord *into = anchor_named(*c.engine, "into"), *number = anchor_named(*c.engine, "#");
     REQUIRE(into);
     CHECK(into->needs_cover);
     CHECK(!into->commit_rules.empty());
@@ -1278,11 +1279,7 @@ commit = ["will", "'ll"]
 what = ["refund"]
 within = 2
 )");
-    const Engine::AnchorWord *way = nullptr, *refund = nullptr;
-    for (size_t a = 0; a < s.engine->anchor_count(); ++a) {
-        if (s.engine->anchor(a).word == "way") way = &s.engine->anchor(a);
-        if (s.engine->anchor(a).word == "refund") refund = &s.engine->anchor(a);
-    }
+    const Engine::AnchorWord *way = anchor_named(*s.engine, "way"), *refund = anchor_named(*s.engine, "refund");
     REQUIRE(way);
     REQUIRE(refund);
     CHECK(way->quick);             // each of its phrases names the word before "way"
