@@ -1,11 +1,13 @@
 #include "rules.hpp"
 #include "model.hpp"
+#include "normalize.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 // toml++ is the TOML 1.0 parser packaged by Debian (libtomlplusplus-dev); it keeps the source line
@@ -530,7 +532,73 @@ void parse_word_lists(Ctx &c, const toml::table &t, RuleSet &out) {
     }
 }
 
-// Replaces "@name" in a commitment's phrases with the words of that list.
+// [spellings]: other spellings of a phrase word, as posts write it ("your" = ["ur", "yr"]). The key
+// is one word, each spelling one word or several; neither may be a list name, an exception or a
+// wildcard. A key given in several files gets the spellings of all of them.
+void parse_spellings(Ctx &c, const toml::table &t, RuleSet &out) {
+    auto one_word = [](const std::string &w) { return !w.empty() && w.find(' ') == std::string::npos; };
+    auto plain = [](const std::string &w) {
+        return !w.empty() && w[0] != '@' && w[0] != '!' && w.find('#') == std::string::npos &&
+               w.find('*') == std::string::npos;
+    };
+    for (auto &&[k, v] : t) {
+        const std::string key = normalize_literal(k.str());
+        if (!one_word(key) || !plain(key)) {
+            c.err(line_of(k), "spellings: '" + std::string(k.str()) +
+                                  "' must be one word (no spaces, '@', '!', '#' or '*'), as phrases write it");
+            continue;
+        }
+        if (!v.is_array()) {
+            c.err(v, "spellings." + key + " must be an array of the other ways to write it");
+            continue;
+        }
+        WordList &wl = out.spellings[key];
+        const size_t before = wl.words.size();
+        get_strings(c, v, "spellings." + key, wl.words, &wl.lines);
+        wl.files.resize(wl.words.size(), c.file);
+        for (size_t i = before; i < wl.words.size(); ++i) {
+            wl.words[i] = normalize_literal(wl.words[i]);
+            if (!plain(wl.words[i]))
+                c.err(wl.lines[i], "spellings." + key + ": '" + wl.words[i] +
+                                       "' must be plain words (no '@', '!', '#' or '*')");
+            else if (wl.words[i] == key)
+                c.err(wl.lines[i], "spellings." + key + ": '" + wl.words[i] + "' is the word itself");
+        }
+    }
+}
+
+// The phrase with each of its words that [spellings] lists also written the other ways: "your
+// refund" and "ur refund", "yr refund". At most kMaxSpelt phrases; returns false when there would
+// be more.
+constexpr size_t kMaxSpelt = 64;
+bool spell_phrase(const std::string &phrase, const RuleSet &rs, std::vector<std::string> &out) {
+    const bool veto = !phrase.empty() && phrase[0] == '!';
+    std::vector<std::string> done{veto ? "!" : ""};
+    std::string_view rest(phrase);
+    if (veto) rest.remove_prefix(1);
+    for (size_t i = 0; i < rest.size();) {
+        size_t e = rest.find(' ', i);
+        if (e == std::string_view::npos) e = rest.size();
+        const std::string piece(rest.substr(i, e - i));
+        i = e + 1;
+        if (piece.empty()) continue;
+        std::vector<std::string> ways{piece};
+        if (piece != "#" && piece != "*") {
+            auto it = rs.spellings.find(normalize_literal(piece));
+            if (it != rs.spellings.end()) ways.insert(ways.end(), it->second.words.begin(), it->second.words.end());
+        }
+        if (done.size() * ways.size() > kMaxSpelt) return false;
+        std::vector<std::string> next;
+        for (const std::string &d : done)
+            for (const std::string &w : ways) next.push_back(d + (d.empty() || d == "!" ? "" : " ") + w);
+        done.swap(next);
+    }
+    out.insert(out.end(), done.begin(), done.end());
+    return true;
+}
+
+// Replaces "@name" in a commitment's phrases with the words of that list, and adds every phrase's
+// other spellings ([spellings]).
 void expand_lists(Rule &r, const RuleSet &rs, std::vector<Diagnostic> &diags) {
     Commitment &cm = r.commitment;
     auto expand = [&](std::vector<std::string> &v, std::vector<uint32_t> &lines, const char *key) {
@@ -555,6 +623,25 @@ void expand_lists(Rule &r, const RuleSet &rs, std::vector<Diagnostic> &diags) {
                 out.push_back(w);
                 out_lines.push_back(lines[i]);
             }
+        }
+        v.swap(out);
+        lines.swap(out_lines);
+        if (rs.spellings.empty()) return;
+        out.clear();
+        out_lines.clear();
+        std::set<std::string> seen;
+        for (size_t i = 0; i < v.size(); ++i) {
+            std::vector<std::string> spelt;
+            if (!spell_phrase(v[i], rs, spelt)) {
+                diags.push_back({r.file, lines[i], "commitment '" + r.id + "': " + key + ": '" + v[i] + "' has more than " +
+                                                       std::to_string(kMaxSpelt) + " spellings ([spellings]): give fewer"});
+                spelt = {v[i]};
+            }
+            for (std::string &w : spelt)
+                if (seen.insert(w).second) {
+                    out.push_back(std::move(w));
+                    out_lines.push_back(lines[i]);
+                }
         }
         v.swap(out);
         lines.swap(out_lines);
@@ -779,6 +866,9 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
         } else if (key == "words") {
             if (auto t = v.as_table()) parse_word_lists(c, *t, out);
             else c.err(line, "words must be a table: [words]");
+        } else if (key == "spellings") {
+            if (auto t = v.as_table()) parse_spellings(c, *t, out);
+            else c.err(line, "spellings must be a table: [spellings]");
         } else if (key == "allow") {
             auto t = v.as_table();
             if (!t) {
@@ -806,7 +896,7 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
             else c.err(line, "state must be a table: [state]");
         } else {
             c.err(line, "unknown table '" + std::string(key) + "'" +
-                            suggest(key, {"pack", "rule", "commitment", "model", "words", "allow", "policy", "category", "state"}));
+                            suggest(key, {"pack", "rule", "commitment", "model", "words", "spellings", "allow", "policy", "category", "state"}));
         }
     }
 }

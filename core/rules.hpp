@@ -114,6 +114,9 @@ Sources default_sources();
 struct RuleSet {
     std::vector<Rule> rules;
     std::map<std::string, WordList> words;
+    // [spellings]: per word of a commitment phrase (normalized), the other ways posts spell it
+    // ("your": "ur", "yr"); every phrase is also matched with them (expand_lists).
+    std::map<std::string, WordList> spellings;
     std::vector<AllowEntry> allow;
     Policy policy;
     StatePolicy state;  // [state] and [state.channel."name"]

@@ -1513,6 +1513,66 @@ TEST_CASE("Commitment rules: word lists across files, and mistakes with file:lin
     CHECK(d[0].line == 7);
 }
 
+TEST_CASE("Commitment rules: [spellings] match every phrase as posts spell its words too", "[commitment][rules]") {
+    Sources src;
+    src.files.push_back({"a.toml", R"(
+[words]
+money = ["your refund", "# points"]
+[spellings]
+your = ["ur", "yr"]
+receive = ["recieve"]
+[[commitment]]
+id = "promise.money.you-get"
+category = "promise.money"
+severity = "low"
+applies_to = "staff"
+who = ["you", "u"]
+commit = ["will receive", "'ll get"]
+what = ["@money"]
+unless = ["not"]
+)"});
+    src.files.push_back({"b.toml", "[spellings]\npoints = [\"pts\"]\nYour = [\"yer\"]\n"});  // merged, keys normalized
+    std::vector<Diagnostic> diags;
+    auto e = Engine::compile(src, EngineOptions{}, diags);
+    REQUIRE(e);
+    Scanner sc(*e);
+    auto hits = [&](std::string_view text) {
+        Verdict v;
+        sc.scan(text, 1, 0, v);
+        return v.hits.size();
+    };
+    CHECK(hits("you will receive your refund") == 1);
+    CHECK(hits("U will recieve ur refund tomorrow") == 1);  // three words spelt otherwise at once
+    CHECK(hits("you will receive yr refund") == 1);
+    CHECK(hits("you will receive yer refund") == 1);       // from the second file
+    CHECK(hits("u'll get 500 pts") == 1);
+    CHECK(hits("you will not recieve ur refund") == 0);    // the hedge still holds
+    CHECK(hits("you will receive our refund") == 0);       // only the listed spellings
+
+    auto d = errors_of("[spellings]\n\"two words\" = [\"x\"]\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].line == 2);
+    CHECK(d[0].message.find("must be one word") != std::string::npos);
+    d = errors_of("[spellings]\nyour = \"ur\"\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].message.find("must be an array") != std::string::npos);
+    d = errors_of("[spellings]\nyour = [\"ur\",\n  \"@money\"]\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].line == 3);
+    CHECK(d[0].message.find("plain words") != std::string::npos);
+    d = errors_of("[spellings]\nyour = [\"Your\"]\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].message.find("the word itself") != std::string::npos);
+    // a phrase whose spellings would multiply past the bound is a mistake, at the phrase's line
+    d = errors_of("[spellings]\na = [\"a1\", \"a2\", \"a3\", \"a4\", \"a5\", \"a6\", \"a7\", \"a8\"]\n"
+                  "b = [\"b1\", \"b2\", \"b3\", \"b4\", \"b5\", \"b6\", \"b7\", \"b8\"]\n"
+                  "[[commitment]]\nid = \"x\"\ncategory = \"promise.money\"\nseverity = \"low\"\n"
+                  "commit = [\"will\"]\nwhat = [\"a b\"]\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].line == 9);
+    CHECK(d[0].message.find("spellings") != std::string::npos);
+}
+
 TEST_CASE("Phrases compare their words' numbers, looked up once per token and only when asked", "[commitment]") {
     PhraseWords words;
     PhraseSet set;
