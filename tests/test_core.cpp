@@ -1015,6 +1015,14 @@ TEST_CASE("Ordinary punctuation and 'ph' build no skeleton; the tricks they rese
     CHECK_FALSE(builds("call my phone about the graph and the sphere"));
     CHECK(builds("oh phuck this"));
     CHECK(builds("what a phaggot he is"));
+    // a dot or dash inside a word: where the letters around it, and one further where a piece goes
+    // on, occur so in a vocabulary word ("itch" of "bitch" around the dash, but no word has "dit" or
+    // "dite" there), or the word starts within them ("bullsh-it": "^shi")
+    CHECK_FALSE(builds("open the edit-chart tool"));
+    CHECK_FALSE(builds("a well-intentioned, cross-functional plan"));
+    CHECK(builds("you bit-ch"));
+    CHECK(builds("what fu.ck is this"));
+    CHECK(builds("such bullsh-it"));
 }
 
 TEST_CASE("An '@' opening a handle builds no skeleton unless an 'a'-word may start there", "[skeleton]") {
