@@ -532,20 +532,30 @@ void parse_word_lists(Ctx &c, const toml::table &t, RuleSet &out) {
     }
 }
 
-// [spellings]: other spellings of a phrase word, as posts write it ("your" = ["ur", "yr"]). The key
-// is one word, each spelling one word or several; neither may be a list name, an exception or a
-// wildcard. A key given in several files gets the spellings of all of them.
+// [spellings]: other spellings of a phrase word, as posts write it ("your" = ["ur"]). The key is
+// one word, each spelling one word or several; neither may hold a list name, an exception, a
+// wildcard or the sentence-start marker ('@', '!', '#', '*', '^'). A key given in several files
+// gets the spellings of all of them, at most kMaxSpellings in all.
+constexpr size_t kMaxSpellings = 16;
 void parse_spellings(Ctx &c, const toml::table &t, RuleSet &out) {
-    auto one_word = [](const std::string &w) { return !w.empty() && w.find(' ') == std::string::npos; };
-    auto plain = [](const std::string &w) {
-        return !w.empty() && w[0] != '@' && w[0] != '!' && w.find('#') == std::string::npos &&
-               w.find('*') == std::string::npos;
+    // the words of s, separated by one space ("" when there are none)
+    auto words_of = [](std::string_view s) {
+        std::string w;
+        for (size_t i = 0; i < s.size();) {
+            while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+            size_t e = i;
+            while (e < s.size() && s[e] != ' ' && s[e] != '\t') ++e;
+            if (e > i) w += (w.empty() ? "" : " ") + std::string(s.substr(i, e - i));
+            i = e;
+        }
+        return w;
     };
+    auto plain = [](const std::string &w) { return !w.empty() && w.find_first_of("@!#*^") == std::string::npos; };
     for (auto &&[k, v] : t) {
-        const std::string key = normalize_literal(k.str());
-        if (!one_word(key) || !plain(key)) {
+        const std::string key = words_of(normalize_literal(k.str()));
+        if (!plain(key) || key.find(' ') != std::string::npos) {
             c.err(line_of(k), "spellings: '" + std::string(k.str()) +
-                                  "' must be one word (no spaces, '@', '!', '#' or '*'), as phrases write it");
+                                  "' must be one word (no spaces, '@', '!', '#', '*' or '^'), as phrases write it");
             continue;
         }
         if (!v.is_array()) {
@@ -556,45 +566,71 @@ void parse_spellings(Ctx &c, const toml::table &t, RuleSet &out) {
         const size_t before = wl.words.size();
         get_strings(c, v, "spellings." + key, wl.words, &wl.lines);
         wl.files.resize(wl.words.size(), c.file);
+        size_t kept = before;
         for (size_t i = before; i < wl.words.size(); ++i) {
-            wl.words[i] = normalize_literal(wl.words[i]);
-            if (!plain(wl.words[i]))
+            const std::string w = words_of(normalize_literal(wl.words[i]));
+            if (!plain(w)) {
                 c.err(wl.lines[i], "spellings." + key + ": '" + wl.words[i] +
-                                       "' must be plain words (no '@', '!', '#' or '*')");
-            else if (wl.words[i] == key)
+                                       "' must be plain words (no '@', '!', '#', '*' or '^')");
+            } else if (w == key) {
                 c.err(wl.lines[i], "spellings." + key + ": '" + wl.words[i] + "' is the word itself");
+            } else if (std::find(wl.words.begin(), wl.words.begin() + static_cast<std::ptrdiff_t>(kept), w) ==
+                       wl.words.begin() + static_cast<std::ptrdiff_t>(kept)) {  // (a repeat is dropped)
+                if (kept == kMaxSpellings)
+                    c.err(wl.lines[i], "spellings." + key + ": more than " + std::to_string(kMaxSpellings) +
+                                           " spellings of one word");
+                wl.words[kept] = w;
+                wl.lines[kept] = wl.lines[i];
+                wl.files[kept] = wl.files[i];
+                ++kept;
+            }
         }
+        wl.words.resize(kept);
+        wl.lines.resize(kept);
+        wl.files.resize(kept);
     }
 }
 
 // The phrase with each of its words that [spellings] lists also written the other ways: "your
-// refund" and "ur refund", "yr refund". At most kMaxSpelt phrases; returns false when there would
-// be more.
+// refund" and "ur refund". The phrase as written comes first; a phrase of several listed words gets
+// their combinations, the first kMaxSpelt of them (so that one community's slang cannot make
+// another pack's phrases fail).
 constexpr size_t kMaxSpelt = 64;
-bool spell_phrase(const std::string &phrase, const RuleSet &rs, std::vector<std::string> &out) {
-    const bool veto = !phrase.empty() && phrase[0] == '!';
-    std::vector<std::string> done{veto ? "!" : ""};
-    std::string_view rest(phrase);
-    if (veto) rest.remove_prefix(1);
-    for (size_t i = 0; i < rest.size();) {
-        size_t e = rest.find(' ', i);
-        if (e == std::string_view::npos) e = rest.size();
-        const std::string piece(rest.substr(i, e - i));
+void spell_phrase(const std::string &phrase, const RuleSet &rs, std::vector<std::string> &out) {
+    out.push_back(phrase);
+    // the pieces between spaces, after a leading "!" or white space, which the variants keep
+    size_t lead = phrase.find_first_not_of(" \t");
+    if (lead == std::string::npos) return;
+    if (phrase[lead] == '!') ++lead;
+    std::vector<std::vector<const std::string *>> ways;
+    std::vector<std::string> pieces;
+    for (size_t i = lead; i < phrase.size();) {
+        size_t e = phrase.find(' ', i);
+        if (e == std::string::npos) e = phrase.size();
+        if (e > i) pieces.emplace_back(phrase.substr(i, e - i));
         i = e + 1;
-        if (piece.empty()) continue;
-        std::vector<std::string> ways{piece};
-        if (piece != "#" && piece != "*") {
-            auto it = rs.spellings.find(normalize_literal(piece));
-            if (it != rs.spellings.end()) ways.insert(ways.end(), it->second.words.begin(), it->second.words.end());
-        }
-        if (done.size() * ways.size() > kMaxSpelt) return false;
-        std::vector<std::string> next;
-        for (const std::string &d : done)
-            for (const std::string &w : ways) next.push_back(d + (d.empty() || d == "!" ? "" : " ") + w);
-        done.swap(next);
     }
-    out.insert(out.end(), done.begin(), done.end());
-    return true;
+    size_t total = 1;
+    for (const std::string &p : pieces) {
+        ways.push_back({&p});
+        if (p == "#" || p == "*") continue;
+        auto it = rs.spellings.find(normalize_literal(p));
+        if (it == rs.spellings.end()) continue;
+        for (const std::string &w : it->second.words) ways.back().push_back(&w);
+        total = std::min(total * ways.back().size(), kMaxSpelt + 1);
+    }
+    if (total == 1) return;
+    // every combination but the first (the phrase as written), counting in mixed radix
+    std::vector<size_t> pick(ways.size(), 0);
+    for (size_t made = 1; made < kMaxSpelt;) {
+        size_t k = ways.size();
+        while (k > 0 && ++pick[k - 1] == ways[k - 1].size()) pick[--k] = 0;
+        if (k == 0) break;  // all made
+        std::string v = phrase.substr(0, lead);
+        for (size_t j = 0; j < ways.size(); ++j) v += (j ? " " : "") + *ways[j][pick[j]];
+        out.push_back(std::move(v));
+        ++made;
+    }
 }
 
 // Replaces "@name" in a commitment's phrases with the words of that list, and adds every phrase's
@@ -632,11 +668,7 @@ void expand_lists(Rule &r, const RuleSet &rs, std::vector<Diagnostic> &diags) {
         std::set<std::string> seen;
         for (size_t i = 0; i < v.size(); ++i) {
             std::vector<std::string> spelt;
-            if (!spell_phrase(v[i], rs, spelt)) {
-                diags.push_back({r.file, lines[i], "commitment '" + r.id + "': " + key + ": '" + v[i] + "' has more than " +
-                                                       std::to_string(kMaxSpelt) + " spellings ([spellings]): give fewer"});
-                spelt = {v[i]};
-            }
+            spell_phrase(v[i], rs, spelt);
             for (std::string &w : spelt)
                 if (seen.insert(w).second) {
                     out.push_back(std::move(w));

@@ -138,8 +138,7 @@ bool pair_join(const char *t, size_t la, size_t lb, size_t ra, size_t rb, const 
 // Whether the dot or dash at t[i] splits one word ("fu.ck", "sh-it"): letters on both sides, not
 // "f.u.c.k" (spaced_token), and JoinGrams windows around it: the two letters on each side, and,
 // where a piece goes on past them, the window one letter further that way, or one where the word
-// starts (ends) within them ("bullsh-it": "lshi", or "^shi" of "shit"; "bitc-hslap": "tch$" of
-// "bitch"). A word split so holds them, while
+// starts (ends) within them ("bullsh-it": "lshi", or "^shi" of "shit"). A word split so holds them, while
 // compounds of ordinary words ("well-intentioned", "cross-functional", "end-of-support"), which
 // real prose is full of, rarely do and cost no skeleton.
 bool dot_join(const char *t, size_t n, size_t i, const JoinGrams &g) {
@@ -149,10 +148,22 @@ bool dot_join(const char *t, size_t n, size_t i, const JoinGrams &g) {
     if ((i >= 2 && t[i - 2] == t[i]) || (i + 2 < n && t[i + 2] == t[i])) return false;
     const char l2 = i >= 2 ? join_letter(t[i - 2]) : 0, r2 = i + 2 < n ? join_letter(t[i + 2]) : 0;
     if (!g.has(l2, l1, r1, r2)) return false;
-    // where a piece goes on past them, the word goes on too, or starts (ends) within them
+    // where a piece goes on past them, the word goes on too, or starts (ends) within them. A letter
+    // stretched there (three times or more: "fuuu.ck", "biiit-ch"), which the skeleton folds into
+    // one, is in no window of the vocabulary: that side is let through as before.
+    auto stretched = [&](size_t p, size_t lo, size_t hi) {  // the run of t[p] within [lo, hi)
+        const char c = join_letter(t[p]);
+        size_t a = p, b = p + 1;
+        while (a > lo && join_letter(t[a - 1]) == c) --a;
+        while (b < hi && join_letter(t[b]) == c) ++b;
+        return b - a >= 3;
+    };
     const char l3 = l2 && i >= 3 ? join_letter(t[i - 3]) : 0, r3 = r2 && i + 3 < n ? join_letter(t[i + 3]) : 0;
-    if (l3 && !g.has(l3, l2, l1, r1) && !g.has(0, l2, l1, r1) && !g.has(0, l1, r1, r2)) return false;
-    if (r3 && !g.has(l1, r1, r2, r3) && !g.has(l1, r1, r2, 0) && !g.has(l2, l1, r1, 0)) return false;
+    if (l3 && !stretched(i - 2, 0, i) && !g.has(l3, l2, l1, r1) && !g.has(0, l2, l1, r1) && !g.has(0, l1, r1, r2))
+        return false;
+    if (r3 && !stretched(i + 2, i + 1, n) && !g.has(l1, r1, r2, r3) && !g.has(l1, r1, r2, 0) &&
+        !g.has(l2, l1, r1, 0))
+        return false;
     return true;
 }
 

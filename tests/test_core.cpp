@@ -1023,6 +1023,10 @@ TEST_CASE("Ordinary punctuation and 'ph' build no skeleton; the tricks they rese
     CHECK(builds("you bit-ch"));
     CHECK(builds("what fu.ck is this"));
     CHECK(builds("such bullsh-it"));
+    // a stretched letter beside the split is the word going on
+    CHECK(builds("you fuuu.ck"));
+    CHECK(builds("you shiii-t"));
+    CHECK(builds("you biiit-ch"));
 }
 
 TEST_CASE("An '@' opening a handle builds no skeleton unless an 'a'-word may start there", "[skeleton]") {
@@ -1571,14 +1575,38 @@ unless = ["not"]
     d = errors_of("[spellings]\nyour = [\"Your\"]\n");
     REQUIRE(!d.empty());
     CHECK(d[0].message.find("the word itself") != std::string::npos);
-    // a phrase whose spellings would multiply past the bound is a mistake, at the phrase's line
-    d = errors_of("[spellings]\na = [\"a1\", \"a2\", \"a3\", \"a4\", \"a5\", \"a6\", \"a7\", \"a8\"]\n"
-                  "b = [\"b1\", \"b2\", \"b3\", \"b4\", \"b5\", \"b6\", \"b7\", \"b8\"]\n"
-                  "[[commitment]]\nid = \"x\"\ncategory = \"promise.money\"\nseverity = \"low\"\n"
-                  "commit = [\"will\"]\nwhat = [\"a b\"]\n");
+    d = errors_of("[spellings]\nrefund = [\" \"]\n");  // a blank spelling would drop the word
     REQUIRE(!d.empty());
-    CHECK(d[0].line == 9);
-    CHECK(d[0].message.find("spellings") != std::string::npos);
+    CHECK(d[0].message.find("plain words") != std::string::npos);
+    d = errors_of("[spellings]\nyou = [\"^\"]\n");
+    REQUIRE(!d.empty());
+    d = errors_of("[spellings]\nyou = [\"y#u\"]\n");
+    REQUIRE(!d.empty());
+    // more than 16 spellings of one word is a mistake at the line of the 17th
+    std::string many = "[spellings]\nyou = [\"u1\"";
+    for (int k = 2; k <= 17; ++k) many += ",\n\"u" + std::to_string(k) + "\"";
+    d = errors_of(many + "]\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].line == 18);
+    CHECK(d[0].message.find("more than 16") != std::string::npos);
+}
+
+TEST_CASE("Commitment rules: a phrase of several words with [spellings] gets its first 64 spellings", "[commitment][rules]") {
+    // 9 x 9 = 81 combinations: the phrase as written and the first 63 others are matched (the last
+    // word varies first), the rest are not, and nothing fails to compile
+    std::string pack = "[spellings]\naa = [";
+    for (int k = 1; k <= 8; ++k) pack += std::string(k > 1 ? ", " : "") + "\"a" + std::to_string(k) + "\"";
+    pack += "]\nbb = [";
+    for (int k = 1; k <= 8; ++k) pack += std::string(k > 1 ? ", " : "") + "\"b" + std::to_string(k) + "\"";
+    pack += "]\n[[commitment]]\nid = \"x\"\ncategory = \"promise.money\"\nseverity = \"low\"\napplies_to = \"staff\"\n"
+            "who = [\"we\"]\ncommit = [\"will\"]\nwhat = [\"aa bb\"]\n";
+    Scan s(pack);
+    CHECK(s.rules("we will aa bb", 1).size() == 1);
+    CHECK(s.rules("we will aa b8", 1).size() == 1);
+    CHECK(s.rules("we will a6 b8", 1).size() == 1);  // combination 6 x 9 + 8
+    CHECK(s.rules("we will a7 bb", 1).size() == 1);  // 7 x 9 + 0: the 64th
+    CHECK(s.rules("we will a7 b1", 1).empty());      // the 65th
+    CHECK(s.rules("we will a8 b8", 1).empty());
 }
 
 TEST_CASE("Phrases compare their words' numbers, looked up once per token and only when asked", "[commitment]") {
