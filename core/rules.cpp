@@ -610,16 +610,16 @@ void spell_phrase(const std::string &phrase, const RuleSet &rs, std::vector<std:
         if (e > i) pieces.emplace_back(phrase.substr(i, e - i));
         i = e + 1;
     }
-    size_t total = 1;
+    bool any = false;
     for (const std::string &p : pieces) {
         ways.push_back({&p});
         if (p == "#" || p == "*") continue;
         auto it = rs.spellings.find(normalize_literal(p));
         if (it == rs.spellings.end()) continue;
         for (const std::string &w : it->second.words) ways.back().push_back(&w);
-        total = std::min(total * ways.back().size(), kMaxSpelt + 1);
+        any = true;
     }
-    if (total == 1) return;
+    if (!any) return;
     // every combination but the first (the phrase as written), counting in mixed radix
     std::vector<size_t> pick(ways.size(), 0);
     for (size_t made = 1; made < kMaxSpelt;) {

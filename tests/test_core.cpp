@@ -15,9 +15,7 @@ using namespace mf;
 
 namespace {
 
-std::unique_ptr<Engine> compile_text(const std::string &toml, std::vector<Diagnostic> *out_diags = nullptr) {
-    Sources s;
-    s.files.push_back({"test.toml", toml});
+std::unique_ptr<Engine> compile_sources(const Sources &s, std::vector<Diagnostic> *out_diags = nullptr) {
     std::vector<Diagnostic> diags;
     try {
         auto e = Engine::compile(s, EngineOptions{}, diags);
@@ -27,6 +25,12 @@ std::unique_ptr<Engine> compile_text(const std::string &toml, std::vector<Diagno
         if (out_diags) *out_diags = diags;
         return nullptr;
     }
+}
+
+std::unique_ptr<Engine> compile_text(const std::string &toml, std::vector<Diagnostic> *out_diags = nullptr) {
+    Sources s;
+    s.files.push_back({"test.toml", toml});
+    return compile_sources(s, out_diags);
 }
 
 std::vector<Diagnostic> errors_of(const std::string &toml) {
@@ -40,7 +44,15 @@ struct Scan {
     std::unique_ptr<Engine> engine;
     std::unique_ptr<Scanner> scanner;
     Verdict v;
-    explicit Scan(const std::string &toml) : engine(compile_text(toml)) {
+    explicit Scan(const std::string &toml) : Scan(compile_text(toml)) {}
+    // A set of two files: a pack, and a community's own additions to it in a file of its own.
+    Scan(const std::string &pack, const std::string &own) : Scan([&] {
+        Sources s;
+        s.files.push_back({"a.toml", pack});
+        s.files.push_back({"b.toml", own});
+        return compile_sources(s);
+    }()) {}
+    explicit Scan(std::unique_ptr<Engine> e) : engine(std::move(e)) {
         REQUIRE(engine);
         scanner = std::make_unique<Scanner>(*engine);
     }
@@ -1496,16 +1508,8 @@ unless = ["'t"]
 }
 
 TEST_CASE("Commitment rules: word lists across files, and mistakes with file:line", "[commitment][rules]") {
-    Sources src;
-    src.files.push_back({"a.toml", kCommitPack});
-    src.files.push_back({"b.toml", "[words]\nmoney = [\"rain check\"]\n"});  // a community's own deliverable
-    std::vector<Diagnostic> diags;
-    auto e = Engine::compile(src, EngineOptions{}, diags);
-    REQUIRE(e);
-    Scanner sc(*e);
-    Verdict v;
-    sc.scan("we will give you a rain check", 1, 0, v);
-    CHECK(v.hits.size() == 1);
+    Scan s(kCommitPack, "[words]\nmoney = [\"rain check\"]\n");  // a community's own deliverable
+    CHECK(s("we will give you a rain check", 1).hits.size() == 1);
 
     auto d = errors_of("[[commitment]]\nid = \"x\"\ncategory = \"promise.money\"\nseverity = \"low\"\n"
                        "commit = [\"will\"]\nwhat = [\"@nothing\"]\n");
@@ -1526,8 +1530,7 @@ TEST_CASE("Commitment rules: word lists across files, and mistakes with file:lin
 }
 
 TEST_CASE("Commitment rules: [spellings] match every phrase as posts spell its words too", "[commitment][rules]") {
-    Sources src;
-    src.files.push_back({"a.toml", R"(
+    Scan s(R"(
 [words]
 money = ["your refund", "# points"]
 [spellings]
@@ -1542,17 +1545,9 @@ who = ["you", "u"]
 commit = ["will receive", "'ll get"]
 what = ["@money"]
 unless = ["not"]
-)"});
-    src.files.push_back({"b.toml", "[spellings]\npoints = [\"pts\"]\nYour = [\"yer\"]\n"});  // merged, keys normalized
-    std::vector<Diagnostic> diags;
-    auto e = Engine::compile(src, EngineOptions{}, diags);
-    REQUIRE(e);
-    Scanner sc(*e);
-    auto hits = [&](std::string_view text) {
-        Verdict v;
-        sc.scan(text, 1, 0, v);
-        return v.hits.size();
-    };
+)",
+           "[spellings]\npoints = [\"pts\"]\nYour = [\"yer\"]\n");  // merged, keys normalized
+    auto hits = [&](std::string_view text) { return s(text, 1).hits.size(); };
     CHECK(hits("you will receive your refund") == 1);
     CHECK(hits("U will recieve ur refund tomorrow") == 1);  // three words spelt otherwise at once
     CHECK(hits("you will receive yr refund") == 1);
