@@ -18,6 +18,8 @@
  *
  * Each build scans with its default engine, or with the compiled database in the file that
  * AB_DB_BEFORE / AB_DB_AFTER names (`modfilter compile -o FILE`): two databases, one library.
+ * With AB_BATCH=K, posts go through mf_scan_batch K at a time (as the CLI and the bindings' batch
+ * calls scan), instead of mf_scan_text one by one.
  */
 #define _GNU_SOURCE
 #include <modfilter/modfilter.h>
@@ -30,6 +32,8 @@
 #include <string.h>
 #include <time.h>
 
+enum { kMaxBatch = 1024 };
+
 typedef struct {
     const char *path;
     void *lib;
@@ -38,12 +42,14 @@ typedef struct {
     mf_status (*scanner_create)(mf_scanner **, const mf_engine *);
     mf_status (*verdict_create)(mf_verdict **);
     mf_status (*scan_text)(mf_scanner *, mf_verdict *, const char *, size_t, int32_t);
+    mf_status (*scan_batch)(mf_scanner *, mf_verdict *const *, const mf_post *, size_t, size_t *);
     int32_t (*verdict_action)(const mf_verdict *);
     size_t (*verdict_hit_count)(const mf_verdict *);
     const char *(*last_error)(void);
     mf_engine *e;
     mf_scanner *s;
     mf_verdict *v;
+    mf_verdict **vs;  /* AB_BATCH verdicts */
     double cpu;
     unsigned long sum;
 } Build;
@@ -74,6 +80,7 @@ static void open_build(Build *b, const char *path, const char *db) {
     *(void **)&b->scanner_create = sym(b, "mf_scanner_create");
     *(void **)&b->verdict_create = sym(b, "mf_verdict_create");
     *(void **)&b->scan_text = sym(b, "mf_scan_text");
+    *(void **)&b->scan_batch = sym(b, "mf_scan_batch");
     *(void **)&b->verdict_action = sym(b, "mf_verdict_action");
     *(void **)&b->verdict_hit_count = sym(b, "mf_verdict_hit_count");
     *(void **)&b->last_error = sym(b, "mf_last_error");
@@ -103,11 +110,33 @@ static void open_build(Build *b, const char *path, const char *db) {
         fprintf(stderr, "ab_inproc: %s: %s\n", path, b->last_error());
         exit(1);
     }
+    b->vs = calloc(kMaxBatch, sizeof *b->vs);
+    for (size_t i = 0; i < kMaxBatch; i++)
+        if (b->verdict_create(&b->vs[i])) exit(1);
 }
+
+static size_t batch;   /* AB_BATCH: posts per mf_scan_batch call, 0 for mf_scan_text */
+static mf_post *posts; /* AB_BATCH: the posts of a call */
 
 static void run(Build *b, char **lines, size_t *lens, size_t from, size_t to, int role, int timed) {
     const double t0 = cpu();
-    for (size_t i = from; i < to; i++) {
+    for (size_t i = from; batch && i < to; i += batch) {
+        const size_t m = i + batch < to ? batch : to - i;
+        for (size_t k = 0; k < m; k++) {
+            posts[k].text = lines[i + k];
+            posts[k].len = lens[i + k];
+            posts[k].author_role = role;
+        }
+        size_t failed = 0;
+        if (b->scan_batch(b->s, b->vs, posts, m, &failed)) {
+            fprintf(stderr, "ab_inproc: %s: post %zu: %s\n", b->path, i + failed, b->last_error());
+            exit(1);
+        }
+        if (timed)
+            for (size_t k = 0; k < m; k++)
+                b->sum += (unsigned long)b->verdict_action(b->vs[k]) + 16ul * b->verdict_hit_count(b->vs[k]);
+    }
+    for (size_t i = from; !batch && i < to; i++) {
         if (b->scan_text(b->s, b->v, lines[i], lens[i], role)) {
             fprintf(stderr, "ab_inproc: %s: post %zu: %s\n", b->path, i, b->last_error());
             exit(1);
@@ -149,6 +178,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "ab_inproc: %s: no posts\n", argv[3]);
         return 2;
     }
+    if (getenv("AB_BATCH")) {
+        batch = strtoul(getenv("AB_BATCH"), NULL, 10);
+        if (batch > kMaxBatch) {
+            fprintf(stderr, "ab_inproc: AB_BATCH is at most %d\n", kMaxBatch);
+            return 2;
+        }
+        const mf_post init = MF_POST_INIT;
+        posts = malloc((batch ? batch : 1) * sizeof *posts);
+        for (size_t k = 0; k < batch; k++) posts[k] = init;
+    }
     Build b[2];
     memset(b, 0, sizeof b);
     open_build(&b[0], argv[1], getenv("AB_DB_BEFORE"));
@@ -169,7 +208,9 @@ int main(int argc, char **argv) {
     }
     qsort(ratio, (size_t)rounds, sizeof *ratio, cmp);
     const double posts = (double)n * rounds;
-    printf("%zu posts (%.1f MB) x %d rounds, chunks of %zu, role %d\n", n, bytes / 1e6, rounds, chunk, role);
+    printf("%zu posts (%.1f MB) x %d rounds, chunks of %zu, role %d, %s\n", n, bytes / 1e6, rounds, chunk, role,
+           batch ? "mf_scan_batch" : "mf_scan_text");
+    if (batch) printf("mf_scan_batch: %zu posts a call\n", batch);
     for (int i = 0; i < 2; i++)
         printf("%-6s %8.2f us/post %7.1f MB/s  checksum %lu  %s%s%s\n", i ? "after" : "before", b[i].cpu / posts * 1e6,
                bytes * (double)rounds / b[i].cpu / 1e6, b[i].sum / (unsigned long)rounds, b[i].path,

@@ -10,6 +10,7 @@
 # (staff). AB_DB_BEFORE / AB_DB_AFTER name compiled databases (`modfilter compile --rules DIR -o
 # FILE`) to scan with instead of the default engines: two databases, one library. Give the same
 # directory on both sides to see the noise floor: an A/A ratio has come out between 0.96 and 1.01.
+# AB_BATCH=64 scans through mf_scan_batch, 64 posts a call (CHUNK should be a multiple of it).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 before=$1 after=$2 corpus=${3:-prose} role=${4:-1} posts=${5:-100000} rounds=${6:-5} chunk=${7:-256}

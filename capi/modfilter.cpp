@@ -10,6 +10,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <vector>
 
 #define XXH_INLINE_ALL  // header-only, as in core/compile.cpp
 #include <xxhash.h>
@@ -38,6 +39,7 @@ struct mf_scanner {
     mf::Scanner s;
     mf_state *state = nullptr;
     mf::StateScratch state_scratch;
+    std::vector<mf::Scanner::BatchPost> batch;  // mf_scan_batch's posts, kept between calls
     explicit mf_scanner(const mf::Engine &e) : s(e) {}
 };
 struct mf_verdict {
@@ -315,10 +317,8 @@ std::string post_meta_error(const mf_post *p) {
     return {};
 }
 
-mf_status scan_one(mf_scanner *scanner, mf_verdict *out, const char *text, size_t len, int32_t role,
-                   uint32_t flags, const mf_post *post = nullptr) {
-    out->v.reset(nullptr);  // a failed scan leaves an empty verdict, never a stale one
-    out->v.action = -1;
+// The checks of a post before it is scanned; MF_OK when it may be.
+mf_status check_post(const char *text, size_t len, int32_t role, uint32_t flags, const mf_post *post) {
     if (!text && len) return fail(MF_E_INVALID_ARG, "text is NULL but len is not 0");
     if (role != MF_ROLE_MEMBER && role != MF_ROLE_STAFF)
         return fail(MF_E_INVALID_ARG, "author_role " + std::to_string(role) + " is not MF_ROLE_MEMBER or MF_ROLE_STAFF");
@@ -327,14 +327,30 @@ mf_status scan_one(mf_scanner *scanner, mf_verdict *out, const char *text, size_
         std::string err = post_meta_error(post);
         if (!err.empty()) return fail(MF_E_INVALID_ARG, "mf_post: " + err);
     }
+    return MF_OK;
+}
+
+// The state stage, after the scan of a post (the scanner's normalized() is that post's).
+void apply_state(mf_scanner *scanner, const mf_post *post, mf::Verdict &v) {
+    if (!scanner->state) return;
+    mf::PostMeta meta;
+    if (post) meta = post_meta(post);
+    mf::apply_state(*scanner->state->store, scanner->s.engine().state_policy(), scanner->s.normalized(), meta,
+                    scanner->state_scratch, v);
+}
+
+void clear_verdict(mf_verdict *out) {
+    out->v.reset(nullptr);  // a failed scan leaves an empty verdict, never a stale one
+    out->v.action = -1;
+}
+
+mf_status scan_one(mf_scanner *scanner, mf_verdict *out, const char *text, size_t len, int32_t role,
+                   uint32_t flags, const mf_post *post = nullptr) {
+    clear_verdict(out);
+    if (mf_status st = check_post(text, len, role, flags, post); st != MF_OK) return st;
     return guard([&]() -> mf_status {
         scanner->s.scan(std::string_view(text ? text : "", len), role, flags, out->v);
-        if (scanner->state) {
-            mf::PostMeta meta;
-            if (post) meta = post_meta(post);
-            mf::apply_state(*scanner->state->store, scanner->s.engine().state_policy(), scanner->s.normalized(), meta,
-                            scanner->state_scratch, out->v);
-        }
+        apply_state(scanner, post, out->v);
         return MF_OK;
     });
 }
@@ -383,20 +399,47 @@ mf_status mf_scan_batch(mf_scanner *scanner, mf_verdict *const *verdicts, const 
     const uint32_t version = n ? posts[0].version : MF_POST_VERSION;
     const size_t stride = post_size(version);
     const auto *base = reinterpret_cast<const unsigned char *>(posts);
+    auto post_at = [&](size_t i) { return stride ? reinterpret_cast<const mf_post *>(base + i * stride) : posts; };
+    // The posts up to the first that fails its checks go to the scanner together, which takes them
+    // through its stages a few at a time (mf::Scanner::scan_batch): the same verdicts as one by one.
+    std::vector<mf::Scanner::BatchPost> &batch = scanner->batch;
+    batch.clear();
+    mf_status st = MF_OK;
+    size_t bad = n;
     for (size_t i = 0; i < n; ++i) {
-        mf_status st;
-        const mf_post *p = stride ? reinterpret_cast<const mf_post *>(base + i * stride) : posts;
+        const mf_post *p = post_at(i);
         if (!verdicts[i]) st = fail(MF_E_INVALID_ARG, "mf_scan_batch: verdicts[" + std::to_string(i) + "] is NULL");
         else if (!stride || p->version != version)
             st = fail(MF_E_VERSION, "mf_scan_batch: posts[" + std::to_string(i) + "].version is " +
                                         std::to_string(stride ? p->version : version) + ", expected " +
                                         (i ? "posts[0].version (" + std::to_string(version) + ")"
                                            : "1 or " + std::to_string(MF_POST_VERSION)));
-        else st = scan_one(scanner, verdicts[i], p->text, p->len, p->author_role, p->flags, p);
+        else st = check_post(p->text, p->len, p->author_role, p->flags, p);
         if (st != MF_OK) {
-            if (failed_index) *failed_index = i;
-            return st;
+            bad = i;
+            break;
         }
+        batch.push_back({std::string_view(p->text ? p->text : "", p->len), p->author_role, p->flags, &verdicts[i]->v});
+    }
+    std::string saved;  // the failed check's message, which the scan must not overwrite
+    if (bad < n) saved = mf_last_error();
+    std::exception_ptr error;
+    size_t scanned = 0;
+    try {
+        scanned = scanner->s.scan_batch(
+            batch.data(), batch.size(), [&](size_t i) { apply_state(scanner, post_at(i), verdicts[i]->v); }, &error);
+    } catch (...) {
+        error = std::current_exception();
+    }
+    if (scanned < batch.size()) {
+        if (failed_index) *failed_index = scanned;
+        clear_verdict(verdicts[scanned]);
+        return guard([&]() -> mf_status { std::rethrow_exception(error); });
+    }
+    if (bad < n) {
+        if (failed_index) *failed_index = bad;
+        if (verdicts[bad]) clear_verdict(verdicts[bad]);
+        return fail(st, saved);
     }
     if (failed_index) *failed_index = n;
     return MF_OK;

@@ -39,12 +39,19 @@ Scanner::Scanner(const Engine &e) : e_(e) {
         if (i >= 2) scratch_ready_[i - 2] = 1;
     }
     rule_epoch_.assign(e.rules().size(), 0);
-    overflow_seen_.assign(e.rules().size(), 0);
     cat_score_.assign(e.categories().size(), 0.0);
     raw_cap_ = std::max<size_t>(4096, size_t(e.options().max_hits) * 4);
-    raw_.reserve(256);
     seen_.resize(e.variable_count() * 2);
-    group_last_.assign(e.group_count(), 0);
+    posts_.reserve(kLanes);
+    p_ = &new_post_state();
+}
+
+Scanner::PostState &Scanner::new_post_state() {
+    PostState &p = posts_.emplace_back();
+    p.overflow_seen.assign(e_.rules().size(), 0);
+    p.raw.reserve(256);
+    p.group_last.assign(e_.group_count(), 0);
+    return p;
 }
 
 Scanner::~Scanner() { hs_free_scratch(scratch_); }
@@ -132,25 +139,25 @@ hs_database *Scanner::ready(const LazyDatabase &db, size_t slot) {
 int Scanner::on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
     auto *s = static_cast<Scanner *>(ctx);
     const Pattern &p = s->engine().pattern(id);
-    if (!(p.roles & s->role_bit_) || (p.fixed_len > to && !p.wide)) return 0;
+    if (!(p.roles & s->p_->role_bit) || (p.fixed_len > to && !p.wide)) return 0;
     if (p.kind == Pattern::kLiteral) return on_som_match(id, to - p.fixed_len, to, 0, ctx);
     if (p.kind == Pattern::kAnchor) {
         const size_t from = to - p.fixed_len;
         if (p.boundary == Boundary::Word) {
             // The word goes on after the anchor (ASCII letters and digits, two-byte letters: as
             // tokenize() splits words), so no phrase word is here: "company" for "comp".
-            const auto next = to < s->text_len_ ? static_cast<unsigned char>(s->text_[to]) : 0;
-            if ((ascii_alnum(next) || (next >= 0xC2 && next < 0xE0)) && !number_ends(s->text_, from, to, next))
+            const auto next = to < s->p_->len ? static_cast<unsigned char>(s->p_->text[to]) : 0;
+            if ((ascii_alnum(next) || (next >= 0xC2 && next < 0xE0)) && !number_ends(s->p_->text, from, to, next))
                 return 0;
         }
-        if (!boundary_ok(s->text_, s->text_len_, from, to, p.boundary == Boundary::Word ? Boundary::Prefix : p.boundary) &&
-            !after_number(s->text_, from))
+        if (!boundary_ok(s->p_->text, s->p_->len, from, to, p.boundary == Boundary::Word ? Boundary::Prefix : p.boundary) &&
+            !after_number(s->p_->text, from))
             return 0;
-        s->anchors_.emplace_back(static_cast<uint32_t>(from), p.target);
+        s->p_->anchors.emplace_back(static_cast<uint32_t>(from), p.target);
         return 0;
     }
-    if (s->whole_text_) return 0;
-    if (p.kind == Pattern::kTrigger && !p.wide && !boundary_ok(s->text_, s->text_len_, to - p.fixed_len, to, p.boundary))
+    if (s->p_->whole_text) return 0;
+    if (p.kind == Pattern::kTrigger && !p.wide && !boundary_ok(s->p_->text, s->p_->len, to - p.fixed_len, to, p.boundary))
         return 0;
     size_t lo, hi;
     const Pattern &v = p.kind == Pattern::kTrigger ? s->engine().pattern(p.target) : p;
@@ -164,23 +171,23 @@ int Scanner::on_match(unsigned id, unsigned long long, unsigned long long to, un
             if (other.epoch != s->scan_epoch_ || end - other.start > v.window) return 0;
             start = std::min<size_t>(start, other.start);
         }
-        lo = reach_back(s->text_, start, v);
-        hi = reach_on(s->text_, s->text_len_, end, v);
+        lo = reach_back(s->p_->text, start, v);
+        hi = reach_on(s->p_->text, s->p_->len, end, v);
     } else {
-        lo = reach_back(s->text_, to, v);
+        lo = reach_back(s->p_->text, to, v);
         hi = to;
     }
     // Matches arrive in order of their end, so a group's windows mostly extend its last one.
-    uint32_t &last = s->group_last_[v.group];
-    if (last && s->windows_[last - 1].hi >= lo) {
-        Window &w = s->windows_[last - 1];
+    uint32_t &last = s->p_->group_last[v.group];
+    if (last && s->p_->windows[last - 1].hi >= lo) {
+        Window &w = s->p_->windows[last - 1];
         w.lo = std::min<uint32_t>(w.lo, static_cast<uint32_t>(lo));
         w.hi = std::max<uint32_t>(w.hi, static_cast<uint32_t>(hi));
-    } else if (s->windows_.size() < std::max<size_t>(kMaxWindows, s->text_len_ / 64)) {
-        s->windows_.push_back({v.group, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi)});
-        last = static_cast<uint32_t>(s->windows_.size());
+    } else if (s->p_->windows.size() < std::max<size_t>(kMaxWindows, s->p_->len / 64)) {
+        s->p_->windows.push_back({v.group, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi)});
+        last = static_cast<uint32_t>(s->p_->windows.size());
     } else {
-        s->whole_text_ = true;
+        s->p_->whole_text = true;
     }
     return 0;
 }
@@ -194,14 +201,15 @@ int Scanner::on_main_match(unsigned id, unsigned long long from, unsigned long l
 }
 
 void Scanner::word_hits_until(size_t to) {
-    for (; next_word_hit_ < word_hits_.size() && word_hits_[next_word_hit_].second <= to; ++next_word_hit_)
-        on_match(word_hits_[next_word_hit_].first, 0, word_hits_[next_word_hit_].second, 0, this);
+    PostState &p = *p_;
+    for (; p.next_word_hit < p.word_hits.size() && p.word_hits[p.next_word_hit].second <= to; ++p.next_word_hit)
+        on_match(p.word_hits[p.next_word_hit].first, 0, p.word_hits[p.next_word_hit].second, 0, this);
 }
 
 // Probe database, over one window: stops at the first match of a pattern for this post's role.
 int Scanner::on_probe_match(unsigned id, unsigned long long, unsigned long long, unsigned, void *ctx) {
     auto *s = static_cast<Scanner *>(ctx);
-    return (s->engine().pattern(id).roles & s->role_bit_) ? 1 : 0;
+    return (s->engine().pattern(id).roles & s->p_->role_bit) ? 1 : 0;
 }
 
 // Variable database, over one window: offsets are relative to the window.
@@ -213,14 +221,14 @@ int Scanner::on_window_match(unsigned id, unsigned long long from, unsigned long
 int Scanner::on_som_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx) {
     auto *s = static_cast<Scanner *>(ctx);
     const Pattern &p = s->engine().pattern(id);
-    if (!(p.roles & s->role_bit_)) return 0;
-    if (!boundary_ok(s->text_, s->text_len_, from, to, p.boundary)) return 0;
-    if (p.luhn && !luhn_ok(s->text_ + from, to - from)) return 0;
+    if (!(p.roles & s->p_->role_bit)) return 0;
+    if (!boundary_ok(s->p_->text, s->p_->len, from, to, p.boundary)) return 0;
+    if (p.luhn && !luhn_ok(s->p_->text + from, to - from)) return 0;
     // A prefix rule's hit covers the rest of its word ("fucking", not "fuck"), a suffix rule's the
     // start of its word, so that highlighting and censoring take the whole word.
-    if (p.boundary == Boundary::Prefix) to = word_end(s->text_, s->text_len_, to);
-    else if (p.boundary == Boundary::Suffix) from = word_start(s->text_, s->text_len_, from);
-    const Normalizer &n = s->norm_;
+    if (p.boundary == Boundary::Prefix) to = word_end(s->p_->text, s->p_->len, to);
+    else if (p.boundary == Boundary::Suffix) from = word_start(s->p_->text, s->p_->len, from);
+    const Normalizer &n = s->p_->norm;
     return add_raw(s, p, n.orig_start(from), n.orig_end(to), n.evasion(from, to));
 }
 
@@ -228,7 +236,7 @@ int Scanner::on_som_match(unsigned id, unsigned long long from, unsigned long lo
 int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
     auto *s = static_cast<Scanner *>(ctx);
     const Pattern &p = s->engine().skeleton_pattern(id);
-    if (!(p.roles & s->role_bit_) || p.fixed_len > to) return 0;
+    if (!(p.roles & s->p_->role_bit) || p.fixed_len > to) return 0;
     size_t from = to - p.fixed_len;
     const Skeleton &k = s->skel_;
     if (!k.boundary_ok(from, to, p.boundary)) return 0;
@@ -415,12 +423,12 @@ bool neighbour_fits(Engine::AnchorWord::Neighbours::Kind kind, const std::string
 // answer is yes and the sentence decides, as before.
 bool Scanner::anchor_covered(const Engine::AnchorWord &aw, size_t start) {
     constexpr size_t kMaxBytes = 256;
-    const auto *s = reinterpret_cast<const unsigned char *>(text_);
+    const auto *s = reinterpret_cast<const unsigned char *>(p_->text);
     // First the words right beside the anchor word, from the bytes: where no phrase of the anchor's
     // has them there (most anchors of common words: "their" without "on ... way"), the answer is no
     // without splitting anything into words.
     if (aw.quick && first_look_) {
-        const NearWord before = word_before(s, text_len_, start), after = word_after(s, text_len_, start);
+        const NearWord before = word_before(s, p_->len, start), after = word_after(s, p_->len, start);
         bool fits = false;
         for (const auto &nb : aw.neighbours)
             if (neighbour_fits(nb.prev, nb.prev_word, before) && neighbour_fits(nb.next, nb.next_word, after)) {
@@ -451,7 +459,7 @@ bool Scanner::anchor_covered(const Engine::AnchorWord &aw, size_t start) {
     size_t b = start;
     pieces = 0;
     word = false;
-    for (; b < text_len_; ++b) {
+    for (; b < p_->len; ++b) {
         const unsigned char c = s[b];
         if (space(c)) {
             if (word && ++pieces == aw.ahead + 1) break;  // (the anchor's own piece, then aw.ahead more)
@@ -461,11 +469,11 @@ bool Scanner::anchor_covered(const Engine::AnchorWord &aw, size_t start) {
         }
         if (b - start > kMaxBytes) return true;
     }
-    tokenize_range(text_, a, b, near_);
+    tokenize_range(p_->text, a, b, near_);
     size_t ti = 0;
     while (ti < near_.size() && near_[ti].start < start) ++ti;
     if (ti == near_.size() || near_[ti].start != start) return true;
-    const Sentence near{text_, text_len_, near_, e_.phrase_words()};
+    const Sentence near{p_->text, p_->len, near_, e_.phrase_words()};
     for (auto [p, at] : aw.phrases)
         if (ti >= at && e_.anchored().matches(near, p, ti - at, near_.size())) return true;
     return false;
@@ -476,12 +484,12 @@ bool Scanner::anchor_covered(const Engine::AnchorWord &aw, size_t start) {
 // (confirm_commitments looks no further back). Read from the bytes; where they are not plain
 // (core/scanner.cpp word_before), the answer is yes and the sentence decides.
 bool Scanner::commit_before(const Engine::AnchorWord &aw, size_t start) const {
-    const auto *s = reinterpret_cast<const unsigned char *>(text_);
+    const auto *s = reinterpret_cast<const unsigned char *>(p_->text);
     size_t pos = start;
     for (uint32_t k = 0; k < aw.commit_back; ++k) {
         size_t from = 0, to = 0;
         bool c = false;
-        const NearWord::State st = token_before(s, text_len_, pos, true, from, to, c);
+        const NearWord::State st = token_before(s, p_->len, pos, true, from, to, c);
         if (st != NearWord::kWord) return st == NearWord::kUnknown;
         const size_t len = to - from - (c ? 2 : 0);
         const auto first = static_cast<unsigned char>(c ? '\'' : s[from] | (s[from] >= 'A' && s[from] <= 'Z' ? 0x20 : 0));
@@ -500,14 +508,14 @@ void Scanner::confirm_commitments() {
     // Anchors are deliverable words ("refund", "tomorrow", a number), or commit words of rules whose
     // deliverable is any word. Only the sentences that hold one are split into words: a sentence is
     // all a commitment looks at.
-    std::sort(anchors_.begin(), anchors_.end());
-    anchors_.erase(std::unique(anchors_.begin(), anchors_.end()), anchors_.end());
+    std::sort(p_->anchors.begin(), p_->anchors.end());
+    p_->anchors.erase(std::unique(p_->anchors.begin(), p_->anchors.end()), p_->anchors.end());
     size_t lo = 0, hi = 0, ti = 0;  // the sentence split into tokens_, the anchor's token in it
     size_t read = 0;                // tokens_[0, read) have their token_commit_ and prev_commit_
     int32_t last = -1;              // the last of them with a commit word
     int32_t last_join = -1;         // the last of them that is an "and"/"or" joining a verb
-    const Sentence sentence{text_, text_len_, tokens_, e_.phrase_words()};
-    for (const auto &[start, a] : anchors_) {
+    const Sentence sentence{p_->text, p_->len, tokens_, e_.phrase_words()};
+    for (const auto &[start, a] : p_->anchors) {
         const Engine::AnchorWord &aw = e_.anchor(a);
         // An anchor word counts where a deliverable it finds matches around it: read from the words
         // around it (anchor_covered) before its sentence is split into words, or from the sentence's
@@ -516,8 +524,8 @@ void Scanner::confirm_commitments() {
         if (aw.needs_cover && !split && !anchor_covered(aw, start)) continue;
         if (!split && first_look_ && aw.commit_rules.empty() && !commit_before(aw, start)) continue;
         if (!split) {
-            lo = sentence_start(text_, text_len_, start);
-            hi = tokenize_sentence(text_, text_len_, lo, tokens_);
+            lo = sentence_start(p_->text, p_->len, start);
+            hi = tokenize_sentence(p_->text, p_->len, lo, tokens_);
             token_commit_.resize(tokens_.size());
             prev_commit_.resize(tokens_.size());
             prev_join_.resize(tokens_.size());
@@ -539,7 +547,7 @@ void Scanner::confirm_commitments() {
         for (; read <= ti; ++read) {
             const Token &t = tokens_[read];
             const bool curly = t.flags & Token::kCurly;
-            auto first = static_cast<unsigned char>(curly ? '\'' : text_[t.start]);
+            auto first = static_cast<unsigned char>(curly ? '\'' : p_->text[t.start]);
             if (first >= 'A' && first <= 'Z') first += 32;
             token_commit_[read] = -1;
             if (e_.may_be_commit_word(first, t.end - t.start - (curly ? 2 : 0))) {
@@ -560,13 +568,13 @@ void Scanner::confirm_commitments() {
         size_t from, to;
         auto hit = [&](uint32_t rule) {
             Pattern p{rule, Boundary::Any, false, kRoleEveryone, 0};
-            add_raw(this, p, norm_.orig_start(from), norm_.orig_end(to), norm_.evasion(from, to));
+            add_raw(this, p, p_->norm.orig_start(from), p_->norm.orig_end(to), p_->norm.evasion(from, to));
         };
         // A deliverable: the nearest commit phrase before it that confirms.
         const bool commit_before = ti && prev_commit_[ti - 1] >= 0;
         for (uint32_t rule : aw.what_rules) {
             if (!commit_before) break;
-            if (!(e_.rules()[rule].roles & role_bit_)) continue;
+            if (!(e_.rules()[rule].roles & p_->role_bit)) continue;
             const CommitmentMatcher &m = *e_.commitment(rule);
             // a commit word further back than `within` only across an "and" or "or" that joins a verb
             // and stands within `within` words before the deliverable
@@ -586,57 +594,118 @@ void Scanner::confirm_commitments() {
         }
         // A commit word of a rule whose deliverable is any word.
         for (auto [rule, at] : aw.commit_rules)
-            if ((e_.rules()[rule].roles & role_bit_) && ti >= at && e_.commitment(rule)->confirm(sentence, ti - at, from, to))
+            if ((e_.rules()[rule].roles & p_->role_bit) && ti >= at && e_.commitment(rule)->confirm(sentence, ti - at, from, to))
                 hit(rule);
     }
 }
 
 int Scanner::add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev) {
-    if (s->raw_.size() < s->raw_cap_) {
-        s->raw_.push_back({p.rule, p.allow, ev, from, to});
+    if (s->p_->raw.size() < s->raw_cap_) {
+        s->p_->raw.push_back({p.rule, p.allow, ev, from, to});
     } else if (!p.allow) {
-        s->overflow_ = true;
+        s->p_->overflow = true;
         // Keep scoring every rule even when there is no room to list its hits: each rule once, so a
         // rule first seen after a flood of another one is still counted.
-        if (!s->overflow_seen_[p.rule]) {
-            s->overflow_seen_[p.rule] = 1;
-            s->overflow_rules_.push_back(p.rule);
+        if (!s->p_->overflow_seen[p.rule]) {
+            s->p_->overflow_seen[p.rule] = 1;
+            s->p_->overflow_rules.push_back(p.rule);
         }
     }
     return 0;
 }
 
 
-void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) {
+bool Scanner::begin(std::string_view text, int role) {
     if (text.size() > e_.options().max_post_bytes)
         throw Error(kTooLarge, "post of " + std::to_string(text.size()) + " bytes exceeds max_post_bytes (" +
                                    std::to_string(e_.options().max_post_bytes) + ")");
+    PostState &p = *p_;
+    p.norm.run(text);
+    p.text = p.norm.data();
+    p.len = p.norm.size();
+    p.role_bit = role == 1 ? kRoleStaff : kRoleMember;
+    p.raw.clear();
+    p.overflow = false;
+    for (uint32_t r : p.overflow_rules) p.overflow_seen[r] = 0;
+    p.overflow_rules.clear();
+    for (const Window &w : p.windows) p.group_last[w.group] = 0;
+    p.windows.clear();
+    p.anchors.clear();
+    p.whole_text = false;
+    p.error = nullptr;
+    return p.len != 0;
+}
+
+void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) {
+    p_ = &posts_[0];
+    const bool any = begin(text, role);
     v.reset(&e_);
-    norm_.run(text);
-    text_ = norm_.data();
-    text_len_ = norm_.size();
-    role_bit_ = role == 1 ? kRoleStaff : kRoleMember;
-    raw_.clear();
-    overflow_ = false;
-    for (uint32_t r : overflow_rules_) overflow_seen_[r] = 0;
-    overflow_rules_.clear();
-    if (++epoch_ == 0) {
-        std::fill(rule_epoch_.begin(), rule_epoch_.end(), 0);
-        epoch_ = 1;
-    }
-    for (const Window &w : windows_) group_last_[w.group] = 0;
-    windows_.clear();
-    anchors_.clear();
-    whole_text_ = false;
-    if (++scan_epoch_ == 0) {
-        for (auto &x : seen_) x.epoch = 0;
-        scan_epoch_ = 1;
-    }
-    if (text_len_) {
-        match_and_confirm(role);
+    if (any) {
+        match_words();
+        match(role);
+        confirm_windows();
+        if (!p_->anchors.empty()) confirm_commitments();
+        match_skeleton();
         if (!e_.model_rules().empty()) apply_models();
     }
     score(text, flags, v);
+}
+
+size_t Scanner::scan_batch_impl(const BatchPost *posts, size_t n, void (*done)(void *, size_t), void *ctx,
+                                std::exception_ptr *error) {
+    while (posts_.size() < kLanes) new_post_state();
+    const bool models = !e_.model_rules().empty();
+    for (size_t base = 0; base < n; base += kLanes) {
+        const size_t m = std::min(kLanes, n - base);
+        // One stage for every post of the chunk, then the next stage: a post whose stage throws
+        // keeps its exception and skips the stages after it.
+        auto stage = [&](auto &&run) {
+            for (size_t k = 0; k < m; ++k) {
+                p_ = &posts_[k];
+                if (p_->error || !p_->len) continue;
+                try {
+                    run(k);
+                } catch (...) {
+                    p_->error = std::current_exception();
+                }
+            }
+        };
+        for (size_t k = 0; k < m; ++k) {
+            p_ = &posts_[k];
+            p_->post = &posts[base + k];
+            try {
+                begin(p_->post->text, p_->post->role);
+            } catch (...) {
+                p_->len = 0;
+                p_->error = std::current_exception();
+            }
+        }
+        stage([&](size_t) { match_words(); });
+        stage([&](size_t k) { match(posts[base + k].role); });
+        stage([&](size_t) { confirm_windows(); });
+        stage([&](size_t) {
+            if (!p_->anchors.empty()) confirm_commitments();
+        });
+        stage([&](size_t) { match_skeleton(); });
+        if (models) stage([&](size_t) { apply_models(); });
+        for (size_t k = 0; k < m; ++k) {
+            p_ = &posts_[k];
+            const BatchPost &bp = *p_->post;
+            try {
+                if (p_->error) std::rethrow_exception(p_->error);
+                bp.verdict->reset(&e_);
+                score(bp.text, bp.flags, *bp.verdict);
+                if (done) done(ctx, base + k);
+            } catch (...) {
+                if (error) *error = std::current_exception();
+                bp.verdict->reset(nullptr);
+                p_ = &posts_[0];
+                return base + k;
+            }
+        }
+    }
+    p_ = &posts_[0];
+    return n;
 }
 
 // A model's hits are the words that carried the most weight toward its verdict, so that a moderator
@@ -644,163 +713,185 @@ void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) 
 void Scanner::apply_models() {
     const std::vector<uint32_t> &rules = e_.model_rules();
     bool any = false;
-    for (uint32_t rule : rules) any |= (e_.rules()[rule].roles & role_bit_) != 0;
+    for (uint32_t rule : rules) any |= (e_.rules()[rule].roles & p_->role_bit) != 0;
     if (!any) return;
-    model_words(text_, text_len_, model_words_);
+    model_words(p_->text, p_->len, model_words_);
     if (!model_has_distinct_words(model_words_, kModelMinWords)) return;  // lone words: the word lists' job
     ngrams_.build(model_words_);
     model_p_.resize(rules.size());
     model_probabilities(e_.model_table(), ngrams_, model_p_.data());
     for (size_t m = 0; m < rules.size(); ++m) {
         const Rule &r = e_.rules()[rules[m]];
-        if (!(r.roles & role_bit_) || model_p_[m] < r.threshold) continue;
+        if (!(r.roles & p_->role_bit) || model_p_[m] < r.threshold) continue;
         const Pattern p{rules[m], Boundary::Any, false, r.roles, 0};
         model_carried(e_.model_table(), m, model_words_, carried_);
         float top = 0;
         for (float c : carried_) top = std::max(top, c);
         if (top <= 0) {  // the bias alone: the whole post
-            add_raw(this, p, norm_.orig_start(0), norm_.orig_end(text_len_), 0);
+            add_raw(this, p, p_->norm.orig_start(0), p_->norm.orig_end(p_->len), 0);
             continue;
         }
         size_t n = 0;
         for (size_t i = 0; i < model_words_.size() && n < 8; ++i)
             if (carried_[i] >= 0.4f * top) {
-                add_raw(this, p, norm_.orig_start(model_words_[i].start), norm_.orig_end(model_words_[i].end), 0);
+                add_raw(this, p, p_->norm.orig_start(model_words_[i].start), p_->norm.orig_end(model_words_[i].end), 0);
                 ++n;
             }
     }
 }
 
-void Scanner::match_and_confirm(int role) {
-    {
-        hs_error_t rc = HS_SUCCESS;
-        word_hits_.clear();
-        next_word_hit_ = 0;
-        e_.word_matcher().scan(text_, text_len_, [this](uint32_t id, size_t end) {
-            word_hits_.emplace_back(id, static_cast<uint32_t>(end));
-        });
-        if (hs_database *main = e_.database(role))
-            rc = hs_scan(main, text_, static_cast<unsigned>(text_len_), 0, scratch_, on_main_match, this);
-        if (rc == HS_SUCCESS) word_hits_until(text_len_);
-        if (rc == HS_SUCCESS && whole_text_) {
-            windows_.clear();
-            for (uint32_t g = 0; g < e_.group_count(); ++g)
-                if (e_.group_database(g).exists()) windows_.push_back({g, 0u, static_cast<uint32_t>(text_len_)});
-        }
-        // Merge each group's overlapping windows and widen each to word boundaries (so that \b
-        // means what it means in the whole post) ...
-        std::sort(windows_.begin(), windows_.end());
-        group_windows_.clear();
-        for (size_t i = 0; i < windows_.size(); ++i) {
-            const uint32_t g = windows_[i].group;
-            size_t lo = windows_[i].lo, hi = windows_[i].hi;
-            while (i + 1 < windows_.size() && windows_[i + 1].group == g && windows_[i + 1].lo <= hi)
-                hi = std::max<size_t>(hi, windows_[++i].hi);
-            lo = word_start(text_, text_len_, lo);
-            hi = word_end(text_, text_len_, hi);
-            while (lo > 0 && (static_cast<unsigned char>(text_[lo]) & 0xC0) == 0x80) --lo;
-            if (hi <= lo || !e_.group_database(g).exists()) continue;
-            group_windows_.push_back({g, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi)});
-        }
-        // ... then probe the windows of the groups that share a probe (Engine::probe_of) where they
-        // meet, once: where the probe finds nothing, no window there can match; where it finds
-        // something, each group's own windows there are scanned with start-of-match tracking.
-        const size_t ngroups = e_.group_count();
-        std::sort(group_windows_.begin(), group_windows_.end(), [&](const Window &a, const Window &b) {
-            const uint32_t pa = e_.probe_of(a.group), pb = e_.probe_of(b.group);
-            return pa != pb ? pa < pb : a.lo != b.lo ? a.lo < b.lo : a.group < b.group;
-        });
-        for (size_t i = 0; i < group_windows_.size() && rc == HS_SUCCESS;) {
-            const uint32_t p = e_.probe_of(group_windows_[i].group);
-            size_t lo = group_windows_[i].lo, hi = group_windows_[i].hi, j = i + 1;
-            while (j < group_windows_.size() && e_.probe_of(group_windows_[j].group) == p && group_windows_[j].lo <= hi)
-                hi = std::max<size_t>(hi, group_windows_[j++].hi);
-            // (ready() may move scratch_: called before the scan reads it)
-            hs_database *probe = ready(e_.group_probe(p), 1 + ngroups + p);
-            rc = hs_scan(probe, text_ + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_probe_match, this);
-            if (rc == HS_SCAN_TERMINATED) {
-                rc = HS_SUCCESS;
-                for (size_t k = i; k < j && rc == HS_SUCCESS; ++k) {
-                    const Window &w = group_windows_[k];
-                    hs_database *group = ready(e_.group_database(w.group), 1 + w.group);
-                    win_off_ = w.lo;
-                    rc = hs_scan(group, text_ + w.lo, w.hi - w.lo, 0, scratch_, on_window_match, this);
-                }
-            }
-            i = j;
-        }
-        if (rc == HS_SUCCESS && !anchors_.empty()) confirm_commitments();
-        // Word lists once more over the skeleton, for the few posts that show evasion tricks.
-        if (rc == HS_SUCCESS && e_.skeleton_database().exists() &&
-            skel_.build(norm_, &e_.at_words(), &e_.join_grams(), &e_.skeleton_filter()) && skel_.size()) {
-            hs_database *skeleton = ready(e_.skeleton_database(), 0);
-            rc = hs_scan(skeleton, skel_.data(), static_cast<unsigned>(skel_.size()), 0, scratch_, on_skeleton_match, this);
-        }
-        if (rc != HS_SUCCESS) throw Error(kInternal, "hs_scan failed with code " + std::to_string(rc));
+void Scanner::match_words() {
+    PostState &p = *p_;
+    p.word_hits.clear();
+    p.next_word_hit = 0;
+    e_.word_matcher().scan(p.text, p.len, [&p](uint32_t id, size_t end) {
+        p.word_hits.emplace_back(id, static_cast<uint32_t>(end));
+    });
+}
+
+void Scanner::match(int role) {
+    PostState &p = *p_;
+    if (++scan_epoch_ == 0) {
+        for (auto &x : seen_) x.epoch = 0;
+        scan_epoch_ = 1;
     }
+    hs_error_t rc = HS_SUCCESS;
+    if (hs_database *main = e_.database(role))
+        rc = hs_scan(main, p.text, static_cast<unsigned>(p.len), 0, scratch_, on_main_match, this);
+    if (rc != HS_SUCCESS) throw Error(kInternal, "hs_scan failed with code " + std::to_string(rc));
+    word_hits_until(p.len);
+}
+
+void Scanner::confirm_windows() {
+    PostState &p = *p_;
+    const char *text = p.text;
+    const size_t len = p.len;
+    if (p.whole_text) {
+        p.windows.clear();
+        for (uint32_t g = 0; g < e_.group_count(); ++g)
+            if (e_.group_database(g).exists()) p.windows.push_back({g, 0u, static_cast<uint32_t>(len)});
+    }
+    // Merge each group's overlapping windows and widen each to word boundaries (so that \b
+    // means what it means in the whole post) ...
+    std::sort(p.windows.begin(), p.windows.end());
+    group_windows_.clear();
+    for (size_t i = 0; i < p.windows.size(); ++i) {
+        const uint32_t g = p.windows[i].group;
+        size_t lo = p.windows[i].lo, hi = p.windows[i].hi;
+        while (i + 1 < p.windows.size() && p.windows[i + 1].group == g && p.windows[i + 1].lo <= hi)
+            hi = std::max<size_t>(hi, p.windows[++i].hi);
+        lo = word_start(text, len, lo);
+        hi = word_end(text, len, hi);
+        while (lo > 0 && (static_cast<unsigned char>(text[lo]) & 0xC0) == 0x80) --lo;
+        if (hi <= lo || !e_.group_database(g).exists()) continue;
+        group_windows_.push_back({g, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi)});
+    }
+    // ... then probe the windows of the groups that share a probe (Engine::probe_of) where they
+    // meet, once: where the probe finds nothing, no window there can match; where it finds
+    // something, each group's own windows there are scanned with start-of-match tracking.
+    const size_t ngroups = e_.group_count();
+    std::sort(group_windows_.begin(), group_windows_.end(), [&](const Window &a, const Window &b) {
+        const uint32_t pa = e_.probe_of(a.group), pb = e_.probe_of(b.group);
+        return pa != pb ? pa < pb : a.lo != b.lo ? a.lo < b.lo : a.group < b.group;
+    });
+    hs_error_t rc = HS_SUCCESS;
+    for (size_t i = 0; i < group_windows_.size() && rc == HS_SUCCESS;) {
+        const uint32_t pr = e_.probe_of(group_windows_[i].group);
+        size_t lo = group_windows_[i].lo, hi = group_windows_[i].hi, j = i + 1;
+        while (j < group_windows_.size() && e_.probe_of(group_windows_[j].group) == pr && group_windows_[j].lo <= hi)
+            hi = std::max<size_t>(hi, group_windows_[j++].hi);
+        // (ready() may move scratch_: called before the scan reads it)
+        hs_database *probe = ready(e_.group_probe(pr), 1 + ngroups + pr);
+        rc = hs_scan(probe, text + lo, static_cast<unsigned>(hi - lo), 0, scratch_, on_probe_match, this);
+        if (rc == HS_SCAN_TERMINATED) {
+            rc = HS_SUCCESS;
+            for (size_t k = i; k < j && rc == HS_SUCCESS; ++k) {
+                const Window &w = group_windows_[k];
+                hs_database *group = ready(e_.group_database(w.group), 1 + w.group);
+                win_off_ = w.lo;
+                rc = hs_scan(group, text + w.lo, w.hi - w.lo, 0, scratch_, on_window_match, this);
+            }
+        }
+        i = j;
+    }
+    if (rc != HS_SUCCESS) throw Error(kInternal, "hs_scan failed with code " + std::to_string(rc));
+}
+
+// Word lists once more over the skeleton, for the few posts that show evasion tricks.
+void Scanner::match_skeleton() {
+    if (!e_.skeleton_database().exists() ||
+        !skel_.build(p_->norm, &e_.at_words(), &e_.join_grams(), &e_.skeleton_filter()) || !skel_.size())
+        return;
+    hs_database *skeleton = ready(e_.skeleton_database(), 0);
+    const hs_error_t rc = hs_scan(skeleton, skel_.data(), static_cast<unsigned>(skel_.size()), 0, scratch_, on_skeleton_match, this);
+    if (rc != HS_SUCCESS) throw Error(kInternal, "hs_scan failed with code " + std::to_string(rc));
 }
 
 void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
+    if (++epoch_ == 0) {
+        std::fill(rule_epoch_.begin(), rule_epoch_.end(), 0);
+        epoch_ = 1;
+    }
     // Split allowlist spans from rule hits.
     allow_.clear();
     size_t k = 0;
-    for (const Raw &r : raw_) {
+    for (const Raw &r : p_->raw) {
         if (r.allow) allow_.emplace_back(r.from, r.to);
-        else raw_[k++] = r;
+        else p_->raw[k++] = r;
     }
-    raw_.resize(k);
+    p_->raw.resize(k);
     auto rule_of = [&](const Raw &r) { return r.rule; };
     // Drop hits inside an allowlisted span.
     if (!allow_.empty()) {
-        raw_.erase(std::remove_if(raw_.begin(), raw_.end(),
+        p_->raw.erase(std::remove_if(p_->raw.begin(), p_->raw.end(),
                                   [&](const Raw &r) {
                                       for (auto [a, b] : allow_)
                                           if (a <= r.from && r.to <= b) return true;
                                       return false;
                                   }),
-                   raw_.end());
+                   p_->raw.end());
     }
     // Merge overlapping hits of the same rule.
-    std::sort(raw_.begin(), raw_.end(), [&](const Raw &a, const Raw &b) {
+    std::sort(p_->raw.begin(), p_->raw.end(), [&](const Raw &a, const Raw &b) {
         uint32_t ra = rule_of(a), rb = rule_of(b);
         return ra != rb ? ra < rb : a.from != b.from ? a.from < b.from : a.to > b.to;
     });
     k = 0;
-    for (size_t i = 0; i < raw_.size(); ++i) {
-        if (k && rule_of(raw_[k - 1]) == rule_of(raw_[i]) && raw_[i].from < raw_[k - 1].to) {
-            raw_[k - 1].to = std::max(raw_[k - 1].to, raw_[i].to);
-            raw_[k - 1].evasion |= raw_[i].evasion;
+    for (size_t i = 0; i < p_->raw.size(); ++i) {
+        if (k && rule_of(p_->raw[k - 1]) == rule_of(p_->raw[i]) && p_->raw[i].from < p_->raw[k - 1].to) {
+            p_->raw[k - 1].to = std::max(p_->raw[k - 1].to, p_->raw[i].to);
+            p_->raw[k - 1].evasion |= p_->raw[i].evasion;
             continue;
         }
-        raw_[k++] = raw_[i];
+        p_->raw[k++] = p_->raw[i];
     }
-    raw_.resize(k);
-    std::sort(raw_.begin(), raw_.end(), [&](const Raw &a, const Raw &b) {
+    p_->raw.resize(k);
+    std::sort(p_->raw.begin(), p_->raw.end(), [&](const Raw &a, const Raw &b) {
         return a.from != b.from ? a.from < b.from : a.to != b.to ? a.to > b.to : rule_of(a) < rule_of(b);
     });
     // An evasive spelling that several rules of one category match on the same span is one word:
     // a mask stands for any letter ("f*ck" is fuck, feck and fock to the skeleton), and a word does
     // not score as three. Only its highest-scoring rule counts there (the first of equals).
     k = 0;
-    for (size_t i = 0; i < raw_.size();) {
+    for (size_t i = 0; i < p_->raw.size();) {
         size_t j = i;
-        while (j < raw_.size() && raw_[j].from == raw_[i].from && raw_[j].to == raw_[i].to) ++j;
+        while (j < p_->raw.size() && p_->raw[j].from == p_->raw[i].from && p_->raw[j].to == p_->raw[i].to) ++j;
         for (size_t a = i; a < j; ++a) {
             bool keep = true;
-            if (raw_[a].evasion && j - i > 1) {
-                const uint32_t cat = e_.rule_category(raw_[a].rule);
-                const double sa = e_.rules()[raw_[a].rule].score;
+            if (p_->raw[a].evasion && j - i > 1) {
+                const uint32_t cat = e_.rule_category(p_->raw[a].rule);
+                const double sa = e_.rules()[p_->raw[a].rule].score;
                 for (size_t b = i; b < j && keep; ++b) {
-                    if (b == a || !raw_[b].evasion || e_.rule_category(raw_[b].rule) != cat) continue;
-                    const double sb = e_.rules()[raw_[b].rule].score;
+                    if (b == a || !p_->raw[b].evasion || e_.rule_category(p_->raw[b].rule) != cat) continue;
+                    const double sb = e_.rules()[p_->raw[b].rule].score;
                     keep = sb < sa || (sb == sa && b > a);
                 }
             }
-            if (keep) raw_[k++] = raw_[a];
+            if (keep) p_->raw[k++] = p_->raw[a];
         }
         i = j;
     }
-    raw_.resize(k);
+    p_->raw.resize(k);
 
     // Scores: each distinct rule adds its score once to its category.
     touched_.clear();
@@ -813,7 +904,7 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
         if (cat_score_[c] == 0.0) cat_score_[c] = 1e-300;  // zero-score rules still mark the category
     };
     const uint32_t max_hits = e_.options().max_hits;
-    for (const Raw &r : raw_) {
+    for (const Raw &r : p_->raw) {
         uint32_t rule = rule_of(r);
         count_rule(rule);
         if (v.hits.size() >= max_hits) {
@@ -824,8 +915,8 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
         v.evasion |= h.evasion;
         v.hits.push_back(h);
     }
-    for (uint32_t rule : overflow_rules_) count_rule(rule);
-    if (overflow_) v.flags |= 0x2u;
+    for (uint32_t rule : p_->overflow_rules) count_rule(rule);
+    if (p_->overflow) v.flags |= 0x2u;
 
     std::sort(touched_.begin(), touched_.end());
     int32_t action = kAllow;
@@ -837,7 +928,7 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
         cat_score_[c] = 0.0;
     }
     v.action = action;
-    v.invalid_utf8 = norm_.invalid_utf8();
+    v.invalid_utf8 = p_->norm.invalid_utf8();
     if (v.invalid_utf8) v.flags |= 0x1u;
 
     if (flags & 0x1u) {

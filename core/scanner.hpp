@@ -3,8 +3,10 @@
 #pragma once
 
 #include <atomic>
+#include <exception>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "engine.hpp"
@@ -32,6 +34,28 @@ public:
     // Scans one post into v. role: 0 member, 1 staff. Throws Error on a limit or a failure.
     void scan(std::string_view text, int role, uint32_t flags, Verdict &v);
 
+    // A post of a batch: its text, role and flags as scan() takes them, and where its verdict goes.
+    struct BatchPost {
+        std::string_view text;
+        int role = 0;
+        uint32_t flags = 0;
+        Verdict *verdict = nullptr;
+    };
+    // Scans posts[0, n) into their verdicts, the same verdicts as scan() one by one, but a few posts
+    // at a time stage by stage (kLanes posts normalized and matched, then their windows confirmed,
+    // then their skeletons, then the learned scorer), so that each stage's tables and databases
+    // are still in the cache for the next post. done(i) is called for each post in order as soon
+    // as its verdict is complete, while normalized() is that post's; it may throw. Returns n, or
+    // the index of the first post whose scan (or done) threw, with the exception in *error: the
+    // posts before it are done, it and the posts after it are not (their verdicts untouched, except
+    // that the failed post's verdict is reset).
+    template <class Done>
+    size_t scan_batch(const BatchPost *posts, size_t n, Done &&done, std::exception_ptr *error) {
+        auto call = [](void *ctx, size_t i) { (*static_cast<std::remove_reference_t<Done> *>(ctx))(i); };
+        return scan_batch_impl(posts, n, call, &done, error);
+    }
+    static constexpr size_t kLanes = 16;
+
     const Engine &engine() const { return e_; }
     // Whether the commitment stage first reads the words around an anchor word from the bytes
     // (anchor_covered's neighbours, commit_before) before it splits the sentence into words. The
@@ -39,7 +63,7 @@ public:
     void set_first_look(bool on) { first_look_ = on; }
     // The last scanned post's normalized text (core/normalize.hpp), for the state stage's fingerprints.
     // Valid until the next scan, and as long as the post's own text when it was ASCII.
-    std::string_view normalized() const { return {text_ ? text_ : "", text_len_}; }
+    std::string_view normalized() const { return {p_->text ? p_->text : "", p_->len}; }
     // Set by the C API for the length of a call, so that a second thread is refused, not let in.
     std::atomic<bool> busy{false};
 
@@ -54,7 +78,14 @@ private:
     static int on_som_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
     static int on_skeleton_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
     static int add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev);
-    void match_and_confirm(int role);  // the Hyperscan passes: main, windows, skeleton
+    size_t scan_batch_impl(const BatchPost *posts, size_t n, void (*done)(void *, size_t), void *ctx,
+                           std::exception_ptr *error);
+    // The stages, each over the post p_ points at. begin() normalizes and resets it (false: empty).
+    bool begin(std::string_view text, int role);
+    void match_words();                // the word matcher: its hits, for match()
+    void match(int role);              // the main database and the word matcher's hits: hits, windows, anchors
+    void confirm_windows();            // the regex groups over their windows
+    void match_skeleton();             // word lists over the skeleton, where the post shows a trick
     void confirm_commitments();        // the anchors of [[commitment]] rules, over the post's words
     bool anchor_covered(const Engine::AnchorWord &aw, size_t start);  // a deliverable of aw's around its word at start
     bool commit_before(const Engine::AnchorWord &aw, size_t start) const;  // a commit word of its rules before it
@@ -68,12 +99,6 @@ private:
     std::vector<uint8_t> scratch_ready_;
     hs_database *ready(const LazyDatabase &db, size_t slot);  // db.get(), with scratch_ grown to fit
 
-    // normalize
-    Normalizer norm_;
-    const char *text_ = nullptr;  // the normalized text
-    size_t text_len_ = 0;
-    uint8_t role_bit_ = 0;
-
     // match: raw matches, in original offsets
     struct Raw {
         uint32_t rule;  // rule index, or allow entry index when allow is set
@@ -81,30 +106,49 @@ private:
         uint32_t evasion;
         size_t from, to;  // original bytes
     };
-    std::vector<Raw> raw_;
+    // What a post carries from stage to stage; the other members below are each stage's own
+    // scratch, used within one stage of one post. scan() uses posts_[0]; scan_batch() one per
+    // post in flight.
+    struct PostState {
+        // normalize
+        Normalizer norm;
+        const char *text = nullptr;  // the normalized text
+        size_t len = 0;
+        uint8_t role_bit = 0;
+        // match: the word matcher's hits (pattern, end), handed to on_match in order with the main
+        // database's
+        std::vector<std::pair<uint32_t, uint32_t>> word_hits;
+        size_t next_word_hit = 0;
+        std::vector<Raw> raw;
+        bool overflow = false;
+        std::vector<uint32_t> overflow_rules;
+        std::vector<uint8_t> overflow_seen;  // per rule: 1 when it is in overflow_rules
+        // confirm: where to run which group database
+        std::vector<Window> windows;
+        std::vector<uint32_t> group_last;  // per group: 1 + index of its last window, 0 for none
+        bool whole_text = false;           // too many windows: run every group database everywhere
+        // commitments: anchors found by the main pass (start, anchor word)
+        std::vector<std::pair<uint32_t, uint32_t>> anchors;
+        // batch: the post's verdict and what its scan threw
+        const BatchPost *post = nullptr;
+        std::exception_ptr error;
+    };
+    std::vector<PostState> posts_;
+    PostState *p_ = nullptr;  // the post in the stage being run
+    PostState &new_post_state();
     size_t raw_cap_ = 0;
-    bool overflow_ = false;
-    std::vector<uint32_t> overflow_rules_;
-    std::vector<uint8_t> overflow_seen_;  // per rule: 1 when it is in overflow_rules_
 
     // the word matcher's hits (pattern, end), handed to on_match in order with the main database's
-    std::vector<std::pair<uint32_t, uint32_t>> word_hits_;
-    size_t next_word_hit_ = 0;
-    // confirm: where to run which group database
-    std::vector<Window> windows_;
-    std::vector<Window> group_windows_;  // windows_ merged per group and widened to word boundaries
-    std::vector<uint32_t> group_last_;  // per group: 1 + index of its last window, 0 for none
+    // confirm: the post's windows merged per group and widened to word boundaries
+    std::vector<Window> group_windows_;
     struct Seen {
         uint32_t epoch = 0, start = 0, end = 0;
     };
     std::vector<Seen> seen_;  // per variable pattern and atom set: the last trigger in this post
     uint32_t scan_epoch_ = 0;
-    bool whole_text_ = false;  // too many windows: run every group database everywhere
     size_t win_off_ = 0;       // offset of the window being scanned
 
-    // commitments: anchors found by the main pass (start, anchor word), the words of the sentence
-    // being looked at
-    std::vector<std::pair<uint32_t, uint32_t>> anchors_;
+    // commitments: the words of the sentence being looked at
     std::vector<Token> tokens_;
     bool first_look_ = true;
     std::vector<Token> near_;  // the words around an anchor (anchor_covered)

@@ -173,6 +173,121 @@ TEST_CASE("Batch scanning gives the same verdicts as one by one", "[capi]") {
     }
 }
 
+namespace {
+
+// Posts that wake every stage of the default engine: word lists, regex windows, the skeleton
+// (evasions), the commitment rules (staff), the learned scorer, non-ASCII, censoring, empty posts.
+std::vector<std::string> stage_texts() {
+    return {"Thanks for the quick reply, the update fixed my problem.",
+            "you are a f.u.c.k.i.n.g idiot and everyone here knows it",
+            "We will refund the full amount by Friday, guaranteed.",
+            "",
+            "y0u are such an 1d10t, shut up l0ser",
+            "WIN a FREE iPhone now!!! Click http://prize.example/claim and reply STOP to opt out",
+            "I will kill you if you post that again",
+            "Ｆｕｃｋ this, the ѕhіt update broke everything again",
+            "The fix ships in the next release, I promise, and you'll get a 20% discount too.",
+            "call me on 07700 900123 or mail sales@example.com for cheap watches",
+            "Our team is looking into it and will get back to you.",
+            "what a lovely day in the park with the kids"};
+}
+
+}  // namespace
+
+TEST_CASE("Batches longer than the scanner's lanes give the same verdicts as one by one", "[capi][batch]") {
+    mf_engine *e = nullptr;
+    mf_scanner *s = nullptr;
+    REQUIRE(mf_engine_create(&e, nullptr) == MF_OK);
+    REQUIRE(mf_scanner_create(&s, e) == MF_OK);
+    const std::vector<std::string> base = stage_texts();
+    std::vector<std::string> texts;
+    for (size_t i = 0; i < 71; ++i) texts.push_back(base[(i * 5) % base.size()] + (i % 3 ? "" : " again and again"));
+    std::vector<mf_post> posts(texts.size());
+    std::vector<mf_verdict *> vs(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+        mf_post p = MF_POST_INIT;
+        p.text = texts[i].data();
+        p.len = texts[i].size();
+        p.author_role = i % 2 ? MF_ROLE_STAFF : MF_ROLE_MEMBER;
+        p.flags = i % 4 == 1 ? MF_SCAN_CENSOR : 0;
+        posts[i] = p;
+        REQUIRE(mf_verdict_create(&vs[i]) == MF_OK);
+    }
+    size_t failed = 0;
+    REQUIRE(mf_scan_batch(s, vs.data(), posts.data(), posts.size(), &failed) == MF_OK);
+    CHECK(failed == posts.size());
+    mf_verdict *one = nullptr;
+    REQUIRE(mf_verdict_create(&one) == MF_OK);
+    size_t held = 0, rejected = 0, censored = 0;
+    for (size_t i = 0; i < texts.size(); ++i) {
+        REQUIRE(mf_scan(s, one, &posts[i]) == MF_OK);
+        INFO("post " << i << ": " << texts[i]);
+        CHECK(std::string(mf_verdict_json(vs[i], nullptr)) == mf_verdict_json(one, nullptr));
+        size_t n = 0;
+        const char *c = mf_verdict_censored(vs[i], &n);
+        const char *c1 = mf_verdict_censored(one, &n);
+        CHECK((c == nullptr) == (c1 == nullptr));
+        if (c && c1) CHECK(std::string(c) == c1);
+        censored += c != nullptr && std::string(c) != texts[i];
+        held += mf_verdict_action(vs[i]) == MF_ACTION_HOLD;
+        rejected += mf_verdict_action(vs[i]) == MF_ACTION_REJECT;
+    }
+    // the posts did reach the stages: something was held, something rejected, something censored
+    CHECK(held > 0);
+    CHECK(rejected > 0);
+    CHECK(censored > 0);
+    mf_verdict_destroy(one);
+    for (auto *v : vs) mf_verdict_destroy(v);
+    mf_scanner_destroy(s);
+    mf_engine_destroy(e);
+}
+
+TEST_CASE("A post that fails in the middle of a batch: the posts before it are done, those after untouched",
+          "[capi][batch]") {
+    mf_engine_options o = MF_ENGINE_OPTIONS_INIT;
+    o.max_post_bytes = 120;
+    mf_engine *e = nullptr;
+    mf_scanner *s = nullptr;
+    REQUIRE(mf_engine_create(&e, &o) == MF_OK);
+    REQUIRE(mf_scanner_create(&s, e) == MF_OK);
+    const std::vector<std::string> base = stage_texts();
+    const std::string big(300, 'a');
+    for (size_t bad : {size_t(0), size_t(5), size_t(16), size_t(21), size_t(39)}) {
+        std::vector<std::string> texts;
+        for (size_t i = 0; i < 40; ++i) texts.push_back(i == bad ? big : base[i % base.size()]);
+        std::vector<mf_post> posts(texts.size());
+        std::vector<mf_verdict *> vs(texts.size());
+        const std::string marker = "fuck";
+        for (size_t i = 0; i < texts.size(); ++i) {
+            mf_post p = MF_POST_INIT;
+            p.text = texts[i].data();
+            p.len = texts[i].size();
+            p.author_role = MF_ROLE_STAFF;
+            posts[i] = p;
+            REQUIRE(mf_verdict_create(&vs[i]) == MF_OK);
+            REQUIRE(mf_scan_text(s, vs[i], marker.data(), marker.size(), MF_ROLE_MEMBER) == MF_OK);
+        }
+        const std::string untouched = mf_verdict_json(vs[0], nullptr);
+        size_t failed = 0;
+        INFO("the post of 300 bytes is at " << bad);
+        CHECK(mf_scan_batch(s, vs.data(), posts.data(), posts.size(), &failed) == MF_E_TOO_LARGE);
+        CHECK(failed == bad);
+        CHECK(std::string(mf_last_error()).find("max_post_bytes") != std::string::npos);
+        CHECK(mf_verdict_action(vs[bad]) == -1);
+        mf_verdict *one = nullptr;
+        REQUIRE(mf_verdict_create(&one) == MF_OK);
+        for (size_t i = 0; i < bad; ++i) {
+            REQUIRE(mf_scan(s, one, &posts[i]) == MF_OK);
+            CHECK(std::string(mf_verdict_json(vs[i], nullptr)) == mf_verdict_json(one, nullptr));
+        }
+        for (size_t i = bad + 1; i < texts.size(); ++i) CHECK(mf_verdict_json(vs[i], nullptr) == untouched);
+        mf_verdict_destroy(one);
+        for (auto *v : vs) mf_verdict_destroy(v);
+    }
+    mf_scanner_destroy(s);
+    mf_engine_destroy(e);
+}
+
 TEST_CASE("Verdict summaries read many verdicts in one call, as the single accessors do", "[capi]") {
     Fixture f;
     const std::string texts[3] = {"hello", "fuck this, fuck that", "fuck\xFF"};

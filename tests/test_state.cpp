@@ -432,3 +432,34 @@ TEST_CASE("state entry points check their arguments") {
     mf_state_destroy(s);
     mf_state_destroy(nullptr);
 }
+
+TEST_CASE("a batch with a state attached gives the verdicts of the same posts one by one") {
+    // Copies of one promotion from many authors, a flood from one, within one batch and across the
+    // scanner's lanes: each post's state verdict must see exactly the posts before it.
+    Fixture batch, one;
+    std::vector<std::string> texts, ids, authors;
+    for (int i = 0; i < 45; ++i) {
+        texts.push_back(i % 3 == 0 ? kPromo : i % 3 == 1 ? "fuck, the same thing again " + std::to_string(i % 4) : "hi all");
+        ids.push_back("p" + std::to_string(i));
+        authors.push_back(i % 5 == 0 ? "flooder" : "u" + std::to_string(i));
+    }
+    std::vector<mf_post> posts;
+    std::vector<mf_verdict *> vs(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+        posts.push_back(post_of(texts[i], ids[i], authors[i], 1700000000000 + int64_t(i) * 1000));
+        REQUIRE(mf_verdict_create(&vs[i]) == MF_OK);
+    }
+    size_t failed = 0;
+    REQUIRE(mf_scan_batch(batch.scanner, vs.data(), posts.data(), posts.size(), &failed) == MF_OK);
+    CHECK(failed == posts.size());
+    size_t with_state = 0;
+    for (size_t i = 0; i < posts.size(); ++i) {
+        REQUIRE(mf_scan(one.scanner, one.verdict, &posts[i]) == MF_OK);
+        const std::string a = mf_verdict_json(vs[i], nullptr), b = mf_verdict_json(one.verdict, nullptr);
+        INFO("post " << i);
+        CHECK(a == b);
+        with_state += a.find("spam.duplicate") != std::string::npos || a.find("spam.flood") != std::string::npos;
+    }
+    CHECK(with_state > 5);
+    for (auto *v : vs) mf_verdict_destroy(v);
+}
