@@ -46,8 +46,9 @@ Scanner::Scanner(const Engine &e) : e_(e) {
     p_ = &new_post_state();
 }
 
-Scanner::PostState &Scanner::new_post_state() {
-    PostState &p = posts_.emplace_back();
+Scanner::PostState &Scanner::new_post_state() { return init_post_state(posts_.emplace_back()); }
+
+Scanner::PostState &Scanner::init_post_state(PostState &p) {
     p.overflow_seen.assign(e_.rules().size(), 0);
     p.raw.reserve(256);
     p.group_last.assign(e_.group_count(), 0);
@@ -703,6 +704,14 @@ size_t Scanner::scan_batch_impl(const BatchPost *posts, size_t n, void (*done)(v
                 return base + k;
             }
         }
+        // A lane that took a large post gives its buffers back (the first lane keeps them, as a
+        // scanner of one post at a time does), so that a batch of large posts does not leave
+        // kLanes times their size behind.
+        for (size_t k = 1; k < m; ++k)
+            if (posts[base + k].text.size() > kLaneKeepBytes) {
+                posts_[k] = PostState();
+                init_post_state(posts_[k]);
+            }
     }
     p_ = &posts_[0];
     return n;

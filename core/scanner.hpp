@@ -54,7 +54,8 @@ public:
         auto call = [](void *ctx, size_t i) { (*static_cast<std::remove_reference_t<Done> *>(ctx))(i); };
         return scan_batch_impl(posts, n, call, &done, error);
     }
-    static constexpr size_t kLanes = 16;
+    static constexpr size_t kLanes = 32;
+    static constexpr size_t kLaneKeepBytes = 64 * 1024;
 
     const Engine &engine() const { return e_; }
     // Whether the commitment stage first reads the words around an anchor word from the bytes
@@ -136,6 +137,7 @@ private:
     std::vector<PostState> posts_;
     PostState *p_ = nullptr;  // the post in the stage being run
     PostState &new_post_state();
+    PostState &init_post_state(PostState &p);
     size_t raw_cap_ = 0;
 
     // the word matcher's hits (pattern, end), handed to on_match in order with the main database's
