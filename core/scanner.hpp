@@ -3,8 +3,8 @@
 #pragma once
 
 #include <atomic>
-#include <exception>
 #include <cstdint>
+#include <exception>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -140,7 +140,6 @@ private:
     PostState &init_post_state(PostState &p);
     size_t raw_cap_ = 0;
 
-    // the word matcher's hits (pattern, end), handed to on_match in order with the main database's
     // confirm: the post's windows merged per group and widened to word boundaries
     std::vector<Window> group_windows_;
     struct Seen {
