@@ -10,7 +10,9 @@
 # --corpora: names from bench/corpora.py (default prose,tweets,replies); --role 1 (staff, the default)
 # or 0. Prints per corpus the scan time without the packs over the time with them, and the share of
 # the scan time that the packs add (1 - that ratio), with its spread over the rounds. Needs the
-# corpora (python3 bench/corpora.py) and a build (the CLI compiles the databases).
+# corpora (python3 bench/corpora.py) and a build (the CLI compiles the databases). Posts are scanned
+# one by one (mf_scan_text, as a plugin scans); AB_BATCH=64 scans them through mf_scan_batch, as the
+# CLI and the bindings' batch calls do (bench/ab_inproc.c).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build without="" label="" corpora=prose,tweets,replies role=1 posts=${MF_PACK_COST_POSTS:-40000}

@@ -1,8 +1,9 @@
-// Differential: one post scanned by mf_scan, by mf_scan_batch (between two other posts, into
-// verdicts that held other results), by the CLI's JSON-line reader and, when the post is one
+// Differential: one post scanned by mf_scan, by mf_scan_batch (among other posts, into verdicts
+// that held other results, at both ends of the scanner's chunks of lanes), by the CLI's JSON-line reader and, when the post is one
 // line, by its text-line reader, gives the same verdict JSON.
 //
 // Input: the first byte picks the role (bit 0: staff) and censoring (bit 1); the rest is the post.
+#include <cstring>
 #include <string>
 
 #include "../bindings/cli/stream.hpp"
@@ -14,7 +15,8 @@ namespace {
 struct State {
     mfcli::Engine cli;  // the CLI's own handles
     mf_scanner *scanner = nullptr;
-    mf_verdict *v[4] = {};
+    static constexpr size_t kBatch = 35;  // the scanner's 32 lanes, and 3 more
+    mf_verdict *v[kBatch + 1] = {};
     State() {
         const std::string &db = fuzz::default_db();
         bool ok = mf_engine_deserialize(&cli.engine, db.data(), db.size(), nullptr) == MF_OK &&
@@ -76,17 +78,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(mf_scan(st.scanner, st.v[0], &post) == MF_OK, "mf_scan: %s", mf_last_error());
     const std::string one = mf_verdict_json(st.v[0], nullptr);
 
-    mf_post posts[3] = {MF_POST_INIT, post, MF_POST_INIT};
-    posts[0].text = "you idiot, I will kill you";
-    posts[0].len = std::strlen(posts[0].text);
-    posts[0].flags = MF_SCAN_CENSOR;
-    posts[2].text = "hello";
-    posts[2].len = 5;
-    mf_verdict *vv[3] = {st.v[1], st.v[2], st.v[3]};
+    // In a batch, among other posts: first and last of the scanner's first chunk of lanes, first of
+    // the next, and last of the batch.
+    static const char *const kOthers[] = {"you idiot, I will kill you", "hello", "", "We will refund you by Friday.",
+                                          "f.u.c.k off y0u l0ser", "Ｆｒｅｅ iPhone!!! click http://x.example now"};
+    constexpr size_t n = State::kBatch;
+    mf_post posts[n];
+    bool mine[n] = {};
+    for (size_t i : {size_t(1), size_t(31), size_t(32), n - 1}) mine[i] = true;
+    for (size_t i = 0; i < n; ++i) {
+        if (mine[i]) {
+            posts[i] = post;
+            continue;
+        }
+        posts[i] = MF_POST_INIT;
+        posts[i].text = kOthers[i % 6];
+        posts[i].len = std::strlen(posts[i].text);
+        posts[i].author_role = i % 2 ? MF_ROLE_STAFF : MF_ROLE_MEMBER;
+        posts[i].flags = i % 3 ? 0 : MF_SCAN_CENSOR;
+    }
     size_t failed = 0;
-    FUZZ_CHECK(mf_scan_batch(st.scanner, vv, posts, 3, &failed) == MF_OK && failed == 3, "batch: %s", mf_last_error());
-    const std::string batch = mf_verdict_json(st.v[2], nullptr);
-    FUZZ_CHECK(one == batch, "mf_scan and mf_scan_batch differ:\n%s\n%s", one.c_str(), batch.c_str());
+    FUZZ_CHECK(mf_scan_batch(st.scanner, st.v + 1, posts, n, &failed) == MF_OK && failed == n, "batch: %s", mf_last_error());
+    for (size_t i = 0; i < n; ++i) {
+        if (!mine[i]) continue;
+        const std::string batch = mf_verdict_json(st.v[1 + i], nullptr);
+        FUZZ_CHECK(one == batch, "mf_scan and mf_scan_batch (post %zu of %zu) differ:\n%s\n%s", i, n, one.c_str(),
+                   batch.c_str());
+    }
 
     // The CLI, JSON lines: {"id":7,<the verdict's fields>}
     const std::string expect = "{\"id\":7," + one.substr(1) + "\n";
