@@ -279,14 +279,25 @@ std::pair<std::string, uint32_t> PhraseSet::anchor_point(uint32_t p) const {
         "for", "from", "get", "got", "has", "have", "i", "in", "is", "it", "me", "more", "my", "no", "not",
         "of", "off", "on", "or", "our", "out", "that", "the", "this", "time", "to", "up", "us", "way", "we",
         "will", "with", "working", "you", "your"};
-    auto common = [](std::string_view x) { return std::binary_search(std::begin(kCommon), std::end(kCommon), x); };
+    // Function words that every text is full of, and that no phrase should be found by while it has
+    // any other word (sorted): possessives, quantifiers, prepositions ("their" of "on their way" is
+    // four times as frequent as "way"; "some" of "some pts", "into" of "paid into your").
+    static const std::string_view kFunction[] = {
+        "about", "his", "into", "its", "many", "more", "most", "much", "onto", "over", "some", "than",
+        "their", "them", "then", "there", "these", "those", "through", "under"};
+    auto tier = [](std::string_view x) {
+        if (std::binary_search(std::begin(kFunction), std::end(kFunction), x)) return 2;
+        return std::binary_search(std::begin(kCommon), std::end(kCommon), x) ? 1 : 0;
+    };
     if (veto_[p]) return {};
-    // The longest word is likely the rarest ("days" of "in # days", "going" of "is going to");
-    // a phrase of short words and a number is found by its number ("#": a digit that starts a word).
+    // The word of the lowest tier (kFunction, kCommon, any other), of those the longest: the longest
+    // word is likely the rarest ("days" of "in # days", "going" of "is going to"). A phrase of short
+    // words and a number is found by its number ("#": a digit that starts a word).
     const auto &words = phrases_[p];
     std::string w;
     uint32_t at = 0, number_at = 0;
-    bool number = false, w_common = true;
+    bool number = false;
+    int w_tier = 3;
     for (uint32_t k = 0; k < words.size(); ++k) {
         if (words[k] == "#") {
             if (!number) number_at = k;
@@ -294,13 +305,14 @@ std::pair<std::string, uint32_t> PhraseSet::anchor_point(uint32_t p) const {
             continue;
         }
         if (words[k] == "*") continue;
-        const bool c = common(words[k]);
-        if (w.empty() || (w_common && !c) || (c == w_common && words[k].size() >= w.size())) {
+        const int t = tier(words[k]);
+        if (w.empty() || t < w_tier || (t == w_tier && words[k].size() >= w.size())) {
             w = words[k];
             at = k;
-            w_common = c;
+            w_tier = t;
         }
     }
+    const bool w_common = w_tier > 0;
     if (number && (w.size() < 4 || w_common)) {
         w = "#";
         at = number_at;

@@ -1187,12 +1187,16 @@ commit = ["will be", "will"]
 what = ["on the way", "on its way", "any more", "refund", "in # days"]
 within = 4
 )");
-    // "way" finds "on the way" and "on its way", "more" finds "any more": read from the words around them
+    // "way" finds "on the way" and "on its way", "any" finds "any more" (never "its" or "more",
+    // function words): read from the words around them
     const Engine::AnchorWord *way = anchor_named(*s.engine, "way");
     REQUIRE(way);
     CHECK(way->needs_cover);
     CHECK(way->back == 2);
     CHECK(way->ahead == 0);
+    CHECK(anchor_named(*s.engine, "its") == nullptr);
+    CHECK(anchor_named(*s.engine, "more") == nullptr);
+    CHECK(anchor_named(*s.engine, "any") != nullptr);
     CHECK(s.rules("it will be on the way tomorrow", 1).size() == 1);
     CHECK(s.rules("It will be on its \t  way", 1).size() == 1);
     CHECK(s.rules("It will be on its.\nWay", 1).empty());  // (another sentence)
@@ -1207,7 +1211,7 @@ within = 4
     CHECK(s.rules(t, 1).size() == 1);
 
     // A rule whose deliverable is any word, or any number, is found by its commit phrases, and those
-    // count only where they stand too ("into" of "paid into your").
+    // count only where they stand too ("paid" of "paid into your": not "into", a function word).
     Scan c(R"(
 [[commitment]]
 id = "promise.money.sent"
@@ -1228,10 +1232,11 @@ commit = ["expected date is", "eta is"]
 what = ["#"]
 within = 1
 )");
-    const Engine::AnchorWord *into = anchor_named(*c.engine, "into"), *number = anchor_named(*c.engine, "#");
-    REQUIRE(into);
-    CHECK(into->needs_cover);
-    CHECK(!into->commit_rules.empty());
+    const Engine::AnchorWord *paid = anchor_named(*c.engine, "paid"), *number = anchor_named(*c.engine, "#");
+    REQUIRE(paid);
+    CHECK(paid->needs_cover);
+    CHECK(!paid->commit_rules.empty());
+    CHECK(anchor_named(*c.engine, "into") == nullptr);
     CHECK(number == nullptr);  // a number alone is no anchor: "expected" and "eta" are
     CHECK(c.rules("we paid into your account", 1) == std::vector<std::string>{"promise.money.sent"});
     CHECK(c.rules("we will look into your account", 1).empty());
