@@ -288,6 +288,9 @@ mf_status mf_post_init(mf_post *post, uint32_t version) {
     return MF_OK;
 }
 
+}  // extern "C"
+
+// Helpers of the scan calls: C++ linkage (they take and return C++ types).
 namespace {
 
 // The post's who/where/when (version 2), or none (version 1, mf_scan_text).
@@ -366,6 +369,8 @@ struct BusyGuard {
 };
 
 }  // namespace
+
+extern "C" {
 
 mf_status mf_scan_text(mf_scanner *scanner, mf_verdict *out, const char *text, size_t len, int32_t role) {
     if (!scanner || !out) return fail(MF_E_INVALID_ARG, "mf_scan_text: scanner or verdict is NULL");
