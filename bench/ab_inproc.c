@@ -33,6 +33,8 @@
 #include <time.h>
 
 enum { kMaxBatch = 1024 };
+static size_t batch;   /* AB_BATCH: posts per mf_scan_batch call, 0 for mf_scan_text */
+static mf_post *posts; /* AB_BATCH: the posts of a call */
 
 typedef struct {
     const char *path;
@@ -110,13 +112,10 @@ static void open_build(Build *b, const char *path, const char *db) {
         fprintf(stderr, "ab_inproc: %s: %s\n", path, b->last_error());
         exit(1);
     }
-    b->vs = calloc(kMaxBatch, sizeof *b->vs);
-    for (size_t i = 0; i < kMaxBatch; i++)
+    b->vs = calloc(batch ? batch : 1, sizeof *b->vs);
+    for (size_t i = 0; i < batch; i++)
         if (b->verdict_create(&b->vs[i])) exit(1);
 }
-
-static size_t batch;   /* AB_BATCH: posts per mf_scan_batch call, 0 for mf_scan_text */
-static mf_post *posts; /* AB_BATCH: the posts of a call */
 
 static void run(Build *b, char **lines, size_t *lens, size_t from, size_t to, int role, int timed) {
     const double t0 = cpu();

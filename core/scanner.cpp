@@ -637,25 +637,16 @@ bool Scanner::begin(std::string_view text, int role) {
     return p.len != 0;
 }
 
+// One post is a batch of one: the stages are listed once, in scan_batch_impl.
 void Scanner::scan(std::string_view text, int role, uint32_t flags, Verdict &v) {
-    p_ = &posts_[0];
-    const bool any = begin(text, role);
-    v.reset(&e_);
-    if (any) {
-        match_words();
-        match(role);
-        confirm_windows();
-        if (!p_->anchors.empty()) confirm_commitments();
-        match_skeleton();
-        if (!e_.model_rules().empty()) apply_models();
-    }
-    score(text, flags, v);
+    const BatchPost post{text, role, flags, &v};
+    std::exception_ptr error;
+    if (scan_batch_impl(&post, 1, nullptr, nullptr, &error) != 1) std::rethrow_exception(error);
 }
 
 size_t Scanner::scan_batch_impl(const BatchPost *posts, size_t n, void (*done)(void *, size_t), void *ctx,
                                 std::exception_ptr *error) {
-    while (posts_.size() < kLanes) new_post_state();
-    const bool models = !e_.model_rules().empty();
+    while (posts_.size() < std::min(kLanes, n)) new_post_state();
     for (size_t base = 0; base < n; base += kLanes) {
         const size_t m = std::min(kLanes, n - base);
         // One stage for every post of the chunk, then the next stage: a post whose stage throws
@@ -665,7 +656,7 @@ size_t Scanner::scan_batch_impl(const BatchPost *posts, size_t n, void (*done)(v
                 p_ = &posts_[k];
                 if (p_->error || !p_->len) continue;
                 try {
-                    run(k);
+                    run();
                 } catch (...) {
                     p_->error = std::current_exception();
                 }
@@ -681,14 +672,14 @@ size_t Scanner::scan_batch_impl(const BatchPost *posts, size_t n, void (*done)(v
                 p_->error = std::current_exception();
             }
         }
-        stage([&](size_t) { match_words(); });
-        stage([&](size_t k) { match(posts[base + k].role); });
-        stage([&](size_t) { confirm_windows(); });
-        stage([&](size_t) {
+        stage([&] { match_words(); });
+        stage([&] { match(); });
+        stage([&] { confirm_windows(); });
+        stage([&] {
             if (!p_->anchors.empty()) confirm_commitments();
         });
-        stage([&](size_t) { match_skeleton(); });
-        if (models) stage([&](size_t) { apply_models(); });
+        stage([&] { match_skeleton(); });
+        stage([&] { apply_models(); });
         for (size_t k = 0; k < m; ++k) {
             p_ = &posts_[k];
             const BatchPost &bp = *p_->post;
@@ -758,14 +749,14 @@ void Scanner::match_words() {
     });
 }
 
-void Scanner::match(int role) {
+void Scanner::match() {
     PostState &p = *p_;
     if (++scan_epoch_ == 0) {
         for (auto &x : seen_) x.epoch = 0;
         scan_epoch_ = 1;
     }
     hs_error_t rc = HS_SUCCESS;
-    if (hs_database *main = e_.database(role))
+    if (hs_database *main = e_.database(p.role_bit == kRoleStaff ? 1 : 0))
         rc = hs_scan(main, p.text, static_cast<unsigned>(p.len), 0, scratch_, on_main_match, this);
     if (rc != HS_SUCCESS) throw Error(kInternal, "hs_scan failed with code " + std::to_string(rc));
     word_hits_until(p.len);

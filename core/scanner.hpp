@@ -31,7 +31,8 @@ public:
     Scanner(const Scanner &) = delete;
     Scanner &operator=(const Scanner &) = delete;
 
-    // Scans one post into v. role: 0 member, 1 staff. Throws Error on a limit or a failure.
+    // Scans one post into v (a batch of one). role: 0 member, 1 staff. Throws Error on a limit or a
+    // failure, and v is then empty (reset with no engine).
     void scan(std::string_view text, int role, uint32_t flags, Verdict &v);
 
     // A post of a batch: its text, role and flags as scan() takes them, and where its verdict goes.
@@ -84,7 +85,7 @@ private:
     // The stages, each over the post p_ points at. begin() normalizes and resets it (false: empty).
     bool begin(std::string_view text, int role);
     void match_words();                // the word matcher: its hits, for match()
-    void match(int role);              // the main database and the word matcher's hits: hits, windows, anchors
+    void match();                      // the main database and the word matcher's hits: hits, windows, anchors
     void confirm_windows();            // the regex groups over their windows
     void match_skeleton();             // word lists over the skeleton, where the post shows a trick
     void confirm_commitments();        // the anchors of [[commitment]] rules, over the post's words

@@ -58,6 +58,16 @@ struct Fixture {
     }
 };
 
+// A post of `text` (which must outlive it).
+mf_post post_of(const std::string &text, int32_t role = MF_ROLE_STAFF, uint32_t flags = 0) {
+    mf_post p = MF_POST_INIT;
+    p.text = text.data();
+    p.len = text.size();
+    p.author_role = role;
+    p.flags = flags;
+    return p;
+}
+
 }  // namespace
 
 TEST_CASE("Version and status strings", "[capi]") {
@@ -155,11 +165,7 @@ TEST_CASE("Batch scanning gives the same verdicts as one by one", "[capi]") {
     std::vector<mf_post> posts(texts.size());
     std::vector<mf_verdict *> vs(texts.size());
     for (size_t i = 0; i < texts.size(); ++i) {
-        mf_post p = MF_POST_INIT;
-        p.text = texts[i].data();
-        p.len = texts[i].size();
-        p.author_role = MF_ROLE_STAFF;
-        posts[i] = p;
+        posts[i] = post_of(texts[i]);
         REQUIRE(mf_verdict_create(&vs[i]) == MF_OK);
     }
     size_t failed = 99;
@@ -208,12 +214,7 @@ TEST_CASE("Batches longer than the scanner's lanes give the same verdicts as one
     std::vector<mf_post> posts(texts.size());
     std::vector<mf_verdict *> vs(texts.size());
     for (size_t i = 0; i < texts.size(); ++i) {
-        mf_post p = MF_POST_INIT;
-        p.text = texts[i].data();
-        p.len = texts[i].size();
-        p.author_role = i % 2 ? MF_ROLE_STAFF : MF_ROLE_MEMBER;
-        p.flags = i % 4 == 1 ? MF_SCAN_CENSOR : 0;
-        posts[i] = p;
+        posts[i] = post_of(texts[i], i % 2 ? MF_ROLE_STAFF : MF_ROLE_MEMBER, i % 4 == 1 ? MF_SCAN_CENSOR : 0);
         REQUIRE(mf_verdict_create(&vs[i]) == MF_OK);
     }
     size_t failed = 0;
@@ -265,11 +266,7 @@ TEST_CASE("A post that fails in the middle of a batch: the posts before it are d
         std::vector<mf_verdict *> vs(texts.size());
         const std::string marker = "fuck";
         for (size_t i = 0; i < texts.size(); ++i) {
-            mf_post p = MF_POST_INIT;
-            p.text = texts[i].data();
-            p.len = texts[i].size();
-            p.author_role = MF_ROLE_STAFF;
-            posts[i] = p;
+            posts[i] = post_of(texts[i]);
             REQUIRE(mf_verdict_create(&vs[i]) == MF_OK);
             REQUIRE(mf_scan_text(s, vs[i], marker.data(), marker.size(), MF_ROLE_MEMBER) == MF_OK);
         }
