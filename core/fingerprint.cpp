@@ -54,7 +54,26 @@ char leet(char c) {
     }
 }
 
-uint64_t word_hash(std::string_view w) { return XXH3_64bits(w.data(), w.size()); }
+// A word's hash (version 2): XXH3-64 of its bytes zero-padded to 16 when it has at most 16 (a word
+// never holds a zero byte, so the padding is unambiguous), XXH3-64 of its bytes when longer. Nearly
+// every word so takes XXH3's one fixed-length path, inlined, instead of a call that branches on the
+// word's length (version 1 hashed the bytes alone: 15 of the 78 cycles a word took on prose).
+// `room`: how many bytes from w on may be read (at least n); with 16, the word is read in one load.
+inline uint64_t word_hash(const unsigned char *w, size_t n, size_t room) {
+    if (n > 16) return XXH3_64bits(w, n);
+    unsigned char pad[16] = {};
+    if (room >= 16) {
+        // bytes n.. of the load cleared: kKeep + 16 - n is n bytes of 0xFF, then zeros
+        static constexpr unsigned char kKeep[32] = {255, 255, 255, 255, 255, 255, 255, 255,
+                                                    255, 255, 255, 255, 255, 255, 255, 255};
+        std::memcpy(pad, w, 16);
+        for (size_t i = 0; i < 16; ++i) pad[i] &= kKeep[16 - n + i];
+    } else {
+        std::memcpy(pad, w, n);
+    }
+    return XXH3_64bits(pad, 16);
+}
+uint64_t word_hash(std::string_view w) { return word_hash(reinterpret_cast<const unsigned char *>(w.data()), w.size(), w.size()); }
 
 // Byte classes for the word scan: one table look-up per byte instead of a chain of tests.
 enum : uint8_t {
@@ -214,6 +233,7 @@ struct WordScan {
     size_t end;     // the word is [start, end)
     uint8_t seen;   // kLetter | kDigit | kHigh of its bytes
     bool runs;      // a letter repeated next to itself (case aside)
+    size_t next;    // where the next word may start: the first word byte or '[' after end seen, or end
 };
 
 bool punct_at(const unsigned char *p, size_t e, size_t eol) {
@@ -224,7 +244,7 @@ bool punct_at(const unsigned char *p, size_t e, size_t eol) {
 // its bytes with ASCII letters lowercased into out (which has 16 bytes of room past the word).
 // p has 16 readable bytes before the text and 32 zero bytes after it.
 WordScan scan_word(const unsigned char *p, size_t j, size_t eol, unsigned char *out) {
-    WordScan w{j, 0, false};
+    WordScan w{j, 0, false, j};
 #if defined(MF_FINGERPRINT_SSE2)
     const __m128i a_lo = _mm_set1_epi8('a'), n_letters = _mm_set1_epi8(25), zero = _mm_set1_epi8('0');
     const __m128i n_digits = _mm_set1_epi8(9), case_bit = _mm_set1_epi8(0x20), e2 = _mm_set1_epi8(char(0xE2));
@@ -258,6 +278,10 @@ WordScan scan_word(const unsigned char *p, size_t j, size_t eol, unsigned char *
         w.runs |= (same & letters & in) != 0;
         if (t < 16) {
             w.end = e + t;
+            const uint32_t cand = ((letters | digits | high |
+                                    static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('['))))) >>
+                                   t) & 0xFFFF;
+            w.next = cand ? w.end + static_cast<uint32_t>(__builtin_ctz(cand)) : e + 16;
             return w;
         }
     }
@@ -276,6 +300,7 @@ WordScan scan_word(const unsigned char *p, size_t j, size_t eol, unsigned char *
         prev = lc;
     }
     w.end = e;
+    w.next = e;
     return w;
 #endif
 }
@@ -390,9 +415,9 @@ void Fingerprinter::run(std::string_view s, Fingerprint &out) {
                 ++letters_run_;
             } else {
                 if (letters_run_) emit_letters();
-                all.push_back(XXH3_64bits(word, k));
+                all.push_back(word_hash(word, k, 16));
             }
-            j = e;
+            j = std::min(ws.next, eol);
         }
         if (letters_run_) emit_letters();
         i = eol + 1;

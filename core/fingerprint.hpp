@@ -1,7 +1,7 @@
 // Fingerprints of a post, for the state stage (core/state.hpp): an exact hash and a near-duplicate
 // SimHash, both built with xxHash over the post's normalized words.
 //
-// Algorithm version 1 (kFingerprintVersion; a state file records it and is refused by another):
+// Algorithm version 2 (kFingerprintVersion; a state file records it and is refused by another):
 //   1. the text is the normalizer's output (core/normalize.hpp: NFKC case folding, look-alike
 //      letters, invisible characters, diacritics), so those tricks are undone before anything else;
 //   2. quoted text is left out: lines starting with '>' and [quote]...[/quote] blocks;
@@ -12,8 +12,10 @@
 //      skeleton view does for matching (core/skeleton.hpp);
 //   4. a link (http://, https://, www.) is one word: its host and path, without query string or
 //      fragment, so a tracking parameter changes nothing;
-//   5. exact = XXH3-64 of the words in order; near = the 64-bit SimHash of the set of features
-//      {each word, each pair of neighbouring words on one line} hashed with XXH3-64; the lookup
+//   5. a word's hash is XXH3-64 of its bytes zero-padded to 16 bytes, or of its bytes alone when it
+//      has more than 16 (version 1 hashed the bytes alone: version 2 gives other values, nothing else
+//      changed); exact = XXH3-64 of the words' hashes in order; near = the 64-bit SimHash of the set
+//      of features {each word, each pair of neighbouring words on one line}; the lookup
 //      keys are the 4 smallest hashes of the word triples on one line (pairs for shorter lines).
 // Punctuation, case, spacing, evasion tricks and a query string change neither hash; reordered lines
 // change only `exact` (features never span lines); a changed word moves `near` by a few bits.
@@ -33,7 +35,7 @@
 
 namespace mf {
 
-constexpr uint32_t kFingerprintVersion = 1;
+constexpr uint32_t kFingerprintVersion = 2;
 constexpr int kAnchors = 4;
 
 struct Fingerprint {

@@ -30,7 +30,13 @@ struct Expected {
     uint32_t words = 0, links = 0;
 };
 
-uint64_t xxh(const std::string &w) { return XXH3_64bits(w.data(), w.size()); }
+// A word's hash (version 2): XXH3-64 of its bytes zero-padded to 16, or of its bytes when longer.
+uint64_t xxh(const std::string &w) {
+    if (w.size() > 16) return XXH3_64bits(w.data(), w.size());
+    std::string pad = w;
+    pad.resize(16, '\0');
+    return XXH3_64bits(pad.data(), 16);
+}
 
 // Order-dependent combination of two hashes (the MurmurHash3 finalizer of a * golden ^ (b + c)).
 uint64_t combine(uint64_t a, uint64_t b) {
@@ -192,24 +198,24 @@ void same_as_reference(Fingerprinter &f, const std::string &text) {
 
 }  // namespace
 
-TEST_CASE("version 1 values are pinned") {
+TEST_CASE("version 2 values are pinned") {
     Fingerprinter f;
     Fingerprint fp;
     f.run("Free entry to WIN a cruise!! see http://x.example/win?id=1\nCall 0800 now, f r e e g1ft", fp);
-    CHECK(fp.exact == 0x72593e285958da34ULL);
-    CHECK(fp.near == 0x840ed8937c65840fULL);
+    CHECK(fp.exact == 0x209f1b41d3a4346aULL);
+    CHECK(fp.near == 0xd801ed910890ad94ULL);
     CHECK(fp.words == 12);
     CHECK(fp.links == 1);
     REQUIRE(fp.n_anchors == 4);
-    CHECK(fp.anchors[0] == 0x06efb537c8860d5fULL);
-    CHECK(fp.anchors[3] == 0x544dfeab299cfc12ULL);
+    CHECK(fp.anchors[0] == 0x19a4fb7ee888f77cULL);
+    CHECK(fp.anchors[3] == 0x7ae27e6b6d597d60ULL);
     f.run("> quoted\n[quote=a]x y z[/quote] the dog needs a walk tonight \xE2\x80\x94 caf\xC3\xA9 ok", fp);
-    CHECK(fp.exact == 0x6dcb19b11adc1f20ULL);
-    CHECK(fp.near == 0xa48fe0e7b49e0167ULL);
+    CHECK(fp.exact == 0x2ee832e2d22c0bfcULL);
+    CHECK(fp.near == 0x81f4f6991ecd892dULL);
     CHECK(fp.words == 8);
-    CHECK(fp.anchors[0] == 0x090342df7e510d04ULL);
-    CHECK(fp.anchors[3] == 0x38226112f15043b6ULL);
-    CHECK(kFingerprintVersion == 1);
+    CHECK(fp.anchors[0] == 0x1b25514e941bb150ULL);
+    CHECK(fp.anchors[3] == 0xac1577db61772c97ULL);
+    CHECK(kFingerprintVersion == 2);
 }
 
 TEST_CASE("the word scan gives the reference's hashes on chosen inputs") {

@@ -144,7 +144,7 @@ int main(int argc, char **argv) {
     work->add_option("--flood-reject", wo.flood_reject, "Posts in the window for REJECT (default 30; 0: never)");
     work->add_flag("--shared-duplicates", wo.shared_duplicates,
                    "Keep the duplicate state in Redis, shared by every worker (spam.duplicate; docs/worker.md)");
-    work->add_option("--dup-prefix", wo.dup_prefix, "Key prefix of the shared duplicate state (default <stream>:dup)");
+    work->add_option("--dup-prefix", wo.dup_prefix, "Key prefix of the shared duplicate state (default <stream>:dup:f<fingerprint version>)");
     work->add_option("--dup-window", wo.dup_window, "Seconds a text is remembered after its last copy (default 7200)")
         ->check(CLI::Range(0.001, 1e8));
     work->add_option("--dup-min-words", wo.dup_min_words, "Posts with fewer words are never duplicates (default 6)");

@@ -1039,7 +1039,9 @@ int Worker::run() {
     dead_stream_ = o_.dead_stream.empty() ? o_.out_stream + ":dead" : o_.dead_stream;
     control_key_ = o_.control_key.empty() ? o_.stream + ":reload" : o_.control_key;
     flood_prefix_ = o_.flood_prefix.empty() ? o_.stream + ":flood" : o_.flood_prefix;
-    dup_prefix_ = o_.dup_prefix.empty() ? o_.stream + ":dup" : o_.dup_prefix;
+    // The fingerprint algorithm's version is in the default prefix: after an upgrade that changes it,
+    // the texts recorded by the old one (whose hashes the new one never gives) are left to expire.
+    dup_prefix_ = o_.dup_prefix.empty() ? o_.stream + ":dup:f" + std::to_string(mf_fingerprint_version()) : o_.dup_prefix;
     log("consumer %s of group %s on %s, verdicts to %s, database %s", consumer_.c_str(), o_.group.c_str(),
         o_.stream.c_str(), o_.out_stream.c_str(), cur_.hash.c_str());
     std::thread metrics_thread;
