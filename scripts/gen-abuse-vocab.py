@@ -467,6 +467,29 @@ def forms(w, cat):
     return out
 
 
+# Categories whose strong terms get look-alike letter spellings (medium severity and above).
+LOOKALIKE_CATEGORIES = ("abuse.obscene", "abuse.hate", "abuse.sexual")
+
+
+def lookalike_spellings(w):
+    """Spellings of a single alphabetic word with letters swapped for plain letters that look like
+    them, as written in the wild to pass word filters: every 'u' as 'v' ("fvck", "cvnt"), a doubled
+    'g' as 'qq' ("niqqa", "faqqot") and a doubled 's' as 'zz' ("azzhole"). A single 'g' is left alone
+    (a q for it makes "faq"), and the caller leaves out dictionary words and the sources' clean ones.
+    Words of 4 to 9 letters: the roots and their short compounds, not every long compound built on
+    them (those are a few hundred more entries for spellings seen nowhere)."""
+    if not re.fullmatch(r"[a-z]{4,9}", w):
+        return []
+    out = []
+    if "u" in w:
+        out.append(w.replace("u", "v"))
+    if "gg" in w:
+        out.append(w.replace("gg", "qq"))
+    if "ss" in w:
+        out.append(w.replace("ss", "zz"))
+    return out
+
+
 def every_left_out(data):
     """term -> why, for every term of the sources that the vocabulary leaves out on purpose: LEFT_OUT,
     terms that name a group, mildly rated ordinary phrases, and phrases of short words (scan cost).
@@ -651,6 +674,19 @@ def build(data):
             plural_of_word = w in dictionary and cat != "abuse.hate" and f in (w + "s", w + "es")
             if f in chosen or f in placed or (f in dictionary and not plural_of_word) or f in clean or f == "sexes" \
                     or f in out_of or hand_covers(f):
+                continue
+            chosen[f] = (cat, sev)
+    # Letters swapped for look-alike letters, which the evasion skeleton cannot undo because both are
+    # plain letters of words of their own ("fvck", "niqqa", "azzhole"; see lookalike_spellings).
+    for w, (cat, sev) in list(chosen.items()):
+        if cat not in LOOKALIKE_CATEGORIES or SEVERITIES.index(sev) < SEVERITIES.index("medium"):
+            continue
+        for f in lookalike_spellings(w):
+            # the skeleton keeps one letter of a run: "iqqas" is matched as "iqas", which "IQ45"
+            # spells in leet; a variant needs five letters left for that
+            if len(re.sub(r"(.)\1+", r"\1", f)) < 5:
+                continue
+            if f in chosen or f in placed or f in dictionary or f in clean or f in out_of or hand_covers(f):
                 continue
             chosen[f] = (cat, sev)
     buckets = {}
