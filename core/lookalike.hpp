@@ -16,7 +16,15 @@ struct Lookalike {
     char letter;     // the Latin letter it stands for
     uint8_t upside;  // 1: from an upside-down alphabet (such words are written backwards too)
     uint8_t script;  // 0: Latin or a symbol; kScriptHan; other values tell scripts apart
+    uint8_t when;    // kLookAlways, kLookBetweenLetters or kLookWeak
 };
+
+// When an entry stands for its letter (core/skeleton.cpp applies it):
+constexpr uint8_t kLookAlways = 0;
+// between letters or look-alikes, or first in a word before one: "bi†ch", "£ick", not "Shi†", "£5"
+constexpr uint8_t kLookBetweenLetters = 1;
+// only in a word that other look-alikes already mark as one ("f∆gøt"), never alone ("brød")
+constexpr uint8_t kLookWeak = 2;
 
 constexpr uint8_t kScriptHan = 1;
 

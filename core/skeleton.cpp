@@ -500,6 +500,34 @@ const Lookalike *lookalike_at(const char *p, size_t n, size_t *len) {
     return valid ? find_lookalike(cp) : nullptr;
 }
 
+// Whether the code point of token t[a, b) that ends at t[k] (exclusive) or starts at t[k] is a
+// letter or a look-alike (`plain`: an ASCII letter counts; otherwise only a look-alike or a leet
+// character): `before` looks at the one ending at k, otherwise at the one starting at k.
+bool letterlike(const char *t, size_t a, size_t b, size_t k, bool before, bool plain = true) {
+    if (before) {
+        if (k <= a) return false;
+        size_t s = k - 1;
+        while (s > a && (static_cast<unsigned char>(t[s]) & 0xC0) == 0x80) --s;
+        k = s;
+    } else if (k >= b) {
+        return false;
+    }
+    const auto c = static_cast<unsigned char>(t[k]);
+    if (c < 0x80) return plain ? letter(lower(c)) : !letter(lower(c)) && leet(static_cast<char>(c));
+    size_t len;
+    return lookalike_at(t + k, b - k, &len) != nullptr;
+}
+
+// Whether look-alike e at t[k, k + len) of token t[a, b) stands for its letter there, for the
+// entries that count only between letters (kLookBetweenLetters): a letter or a look-alike after it,
+// and one before it or the token's start ("bi†ch", "a££", "£ick"; not "£5", "x†"); last in the
+// token, only after a look-alike or a leet character ("sh!†", "tw∆†"; not "Shi†", "Jesus†").
+bool applies(const Lookalike &e, const char *t, size_t a, size_t b, size_t k, size_t len) {
+    if (e.when != kLookBetweenLetters) return true;
+    if (k + len >= b) return k > a && letterlike(t, a, b, k, true, false);
+    return letterlike(t, a, b, k + len, false) && (k == a || letterlike(t, a, b, k, true));
+}
+
 // Letters an upside-down word may hold as they are: their own turned form, or each other's.
 inline char flip(char c) {
     switch (c) {
@@ -548,6 +576,11 @@ bool Skeleton::lookalike_token(const Normalizer &n, const char *t, size_t a, siz
         }
         size_t len;
         const Lookalike *e = lookalike_at(t + k, b - k, &len);
+        if (e && e->when == kLookWeak) {  // neither marks the word nor makes it a real one
+            k += len;
+            continue;
+        }
+        if (e && !applies(*e, t, a, b, k, len)) e = nullptr;
         if (!e) {
             uint32_t cp;
             bool valid;
@@ -857,6 +890,7 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
             char c;
             if (b >= 0x80) {
                 const Lookalike *e = look ? lookalike_at(tok + j, tn - j, &clen) : nullptr;
+                if (e && !applies(*e, tok, 0, tn, j, clen)) e = nullptr;
                 if (!e) {
                     emit(static_cast<char>(b), os(at), oe(at), nev(at));
                     run_len = 0;

@@ -15,7 +15,9 @@
 //   - look-alike letters (core/lookalike.hpp) in a word that mixes them: small capitals ("ꜰᴜᴄᴋ"),
 //     Greek and symbol look-alikes mixed with Latin ("fυcκ", "¢"), "fancy text" strokes of CJK and
 //     other scripts ("千ㄩ匚Ҝ"), upside-down text ("ʞɔnɟ": turned back and read in reverse). A word
-//     of a post written wholly in Greek, Cyrillic or CJK is left alone.
+//     of a post written wholly in Greek, Cyrillic or CJK is left alone. A few symbols count only
+//     between letters ("bi†ch", "£ick"; not "Shi†" or "£5": kLookBetweenLetters) and a few letters
+//     of European languages only in a word other look-alikes mark ("f∆gøt"; not "brød": kLookWeak).
 // Word-list rules are matched against it in addition to the normalized text. A skeleton hit counts
 // only when its span holds one of these tricks, so the folding above ("as" and "ass" have the same
 // skeleton) never turns an ordinary word into a hit.

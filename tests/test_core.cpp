@@ -931,7 +931,17 @@ TEST_CASE("Look-alike letters: small capitals, Greek and symbol look-alikes, str
     // ordinary words with a symbol stay clean: the folded word must be in the vocabulary
     CHECK(s.rules("it costs 5\u00a2 at the \u00a9 shop").empty());
     CHECK(s.rules("it costs 20\u20ac, \u00a1hola! see note\u2020").empty());
-    CHECK(s.rules("nump\u2020y").empty());  // a dagger is no letter: footnote daggers end names ("Shi\u2020")
+    // a dagger or a pound sign stands for a letter only between letters (or first before one), and
+    // last in a word only after another look-alike: footnote daggers end names ("Shi\u2020")
+    CHECK(hit_text(s, "you nump\u2020y") == "nump\u2020y");
+    CHECK(hit_text(s, "you \u00a2\u00a3own") == "\u00a2\u00a3own");     // cent and pound signs: c, l
+    CHECK(s.rules("what a numpy\u2020 and a \u00a3 5 clo\u2020").empty());
+    CHECK(s.rules("\u00a35 for a clown\u2020").size() == 1);            // the clown, not the price
+    // the partial differential is a d
+    CHECK(hit_text(s, "you \u2202onkey") == "\u2202onkey");
+    // a stroked o counts only in a word other look-alikes mark ("\u2202\u00f8nkey"), never alone ("br\u00f8d")
+    CHECK(hit_text(s, "you \u2202\u00f8nkey") == "\u2202\u00f8nkey");
+    CHECK(s.rules("d\u00f8nkey br\u00f8d").empty());
 }
 
 TEST_CASE("Upside-down words are turned back and read in reverse", "[skeleton]") {
