@@ -52,13 +52,21 @@ bool leet_token(const char *t, size_t n) {
     return has_letter || (has_at && !has_digit && n > 1);
 }
 
+const Lookalike *lookalike_at(const char *p, size_t n, size_t *len);
+
 // Whether position i of a token is a character standing for a letter: a leet digit next to a
-// letter or another leet character, or a leet symbol inside the token.
+// letter, another leet character or a look-alike letter ("sh!†"), or a leet symbol inside the token.
 bool leet_at(const char *t, size_t n, size_t i) {
     char c = lower(static_cast<unsigned char>(t[i]));
     if (!leet(c)) return false;
     auto wordish = [&](size_t k) {
-        char d = lower(static_cast<unsigned char>(t[k]));
+        const auto u = static_cast<unsigned char>(t[k]);
+        if (u >= 0x80) {  // the character that holds byte k, when it is a look-alike letter
+            size_t s = k, len;
+            while (s > 0 && (static_cast<unsigned char>(t[s]) & 0xC0) == 0x80) --s;
+            return lookalike_at(t + s, n - s, &len) != nullptr;
+        }
+        char d = lower(u);
         return letter(d) || leet(d) != 0;
     };
     bool before = i > 0 && wordish(i - 1), after = i + 1 < n && wordish(i + 1);
