@@ -508,6 +508,17 @@ const Lookalike *lookalike_at(const char *p, size_t n, size_t *len) {
     return valid ? find_lookalike(cp) : nullptr;
 }
 
+// Whether normalized bytes [k, k + 2) are the "ss" that case folding made of one sharp s (ß, ẞ) of
+// the post: in a word that other look-alikes mark ("fu¢k∆ß£€") it stands for the b it is drawn like.
+bool sharp_s(const Normalizer &n, size_t k) {
+    const char *t = n.data();
+    if (k + 1 >= n.size() || t[k] != 's' || t[k + 1] != 's') return false;
+    const size_t o = n.orig_start(k);
+    if (n.orig_start(k + 1) != o || n.orig_end(k + 2) - o < 2) return false;
+    const std::string_view src = n.source().substr(o, n.orig_end(k + 2) - o);
+    return src == "\xC3\x9F" || src == "\xE1\xBA\x9E";
+}
+
 // Whether the code point of token t[a, b) that ends at t[k] (exclusive) or starts at t[k] is a
 // letter or a look-alike (`plain`: an ASCII letter counts; otherwise only a look-alike or a leet
 // character): `before` looks at the one ending at k, otherwise at the one starting at k.
@@ -907,6 +918,10 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                 c = e->letter;
                 look_ev = kEvConfusable;
                 j += clen - 1;
+            } else if (look && b == 's' && j + 1 < tn && sharp_s(n, at)) {
+                c = 'b';  // both bytes of the "ss" are the one letter
+                look_ev = kEvConfusable;
+                ++j;
             } else {
                 c = lower(b);
             }

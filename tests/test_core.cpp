@@ -942,6 +942,9 @@ TEST_CASE("Look-alike letters: small capitals, Greek and symbol look-alikes, str
     // a stroked o counts only in a word other look-alikes mark ("\u2202\u00f8nkey"), never alone ("br\u00f8d")
     CHECK(hit_text(s, "you \u2202\u00f8nkey") == "\u2202\u00f8nkey");
     CHECK(s.rules("d\u00f8nkey br\u00f8d").empty());
+    // a sharp s (which case folding makes "ss") is a b in a word other look-alikes mark, never alone
+    CHECK(hit_text(s, "you \u00dfumpk\u03b9\u03b7") == "\u00dfumpk\u03b9\u03b7");
+    CHECK(s.rules("bu\u00dfe bum\u00dfkin Stra\u00dfe").empty());
     // a leet '!' next to a look-alike letter stands for an i, as next to a plain one
     CHECK(hit_text(s, "you bumpk!\u03b7") == "bumpk!\u03b7");
 }
