@@ -52,7 +52,7 @@ bool leet_token(const char *t, size_t n) {
     return has_letter || (has_at && !has_digit && n > 1);
 }
 
-const Lookalike *lookalike_at(const char *p, size_t n, size_t *len);
+bool lookalike_char(const char *t, size_t a, size_t b, size_t k);
 
 // Whether position i of a token is a character standing for a letter: a leet digit next to a
 // letter, another leet character or a look-alike letter ("sh!†"), or a leet symbol inside the token.
@@ -61,11 +61,7 @@ bool leet_at(const char *t, size_t n, size_t i) {
     if (!leet(c)) return false;
     auto wordish = [&](size_t k) {
         const auto u = static_cast<unsigned char>(t[k]);
-        if (u >= 0x80) {  // the character that holds byte k, when it is a look-alike letter
-            size_t s = k, len;
-            while (s > 0 && (static_cast<unsigned char>(t[s]) & 0xC0) == 0x80) --s;
-            return lookalike_at(t + s, n - s, &len) != nullptr;
-        }
+        if (u >= 0x80) return lookalike_char(t, 0, n, k);
         char d = lower(u);
         return letter(d) || leet(d) != 0;
     };
@@ -508,13 +504,21 @@ const Lookalike *lookalike_at(const char *p, size_t n, size_t *len) {
     return valid ? find_lookalike(cp) : nullptr;
 }
 
+// Whether the character of t[a, b) that holds byte k (a lead or a continuation byte) is in the
+// look-alike table.
+bool lookalike_char(const char *t, size_t a, size_t b, size_t k) {
+    while (k > a && (static_cast<unsigned char>(t[k]) & 0xC0) == 0x80) --k;
+    size_t len;
+    return lookalike_at(t + k, b - k, &len) != nullptr;
+}
+
 // Whether normalized bytes [k, k + 2) are the "ss" that case folding made of one sharp s (ß, ẞ) of
 // the post: in a word that other look-alikes mark ("fu¢k∆ß£€") it stands for the b it is drawn like.
 bool sharp_s(const Normalizer &n, size_t k) {
     const char *t = n.data();
     if (k + 1 >= n.size() || t[k] != 's' || t[k + 1] != 's') return false;
     const size_t o = n.orig_start(k);
-    if (n.orig_start(k + 1) != o || n.orig_end(k + 2) - o < 2) return false;
+    if (n.orig_start(k + 1) != o) return false;
     const std::string_view src = n.source().substr(o, n.orig_end(k + 2) - o);
     return src == "\xC3\x9F" || src == "\xE1\xBA\x9E";
 }
@@ -523,18 +527,11 @@ bool sharp_s(const Normalizer &n, size_t k) {
 // letter or a look-alike (`plain`: an ASCII letter counts; otherwise only a look-alike or a leet
 // character): `before` looks at the one ending at k, otherwise at the one starting at k.
 bool letterlike(const char *t, size_t a, size_t b, size_t k, bool before, bool plain = true) {
-    if (before) {
-        if (k <= a) return false;
-        size_t s = k - 1;
-        while (s > a && (static_cast<unsigned char>(t[s]) & 0xC0) == 0x80) --s;
-        k = s;
-    } else if (k >= b) {
-        return false;
-    }
+    if (before ? k <= a : k >= b) return false;
+    if (before) --k;  // a byte of the character that ends at k
     const auto c = static_cast<unsigned char>(t[k]);
     if (c < 0x80) return plain ? letter(lower(c)) : !letter(lower(c)) && leet(static_cast<char>(c));
-    size_t len;
-    return lookalike_at(t + k, b - k, &len) != nullptr;
+    return lookalike_char(t, a, b, k);
 }
 
 // Whether look-alike e at t[k, k + len) of token t[a, b) stands for its letter there, for the

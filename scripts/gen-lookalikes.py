@@ -56,7 +56,6 @@ WEAK = {"ø": "o"}
 # A letter chosen over the sources': the partial differential sign is drawn as a curly d and written
 # for one ("∂ick"); rustrict reads it as an e.
 OVERRIDE = {"∂": "d"}
-WHEN = {"always": 0, "between_letters": 1, "weak": 2}
 
 KEEP_CATEGORIES = ("L", "S", "Nl", "No")
 
@@ -168,15 +167,13 @@ def main():
 
     # The entries written for this project that the precedence above does not give: a letter chosen
     # over a source's, symbols that count only between letters, and weak letters.
+    # The third field is when the entry counts (core/lookalike.hpp: kLookAlways, kLookBetweenLetters,
+    # kLookWeak).
     when = {}
-    for ch, letter in OVERRIDE.items():
-        table[ch] = (letter, False, "supplement")
-    for ch, letter in BETWEEN_LETTERS.items():
-        table[ch] = (letter, False, "supplement")
-        when[ch] = WHEN["between_letters"]
-    for ch, letter in WEAK.items():
-        table[ch] = (letter, False, "supplement")
-        when[ch] = WHEN["weak"]
+    for entries, w in ((OVERRIDE, 0), (BETWEEN_LETTERS, 1), (WEAK, 2)):
+        for ch, letter in entries.items():
+            table[ch] = (letter, False, "supplement")
+            when[ch] = w
 
     # Script of each entry, for the rule that a word wholly in one other script does not wake the
     # skeleton: 0 = Latin or a symbol (wakes alone), otherwise a number per script (name's first word).
