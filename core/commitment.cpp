@@ -196,10 +196,62 @@ uint32_t PhraseWords::find(const char *text, const Token &k) const {
     return id < 0 ? Token::kNoWord : static_cast<uint32_t>(id);
 }
 
-bool PhraseSet::add(std::string_view phrase, PhraseWords &vocab) {
-    std::vector<std::string> words;
-    const bool veto = !phrase.empty() && phrase[0] == '!';
-    if (veto) phrase.remove_prefix(1);
+namespace {
+
+// The place of the word a phrase (not an exception) is found by, -1 when it has none (wildcards
+// only): PhraseSet::anchor_point.
+int32_t anchor_of(const std::vector<std::string> &words) {
+    // Words too common in any text to find a phrase by, when the phrase has another (sorted).
+    static const std::string_view kCommon[] = {
+        "a", "all", "an", "and", "any", "are", "at", "back", "be", "business", "by", "can", "day", "end",
+        "for", "from", "get", "got", "has", "have", "i", "in", "is", "it", "me", "more", "my", "no", "not",
+        "of", "off", "on", "or", "our", "out", "that", "the", "this", "time", "to", "up", "us", "way", "we",
+        "will", "with", "working", "you", "your"};
+    // Function words that every text is full of, and that no phrase should be found by while it has
+    // any other word (sorted): possessives, quantifiers, prepositions ("their" of "on their way" is
+    // four times as frequent as "way"; "some" of "some pts", "into" of "paid into your").
+    static const std::string_view kFunction[] = {
+        "about", "his", "into", "its", "many", "more", "most", "much", "onto", "over", "some", "than",
+        "their", "them", "then", "there", "these", "those", "through", "under"};
+    auto tier = [](std::string_view x) {
+        if (std::binary_search(std::begin(kFunction), std::end(kFunction), x)) return 2;
+        return std::binary_search(std::begin(kCommon), std::end(kCommon), x) ? 1 : 0;
+    };
+    // The word of the lowest tier (kFunction, kCommon, any other), of those the longest: the longest
+    // word is likely the rarest ("days" of "in # days", "going" of "is going to"). A phrase of short
+    // words and a number is found by its number ("#": a digit that starts a word).
+    std::string w;
+    uint32_t at = 0, number_at = 0;
+    bool number = false;
+    int w_tier = 3;
+    for (uint32_t k = 0; k < words.size(); ++k) {
+        if (words[k] == "#") {
+            if (!number) number_at = k;
+            number = true;
+            continue;
+        }
+        if (words[k] == "*") continue;
+        const int t = tier(words[k]);
+        if (w.empty() || t < w_tier || (t == w_tier && words[k].size() >= w.size())) {
+            w = words[k];
+            at = k;
+            w_tier = t;
+        }
+    }
+    const bool w_common = w_tier > 0;
+    if (number && (w.size() < 4 || w_common)) {
+        w = "#";
+        at = number_at;
+    }
+    return w.empty() ? -1 : static_cast<int32_t>(at);
+}
+
+}  // namespace
+
+const PhraseWords::Spelt &PhraseWords::spell(std::string_view phrase) {
+    if (auto it = spelt_.find(phrase); it != spelt_.end()) return it->second;
+    Spelt out;
+    std::vector<std::string> &words = out.words;
     std::string norm = normalize_literal(phrase);
     size_t i = 0;
     while (i < norm.size()) {
@@ -221,10 +273,19 @@ bool PhraseSet::add(std::string_view phrase, PhraseWords &vocab) {
         }
         i = e;
     }
-    if (words.empty()) return false;
+    for (const std::string &w : words) out.ids.push_back(w == "#" ? kNumberId : w == "*" ? kAnyId : add(w));
+    out.anchor = anchor_of(out.words);
+    return spelt_.emplace(std::string(phrase), std::move(out)).first->second;
+}
+
+bool PhraseSet::add(std::string_view phrase, PhraseWords &vocab) {
+    const bool veto = !phrase.empty() && phrase[0] == '!';
+    if (veto) phrase.remove_prefix(1);
+    // (most phrases come from word lists that several rules name: each is read once, PhraseWords::spell)
+    const PhraseWords::Spelt &spelt = vocab.spell(phrase);
+    if (spelt.words.empty()) return false;
     uint32_t id = static_cast<uint32_t>(phrases_.size());
-    std::vector<uint32_t> ids;
-    for (const std::string &w : words) ids.push_back(w == "#" ? kNumber : w == "*" ? kAny : vocab.add(w));
+    const std::vector<uint32_t> &ids = spelt.ids;
     uint32_t n = 0;
     for (uint32_t w : ids) {
         int32_t next = -1;
@@ -252,9 +313,10 @@ bool PhraseSet::add(std::string_view phrase, PhraseWords &vocab) {
         if (first_bits_.size() <= ids[0] / 64) first_bits_.resize(ids[0] / 64 + 1, 0);
         first_bits_[ids[0] / 64] |= uint64_t(1) << (ids[0] % 64);
     }
-    ids_.push_back(std::move(ids));
-    phrases_.push_back(std::move(words));
+    ids_.push_back(ids);
+    phrases_.push_back(spelt.words);
     veto_.push_back(veto);
+    anchor_.push_back(veto ? -1 : spelt.anchor);
     return true;
 }
 
@@ -273,52 +335,8 @@ std::vector<std::string> PhraseSet::first_tokens() const {
 }
 
 std::pair<std::string, uint32_t> PhraseSet::anchor_point(uint32_t p) const {
-    // Words too common in any text to find a phrase by, when the phrase has another (sorted).
-    static const std::string_view kCommon[] = {
-        "a", "all", "an", "and", "any", "are", "at", "back", "be", "business", "by", "can", "day", "end",
-        "for", "from", "get", "got", "has", "have", "i", "in", "is", "it", "me", "more", "my", "no", "not",
-        "of", "off", "on", "or", "our", "out", "that", "the", "this", "time", "to", "up", "us", "way", "we",
-        "will", "with", "working", "you", "your"};
-    // Function words that every text is full of, and that no phrase should be found by while it has
-    // any other word (sorted): possessives, quantifiers, prepositions ("their" of "on their way" is
-    // four times as frequent as "way"; "some" of "some pts", "into" of "paid into your").
-    static const std::string_view kFunction[] = {
-        "about", "his", "into", "its", "many", "more", "most", "much", "onto", "over", "some", "than",
-        "their", "them", "then", "there", "these", "those", "through", "under"};
-    auto tier = [](std::string_view x) {
-        if (std::binary_search(std::begin(kFunction), std::end(kFunction), x)) return 2;
-        return std::binary_search(std::begin(kCommon), std::end(kCommon), x) ? 1 : 0;
-    };
-    if (veto_[p]) return {};
-    // The word of the lowest tier (kFunction, kCommon, any other), of those the longest: the longest
-    // word is likely the rarest ("days" of "in # days", "going" of "is going to"). A phrase of short
-    // words and a number is found by its number ("#": a digit that starts a word).
-    const auto &words = phrases_[p];
-    std::string w;
-    uint32_t at = 0, number_at = 0;
-    bool number = false;
-    int w_tier = 3;
-    for (uint32_t k = 0; k < words.size(); ++k) {
-        if (words[k] == "#") {
-            if (!number) number_at = k;
-            number = true;
-            continue;
-        }
-        if (words[k] == "*") continue;
-        const int t = tier(words[k]);
-        if (w.empty() || t < w_tier || (t == w_tier && words[k].size() >= w.size())) {
-            w = words[k];
-            at = k;
-            w_tier = t;
-        }
-    }
-    const bool w_common = w_tier > 0;
-    if (number && (w.size() < 4 || w_common)) {
-        w = "#";
-        at = number_at;
-    }
-    const uint32_t place = w.empty() ? 0 : at;
-    return {std::move(w), place};
+    if (anchor_[p] < 0) return {};
+    return {phrases_[p][anchor_[p]], static_cast<uint32_t>(anchor_[p])};
 }
 
 std::vector<std::pair<std::string, uint32_t>> PhraseSet::anchor_points() const {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "rules.hpp"
@@ -105,7 +106,25 @@ public:
     uint32_t find(const char *text, const Token &k) const;
     size_t size() const { return index_.size(); }
 
+    // A phrase as PhraseSet::add reads it (without its leading "!"): its words (normalized; "#",
+    // "*" and clitics as such) and their numbers (kNumberId and kAnyId for "#" and "*"),
+    // numbering new words. Remembered, since most phrases come from word lists that several rules
+    // name; done_building() forgets them once every set is built.
+    static constexpr uint32_t kNumberId = 0xFFFFFFF0u, kAnyId = 0xFFFFFFF1u;
+    struct Spelt {
+        std::vector<std::string> words;
+        std::vector<uint32_t> ids;
+        int32_t anchor = -1;  // PhraseSet::anchor_point's place, -1 for none
+    };
+    const Spelt &spell(std::string_view phrase);
+    void done_building() { spelt_ = {}; }
+
 private:
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, Spelt, Hash, std::equal_to<>> spelt_;
     bool may_be(unsigned char first, size_t len) const { return (lengths_[first] >> std::min<size_t>(len, 31)) & 1; }
     WordIndex index_;
     uint32_t lengths_[256] = {};  // per first byte: bit n set when a word of n bytes (31: 31 or more) starts so
@@ -161,7 +180,7 @@ public:
     bool exact(const Sentence &t, size_t i, size_t end) const;
 
 private:
-    static constexpr uint32_t kNumber = 0xFFFFFFF0u, kAny = 0xFFFFFFF1u;  // "#" and "*" in ids_
+    static constexpr uint32_t kNumber = PhraseWords::kNumberId, kAny = PhraseWords::kAnyId;  // "#" and "*" in ids_
     // The phrases as a tree of their words, so that finding every phrase that starts at a token
     // reads each following token once, however many phrases share their first words. A node's
     // children: one per word (sorted by number), one for "*" and one for "#"; `ends`: the phrases
@@ -182,6 +201,7 @@ private:
     std::vector<std::vector<std::string>> phrases_;
     std::vector<std::vector<uint32_t>> ids_;
     std::vector<bool> veto_;
+    std::vector<int32_t> anchor_;  // per phrase: the place of its anchor word (anchor_point), -1 for none
 };
 
 // Whether token k is an "and" or "or" that joins a verb of the join list ("and send",

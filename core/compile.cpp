@@ -175,11 +175,14 @@ void Engine::build_tables(const EngineOptions &opt) {
         }
     commit_start_.assign(phrase_words_.size(), false);
     std::fill(std::begin(commit_lengths_), std::end(commit_lengths_), 0u);
-    for (auto &m : commits_) {
+    std::vector<std::vector<uint32_t>> start_ids(commits_.size());  // commit_starts' set bits, for the anchors below
+    for (size_t c = 0; c < commits_.size(); ++c) {
+        CommitmentMatcher &m = commits_[c];
         m.commit_starts.assign(phrase_words_.size(), false);
         for (const std::string &w : m.commit.first_tokens())
             if (!w.empty()) {
                 const uint32_t id = phrase_words_.find(w);
+                start_ids[c].push_back(id);
                 m.commit_starts[id] = true;
                 commit_start_[id] = true;
                 commit_lengths_[static_cast<unsigned char>(w[0])] |= 1u << std::min<size_t>(w.size(), 31);
@@ -217,6 +220,7 @@ void Engine::build_tables(const EngineOptions &opt) {
         if (rs_.rules[i].is_commitment)
             for (const std::string &w : what_always_[i] ? rs_.rules[i].commitment.commit : rs_.rules[i].commitment.what)
                 add(w);
+    phrase_words_.done_building();
     for (uint32_t p = 0; p < anchored_.size(); ++p) {
         auto [w, at] = anchored_.anchor_point(p);
         if (auto it = words.find(w); !w.empty() && it != words.end()) {
@@ -265,8 +269,7 @@ void Engine::build_tables(const EngineOptions &opt) {
             for (uint32_t rule : a.what_rules) {
                 const CommitmentMatcher &m = commits_[rule_commit_[rule]];
                 a.commits.resize(std::max(a.commits.size(), m.commit_starts.size()));
-                for (size_t w = 0; w < m.commit_starts.size(); ++w)
-                    if (m.commit_starts[w]) a.commits[w] = true;
+                for (uint32_t w : start_ids[rule_commit_[rule]]) a.commits[w] = true;
                 a.commit_back = std::max<uint32_t>(a.commit_back, static_cast<uint32_t>(m.reach() + m.lead_exact));
             }
         anchors_.push_back(std::move(a));

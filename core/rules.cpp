@@ -9,6 +9,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 // toml++ is the TOML 1.0 parser packaged by Debian (libtomlplusplus-dev); it keeps the source line
 // of every key and value, which is what file:line diagnostics need.
@@ -635,7 +637,9 @@ void spell_phrase(const std::string &phrase, const RuleSet &rs, std::vector<std:
 
 // Replaces "@name" in a commitment's phrases with the words of that list, and adds every phrase's
 // other spellings ([spellings]).
-void expand_lists(Rule &r, const RuleSet &rs, std::vector<Diagnostic> &diags) {
+// `spelt`: spell_phrase's answers so far, by phrase (a word list that several rules name is spelt once).
+using SpeltPhrases = std::unordered_map<std::string, std::vector<std::string>>;
+void expand_lists(Rule &r, const RuleSet &rs, std::vector<Diagnostic> &diags, SpeltPhrases &spelt) {
     Commitment &cm = r.commitment;
     auto expand = [&](std::vector<std::string> &v, std::vector<uint32_t> &lines, const char *key) {
         std::vector<std::string> out;
@@ -665,13 +669,17 @@ void expand_lists(Rule &r, const RuleSet &rs, std::vector<Diagnostic> &diags) {
         if (rs.spellings.empty()) return;
         out.clear();
         out_lines.clear();
-        std::set<std::string> seen;
+        std::unordered_set<std::string_view> seen;  // (views of spelt's strings, which stay where they are)
         for (size_t i = 0; i < v.size(); ++i) {
-            std::vector<std::string> spelt;
-            spell_phrase(v[i], rs, spelt);
-            for (std::string &w : spelt)
+            auto it = spelt.find(v[i]);
+            if (it == spelt.end()) {
+                std::vector<std::string> ways;
+                spell_phrase(v[i], rs, ways);
+                it = spelt.emplace(v[i], std::move(ways)).first;
+            }
+            for (const std::string &w : it->second)
                 if (seen.insert(w).second) {
-                    out.push_back(std::move(w));
+                    out.push_back(w);
                     out_lines.push_back(lines[i]);
                 }
         }
@@ -943,8 +951,9 @@ void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, boo
         std::string path = src.files[i].path, content = src.files[i].content;
         parse_file(src, path, content, out, diags, model_weights);
     }
+    SpeltPhrases spelt;
     for (auto &r : out.rules)
-        if (r.is_commitment) expand_lists(r, out, diags);
+        if (r.is_commitment) expand_lists(r, out, diags, spelt);
     finish_state(out, diags);
     std::map<std::string, const Rule *> seen;
     for (const auto &r : out.rules) {
