@@ -400,9 +400,19 @@ size_t PhraseSet::longest(const Sentence &t, size_t i, size_t lim, uint32_t *phr
     return vetoed ? 0 : best;
 }
 
-bool PhraseSet::exact(const Sentence &t, size_t i, size_t end) const {
+bool PhraseSet::exact(const Sentence &t, size_t i, size_t end, uint32_t *phrase) const {
     bool found = false;
-    auto consider = [&](uint32_t p) { found = found || (!veto_[p] && ids_[p].size() == end - i); };
+    size_t best_literal = 0;
+    auto consider = [&](uint32_t p) {
+        if (veto_[p] || ids_[p].size() != end - i) return;
+        size_t literal = 0;
+        for (uint32_t w : ids_[p]) literal += w < kNumber;
+        if (!found || literal > best_literal) {
+            if (phrase) *phrase = p;
+            best_literal = literal;
+        }
+        found = true;
+    };
     walk(t, i, end, 0, consider);
     return found;
 }
@@ -449,7 +459,8 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     if (!clen) return false;
     const size_t c1 = i + clen;
     // The speaker ends right before the commitment, or one word before it ("we also will").
-    size_t who_start = i;
+    size_t who_start = i, who_end = i;  // the speaker's tokens [who_start, who_end)
+    uint32_t who_phrase = 0;
     if (!who.empty() || who_opens) {
         bool found = who_opens && opens(t.t, s0, i) && !question(t.text, t.len, t.t, s1);
         for (size_t gap = 0; gap <= 1 && !found; ++gap) {
@@ -457,9 +468,10 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
             const size_t e = i - gap;
             if (gap && (t[e].flags & Token::kClause)) break;
             for (size_t k = e; k-- > s0 && e - k <= 5 && !found;) {
-                if (who.exact(t, k, e)) {
+                if (who.exact(t, k, e, &who_phrase)) {
                     found = true;
                     who_start = k;
+                    who_end = e;
                 }
                 if (t[k].flags & Token::kClause) break;
             }
@@ -521,6 +533,9 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         // nor the deliverable's own words: "no" is a hedge, "at no charge" is money (a "*" of
         // the deliverable is any word, and a hedge there still cancels)
         if ((k >= i && k < c1) || (k >= wk && k < wk + wlen && what.literal_word(wp, k - wk))) continue;
+        // nor the speaker's own words: "your request will be processed within 3 days" ("request"
+        // hedges "we'll request a refund", but here it is what the promise is about)
+        if (k >= who_start && k < who_end && who.literal_word(who_phrase, k - who_start)) continue;
         // an exception among the hedges covers its words: "!as soon as possible" keeps "possible"
         // from hedging "we'll reply as soon as possible, within 24 hours"
         // (an exception may run past the clause's end: "a new one at no extra cost")

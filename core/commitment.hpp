@@ -176,8 +176,9 @@ public:
     size_t longest(const Sentence &t, size_t i, size_t lim, uint32_t *phrase = nullptr, size_t *vetoed_len = nullptr) const;
     // Whether word k of phrase p is a word of its own (not "#" or "*").
     bool literal_word(uint32_t p, size_t k) const { return ids_[p][k] < kNumber; }
-    // Whether a phrase covers exactly tokens [i, end).
-    bool exact(const Sentence &t, size_t i, size_t end) const;
+    // Whether a phrase covers exactly tokens [i, end); *phrase (if given) is then the one of those
+    // with the most words of its own (not "#" or "*").
+    bool exact(const Sentence &t, size_t i, size_t end, uint32_t *phrase = nullptr) const;
 
 private:
     static constexpr uint32_t kNumber = PhraseWords::kNumberId, kAny = PhraseWords::kAnyId;  // "#" and "*" in ids_
