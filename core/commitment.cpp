@@ -284,7 +284,7 @@ bool PhraseSet::add(std::string_view phrase, PhraseWords &vocab) {
     // (most phrases come from word lists that several rules name: each is read once, PhraseWords::spell)
     const PhraseWords::Spelt &spelt = vocab.spell(phrase);
     if (spelt.words.empty()) return false;
-    uint32_t id = static_cast<uint32_t>(phrases_.size());
+    uint32_t id = static_cast<uint32_t>(spelt_.size());
     const std::vector<uint32_t> &ids = spelt.ids;
     uint32_t n = 0;
     for (uint32_t w : ids) {
@@ -313,10 +313,8 @@ bool PhraseSet::add(std::string_view phrase, PhraseWords &vocab) {
         if (first_bits_.size() <= ids[0] / 64) first_bits_.resize(ids[0] / 64 + 1, 0);
         first_bits_[ids[0] / 64] |= uint64_t(1) << (ids[0] % 64);
     }
-    ids_.push_back(ids);
-    phrases_.push_back(spelt.words);
+    spelt_.push_back(&spelt);
     veto_.push_back(veto);
-    anchor_.push_back(veto ? -1 : spelt.anchor);
     return true;
 }
 
@@ -324,9 +322,9 @@ std::vector<std::string> PhraseSet::first_tokens() const {
     // (the same word has the same number in every phrase)
     std::vector<std::string> out;
     bool wild = false;
-    for (size_t p = 0; p < phrases_.size(); ++p) {
-        if (ids_[p][0] >= kNumber) wild = true;
-        else if (!veto_[p]) out.push_back(phrases_[p][0]);
+    for (size_t p = 0; p < spelt_.size(); ++p) {
+        if (spelt_[p]->ids[0] >= kNumber) wild = true;
+        else if (!veto_[p]) out.push_back(spelt_[p]->words[0]);
     }
     if (wild) out.emplace_back();
     std::sort(out.begin(), out.end());
@@ -335,13 +333,14 @@ std::vector<std::string> PhraseSet::first_tokens() const {
 }
 
 std::pair<std::string, uint32_t> PhraseSet::anchor_point(uint32_t p) const {
-    if (anchor_[p] < 0) return {};
-    return {phrases_[p][anchor_[p]], static_cast<uint32_t>(anchor_[p])};
+    const int32_t a = spelt_[p]->anchor;
+    if (veto_[p] || a < 0) return {};
+    return {spelt_[p]->words[a], static_cast<uint32_t>(a)};
 }
 
 std::vector<std::pair<std::string, uint32_t>> PhraseSet::anchor_points() const {
     std::vector<std::pair<std::string, uint32_t>> out;
-    for (uint32_t p = 0; p < phrases_.size(); ++p)
+    for (uint32_t p = 0; p < spelt_.size(); ++p)
         if (!veto_[p]) out.push_back(anchor_point(p));
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -349,7 +348,7 @@ std::vector<std::pair<std::string, uint32_t>> PhraseSet::anchor_points() const {
 }
 
 bool PhraseSet::matches(const Sentence &t, uint32_t p, size_t i, size_t lim) const {
-    const std::vector<uint32_t> &ids = ids_[p];
+    const std::vector<uint32_t> &ids = spelt_[p]->ids;
     if (i + ids.size() > lim) return false;
     for (size_t k = 0; k < ids.size(); ++k) {
         if (ids[k] == kAny) continue;
@@ -386,8 +385,9 @@ size_t PhraseSet::longest(const Sentence &t, size_t i, size_t lim, uint32_t *phr
     bool vetoed = false;
     uint64_t best_rank = ~uint64_t(0);
     auto consider = [&](uint32_t p) {
-        const size_t len = ids_[p].size();
-        const uint64_t rank = (ids_[p][0] >= kNumber ? uint64_t(1) << 32 : 0) | p;
+        const std::vector<uint32_t> &ids = spelt_[p]->ids;
+        const size_t len = ids.size();
+        const uint64_t rank = (ids[0] >= kNumber ? uint64_t(1) << 32 : 0) | p;
         if (len > best || (len == best && (veto_[p] ? !vetoed || rank < best_rank : !vetoed && rank < best_rank))) {
             best = len;
             vetoed = veto_[p];
@@ -404,9 +404,10 @@ bool PhraseSet::exact(const Sentence &t, size_t i, size_t end, uint32_t *phrase)
     bool found = false;
     size_t best_literal = 0;
     auto consider = [&](uint32_t p) {
-        if (veto_[p] || ids_[p].size() != end - i) return;
+        const std::vector<uint32_t> &ids = spelt_[p]->ids;
+        if (veto_[p] || ids.size() != end - i) return;
         size_t literal = 0;
-        for (uint32_t w : ids_[p]) literal += w < kNumber;
+        for (uint32_t w : ids) literal += w < kNumber;
         if (!found || literal > best_literal) {
             if (phrase) *phrase = p;
             best_literal = literal;

@@ -99,6 +99,11 @@ public:
     void add_join(std::string_view w);
     bool join_verb(uint32_t w) const { return w < join_.size() && join_[w]; }
     PhraseWords();
+    // (not copied: the sets built with it refer to the phrases it keeps)
+    PhraseWords(const PhraseWords &) = delete;
+    PhraseWords &operator=(const PhraseWords &) = delete;
+    PhraseWords(PhraseWords &&) = default;
+    PhraseWords &operator=(PhraseWords &&) = default;
     uint32_t add(std::string_view w);
     // The number of the word, or Token::kNoWord.
     uint32_t find(std::string_view w) const;
@@ -108,8 +113,9 @@ public:
 
     // A phrase as PhraseSet::add reads it (without its leading "!"): its words (normalized; "#",
     // "*" and clitics as such) and their numbers (kNumberId and kAnyId for "#" and "*"),
-    // numbering new words. Remembered, since most phrases come from word lists that several rules
-    // name; done_building() forgets them once every set is built.
+    // numbering new words. Kept here, once per distinct phrase (most phrases come from word lists
+    // that several rules name), where it stays as long as this object: the sets built with it
+    // refer to it.
     static constexpr uint32_t kNumberId = 0xFFFFFFF0u, kAnyId = 0xFFFFFFF1u;
     struct Spelt {
         std::vector<std::string> words;
@@ -117,7 +123,6 @@ public:
         int32_t anchor = -1;  // PhraseSet::anchor_point's place, -1 for none
     };
     const Spelt &spell(std::string_view phrase);
-    void done_building() { spelt_ = {}; }
 
 private:
     struct Hash {
@@ -150,11 +155,13 @@ struct Sentence {
 // Phrases as token sequences, looked up by their first token. In a phrase, "#" stands for any
 // number and "*" for any one word. A phrase written with a leading "!" is an exception: where it
 // matches, it wins over every phrase as long or shorter ("credit" and "!credit card").
+// A set refers to the phrases as the PhraseWords it was built with keeps them (PhraseWords::spell):
+// that object must outlive it (an engine holds both).
 class PhraseSet {
 public:
     // Adds a phrase, numbering its words in `words`; returns false when it has no word at all.
     bool add(std::string_view phrase, PhraseWords &words);
-    bool empty() const { return phrases_.empty(); }
+    bool empty() const { return spelt_.empty(); }
     // The first tokens of the phrases, for Hyperscan ("" for a phrase starting with # or *).
     std::vector<std::string> first_tokens() const;
     // The word each phrase is found by, and its place in the phrase: its longest word (the last
@@ -163,10 +170,10 @@ public:
     std::vector<std::pair<std::string, uint32_t>> anchor_points() const;
     // The same for phrase p (an exception has none: ""; as for a phrase of wildcards only).
     std::pair<std::string, uint32_t> anchor_point(uint32_t p) const;
-    size_t size() const { return phrases_.size(); }
-    size_t length(uint32_t p) const { return ids_[p].size(); }
+    size_t size() const { return spelt_.size(); }
+    size_t length(uint32_t p) const { return spelt_[p]->ids.size(); }
     // The words of phrase p as written (normalized: ASCII lower case; "#" and "*" as such).
-    const std::vector<std::string> &words(uint32_t p) const { return phrases_[p]; }
+    const std::vector<std::string> &words(uint32_t p) const { return spelt_[p]->words; }
     bool exception(uint32_t p) const { return veto_[p]; }
     // Whether phrase p matches tokens [i, i + its length), all before lim (exceptions not considered).
     bool matches(const Sentence &t, uint32_t p, size_t i, size_t lim) const;
@@ -175,13 +182,13 @@ public:
     // When an exception wins there, 0, and *vetoed_len (if given) is set to the exception's length.
     size_t longest(const Sentence &t, size_t i, size_t lim, uint32_t *phrase = nullptr, size_t *vetoed_len = nullptr) const;
     // Whether word k of phrase p is a word of its own (not "#" or "*").
-    bool literal_word(uint32_t p, size_t k) const { return ids_[p][k] < kNumber; }
+    bool literal_word(uint32_t p, size_t k) const { return spelt_[p]->ids[k] < kNumber; }
     // Whether a phrase covers exactly tokens [i, end); *phrase (if given) is then the one of those
     // with the most words of its own (not "#" or "*").
     bool exact(const Sentence &t, size_t i, size_t end, uint32_t *phrase = nullptr) const;
 
 private:
-    static constexpr uint32_t kNumber = PhraseWords::kNumberId, kAny = PhraseWords::kAnyId;  // "#" and "*" in ids_
+    static constexpr uint32_t kNumber = PhraseWords::kNumberId, kAny = PhraseWords::kAnyId;  // "#" and "*" among a phrase's ids
     // The phrases as a tree of their words, so that finding every phrase that starts at a token
     // reads each following token once, however many phrases share their first words. A node's
     // children: one per word (sorted by number), one for "*" and one for "#"; `ends`: the phrases
@@ -199,10 +206,8 @@ private:
     void walk(const Sentence &t, size_t pos, size_t lim, uint32_t n, F &f) const;
     // The phrases (for first_tokens and anchor_points), and what matching compares: their words'
     // numbers.
-    std::vector<std::vector<std::string>> phrases_;
-    std::vector<std::vector<uint32_t>> ids_;
+    std::vector<const PhraseWords::Spelt *> spelt_;
     std::vector<bool> veto_;
-    std::vector<int32_t> anchor_;  // per phrase: the place of its anchor word (anchor_point), -1 for none
 };
 
 // Whether token k is an "and" or "or" that joins a verb of the join list ("and send",

@@ -164,6 +164,7 @@ void Engine::build_tables(const EngineOptions &opt) {
     for (uint32_t i = 0; i < rs_.rules.size(); ++i)
         if (rs_.rules[i].is_model) model_rules_.push_back(i);
     commits_.clear();
+    anchored_ = PhraseSet();  // (the sets refer to the phrases that phrase_words_ keeps)
     phrase_words_ = PhraseWords();
     if (auto j = rs_.words.find(PhraseWords::kJoinList); j != rs_.words.end())
         for (const std::string &w : j->second.words) phrase_words_.add_join(w);
@@ -220,7 +221,6 @@ void Engine::build_tables(const EngineOptions &opt) {
         if (rs_.rules[i].is_commitment)
             for (const std::string &w : what_always_[i] ? rs_.rules[i].commitment.commit : rs_.rules[i].commitment.what)
                 add(w);
-    phrase_words_.done_building();
     for (uint32_t p = 0; p < anchored_.size(); ++p) {
         auto [w, at] = anchored_.anchor_point(p);
         if (auto it = words.find(w); !w.empty() && it != words.end()) {

@@ -34,9 +34,11 @@ void WordMatcher::add_digit_start(uint32_t pattern) { digit_start_.push_back(pat
 void WordMatcher::build() {
     std::sort(digit_start_.begin(), digit_start_.end());
     digit_start_.erase(std::unique(digit_start_.begin(), digit_start_.end()), digit_start_.end());
-    std::sort(items_.begin(), items_.end(), [](const Item &a, const Item &b) {
+    auto before = [](const Item &a, const Item &b) {
         return a.kind != b.kind ? a.kind < b.kind : a.bytes != b.bytes ? a.bytes < b.bytes : a.pattern < b.pattern;
-    });
+    };
+    // (a database's items come sorted, as encode() wrote them after a build: checked in one pass)
+    if (!std::is_sorted(items_.begin(), items_.end(), before)) std::sort(items_.begin(), items_.end(), before);
     items_.erase(std::unique(items_.begin(), items_.end(),
                              [](const Item &a, const Item &b) {
                                  return a.kind == b.kind && a.bytes == b.bytes && a.pattern == b.pattern;
