@@ -502,7 +502,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             continue;
         }
         add_literal(std::move(e), {i, Boundary::Word, true, kRoleEveryone, 0});
-        add_skeleton(rs_.allow[i].text, {i, Boundary::Word, true, kRoleEveryone, 0});
+        if (!rs_.allow[i].as_written) add_skeleton(rs_.allow[i].text, {i, Boundary::Word, true, kRoleEveryone, 0});
     }
     merge_groups(exprs);
     // What the databases were compiled from, so that a serialized database is only loaded by a

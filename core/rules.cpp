@@ -916,14 +916,16 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
                 continue;
             }
             for (auto &&[ak, av] : *t) {
-                if (ak.str() != "words") {
-                    c.err(line_of(ak), "unknown key '" + std::string(ak.str()) + "' in [allow] (expected 'words')");
+                const std::string_view akey = ak.str();
+                if (akey != "words" && akey != "as_written") {
+                    c.err(line_of(ak), "unknown key '" + std::string(akey) + "' in [allow] (expected 'words' or 'as_written')" +
+                                           suggest(akey, {"words", "as_written"}));
                     continue;
                 }
                 std::vector<std::string> words;
                 std::vector<uint32_t> lines;
-                get_strings(c, av, "allow.words", words, &lines);
-                for (size_t i = 0; i < words.size(); ++i) out.allow.push_back({words[i], path, lines[i]});
+                get_strings(c, av, akey == "words" ? "allow.words" : "allow.as_written", words, &lines);
+                for (size_t i = 0; i < words.size(); ++i) out.allow.push_back({words[i], path, lines[i], akey == "as_written"});
             }
         } else if (key == "policy") {
             if (auto t = v.as_table()) parse_policy(c, *t, line, out);

@@ -78,6 +78,10 @@ struct Rule {
 struct AllowEntry {
     std::string text, file;
     uint32_t line = 0;
+    // Allowed only as written ([allow] as_written): not also in the evasion skeleton, where the
+    // entry's skeleton would allow disguised spellings of the word it contains ("slutt", Norwegian
+    // for "end", must not allow "slutttt" or "s1utt").
+    bool as_written = false;
 };
 
 struct CategoryPolicy {
