@@ -24,6 +24,10 @@ namespace {
 constexpr unsigned kPatternFlags = HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8;
 constexpr unsigned kLiteralFlags = HS_FLAG_CASELESS | HS_FLAG_UTF8;
 constexpr unsigned kTriggerFlags = HS_FLAG_CASELESS;
+// Words whose skeleton is at most this long and shorter than the word (a run folded) get
+// Pattern::min_chars: the two-letter skeletons that ordinary tokens reach with one trick ("A5",
+// "4s", "@S" for "as", which is "ass"). Three-letter ones ("jiz" of "jizz") keep matching "j1z".
+constexpr size_t kMinCharsSkeleton = 2;
 
 // Length in bytes of the text an escaped literal expression matches (each \xHH is one byte).
 size_t literal_length(std::string_view e) {
@@ -313,6 +317,11 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         std::string e = skeleton_expression(w, &len, &skel_filter_);
         if (e.empty()) return;
         p.fixed_len = static_cast<uint32_t>(len);
+        // A short word whose skeleton folded a run ("ass" is "as", "butt" "but"): a disguise has
+        // at least the word's own number of characters (Pattern::min_chars).
+        size_t chars = 0;
+        for (unsigned char c : w) chars += (c & 0xC0) != 0x80;
+        if (len <= kMinCharsSkeleton && len < w.size() && chars < 256) p.min_chars = static_cast<uint8_t>(chars);
         skel_exprs_.push_back(std::move(e));
         skel_pats_.push_back(p);
         // A mask over a letter that the skeleton folds into the one beside it ("b*obs" for boobs,

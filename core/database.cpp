@@ -32,7 +32,7 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // 14: a commitment rule whose deliverable may be any number is found by its commit phrases, and a
 // rule found by its commit phrases has no deliverable anchors: the anchor words (numbered in the
 // anchor patterns) are not those of 13
-constexpr uint32_t kFormatVersion = 14;
+constexpr uint32_t kFormatVersion = 15;
 
 std::string platform_string() {
     std::string p;
@@ -124,7 +124,7 @@ std::string encode_patterns(const std::vector<Pattern> &pats) {
         const uint32_t f[kPatternWords] = {p.rule, static_cast<uint32_t>(p.boundary), p.allow, p.roles, p.fixed_len,
                                            static_cast<uint32_t>(p.kind), p.target, p.window | p.reach << 16, p.group, p.var,
                                            uint32_t(p.slot) | uint32_t(p.slots) << 8 | uint32_t(p.luhn) << 16 |
-                                               uint32_t(p.wide) << 25};
+                                               uint32_t(p.min_chars) << 17 | uint32_t(p.wide) << 25};
         for (uint32_t x : f) w.u32(x);
     }
     return w.s;
@@ -137,7 +137,7 @@ bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
     for (Pattern &p : out) {
         uint32_t f[kPatternWords];
         for (uint32_t &x : f) x = r.u32();
-        if (f[1] > 3 || f[2] > 1 || f[3] > 0xFF || f[5] > 3 || (f[10] & 0xFDFE0000u)) return false;
+        if (f[1] > 3 || f[2] > 1 || f[3] > 0xFF || f[5] > 3 || (f[10] & 0xFC000000u)) return false;
         p = Pattern{f[0], static_cast<Boundary>(f[1]), f[2] != 0, static_cast<uint8_t>(f[3]), f[4]};
         p.kind = static_cast<Pattern::Kind>(f[5]);
         p.target = f[6];
@@ -148,6 +148,7 @@ bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
         p.slot = static_cast<uint8_t>(f[10]);
         p.slots = static_cast<uint8_t>(f[10] >> 8);
         p.luhn = (f[10] >> 16) & 1;
+        p.min_chars = static_cast<uint8_t>(f[10] >> 17);
         p.wide = (f[10] >> 25) & 1;
     }
     return r.ok;

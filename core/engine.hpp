@@ -93,6 +93,10 @@ struct Pattern {
     uint8_t slots = 0;    // kVariable: how many atom sets must all be seen (0: no triggers, 1 or 2)
     bool luhn = false;    // the hit's digits must pass the Luhn checksum
     bool wide = false;    // kTrigger: a rule's own trigger regex; fixed_len is its longest match
+    // Skeleton patterns of a word whose skeleton is two letters once a run is folded ("ass" is
+    // "as"): the characters a disguise must have at least, the word's own count ("a55", "@ss" and
+    // "a$$" are "ass"; "A5", a paper size, and "iPhone 4s" are not). 0: no such bound.
+    uint8_t min_chars = 0;
 };
 
 // A Hyperscan database that a loaded engine deserializes when a scan first asks for it: most posts
@@ -141,6 +145,7 @@ public:
     ~Engine();
 
     const std::vector<Rule> &rules() const { return rs_.rules; }
+    const std::vector<AllowEntry> &allow_entries() const { return rs_.allow; }
     const std::vector<CategoryInfo> &categories() const { return cats_; }
     // [state] in policy.toml: thresholds and windows of the state stage (core/state.hpp).
     const StatePolicy &state_policy() const { return rs_.state; }

@@ -80,7 +80,8 @@ struct AllowEntry {
     uint32_t line = 0;
     // Allowed only as written ([allow] as_written): not also in the evasion skeleton, where the
     // entry's skeleton would allow disguised spellings of the word it contains ("slutt", Norwegian
-    // for "end", must not allow "slutttt" or "s1utt").
+    // for "end", must not allow "slutttt" or "s1utt"), nor where the text shows a trick that the
+    // normalizer undid ("ｓｌｕｔｔ", "s\u200Blutt").
     bool as_written = false;
 };
 

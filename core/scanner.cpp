@@ -234,6 +234,31 @@ int Scanner::on_som_match(unsigned id, unsigned long long from, unsigned long lo
 }
 
 // Skeleton database: fixed-length patterns; a hit counts only where the post used a trick.
+namespace {
+
+// The characters of text[a, b) (UTF-8), leaving out the invisible ones a disguise may add: zero-width
+// spaces and joiners, marks of direction, the word joiner, the byte-order mark, the soft hyphen.
+size_t visible_chars(std::string_view text, size_t a, size_t b) {
+    size_t n = 0;
+    b = std::min(b, text.size());
+    for (size_t i = a; i < b;) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        const bool invisible = (c == 0xC2 && i + 1 < b && static_cast<unsigned char>(text[i + 1]) == 0xAD) ||
+                               (c == 0xE2 && i + 2 < b && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+                                static_cast<unsigned char>(text[i + 2]) >= 0x8B && static_cast<unsigned char>(text[i + 2]) <= 0x8F) ||
+                               (c == 0xE2 && i + 2 < b && static_cast<unsigned char>(text[i + 1]) == 0x81 &&
+                                static_cast<unsigned char>(text[i + 2]) >= 0xA0 && static_cast<unsigned char>(text[i + 2]) <= 0xA4) ||
+                               (c == 0xEF && i + 2 < b && static_cast<unsigned char>(text[i + 1]) == 0xBB &&
+                                static_cast<unsigned char>(text[i + 2]) == 0xBF);
+        n += !invisible;
+        i += len;
+    }
+    return n;
+}
+
+}  // namespace
+
 int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
     auto *s = static_cast<Scanner *>(ctx);
     const Pattern &p = s->engine().skeleton_pattern(id);
@@ -245,7 +270,9 @@ int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long lo
     else if (p.boundary == Boundary::Suffix) from = word_start(k.data(), k.size(), from);
     uint32_t ev = k.evasion(from, to);
     if (!p.allow && !ev) return 0;  // no trick in the span: the normalized view decides alone
-    return add_raw(s, p, k.orig_start(from), k.orig_end(to), ev);
+    const size_t a = k.orig_start(from), b = k.orig_end(to);
+    if (p.min_chars && visible_chars(s->p_->post->text, a, b) < p.min_chars) return 0;  // "A5" is no "ass"
+    return add_raw(s, p, a, b, ev);
 }
 
 
@@ -836,8 +863,12 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
     allow_.clear();
     size_t k = 0;
     for (const Raw &r : p_->raw) {
-        if (r.allow) allow_.emplace_back(r.from, r.to);
-        else p_->raw[k++] = r;
+        // (an entry allowed as written allows nothing where the text shows a trick: "ｓｌｕｔｔ")
+        if (r.allow) {
+            if (!r.evasion || !e_.allow_entries()[r.rule].as_written) allow_.emplace_back(r.from, r.to);
+        } else {
+            p_->raw[k++] = r;
+        }
     }
     p_->raw.resize(k);
     auto rule_of = [&](const Raw &r) { return r.rule; };

@@ -402,10 +402,33 @@ boundary = "prefix"
     CHECK(written.rules("sluttttt").size() == 1);
     CHECK(written.rules("what a s1utt").size() == 1);
     CHECK(written.rules("sl*tt").size() == 1);
+    CHECK(written.rules("\xEF\xBD\x93\xEF\xBD\x8C\xEF\xBD\x95\xEF\xBD\x94\xEF\xBD\x94").size() == 1);  // fullwidth
+    CHECK(written.rules("s\xE2\x80\x8Blutt").size() == 1);                                                    // a zero-width space
     Scan plain(pack("words"));
     CHECK(plain.rules("det er slutt").empty());
     CHECK(plain.rules("slut").size() == 1);
     CHECK(plain.rules("what a s1utt").empty());  // what as_written is for
+}
+
+TEST_CASE("A disguise has at least the characters of the word it spells", "[match]") {
+    // "ass" has the skeleton "as" (runs folded): a two-character token with one trick reaches it
+    Scan s(R"(
+[pack]
+name = "t"
+
+[[rule]]
+id = "ass"
+category = "abuse.obscene"
+severity = "low"
+word = "ass"
+)");
+    CHECK(s.rules("My Galaxy A5 will not charge").empty());
+    CHECK(s.rules("print it on A5 paper").empty());
+    CHECK(s.rules("I still use an iPhone 4s").empty());
+    CHECK(s.rules("kiss my a55").size() == 1);
+    CHECK(s.rules("kiss my @ss").size() == 1);
+    CHECK(s.rules("kiss my a$$").size() == 1);
+    CHECK(s.rules("kiss my ass").size() == 1);
 }
 
 TEST_CASE("Author role: promise rules apply to staff only", "[policy]") {
