@@ -127,9 +127,10 @@ LEFT_OUT = {
         "honkers swastica ritard dike spick spicks flange weaner unsex shet cockfight blackcock haet",
     "everyday words of other languages written in Latin letters, found flagged in the translation "
     "catalogues installed here (bench/corpora.py's mixed corpus): Luganda, Tagalog and Vietnamese 'nga', "
-    "Basque 'dago' (is) and 'hori' (that), Swedish, Estonian and Italian 'alla'; "
-    "none occurs in the English sets of ../shared/data as abuse":
-        "nga dago hori alla",
+    "Basque 'dago' (is) and 'hori' (that), Swedish, Estonian and Italian 'alla', Vietnamese 'phúc' and "
+    "'phục' (happiness, restore: 'phuc' once accents fold), Turkish 'çok' (very: 'cok'), Lithuanian "
+    "'tęsties' (to continue: 'testies'); none occurs in the English sets of ../shared/data as abuse":
+        "nga dago hori alla phuc phucs cok testies",
     "ordinary words (family, love, clothes, food, play, everyday verbs and adjectives)":
         "babe boyfriend girlfriend husband wife wives daddy mommy romance naughty bra brassiere panties pantie "
         "panty underskirt undies topless scantily lovemaking pleasured moaning moans kinky kink bawdy raunch "
