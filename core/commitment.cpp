@@ -161,6 +161,9 @@ PhraseWords::PhraseWords() {
     add("once");
     add("when");
     add("whether");
+    for (const char *w : {"no", "not", "never", "'t", "nothing", "none", "nobody", "cannot", "cant", "dont", "wont",
+                          "didnt", "isnt", "without"})
+        add(w);  // kNo .. kLastNegation
 }
 
 void PhraseWords::add_join(std::string_view w) {
@@ -535,8 +538,10 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         // the deliverable is any word, and a hedge there still cancels)
         if ((k >= i && k < c1) || (k >= wk && k < wk + wlen && what.literal_word(wp, k - wk))) continue;
         // nor the speaker's own words: "your request will be processed within 3 days" ("request"
-        // hedges "we'll request a refund", but here it is what the promise is about)
-        if (k >= who_start && k < who_end && who.literal_word(who_phrase, k - who_start)) continue;
+        // hedges "we'll request a refund", but here it is what the promise is about), except a
+        // negation ("no charge added to your account yet" promises nothing)
+        if (k >= who_start && k < who_end && who.literal_word(who_phrase, k - who_start) && !PhraseWords::negation(t.word(k)))
+            continue;
         // an exception among the hedges covers its words: "!as soon as possible" keeps "possible"
         // from hedging "we'll reply as soon as possible, within 24 hours"
         // (an exception may run past the clause's end: "a new one at no extra cost")

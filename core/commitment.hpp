@@ -93,6 +93,10 @@ public:
     // "once", "when", "whether") before them holds for both.
     static constexpr uint32_t kWe = 6, kI = 7, kThey = 8, kHe = 9, kShe = 10;
     static constexpr uint32_t kIf = 11, kUnless = 12, kOnce = 13, kWhen = 14, kWhether = 15;
+    // Negations ("no", "not", "never", "'t", "nothing", "cannot", "dont" ...): a speaker's phrase
+    // that holds one still hedges with it (CommitmentMatcher::confirm).
+    static constexpr uint32_t kNo = 16, kLastNegation = 29;
+    static bool negation(uint32_t w) { return w >= kNo && w <= kLastNegation; }
     // The name of the [words] list of those verbs; without it, no commitment carries over.
     static constexpr const char *kJoinList = "join";
     // Marks a word (its first word, for a phrase) as a verb of the join list.

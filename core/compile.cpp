@@ -317,8 +317,8 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         std::string e = skeleton_expression(w, &len, &skel_filter_);
         if (e.empty()) return;
         p.fixed_len = static_cast<uint32_t>(len);
-        // A short word whose skeleton folded a run ("ass" is "as", "butt" "but"): a disguise has
-        // at least the word's own number of characters (Pattern::min_chars).
+        // A word whose skeleton is two letters once a run is folded ("ass" is "as", "ffs" "fs"): a
+        // disguise has at least the word's own number of characters (Pattern::min_chars).
         size_t chars = 0;
         for (unsigned char c : w) chars += (c & 0xC0) != 0x80;
         if (len <= kMinCharsSkeleton && len < w.size() && chars < 256) p.min_chars = static_cast<uint8_t>(chars);

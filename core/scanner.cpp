@@ -7,6 +7,8 @@
 #include "scanner.hpp"
 
 #include <hs/hs.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
 
 #include <algorithm>
 
@@ -236,25 +238,52 @@ int Scanner::on_som_match(unsigned id, unsigned long long from, unsigned long lo
 // Skeleton database: fixed-length patterns; a hit counts only where the post used a trick.
 namespace {
 
-// The characters of text[a, b) (UTF-8), leaving out the invisible ones a disguise may add: zero-width
-// spaces and joiners, marks of direction, the word joiner, the byte-order mark, the soft hyphen.
+// The characters of text[a, b) (UTF-8) that a reader sees as letters or signs: code points, less the
+// default-ignorable ones (zero-width characters, bidi marks, variation selectors, tags, the soft
+// hyphen) and the combining marks, which a disguise adds without adding a letter ("A\u034F5").
 size_t visible_chars(std::string_view text, size_t a, size_t b) {
     size_t n = 0;
     b = std::min(b, text.size());
+    const auto *p = reinterpret_cast<const unsigned char *>(text.data());
     for (size_t i = a; i < b;) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-        const bool invisible = (c == 0xC2 && i + 1 < b && static_cast<unsigned char>(text[i + 1]) == 0xAD) ||
-                               (c == 0xE2 && i + 2 < b && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
-                                static_cast<unsigned char>(text[i + 2]) >= 0x8B && static_cast<unsigned char>(text[i + 2]) <= 0x8F) ||
-                               (c == 0xE2 && i + 2 < b && static_cast<unsigned char>(text[i + 1]) == 0x81 &&
-                                static_cast<unsigned char>(text[i + 2]) >= 0xA0 && static_cast<unsigned char>(text[i + 2]) <= 0xA4) ||
-                               (c == 0xEF && i + 2 < b && static_cast<unsigned char>(text[i + 1]) == 0xBB &&
-                                static_cast<unsigned char>(text[i + 2]) == 0xBF);
-        n += !invisible;
-        i += len;
+        uint32_t cp;
+        bool valid;
+        i += decode_utf8(p + i, b - i, &cp, &valid);
+        if (!valid) {
+            ++n;  // (an invalid sequence is one U+FFFD, as the normalizer reads it)
+            continue;
+        }
+        if (cp < 0x80) {
+            ++n;
+            continue;
+        }
+        const int8_t type = u_charType(static_cast<UChar32>(cp));
+        if (type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || type == U_COMBINING_SPACING_MARK) continue;
+        if (u_hasBinaryProperty(static_cast<UChar32>(cp), UCHAR_DEFAULT_IGNORABLE_CODE_POINT)) continue;
+        ++n;
     }
     return n;
+}
+
+// Whether the combining marks of text[a, b) are only accents written apart from their letters, as
+// macOS and some keyboards write them ("a\u0308" for "ä"): composed (NFC), no mark is left over. A
+// stack of marks that no letter composes with ("zalgo") leaves marks.
+bool marks_compose(std::string_view text, size_t a, size_t b) {
+    b = std::min(b, text.size());
+    if (a >= b) return true;
+    UErrorCode err = U_ZERO_ERROR;
+    const icu::Normalizer2 *nfc = icu::Normalizer2::getNFCInstance(err);
+    if (U_FAILURE(err)) return false;
+    const icu::UnicodeString composed =
+        nfc->normalize(icu::UnicodeString::fromUTF8(icu::StringPiece(text.data() + a, static_cast<int32_t>(b - a))), err);
+    if (U_FAILURE(err)) return false;
+    for (int32_t i = 0; i < composed.length();) {
+        const UChar32 c = composed.char32At(i);
+        const int8_t type = u_charType(c);
+        if (type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || type == U_COMBINING_SPACING_MARK) return false;
+        i += U16_LENGTH(c);
+    }
+    return true;
 }
 
 }  // namespace
@@ -863,9 +892,11 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
     allow_.clear();
     size_t k = 0;
     for (const Raw &r : p_->raw) {
-        // (an entry allowed as written allows nothing where the text shows a trick: "ｓｌｕｔｔ")
+        // (an entry allowed as written allows nothing where the text shows a trick: "ｓｌｕｔｔ"; accents
+        // written apart from their letters are no trick: "slutanva\u0308ndare")
         if (r.allow) {
-            if (!r.evasion || !e_.allow_entries()[r.rule].as_written) allow_.emplace_back(r.from, r.to);
+            const bool plain = !r.evasion || (r.evasion == kEvCombining && marks_compose(text, r.from, r.to));
+            if (plain || !e_.allow_entries()[r.rule].as_written) allow_.emplace_back(r.from, r.to);
         } else {
             p_->raw[k++] = r;
         }

@@ -404,6 +404,8 @@ boundary = "prefix"
     CHECK(written.rules("sl*tt").size() == 1);
     CHECK(written.rules("\xEF\xBD\x93\xEF\xBD\x8C\xEF\xBD\x95\xEF\xBD\x94\xEF\xBD\x94").size() == 1);  // fullwidth
     CHECK(written.rules("s\xE2\x80\x8Blutt").size() == 1);                                                    // a zero-width space
+    CHECK(written.rules("slu\xCC\x88tt").empty());  // an accent written apart from its letter (NFD) is no trick
+    CHECK(written.rules("s\xCC\xB6l\xCC\xB6u\xCC\xB6t\xCC\xB6t\xCC\xB6").size() == 1);  // struck through: marks that compose with nothing
     Scan plain(pack("words"));
     CHECK(plain.rules("det er slutt").empty());
     CHECK(plain.rules("slut").size() == 1);
@@ -425,6 +427,8 @@ word = "ass"
     CHECK(s.rules("My Galaxy A5 will not charge").empty());
     CHECK(s.rules("print it on A5 paper").empty());
     CHECK(s.rules("I still use an iPhone 4s").empty());
+    CHECK(s.rules("Galaxy A\xCD\x8F" "5").empty());  // a combining grapheme joiner adds no character
+    CHECK(s.rules("Galaxy A\xEF\xB8\x8E" "5").empty());  // nor does a variation selector
     CHECK(s.rules("kiss my a55").size() == 1);
     CHECK(s.rules("kiss my @ss").size() == 1);
     CHECK(s.rules("kiss my a$$").size() == 1);
@@ -1243,6 +1247,25 @@ TEST_CASE("A commitment needs a speaker, a commit word and a deliverable, with n
     CHECK(s.rules("we will call you by a5pm", 1).empty());             // not a number: one word
 }
 
+TEST_CASE("The speaker's own words are no hedge, unless they negate", "[commitment]") {
+    Scan s(R"(
+[[commitment]]
+id = "promise.timeline.processed"
+category = "promise.timeline"
+severity = "low"
+applies_to = "staff"
+who = ["your request", "no request", "your *"]
+commit = ["will be"]
+what = ["processed within # days"]
+unless = ["request", "no", "possibly"]
+within = 2
+)");
+    CHECK(s.rules("Your request will be processed within 3 days", 1).size() == 1);  // "request": the subject
+    CHECK(s.rules("No request will be processed within 3 days", 1).empty());      // "no" still hedges
+    CHECK(s.rules("Your possibly will be processed within 3 days", 1).empty());   // a "*" of the speaker: checked
+    CHECK(s.rules("We will request it, processed within 3 days", 1).empty());
+}
+
 TEST_CASE("An anchor word counts only where a deliverable it finds stands around it", "[commitment]") {
     Scan s(R"(
 [[commitment]]
@@ -1686,6 +1709,10 @@ TEST_CASE("Phrases compare their words' numbers, looked up once per token and on
     REQUIRE(set.add("within # days", words));
     CHECK(words.find("but") == PhraseWords::kBut);
     CHECK(words.find("however") == PhraseWords::kHowever);
+    CHECK(words.find("no") == PhraseWords::kNo);
+    CHECK(words.find("without") == PhraseWords::kLastNegation);
+    CHECK(PhraseWords::negation(words.find("'t")));
+    CHECK(!PhraseWords::negation(words.find("whether")));
     CHECK(words.find("refund") != Token::kNoWord);
     CHECK(words.find("refunds") == Token::kNoWord);
     const std::string text = "OK, We\xE2\x80\x99LL Refund it within 3-5 days, no refund request needed";
