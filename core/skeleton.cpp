@@ -54,6 +54,18 @@ bool leet_token(const char *t, size_t n) {
 
 bool lookalike_char(const char *t, size_t a, size_t b, size_t k);
 
+// Whether byte i of the token t[0, n) lies in a printf conversion with its argument's position
+// ("%1$s", "%2$d", as translation catalogues and code write them): its digits and '$' stand for no
+// letter ("%4$s" is not "a$s").
+bool printf_position(const char *t, size_t n, size_t i) {
+    size_t s = i;
+    while (s > 0 && (digit(t[s - 1]) || t[s - 1] == '$')) --s;
+    if (s == 0 || t[s - 1] != '%') return false;
+    size_t k = s;
+    while (k < n && digit(t[k])) ++k;
+    return k > s && i <= k && k + 1 < n && t[k] == '$' && letter(lower(static_cast<unsigned char>(t[k + 1])));
+}
+
 // Whether position i of a token is a character standing for a letter: a leet digit next to a
 // letter, another leet character or a look-alike letter ("sh!†"), or a leet symbol inside the token.
 bool leet_at(const char *t, size_t n, size_t i) {
@@ -933,7 +945,7 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                     l = 'f';
                     ev |= kEvLeet;
                 }
-            } else if (eligible && in_core && leet(c) &&
+            } else if (eligible && in_core && leet(c) && !printf_position(tok, tn, j) &&
                        ((run || spaced) ? (c != '!' && c != '|' && c != '+') || tn > 1 : leet_at(tok, tn, j))) {
                 l = leet(c);
                 ev |= kEvLeet;

@@ -429,6 +429,8 @@ word = "ass"
     CHECK(s.rules("I still use an iPhone 4s").empty());
     CHECK(s.rules("Galaxy A\xCD\x8F" "5").empty());  // a combining grapheme joiner adds no character
     CHECK(s.rules("Galaxy A\xEF\xB8\x8E" "5").empty());  // nor does a variation selector
+    CHECK(s.rules("printf(\"%4$s of %2$s\")").empty());   // a printf position: no disguise
+    CHECK(s.rules("4$s").size() == 1);
     CHECK(s.rules("kiss my a55").size() == 1);
     CHECK(s.rules("kiss my @ss").size() == 1);
     CHECK(s.rules("kiss my a$$").size() == 1);
