@@ -238,6 +238,12 @@ int Scanner::on_som_match(unsigned id, unsigned long long from, unsigned long lo
 // Skeleton database: fixed-length patterns; a hit counts only where the post used a trick.
 namespace {
 
+// Whether c is a combining mark (nonspacing, spacing or enclosing).
+bool is_mark(UChar32 c) {
+    const int8_t type = u_charType(c);
+    return type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || type == U_COMBINING_SPACING_MARK;
+}
+
 // The characters of text[a, b) (UTF-8) that a reader sees as letters or signs: code points, less the
 // default-ignorable ones (zero-width characters, bidi marks, variation selectors, tags, the soft
 // hyphen) and the combining marks, which a disguise adds without adding a letter ("A\u034F5").
@@ -257,10 +263,8 @@ size_t visible_chars(std::string_view text, size_t a, size_t b) {
             ++n;
             continue;
         }
-        const int8_t type = u_charType(static_cast<UChar32>(cp));
-        if (type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || type == U_COMBINING_SPACING_MARK) continue;
-        if (u_hasBinaryProperty(static_cast<UChar32>(cp), UCHAR_DEFAULT_IGNORABLE_CODE_POINT)) continue;
-        ++n;
+        const auto c = static_cast<UChar32>(cp);
+        n += !is_mark(c) && !u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT);
     }
     return n;
 }
@@ -279,8 +283,7 @@ bool marks_compose(std::string_view text, size_t a, size_t b) {
     if (U_FAILURE(err)) return false;
     for (int32_t i = 0; i < composed.length();) {
         const UChar32 c = composed.char32At(i);
-        const int8_t type = u_charType(c);
-        if (type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || type == U_COMBINING_SPACING_MARK) return false;
+        if (is_mark(c)) return false;
         i += U16_LENGTH(c);
     }
     return true;
