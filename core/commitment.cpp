@@ -161,9 +161,15 @@ PhraseWords::PhraseWords() {
     add("once");
     add("when");
     add("whether");
-    for (const char *w : {"no", "not", "never", "'t", "nothing", "none", "nobody", "cannot", "cant", "dont", "wont",
-                          "didnt", "isnt", "without"})
-        add(w);  // kNo .. kLastNegation
+}
+
+void PhraseWords::add_negation(std::string_view w) {
+    if (w.empty() || w[0] == '!' || w[0] == '#' || w[0] == '*' || w[0] == '@') return;
+    const Spelt &sp = spell(w);  // normalized as every phrase word is ("’t" is "'t")
+    if (sp.ids.size() != 1 || sp.ids[0] == kNumberId || sp.ids[0] == kAnyId) return;
+    const uint32_t id = sp.ids[0];
+    if (negation_.size() <= id) negation_.resize(id + 1, false);
+    negation_[id] = true;
 }
 
 void PhraseWords::add_join(std::string_view w) {
@@ -540,7 +546,7 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         // nor the speaker's own words: "your request will be processed within 3 days" ("request"
         // hedges "we'll request a refund", but here it is what the promise is about), except a
         // negation ("no charge added to your account yet" promises nothing)
-        if (k >= who_start && k < who_end && who.literal_word(who_phrase, k - who_start) && !PhraseWords::negation(t.word(k)))
+        if (k >= who_start && k < who_end && who.literal_word(who_phrase, k - who_start) && !t.words.negation(t.word(k)))
             continue;
         // an exception among the hedges covers its words: "!as soon as possible" keeps "possible"
         // from hedging "we'll reply as soon as possible, within 24 hours"

@@ -93,10 +93,15 @@ public:
     // "once", "when", "whether") before them holds for both.
     static constexpr uint32_t kWe = 6, kI = 7, kThey = 8, kHe = 9, kShe = 10;
     static constexpr uint32_t kIf = 11, kUnless = 12, kOnce = 13, kWhen = 14, kWhether = 15;
-    // Negations ("no", "not", "never", "'t", "nothing", "cannot", "dont" ...): a speaker's phrase
-    // that holds one still hedges with it (CommitmentMatcher::confirm).
-    static constexpr uint32_t kNo = 16, kLastNegation = 29;
-    static bool negation(uint32_t w) { return w >= kNo && w <= kLastNegation; }
+    // The name of the [words] list of negations ("no", "not", "never", "'t", "cannot" ...:
+    // patterns/promise/words.toml, where @hedge names it): a speaker's phrase that holds one still
+    // hedges with it (CommitmentMatcher::confirm: "no charge added to your account" is no promise,
+    // where "your request will be processed" is one although "request" hedges). Without the list,
+    // no word of a speaker's phrase hedges.
+    static constexpr const char *kNegationList = "negation";
+    // Marks a word of that list (one word: a phrase of several is ignored, check-rules reports it).
+    void add_negation(std::string_view w);
+    bool negation(uint32_t w) const { return w < negation_.size() && negation_[w]; }
     // The name of the [words] list of those verbs; without it, no commitment carries over.
     static constexpr const char *kJoinList = "join";
     // Marks a word (its first word, for a phrase) as a verb of the join list.
@@ -138,6 +143,7 @@ private:
     WordIndex index_;
     uint32_t lengths_[256] = {};  // per first byte: bit n set when a word of n bytes (31: 31 or more) starts so
     std::vector<bool> join_;      // per word number: a verb of the join list
+    std::vector<bool> negation_;  // per word number: a word of the negation list
 };
 
 // The tokens of a sentence (or a post) as phrases read them: a token's word is looked up the first

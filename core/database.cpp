@@ -32,7 +32,11 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // 14: a commitment rule whose deliverable may be any number is found by its commit phrases, and a
 // rule found by its commit phrases has no deliverable anchors: the anchor words (numbered in the
 // anchor patterns) are not those of 13
-constexpr uint32_t kFormatVersion = 15;
+// 15: a skeleton pattern's fewest visible characters (Pattern::min_chars, bits 17-24 of f[10])
+// 16: a [words] list may name another, and the speaker's negations come from the list `negation`,
+// not from the code: the packs a database carries are read so, and a database of 15, whose packs
+// hold no such list, would lose them
+constexpr uint32_t kFormatVersion = 16;
 
 std::string platform_string() {
     std::string p;

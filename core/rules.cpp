@@ -529,8 +529,66 @@ void parse_word_lists(Ctx &c, const toml::table &t, RuleSet &out) {
         get_strings(c, v, "words." + name, wl.words, &wl.lines);
         wl.files.resize(wl.words.size(), c.file);
         for (size_t i = before; i < wl.words.size(); ++i)
-            if (!wl.words[i].empty() && wl.words[i][0] == '@')
-                c.err(wl.lines[i], "words." + name + ": '" + wl.words[i] + "': a list cannot name another list");
+            if (!wl.words[i].empty() && wl.words[i][0] == '@' && !valid_list_name(wl.words[i].substr(1)))
+                c.err(wl.lines[i], "words." + name + ": '" + wl.words[i] + "': a list name after '@' must be lowercase "
+                                   "letters, digits, '_' or '-'");
+    }
+}
+
+// A list may name another ("hedge = ["@negation", "may", ...]"): once every file is read (a list
+// gets the words of every file that gives it), each "@name" in a list is replaced by that list's
+// words, in place. A name that no file gives, or a list that comes back to itself, is a mistake at
+// the line that names it.
+void resolve_list_names(RuleSet &out, std::vector<Diagnostic> &diags) {
+    enum State : uint8_t { kTodo, kDoing, kDone };
+    std::map<std::string, State> state;
+    auto resolve = [&](auto &self, const std::string &name) -> void {
+        WordList &wl = out.words[name];
+        state[name] = kDoing;
+        WordList flat;
+        for (size_t i = 0; i < wl.words.size(); ++i) {
+            const std::string &w = wl.words[i];
+            if (w.empty() || w[0] != '@') {
+                flat.words.push_back(w);
+                flat.lines.push_back(wl.lines[i]);
+                flat.files.push_back(wl.files[i]);
+                continue;
+            }
+            const std::string other = w.substr(1);
+            if (!valid_list_name(other)) continue;  // (reported as it was read)
+            auto it = out.words.find(other);
+            if (it == out.words.end()) {
+                diags.push_back({wl.files[i], wl.lines[i], "words." + name + ": no word list '" + w + "' (give it in a [words] table)"});
+                continue;
+            }
+            if (state[other] == kDoing) {
+                diags.push_back({wl.files[i], wl.lines[i], "words." + name + ": '" + w + "' leads back to words." + name +
+                                                                " (lists that name each other in a circle)"});
+                continue;
+            }
+            if (state[other] == kTodo) self(self, other);
+            const WordList &o = out.words[other];
+            for (size_t k = 0; k < o.words.size(); ++k) {
+                flat.words.push_back(o.words[k]);
+                flat.lines.push_back(wl.lines[i]);  // (where this list names it)
+                flat.files.push_back(wl.files[i]);
+            }
+        }
+        out.words[name] = std::move(flat);
+        state[name] = kDone;
+    };
+    std::vector<std::string> names;
+    for (const auto &[name, wl] : out.words) names.push_back(name);
+    for (const std::string &name : names)
+        if (state[name] == kTodo) resolve(resolve, name);
+    // the negations are single words (PhraseWords::add_negation)
+    if (auto it = out.words.find("negation"); it != out.words.end()) {
+        const WordList &wl = it->second;
+        for (size_t i = 0; i < wl.words.size(); ++i) {
+            const std::string &w = wl.words[i];
+            if (w.empty() || w.find_first_of(" \t") != std::string::npos || std::string_view("!#*^@").find(w[0]) != std::string_view::npos)
+                diags.push_back({wl.files[i], wl.lines[i], "words.negation: '" + w + "': a negation is one word"});
+        }
     }
 }
 
@@ -953,6 +1011,7 @@ void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, boo
         std::string path = src.files[i].path, content = src.files[i].content;
         parse_file(src, path, content, out, diags, model_weights);
     }
+    resolve_list_names(out, diags);
     SpeltPhrases spelt;
     for (auto &r : out.rules)
         if (r.is_commitment) expand_lists(r, out, diags, spelt);

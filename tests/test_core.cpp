@@ -1250,7 +1250,7 @@ TEST_CASE("A commitment needs a speaker, a commit word and a deliverable, with n
 }
 
 TEST_CASE("The speaker's own words are no hedge, unless they negate", "[commitment]") {
-    Scan s(R"(
+    const char *rule = R"(
 [[commitment]]
 id = "promise.timeline.processed"
 category = "promise.timeline"
@@ -1259,13 +1259,39 @@ applies_to = "staff"
 who = ["your request", "no request", "your *"]
 commit = ["will be"]
 what = ["processed within # days"]
-unless = ["request", "no", "possibly"]
+unless = ["@negation", "request", "possibly"]
 within = 2
-)");
+)";
+    // the negations are a [words] list, which @hedge (here: unless) names too
+    Scan s(rule, "[words]\nnegation = [\"no\"]\n");
     CHECK(s.rules("Your request will be processed within 3 days", 1).size() == 1);  // "request": the subject
     CHECK(s.rules("No request will be processed within 3 days", 1).empty());      // "no" still hedges
     CHECK(s.rules("Your possibly will be processed within 3 days", 1).empty());   // a "*" of the speaker: checked
     CHECK(s.rules("We will request it, processed within 3 days", 1).empty());
+    CHECK(s.rules("we will no doubt have it processed within 3 days", 1).empty());  // "no" from the list hedges
+    // without a word in the list, a speaker's word never hedges
+    Scan plain(rule, "[words]\nnegation = [\"never\"]\n");
+    CHECK(plain.rules("No request will be processed within 3 days", 1).size() == 1);
+    CHECK(plain.rules("Your request will be processed within 3 days", 1).size() == 1);
+}
+
+TEST_CASE("Word lists may name other lists; mistakes in them with file:line", "[commitment][rules]") {
+    Scan s(kCommitPack, "[words]\nthings = [\"rain check\", \"@more\"]\nmore = [\"snow day\"]\nmoney = [\"@things\"]\n");
+    CHECK(s("we will give you a rain check", 1).hits.size() == 1);
+    CHECK(s("we will give you a snow day", 1).hits.size() == 1);  // two lists deep
+    auto d = errors_of("[words]\na = [\"x\", \"@b\"]\nb = [\"@a\"]\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].message.find("leads back to") != std::string::npos);
+    d = errors_of("[words]\na = [\"x\"]\nb = [\"y\",\n  \"@missing\"]\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].line == 4);
+    CHECK(d[0].message.find("no word list '@missing'") != std::string::npos);
+    d = errors_of("[words]\nnegation = [\"no\", \"not at all\"]\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].message.find("a negation is one word") != std::string::npos);
+    d = errors_of("[words]\na = [\"@Bad Name\"]\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].message.find("must be lowercase") != std::string::npos);
 }
 
 TEST_CASE("An anchor word counts only where a deliverable it finds stands around it", "[commitment]") {
@@ -1711,10 +1737,16 @@ TEST_CASE("Phrases compare their words' numbers, looked up once per token and on
     REQUIRE(set.add("within # days", words));
     CHECK(words.find("but") == PhraseWords::kBut);
     CHECK(words.find("however") == PhraseWords::kHowever);
-    CHECK(words.find("no") == PhraseWords::kNo);
-    CHECK(words.find("without") == PhraseWords::kLastNegation);
-    CHECK(PhraseWords::negation(words.find("'t")));
-    CHECK(!PhraseWords::negation(words.find("whether")));
+    // negations come from the [words] list `negation` (patterns/promise/words.toml), one word each,
+    // normalized as phrase words are
+    CHECK(!words.negation(words.find("no")));
+    words.add_negation("no");
+    words.add_negation("\xE2\x80\x99t");  // ’t
+    words.add_negation("not at all");  // (a phrase: no negation; check-rules reports it)
+    CHECK(words.negation(words.find("no")));
+    CHECK(words.negation(words.find("'t")));
+    CHECK(!words.negation(words.find("not")));
+    CHECK(!words.negation(words.find("whether")));
     CHECK(words.find("refund") != Token::kNoWord);
     CHECK(words.find("refunds") == Token::kNoWord);
     const std::string text = "OK, We\xE2\x80\x99LL Refund it within 3-5 days, no refund request needed";
