@@ -539,6 +539,7 @@ void parse_word_lists(Ctx &c, const toml::table &t, RuleSet &out) {
 // gets the words of every file that gives it), each "@name" in a list is replaced by that list's
 // words, in place. A name that no file gives, or a list that comes back to itself, is a mistake at
 // the line that names it.
+constexpr size_t kMaxListPhrases = 65536;
 void resolve_list_names(RuleSet &out, std::vector<Diagnostic> &diags) {
     enum State : uint8_t { kTodo, kDoing, kDone };
     std::map<std::string, State> state;
@@ -568,6 +569,11 @@ void resolve_list_names(RuleSet &out, std::vector<Diagnostic> &diags) {
             }
             if (state[other] == kTodo) self(self, other);
             const WordList &o = out.words[other];
+            if (flat.words.size() + o.words.size() > kMaxListPhrases) {  // ("a = [@b, @b]", "b = [@c, @c]" ...)
+                diags.push_back({wl.files[i], wl.lines[i], "words." + name + ": more than " + std::to_string(kMaxListPhrases) +
+                                                                " phrases with the lists it names"});
+                break;
+            }
             for (size_t k = 0; k < o.words.size(); ++k) {
                 flat.words.push_back(o.words[k]);
                 flat.lines.push_back(wl.lines[i]);  // (where this list names it)

@@ -1286,6 +1286,13 @@ TEST_CASE("Word lists may name other lists; mistakes in them with file:line", "[
     REQUIRE(d.size() == 1);
     CHECK(d[0].line == 4);
     CHECK(d[0].message.find("no word list '@missing'") != std::string::npos);
+    // lists that double at each step stop at a bound, with a mistake
+    std::string doubling = "[words]\n";
+    for (int k = 0; k < 40; ++k) doubling += "l" + std::to_string(k) + " = [\"@l" + std::to_string(k + 1) + "\", \"@l" + std::to_string(k + 1) + "\"]\n";
+    doubling += "l40 = [\"x\"]\n";
+    d = errors_of(doubling);
+    REQUIRE(!d.empty());
+    CHECK(d[0].message.find("phrases with the lists it names") != std::string::npos);
     d = errors_of("[words]\nnegation = [\"no\", \"not at all\"]\n");
     REQUIRE(d.size() == 1);
     CHECK(d[0].message.find("a negation is one word") != std::string::npos);
