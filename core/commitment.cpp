@@ -26,7 +26,7 @@ inline bool joined_clause(const Sentence &t, size_t k) {
     const uint32_t a = t.word(k - 1);
     if (a != PhraseWords::kAnd && a != PhraseWords::kOr) return false;
     const uint32_t w = t.word(k);
-    return (w >= PhraseWords::kWe && w <= PhraseWords::kShe) || (w >= PhraseWords::kYour && w <= PhraseWords::kThe);
+    return w >= PhraseWords::kWe && w <= PhraseWords::kShe;
 }
 
 }  // namespace
@@ -161,10 +161,6 @@ PhraseWords::PhraseWords() {
     add("once");
     add("when");
     add("whether");
-    add("your");  // kYour .. kThe
-    add("it");
-    add("this");
-    add("the");
 }
 
 void PhraseWords::add_negation(std::string_view w) {

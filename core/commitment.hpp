@@ -93,9 +93,6 @@ public:
     // "once", "when", "whether") before them holds for both.
     static constexpr uint32_t kWe = 6, kI = 7, kThey = 8, kHe = 9, kShe = 10;
     static constexpr uint32_t kIf = 11, kUnless = 12, kOnce = 13, kWhen = 14, kWhether = 15;
-    // The words that, after "and" or "or", start a subject of its own too ("we have raised a
-    // request and your complaint will be resolved soon", "and it will be fixed by Friday").
-    static constexpr uint32_t kYour = 16, kIt = 17, kThis = 18, kThe = 19;
     // The name of the [words] list of negations ("no", "not", "never", "'t", "cannot" ...:
     // patterns/promise/words.toml, where @hedge names it): a speaker's phrase that holds one still
     // hedges with it (CommitmentMatcher::confirm: "no charge added to your account" is no promise,
