@@ -98,7 +98,7 @@ public:
     // hedges with it (CommitmentMatcher::confirm: "no charge added to your account" is no promise,
     // where "your request will be processed" is one although "request" hedges). Without the list,
     // no word of a speaker's phrase hedges.
-    static constexpr const char *kNegationList = "negation";
+    static constexpr const char *kNegationList = mf::kNegationList;
     // Marks a word of that list (one word: a phrase of several is ignored, check-rules reports it).
     void add_negation(std::string_view w);
     bool negation(uint32_t w) const { return w < negation_.size() && negation_[w]; }

@@ -1,6 +1,7 @@
 #include "rules.hpp"
 #include "model.hpp"
 #include "normalize.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -537,17 +538,22 @@ void parse_word_lists(Ctx &c, const toml::table &t, RuleSet &out) {
 
 // A list may name another ("hedge = ["@negation", "may", ...]"): once every file is read (a list
 // gets the words of every file that gives it), each "@name" in a list is replaced by that list's
-// words, in place. A name that no file gives, or a list that comes back to itself, is a mistake at
-// the line that names it.
-constexpr size_t kMaxListPhrases = 65536;
+// words, in place. A name that no file gives, lists that come back to themselves, lists nested
+// deeper than kMaxListDepth and more than kMaxListPhrases phrases in all once lists are put in are
+// mistakes, each reported once at the line that names the list (the lists that name a list gone
+// wrong take nothing from it, quietly).
+constexpr size_t kMaxListDepth = 16, kMaxListPhrases = 262144;
 void resolve_list_names(RuleSet &out, std::vector<Diagnostic> &diags) {
-    enum State : uint8_t { kTodo, kDoing, kDone };
+    enum State : uint8_t { kTodo, kDoing, kDone, kFailed };
     std::map<std::string, State> state;
-    auto resolve = [&](auto &self, const std::string &name) -> void {
+    size_t total = 0;       // phrases in every list resolved so far
+    bool too_many = false, too_deep = false;  // (each reported once)
+    auto resolve = [&](auto &self, const std::string &name, size_t depth) -> bool {
         WordList &wl = out.words[name];
         state[name] = kDoing;
         WordList flat;
-        for (size_t i = 0; i < wl.words.size(); ++i) {
+        bool ok = true;
+        for (size_t i = 0; i < wl.words.size() && ok; ++i) {
             const std::string &w = wl.words[i];
             if (w.empty() || w[0] != '@') {
                 flat.words.push_back(w);
@@ -557,21 +563,38 @@ void resolve_list_names(RuleSet &out, std::vector<Diagnostic> &diags) {
             }
             const std::string other = w.substr(1);
             if (!valid_list_name(other)) continue;  // (reported as it was read)
-            auto it = out.words.find(other);
-            if (it == out.words.end()) {
+            if (out.words.find(other) == out.words.end()) {
                 diags.push_back({wl.files[i], wl.lines[i], "words." + name + ": no word list '" + w + "' (give it in a [words] table)"});
                 continue;
             }
-            if (state[other] == kDoing) {
+            State &st = state[other];
+            if (st == kDoing) {
                 diags.push_back({wl.files[i], wl.lines[i], "words." + name + ": '" + w + "' leads back to words." + name +
                                                                 " (lists that name each other in a circle)"});
                 continue;
             }
-            if (state[other] == kTodo) self(self, other);
+            if (st == kTodo) {
+                if (depth + 1 >= kMaxListDepth) {
+                    if (!too_deep)
+                        diags.push_back({wl.files[i], wl.lines[i], "words." + name + ": '" + w + "': lists that name lists more than " +
+                                                                        std::to_string(kMaxListDepth) + " deep"});
+                    too_deep = true;
+                    ok = false;
+                    break;
+                }
+                self(self, other, depth + 1);
+            }
+            if (state[other] == kFailed) {
+                ok = false;
+                break;
+            }
             const WordList &o = out.words[other];
-            if (flat.words.size() + o.words.size() > kMaxListPhrases) {  // ("a = [@b, @b]", "b = [@c, @c]" ...)
-                diags.push_back({wl.files[i], wl.lines[i], "words." + name + ": more than " + std::to_string(kMaxListPhrases) +
-                                                                " phrases with the lists it names"});
+            if (total + flat.words.size() + o.words.size() > kMaxListPhrases) {  // ("a = [@b, @b]", "b = [@c, @c]" ...)
+                if (!too_many)
+                    diags.push_back({wl.files[i], wl.lines[i], "words." + name + ": more than " + std::to_string(kMaxListPhrases) +
+                                                                    " phrases in all once the lists named are put in"});
+                too_many = true;
+                ok = false;
                 break;
             }
             for (size_t k = 0; k < o.words.size(); ++k) {
@@ -580,20 +603,30 @@ void resolve_list_names(RuleSet &out, std::vector<Diagnostic> &diags) {
                 flat.files.push_back(wl.files[i]);
             }
         }
+        if (!ok) flat = WordList();
+        total += flat.words.size();
         out.words[name] = std::move(flat);
-        state[name] = kDone;
+        state[name] = ok ? kDone : kFailed;
+        return ok;
     };
     std::vector<std::string> names;
     for (const auto &[name, wl] : out.words) names.push_back(name);
     for (const std::string &name : names)
-        if (state[name] == kTodo) resolve(resolve, name);
-    // the negations are single words (PhraseWords::add_negation)
-    if (auto it = out.words.find("negation"); it != out.words.end()) {
+        if (state[name] == kTodo) resolve(resolve, name, 0);
+    // The negations are single words as phrases split them (PhraseWords::add_negation): letters,
+    // digits and characters beyond ASCII, after an apostrophe for a clitic ("'t").
+    if (auto it = out.words.find(kNegationList); it != out.words.end()) {
         const WordList &wl = it->second;
         for (size_t i = 0; i < wl.words.size(); ++i) {
-            const std::string &w = wl.words[i];
-            if (w.empty() || w.find_first_of(" \t") != std::string::npos || std::string_view("!#*^@").find(w[0]) != std::string_view::npos)
-                diags.push_back({wl.files[i], wl.lines[i], "words.negation: '" + w + "': a negation is one word"});
+            std::string_view w = wl.words[i];
+            if (w.substr(0, 1) == "'") w.remove_prefix(1);
+            else if (w.substr(0, 3) == "\xE2\x80\x99") w.remove_prefix(3);
+            bool one = !w.empty();
+            for (char ch : w) one &= ascii_alnum(static_cast<unsigned char>(ch)) || static_cast<unsigned char>(ch) >= 0x80;
+            if (!one)
+                diags.push_back({wl.files[i], wl.lines[i], std::string("words.") + kNegationList + ": '" + wl.words[i] +
+                                                                "': a negation is one word (letters and digits, or a clitic "
+                                                                "such as 't)"});
         }
     }
 }

@@ -41,6 +41,9 @@ struct Commitment {
 
 // A named word list ([words] in any pack), shared by every pack of the set; a name given in several
 // files gets all their words.
+// The [words] list whose words are the negations of the commitment stage (PhraseWords::add_negation).
+constexpr const char *kNegationList = "negation";
+
 struct WordList {
     std::vector<std::string> words;
     std::vector<uint32_t> lines;

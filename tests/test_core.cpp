@@ -1268,11 +1268,14 @@ within = 2
     CHECK(s.rules("No request will be processed within 3 days", 1).empty());      // "no" still hedges
     CHECK(s.rules("Your possibly will be processed within 3 days", 1).empty());   // a "*" of the speaker: checked
     CHECK(s.rules("We will request it, processed within 3 days", 1).empty());
-    CHECK(s.rules("we will no doubt have it processed within 3 days", 1).empty());  // "no" from the list hedges
-    // without a word in the list, a speaker's word never hedges
-    Scan plain(rule, "[words]\nnegation = [\"never\"]\n");
+    // a word that hedges (here "no", named directly) but is no negation of the list is skipped in
+    // the speaker's phrase like any other of its words
+    std::string plain_rule = rule;
+    plain_rule.replace(plain_rule.find("\"@negation\""), 11, "\"@negation\", \"no\"");
+    Scan plain(plain_rule, "[words]\nnegation = [\"never\"]\n");
     CHECK(plain.rules("No request will be processed within 3 days", 1).size() == 1);
     CHECK(plain.rules("Your request will be processed within 3 days", 1).size() == 1);
+    CHECK(plain.rules("Your request will be processed within 3 days no", 1).empty());  // "no" hedges outside it
 }
 
 TEST_CASE("Word lists may name other lists; mistakes in them with file:line", "[commitment][rules]") {
@@ -1286,13 +1289,27 @@ TEST_CASE("Word lists may name other lists; mistakes in them with file:line", "[
     REQUIRE(d.size() == 1);
     CHECK(d[0].line == 4);
     CHECK(d[0].message.find("no word list '@missing'") != std::string::npos);
-    // lists that double at each step stop at a bound, with a mistake
+    // lists that grow eightfold at each step stop at a bound, with one mistake
     std::string doubling = "[words]\n";
-    for (int k = 0; k < 40; ++k) doubling += "l" + std::to_string(k) + " = [\"@l" + std::to_string(k + 1) + "\", \"@l" + std::to_string(k + 1) + "\"]\n";
-    doubling += "l40 = [\"x\"]\n";
+    for (int k = 0; k < 12; ++k) {
+        doubling += "l" + std::to_string(k) + " = [";
+        for (int r = 0; r < 8; ++r) doubling += std::string(r ? ", " : "") + "\"@l" + std::to_string(k + 1) + "\"";
+        doubling += "]\n";
+    }
+    doubling += "l12 = [\"x\"]\n";
     d = errors_of(doubling);
-    REQUIRE(!d.empty());
-    CHECK(d[0].message.find("phrases with the lists it names") != std::string::npos);
+    REQUIRE(d.size() == 1);  // once, not once per list that names it
+    CHECK(d[0].message.find("phrases in all once the lists named are put in") != std::string::npos);
+    // so do lists that name lists deeper than a bound, without a deep recursion
+    std::string deep = "[words]\n";
+    for (int k = 0; k < 20000; ++k) deep += "d" + std::to_string(k) + " = [\"@d" + std::to_string(k + 1) + "\"]\n";
+    deep += "d20000 = [\"x\"]\n";
+    d = errors_of(deep);
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].message.find("more than 16 deep") != std::string::npos);
+    d = errors_of("[words]\nnegation = [\"no\", \"'t\", \"isn't\", \"not at all\"]\n");
+    REQUIRE(d.size() == 2);
+    CHECK(d[0].message.find("'isn't': a negation is one word") != std::string::npos);
     d = errors_of("[words]\nnegation = [\"no\", \"not at all\"]\n");
     REQUIRE(d.size() == 1);
     CHECK(d[0].message.find("a negation is one word") != std::string::npos);
