@@ -39,11 +39,11 @@ struct Commitment {
     uint32_t within = 8;  // words allowed between the commitment and the deliverable
 };
 
-// A named word list ([words] in any pack), shared by every pack of the set; a name given in several
-// files gets all their words.
 // The [words] list whose words are the negations of the commitment stage (PhraseWords::add_negation).
 constexpr const char *kNegationList = "negation";
 
+// A named word list ([words] in any pack), shared by every pack of the set; a name given in several
+// files gets all their words, and a list may name another ("@name", put in place once every file is read).
 struct WordList {
     std::vector<std::string> words;
     std::vector<uint32_t> lines;
