@@ -29,6 +29,18 @@ inline bool joined_clause(const Sentence &t, size_t k) {
     return w >= PhraseWords::kWe && w <= PhraseWords::kShe;
 }
 
+// Whether a word of a [words] list the commitment stage reads by name (join, negation) is no word:
+// an exception, a number, a wildcard or a list name.
+inline bool marker_word(std::string_view w) {
+    return w.empty() || w[0] == '!' || w[0] == '#' || w[0] == '*' || w[0] == '@';
+}
+
+// Sets bit `id` of a per-word-number bit vector.
+inline void mark(std::vector<bool> &bits, uint32_t id) {
+    if (bits.size() <= id) bits.resize(id + 1, false);
+    bits[id] = true;
+}
+
 }  // namespace
 
 std::string_view token_text(const char *text, const Token &k, char (&buf)[64]) {
@@ -164,21 +176,17 @@ PhraseWords::PhraseWords() {
 }
 
 void PhraseWords::add_negation(std::string_view w) {
-    if (w.empty() || w[0] == '!' || w[0] == '#' || w[0] == '*' || w[0] == '@') return;
+    if (marker_word(w)) return;
     const Spelt &sp = spell(w);  // normalized as every phrase word is ("’t" is "'t")
     if (sp.ids.size() != 1 || sp.ids[0] == kNumberId || sp.ids[0] == kAnyId) return;
-    const uint32_t id = sp.ids[0];
-    if (negation_.size() <= id) negation_.resize(id + 1, false);
-    negation_[id] = true;
+    mark(negation_, sp.ids[0]);
 }
 
 void PhraseWords::add_join(std::string_view w) {
     const size_t sp = w.find(' ');
     if (sp != std::string_view::npos) w = w.substr(0, sp);
-    if (w.empty() || w[0] == '!' || w[0] == '#' || w[0] == '*' || w[0] == '@') return;
-    const uint32_t id = add(w);
-    if (join_.size() <= id) join_.resize(id + 1, false);
-    join_[id] = true;
+    if (marker_word(w)) return;
+    mark(join_, add(w));
 }
 
 uint32_t PhraseWords::add(std::string_view w) {

@@ -548,7 +548,7 @@ void resolve_list_names(RuleSet &out, std::vector<Diagnostic> &diags) {
     std::map<std::string, State> state;
     size_t total = 0;       // phrases in every list resolved so far
     bool too_many = false, too_deep = false;  // (each reported once)
-    auto resolve = [&](auto &self, const std::string &name, size_t depth) -> bool {
+    auto resolve = [&](auto &self, const std::string &name, size_t depth) -> void {
         WordList &wl = out.words[name];
         state[name] = kDoing;
         WordList flat;
@@ -607,7 +607,6 @@ void resolve_list_names(RuleSet &out, std::vector<Diagnostic> &diags) {
         total += flat.words.size();
         out.words[name] = std::move(flat);
         state[name] = ok ? kDone : kFailed;
-        return ok;
     };
     std::vector<std::string> names;
     for (const auto &[name, wl] : out.words) names.push_back(name);
