@@ -175,11 +175,14 @@ PhraseWords::PhraseWords() {
     add("whether");
 }
 
-void PhraseWords::add_negation(std::string_view w) {
-    if (marker_word(w)) return;
+bool PhraseWords::one_word(std::string_view w) {
+    if (marker_word(w)) return false;
     const Spelt &sp = spell(w);  // normalized as every phrase word is ("’t" is "'t")
-    if (sp.ids.size() != 1 || sp.ids[0] == kNumberId || sp.ids[0] == kAnyId) return;
-    mark(negation_, sp.ids[0]);
+    return sp.ids.size() == 1 && sp.ids[0] != kNumberId && sp.ids[0] != kAnyId;
+}
+
+void PhraseWords::add_negation(std::string_view w) {
+    if (one_word(w)) mark(negation_, spell(w).ids[0]);
 }
 
 void PhraseWords::add_join(std::string_view w) {

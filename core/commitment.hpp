@@ -101,6 +101,9 @@ public:
     static constexpr const char *kNegationList = mf::kNegationList;
     // Marks a word of that list (one word: a phrase of several is ignored, check-rules reports it).
     void add_negation(std::string_view w);
+    // Whether w is one word as phrases are split into words (letters and digits, or a clitic such
+    // as "'t"; not a list mark, a number or a wildcard): what a negation must be.
+    bool one_word(std::string_view w);
     bool negation(uint32_t w) const { return w < negation_.size() && negation_[w]; }
     // The name of the [words] list of those verbs; without it, no commitment carries over.
     static constexpr const char *kJoinList = "join";

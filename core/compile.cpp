@@ -432,6 +432,16 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
     // The anchors of commitment rules (Engine::anchor, built in build_tables): each word a rule is
     // found by, once, as a literal that must start a word; the commitment stage checks the rest on
     // the post's words. A clitic gets both apostrophes ("'ll" and "’ll"), a number any digit.
+    // The negations are single words as phrases are split (PhraseWords::add_negation ignores others).
+    if (auto j = rs_.words.find(PhraseWords::kNegationList); j != rs_.words.end()) {
+        PhraseWords scratch;
+        const WordList &wl = j->second;
+        for (size_t k = 0; k < wl.words.size(); ++k)
+            if (!scratch.one_word(wl.words[k]))
+                diags.push_back({wl.files[k], wl.lines[k], std::string("words.") + kNegationList + ": '" + wl.words[k] +
+                                                               "': a negation is one word (letters and digits, or a clitic "
+                                                               "such as 't)"});
+    }
     for (uint32_t i = 0; i < rs_.rules.size(); ++i) {
         const Rule &r = rs_.rules[i];
         if (!r.is_commitment) continue;

@@ -36,7 +36,9 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // 16: a [words] list may name another, and the speaker's negations come from the list `negation`,
 // not from the code: the packs a database carries are read so, and a database of 15, whose packs
 // hold no such list, would lose them
-constexpr uint32_t kFormatVersion = 16;
+// 17: a regex may name a [words] list ("{@groups}"), which a library of 16 would hand to Hyperscan
+// as it is
+constexpr uint32_t kFormatVersion = 17;
 
 std::string platform_string() {
     std::string p;

@@ -612,22 +612,92 @@ void resolve_list_names(RuleSet &out, std::vector<Diagnostic> &diags) {
     for (const auto &[name, wl] : out.words) names.push_back(name);
     for (const std::string &name : names)
         if (state[name] == kTodo) resolve(resolve, name, 0);
-    // The negations are single words as phrases split them (PhraseWords::add_negation): letters,
-    // digits and characters beyond ASCII, after an apostrophe for a clitic ("'t").
-    if (auto it = out.words.find(kNegationList); it != out.words.end()) {
-        const WordList &wl = it->second;
-        for (size_t i = 0; i < wl.words.size(); ++i) {
-            std::string_view w = wl.words[i];
-            if (w.substr(0, 1) == "'") w.remove_prefix(1);
-            else if (w.substr(0, 3) == "\xE2\x80\x99") w.remove_prefix(3);
-            bool one = !w.empty();
-            for (char ch : w) one &= ascii_alnum(static_cast<unsigned char>(ch)) || static_cast<unsigned char>(ch) >= 0x80;
-            if (!one)
-                diags.push_back({wl.files[i], wl.lines[i], std::string("words.") + kNegationList + ": '" + wl.words[i] +
-                                                                "': a negation is one word (letters and digits, or a clitic "
-                                                                "such as 't)"});
+}
+
+// A regex (or trigger) may name a [words] list: "{@groups}" stands for the list's phrases as one
+// group, "(?:jews|muslims|trans\s+people)", so that a list that several rules share is written once
+// and a community extends it without touching a regex. Each phrase is matched as written: its
+// words separated by any white space, every other character but a letter, a digit or a byte beyond
+// ASCII escaped; a word "*" is any one word and "#" a number, as in commitment phrases. A name that
+// no file gives, an empty list, a phrase with '^' or '!' (commitment-only marks) and a regex that
+// grows past kMaxRegexBytes are mistakes at the regex's line. `what` names the key ("regex").
+constexpr size_t kMaxRegexBytes = 1 << 20;
+void expand_regex_lists(std::string &re, const std::string &who, const std::string &what, const std::string &file,
+                        uint32_t line, const RuleSet &rs, std::vector<Diagnostic> &diags) {
+    if (re.find("{@") == std::string::npos) return;
+    std::string out;
+    size_t i = 0;
+    while (i < re.size()) {
+        if (re[i] == '\\' && i + 1 < re.size()) {  // an escaped '{' is a '{'
+            out.append(re, i, 2);
+            i += 2;
+            continue;
         }
+        if (re.compare(i, 2, "{@") != 0) {
+            out += re[i++];
+            continue;
+        }
+        const size_t close = re.find('}', i);
+        const std::string name = close == std::string::npos ? std::string() : re.substr(i + 2, close - i - 2);
+        if (close == std::string::npos || !valid_list_name(name)) {
+            diags.push_back({file, line, who + ": " + what + ": '{@' must be followed by a list name and '}' (\"{@groups}\"); "
+                                                  "write \\{ for a '{'"});
+            return;
+        }
+        auto it = rs.words.find(name);
+        if (it == rs.words.end()) {
+            diags.push_back({file, line, who + ": " + what + ": no word list '@" + name + "' (give it in a [words] table)"});
+            return;
+        }
+        std::string alt;
+        std::set<std::string> seen;
+        for (size_t k = 0; k < it->second.words.size(); ++k) {
+            const std::string &phrase = it->second.words[k];
+            std::string one;
+            size_t words = 0;
+            for (size_t a = 0; a < phrase.size();) {
+                if (phrase[a] == ' ' || phrase[a] == '\t') {
+                    ++a;
+                    continue;
+                }
+                size_t b = a;
+                while (b < phrase.size() && phrase[b] != ' ' && phrase[b] != '\t') ++b;
+                const std::string_view w(phrase.data() + a, b - a);
+                std::string bad;
+                if (w.front() == '^' || w.front() == '!') bad = std::string("'") + w.front() + "' is for commitment phrases, not a regex";
+                if (!bad.empty()) {
+                    diags.push_back({it->second.files[k], it->second.lines[k], "words." + name + ": '" + phrase + "': " + bad +
+                                                                                  " (" + who + " names it in its " + what + ")"});
+                    return;
+                }
+                if (words++) one += "\\s+";
+                if (w == "*") one += "\\S+";
+                else if (w == "#") one += "\\d[\\d,.]*";
+                else
+                    for (char ch : w) {
+                        const auto u = static_cast<unsigned char>(ch);
+                        if (!ascii_alnum(u) && u < 0x80) one += '\\';
+                        one += ch;
+                    }
+                a = b;
+            }
+            if (one.empty() || !seen.insert(one).second) continue;
+            if (!alt.empty()) alt += '|';
+            alt += one;
+        }
+        if (alt.empty()) {
+            diags.push_back({file, line, who + ": " + what + ": word list '@" + name + "' has no phrases"});
+            return;
+        }
+        out += "(?:" + alt + ")";
+        if (out.size() > kMaxRegexBytes) {
+            diags.push_back({file, line, who + ": " + what + ": more than " + std::to_string(kMaxRegexBytes) +
+                                             " bytes once its word lists are put in"});
+            return;
+        }
+        i = close + 1;
     }
+    re = std::move(out);
 }
 
 // [spellings]: other spellings of a phrase word, as posts write it ("your" = ["ur"]). The key is
@@ -1050,6 +1120,12 @@ void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, boo
         parse_file(src, path, content, out, diags, model_weights);
     }
     resolve_list_names(out, diags);
+    for (auto &r : out.rules) {
+        if (!r.is_regex) continue;
+        const std::string who = "rule '" + r.id + "'";
+        expand_regex_lists(r.regex, who, "regex", r.file, r.regex_line ? r.regex_line : r.line, out, diags);
+        expand_regex_lists(r.trigger, who, "trigger", r.file, r.trigger_line ? r.trigger_line : r.line, out, diags);
+    }
     SpeltPhrases spelt;
     for (auto &r : out.rules)
         if (r.is_commitment) expand_lists(r, out, diags, spelt);

@@ -1318,6 +1318,51 @@ TEST_CASE("Word lists may name other lists; mistakes in them with file:line", "[
     CHECK(d[0].message.find("must be lowercase") != std::string::npos);
 }
 
+TEST_CASE("A regex may name a word list as {@name}; mistakes in it with file:line", "[rules]") {
+    const std::string pack = R"([pack]
+name = "p"
+category = "abuse.hate"
+
+[words]
+groups = ["martians", "@more", "c++ coders"]
+
+[[rule]]
+id = "r"
+severity = "high"
+regex = '''\b({@groups})\s+are\s+vermin\b'''
+)";
+    // the list as a community extends it in a file of its own, one list naming another
+    Scan s(pack, "[words]\nmore = [\"moon people\"]\n");
+    CHECK(s("martians are vermin", 0).hits.size() == 1);
+    CHECK(s("moon   people are vermin", 0).hits.size() == 1);  // a space in a phrase is any white space
+    CHECK(s("c++ coders are vermin", 0).hits.size() == 1);     // other characters as written
+    CHECK(s("cxx coders are vermin", 0).hits.empty());
+    CHECK(s("venusians are vermin", 0).hits.empty());
+    // "*" is one word and "#" a number, as in commitment phrases
+    Scan w("[pack]\nname = \"p\"\ncategory = \"spam.promo\"\n[words]\nsale = [\"# % off\", \"buy * now\"]\n"
+           "[[rule]]\nid = \"r\"\nseverity = \"low\"\nregex = '''\\b({@sale})'''\n");
+    CHECK(w("get 30 % off today", 0).hits.size() == 1);
+    CHECK(w("buy shoes now", 0).hits.size() == 1);
+    CHECK(w("buy now", 0).hits.empty());
+    auto d = errors_of("[words]\ng = [\"x\"]\n[[rule]]\nid = \"r\"\ncategory = \"abuse.hate\"\nseverity = \"high\"\n"
+                       "regex = '''\\b{@missing}\\b'''\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].line == 7);
+    CHECK(d[0].message.find("no word list '@missing'") != std::string::npos);
+    d = errors_of("[[rule]]\nid = \"r\"\ncategory = \"abuse.hate\"\nseverity = \"high\"\nregex = '''x{@Bad}'''\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].message.find("must be followed by a list name") != std::string::npos);
+    d = errors_of("[words]\ng = [\"x\",\n  \"^y\"]\n[[rule]]\nid = \"r\"\ncategory = \"abuse.hate\"\nseverity = \"high\"\n"
+                  "regex = '''\\b{@g}\\b'''\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].line == 3);  // the phrase's own line
+    CHECK(d[0].message.find("is for commitment phrases") != std::string::npos);
+    // an escaped brace is a brace, not a list
+    Scan b("[pack]\nname = \"p\"\ncategory = \"spam.promo\"\n[[rule]]\nid = \"r\"\nseverity = \"low\"\n"
+           "regex = '''code\\{@x\\}'''\n");
+    CHECK(b("code{@x}", 0).hits.size() == 1);
+}
+
 TEST_CASE("An anchor word counts only where a deliverable it finds stands around it", "[commitment]") {
     Scan s(R"(
 [[commitment]]
