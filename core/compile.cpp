@@ -432,16 +432,6 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
     // The anchors of commitment rules (Engine::anchor, built in build_tables): each word a rule is
     // found by, once, as a literal that must start a word; the commitment stage checks the rest on
     // the post's words. A clitic gets both apostrophes ("'ll" and "’ll"), a number any digit.
-    // The negations are single words as phrases are split (PhraseWords::add_negation ignores others).
-    if (auto j = rs_.words.find(PhraseWords::kNegationList); j != rs_.words.end()) {
-        PhraseWords scratch;
-        const WordList &wl = j->second;
-        for (size_t k = 0; k < wl.words.size(); ++k)
-            if (!scratch.one_word(wl.words[k]))
-                diags.push_back({wl.files[k], wl.lines[k], std::string("words.") + kNegationList + ": '" + wl.words[k] +
-                                                               "': a negation is one word (letters and digits, or a clitic "
-                                                               "such as 't)"});
-    }
     for (uint32_t i = 0; i < rs_.rules.size(); ++i) {
         const Rule &r = rs_.rules[i];
         if (!r.is_commitment) continue;
@@ -708,11 +698,30 @@ hs_database *Engine::compile_db(const std::vector<std::string> &exprs, const std
     throw Error(kRulesError, diags.front().str());
 }
 
+namespace {
+
+// The negations are single words as phrases are split (PhraseWords::add_negation ignores others):
+// checked as soon as the packs are read, so that they are reported with the packs' other mistakes.
+void check_negations(const RuleSet &rs, std::vector<Diagnostic> &diags) {
+    auto j = rs.words.find(PhraseWords::kNegationList);
+    if (j == rs.words.end()) return;
+    PhraseWords scratch;
+    const WordList &wl = j->second;
+    for (size_t k = 0; k < wl.words.size(); ++k)
+        if (!scratch.one_word(wl.words[k]))
+            diags.push_back({wl.files[k], wl.lines[k], std::string("words.") + kNegationList + ": '" + wl.words[k] +
+                                                           "': a negation is one word (letters and digits, or a clitic "
+                                                           "such as 't)"});
+}
+
+}  // namespace
+
 std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
                                         std::vector<Diagnostic> &diags) {
     std::unique_ptr<Engine> e(new Engine);
     e->src_ = std::move(src);
     parse_rules(e->src_, e->rs_, diags);
+    check_negations(e->rs_, diags);
     if (!diags.empty()) throw Error(kRulesError, diags.front().str());
     e->build_tables(opt);
     e->build_word_tables();
@@ -726,7 +735,8 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
         hs_compile_error_t *err = nullptr;
         if (hs_compile(expr.c_str(), f, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS)
             diags.push_back({r.file, line ? line : r.line,
-                             "rule '" + r.id + "': " + what + " does not compile: " + hs_error_text(err)});
+                             "rule '" + r.id + "': " + what + " does not compile: " + hs_error_text(err) +
+                                 (r.regex_lists ? " (at a position in the regex with its {@lists} put in)" : "")});
         hs_free_database(db);
     };
     for (size_t i = 0; i < exprs.size(); ++i) {

@@ -622,15 +622,30 @@ void resolve_list_names(RuleSet &out, std::vector<Diagnostic> &diags) {
 // no file gives, an empty list, a phrase with '^' or '!' (commitment-only marks) and a regex that
 // grows past kMaxRegexBytes are mistakes at the regex's line. `what` names the key ("regex").
 constexpr size_t kMaxRegexBytes = 1 << 20;
-void expand_regex_lists(std::string &re, const std::string &who, const std::string &what, const std::string &file,
+bool expand_regex_lists(std::string &re, const std::string &who, const std::string &what, const std::string &file,
                         uint32_t line, const RuleSet &rs, std::vector<Diagnostic> &diags) {
-    if (re.find("{@") == std::string::npos) return;
+    if (re.find("{@") == std::string::npos) return false;
     std::string out;
     size_t i = 0;
+    bool in_class = false;  // inside [...], where "{@" is two characters of the class
     while (i < re.size()) {
-        if (re[i] == '\\' && i + 1 < re.size()) {  // an escaped '{' is a '{'
-            out.append(re, i, 2);
-            i += 2;
+        if (re[i] == '\\' && i + 1 < re.size()) {  // an escaped '{' is a '{'; \Q...\E is quoted whole
+            const size_t q = re[i + 1] == 'Q' ? re.find("\\E", i + 2) : std::string::npos;
+            const size_t to = re[i + 1] != 'Q' ? i + 2 : q == std::string::npos ? re.size() : q + 2;
+            out.append(re, i, to - i);
+            i = to;
+            continue;
+        }
+        if (in_class || re[i] == '[') {
+            if (!in_class) {  // "[]...]" and "[^]...]": a ']' first is a member
+                in_class = true;
+                out += re[i++];
+                if (i < re.size() && re[i] == '^') out += re[i++];
+                if (i < re.size() && re[i] == ']') out += re[i++];
+                continue;
+            }
+            if (re[i] == ']') in_class = false;
+            out += re[i++];
             continue;
         }
         if (re.compare(i, 2, "{@") != 0) {
@@ -642,17 +657,19 @@ void expand_regex_lists(std::string &re, const std::string &who, const std::stri
         if (close == std::string::npos || !valid_list_name(name)) {
             diags.push_back({file, line, who + ": " + what + ": '{@' must be followed by a list name and '}' (\"{@groups}\"); "
                                                   "write \\{ for a '{'"});
-            return;
+            return true;
         }
         auto it = rs.words.find(name);
         if (it == rs.words.end()) {
             diags.push_back({file, line, who + ": " + what + ": no word list '@" + name + "' (give it in a [words] table)"});
-            return;
+            return true;
         }
         std::string alt;
         std::set<std::string> seen;
         for (size_t k = 0; k < it->second.words.size(); ++k) {
-            const std::string &phrase = it->second.words[k];
+            const std::string &written = it->second.words[k];
+            // as the post's text is matched: case-folded, accents and look-alikes folded ("Türken" is "turken")
+            const std::string phrase = written.find_first_of("^!") == 0 ? written : normalize_literal(written);
             std::string one;
             size_t words = 0;
             for (size_t a = 0; a < phrase.size();) {
@@ -666,9 +683,9 @@ void expand_regex_lists(std::string &re, const std::string &who, const std::stri
                 std::string bad;
                 if (w.front() == '^' || w.front() == '!') bad = std::string("'") + w.front() + "' is for commitment phrases, not a regex";
                 if (!bad.empty()) {
-                    diags.push_back({it->second.files[k], it->second.lines[k], "words." + name + ": '" + phrase + "': " + bad +
+                    diags.push_back({it->second.files[k], it->second.lines[k], "words." + name + ": '" + written + "': " + bad +
                                                                                   " (" + who + " names it in its " + what + ")"});
-                    return;
+                    return true;
                 }
                 if (words++) one += "\\s+";
                 if (w == "*") one += "\\S+";
@@ -687,17 +704,18 @@ void expand_regex_lists(std::string &re, const std::string &who, const std::stri
         }
         if (alt.empty()) {
             diags.push_back({file, line, who + ": " + what + ": word list '@" + name + "' has no phrases"});
-            return;
+            return true;
         }
         out += "(?:" + alt + ")";
         if (out.size() > kMaxRegexBytes) {
             diags.push_back({file, line, who + ": " + what + ": more than " + std::to_string(kMaxRegexBytes) +
                                              " bytes once its word lists are put in"});
-            return;
+            return true;
         }
         i = close + 1;
     }
     re = std::move(out);
+    return true;
 }
 
 // [spellings]: other spellings of a phrase word, as posts write it ("your" = ["ur"]). The key is
@@ -1123,8 +1141,8 @@ void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, boo
     for (auto &r : out.rules) {
         if (!r.is_regex) continue;
         const std::string who = "rule '" + r.id + "'";
-        expand_regex_lists(r.regex, who, "regex", r.file, r.regex_line ? r.regex_line : r.line, out, diags);
-        expand_regex_lists(r.trigger, who, "trigger", r.file, r.trigger_line ? r.trigger_line : r.line, out, diags);
+        r.regex_lists = expand_regex_lists(r.regex, who, "regex", r.file, r.regex_line ? r.regex_line : r.line, out, diags);
+        r.regex_lists |= expand_regex_lists(r.trigger, who, "trigger", r.file, r.trigger_line ? r.trigger_line : r.line, out, diags);
     }
     SpeltPhrases spelt;
     for (auto &r : out.rules)

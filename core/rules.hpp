@@ -63,6 +63,7 @@ struct Rule {
     std::vector<uint32_t> literal_lines;
     std::string regex;
     uint32_t regex_line = 0;
+    bool regex_lists = false;  // regex or trigger named a [words] list ("{@name}"), put in by parse_rules
     // A regex that every match of `regex` contains (a digit run, an '@'): the rule's regex runs only
     // around its matches. For regexes without a literal of their own; see docs/rule-packs.md.
     std::string trigger;

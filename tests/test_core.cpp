@@ -1361,6 +1361,21 @@ regex = '''\b({@groups})\s+are\s+vermin\b'''
     Scan b("[pack]\nname = \"p\"\ncategory = \"spam.promo\"\n[[rule]]\nid = \"r\"\nseverity = \"low\"\n"
            "regex = '''code\\{@x\\}'''\n");
     CHECK(b("code{@x}", 0).hits.size() == 1);
+    // list phrases are matched as posts are normalized: accents and case folded
+    Scan a("[pack]\nname = \"p\"\ncategory = \"abuse.hate\"\n[words]\ng = [\"Métèques\", \"Türken\"]\n"
+           "[[rule]]\nid = \"r\"\nseverity = \"high\"\nregex = '''\\b{@g}\\s+are\\s+vermin\\b'''\n");
+    CHECK(a("métèques are vermin", 0).hits.size() == 1);
+    CHECK(a("TÜRKEN are vermin", 0).hits.size() == 1);
+    // inside a character class and between \Q and \E, "{@" is two characters
+    Scan c("[pack]\nname = \"p\"\ncategory = \"spam.promo\"\n[[rule]]\nid = \"r\"\nseverity = \"low\"\n"
+           "regex = '''\\bfoo[{@]bar\\b|\\bbaz\\Q{@x}\\E'''\n");
+    CHECK(c("foo@bar", 0).hits.size() == 1);
+    CHECK(c("baz{@x}", 0).hits.size() == 1);
+    // a mistake in the negation list is reported with the packs' other mistakes
+    d = errors_of("[words]\nnegation = [\"not\", \"no way\"]\n[[rule]]\nid = \"r\"\ncategory = \"abuse.hate\"\nseverity = \"high\"\n"
+                  "colour = \"red\"\nword = \"x\"\n");
+    REQUIRE(d.size() == 2);
+    CHECK(d[1].message.find("a negation is one word") != std::string::npos);
 }
 
 TEST_CASE("An anchor word counts only where a deliverable it finds stands around it", "[commitment]") {
