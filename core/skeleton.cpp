@@ -970,6 +970,14 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
             if (l == 'f' && c == 'p') {
                 end_orig = oe(at + 1);
                 ++j;
+            } else if (l == 'h' && run_len && out_.back() == 'p') {
+                // "ph" read as 'f' where the two letters come from two pieces of a split word ("p h u k")
+                // or are look-alikes ("ᴘʜᴜᴋ"), as the one-token ASCII case above reads it
+                out_.back() = 'f';
+                end_.back() = end_orig;
+                ev_.back() |= ev | kEvLeet;
+                run_char = c;
+                continue;
             }
             if (run_len && out_.back() == l) {
                 // the same letter again: one letter in the skeleton, covering the whole run; a

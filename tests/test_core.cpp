@@ -696,6 +696,11 @@ TEST_CASE("Evasive spellings are caught, and each hit covers exactly the evasive
         {"what an as*", "", "", 0},             // a mask at the end is no inner letter
         {"fuuuuuck that", "obscene.f", "fuuuuuck", kEvRepeats},
         {"phuck that", "obscene.f", "phuck", kEvLeet},
+        // "ph" across the pieces of a spaced-out word, and in look-alike letters (small capitals)
+        {"p h u c k that", "obscene.f", "p h u c k", kEvLeet | kEvSeparators},
+        {"\xE1\xB4\x98\xCA\x9C\xE1\xB4\x9C\xE1\xB4\x84\xE1\xB4\x8B that", "obscene.f",
+         "\xE1\xB4\x98\xCA\x9C\xE1\xB4\x9C\xE1\xB4\x84\xE1\xB4\x8B", kEvLeet | kEvConfusable},
+        {"p h o n e me", "", "", 0},
         {"s h iiiii t", "obscene.f", "s h iiiii t", kEvSeparators | kEvRepeats},
         {"5.h.1.7 again", "obscene.f", "5.h.1.7", kEvLeet | kEvSeparators},
         {"\xEF\xBD\x86\xEF\xBD\x95\xEF\xBD\x83\xEF\xBD\x8B", "obscene.f", "\xEF\xBD\x86\xEF\xBD\x95\xEF\xBD\x83\xEF\xBD\x8B", kEvCompat},
