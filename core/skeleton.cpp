@@ -1026,7 +1026,11 @@ void Skeleton::emit_upside_down(const Normalizer &n, const Tok &k) {
     }
     const size_t first = out_.size();
     for (size_t i = letters_.size(); i-- > 0;) {
-        const char l = fold(letters_[i]);
+        char l = fold(letters_[i]);
+        if (l == 'p' && i > 0 && letters_[i - 1] == 'h') {  // "ph" is 'f', as everywhere
+            l = 'f';
+            --i;
+        }
         if (out_.size() > first && out_.back() == l) continue;  // runs are one letter
         emit(l, os, oe, ev);
     }
