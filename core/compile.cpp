@@ -295,7 +295,7 @@ void Engine::build_word_tables() {
             for (const std::string &w : r.literals) {
                 const std::string nw = normalize_literal(w);
                 at_words_.add(nw, r.boundary);
-                join_grams_.add(nw);
+                join_grams_.add(nw, r.boundary);
             }
     std::vector<const ModelWeights *> weights;
     for (uint32_t i : model_rules_) {

@@ -1064,7 +1064,7 @@ std::string skeleton_string(std::string_view w) {
 
 }  // namespace
 
-void JoinGrams::add(std::string_view w) {
+void JoinGrams::add(std::string_view w, Boundary b) {
     if (w.size() < 4) return;
     for (char c : w)
         if (!letter(lower(static_cast<unsigned char>(c)))) return;  // phrases, digits: no split form
@@ -1072,9 +1072,15 @@ void JoinGrams::add(std::string_view w) {
     std::string s(1, '\0');
     for (char c : w) s += lower(static_cast<unsigned char>(c));
     s += '\0';
-    for (size_t k = 0; k + 4 <= s.size(); ++k) {
-        const uint32_t i = ((code(s[k]) * 27 + code(s[k + 1])) * 27 + code(s[k + 2])) * 27 + code(s[k + 3]);
+    auto set = [&](char a, char b2, char c, char d) {
+        const uint32_t i = ((code(a) * 27 + code(b2)) * 27 + code(c)) * 27 + code(d);
         bits_[i >> 6] |= 1ULL << (i & 63);
+    };
+    for (size_t k = 0; k + 4 <= s.size(); ++k) set(s[k], s[k + 1], s[k + 2], s[k + 3]);
+    const size_t n = s.size();
+    for (char x = 'a'; x <= 'z'; ++x) {
+        if (b == Boundary::Prefix || b == Boundary::Any) set(s[n - 4], s[n - 3], s[n - 2], x);
+        if (b == Boundary::Suffix || b == Boundary::Any) set(x, s[1], s[2], s[3]);
     }
 }
 

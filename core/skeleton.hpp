@@ -83,8 +83,11 @@ private:
 // "well-known", "e.g." and "is it" stay as they are and cost nothing.
 class JoinGrams {
 public:
-    // Adds a normalized vocabulary word (single words of letters only; others are skipped).
-    void add(std::string_view normalized_word);
+    // Adds a normalized vocabulary word (single words of letters only; others are skipped). A word
+    // that may go on past its end (Boundary::Prefix, Any: "bitch" of "bitchy") also gets the windows
+    // whose last letter is any letter after its end ("tch?": "bi tc hy"), and one that may start
+    // inside a word (Suffix, Any) those whose first letter is any letter before its start.
+    void add(std::string_view normalized_word, Boundary b = Boundary::Word);
     // Whether l2 l1 | r1 r2 (letters a-z; 0 for the word's end, l2 and r2 only) is such a window.
     bool has(char l2, char l1, char r1, char r2) const noexcept {
         if (bits_.empty()) return false;

@@ -701,6 +701,9 @@ TEST_CASE("Evasive spellings are caught, and each hit covers exactly the evasive
         {"\xE1\xB4\x98\xCA\x9C\xE1\xB4\x9C\xE1\xB4\x84\xE1\xB4\x8B that", "obscene.f",
          "\xE1\xB4\x98\xCA\x9C\xE1\xB4\x9C\xE1\xB4\x84\xE1\xB4\x8B", kEvLeet | kEvConfusable},
         {"p h o n e me", "", "", 0},
+        // a word split past the end of a prefix word ("fuc ky": the window "uck" + any letter)
+        {"so fuc ky today", "obscene.f", "fuc ky", kEvSeparators},
+        {"the truc ky thing", "", "", 0},
         {"\xCA\x9E\xC9\x94n\xC9\xA5" "d off", "obscene.f", "\xCA\x9E\xC9\x94n\xC9\xA5" "d", kEvConfusable},  // upside down
         {"s h iiiii t", "obscene.f", "s h iiiii t", kEvSeparators | kEvRepeats},
         {"5.h.1.7 again", "obscene.f", "5.h.1.7", kEvLeet | kEvSeparators},
