@@ -977,6 +977,9 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                 end_.back() = end_orig;
                 ev_.back() |= ev | kEvLeet;
                 run_char = c;
+                // (as after an emitted letter: the piece's start mark is not carried to the next one)
+                if (joining_now_ == 2) joining_now_ = 1;
+                else if (joining_now_ >= 3) joining_now_ = 0;
                 continue;
             }
             if (run_len && out_.back() == l) {
