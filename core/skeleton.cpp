@@ -157,6 +157,18 @@ bool pair_join(const char *t, size_t la, size_t lb, size_t ra, size_t rb, const 
 // starts (ends) within them ("bullsh-it": "lshi", or "^shi" of "shit"). A word split so holds them, while
 // compounds of ordinary words ("well-intentioned", "cross-functional", "end-of-support"), which
 // real prose is full of, rarely do and cost no skeleton.
+// Whether t[i] stands in an e-mail address or a link: the run of non-space bytes around it holds an
+// '@', "://" or starts with "www." ("wan.kit@example.com" is no "wank", "www.fu.ck" is a domain).
+bool in_address(const char *t, size_t n, size_t i) {
+    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '<' || c == '>' || c == '(' || c == ')'; };
+    size_t a = i, b = i;
+    while (a > 0 && !blank(t[a - 1])) --a;
+    while (b < n && !blank(t[b])) ++b;
+    const std::string_view w(t + a, b - a);
+    return w.find('@') != std::string_view::npos || w.find("://") != std::string_view::npos ||
+           (w.size() > 4 && (w[0] | 0x20) == 'w' && (w[1] | 0x20) == 'w' && (w[2] | 0x20) == 'w' && w[3] == '.');
+}
+
 bool dot_join(const char *t, size_t n, size_t i, const JoinGrams &g) {
     if (i == 0 || i + 1 >= n) return false;
     const char l1 = join_letter(t[i - 1]), r1 = join_letter(t[i + 1]);
@@ -180,7 +192,7 @@ bool dot_join(const char *t, size_t n, size_t i, const JoinGrams &g) {
     if (r3 && !stretched(i + 2, i + 1, n) && !g.has(l1, r1, r2, r3) && !g.has(l1, r1, r2, 0) &&
         !g.has(l2, l1, r1, 0))
         return false;
-    return true;
+    return !in_address(t, n, i);
 }
 
 // A 16-byte block at p (p[-3] and p[16..18] readable): whether any test of suspicious_regions()

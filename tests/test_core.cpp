@@ -704,6 +704,9 @@ TEST_CASE("Evasive spellings are caught, and each hit covers exactly the evasive
         // a word split past the end of a prefix word ("fuc ky": the window "uck" + any letter)
         {"so fuc ky today", "obscene.f", "fuc ky", kEvSeparators},
         {"the truc ky thing", "", "", 0},
+        // a dot in an e-mail address or a link splits no word ("wan.kit@example.com" is no "wank")
+        {"mail fu.ck@example.com today", "", "", 0},
+        {"see www.sh.it.com now", "", "", 0},
         {"\xCA\x9E\xC9\x94n\xC9\xA5" "d off", "obscene.f", "\xCA\x9E\xC9\x94n\xC9\xA5" "d", kEvConfusable},  // upside down
         {"s h iiiii t", "obscene.f", "s h iiiii t", kEvSeparators | kEvRepeats},
         {"5.h.1.7 again", "obscene.f", "5.h.1.7", kEvLeet | kEvSeparators},
