@@ -869,11 +869,33 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
         i = j > i ? j : i + 1;
     }
     // Pieces of a split word ("fu ck", "bi tc h"): joined, the space being the trick.
+    // Whether two pieces that would be joined look like parts of a name, as written in the post: the
+    // left one in title case, and the right one too ("Lee Wan Ki", "Wan-Ki Kim") or no sentence
+    // starting at the left one ("Chan Wan-kit"). Split evasions are written in lower or upper case
+    // ("fu ck", "FU-CK", "Fu-ck this" at a sentence's start, "A-Hole"); "ok Fu ck you" is missed.
+    const std::string_view src = n.source();
+    auto title = [&](size_t k) {
+        const size_t o = n.orig_start(k);
+        return o + 1 < src.size() && src[o] >= 'A' && src[o] <= 'Z' && src[o + 1] >= 'a' && src[o + 1] <= 'z';
+    };
+    auto piece_start = [&](size_t k) {  // where the letters before t[k] start
+        while (k > lo && letter(lower(static_cast<unsigned char>(t[k - 1])))) --k;
+        return k;
+    };
+    auto name_split = [&](size_t left, size_t right) {
+        // (a one-letter left piece is no name: "A-Hole")
+        if (!title(left) || !letter(lower(static_cast<unsigned char>(t[left + 1])))) return false;
+        if (title(right)) return true;
+        size_t k = left;
+        while (k > 0 && (t[k - 1] == ' ' || t[k - 1] == '\t' || t[k - 1] == '"' || t[k - 1] == '\'')) --k;
+        return k > 0 && t[k - 1] != '.' && t[k - 1] != '!' && t[k - 1] != '?' && t[k - 1] != '\n' && t[k - 1] != ':';
+    };
     split_.assign(toks.size(), 0);
     for (size_t i = 0; joins_ && i + 1 < toks.size(); ++i) {
         const Tok &x = toks[i], &y = toks[i + 1];
         if (in_run[i] || in_run[i + 1] || x.cb != x.b || y.ca != y.a) continue;
-        if (pair_join(t, x.ca, x.cb, y.ca, y.cb, *joins_, split_[i] != 0)) join[i + 1] = split_[i + 1] = 1;
+        if (pair_join(t, x.ca, x.cb, y.ca, y.cb, *joins_, split_[i] != 0) && !name_split(x.ca, y.ca))
+            join[i + 1] = split_[i + 1] = 1;
     }
 
     size_t prev_end = lo;
@@ -968,7 +990,7 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                 continue;
             }
             if (!l && (c == '.' || c == '-') && joins_ && !spaced && in_core && dot_join(tok, tn, j, *joins_) &&
-                !(c == '.' && sentence_start(n, at + 1))) {
+                !(c == '.' && sentence_start(n, at + 1)) && !name_split(piece_start(at), at + 1)) {
                 sep_ev = kEvSeparators;  // "fu.ck": the dot goes
                 continue;
             }

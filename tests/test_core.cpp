@@ -707,6 +707,11 @@ TEST_CASE("Evasive spellings are caught, and each hit covers exactly the evasive
         // a dot in an e-mail address or a link splits no word ("wan.kit@example.com" is no "wank")
         {"mail fu.ck@example.com today", "", "", 0},
         {"see www.sh.it.com now", "", "", 0},
+        // pieces written as a name are none ("Chan Wan-kit", "Lee Wan Ki"), a split in lower case or at
+        // a sentence's start is
+        {"ask Fu-ck about it", "", "", 0},
+        {"ask Fu Ck about it", "", "", 0},
+        {"Fu-ck this", "obscene.f", "Fu-ck", kEvSeparators},
         {"\xCA\x9E\xC9\x94n\xC9\xA5" "d off", "obscene.f", "\xCA\x9E\xC9\x94n\xC9\xA5" "d", kEvConfusable},  // upside down
         {"s h iiiii t", "obscene.f", "s h iiiii t", kEvSeparators | kEvRepeats},
         {"5.h.1.7 again", "obscene.f", "5.h.1.7", kEvLeet | kEvSeparators},
