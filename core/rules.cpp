@@ -616,11 +616,13 @@ void resolve_list_names(RuleSet &out, std::vector<Diagnostic> &diags) {
 
 // A regex (or trigger) may name a [words] list: "{@groups}" stands for the list's phrases as one
 // group, "(?:jews|muslims|trans\s+people)", so that a list that several rules share is written once
-// and a community extends it without touching a regex. Each phrase is matched as written: its
-// words separated by any white space, every other character but a letter, a digit or a byte beyond
-// ASCII escaped; a word "*" is any one word and "#" a number, as in commitment phrases. A name that
-// no file gives, an empty list, a phrase with '^' or '!' (commitment-only marks) and a regex that
-// grows past kMaxRegexBytes are mistakes at the regex's line. `what` names the key ("regex").
+// and a community extends it without touching a regex. Each phrase is normalized as posts are
+// (case, accents, look-alikes folded), its words separated by any white space, every other character
+// but a letter, a digit or a byte beyond ASCII escaped; a word "*" is any one word and "#" a number,
+// as in commitment phrases. Inside [...] and \Q...\E, "{@" is left as it is. A name that no file
+// gives, an empty list and a regex that grows past kMaxRegexBytes are mistakes at the regex's line,
+// a phrase with '^' or '!' (commitment-only marks) at the phrase's. `what` names the key ("regex").
+// Returns whether the text named a list.
 constexpr size_t kMaxRegexBytes = 1 << 20;
 bool expand_regex_lists(std::string &re, const std::string &who, const std::string &what, const std::string &file,
                         uint32_t line, const RuleSet &rs, std::vector<Diagnostic> &diags) {
