@@ -88,27 +88,6 @@ uint32_t longest_match(const std::string &e, unsigned flags) {
     return w;
 }
 
-// A literal word or phrase as a Hyperscan expression: normalized, escaped, words joined by \s+.
-std::string literal_expression(std::string_view literal) {
-    std::string norm = normalize_literal(literal);
-    std::string expr;
-    bool in_space = true;
-    for (unsigned char c : norm) {
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-            in_space = true;
-            continue;
-        }
-        if (in_space && !expr.empty()) expr += "\\s+";
-        in_space = false;
-        if (ascii_alnum(c) || c >= 0x80) {
-            expr += static_cast<char>(c);
-        } else {
-            append_hex_escape(expr, c);
-        }
-    }
-    return expr;
-}
-
 // A phrase of short words only ("f off", "shut your face": no word of 5 bytes or more) as one literal,
 // its words joined by a single space; nullopt for any other expression. The general form of a phrase
 // is a regex run around a word it needs (core/prefilter.hpp), and every word of such a phrase is all

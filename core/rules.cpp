@@ -1,6 +1,7 @@
 #include "rules.hpp"
 #include "model.hpp"
 #include "normalize.hpp"
+#include "prefilter.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -614,6 +615,31 @@ void resolve_list_names(RuleSet &out, std::vector<Diagnostic> &diags) {
         if (state[name] == kTodo) resolve(resolve, name, 0);
 }
 
+}  // namespace
+
+// A literal word or phrase as a Hyperscan expression: normalized, escaped, words joined by \s+.
+std::string literal_expression(std::string_view literal) {
+    std::string norm = normalize_literal(literal);
+    std::string expr;
+    bool in_space = true;
+    for (unsigned char c : norm) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+            in_space = true;
+            continue;
+        }
+        if (in_space && !expr.empty()) expr += "\\s+";
+        in_space = false;
+        if (ascii_alnum(c) || c >= 0x80) {
+            expr += static_cast<char>(c);
+        } else {
+            append_hex_escape(expr, c);
+        }
+    }
+    return expr;
+}
+
+namespace {
+
 // A regex (or trigger) may name a [words] list: "{@groups}" stands for the list's phrases as one
 // group, "(?:jews|muslims|trans\s+people)", so that a list that several rules share is written once
 // and a community extends it without touching a regex. Each phrase is normalized as posts are
@@ -669,11 +695,10 @@ bool expand_regex_lists(std::string &re, const std::string &who, const std::stri
         std::string alt;
         std::set<std::string> seen;
         for (size_t k = 0; k < it->second.words.size(); ++k) {
-            const std::string &written = it->second.words[k];
-            // as the post's text is matched: case-folded, accents and look-alikes folded ("Türken" is "turken")
-            const std::string phrase = written.find_first_of("^!") == 0 ? written : normalize_literal(written);
+            const std::string &phrase = it->second.words[k];
+            // each word as a word-list literal matches it (literal_expression: normalized, escaped),
+            // "*" and "#" as in commitment phrases
             std::string one;
-            size_t words = 0;
             for (size_t a = 0; a < phrase.size();) {
                 if (phrase[a] == ' ' || phrase[a] == '\t') {
                     ++a;
@@ -682,23 +707,17 @@ bool expand_regex_lists(std::string &re, const std::string &who, const std::stri
                 size_t b = a;
                 while (b < phrase.size() && phrase[b] != ' ' && phrase[b] != '\t') ++b;
                 const std::string_view w(phrase.data() + a, b - a);
-                std::string bad;
-                if (w.front() == '^' || w.front() == '!') bad = std::string("'") + w.front() + "' is for commitment phrases, not a regex";
-                if (!bad.empty()) {
-                    diags.push_back({it->second.files[k], it->second.lines[k], "words." + name + ": '" + written + "': " + bad +
-                                                                                  " (" + who + " names it in its " + what + ")"});
+                a = b;
+                if (w.front() == '^' || w.front() == '!') {
+                    diags.push_back({it->second.files[k], it->second.lines[k],
+                                     "words." + name + ": '" + phrase + "': '" + w.front() +
+                                         "' is for commitment phrases, not a regex (" + who + " names it in its " + what + ")"});
                     return true;
                 }
-                if (words++) one += "\\s+";
-                if (w == "*") one += "\\S+";
-                else if (w == "#") one += "\\d[\\d,.]*";
-                else
-                    for (char ch : w) {
-                        const auto u = static_cast<unsigned char>(ch);
-                        if (!ascii_alnum(u) && u < 0x80) one += '\\';
-                        one += ch;
-                    }
-                a = b;
+                const std::string e = w == "*" ? "\\S+" : w == "#" ? "\\d[\\d,.]*" : literal_expression(w);
+                if (e.empty()) continue;
+                if (!one.empty()) one += "\\s+";
+                one += e;
             }
             if (one.empty() || !seen.insert(one).second) continue;
             if (!alt.empty()) alt += '|';

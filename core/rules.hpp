@@ -144,6 +144,10 @@ struct RuleSet {
 // but is not read (Rule::model stays null): a compiled database carries the table built from it.
 void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, bool model_weights = true);
 
+// A literal word or phrase as a Hyperscan expression: normalized as posts are, escaped, words joined
+// by \s+ (what a word, phrase or word-list literal matches; a list named in a regex, "{@name}").
+std::string literal_expression(std::string_view literal);
+
 // The [category."prefix"] entry that configures a category: the longest prefix of it, on a dot
 // boundary ("abuse" configures "abuse.threat"); nullptr when none does.
 const CategoryPolicy *category_policy(const Policy &p, std::string_view category);

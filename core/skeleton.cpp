@@ -151,24 +151,35 @@ bool pair_join(const char *t, size_t la, size_t lb, size_t ra, size_t rb, const 
                  rn >= 2 ? join_letter(t[ra + 1]) : 0);
 }
 
+// Whether t[a, b) is a link ("http://", "https://", "www.", in any case): a URL is no word, and its
+// digits and symbols are no leetspeak ("t.co/8zE8aqY0").
+inline bool url_token(const char *t, size_t a, size_t b) {
+    auto starts = [&](std::string_view p) {
+        if (b - a < p.size()) return false;
+        for (size_t k = 0; k < p.size(); ++k)
+            if (lower(static_cast<unsigned char>(t[a + k])) != p[k]) return false;
+        return true;
+    };
+    return starts("http://") || starts("https://") || starts("www.");
+}
+
+// Whether t[i] stands in an e-mail address or a link: the run of non-space bytes around it holds an
+// '@' or "://", or is a link (url_token: "www.fu.ck" is a domain; "wan.kit@example.com" is no "wank").
+bool in_address(const char *t, size_t n, size_t i) {
+    auto blank = [](char c) { return space(c) || c == '<' || c == '>' || c == '(' || c == ')'; };
+    size_t a = i, b = i;
+    while (a > 0 && !blank(t[a - 1])) --a;
+    while (b < n && !blank(t[b])) ++b;
+    const std::string_view w(t + a, b - a);
+    return w.find('@') != std::string_view::npos || w.find("://") != std::string_view::npos || url_token(t, a, b);
+}
+
 // Whether the dot or dash at t[i] splits one word ("fu.ck", "sh-it"): letters on both sides, not
 // "f.u.c.k" (spaced_token), and JoinGrams windows around it: the two letters on each side, and,
 // where a piece goes on past them, the window one letter further that way, or one where the word
 // starts (ends) within them ("bullsh-it": "lshi", or "^shi" of "shit"). A word split so holds them, while
 // compounds of ordinary words ("well-intentioned", "cross-functional", "end-of-support"), which
 // real prose is full of, rarely do and cost no skeleton.
-// Whether t[i] stands in an e-mail address or a link: the run of non-space bytes around it holds an
-// '@', "://" or starts with "www." ("wan.kit@example.com" is no "wank", "www.fu.ck" is a domain).
-bool in_address(const char *t, size_t n, size_t i) {
-    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '<' || c == '>' || c == '(' || c == ')'; };
-    size_t a = i, b = i;
-    while (a > 0 && !blank(t[a - 1])) --a;
-    while (b < n && !blank(t[b])) ++b;
-    const std::string_view w(t + a, b - a);
-    return w.find('@') != std::string_view::npos || w.find("://") != std::string_view::npos ||
-           (w.size() > 4 && (w[0] | 0x20) == 'w' && (w[1] | 0x20) == 'w' && (w[2] | 0x20) == 'w' && w[3] == '.');
-}
-
 bool dot_join(const char *t, size_t n, size_t i, const JoinGrams &g) {
     if (i == 0 || i + 1 >= n) return false;
     const char l1 = join_letter(t[i - 1]), r1 = join_letter(t[i + 1]);
@@ -491,18 +502,6 @@ inline bool inert_token(const char *t, size_t n) {
         if (c < 0x80 && (letter(lower(c)) || digit(static_cast<char>(c)) || leet(static_cast<char>(c)))) return false;
     }
     return true;
-}
-
-// Whether t[a, b) is a link ("http://", "https://", "www.", in any case): a URL is no word, and its
-// digits and symbols are no leetspeak ("t.co/8zE8aqY0").
-inline bool url_token(const char *t, size_t a, size_t b) {
-    auto starts = [&](std::string_view p) {
-        if (b - a < p.size()) return false;
-        for (size_t k = 0; k < p.size(); ++k)
-            if (lower(static_cast<unsigned char>(t[a + k])) != p[k]) return false;
-        return true;
-    };
-    return starts("http://") || starts("https://") || starts("www.");
 }
 
 // Whether two ASCII bytes stand side by side. A token's skeleton has two ASCII bytes side by side
@@ -905,6 +904,11 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
         if (!after_gap) return emit_stretch(n, prev_end, end, ' ');
         emit(' ', os(prev_end), oe(prev_end), nev(prev_end));
     };
+    // After the first letter of a run or a piece: only that letter carries the mark (joining_now_).
+    auto piece_mark_done = [&] {
+        if (joining_now_ == 2) joining_now_ = 1;
+        else if (joining_now_ >= 3) joining_now_ = 0;
+    };
     size_t same_len = 0;  // how many times the last character came in a row, as written
     char run_char = 0;
     for (size_t ti = 0; ti < toks.size(); ++ti) {
@@ -1011,9 +1015,7 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                 end_.back() = end_orig;
                 ev_.back() |= ev | kEvLeet;
                 run_char = c;
-                // (as after an emitted letter: the piece's start mark is not carried to the next one)
-                if (joining_now_ == 2) joining_now_ = 1;
-                else if (joining_now_ >= 3) joining_now_ = 0;
+                piece_mark_done();  // (as after an emitted letter)
                 continue;
             }
             if (run_len && out_.back() == l) {
@@ -1032,8 +1034,7 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
             run_len = 1;
             same_len = 1;
             run_char = c;
-            if (joining_now_ == 2) joining_now_ = 1;  // only the run's first letter is marked
-            else if (joining_now_ >= 3) joining_now_ = 0;
+            piece_mark_done();
         }
     }
     joining_now_ = 0;
