@@ -245,7 +245,10 @@ const Page &build_page(uint32_t index) {
         if (m.bytes.size() > 255) m.bytes.resize(255);  // never happens with Unicode data
         r->off[k] = static_cast<uint32_t>(r->pool.size());
         r->len[k] = static_cast<uint8_t>(m.bytes.size());
-        r->flags[k] = static_cast<uint16_t>(m.flags | (is_word_cp_icu(cp) ? kCpWord : 0) | lookalike_flag(m.bytes));
+        // (a sharp s folds to "ss", no look-alike; the skeleton still reads one that starts a word
+        // as the b it is drawn like: "ßitch")
+        r->flags[k] = static_cast<uint16_t>(m.flags | (is_word_cp_icu(cp) ? kCpWord : 0) | lookalike_flag(m.bytes) |
+                                            (cp == 0xDF || cp == 0x1E9E ? kCpLookalike : 0));
         r->pool += m.bytes;
     }
     g_owned[index] = std::move(r);

@@ -560,11 +560,30 @@ bool letterlike(const char *t, size_t a, size_t b, size_t k, bool before, bool p
 // Whether look-alike e at t[k, k + len) of token t[a, b) stands for its letter there, for the
 // entries that count only between letters (kLookBetweenLetters): a letter or a look-alike after it,
 // and one before it or the token's start ("bi†ch", "a££", "£ick"; not "£5", "x†"); last in the
-// token, only after a look-alike or a leet character ("sh!†", "tw∆†"; not "Shi†", "Jesus†").
-bool applies(const Lookalike &e, const char *t, size_t a, size_t b, size_t k, size_t len) {
+// token, after a look-alike or a leet character ("sh!†", "tw∆†"), or after three letters or more of
+// a word the post writes in lower case ("slu†", "dipshi†"; not "Shi†", "Jesus†", a name and the
+// dagger of its death date, nor "x†"). `lower`: the token's first letter is not a capital in the post.
+bool applies(const Lookalike &e, const char *t, size_t a, size_t b, size_t k, size_t len, bool lower) {
     if (e.when != kLookBetweenLetters) return true;
-    if (k + len >= b) return k > a && letterlike(t, a, b, k, true, false);
+    while (b > k + len && edge_punct(t[b - 1]) && !leet(t[b - 1])) --b;  // "slu†," ends with its dagger
+    if (k + len >= b)
+        return k > a && (letterlike(t, a, b, k, true, false) ||
+                         (lower && k - a >= 3 && static_cast<unsigned char>(t[k - 1]) < 0x80 &&
+                          letter(static_cast<char>(t[k - 1]))));
     return letterlike(t, a, b, k + len, false) && (k == a || letterlike(t, a, b, k, true));
+}
+
+// Whether normalized byte a was written as a capital ASCII letter in the post.
+bool capital(const Normalizer &n, size_t a) {
+    const std::string_view src = n.source();
+    const size_t o = n.orig_start(a);
+    return o < src.size() && src[o] >= 'A' && src[o] <= 'Z';
+}
+
+// Whether token t[a, b) starts with the "ss" of one sharp s and a letter follows: no word of any
+// language starts with ß, so "ßitch" stands for the b it is drawn like.
+bool sharp_s_first(const Normalizer &n, const char *t, size_t a, size_t b) {
+    return b - a > 2 && sharp_s(n, a) && letterlike(t, a, b, a + 2, false);
 }
 
 // Letters an upside-down word may hold as they are: their own turned form, or each other's.
@@ -604,7 +623,8 @@ bool sentence_start(const Normalizer &n, size_t k) {
 // these. *upside: the word is upside-down text (turned letters, and only ASCII letters that
 // read the same or as each other turned), which is written backwards.
 bool Skeleton::lookalike_token(const Normalizer &n, const char *t, size_t a, size_t b, bool *upside) {
-    bool found = false, mixed = false, turned = false, unflippable = false;
+    bool found = sharp_s_first(n, t, a, b), mixed = found, turned = false, unflippable = false;
+    const bool lower_word = !capital(n, a);
     int script = -1;
     for (size_t k = a; k < b;) {
         const auto c = static_cast<unsigned char>(t[k]);
@@ -619,7 +639,7 @@ bool Skeleton::lookalike_token(const Normalizer &n, const char *t, size_t a, siz
             k += len;
             continue;
         }
-        if (e && !applies(*e, t, a, b, k, len)) e = nullptr;
+        if (e && !applies(*e, t, a, b, k, len, lower_word)) e = nullptr;
         if (!e) {
             uint32_t cp;
             bool valid;
@@ -944,6 +964,8 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                 look = lookalike_token(n, t, k.a, k.b, &upside);
                 break;
             }
+        if (!look && !upside && sharp_s_first(n, t, k.a, k.b)) look = lookalike_token(n, t, k.a, k.b, &upside);
+        const bool lower_word = !capital(n, k.a);
         if (upside) {
             emit_upside_down(n, k);
             continue;
@@ -956,7 +978,7 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
             char c;
             if (b >= 0x80) {
                 const Lookalike *e = look ? lookalike_at(tok + j, tn - j, &clen) : nullptr;
-                if (e && !applies(*e, tok, 0, tn, j, clen)) e = nullptr;
+                if (e && !applies(*e, tok, 0, tn, j, clen, lower_word)) e = nullptr;
                 if (!e) {
                     emit(static_cast<char>(b), os(at), oe(at), nev(at));
                     run_len = 0;

@@ -1008,7 +1008,8 @@ TEST_CASE("Look-alike letters: small capitals, Greek and symbol look-alikes, str
     CHECK(s.rules("it costs 5\u00a2 at the \u00a9 shop").empty());
     CHECK(s.rules("it costs 20\u20ac, \u00a1hola! see note\u2020").empty());
     // a dagger or a pound sign stands for a letter only between letters (or first before one), and
-    // last in a word only after another look-alike: footnote daggers end names ("Shi\u2020")
+    // last in a word only after another look-alike or three lower-case letters: footnote daggers end
+    // names ("Shi\u2020"; see the test case below)
     CHECK(hit_text(s, "you nump\u2020y") == "nump\u2020y");
     CHECK(hit_text(s, "you \u00a2\u00a3own") == "\u00a2\u00a3own");     // cent and pound signs: c, l
     CHECK(s.rules("what a numpy\u2020 and a \u00a3 5 clo\u2020").empty());
@@ -1023,6 +1024,20 @@ TEST_CASE("Look-alike letters: small capitals, Greek and symbol look-alikes, str
     CHECK(s.rules("bu\u00dfe bum\u00dfkin Stra\u00dfe").empty());
     // a leet '!' next to a look-alike letter stands for an i, as next to a plain one
     CHECK(hit_text(s, "you bumpk!\u03b7") == "bumpk!\u03b7");
+}
+
+TEST_CASE("A dagger that ends a lower-case word, and a sharp s that starts one", "[skeleton]") {
+    Scan s("[[rule]]\nid = \"o\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\n"
+           "words = [\"twit\", \"tit\", \"bumpkin\", \"boob\"]\n");
+    CHECK(hit_text(s, "what a twi\u2020") == "twi\u2020");
+    CHECK(hit_text(s, "what a twi\u2020, honestly") == "twi\u2020");  // punctuation after it
+    // a capital: a name and the dagger of its death date; fewer than three letters before it
+    CHECK(s.rules("Twi\u2020 and Jesus\u2020 (1901)").empty());
+    CHECK(s.rules("ti\u2020 x\u2020").empty());
+    // no word of any language starts with a sharp s: there it is the b it is drawn like
+    CHECK(hit_text(s, "you \u00dfumpkin") == "\u00dfumpkin");
+    CHECK(hit_text(s, "a \u00df\u00f8\u00f8b, really") == "\u00df\u00f8\u00f8b");
+    CHECK(s.rules("Stra\u00dfe, gro\u00dfe Bu\u00dfe, \u00df").empty());
 }
 
 TEST_CASE("Upside-down words are turned back and read in reverse", "[skeleton]") {
