@@ -570,7 +570,9 @@ void Normalizer::run(std::string_view text) {
         pending = 0;
         if (!word) {
             word_begin = out_.size();
-            strip_marks = false;
+            // A character that folds to an ASCII digit or letter without being one ("₁", "①") takes
+            // no marks either, as that digit will when the output is normalized again.
+            strip_marks = ascii_alnum(static_cast<unsigned char>(bytes[blen - 1]));
             continue;
         }
         if (flags & kCpLatin) w_latin = true;
