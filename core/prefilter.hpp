@@ -26,7 +26,7 @@ std::vector<std::vector<std::string>> required_atom_sets(std::string_view regex,
 
 // Splits a regex whose top level is an alternation, A|B or \b(A|B)\b, into equivalent regexes
 // (\b(?:A)\b, \b(?:B)\b), so that each alternative gets atoms of its own. Returns the regex
-// alone when it has no such form.
+// alone when it has no such form, or more than 128 alternatives.
 std::vector<std::string> split_alternatives(std::string_view regex);
 
 // Appends byte c to a Hyperscan expression as the literal escape \xHH.

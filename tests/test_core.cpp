@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "prefilter.hpp"
 #include "scanner.hpp"
 
 using namespace mf;
@@ -822,6 +823,26 @@ regex = "\\b4\\d{3}([\\s-]?\\d{4}){3}\\b"
     auto d = errors_of("[[rule]]\nid = \"a\"\ncategory = \"x\"\nseverity = \"low\"\nword = \"x\"\nvalidate = \"crc\"\n");
     REQUIRE(!d.empty());
     CHECK(d[0].str().find("test.toml:6: validate must be \"luhn\"") == 0);
+}
+
+TEST_CASE("A long alternation is split so that each alternative has atoms of its own", "[rules]") {
+    // 40 alternatives "check out my <thing>": split, each needs "check" and its own thing, where the
+    // regex as a whole could only be run around any of the 40 words (and of "check")
+    std::string re = "\\b(";
+    for (int i = 0; i < 40; ++i) re += std::string(i ? "|" : "") + "check\\s+out\\s+my\\s+thing" + std::to_string(100 + i);
+    re += ")\\b";
+    const auto alts = split_alternatives(re);
+    REQUIRE(alts.size() == 40);
+    const auto sets = required_atom_sets(alts[7]);
+    REQUIRE(sets.size() == 2);
+    auto only_thing107 = [](const std::vector<std::string> &set) {
+        return set.size() == 1 && set[0].find("thing107") != std::string::npos;
+    };
+    CHECK((only_thing107(sets[0]) || only_thing107(sets[1])));
+    // past 128 alternatives the regex stays whole (one database pattern instead of hundreds)
+    std::string big = "a0";
+    for (int i = 1; i < 200; ++i) big += "|a" + std::to_string(i);
+    CHECK(split_alternatives(big).size() == 1);
 }
 
 TEST_CASE("A regex with no literal of its own runs around its trigger, and check-rules says when one is missing", "[rules][match]") {
