@@ -64,6 +64,10 @@ struct Info {
     std::vector<Set> all;      // every one of these sets has an atom in every match (AND of ORs)
     bool nonword = false;      // matches one or more characters that are never part of a word (\s+)
     bool ends_nonword = false; // every non-empty match ends with a character never part of a word
+    // Strings every match ends with, when the node is inexact ("check\s+out\s+my\s+thing" ends with
+    // "thing"): a literal or \b after the node extends them ("thing" + \b: a whole word). An exact
+    // node's tail is its exact set (tail_of).
+    std::optional<Set> tail;
     bool may_empty = false;    // can match the empty string
 };
 
@@ -77,6 +81,9 @@ std::optional<Set> best(const std::optional<Set> &a, const std::optional<Set> &b
 
 // The atoms a node guarantees: its exact strings if known, else its required set.
 std::optional<Set> atoms_of(const Info &i) { return best(i.exact, i.req); }
+
+// The strings every match of a node ends with, when known.
+const std::optional<Set> &tail_of(const Info &i) { return i.exact ? i.exact : i.tail; }
 
 struct Parser {
     std::string_view re;
@@ -109,10 +116,12 @@ struct Parser {
         }
         if (alts.size() == 1) return alts[0];
         Info out;
-        Set exact, req;
-        bool exact_ok = true, req_ok = true;
+        Set exact, req, tail;
+        bool exact_ok = true, req_ok = true, tail_ok = true;
         out.ends_nonword = true;
         for (const auto &a : alts) {
+            if (const auto &t = tail_of(a); t && tail_ok) tail.insert(t->begin(), t->end());
+            else tail_ok = false;
             out.ends_nonword &= a.ends_nonword || a.nonword;
             out.may_empty |= a.may_empty;
             if (a.exact && exact_ok) exact.insert(a.exact->begin(), a.exact->end());
@@ -127,6 +136,7 @@ struct Parser {
             }
         }
         if (exact_ok && exact.size() <= kMaxExact) out.exact = exact;
+        else if (tail_ok && tail.size() <= kMaxExact) out.tail = tail;
         if (req_ok) {
             out.req = req;
             if (score(req) >= kMinScore) out.all.push_back(req);
@@ -160,6 +170,7 @@ struct Parser {
             if (c && score(*c) >= kMinScore) all.push_back(*c);
         };
         bool whole_exact = true;
+        bool run_ends = lead;  // every match of the items so far ends with a string of run
         const std::string marker(1, kBoundaryMarker);
         for (const auto &it : items) {
             const bool is_boundary = it.exact && it.exact->size() == 1 && *it.exact->begin() == marker;
@@ -171,6 +182,7 @@ struct Parser {
                 for (const auto &x : *run) next.insert(x + marker);
                 keep(next);
                 run = Set{marker};
+                run_ends = false;
                 whole_exact = false;
                 continue;
             }
@@ -180,21 +192,31 @@ struct Parser {
                     for (const auto &y : *it.exact) next.insert(x + y);
                 if (next.size() <= kMaxExact) {
                     run = std::move(next);
+                    run_ends = true;
                     continue;
                 }
                 keep(run);
                 run = it.exact;
+                run_ends = true;
                 whole_exact = false;
                 continue;
             }
             keep(run);
             if (it.all.empty()) keep(it.req);
             for (const auto &c : it.all) keep(c);
-            run = Set{prev_ends ? marker : std::string()};
+            // An inexact item that ends with known strings: what follows extends them.
+            if (it.tail && !it.may_empty) {
+                run = it.tail;
+                run_ends = true;
+            } else {
+                run = Set{prev_ends ? marker : std::string()};
+                run_ends = false;
+            }
             whole_exact = false;
         }
         keep(run);
         Info out;
+        if (!whole_exact && run_ends && !items.empty() && !items.back().may_empty) out.tail = run;
         out.ends_nonword = prev_ends && !items.empty();
         out.may_empty = seq_may_empty;
         if (whole_exact) out.exact = run;
@@ -240,6 +262,7 @@ struct Parser {
             out.exact = e;
         }
         if (lo >= 1) {
+            out.tail = tail_of(a);  // the last repetition ends the match
             out.req = atoms_of(a);
             out.all = a.all;
             if (a.exact && score(*a.exact) >= kMinScore) out.all.push_back(*a.exact);
@@ -425,8 +448,23 @@ std::vector<std::vector<std::string>> required_atom_sets(std::string_view regex,
     std::vector<std::vector<std::string>> out{finish(all[0])};
     // Two sets that must both be near fire far more rarely on ordinary text than either alone: on
     // real prose, an atom occurrence costs the main scan about 1/50 of a window scan, so the second
-    // set pays even when its atoms are common.
-    if (all.size() > 1) out.push_back(finish(all[1]));
+    // set pays even when its atoms are common. Not a set that the first implies (each of the first's
+    // atoms holds one of its atoms: "thing" beside "thing" + \b), which every occurrence of the first
+    // satisfies too.
+    auto implied = [](const Set &by, const Set &s) {
+        for (const auto &x : by) {
+            const std::string xs = strip_markers(x);
+            bool holds = false;
+            for (const auto &y : s) holds = holds || xs.find(strip_markers(y)) != std::string::npos;
+            if (!holds) return false;
+        }
+        return true;
+    };
+    for (size_t k = 1; k < all.size(); ++k)
+        if (!implied(all[0], all[k])) {
+            out.push_back(finish(all[k]));
+            break;
+        }
     return out;
 }
 

@@ -839,6 +839,10 @@ TEST_CASE("A long alternation is split so that each alternative has atoms of its
         return set.size() == 1 && set[0].find("thing107") != std::string::npos;
     };
     CHECK((only_thing107(sets[0]) || only_thing107(sets[1])));
+    // the \b after the group reaches the word that ends it: a whole word, not a prefix of "thing1070"
+    CHECK((sets[0] == std::vector<std::string>{"\x01thing107\x01"} || sets[1] == std::vector<std::string>{"\x01thing107\x01"}));
+    // and the second set is not one the first implies ("thing107" beside "thing107" + \b): "check"
+    CHECK((sets[0] == std::vector<std::string>{"\x01" "check" "\x01"} || sets[1] == std::vector<std::string>{"\x01" "check" "\x01"}));
     // past 128 alternatives the regex stays whole (one database pattern instead of hundreds)
     std::string big = "a0";
     for (int i = 1; i < 200; ++i) big += "|a" + std::to_string(i);
