@@ -560,17 +560,24 @@ bool letterlike(const char *t, size_t a, size_t b, size_t k, bool before, bool p
 // Whether look-alike e at t[k, k + len) of token t[a, b) stands for its letter there, for the
 // entries that count only between letters (kLookBetweenLetters): a letter or a look-alike after it,
 // and one before it or the token's start ("bi†ch", "a££", "£ick"; not "£5", "x†"); last in the
-// token, after a look-alike or a leet character ("sh!†", "tw∆†"), or after three letters or more of
-// a word the post writes in lower case ("slu†", "dipshi†"; not "Shi†", "Jesus†", a name and the
-// dagger of its death date, nor "x†"). `lower`: the token's first letter is not a capital in the post.
+// token, after a look-alike or a leet character ("sh!†", "tw∆†"), or after four letters or more of
+// a word the post writes in lower case ("dipshi†", "idio†"; not "Shi†", "Jesus†", a name and the
+// dagger of its death date, nor a footnote's dagger after a short word: "far†", "gun†", "but†" would
+// read "fart", "gunt", "butt"). `lower`: the token's first letter is not a capital in the post.
 bool applies(const Lookalike &e, const char *t, size_t a, size_t b, size_t k, size_t len, bool lower) {
     if (e.when != kLookBetweenLetters) return true;
     while (b > k + len && edge_punct(t[b - 1]) && !leet(t[b - 1])) --b;  // "slu†," ends with its dagger
     if (k + len >= b)
         return k > a && (letterlike(t, a, b, k, true, false) ||
-                         (lower && k - a >= 3 && static_cast<unsigned char>(t[k - 1]) < 0x80 &&
+                         (lower && k - a >= 4 && static_cast<unsigned char>(t[k - 1]) < 0x80 &&
                           letter(static_cast<char>(t[k - 1]))));
     return letterlike(t, a, b, k + len, false) && (k == a || letterlike(t, a, b, k, true));
+}
+
+// The first byte of token t[a, b) after its opening punctuation: "(Shi†)", "\"ßitch\"".
+size_t first_letter(const char *t, size_t a, size_t b) {
+    while (a < b && edge_punct(t[a]) && !leet(t[a])) ++a;
+    return a;
 }
 
 // Whether normalized byte a was written as a capital ASCII letter in the post.
@@ -623,8 +630,9 @@ bool sentence_start(const Normalizer &n, size_t k) {
 // these. *upside: the word is upside-down text (turned letters, and only ASCII letters that
 // read the same or as each other turned), which is written backwards.
 bool Skeleton::lookalike_token(const Normalizer &n, const char *t, size_t a, size_t b, bool *upside) {
-    bool found = sharp_s_first(n, t, a, b), mixed = found, turned = false, unflippable = false;
-    const bool lower_word = !capital(n, a);
+    const size_t first = first_letter(t, a, b);
+    bool found = sharp_s_first(n, t, first, b), mixed = found, turned = false, unflippable = false;
+    const bool lower_word = !capital(n, first);
     int script = -1;
     for (size_t k = a; k < b;) {
         const auto c = static_cast<unsigned char>(t[k]);
@@ -964,8 +972,9 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                 look = lookalike_token(n, t, k.a, k.b, &upside);
                 break;
             }
-        if (!look && !upside && sharp_s_first(n, t, k.a, k.b)) look = lookalike_token(n, t, k.a, k.b, &upside);
-        const bool lower_word = !capital(n, k.a);
+        const size_t first = first_letter(t, k.a, k.b);
+        if (!look && !upside && sharp_s_first(n, t, first, k.b)) look = lookalike_token(n, t, k.a, k.b, &upside);
+        const bool lower_word = !capital(n, first);
         if (upside) {
             emit_upside_down(n, k);
             continue;

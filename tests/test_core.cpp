@@ -1058,14 +1058,16 @@ TEST_CASE("Look-alike letters: small capitals, Greek and symbol look-alikes, str
 
 TEST_CASE("A dagger that ends a lower-case word, and a sharp s that starts one", "[skeleton]") {
     Scan s("[[rule]]\nid = \"o\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\n"
-           "words = [\"twit\", \"tit\", \"bumpkin\", \"boob\"]\n");
-    CHECK(hit_text(s, "what a twi\u2020") == "twi\u2020");
-    CHECK(hit_text(s, "what a twi\u2020, honestly") == "twi\u2020");  // punctuation after it
-    // a capital: a name and the dagger of its death date; fewer than three letters before it
-    CHECK(s.rules("Twi\u2020 and Jesus\u2020 (1901)").empty());
-    CHECK(s.rules("ti\u2020 x\u2020").empty());
+           "words = [\"idiot\", \"twit\", \"tit\", \"bumpkin\", \"boob\"]\n");
+    CHECK(hit_text(s, "what an idio\u2020") == "idio\u2020");
+    CHECK(hit_text(s, "what an idio\u2020, honestly") == "idio\u2020");  // punctuation after it
+    // a capital: a name and the dagger of its death date, in brackets or quotes too; a footnote's
+    // dagger after a word of fewer than four letters ("tit" is in this vocabulary)
+    CHECK(s.rules("Twi\u2020 and Jesus\u2020 (1901), (Twi\u2020), \"Twi\u2020\"").empty());
+    CHECK(s.rules("ti\u2020 x\u2020 twi\u2020").empty());
     // no word of any language starts with a sharp s: there it is the b it is drawn like
     CHECK(hit_text(s, "you \u00dfumpkin") == "\u00dfumpkin");
+    CHECK(hit_text(s, "you (\u00dfumpkin)") == "\u00dfumpkin");  // opening punctuation before it
     CHECK(hit_text(s, "a \u00df\u00f8\u00f8b, really") == "\u00df\u00f8\u00f8b");
     CHECK(s.rules("Stra\u00dfe, gro\u00dfe Bu\u00dfe, \u00df").empty());
 }
