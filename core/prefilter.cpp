@@ -170,7 +170,7 @@ struct Parser {
             if (c && score(*c) >= kMinScore) all.push_back(*c);
         };
         bool whole_exact = true;
-        bool run_ends = lead;  // every match of the items so far ends with a string of run
+        bool run_ends = false;  // every match of the items so far ends with a string of run (set by each item)
         const std::string marker(1, kBoundaryMarker);
         for (const auto &it : items) {
             const bool is_boundary = it.exact && it.exact->size() == 1 && *it.exact->begin() == marker;

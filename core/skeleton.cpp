@@ -557,6 +557,17 @@ bool letterlike(const char *t, size_t a, size_t b, size_t k, bool before, bool p
     return lookalike_char(t, a, b, k);
 }
 
+// The first byte of token t[a, b) after its opening punctuation ("(Shi†)", "\"ßitch\""), and the end of
+// what comes before its closing punctuation ("slu†,"): a leet character is a letter, not punctuation.
+size_t first_letter(const char *t, size_t a, size_t b) {
+    while (a < b && edge_punct(t[a]) && !leet(t[a])) ++a;
+    return a;
+}
+size_t last_letter_end(const char *t, size_t a, size_t b) {
+    while (b > a && edge_punct(t[b - 1]) && !leet(t[b - 1])) --b;
+    return b;
+}
+
 // Whether look-alike e at t[k, k + len) of token t[a, b) stands for its letter there, for the
 // entries that count only between letters (kLookBetweenLetters): a letter or a look-alike after it,
 // and one before it or the token's start ("bi†ch", "a££", "£ick"; not "£5", "x†"); last in the
@@ -566,18 +577,12 @@ bool letterlike(const char *t, size_t a, size_t b, size_t k, bool before, bool p
 // read "fart", "gunt", "butt"). `lower`: the token's first letter is not a capital in the post.
 bool applies(const Lookalike &e, const char *t, size_t a, size_t b, size_t k, size_t len, bool lower) {
     if (e.when != kLookBetweenLetters) return true;
-    while (b > k + len && edge_punct(t[b - 1]) && !leet(t[b - 1])) --b;  // "slu†," ends with its dagger
+    b = last_letter_end(t, k + len, b);  // "slu†," ends with its dagger
     if (k + len >= b)
         return k > a && (letterlike(t, a, b, k, true, false) ||
                          (lower && k - a >= 4 && static_cast<unsigned char>(t[k - 1]) < 0x80 &&
                           letter(static_cast<char>(t[k - 1]))));
     return letterlike(t, a, b, k + len, false) && (k == a || letterlike(t, a, b, k, true));
-}
-
-// The first byte of token t[a, b) after its opening punctuation: "(Shi†)", "\"ßitch\"".
-size_t first_letter(const char *t, size_t a, size_t b) {
-    while (a < b && edge_punct(t[a]) && !leet(t[a])) ++a;
-    return a;
 }
 
 // Whether normalized byte a was written as a capital ASCII letter in the post.
@@ -793,8 +798,8 @@ bool Skeleton::build(const Normalizer &n, const AtWords *at, const JoinGrams *jo
     spans_.clear();
     // A token of one letter, perhaps repeated ("s", "iiii"): a piece of a spaced-out word.
     auto single = [&](size_t a, size_t b) {
-        while (a < b && edge_punct(t[a]) && !leet(t[a])) ++a;  // "(f" and "k," as in Tok
-        while (b > a && edge_punct(t[b - 1]) && !leet(t[b - 1])) --b;
+        a = first_letter(t, a, b);  // "(f" and "k," as in Tok
+        b = last_letter_end(t, a, b);
         if (b <= a || b - a > 16) return false;
         const char c0 = lower(static_cast<unsigned char>(t[a]));
         if (!(letter(c0) || leet(c0))) return false;
@@ -858,7 +863,7 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
         size_t a = i;
         while (i < len && !space(t[i])) ++i;
         Tok k{a, i, a, i, false, false};
-        while (k.ca < k.cb && edge_punct(t[k.ca]) && !leet(t[k.ca])) ++k.ca;
+        k.ca = first_letter(t, k.ca, k.cb);
         while (k.cb > k.ca && edge_punct(t[k.cb - 1]) && !(leet(t[k.cb - 1]) && k.cb - 1 > k.ca && t[k.cb - 2] == t[k.cb - 1])) --k.cb;
         if (k.cb > k.ca) {
             const char c = lower(static_cast<unsigned char>(t[k.ca]));
@@ -972,9 +977,9 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                 look = lookalike_token(n, t, k.a, k.b, &upside);
                 break;
             }
-        const size_t first = first_letter(t, k.a, k.b);
-        if (!look && !upside && sharp_s_first(n, t, first, k.b)) look = lookalike_token(n, t, k.a, k.b, &upside);
-        const bool lower_word = !capital(n, first);
+        // (k.ca: the token's first letter, after its opening punctuation)
+        if (!look && !upside && sharp_s_first(n, t, k.ca, k.b)) look = lookalike_token(n, t, k.a, k.b, &upside);
+        const bool lower_word = !capital(n, k.ca);
         if (upside) {
             emit_upside_down(n, k);
             continue;
