@@ -271,10 +271,10 @@ void Engine::build_word_tables() {
     join_grams_ = JoinGrams();
     for (const Rule &r : rs_.rules)
         if (!r.is_regex && !r.is_commitment && !r.is_model)
-            for (const std::string &w : r.literals) {
-                const std::string nw = normalize_literal(w);
-                at_words_.add(nw, r.boundary);
-                join_grams_.add(nw, r.boundary);
+            for (size_t k = 0; k < r.literals.size(); ++k) {
+                const std::string nw = normalize_literal(r.literals[k]);
+                at_words_.add(nw, r.literal_boundaries[k]);
+                join_grams_.add(nw, r.literal_boundaries[k]);
             }
     std::vector<const ModelWeights *> weights;
     for (uint32_t i : model_rules_) {
@@ -481,8 +481,8 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
                                  "rule '" + r.id + "': '" + r.literals[k] + "' normalizes to nothing"});
                 continue;
             }
-            add_literal(std::move(e), {i, r.boundary, false, r.roles, 0});
-            add_skeleton(r.literals[k], {i, r.boundary, false, r.roles, 0});
+            add_literal(std::move(e), {i, r.literal_boundaries[k], false, r.roles, 0});
+            add_skeleton(r.literals[k], {i, r.literal_boundaries[k], false, r.roles, 0});
         }
     }
     for (uint32_t i = 0; i < rs_.allow.size(); ++i) {
@@ -491,8 +491,9 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             diags.push_back({rs_.allow[i].file, rs_.allow[i].line, "allow: '" + rs_.allow[i].text + "' normalizes to nothing"});
             continue;
         }
-        add_literal(std::move(e), {i, Boundary::Word, true, kRoleEveryone, 0});
-        if (!rs_.allow[i].as_written) add_skeleton(rs_.allow[i].text, {i, Boundary::Word, true, kRoleEveryone, 0});
+        const Boundary b = rs_.allow[i].boundary;
+        add_literal(std::move(e), {i, b, true, kRoleEveryone, 0});
+        if (!rs_.allow[i].as_written) add_skeleton(rs_.allow[i].text, {i, b, true, kRoleEveryone, 0});
     }
     merge_groups(exprs);
     // What the databases were compiled from, so that a serialized database is only loaded by a

@@ -38,7 +38,9 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // hold no such list, would lose them
 // 17: a regex may name a [words] list ("{@groups}"), which a library of 16 would hand to Hyperscan
 // as it is
-constexpr uint32_t kFormatVersion = 17;
+// 18: a word-list entry may open or close with '*' ("*fuck*", "shit*"), which loosens the rule's
+// boundary on that side: a library of 17 would read the star as a character of the word
+constexpr uint32_t kFormatVersion = 18;
 
 std::string platform_string() {
     std::string p;

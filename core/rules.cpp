@@ -426,9 +426,23 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
     if (r.is_regex && r.regex.empty() && kinds == 1) c.err(line, who + ": regex is empty");
     if (!r.trigger.empty() && !r.is_regex) c.err(r.trigger_line, who + ": trigger is for regex rules only (words and phrases are their own triggers)");
     for (size_t i = 0; i < r.literals.size(); ++i) {
-        const auto &w = r.literals[i];
+        auto &w = r.literals[i];
+        // '*' opening or closing an entry: the entry may stand inside a longer word on that side
+        const bool open = w.size() > 1 && w.front() == '*', close = w.size() > 1 && w.back() == '*';
+        if (open) w.erase(0, 1);
+        if (close && !w.empty()) w.pop_back();
+        bool start_free = open || r.boundary == Boundary::Suffix || r.boundary == Boundary::Any;
+        bool end_free = close || r.boundary == Boundary::Prefix || r.boundary == Boundary::Any;
+        r.literal_boundaries.push_back(start_free && end_free ? Boundary::Any
+                                       : start_free           ? Boundary::Suffix
+                                       : end_free             ? Boundary::Prefix
+                                                              : Boundary::Word);
         if (w.find_first_not_of(" \t\r\n") == std::string::npos)
             c.err(r.literal_lines[i], who + ": empty word or phrase");
+        else if (w.find_first_not_of('*') == std::string::npos)
+            c.err(r.literal_lines[i], who + ": '" + w + "' has no letter: write '*root*' or 'root*' around a word");
+        else if ((open || close) && (w.front() == '*' || w.back() == '*' || w.front() == ' ' || w.back() == ' '))
+            c.err(r.literal_lines[i], who + ": '" + w + "': one '*' at most at each end, next to a letter ('*root*', 'root*')");
     }
     if (!has_score && r.severity) r.score = default_score(r.severity);
     if (c.diags.size() == errors) out.rules.push_back(std::move(r));
@@ -1130,7 +1144,18 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
                 std::vector<std::string> words;
                 std::vector<uint32_t> lines;
                 get_strings(c, av, akey == "words" ? "allow.words" : "allow.as_written", words, &lines);
-                for (size_t i = 0; i < words.size(); ++i) out.allow.push_back({words[i], path, lines[i], akey == "as_written"});
+                for (size_t i = 0; i < words.size(); ++i) {
+                    AllowEntry a{words[i], path, lines[i], akey == "as_written"};
+                    // "*stem*": every word that holds the stem is allowed whole
+                    if (a.text.size() > 2 && a.text.front() == '*' && a.text.back() == '*') {
+                        a.text = a.text.substr(1, a.text.size() - 2);
+                        a.boundary = Boundary::Any;
+                    }
+                    if (a.text.find('*') == 0 || (!a.text.empty() && a.text.back() == '*') ||
+                        a.text.find_first_not_of(" \t") == std::string::npos || a.text.front() == ' ' || a.text.back() == ' ')
+                        c.err(lines[i], "allow: '" + words[i] + "': a word, or '*stem*' for every word that holds the stem");
+                    out.allow.push_back(std::move(a));
+                }
             }
         } else if (key == "policy") {
             if (auto t = v.as_table()) parse_policy(c, *t, line, out);

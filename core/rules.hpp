@@ -59,8 +59,11 @@ struct Rule {
     Boundary boundary = Boundary::Word;
     bool is_regex = false;
     bool luhn = false;  // validate = "luhn": the digits of a hit must pass the Luhn checksum
-    std::vector<std::string> literals;  // words and phrases, as written
+    std::vector<std::string> literals;  // words and phrases, as written (an opening or closing '*' taken off)
     std::vector<uint32_t> literal_lines;
+    // Per literal: the rule's boundary, loosened where the entry opens or closes with '*' ("*fuck*"
+    // anywhere inside a word, "shit*" at the start of one; docs/rule-packs.md).
+    std::vector<Boundary> literal_boundaries;
     std::string regex;
     uint32_t regex_line = 0;
     bool regex_lists = false;  // regex or trigger named a [words] list ("{@name}"), put in by parse_rules
@@ -87,6 +90,9 @@ struct AllowEntry {
     // for "end", must not allow "slutttt" or "s1utt"), nor where the text shows a trick that the
     // normalizer undid ("ｓｌｕｔｔ", "s\u200Blutt").
     bool as_written = false;
+    // Word (the entry is a whole word), or Any when it opens and closes with '*' ("*cuntsu*": every
+    // word that holds it, allowed whole).
+    Boundary boundary = Boundary::Word;
 };
 
 struct CategoryPolicy {

@@ -229,8 +229,14 @@ int Scanner::on_som_match(unsigned id, unsigned long long from, unsigned long lo
     if (p.luhn && !luhn_ok(s->p_->text + from, to - from)) return 0;
     // A prefix rule's hit covers the rest of its word ("fucking", not "fuck"), a suffix rule's the
     // start of its word, so that highlighting and censoring take the whole word.
+    // A word list's root matched anywhere covers the letters around it ("motherfucker", not "fuck"),
+    // and so does an allowed stem ("*cuntsu*" allows all of "amacuntsu").
     if (p.boundary == Boundary::Prefix) to = word_end(s->p_->text, s->p_->len, to);
     else if (p.boundary == Boundary::Suffix) from = word_start(s->p_->text, s->p_->len, from);
+    else if (p.boundary == Boundary::Any && p.kind == Pattern::kLiteral) {
+        from = ascii_letters_start(s->p_->text, from);
+        to = ascii_letters_end(s->p_->text, s->p_->len, to);
+    }
     const Normalizer &n = s->p_->norm;
     return add_raw(s, p, n.orig_start(from), n.orig_end(to), n.evasion(from, to));
 }
@@ -300,6 +306,10 @@ int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long lo
     if (!k.boundary_ok(from, to, p.boundary)) return 0;
     if (p.boundary == Boundary::Prefix) to = word_end(k.data(), k.size(), to);
     else if (p.boundary == Boundary::Suffix) from = word_start(k.data(), k.size(), from);
+    else if (p.boundary == Boundary::Any) {
+        from = ascii_letters_start(k.data(), from);
+        to = ascii_letters_end(k.data(), k.size(), to);
+    }
     uint32_t ev = k.evasion(from, to);
     if (!p.allow && !ev) return 0;  // no trick in the span: the normalized view decides alone
     const size_t a = k.orig_start(from), b = k.orig_end(to);

@@ -72,6 +72,18 @@ inline size_t word_start(const char *t, size_t len, size_t pos) {
     return pos;
 }
 
+// Where the run of ASCII letters around [pos, ...) ends / starts: the word a root matched anywhere
+// sits in ("fuck" in "motherfucker"), taken over letters only, so that a root inside a run of CJK
+// characters (no spaces between words) keeps its own span.
+inline size_t ascii_letters_end(const char *t, size_t len, size_t pos) {
+    while (pos < len && static_cast<unsigned>((static_cast<unsigned char>(t[pos]) | 0x20) - 'a') < 26u) ++pos;
+    return pos;
+}
+inline size_t ascii_letters_start(const char *t, size_t pos) {
+    while (pos > 0 && static_cast<unsigned>((static_cast<unsigned char>(t[pos - 1]) | 0x20) - 'a') < 26u) --pos;
+    return pos;
+}
+
 // The Luhn checksum of the digits in t[0..n) (payment card numbers); other characters are skipped.
 inline bool luhn_ok(const char *t, size_t n) {
     int sum = 0, count = 0;

@@ -72,14 +72,17 @@ BUCKETS = {
     ("abuse.hate", "critical", "any"): "slurs-cjk.txt",
     ("abuse.threat", "critical", "word"): "threats-en.txt",
 }
-# Hand-written lists and the tier they belong to; their entries are never generated again.
+# Hand-written lists, the tier they belong to and their boundary (an entry may loosen it with a '*'
+# at either end: "*fuck*" anywhere in a word, "shit*" at its start); their entries are never generated
+# again. A root matched inside words covers the generated terms built on it up to its own tier:
+# "shit*" (low) does not cover "shitdick", which the sources rate medium and which keeps its own entry.
 HAND_LISTS = {
-    "obscene-en-strong.txt": ("abuse.obscene", "prefix"),
-    "obscene-en-strong-words.txt": ("abuse.obscene", "word"),
-    "obscene-en-mild.txt": ("abuse.obscene", "word"),
-    "slurs-en.txt": ("abuse.hate", "word"),
-    "slurs-en-high.txt": ("abuse.hate", "word"),
-    "slur-roots-en.txt": ("abuse.hate", "any"),
+    "obscene-en-strong.txt": ("abuse.obscene", "prefix", "medium"),
+    "obscene-en-strong-words.txt": ("abuse.obscene", "word", "medium"),
+    "obscene-en-mild.txt": ("abuse.obscene", "word", "low"),
+    "slurs-en.txt": ("abuse.hate", "word", "critical"),
+    "slurs-en-high.txt": ("abuse.hate", "word", "high"),
+    "slur-roots-en.txt": ("abuse.hate", "any", "critical"),
 }
 # Words matched by the hand-written regex and word rules of the packs (threat.kys, obscene.en.phrases).
 HAND_WORDS = {"kys", "suck my dick", "suck my cock", "suck my balls", "eat shit", "piece of shit",
@@ -361,6 +364,13 @@ def read_list(path):
     return hand, entries
 
 
+def entry_boundary(entry, boundary):
+    """The boundary of a hand-written entry: its list's, loosened by a '*' opening or closing it."""
+    start = entry.startswith("*") or boundary in ("suffix", "any")
+    end = entry.endswith("*") or boundary in ("prefix", "any")
+    return "any" if start and end else "suffix" if start else "prefix" if end else "word"
+
+
 def left_out():
     """term -> why, from LEFT_OUT (multi-word terms are written with '_' for each space)."""
     return {w.replace("_", " "): why for why, words in LEFT_OUT.items() for w in words.split()
@@ -393,6 +403,11 @@ CATEGORY_OVERRIDE = {
     "scum": ("abuse.harassment", "low"), "scumbag": ("abuse.harassment", "low"),
     "poofter": ("abuse.hate", "medium"),
 }
+# The everyday forms of "shit", mild like the word itself (the sources rate some of them profane 2):
+# the hand-written root "shit" (obscene-en-mild-roots.txt, low) catches them, so none gets an entry.
+CATEGORY_OVERRIDE.update({w: ("abuse.obscene", "low") for w in """shite shites shits shitty shitties shittier
+    shittiest shitting shitted shitter shitters shithole shitholes shithouse shithouses shithovse shitload shitloads
+    shitstain shitstains shitless shitlist""".split()})
 
 
 # Gendered and general insults that rustrict rates "offensive": obscenity, not hate.
@@ -519,21 +534,28 @@ def build(data):
     hand = {}
     covered = {}  # term -> category of the hand-written list that has it
     prefixes = []
-    for name, (cat, boundary) in HAND_LISTS.items():
+    for name, (cat, boundary, tier) in HAND_LISTS.items():
         _, entries = read_list(WORDS / name)
         for e in entries:
+            b = entry_boundary(e, boundary)
+            e = e.strip("*")
             covered[e] = cat
-            if boundary in ("prefix", "any"):
-                prefixes.append((e, cat, boundary))
+            if b != "word":
+                prefixes.append((e, cat, b, tier))
     for w in HAND_WORDS:
         covered[w] = "any"
 
-    def hand_covers(term):
+    def hand_covers(term, sev=None):
+        """Whether a hand-written entry catches term: the term itself, or a root inside one of its
+        words whose tier is at least sev (when sev is given)."""
         if term in covered:
             return True
-        for root, cat, boundary in prefixes:
+        for root, cat, boundary, tier in prefixes:
+            if sev is not None and SEVERITIES.index(tier) < SEVERITIES.index(sev):
+                continue
             for tok in term.split():
-                if (tok.startswith(root) if boundary == "prefix" else root in tok):
+                if (tok.startswith(root) if boundary == "prefix" else tok.endswith(root) if boundary == "suffix"
+                        else root in tok):
                     return True
         return False
 
@@ -600,11 +622,13 @@ def build(data):
         if "#" in w:
             skipped["has #"].append(w)
             continue
-        if hand_covers(w):
+        if w in CATEGORY_OVERRIDE:
+            cat, sev = CATEGORY_OVERRIDE[w]
+        if hand_covers(w, sev):
             skipped["covered by hand lists"].append(w)
             continue
         if w in CATEGORY_OVERRIDE:
-            cat, sev = CATEGORY_OVERRIDE[w]
+            pass
         elif w in DOUBLE_SENSE:
             sev = "low"
             if cat == "abuse.hate":
@@ -614,7 +638,7 @@ def build(data):
     # "blue waffle", or "blow job" where posts write "blowjob" (docstring, "spaced and joined forms").
     spaced = {}
     words_of = load_words()
-    hand_terms = [(e, HAND_LISTS[n][0], "medium") for n in ("obscene-en-strong.txt", "obscene-en-strong-words.txt")
+    hand_terms = [(e.strip("*"), HAND_LISTS[n][0], "medium") for n in ("obscene-en-strong.txt", "obscene-en-strong-words.txt")
                   for e in read_list(WORDS / n)[1]]
     for w, (cat, sev) in list(chosen.items()) + [(e, (c, v)) for e, c, v in hand_terms]:
         # sexual and obscene terms only: a slur or an insult split into words is mostly ordinary words
@@ -624,7 +648,7 @@ def build(data):
         if " " in w:
             j = w.replace(" ", "")
             if re.fullmatch(r"[a-z]{6,}", j) and j not in chosen and j not in placed and j not in dictionary \
-                    and j not in clean and j not in out_of and not hand_covers(j):
+                    and j not in clean and j not in out_of and not hand_covers(j, sev):
                 chosen[j] = (cat, sev)
             continue
         if not re.fullmatch(r"[a-z0-9]{6,}", w) or w in DOUBLE_SENSE:
@@ -633,7 +657,7 @@ def build(data):
         if not parts:
             continue
         ph = " ".join(parts)
-        if ph in chosen or ph in placed or ph in clean or ph in out_of or ph in NOT_SPACED or hand_covers(ph):
+        if ph in chosen or ph in placed or ph in clean or ph in out_of or ph in NOT_SPACED or hand_covers(ph, sev):
             continue
         spaced[ph] = (cat, sev)
     for ph, cs in spaced.items():
@@ -679,7 +703,7 @@ def build(data):
             # word: it was chosen as having no clean sense, and its plural shares its sense ("nipples")
             plural_of_word = w in dictionary and cat != "abuse.hate" and f in (w + "s", w + "es")
             if f in chosen or f in placed or (f in dictionary and not plural_of_word) or f in clean or f == "sexes" \
-                    or f in out_of or hand_covers(f):
+                    or f in out_of or hand_covers(f, sev):
                 continue
             chosen[f] = (cat, sev)
     # Letters swapped for look-alike letters, which the evasion skeleton cannot undo because both are
@@ -692,7 +716,7 @@ def build(data):
             # spells in leet; a variant needs five letters left for that
             if len(re.sub(r"(.)\1+", r"\1", f)) < 5:
                 continue
-            if f in chosen or f in placed or f in dictionary or f in clean or f in out_of or hand_covers(f):
+            if f in chosen or f in placed or f in dictionary or f in clean or f in out_of or hand_covers(f, sev):
                 continue
             chosen[f] = (cat, sev)
     buckets = {}

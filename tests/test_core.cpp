@@ -279,6 +279,57 @@ TEST_CASE("Prefix rules match inside longer words and cover the whole word", "[m
     CHECK(s.rules("bullshit").empty());  // prefix: must start at a word boundary
 }
 
+TEST_CASE("A word-list entry opening or closing with '*' loosens its rule's boundary on that side", "[match]") {
+    Scan s(R"(
+[pack]
+name = "t"
+
+[[rule]]
+id = "strong"
+category = "abuse.obscene"
+severity = "medium"
+words = ["*fuck*", "twat", "shit*", "*hole"]
+
+[allow]
+words = ["scunthorpe", "*cuntsu*"]
+
+[[rule]]
+id = "root"
+category = "abuse.obscene"
+severity = "medium"
+words = ["*cunt*"]
+)");
+    // anywhere inside a word, and the hit covers the word's letters
+    auto &v = s("oh whatthefuckisthis!");
+    REQUIRE(v.hits.size() == 1);
+    CHECK(v.hits[0].start == 3);
+    CHECK(v.hits[0].end == 20);
+    CHECK(s.rules("fuck") == std::vector<std::string>{"strong"});
+    // the other entries keep the rule's boundary (word): no "twat" in "wristwatch"
+    CHECK(s.rules("a wristwatch").empty());
+    CHECK(s.rules("you twat") == std::vector<std::string>{"strong"});
+    // "shit*": at the start of a word only; "*hole": at the end only
+    CHECK(s.rules("a shitshow") == std::vector<std::string>{"strong"});
+    CHECK(s.rules("a mishit").empty());
+    CHECK(s.rules("an asshole") == std::vector<std::string>{"strong"});
+    CHECK(s.rules("wholesome").empty());
+    // a rule adds its score once, however many of its entries hit
+    auto &w = s("fuck this shitshow");
+    CHECK(w.hits.size() == 2);
+    REQUIRE(w.categories.size() == 1);
+    CHECK(w.categories[0].score == Approx(2.0));
+    // an allowed stem keeps every word that holds it clean, and a plain allowed word still works
+    CHECK(s.rules("Amacuntsu lamacuntsu").empty());
+    CHECK(s.rules("Scunthorpe").empty());
+    CHECK(s.rules("a fatcunt") == std::vector<std::string>{"root"});
+    // two stars at one end, or a bare star, are mistakes at the entry's line
+    auto d = errors_of("[[rule]]\nid = \"r\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"**fuck\"]\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].line == 5);
+    CHECK(!errors_of("[[rule]]\nid = \"r\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"*\"]\n").empty());
+    CHECK(!errors_of("[allow]\nwords = [\"*cuntsu\"]\n").empty());
+}
+
 TEST_CASE("Phrases match across any run of whitespace; regexes are case-insensitive", "[match]") {
     Scan s(kPack);
     CHECK(s.rules("You   are\tan IDIOT") == std::vector<std::string>{"insult.idiot"});
