@@ -300,6 +300,8 @@ void parse_words_file(Ctx &c, Sources &src, const std::string &toml_path, const 
     std::string line;
     uint32_t ln = 0;
     size_t before = r.literals.size();
+    r.words_path = p.string();
+    r.words_from = before;
     while (std::getline(in, line)) {
         ++ln;
         if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -427,6 +429,12 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
     if (!r.trigger.empty() && !r.is_regex) c.err(r.trigger_line, who + ": trigger is for regex rules only (words and phrases are their own triggers)");
     for (size_t i = 0; i < r.literals.size(); ++i) {
         auto &w = r.literals[i];
+        const std::string written = w;
+        // a mistake in a words_file entry is reported at the word file's line
+        auto bad = [&](const std::string &m) {
+            if (i >= r.words_from) c.diags.push_back({r.words_path, r.literal_lines[i], who + ": " + m});
+            else c.err(r.literal_lines[i], who + ": " + m);
+        };
         // '*' opening or closing an entry: the entry may stand inside a longer word on that side
         const bool open = w.size() > 1 && w.front() == '*', close = w.size() > 1 && w.back() == '*';
         if (open) w.erase(0, 1);
@@ -437,12 +445,12 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
                                        : start_free           ? Boundary::Suffix
                                        : end_free             ? Boundary::Prefix
                                                               : Boundary::Word);
-        if (w.find_first_not_of(" \t\r\n") == std::string::npos)
-            c.err(r.literal_lines[i], who + ": empty word or phrase");
-        else if (w.find_first_not_of('*') == std::string::npos)
-            c.err(r.literal_lines[i], who + ": '" + w + "' has no letter: write '*root*' or 'root*' around a word");
+        if (written.find_first_not_of(" \t\r\n") == std::string::npos)
+            bad("empty word or phrase");
+        else if (w.find_first_not_of("* \t") == std::string::npos)
+            bad("'" + written + "' has no letter: write '*root*' or 'root*' around a word");
         else if ((open || close) && (w.front() == '*' || w.back() == '*' || w.front() == ' ' || w.back() == ' '))
-            c.err(r.literal_lines[i], who + ": '" + w + "': one '*' at most at each end, next to a letter ('*root*', 'root*')");
+            bad("'" + written + "': one '*' at most at each end, next to a letter ('*root*', 'root*')");
     }
     if (!has_score && r.severity) r.score = default_score(r.severity);
     if (c.diags.size() == errors) out.rules.push_back(std::move(r));

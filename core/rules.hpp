@@ -64,6 +64,10 @@ struct Rule {
     // Per literal: the rule's boundary, loosened where the entry opens or closes with '*' ("*fuck*"
     // anywhere inside a word, "shit*" at the start of one; docs/rule-packs.md).
     std::vector<Boundary> literal_boundaries;
+    // The literals [words_from, literals.size()) come from words_path (a words_file), for diagnostics
+    // at the word file's own line.
+    std::string words_path;
+    size_t words_from = SIZE_MAX;
     std::string regex;
     uint32_t regex_line = 0;
     bool regex_lists = false;  // regex or trigger named a [words] list ("{@name}"), put in by parse_rules

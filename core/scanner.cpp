@@ -229,15 +229,16 @@ int Scanner::on_som_match(unsigned id, unsigned long long from, unsigned long lo
     if (p.luhn && !luhn_ok(s->p_->text + from, to - from)) return 0;
     // A prefix rule's hit covers the rest of its word ("fucking", not "fuck"), a suffix rule's the
     // start of its word, so that highlighting and censoring take the whole word.
-    // A word list's root matched anywhere covers the letters around it ("motherfucker", not "fuck"),
-    // and so does an allowed stem ("*cuntsu*" allows all of "amacuntsu").
     if (p.boundary == Boundary::Prefix) to = word_end(s->p_->text, s->p_->len, to);
     else if (p.boundary == Boundary::Suffix) from = word_start(s->p_->text, s->p_->len, from);
-    else if (p.boundary == Boundary::Any && p.kind == Pattern::kLiteral) {
-        from = ascii_letters_start(s->p_->text, from);
-        to = ascii_letters_end(s->p_->text, s->p_->len, to);
-    }
     const Normalizer &n = s->p_->norm;
+    if (p.boundary == Boundary::Any && p.kind == Pattern::kLiteral && !p.allow) {
+        // A word list's root matched anywhere covers the letters around it ("motherfucker", not
+        // "fuck"; core/text.hpp); an allowed word must still hold the root itself (Raw::core_from).
+        size_t a = from, b = to;
+        widen_to_letters(s->p_->text, s->p_->len, a, b);
+        return add_raw(s, p, n.orig_start(a), n.orig_end(b), n.evasion(from, to), n.orig_start(from), n.orig_end(to));
+    }
     return add_raw(s, p, n.orig_start(from), n.orig_end(to), n.evasion(from, to));
 }
 
@@ -297,23 +298,26 @@ bool marks_compose(std::string_view text, size_t a, size_t b) {
 
 }  // namespace
 
-int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long long to, unsigned, void *ctx) {
+int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long long end, unsigned, void *ctx) {
     auto *s = static_cast<Scanner *>(ctx);
     const Pattern &p = s->engine().skeleton_pattern(id);
-    if (!(p.roles & s->p_->role_bit) || p.fixed_len > to) return 0;
-    size_t from = to - p.fixed_len;
+    if (!(p.roles & s->p_->role_bit) || p.fixed_len > end) return 0;
+    size_t to = static_cast<size_t>(end), from = to - p.fixed_len;
     const Skeleton &k = s->skel_;
     if (!k.boundary_ok(from, to, p.boundary)) return 0;
+    // (a root found anywhere: its own span decides whether the post used a trick there, then the hit
+    // covers the word around it, as on_som_match does)
+    size_t core_from = from, core_to = to;
+    const bool widen = p.boundary == Boundary::Any && !p.allow;
+    const uint32_t core_ev = widen ? k.evasion(from, to) : 0;
     if (p.boundary == Boundary::Prefix) to = word_end(k.data(), k.size(), to);
     else if (p.boundary == Boundary::Suffix) from = word_start(k.data(), k.size(), from);
-    else if (p.boundary == Boundary::Any) {
-        from = ascii_letters_start(k.data(), from);
-        to = ascii_letters_end(k.data(), k.size(), to);
-    }
-    uint32_t ev = k.evasion(from, to);
+    else if (widen) widen_to_letters(k.data(), k.size(), from, to);
+    const uint32_t ev = widen ? core_ev : k.evasion(from, to);
     if (!p.allow && !ev) return 0;  // no trick in the span: the normalized view decides alone
     const size_t a = k.orig_start(from), b = k.orig_end(to);
     if (p.min_chars && visible_chars(s->p_->post->text, a, b) < p.min_chars) return 0;  // "A5" is no "ass"
+    if (widen) return add_raw(s, p, a, b, ev, k.orig_start(core_from), k.orig_end(core_to));
     return add_raw(s, p, a, b, ev);
 }
 
@@ -669,9 +673,11 @@ void Scanner::confirm_commitments() {
     }
 }
 
-int Scanner::add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev) {
+int Scanner::add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev, size_t core_from,
+                     size_t core_to) {
+    if (core_from == SIZE_MAX) core_from = from, core_to = to;
     if (s->p_->raw.size() < s->raw_cap_) {
-        s->p_->raw.push_back({p.rule, p.allow, ev, from, to});
+        s->p_->raw.push_back({p.rule, p.allow, ev, from, to, core_from, core_to});
     } else if (!p.allow) {
         s->p_->overflow = true;
         // Keep scoring every rule even when there is no room to list its hits: each rule once, so a
@@ -921,7 +927,7 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
         p_->raw.erase(std::remove_if(p_->raw.begin(), p_->raw.end(),
                                   [&](const Raw &r) {
                                       for (auto [a, b] : allow_)
-                                          if (a <= r.from && r.to <= b) return true;
+                                          if (a <= r.core_from && r.core_to <= b) return true;
                                       return false;
                                   }),
                    p_->raw.end());

@@ -79,7 +79,8 @@ private:
     static int on_window_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
     static int on_som_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
     static int on_skeleton_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void *ctx);
-    static int add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev);
+    static int add_raw(Scanner *s, const Pattern &p, size_t from, size_t to, uint32_t ev, size_t core_from = SIZE_MAX,
+                       size_t core_to = 0);
     size_t scan_batch_impl(const BatchPost *posts, size_t n, void (*done)(void *, size_t), void *ctx,
                            std::exception_ptr *error);
     // The stages, each over the post p_ points at. begin() normalizes and resets it (false: empty).
@@ -107,6 +108,9 @@ private:
         bool allow;
         uint32_t evasion;
         size_t from, to;  // original bytes
+        // The bytes the pattern itself matched, before a root found inside a word was widened to
+        // the word (Boundary::Any literals): an allowed word must hold these, not the whole word.
+        size_t core_from, core_to;
     };
     // What a post carries from stage to stage; the other members below are each stage's own
     // scratch, used within one stage of one post. scan() uses posts_[0]; scan_batch() one per

@@ -72,16 +72,21 @@ inline size_t word_start(const char *t, size_t len, size_t pos) {
     return pos;
 }
 
-// Where the run of ASCII letters around [pos, ...) ends / starts: the word a root matched anywhere
-// sits in ("fuck" in "motherfucker"), taken over letters only, so that a root inside a run of CJK
-// characters (no spaces between words) keeps its own span.
-inline size_t ascii_letters_end(const char *t, size_t len, size_t pos) {
-    while (pos < len && static_cast<unsigned>((static_cast<unsigned char>(t[pos]) | 0x20) - 'a') < 26u) ++pos;
-    return pos;
-}
-inline size_t ascii_letters_start(const char *t, size_t pos) {
-    while (pos > 0 && static_cast<unsigned>((static_cast<unsigned char>(t[pos - 1]) | 0x20) - 'a') < 26u) --pos;
-    return pos;
+// A root matched anywhere inside a word ("fuck" in "motherfucker"; boundary any) widened to the run of
+// ASCII letters around it, on each side where the root itself ends in an ASCII letter: a root of
+// another script (CJK, written without spaces) keeps its own span. At most kWidenMax bytes each way,
+// so that a post of one long word costs no more per hit.
+constexpr size_t kWidenMax = 48;
+inline bool latin_letter_byte(unsigned char c) { return static_cast<unsigned>((c | 0x20) - 'a') < 26u; }
+inline void widen_to_letters(const char *t, size_t len, size_t &from, size_t &to) {
+    if (from < to && latin_letter_byte(static_cast<unsigned char>(t[from]))) {
+        const size_t stop = from > kWidenMax ? from - kWidenMax : 0;
+        while (from > stop && latin_letter_byte(static_cast<unsigned char>(t[from - 1]))) --from;
+    }
+    if (from < to && latin_letter_byte(static_cast<unsigned char>(t[to - 1]))) {
+        const size_t stop = len - to > kWidenMax ? to + kWidenMax : len;
+        while (to < stop && latin_letter_byte(static_cast<unsigned char>(t[to]))) ++to;
+    }
 }
 
 // The Luhn checksum of the digits in t[0..n) (payment card numbers); other characters are skipped.

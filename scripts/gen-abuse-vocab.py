@@ -404,7 +404,7 @@ CATEGORY_OVERRIDE = {
     "poofter": ("abuse.hate", "medium"),
 }
 # The everyday forms of "shit", mild like the word itself (the sources rate some of them profane 2):
-# the hand-written root "shit" (obscene-en-mild-roots.txt, low) catches them, so none gets an entry.
+# the hand-written root "shit*" (obscene-en-mild.txt, low) catches them, so none gets an entry.
 CATEGORY_OVERRIDE.update({w: ("abuse.obscene", "low") for w in """shite shites shits shitty shitties shittier
     shittiest shitting shitted shitter shitters shithole shitholes shithouse shithouses shithovse shitload shitloads
     shitstain shitstains shitless shitlist""".split()})

@@ -322,12 +322,46 @@ words = ["*cunt*"]
     CHECK(s.rules("Amacuntsu lamacuntsu").empty());
     CHECK(s.rules("Scunthorpe").empty());
     CHECK(s.rules("a fatcunt") == std::vector<std::string>{"root"});
+    // an allowed stem drops a root found inside it, not one glued beside it
+    CHECK(s.rules("icuntsufuck") == std::vector<std::string>{"strong"});
+    CHECK(s.rules("#AmacuntsuToday").empty());
+    // the widened span stops 48 bytes from the root each way: a post of one long word stays linear
+    const std::string word = std::string(500, 'a') + "fuck" + std::string(500, 'b');
+    auto &lw = s(word);
+    REQUIRE(lw.hits.size() == 1);
+    CHECK(lw.hits[0].start == 500 - kWidenMax);
+    CHECK(lw.hits[0].end == 504 + kWidenMax);
     // two stars at one end, or a bare star, are mistakes at the entry's line
     auto d = errors_of("[[rule]]\nid = \"r\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"**fuck\"]\n");
     REQUIRE(!d.empty());
     CHECK(d[0].line == 5);
     CHECK(!errors_of("[[rule]]\nid = \"r\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"*\"]\n").empty());
     CHECK(!errors_of("[allow]\nwords = [\"*cuntsu\"]\n").empty());
+}
+
+TEST_CASE("A root found inside a word is a disguise only where the root itself shows a trick", "[match]") {
+    Scan s(R"(
+[[rule]]
+id = "root"
+category = "abuse.hate"
+severity = "critical"
+words = ["*zorrgul*", "*傻逼*"]
+)");
+    // the skeleton folds letter runs, so "zorgul" is the root's skeleton; a letter run or a digit
+    // next to it in the word is no disguise of the root ("NIGERIAAAA" is no slur)
+    CHECK(s.rules("ZORGULAAAA").empty());
+    CHECK(s.rules("zorgulmania1").empty());
+    CHECK(s.rules("zorrgulaaaa") == std::vector<std::string>{"root"});  // (the root as written)
+    CHECK(s.rules("z0rrgul") == std::vector<std::string>{"root"});
+    CHECK(s.rules("zorrrrgul") == std::vector<std::string>{"root"});
+    auto &v = s("hey z0rrgulmania");
+    REQUIRE(v.hits.size() == 1);
+    CHECK(v.hits[0].start == 4);
+    CHECK(v.hits[0].end == 16);
+    // a root of another script keeps its own span beside Latin letters
+    auto &w = s("iPhone傻逼");
+    REQUIRE(w.hits.size() == 1);
+    CHECK(w.hits[0].start == 6);
 }
 
 TEST_CASE("Phrases match across any run of whitespace; regexes are case-insensitive", "[match]") {

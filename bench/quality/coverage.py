@@ -62,11 +62,12 @@ def load_generator():
 
 
 def pack_entries(rules_dir):
-    """Every entry of every word list under rules_dir/abuse/words (lowercased)."""
+    """Every entry of every word list under rules_dir/abuse/words (lowercased; a root's '*' marks, as in
+    "*fuck*" or "shit*", taken off)."""
     out = set()
     for p in Path(rules_dir, "abuse", "words").glob("*.txt"):
         for line in p.read_text(encoding="utf-8").splitlines():
-            line = line.split("#")[0].strip().lower()
+            line = line.split("#")[0].strip().lower().strip("*")
             if line:
                 out.add(line)
     return out
