@@ -402,6 +402,9 @@ CATEGORY_OVERRIDE = {
     "raper": ("abuse.sexual", "low"), "footlicker": ("abuse.harassment", "low"),
     "scum": ("abuse.harassment", "low"), "scumbag": ("abuse.harassment", "low"),
     "poofter": ("abuse.hate", "medium"),
+    # the crime named, as news and survivors' forums name it ("rape allegations", "raping is a crime"): low
+    # like "raped" and "rapist"; a threat of it is abuse.threat's (threat.toml)
+    "rape": ("abuse.sexual", "low"), "rapes": ("abuse.sexual", "low"), "raping": ("abuse.sexual", "low"),
 }
 # The everyday forms of "shit", mild like the word itself (the sources rate some of them profane 2):
 # the hand-written root "shit*" (obscene-en-mild.txt, low) catches them, so none gets an entry.
