@@ -384,8 +384,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             bool at_start = a.front() == kBoundaryMarker, at_end = a.back() == kBoundaryMarker;
             if (at_start) a.erase(0, 1);
             if (at_end) a.pop_back();
-            t.boundary = at_start && at_end ? Boundary::Word : at_start ? Boundary::Prefix
-                       : at_end ? Boundary::Suffix : Boundary::Any;
+            t.boundary = boundary_of(at_start, at_end);
             t.fixed_len = static_cast<uint32_t>(a.size());
             // A plain literal: the word boundary the atom needs is checked in the callback. Asking
             // Hyperscan to check it ("not a letter or digit" before or after) turns thousands of

@@ -1,5 +1,6 @@
 #include "normalize.hpp"
 #include "lookalike.hpp"
+#include "text.hpp"
 
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
@@ -261,10 +262,6 @@ inline const Page &page(uint32_t cp) {
     return p ? *p : build_page(cp >> 8);
 }
 
-inline bool ascii_alnum(unsigned char c) {
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-}
-
 }  // namespace
 
 bool is_ascii(const char *p, size_t n) noexcept {
@@ -375,8 +372,6 @@ size_t next_non_ascii(const unsigned char *p, size_t i, size_t n) {
     while (i < n && p[i] < 0x80) ++i;
     return i;
 }
-
-inline bool ascii_letter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
 }  // namespace
 

@@ -285,6 +285,22 @@ const SourceFile *pack_relative_file(Sources &src, const std::string &toml_path,
     return f;
 }
 
+// A word-list or allow entry's '*' marks (docs/rule-packs.md): one '*' is taken off each end that
+// has one (`open`, `close`). Returns what is wrong with the entry, or "" when nothing is: no letter
+// left, or a second '*' or a space beside a '*' taken off.
+std::string strip_stars(std::string &w, bool &open, bool &close) {
+    const std::string written = w;
+    open = w.size() > 1 && w.front() == '*';
+    close = w.size() > 1 && w.back() == '*';
+    if (open) w.erase(0, 1);
+    if (close && !w.empty()) w.pop_back();
+    if (w.find_first_not_of("* \t") == std::string::npos)
+        return "'" + written + "' has no letter: write '*root*' or 'root*' around a word";
+    if ((open || close) && (w.front() == '*' || w.back() == '*' || w.front() == ' ' || w.back() == ' '))
+        return "'" + written + "': one '*' at most at each end, next to a letter ('*root*', 'root*')";
+    return "";
+}
+
 void parse_words_file(Ctx &c, Sources &src, const std::string &toml_path, const toml::node &n,
                       Rule &r) {
     auto name = get_string(c, n, "words_file");
@@ -436,21 +452,13 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
             else c.err(r.literal_lines[i], who + ": " + m);
         };
         // '*' opening or closing an entry: the entry may stand inside a longer word on that side
-        const bool open = w.size() > 1 && w.front() == '*', close = w.size() > 1 && w.back() == '*';
-        if (open) w.erase(0, 1);
-        if (close && !w.empty()) w.pop_back();
-        bool start_free = open || r.boundary == Boundary::Suffix || r.boundary == Boundary::Any;
-        bool end_free = close || r.boundary == Boundary::Prefix || r.boundary == Boundary::Any;
-        r.literal_boundaries.push_back(start_free && end_free ? Boundary::Any
-                                       : start_free           ? Boundary::Suffix
-                                       : end_free             ? Boundary::Prefix
-                                                              : Boundary::Word);
-        if (written.find_first_not_of(" \t\r\n") == std::string::npos)
-            bad("empty word or phrase");
-        else if (w.find_first_not_of("* \t") == std::string::npos)
-            bad("'" + written + "' has no letter: write '*root*' or 'root*' around a word");
-        else if ((open || close) && (w.front() == '*' || w.back() == '*' || w.front() == ' ' || w.back() == ' '))
-            bad("'" + written + "': one '*' at most at each end, next to a letter ('*root*', 'root*')");
+        bool open, close;
+        const std::string wrong = strip_stars(w, open, close);
+        const bool start_free = open || r.boundary == Boundary::Suffix || r.boundary == Boundary::Any;
+        const bool end_free = close || r.boundary == Boundary::Prefix || r.boundary == Boundary::Any;
+        r.literal_boundaries.push_back(boundary_of(!start_free, !end_free));
+        if (written.find_first_not_of(" \t\r\n") == std::string::npos) bad("empty word or phrase");
+        else if (!wrong.empty()) bad(wrong);
     }
     if (!has_score && r.severity) r.score = default_score(r.severity);
     if (c.diags.size() == errors) out.rules.push_back(std::move(r));
@@ -1154,14 +1162,12 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
                 get_strings(c, av, akey == "words" ? "allow.words" : "allow.as_written", words, &lines);
                 for (size_t i = 0; i < words.size(); ++i) {
                     AllowEntry a{words[i], path, lines[i], akey == "as_written"};
-                    // "*stem*": every word that holds the stem is allowed whole
-                    if (a.text.size() > 2 && a.text.front() == '*' && a.text.back() == '*') {
-                        a.text = a.text.substr(1, a.text.size() - 2);
-                        a.boundary = Boundary::Any;
-                    }
-                    if (a.text.find('*') == 0 || (!a.text.empty() && a.text.back() == '*') ||
-                        a.text.find_first_not_of(" \t") == std::string::npos || a.text.front() == ' ' || a.text.back() == ' ')
-                        c.err(lines[i], "allow: '" + words[i] + "': a word, or '*stem*' for every word that holds the stem");
+                    // "*stem*": matched anywhere; it drops a hit whose own match lies inside it
+                    bool open, close;
+                    const bool wrong = !strip_stars(a.text, open, close).empty() || open != close ||
+                                       a.text.front() == ' ' || a.text.back() == ' ';
+                    if (open) a.boundary = Boundary::Any;
+                    if (wrong) c.err(lines[i], "allow: '" + words[i] + "': a word, or '*stem*' for every word that holds the stem");
                     out.allow.push_back(std::move(a));
                 }
             }

@@ -16,6 +16,14 @@ struct ModelWeights;  // core/model.hpp
 
 enum class Boundary : uint8_t { Word, Prefix, Suffix, Any };
 
+// The boundary of a match that must (or need not) start, and end, at a word boundary.
+inline Boundary boundary_of(bool bounded_start, bool bounded_end) {
+    return bounded_start && bounded_end ? Boundary::Word
+           : bounded_start             ? Boundary::Prefix
+           : bounded_end               ? Boundary::Suffix
+                                       : Boundary::Any;
+}
+
 enum : uint8_t { kRoleMember = 1, kRoleStaff = 2, kRoleEveryone = 3 };
 
 struct Diagnostic {
@@ -94,8 +102,8 @@ struct AllowEntry {
     // for "end", must not allow "slutttt" or "s1utt"), nor where the text shows a trick that the
     // normalizer undid ("ｓｌｕｔｔ", "s\u200Blutt").
     bool as_written = false;
-    // Word (the entry is a whole word), or Any when it opens and closes with '*' ("*cuntsu*": every
-    // word that holds it, allowed whole).
+    // Word (the entry is a whole word), or Any when it opens and closes with '*' ("*scunthorpe*":
+    // matched anywhere, it drops a hit whose own match lies inside it, Scanner::Raw::core_from).
     Boundary boundary = Boundary::Word;
 };
 

@@ -13,6 +13,7 @@
 namespace mf {
 
 inline bool ascii_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+inline bool ascii_letter(unsigned char c) { return static_cast<unsigned>((c | 0x20) - 'a') < 26u; }
 inline bool ascii_alnum(unsigned char c) {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
@@ -77,15 +78,14 @@ inline size_t word_start(const char *t, size_t len, size_t pos) {
 // another script (CJK, written without spaces) keeps its own span. At most kWidenMax bytes each way,
 // so that a post of one long word costs no more per hit.
 constexpr size_t kWidenMax = 48;
-inline bool latin_letter_byte(unsigned char c) { return static_cast<unsigned>((c | 0x20) - 'a') < 26u; }
 inline void widen_to_letters(const char *t, size_t len, size_t &from, size_t &to) {
-    if (from < to && latin_letter_byte(static_cast<unsigned char>(t[from]))) {
+    if (from < to && ascii_letter(static_cast<unsigned char>(t[from]))) {
         const size_t stop = from > kWidenMax ? from - kWidenMax : 0;
-        while (from > stop && latin_letter_byte(static_cast<unsigned char>(t[from - 1]))) --from;
+        while (from > stop && ascii_letter(static_cast<unsigned char>(t[from - 1]))) --from;
     }
-    if (from < to && latin_letter_byte(static_cast<unsigned char>(t[to - 1]))) {
+    if (from < to && ascii_letter(static_cast<unsigned char>(t[to - 1]))) {
         const size_t stop = len - to > kWidenMax ? to + kWidenMax : len;
-        while (to < stop && latin_letter_byte(static_cast<unsigned char>(t[to]))) ++to;
+        while (to < stop && ascii_letter(static_cast<unsigned char>(t[to]))) ++to;
     }
 }
 

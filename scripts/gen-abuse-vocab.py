@@ -627,15 +627,13 @@ def build(data):
             continue
         if w in CATEGORY_OVERRIDE:
             cat, sev = CATEGORY_OVERRIDE[w]
-        if hand_covers(w, sev):
-            skipped["covered by hand lists"].append(w)
-            continue
-        if w in CATEGORY_OVERRIDE:
-            pass
         elif w in DOUBLE_SENSE:
             sev = "low"
             if cat == "abuse.hate":
                 sev = "medium"  # the lowest hate tier: a slur with a clean second sense is flagged, not held
+        if hand_covers(w, sev):
+            skipped["covered by hand lists"].append(w)
+            continue
         chosen[w] = (cat, sev)
     # The same term written as one word or as several: a source writes "bluewaffle" where posts write
     # "blue waffle", or "blow job" where posts write "blowjob" (docstring, "spaced and joined forms").
