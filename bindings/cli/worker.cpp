@@ -23,6 +23,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -140,17 +142,14 @@ public:
     void close() {
         if (c_) redisFree(c_);
         c_ = nullptr;
+        pending_.clear();  // (their replies will never come: what they did is read again from Redis)
     }
 
-    // One command; nullptr (and the connection closed) when the connection failed.
+    // One command; nullptr (and the connection closed) when the connection failed. The replies of
+    // commands sent ahead (send()) are read first, in order, and handed to their handlers.
     Reply cmd(const std::vector<std::string_view> &args) {
-        if (!c_) return nullptr;
-        argv_.clear();
-        lens_.clear();
-        for (auto a : args) {
-            argv_.push_back(a.data());
-            lens_.push_back(a.size());
-        }
+        if (!c_ || !drain()) return nullptr;
+        set_args(args);
         auto *r = static_cast<redisReply *>(redisCommandArgv(c_, int(argv_.size()), argv_.data(), lens_.data()));
         if (!r) {
             error_ = c_->errstr;
@@ -158,6 +157,47 @@ public:
         }
         return Reply(r);
     }
+
+    // Sends a command without waiting for its reply (hiredis formats it into its output buffer and
+    // writes it out now), so that Redis works on it while this process goes on; the reply goes to
+    // `on_reply` when drain() or the next cmd() reads it. false when the connection failed.
+    bool send(const std::vector<std::string_view> &args, std::function<void(Reply)> on_reply) {
+        if (!c_) return false;
+        set_args(args);
+        int done = 0;
+        if (redisAppendCommandArgv(c_, int(argv_.size()), argv_.data(), lens_.data()) != REDIS_OK) {
+            error_ = c_->errstr;
+            close();
+            return false;
+        }
+        while (!done)  // write it out now (a reply is read only later)
+            if (redisBufferWrite(c_, &done) != REDIS_OK) {
+                error_ = c_->errstr;
+                close();
+                return false;
+            }
+        pending_.push_back(std::move(on_reply));
+        return true;
+    }
+
+    // Reads the replies of the commands sent ahead, oldest first, until `keep` are left unread;
+    // false when the connection failed.
+    bool drain(size_t keep = 0) {
+        while (c_ && pending_.size() > keep) {
+            void *r = nullptr;
+            if (redisGetReply(c_, &r) != REDIS_OK || !r) {
+                error_ = c_->errstr;
+                close();
+                return false;
+            }
+            auto handler = std::move(pending_.front());
+            pending_.pop_front();
+            handler(Reply(static_cast<redisReply *>(r)));
+        }
+        return c_ != nullptr;
+    }
+    // Reads the reply of the oldest command sent ahead; false when the connection failed.
+    bool drain_one() { return pending_.empty() ? c_ != nullptr : drain(pending_.size() - 1); }
 
     // EVALSHA of a loaded script; EVAL of its body when Redis lost it (a restart, SCRIPT FLUSH).
     // args: numkeys, keys, arguments.
@@ -188,6 +228,16 @@ private:
     std::string error_;
     std::vector<const char *> argv_;
     std::vector<size_t> lens_;
+    std::deque<std::function<void(Reply)>> pending_;  // handlers of the replies still to read, in order
+
+    void set_args(const std::vector<std::string_view> &args) {
+        argv_.clear();
+        lens_.clear();
+        for (auto a : args) {
+            argv_.push_back(a.data());
+            lens_.push_back(a.size());
+        }
+    }
 };
 
 // Acknowledges entries and writes one output entry for each that this call acknowledged, in one
@@ -487,7 +537,8 @@ private:
     bool control_known_ = false;
     const char *fail_entry_ = std::getenv("MODFILTER_WORKER_FAIL_ENTRY");  // tests only
 
-    std::vector<Entry> entries_;
+    std::vector<Entry> entries_, next_;  // the batch in hand; the next one, asked for ahead (prefetch())
+    bool next_ready_ = false;  // the reply to prefetch()'s request has been read
     std::string input_, output_;
     std::vector<std::string_view> lines_;
 
@@ -509,11 +560,15 @@ private:
     bool read_history_ = true;  // after (re)connecting: this consumer's own pending entries first
 
     bool setup_connection();
-    bool read_entries(const redisReply *list);
+    bool read_entries(const redisReply *list, std::vector<Entry> &into);
+    bool claim_due() const;
+    bool prefetch();
     bool fetch();
     bool process();
+    // Acknowledges entries and writes their output entries (kAckWriteScript). wait = false: sent
+    // ahead (Redis::send), its reply read later.
     bool ack_write(const std::string &stream, const std::vector<std::string_view> &fields,
-                   const std::vector<std::string_view> &values, uint64_t &written);
+                   const std::vector<std::string_view> &values, uint64_t &written, bool wait = true);
     unsigned deliveries(const std::string &id);
     // scanned: pairs (entry, verdict); who[j] and parsed[j]: the post of pair j, read by who_of
     bool count_floods(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned,
@@ -552,13 +607,13 @@ bool Worker::setup_connection() {
     return true;
 }
 
-// Reads [[id, [field, value, ...]], ...] into entries_.
-bool Worker::read_entries(const redisReply *list) {
+// Reads [[id, [field, value, ...]], ...] into `into`.
+bool Worker::read_entries(const redisReply *list, std::vector<Entry> &into) {
     if (!list || list->type != REDIS_REPLY_ARRAY) return false;
     for (size_t i = 0; i < list->elements; ++i) {
         const redisReply *e = list->element[i];
         if (e->type != REDIS_REPLY_ARRAY || e->elements < 2) continue;
-        Entry &en = entries_.emplace_back();
+        Entry &en = into.emplace_back();
         en.id = str(e->element[0]);
         const redisReply *f = e->element[1];
         if (f->type != REDIS_REPLY_ARRAY) {
@@ -584,19 +639,18 @@ bool Worker::fetch() {
         auto r = redis_.cmd({"XREADGROUP", "GROUP", o_.group, consumer_, "COUNT", count, "STREAMS", o_.stream, "0"});
         if (!redis_.ok(r)) return false;
         if (r->type == REDIS_REPLY_ARRAY && r->elements && r->element[0]->elements >= 2)
-            read_entries(r->element[0]->element[1]);
+            read_entries(r->element[0]->element[1], entries_);
         if (entries_.empty()) read_history_ = false;
         else return true;
     }
     const auto now = Clock::now();
-    const double claim_every = std::clamp(o_.claim_after / 2, 0.05, 5.0);
-    if (now - last_claim_ >= std::chrono::duration<double>(claim_every)) {
+    if (claim_due()) {
         const std::string idle = std::to_string(static_cast<long long>(o_.claim_after * 1000));
         auto r = redis_.cmd({"XAUTOCLAIM", o_.stream, o_.group, consumer_, idle, claim_cursor_, "COUNT", count});
         if (!redis_.ok(r)) return false;
         if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
             claim_cursor_ = str(r->element[0]);
-            read_entries(r->element[1]);
+            read_entries(r->element[1], entries_);
         }
         if (claim_cursor_ == "0-0" || claim_cursor_.empty()) {  // went round: wait before the next pass
             claim_cursor_ = "0-0";
@@ -615,8 +669,34 @@ bool Worker::fetch() {
         return false;
     }
     if (r->type == REDIS_REPLY_ARRAY && r->elements && r->element[0]->elements >= 2)
-        read_entries(r->element[0]->element[1]);
+        read_entries(r->element[0]->element[1], entries_);
     return true;
+}
+
+// Whether it is time to look for entries that other consumers left pending (XAUTOCLAIM).
+bool Worker::claim_due() const {
+    const double claim_every = std::clamp(o_.claim_after / 2, 0.05, 5.0);
+    return Clock::now() - last_claim_ >= std::chrono::duration<double>(claim_every);
+}
+
+// Asks Redis for the next batch of new entries without waiting for the answer, so that Redis reads
+// it, and writes the verdicts of the batch before, while this process judges the batch in hand: the
+// worker then waits on Redis only when Redis is the slower of the two. Not when this consumer's own
+// pending entries or other consumers' stale ones are due (fetch() reads those), nor when stopping.
+// The answer lands in next_ when the replies are read (Redis::drain, or any later command).
+bool Worker::prefetch() {
+    if (read_history_ || g_stop || claim_due()) return false;
+    next_.clear();
+    next_ready_ = false;
+    return redis_.send({"XREADGROUP", "GROUP", o_.group, consumer_, "COUNT", std::to_string(o_.batch), "STREAMS",
+                        o_.stream, ">"},
+                       [this](Reply r) {
+                           next_ready_ = true;
+                           if (r && r->type == REDIS_REPLY_ARRAY && r->elements && r->element[0]->elements >= 2)
+                               read_entries(r->element[0]->element[1], next_);
+                           else if (is_error(r))
+                               log("redis: %s", std::string(str(r.get())).c_str());
+                       });
 }
 
 unsigned Worker::deliveries(const std::string &id) {
@@ -628,13 +708,28 @@ unsigned Worker::deliveries(const std::string &id) {
 }
 
 bool Worker::ack_write(const std::string &stream, const std::vector<std::string_view> &fields,
-                       const std::vector<std::string_view> &values, uint64_t &written) {
+                       const std::vector<std::string_view> &values, uint64_t &written, bool wait) {
     if (values.empty()) return true;
     const std::string maxlen = std::to_string(o_.out_maxlen), k = std::to_string(fields.size());
     std::vector<std::string_view> args{"2", o_.stream, stream, o_.group, maxlen, k};
-    args.reserve(8 + fields.size() + values.size());
+    args.reserve(10 + fields.size() + values.size());
     args.insert(args.end(), fields.begin(), fields.end());
     args.insert(args.end(), values.begin(), values.end());
+    if (!wait) {
+        // Sent ahead: its reply is read after the next batch is judged. An error there leaves the
+        // batch pending, as a failed call here does: a lost script (NOSCRIPT) closes the connection,
+        // so that the worker loads it again and reads its own pending entries first.
+        args.insert(args.begin(), {"EVALSHA", sha_});
+        return redis_.send(args, [this, &written](Reply r) {
+            if (r && r->type == REDIS_REPLY_INTEGER) {
+                written += static_cast<uint64_t>(r->integer);
+                return;
+            }
+            const std::string e(str(r.get()));
+            log("redis: %s (the batch stays pending and is read again)", e.c_str());
+            if (e.rfind("NOSCRIPT", 0) == 0) redis_.close();
+        });
+    }
     auto r = redis_.eval(sha_, kAckWriteScript, std::move(args));
     if (!redis_.ok(r)) return false;
     written += static_cast<uint64_t>(r->integer);
@@ -742,7 +837,7 @@ bool Worker::process() {
         values.push_back(entries_[i].id);
         values.push_back(verdicts[k++]);
     }
-    if (!ack_write(o_.out_stream, {"verdict"}, values, written_)) return false;
+    if (!ack_write(o_.out_stream, {"verdict"}, values, written_, /*wait=*/!failed.empty())) return false;
     posts_ += values.size() / 2;
 
     // Passing failures: left pending (claimed again after --claim-after), or dead-lettered with the
@@ -1076,19 +1171,40 @@ int Worker::run() {
             backoff = 0.1;
         }
         swap_engine();
-        if (!fetch()) {
-            if (!redis_.connected()) log("redis: %s", redis_.error().c_str());
-            else log("redis: %s", redis_.error().c_str()), nap(0.5);
-            continue;
+        if (entries_.empty()) {
+            if (redis_.drain() && !next_.empty()) {  // (a batch asked for ahead whose reply came late)
+                entries_.swap(next_);
+            } else if (!fetch()) {
+                if (!redis_.connected()) log("redis: %s", redis_.error().c_str());
+                else log("redis: %s", redis_.error().c_str()), nap(0.5);
+                continue;
+            }
         }
-        if (!entries_.empty() && !process()) {
-            log("redis: %s (the batch stays pending and is read again)", redis_.error().c_str());
-            continue;
+        if (!entries_.empty()) {
+            // The next batch is asked for before this one is judged, and this one's verdicts are
+            // written while the next is judged (prefetch(), ack_write): replies read before the
+            // next batch are the verdicts of the batch before and the next batch itself.
+            const bool ahead = prefetch();
+            if (!process()) {
+                log("redis: %s (the batch stays pending and is read again)", redis_.error().c_str());
+                entries_.clear();
+                continue;
+            }
+            entries_.clear();
+            // The replies up to the next batch's (the verdicts sent just now stay unread).
+            while (ahead && !next_ready_ && redis_.connected())
+                if (!redis_.drain_one()) log("redis: %s", redis_.error().c_str());
+            entries_.swap(next_);
+            next_.clear();
         }
         check_control();
         summary(false);
         if (o_.metrics_port) publish_metrics();
     }
+    // A batch asked for ahead is in hand too: judged and written before stopping.
+    if (redis_.connected() && !entries_.empty() && !process())
+        log("redis: %s (the batch stays pending and is read again)", redis_.error().c_str());
+    redis_.drain();
     if (redis_.connected()) {
         summary(true);
         // Leave the group tidy: a consumer with nothing pending is forgotten (one with entries still
