@@ -139,6 +139,12 @@ public:
         return true;
     }
 
+    // Closes the connection for a reason found in a reply (error() then says why).
+    void fail(std::string why) {
+        close();
+        error_ = std::move(why);
+    }
+
     void close() {
         if (c_) redisFree(c_);
         c_ = nullptr;
@@ -565,10 +571,12 @@ private:
     bool prefetch();
     bool fetch();
     bool process();
-    // Acknowledges entries and writes their output entries (kAckWriteScript). wait = false: sent
-    // ahead (Redis::send), its reply read later.
+    // Acknowledges entries and writes their output entries (kAckWriteScript); once Redis has
+    // answered, adds the entries written to `written` and the entries of the call to *judged.
+    // wait = false: sent ahead (Redis::send), its reply read later.
     bool ack_write(const std::string &stream, const std::vector<std::string_view> &fields,
-                   const std::vector<std::string_view> &values, uint64_t &written, bool wait = true);
+                   const std::vector<std::string_view> &values, uint64_t &written, bool wait = true,
+                   uint64_t *judged = nullptr);
     unsigned deliveries(const std::string &id);
     // scanned: pairs (entry, verdict); who[j] and parsed[j]: the post of pair j, read by who_of
     bool count_floods(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned,
@@ -647,7 +655,10 @@ bool Worker::fetch() {
     if (claim_due()) {
         const std::string idle = std::to_string(static_cast<long long>(o_.claim_after * 1000));
         auto r = redis_.cmd({"XAUTOCLAIM", o_.stream, o_.group, consumer_, idle, claim_cursor_, "COUNT", count});
-        if (!redis_.ok(r)) return false;
+        if (!redis_.ok(r)) {
+            if (r && str(r.get()).rfind("NOGROUP", 0) == 0) redis_.close();  // (made again on reconnecting)
+            return false;
+        }
         if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
             claim_cursor_ = str(r->element[0]);
             read_entries(r->element[1], entries_);
@@ -708,7 +719,8 @@ unsigned Worker::deliveries(const std::string &id) {
 }
 
 bool Worker::ack_write(const std::string &stream, const std::vector<std::string_view> &fields,
-                       const std::vector<std::string_view> &values, uint64_t &written, bool wait) {
+                       const std::vector<std::string_view> &values, uint64_t &written, bool wait,
+                       uint64_t *judged) {
     if (values.empty()) return true;
     const std::string maxlen = std::to_string(o_.out_maxlen), k = std::to_string(fields.size());
     std::vector<std::string_view> args{"2", o_.stream, stream, o_.group, maxlen, k};
@@ -720,19 +732,22 @@ bool Worker::ack_write(const std::string &stream, const std::vector<std::string_
         // batch pending, as a failed call here does: a lost script (NOSCRIPT) closes the connection,
         // so that the worker loads it again and reads its own pending entries first.
         args.insert(args.begin(), {"EVALSHA", sha_});
-        return redis_.send(args, [this, &written](Reply r) {
+        const uint64_t n = values.size() / 2;
+        return redis_.send(args, [this, &written, judged, n](Reply r) {
             if (r && r->type == REDIS_REPLY_INTEGER) {
                 written += static_cast<uint64_t>(r->integer);
+                if (judged) *judged += n;
                 return;
             }
             const std::string e(str(r.get()));
             log("redis: %s (the batch stays pending and is read again)", e.c_str());
-            if (e.rfind("NOSCRIPT", 0) == 0) redis_.close();
+            if (e.rfind("NOSCRIPT", 0) == 0) redis_.fail(e + " (the script is loaded again)");
         });
     }
     auto r = redis_.eval(sha_, kAckWriteScript, std::move(args));
     if (!redis_.ok(r)) return false;
     written += static_cast<uint64_t>(r->integer);
+    if (judged) *judged += values.size() / 2;
     return true;
 }
 
@@ -837,8 +852,8 @@ bool Worker::process() {
         values.push_back(entries_[i].id);
         values.push_back(verdicts[k++]);
     }
-    if (!ack_write(o_.out_stream, {"verdict"}, values, written_, /*wait=*/!failed.empty())) return false;
-    posts_ += values.size() / 2;
+    // (posts_ counts them once Redis has answered: a batch whose script failed is read again)
+    if (!ack_write(o_.out_stream, {"verdict"}, values, written_, /*wait=*/!failed.empty(), &posts_)) return false;
 
     // Passing failures: left pending (claimed again after --claim-after), or dead-lettered with the
     // error after --max-deliveries.
@@ -1172,7 +1187,7 @@ int Worker::run() {
         }
         swap_engine();
         if (entries_.empty()) {
-            if (redis_.drain() && !next_.empty()) {  // (a batch asked for ahead whose reply came late)
+            if (redis_.drain() && !next_.empty()) {  // (asked for ahead of a batch whose handling failed)
                 entries_.swap(next_);
             } else if (!fetch()) {
                 if (!redis_.connected()) log("redis: %s", redis_.error().c_str());
@@ -1201,7 +1216,10 @@ int Worker::run() {
         summary(false);
         if (o_.metrics_port) publish_metrics();
     }
-    // A batch asked for ahead is in hand too: judged and written before stopping.
+    // A batch asked for ahead is in hand too (also when the batch before it failed): judged and
+    // written before stopping.
+    redis_.drain();
+    if (entries_.empty()) entries_.swap(next_);
     if (redis_.connected() && !entries_.empty() && !process())
         log("redis: %s (the batch stays pending and is read again)", redis_.error().c_str());
     redis_.drain();

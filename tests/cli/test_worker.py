@@ -164,6 +164,27 @@ class WorkerTest(unittest.TestCase):
         self.assertEqual(self.r.call("XPENDING", "in", "g")[0], 0)
         self.assertIn("posts/s", self.log_text(0))
 
+    def test_scripts_flushed_mid_run_each_post_once(self):
+        # The verdict script is sent ahead of its reply (docs/worker.md, "Overlapping the work with
+        # Redis"): a NOSCRIPT there must lose nothing and write nothing twice. SCRIPT FLUSH while
+        # the worker runs makes Redis forget the script between a batch and the next.
+        posts = make_posts(int(6000 * SCALE), seed=11)
+        self.start_worker("--batch", "20")
+        ids = self.feed(posts)
+        flushes = 0
+        deadline = time.time() + WAIT
+        while self.r.call("XLEN", "out") < len(posts) and time.time() < deadline:
+            self.r.call("SCRIPT", "FLUSH")
+            flushes += 1
+            time.sleep(0.02)
+        self.wait_out(len(posts))
+        self.stop_all()
+        out = self.verdicts(ids)
+        self.assert_same_as_scan(posts, ids, out)
+        self.assertEqual(self.r.call("XPENDING", "in", "g")[0], 0)
+        if flushes >= 3:  # (the worker was still at work after a flush: a script sent ahead met it)
+            self.assertIn("NOSCRIPT", self.log_text(0))
+
     def test_worker_killed_mid_batch_nothing_lost_or_duplicated(self):
         posts = make_posts(int(20000 * SCALE), seed=2)
         ids = self.feed(posts)
