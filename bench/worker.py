@@ -120,6 +120,32 @@ def latency(cli, posts, batch, rate):
         return pct(lat, 0.5), pct(lat, 0.99), lat[-1], achieved, pct(stamped, 0.5), pct(stamped, 0.99)
 
 
+def latency_c(cli, posts, batch, rate):
+    """latency() with the feeder and the reader in C (bench/latency_feed.c, built here with cc and
+    hiredis): on 2 cores the Python feeder took most of a core, so at half of peak the queue grew
+    behind it and it measured itself."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = os.path.join(tmp, "latency_feed")
+        subprocess.run(["cc", "-O2", "-pthread", os.path.join(ROOT, "bench", "latency_feed.c"), "-lhiredis", "-o", exe],
+                       check=True)
+        data = os.path.join(tmp, "posts.txt")
+        with open(data, "w", encoding="utf-8") as f:
+            f.writelines(p.replace("\n", " ") + "\n" for p in posts)
+        with Server(durable=False) as server:
+            r = server.client()
+            r.call("XGROUP", "CREATE", "in", "g", "$", "MKSTREAM")
+            r.call("XADD", "out", "*", "in", "0-0")  # so that the reader's "$" has a stream
+            procs = [worker(cli, server, batch)]
+            time.sleep(1.0)  # the engine loaded
+            out = subprocess.run([exe, "127.0.0.1", str(server.port), data, str(rate), str(len(posts))],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            stop(procs)
+            r.close()
+    p50, p99, worst, achieved = (float(x) for x in out[:4])
+    return p50, p99, worst, achieved, int(out[4]), int(out[5])
+
+
 def scan_per_post_us(cli, posts):
     data = "".join(p + "\n" for p in posts).encode()
     t = time.perf_counter()
@@ -134,13 +160,26 @@ def main():
     ap.add_argument("--posts", type=int, default=100000)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--latency-seconds", type=float, default=10)
-    ap.add_argument("--only", choices=["all", "shared"], default="all")
+    ap.add_argument("--only", choices=["all", "shared", "latency"], default="all")
+    ap.add_argument("--rate", type=float, default=0, help="--only latency: posts/s offered (default: half of one worker's peak)")
+    ap.add_argument("--python-feeder", action="store_true",
+                    help="feed and read the latency part from Python (as before bench/latency_feed.c)")
     a = ap.parse_args()
     if not os.path.exists(a.corpus):
         sys.exit(f"{a.corpus} is missing: run python3 bench/corpora.py --only prose")
     posts = load_posts(a.corpus, a.posts)
     mb = sum(len(p.encode()) for p in posts) / 1e6
     print(f"corpus {os.path.relpath(a.corpus, ROOT)}: {len(posts)} posts, {mb:.1f} MB, --batch {a.batch}")
+    if a.only == "latency":
+        scan_us = scan_per_post_us(a.cli, posts)
+        rate = a.rate or throughput(a.cli, posts, a.batch, 1) / 2
+        n = min(len(posts), int(rate * a.latency_seconds))
+        measure = latency if a.python_feeder else latency_c
+        p50, p99, worst, achieved, s50, s99 = measure(a.cli, posts[:n], a.batch, rate)
+        print(f"latency at {rate:,.0f} posts/s offered ({achieved:,.0f} achieved, {n} posts, one worker, "
+              f"{'Python' if a.python_feeder else 'C'} feeder): p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms; "
+              f"by Redis's stamps p50 {s50} ms, p99 {s99} ms; scan alone {scan_us / 1000:.3f} ms per post")
+        return
     if a.only == "all":
         scan_us = scan_per_post_us(a.cli, posts)
         print(f"modfilter scan (no Redis): {1e6 / scan_us:,.0f} posts/s ({scan_us:.1f} us per post)")
@@ -160,8 +199,10 @@ def main():
         return
     rate = one / 2
     n = min(len(posts), int(rate * a.latency_seconds))
-    p50, p99, worst, achieved, s50, s99 = latency(a.cli, posts[:n], a.batch, rate)
-    print(f"latency at {rate:,.0f} posts/s offered ({achieved:,.0f} achieved, {n} posts, one worker): "
+    measure = latency if a.python_feeder else latency_c
+    p50, p99, worst, achieved, s50, s99 = measure(a.cli, posts[:n], a.batch, rate)
+    feeder = "Python" if a.python_feeder else "C"
+    print(f"latency at {rate:,.0f} posts/s offered ({achieved:,.0f} achieved, {n} posts, one worker, {feeder} feeder): "
           f"send -> verdict seen by a reader p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms; "
           f"by Redis's stamps (whole ms) p50 {s50} ms, p99 {s99} ms; "
           f"scan alone {scan_us / 1000:.3f} ms per post")
