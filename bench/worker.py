@@ -19,6 +19,7 @@ Starts its own redis-server (Debian, no persistence) on a free port and measures
 Posts are the corpus's lines, repeated up to --posts.
 """
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -84,13 +85,25 @@ def reader(port, n, q):
     q.put(seen)
 
 
-def latency(cli, posts, batch, rate):
+@contextlib.contextmanager
+def latency_setup(cli, batch):
+    """A Redis with an empty input stream and group, an output stream to wait on, and one worker
+    with its engine loaded: (server, client). The worker stops and the client closes on leaving."""
     with Server(durable=False) as server:
         r = server.client()
         r.call("XGROUP", "CREATE", "in", "g", "$", "MKSTREAM")
         r.call("XADD", "out", "*", "in", "0-0")  # so that the reader's "$" has a stream
         procs = [worker(cli, server, batch)]
         time.sleep(1.0)  # the engine loaded
+        try:
+            yield server, r
+        finally:
+            stop(procs)
+            r.close()
+
+
+def latency(cli, posts, batch, rate):
+    with latency_setup(cli, batch) as (server, r):
         q = multiprocessing.Queue()
         rd = multiprocessing.Process(target=reader, args=(server.port, len(posts), q))
         rd.start()
@@ -110,11 +123,9 @@ def latency(cli, posts, batch, rate):
         seen = q.get(timeout=120)
         achieved = len(posts) / (time.time() - t0)
         rd.join()
-        stop(procs)
         # The same by Redis's own clock: the verdict entry's id (stamped when the script wrote it)
         # minus the post entry's id (stamped when it was added); both in whole ms.
         stamped = sorted(ms_of(eid) - ms_of(f["in"]) for eid, f in r.xrange_all("out") if f["in"] in sent)
-        r.close()
         lat = sorted((seen[i] - sent[i]) * 1000 for i in sent)
         pct = lambda xs, p: xs[min(len(xs) - 1, int(len(xs) * p))]  # noqa: E731
         return pct(lat, 0.5), pct(lat, 0.99), lat[-1], achieved, pct(stamped, 0.5), pct(stamped, 0.99)
@@ -132,18 +143,23 @@ def latency_c(cli, posts, batch, rate):
         data = os.path.join(tmp, "posts.txt")
         with open(data, "w", encoding="utf-8") as f:
             f.writelines(p.replace("\n", " ") + "\n" for p in posts)
-        with Server(durable=False) as server:
-            r = server.client()
-            r.call("XGROUP", "CREATE", "in", "g", "$", "MKSTREAM")
-            r.call("XADD", "out", "*", "in", "0-0")  # so that the reader's "$" has a stream
-            procs = [worker(cli, server, batch)]
-            time.sleep(1.0)  # the engine loaded
+        with latency_setup(cli, batch) as (server, _):
             out = subprocess.run([exe, "127.0.0.1", str(server.port), data, str(rate), str(len(posts))],
                                  capture_output=True, text=True, check=True).stdout.split()
-            stop(procs)
-            r.close()
     p50, p99, worst, achieved = (float(x) for x in out[:4])
     return p50, p99, worst, achieved, int(out[4]), int(out[5])
+
+
+def report_latency(a, posts, rate, scan_us):
+    """Measures and prints the latency part at `rate` posts/s offered (a: the command line)."""
+    n = min(len(posts), int(rate * a.latency_seconds))
+    measure = latency if a.python_feeder else latency_c
+    p50, p99, worst, achieved, s50, s99 = measure(a.cli, posts[:n], a.batch, rate)
+    feeder = "Python" if a.python_feeder else "C"
+    print(f"latency at {rate:,.0f} posts/s offered ({achieved:,.0f} achieved, {n} posts, one worker, {feeder} feeder): "
+          f"send -> verdict seen by a reader p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms; "
+          f"by Redis's stamps (whole ms) p50 {s50} ms, p99 {s99} ms; "
+          f"scan alone {scan_us / 1000:.3f} ms per post")
 
 
 def scan_per_post_us(cli, posts):
@@ -172,13 +188,7 @@ def main():
     print(f"corpus {os.path.relpath(a.corpus, ROOT)}: {len(posts)} posts, {mb:.1f} MB, --batch {a.batch}")
     if a.only == "latency":
         scan_us = scan_per_post_us(a.cli, posts)
-        rate = a.rate or throughput(a.cli, posts, a.batch, 1) / 2
-        n = min(len(posts), int(rate * a.latency_seconds))
-        measure = latency if a.python_feeder else latency_c
-        p50, p99, worst, achieved, s50, s99 = measure(a.cli, posts[:n], a.batch, rate)
-        print(f"latency at {rate:,.0f} posts/s offered ({achieved:,.0f} achieved, {n} posts, one worker, "
-              f"{'Python' if a.python_feeder else 'C'} feeder): p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms; "
-              f"by Redis's stamps p50 {s50} ms, p99 {s99} ms; scan alone {scan_us / 1000:.3f} ms per post")
+        report_latency(a, posts, a.rate or throughput(a.cli, posts, a.batch, 1) / 2, scan_us)
         return
     if a.only == "all":
         scan_us = scan_per_post_us(a.cli, posts)
@@ -197,15 +207,7 @@ def main():
           f"{(1 / dup - 1 / plain) * 1e6:+.1f} us per post")
     if a.only != "all":
         return
-    rate = one / 2
-    n = min(len(posts), int(rate * a.latency_seconds))
-    measure = latency if a.python_feeder else latency_c
-    p50, p99, worst, achieved, s50, s99 = measure(a.cli, posts[:n], a.batch, rate)
-    feeder = "Python" if a.python_feeder else "C"
-    print(f"latency at {rate:,.0f} posts/s offered ({achieved:,.0f} achieved, {n} posts, one worker, {feeder} feeder): "
-          f"send -> verdict seen by a reader p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms; "
-          f"by Redis's stamps (whole ms) p50 {s50} ms, p99 {s99} ms; "
-          f"scan alone {scan_us / 1000:.3f} ms per post")
+    report_latency(a, posts, one / 2, scan_us)
 
 
 if __name__ == "__main__":

@@ -139,7 +139,7 @@ public:
         return true;
     }
 
-    // Closes the connection for a reason found in a reply (error() then says why).
+    // Closes the connection; error() then says why (hiredis's error, or one found in a reply).
     void fail(std::string why) {
         close();
         error_ = std::move(why);
@@ -157,10 +157,7 @@ public:
         if (!c_ || !drain()) return nullptr;
         set_args(args);
         auto *r = static_cast<redisReply *>(redisCommandArgv(c_, int(argv_.size()), argv_.data(), lens_.data()));
-        if (!r) {
-            error_ = c_->errstr;
-            close();
-        }
+        if (!r) fail(c_->errstr);
         return Reply(r);
     }
 
@@ -172,14 +169,12 @@ public:
         set_args(args);
         int done = 0;
         if (redisAppendCommandArgv(c_, int(argv_.size()), argv_.data(), lens_.data()) != REDIS_OK) {
-            error_ = c_->errstr;
-            close();
+            fail(c_->errstr);
             return false;
         }
         while (!done)  // write it out now (a reply is read only later)
             if (redisBufferWrite(c_, &done) != REDIS_OK) {
-                error_ = c_->errstr;
-                close();
+                fail(c_->errstr);
                 return false;
             }
         pending_.push_back(std::move(on_reply));
@@ -192,8 +187,7 @@ public:
         while (c_ && pending_.size() > keep) {
             void *r = nullptr;
             if (redisGetReply(c_, &r) != REDIS_OK || !r) {
-                error_ = c_->errstr;
-                close();
+                fail(c_->errstr);
                 return false;
             }
             auto handler = std::move(pending_.front());
@@ -567,6 +561,8 @@ private:
 
     bool setup_connection();
     bool read_entries(const redisReply *list, std::vector<Entry> &into);
+    void read_group_reply(const redisReply *r, std::vector<Entry> &into);
+    bool group_failed(const Reply &r);
     bool claim_due() const;
     bool prefetch();
     bool fetch();
@@ -638,6 +634,21 @@ bool Worker::read_entries(const redisReply *list, std::vector<Entry> &into) {
     return true;
 }
 
+// Reads an XREADGROUP reply ([[stream, [[id, [field, value, ...]], ...]]], or nil) into `into`.
+void Worker::read_group_reply(const redisReply *r, std::vector<Entry> &into) {
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements && r->element[0]->elements >= 2)
+        read_entries(r->element[0]->element[1], into);
+}
+
+// Whether a reply says the command failed (the connection, or an error reply); a group that is gone
+// (a Redis restarted without persistence, the stream deleted) closes the connection, so that
+// setup_connection() makes it again.
+bool Worker::group_failed(const Reply &r) {
+    if (redis_.ok(r)) return false;
+    if (r && str(r.get()).rfind("NOGROUP", 0) == 0) redis_.close();
+    return true;
+}
+
 // Fills entries_: this consumer's own pending entries after a (re)connect, entries other consumers
 // left pending longer than --claim-after, or new ones. false when the connection failed.
 bool Worker::fetch() {
@@ -646,8 +657,7 @@ bool Worker::fetch() {
     if (read_history_) {
         auto r = redis_.cmd({"XREADGROUP", "GROUP", o_.group, consumer_, "COUNT", count, "STREAMS", o_.stream, "0"});
         if (!redis_.ok(r)) return false;
-        if (r->type == REDIS_REPLY_ARRAY && r->elements && r->element[0]->elements >= 2)
-            read_entries(r->element[0]->element[1], entries_);
+        read_group_reply(r.get(), entries_);
         if (entries_.empty()) read_history_ = false;
         else return true;
     }
@@ -655,10 +665,7 @@ bool Worker::fetch() {
     if (claim_due()) {
         const std::string idle = std::to_string(static_cast<long long>(o_.claim_after * 1000));
         auto r = redis_.cmd({"XAUTOCLAIM", o_.stream, o_.group, consumer_, idle, claim_cursor_, "COUNT", count});
-        if (!redis_.ok(r)) {
-            if (r && str(r.get()).rfind("NOGROUP", 0) == 0) redis_.close();  // (made again on reconnecting)
-            return false;
-        }
+        if (group_failed(r)) return false;
         if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
             claim_cursor_ = str(r->element[0]);
             read_entries(r->element[1], entries_);
@@ -674,13 +681,8 @@ bool Worker::fetch() {
     }
     auto r = redis_.cmd({"XREADGROUP", "GROUP", o_.group, consumer_, "COUNT", count, "BLOCK", "200", "STREAMS",
                          o_.stream, ">"});
-    if (!redis_.ok(r)) {
-        // The group is gone (a Redis restarted without persistence, the stream deleted): make it again.
-        if (r && str(r.get()).rfind("NOGROUP", 0) == 0) redis_.close();
-        return false;
-    }
-    if (r->type == REDIS_REPLY_ARRAY && r->elements && r->element[0]->elements >= 2)
-        read_entries(r->element[0]->element[1], entries_);
+    if (group_failed(r)) return false;
+    read_group_reply(r.get(), entries_);
     return true;
 }
 
@@ -703,10 +705,8 @@ bool Worker::prefetch() {
                         o_.stream, ">"},
                        [this](Reply r) {
                            next_ready_ = true;
-                           if (r && r->type == REDIS_REPLY_ARRAY && r->elements && r->element[0]->elements >= 2)
-                               read_entries(r->element[0]->element[1], next_);
-                           else if (is_error(r))
-                               log("redis: %s", std::string(str(r.get())).c_str());
+                           if (is_error(r)) log("redis: %s", std::string(str(r.get())).c_str());
+                           else read_group_reply(r.get(), next_);
                        });
 }
 
