@@ -43,11 +43,63 @@ inline void mark(std::vector<bool> &bits, uint32_t id) {
 
 }  // namespace
 
+namespace {
+
+// A word of up to 8 bytes, ASCII letters lower-cased (OR 0x20), as one number.
+constexpr uint64_t pack8(const unsigned char *s, size_t n) {
+    uint64_t key = 0;
+    for (size_t k = 0; k < n; ++k) key |= uint64_t(s[k] | 0x20) << (8 * k);
+    return key;
+}
+constexpr uint64_t pack8(std::string_view w) {
+    uint64_t key = 0;
+    for (size_t k = 0; k < w.size(); ++k) key |= uint64_t(static_cast<unsigned char>(w[k]) | 0x20) << (8 * k);
+    return key;
+}
+
+}  // namespace
+
+size_t bare_clitic(const unsigned char *s, size_t n, bool opens) {
+    if (n < 2 || n > 8) return 0;
+    // (the number is where the clitic starts; looked up in a table of 128 slots by a hash of the word)
+    static constexpr std::pair<std::string_view, uint8_t> kWords[] = {
+        {"aint", 3},    {"arent", 4},   {"cant", 3},     {"couldnt", 6}, {"couldve", 5}, {"didnt", 4},
+        {"doesnt", 5},  {"dont", 3},    {"hadnt", 4},    {"hasnt", 4},   {"havent", 5},  {"heres", 4},
+        {"im", 1},      {"isnt", 3},    {"itll", 2},     {"ive", 1},     {"mustnt", 5},  {"neednt", 5},
+        {"shouldnt", 7}, {"shouldve", 6}, {"thatll", 4}, {"thats", 4},   {"therell", 5}, {"theres", 5},
+        {"theyd", 4},   {"theyll", 4},  {"theyre", 4},   {"theyve", 4},  {"wasnt", 4},   {"weve", 2},
+        {"werent", 4},  {"whats", 4},   {"wont", 3},     {"wouldnt", 6}, {"wouldve", 5}, {"youd", 3},
+        {"youll", 3},   {"youre", 3},   {"youve", 3}};
+    struct Slot {
+        uint64_t key = 0;
+        uint8_t split = 0;
+    };
+    static constexpr unsigned kBits = 7;
+    static const auto slot_of = [](uint64_t key) { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> (64 - kBits)); };
+    static const std::array<Slot, size_t(1) << kBits> table = [] {
+        std::array<Slot, size_t(1) << kBits> t{};
+        for (const auto &[w, split] : kWords) {
+            const uint64_t key = pack8(w);
+            size_t i = slot_of(key);
+            while (t[i].key) i = (i + 1) & (t.size() - 1);
+            t[i] = {key, split};
+        }
+        return t;
+    }();
+    const uint64_t key = pack8(s, n);
+    for (size_t i = slot_of(key); table[i].key; i = (i + 1) & (table.size() - 1))
+        if (table[i].key == key) return table[i].split;
+    if (opens && (key == pack8("ill") || key == pack8("well"))) return key == pack8("ill") ? 1 : 2;
+    return 0;
+}
+
 std::string_view token_text(const char *text, const Token &k, char (&buf)[64]) {
     size_t a = k.start, n = 0;
     if (k.flags & Token::kCurly) {
         buf[n++] = '\'';
         a += 3;
+    } else if (k.flags & Token::kBare) {
+        buf[n++] = '\'';
     }
     if (k.end - a + n > sizeof buf) return {};
     for (size_t i = a; i < k.end; ++i) {
@@ -104,9 +156,23 @@ size_t tokenize_from(const char *text, size_t len, size_t from, std::vector<Toke
                 }
             }
             i = std::min(i, len);
+            bool straight = i < len && s[i] == '\'', curly = curly_at(s, len, i);
+            // A contraction typed without its apostrophe ("ive", "youll", "dont"): two tokens, as
+            // if it had one. "ill" and "well" only where they open a clause and a word follows.
+            size_t bare = 0;
+            if (!number && !straight && !curly && i - a <= 8 && (i == len || s[i] < 0x80)) {
+                bool plain = true;
+                for (size_t k = a; k < i && plain; ++k) plain = s[k] < 0x80;
+                const bool opens = (pending & Token::kClause) && i + 1 < len && s[i] == ' ' && ascii_alnum(s[i + 1]);
+                if (plain) bare = bare_clitic(s + a, i - a, opens);
+            }
+            if (bare) {
+                push(a, a + bare, 0);
+                push(a + bare, i, Token::kBare);
+                continue;
+            }
             push(a, i, number ? Token::kNumber : 0);
             // A clitic: an apostrophe between a word and letters.
-            bool straight = i < len && s[i] == '\'', curly = curly_at(s, len, i);
             size_t b = i + (straight ? 1 : curly ? 3 : 0);
             if ((straight || curly) && b < len && ascii_alnum(s[b]) && !ascii_digit(s[b])) {
                 size_t e = b;
@@ -206,10 +272,10 @@ uint32_t PhraseWords::find(std::string_view w) const {
 uint32_t PhraseWords::find(const char *text, const Token &k) const {
     // Most words of a sentence have a first byte (lower case) and a length that no phrase word has:
     // no copy and no hash for them.
-    const bool curly = k.flags & Token::kCurly;
-    auto first = static_cast<unsigned char>(curly ? '\'' : text[k.start]);
+    const bool curly = k.flags & Token::kCurly, bare = k.flags & Token::kBare;
+    auto first = static_cast<unsigned char>(curly || bare ? '\'' : text[k.start]);
     if (first >= 'A' && first <= 'Z') first += 32;
-    if (!may_be(first, k.end - k.start - (curly ? 2 : 0))) return Token::kNoWord;
+    if (!may_be(first, k.end - k.start - (curly ? 2 : 0) + (bare ? 1 : 0))) return Token::kNoWord;
     char buf[64];
     const std::string_view w = token_text(text, k, buf);
     const int32_t id = w.empty() ? -1 : index_.find(w);
@@ -288,8 +354,9 @@ const PhraseWords::Spelt &PhraseWords::spell(std::string_view phrase) {
             std::vector<Token> toks;
             tokenize(piece.data(), piece.size(), toks);
             for (const Token &k : toks)
-                words.push_back((k.flags & Token::kCurly) ? "'" + std::string(piece.substr(k.start + 3, k.end - k.start - 3))
-                                                          : std::string(piece.substr(k.start, k.end - k.start)));
+                words.push_back((k.flags & Token::kCurly)  ? "'" + std::string(piece.substr(k.start + 3, k.end - k.start - 3))
+                                : (k.flags & Token::kBare) ? "'" + std::string(piece.substr(k.start, k.end - k.start))
+                                                           : std::string(piece.substr(k.start, k.end - k.start)));
         }
         i = e;
     }
@@ -476,20 +543,20 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     while (s0 > 0 && !(t[s0].flags & Token::kSentence)) --s0;
     size_t s1 = i + 1;
     while (s1 < n && !(t[s1].flags & Token::kSentence)) ++s1;
-    const size_t clen = commit.longest(t, i, s1);
+    const size_t clen = commit->longest(t, i, s1);
     if (!clen) return false;
     const size_t c1 = i + clen;
     // The speaker ends right before the commitment, or one word before it ("we also will").
     size_t who_start = i, who_end = i;  // the speaker's tokens [who_start, who_end)
     uint32_t who_phrase = 0;
-    if (!who.empty() || who_opens) {
+    if (!who->empty() || who_opens) {
         bool found = who_opens && opens(t.t, s0, i) && !question(t.text, t.len, t.t, s1);
         for (size_t gap = 0; gap <= 1 && !found; ++gap) {
             if (i < s0 + 1 + gap) break;
             const size_t e = i - gap;
             if (gap && (t[e].flags & Token::kClause)) break;
             for (size_t k = e; k-- > s0 && e - k <= 5 && !found;) {
-                if (who.exact(t, k, e, &who_phrase)) {
+                if (who->exact(t, k, e, &who_phrase)) {
                     found = true;
                     who_start = k;
                     who_end = e;
@@ -511,7 +578,7 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     for (size_t k = c1; k < s1 && k <= lim; ++k) {
         if (k > c1 && clause_word(t, k)) break;
         size_t skip = 0;
-        if ((wlen = what.longest(t, k, s1, &wp, &skip))) {
+        if ((wlen = what->longest(t, k, s1, &wp, &skip))) {
             wk = k;
             break;
         }
@@ -547,23 +614,23 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         for (; k < cs; ++k) {
             const uint32_t w = t.word(k);
             size_t skip = 0;
-            if (w >= PhraseWords::kIf && w <= PhraseWords::kWhether && unless.longest(t, k, ce, nullptr, &skip)) return false;
+            if (w >= PhraseWords::kIf && w <= PhraseWords::kWhether && unless->longest(t, k, ce, nullptr, &skip)) return false;
         }
     }
     for (size_t k = cs; k < ce; ++k) {
         // nor the deliverable's own words: "no" is a hedge, "at no charge" is money (a "*" of
         // the deliverable is any word, and a hedge there still cancels)
-        if ((k >= i && k < c1) || (k >= wk && k < wk + wlen && what.literal_word(wp, k - wk))) continue;
+        if ((k >= i && k < c1) || (k >= wk && k < wk + wlen && what->literal_word(wp, k - wk))) continue;
         // nor the speaker's own words: "your request will be processed within 3 days" ("request"
         // hedges "we'll request a refund", but here it is what the promise is about), except a
         // negation ("no charge added to your account yet" promises nothing)
-        if (k >= who_start && k < who_end && who.literal_word(who_phrase, k - who_start) && !t.words.negation(t.word(k)))
+        if (k >= who_start && k < who_end && who->literal_word(who_phrase, k - who_start) && !t.words.negation(t.word(k)))
             continue;
         // an exception among the hedges covers its words: "!as soon as possible" keeps "possible"
         // from hedging "we'll reply as soon as possible, within 24 hours"
         // (an exception may run past the clause's end: "a new one at no extra cost")
         size_t skip = 0;
-        const size_t len = unless.longest(t, k, s1, nullptr, &skip);
+        const size_t len = unless->longest(t, k, s1, nullptr, &skip);
         if (skip) {
             k += skip - 1;
             continue;
@@ -571,7 +638,7 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         if (!len) continue;                  // no phrase starts here, within the clause or past it
         if (k + len <= ce) return false;     // the longest is a hedge within the clause
         // the longest hedge runs past the clause: a shorter hedge or exception within it decides
-        if (unless.longest(t, k, ce, nullptr, &skip)) return false;
+        if (unless->longest(t, k, ce, nullptr, &skip)) return false;
         if (skip) k += skip - 1;
     }
     from = t[who_start].start;
@@ -579,16 +646,25 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     return true;
 }
 
-CommitmentMatcher build_commitment(const Rule &r, PhraseWords &words, std::vector<Diagnostic> *diags) {
+CommitmentMatcher build_commitment(const Rule &r, PhraseWords &words, std::vector<Diagnostic> *diags,
+                                   PhraseSetCache *cache) {
     CommitmentMatcher m;
     const Commitment &c = r.commitment;
     m.within = c.within;
-    auto fill = [&](PhraseSet &set, const std::vector<std::string> &phrases, const std::vector<uint32_t> &lines,
-                    const char *key) {
+    auto fill = [&](std::shared_ptr<const PhraseSet> &out, const std::vector<std::string> &phrases,
+                    const std::vector<uint32_t> &lines, const char *key) {
+        if (cache)
+            if (auto it = cache->find(phrases); it != cache->end()) {
+                out = it->second;
+                return;
+            }
+        auto set = std::make_shared<PhraseSet>();
         for (size_t k = 0; k < phrases.size(); ++k)
-            if (!set.add(phrases[k], words) && diags)
+            if (!set->add(phrases[k], words) && diags)
                 diags->push_back({r.file, k < lines.size() ? lines[k] : r.line,
                                   "rule '" + r.id + "': " + key + " phrase '" + phrases[k] + "' has no word"});
+        out = set;
+        if (cache) cache->emplace(phrases, out);
     };
     // "^" is no phrase but where the commit phrase stands (a list named twice may bring it twice);
     // the other phrases keep their lines for diagnostics

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,8 +34,17 @@ struct Token {
         kClause = 2,    // the first word after a comma, colon, semicolon, bracket or dash (or of a sentence)
         kNumber = 4,    // starts with a digit
         kCurly = 8,     // a clitic written with U+2019 ("we’ll"): compared as if written with '
+        kBare = 16,     // a clitic written with no apostrophe ("ll" of "youll"): compared as "'ll"
     };
 };
+
+// Where a word written without its apostrophe splits into a word and a clitic, as agents type
+// them: "ive" is "i" + "'ve", "youll" "you" + "'ll", "dont" "don" + "'t" (as "don't" tokenizes);
+// 0 when it is no such word. Only spellings that are no other English word count ("well", "ill",
+// "id", "its", "were", "hell", "shell", "wed" are words of their own); "ill" (I'll) and "well"
+// (we'll) count where they open a clause and a word follows (`opens`: "ill send it today", "well
+// cover the cost"; not "works well", not "Well, ..."). s[0, n): the word, ASCII letters.
+size_t bare_clitic(const unsigned char *s, size_t n, bool opens);
 
 // Byte-level rules of the tokenizer, shared with the scanner's first look from the bytes
 // (core/scanner.cpp), which must read words exactly as tokenize() splits them.
@@ -229,7 +240,8 @@ bool joins_verb(const Sentence &t, size_t k, size_t s1);
 
 // A compiled [[commitment]] rule.
 struct CommitmentMatcher {
-    PhraseSet who, commit, what, unless;
+    // (Rules that name the same lists share their sets: see PhraseSetCache.)
+    std::shared_ptr<const PhraseSet> who, commit, what, unless;
     // `who` holds "^": the commit phrase may open its sentence or clause with the speaker left out,
     // as agents write ("Will refund the difference now", "Thanks, have added the miles"), unless
     // the sentence is a question ("Will you be home tomorrow?").
@@ -257,6 +269,11 @@ struct CommitmentMatcher {
 
 // Builds the matcher of a commitment rule, numbering its phrases' words in `words`; a phrase that has
 // no word is reported in diags.
-CommitmentMatcher build_commitment(const Rule &r, PhraseWords &words, std::vector<Diagnostic> *diags);
+// The phrase sets built so far, by their phrases: most commitment rules name the same lists of
+// speakers and hedges, and each distinct list is built once (and held once) for an engine.
+using PhraseSetCache = std::map<std::vector<std::string>, std::shared_ptr<const PhraseSet>>;
+// `cache` (when given) must be used with the same `words` every time.
+CommitmentMatcher build_commitment(const Rule &r, PhraseWords &words, std::vector<Diagnostic> *diags,
+                                   PhraseSetCache *cache = nullptr);
 
 }  // namespace mf

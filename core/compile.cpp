@@ -154,10 +154,11 @@ void Engine::build_tables(const EngineOptions &opt) {
     if (auto j = rs_.words.find(PhraseWords::kNegationList); j != rs_.words.end())
         for (const std::string &w : j->second.words) phrase_words_.add_negation(w);
     rule_commit_.assign(rs_.rules.size(), -1);
+    PhraseSetCache sets;
     for (size_t i = 0; i < rs_.rules.size(); ++i)
         if (rs_.rules[i].is_commitment) {
             rule_commit_[i] = static_cast<int32_t>(commits_.size());
-            commits_.push_back(build_commitment(rs_.rules[i], phrase_words_, nullptr));
+            commits_.push_back(build_commitment(rs_.rules[i], phrase_words_, nullptr, &sets));
         }
     commit_start_.assign(phrase_words_.size(), false);
     std::fill(std::begin(commit_lengths_), std::end(commit_lengths_), 0u);
@@ -165,7 +166,7 @@ void Engine::build_tables(const EngineOptions &opt) {
     for (size_t c = 0; c < commits_.size(); ++c) {
         CommitmentMatcher &m = commits_[c];
         m.commit_starts.assign(phrase_words_.size(), false);
-        for (const std::string &w : m.commit.first_tokens())
+        for (const std::string &w : m.commit->first_tokens())
             if (!w.empty()) {
                 const uint32_t id = phrase_words_.find(w);
                 start_ids[c].push_back(id);
@@ -181,16 +182,16 @@ void Engine::build_tables(const EngineOptions &opt) {
         const CommitmentMatcher &m = commits_[rule_commit_[i]];
         // A rule is found by its deliverables (rarer words than "will" or "can"), or by its commit
         // words when a deliverable is only wildcards ("*") or any number ("#": "the expected date is #").
-        for (uint32_t p = 0; p < m.what.size(); ++p) {
-            const auto [w, at] = m.what.anchor_point(p);
-            if (!m.what.exception(p) && (w.empty() || (m.what.length(p) == 1 && w == "#"))) what_always_[i] = true;
+        for (uint32_t p = 0; p < m.what->size(); ++p) {
+            const auto [w, at] = m.what->anchor_point(p);
+            if (!m.what->exception(p) && (w.empty() || (m.what->length(p) == 1 && w == "#"))) what_always_[i] = true;
         }
         if (!what_always_[i])
-            for (const auto &[w, at] : m.what.anchor_points())
+            for (const auto &[w, at] : m.what->anchor_points())
                 if (words[w].what_rules.empty() || words[w].what_rules.back() != i)
                     words[w].what_rules.push_back(static_cast<uint32_t>(i));
         if (what_always_[i])
-            for (const auto &[w, at] : m.commit.anchor_points())
+            for (const auto &[w, at] : m.commit->anchor_points())
                 if (!w.empty()) words[w].commit_rules.emplace_back(static_cast<uint32_t>(i), at);
     }
     // The phrases that anchor words stand for: the deliverables of the rules found by them, and the
@@ -218,8 +219,8 @@ void Engine::build_tables(const EngineOptions &opt) {
     // How far back from a deliverable's anchor word its commit phrase may start (CommitmentMatcher::lead).
     for (auto &m : commits_) {
         size_t commit_len = 0, place = 0;
-        for (uint32_t p = 0; p < m.commit.size(); ++p) commit_len = std::max(commit_len, m.commit.length(p));
-        for (uint32_t p = 0; p < m.what.size(); ++p) place = std::max<size_t>(place, m.what.anchor_point(p).second);
+        for (uint32_t p = 0; p < m.commit->size(); ++p) commit_len = std::max(commit_len, m.commit->length(p));
+        for (uint32_t p = 0; p < m.what->size(); ++p) place = std::max<size_t>(place, m.what->anchor_point(p).second);
         m.lead = static_cast<uint32_t>(std::max<size_t>(8, commit_len + place));
         m.lead_exact = static_cast<uint32_t>(commit_len + place);
     }
@@ -416,7 +417,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         PhraseWords scratch;
         build_commitment(r, scratch, &diags);  // reports phrases without a word
         const CommitmentMatcher &m = commits_[rule_commit_[i]];
-        for (const std::string &w : m.commit.first_tokens())
+        for (const std::string &w : m.commit->first_tokens())
             if (w.empty())
                 diags.push_back({r.file, r.commitment.commit_lines.empty() ? r.line : r.commitment.commit_lines[0],
                                  "commitment '" + r.id + "': a commit phrase must start with a word, not # or *"});

@@ -392,8 +392,8 @@ NearWord word_after(const unsigned char *s, size_t n, size_t start) {
         e = start + (s[start] == '\'' ? 1 : 3);
         if (e >= n || !ascii_alnum(s[e])) return w;
         while (e < n && ascii_alnum(s[e])) ++e;
-    } else if (!ascii_alnum(s[start]) || !plain_token_end(s, n, start, e)) {
-        return w;
+    } else if (!ascii_alnum(s[start]) || !plain_token_end(s, n, start, e) || bare_clitic(s + start, e - start, true)) {
+        return w;  // (a contraction typed without its apostrophe is two tokens: the sentence decides)
     }
     // a clitic after a word ("'ll", "’ll"); after a clitic, the apostrophe is skipped as punctuation
     const size_t q = anchor_clitic ? 0 : e < n && s[e] == '\'' ? 1 : curly_at(s, n, e) ? 3 : 0;
@@ -409,7 +409,7 @@ NearWord word_after(const unsigned char *s, size_t n, size_t start) {
         w.state = NearWord::kNone;
         return w;
     }
-    if (s[i] >= 0x80 || !plain_token_end(s, n, i, e)) return w;
+    if (s[i] >= 0x80 || !plain_token_end(s, n, i, e) || bare_clitic(s + i, e - i, true)) return w;
     w.set(s + i, e - i);
     return w;
 }
@@ -463,6 +463,8 @@ NearWord::State token_before(const unsigned char *s, size_t n, size_t start, boo
     } else if (r > 0 && s[r - 1] >= 0x80) {
         return NearWord::kUnknown;
     }
+    // a contraction typed without its apostrophe ("youll") is two tokens: the sentence decides
+    if (!curly_clitic && bare_clitic(s + r, j - r, true)) return NearWord::kUnknown;
     from = r;
     to = j;
     return NearWord::kWord;
@@ -620,11 +622,11 @@ void Scanner::confirm_commitments() {
         // after the sentence's last anchor are never asked for).
         for (; read <= ti; ++read) {
             const Token &t = tokens_[read];
-            const bool curly = t.flags & Token::kCurly;
-            auto first = static_cast<unsigned char>(curly ? '\'' : p_->text[t.start]);
+            const bool curly = t.flags & Token::kCurly, bare = t.flags & Token::kBare;
+            auto first = static_cast<unsigned char>(curly || bare ? '\'' : p_->text[t.start]);
             if (first >= 'A' && first <= 'Z') first += 32;
             token_commit_[read] = -1;
-            if (e_.may_be_commit_word(first, t.end - t.start - (curly ? 2 : 0))) {
+            if (e_.may_be_commit_word(first, t.end - t.start - (curly ? 2 : 0) + (bare ? 1 : 0))) {
                 const uint32_t w = sentence.word(read);
                 if (e_.commit_start(w)) {
                     token_commit_[read] = static_cast<int32_t>(w);

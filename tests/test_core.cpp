@@ -2079,6 +2079,59 @@ TEST_CASE("Commitments survive serialization, and the tokenizer ends on any byte
     CHECK((!(toks[8].flags & Token::kNumber) && toks[8].end - toks[8].start == 2));  // "pm"
 }
 
+TEST_CASE("A contraction typed without its apostrophe reads as if it had one", "[commitment]") {
+    PhraseWords words;
+    PhraseSet set;
+    REQUIRE(set.add("i 've", words));
+    REQUIRE(set.add("you 'll get", words));
+    REQUIRE(set.add("can 't", words));
+    std::vector<Token> toks;
+    auto spelt = [&](std::string_view text) {
+        tokenize(text.data(), text.size(), toks);
+        std::string out;
+        char buf[64];
+        for (const Token &k : toks) out += (out.empty() ? "" : " ") + std::string(token_text(text.data(), k, buf));
+        return out;
+    };
+    CHECK(spelt("ive sent it, youll get it, we cant") == "i 've sent it you 'll get it we can 't");
+    CHECK(spelt("IM on it, Dont worry, theyre here") == "i 'm on it don 't worry they 're here");
+    // "ill" and "well" only where they open a clause and a word follows
+    CHECK(spelt("ill send it. It works well. Well, fine. well cover it") ==
+          "i 'll send it it works well well fine we 'll cover it");
+    CHECK(spelt("an ill wind") == "an ill wind");
+    // other words stay whole, and so does a word already written with its apostrophe
+    CHECK(spelt("its id wed were hell shell dont't") == "its id wed were hell shell dont 't");
+    const std::string text = "ok ive done it, youll get it and I cant";
+    tokenize(text.data(), text.size(), toks);
+    const Sentence s{text.data(), text.size(), toks, words};
+    CHECK(set.longest(s, 1, toks.size()) == 2);   // "i 've"
+    CHECK(set.longest(s, 5, toks.size()) == 3);   // "you 'll get"
+    CHECK(set.longest(s, 11, toks.size()) == 2);  // "can 't"
+    CHECK(bare_clitic(reinterpret_cast<const unsigned char *>("Youve"), 5, false) == 3);
+    CHECK(bare_clitic(reinterpret_cast<const unsigned char *>("well"), 4, false) == 0);
+    CHECK(bare_clitic(reinterpret_cast<const unsigned char *>("well"), 4, true) == 2);
+    CHECK(bare_clitic(reinterpret_cast<const unsigned char *>("shouldntve"), 10, false) == 0);
+}
+
+TEST_CASE("A staff post typed without apostrophes is read as one with them", "[commitment]") {
+    auto e = compile_text(kCommitPack);
+    REQUIRE(e);
+    Scanner sc(*e);
+    Verdict a, b;
+    sc.scan("ok, well refund you today", 1, 0, a);
+    sc.scan("ok, we'll refund you today", 1, 0, b);
+    CHECK(a.hits.size() == 1);
+    CHECK(b.hits.size() == 1);
+    sc.scan("ive arranged a refund", 1, 0, a);  // (no commit word "'ve" in this pack)
+    CHECK(a.hits.empty());
+    sc.scan("ok so it works well, refund is not needed", 1, 0, a);
+    CHECK(a.hits.empty());
+    sc.scan("we cant refund you", 1, 0, a);
+    sc.scan("we can refund you", 1, 0, b);
+    CHECK(a.hits.empty());
+    CHECK(b.hits.size() == 1);
+}
+
 // ---- the learned scorer (core/model.hpp) ----------------------------------------------------------
 
 namespace {
