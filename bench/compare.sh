@@ -6,8 +6,11 @@
 #
 # For each corpus (built by bench/corpora.py; built here when missing) and each round, runs in turn
 # (the starting tool rotates from round to round, so drift hits every tool alike):
-#   modfilter-text   modfilter scan --format text --role staff < NAME.txt
-#   modfilter-jsonl  modfilter scan --role staff < NAME.jsonl          (JSON lines, staff authors)
+#   modfilter-text   modfilter scan --threads 1 --format text --role staff < NAME.txt
+#   modfilter-jsonl  modfilter scan --threads 1 --role staff < NAME.jsonl   (JSON lines, staff authors)
+#   modfilter-jsonl-all-cpus  the same with the CLI's default --threads (one per CPU)
+# The peers use one core; modfilter's ratio is taken on the --threads 1 rows, so it compares one
+# core with one core.
 #   @2toad/profanity node bench/peers_speed.cjs 2toad NAME.txt          (profanity.exists per line)
 #   obscenity        node bench/peers_speed.cjs obscenity NAME.txt      (matcher.hasMatch per line)
 # All output goes to /dev/null. Times are wall-clock and include process start-up (node start-up and
@@ -79,8 +82,9 @@ run_tool() {  # corpus tool round
   local name="$1" tool="$2" round="$3" t0 t1 inproc="-"
   t0=$(now)
   case "$tool" in
-    modfilter-text) "$cli" scan --format text --role staff < "$tmp/$name.txt" > /dev/null ;;
-    modfilter-jsonl) "$cli" scan --role staff < "$tmp/$name.jsonl" > /dev/null ;;
+    modfilter-text) "$cli" scan --threads 1 --format text --role staff < "$tmp/$name.txt" > /dev/null ;;
+    modfilter-jsonl) "$cli" scan --threads 1 --role staff < "$tmp/$name.jsonl" > /dev/null ;;
+    modfilter-jsonl-all-cpus) "$cli" scan --role staff < "$tmp/$name.jsonl" > /dev/null ;;
     @2toad/profanity) node "$root/bench/peers_speed.cjs" 2toad "$tmp/$name.txt" > /dev/null 2> "$tmp/node.json" ;;
     obscenity) node "$root/bench/peers_speed.cjs" obscenity "$tmp/$name.txt" > /dev/null 2> "$tmp/node.json" ;;
   esac
@@ -91,7 +95,7 @@ run_tool() {  # corpus tool round
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$tool" "$round" "$t0" "$t1" "$inproc" >> "$times"
 }
 
-tools=(modfilter-text modfilter-jsonl @2toad/profanity obscenity)
+tools=(modfilter-text modfilter-jsonl modfilter-jsonl-all-cpus @2toad/profanity obscenity)
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(uname -sr)"
 echo "load average at start (other work on the machine skews figures): $(cut -d" " -f1-3 /proc/loadavg)"
 echo "modfilter: $cli ($("$cli" --version 2>/dev/null | head -1)); node $(node --version);" \
@@ -142,14 +146,14 @@ MiB = 1 << 20
 for name, tools in rows.items():
     nbytes, posts = size[name]
     print(f"\n{name}: {posts} posts, {nbytes / MiB:.1f} MiB of text")
-    print(f"  {'tool':<18} {'median s':>9} {'MiB/s':>8} {'in-process MiB/s':>17}   rounds (s)")
+    print(f"  {'tool':<26} {'median s':>9} {'MiB/s':>8} {'in-process MiB/s':>17}   rounds (s)")
     med = {}
     for tool, runs in tools.items():
         m = statistics.median(s for s, _ in runs)
         med[tool] = m
         ip = [i for _, i in runs if i is not None]
         ipr = f"{nbytes / MiB / (statistics.median(ip) / 1000):>17.2f}" if ip else f"{'-':>17}"
-        print(f"  {tool:<18} {m:>9.2f} {nbytes / MiB / m:>8.2f} {ipr}   " + " ".join(f"{s:.2f}" for s, _ in runs))
+        print(f"  {tool:<26} {m:>9.2f} {nbytes / MiB / m:>8.2f} {ipr}   " + " ".join(f"{s:.2f}" for s, _ in runs))
     for mf in ("modfilter-text", "modfilter-jsonl"):
         for peer in ("@2toad/profanity", "obscenity"):
             if mf in med and peer in med:

@@ -17,9 +17,11 @@
 #include "worker.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -29,6 +31,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using mfcli::Engine;
@@ -44,6 +47,16 @@ bool open_engine(Engine &e, const std::string &rules, const std::string &db) {
     if (mfcli::open_engine(e, rules, db, 0, error)) return true;
     std::cerr << "modfilter: " << error << "\n";
     return false;
+}
+
+// The CPUs this process may run on (its affinity mask, as taskset and cgroup cpusets set it), at
+// most 16: the scan's default thread count.
+size_t usable_cpus() {
+    size_t n = 0;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) n = static_cast<size_t>(CPU_COUNT(&set));
+    if (!n) n = std::thread::hardware_concurrency();
+    return std::clamp<size_t>(n, 1, 16);
 }
 
 std::atomic<bool> g_scan_reload{false};
@@ -85,6 +98,11 @@ int main(int argc, char **argv) {
                    "(default: refuse to run)");
     scan->add_option("--state-budget", state_budget_mib, "Memory budget of the state in MiB (default 64)")
         ->check(CLI::Range(1, 1 << 20));
+    size_t scan_threads = 0;
+    scan->add_option("--threads", scan_threads,
+                     "Threads that scan (default 0: one per CPU this process may use, 1 with --state, so that "
+                     "floods and duplicates count posts in input order); output keeps input order")
+        ->check(CLI::Range(0, 256));
     scan->add_option("inputs", so.inputs, "Input files (default: standard input; '-' is standard input)");
     scan->footer("Input:  {\"id\": 1, \"text\": \"...\", \"author\": {\"id\": \"u42\", \"role\": \"staff\"|\"member\", \"age_days\": 0},\n"
                  "         \"channel\": \"...\", \"ts\": <seconds since 1970>, \"edit\": false}\n"
@@ -178,6 +196,7 @@ int main(int argc, char **argv) {
             return kExitUsage;
         }
         if (!open_engine(e, so.rules, so.db)) return kExitFail;
+        so.threads = scan_threads ? scan_threads : !state_path.empty() ? 1 : usable_cpus();
         // --state: a state loaded (or started empty when the file does not exist yet) and saved.
         struct StateHolder {
             mf_state *s = nullptr;
@@ -209,6 +228,7 @@ int main(int argc, char **argv) {
                 }
             }
             mf_scanner_set_state(e.scanner, state.s);
+            e.state = state.s;
         }
         // SIGHUP: load the rules again beside the running engine; swap between batches (after
         // one is answered, before the next is scanned); a pack with a mistake leaves the old rules.
@@ -225,6 +245,7 @@ int main(int argc, char **argv) {
             if (reloader.take(next, error)) {
                 std::swap(e.engine, next.engine->engine);
                 std::swap(e.scanner, next.engine->scanner);
+                std::swap(e.helpers, next.engine->helpers);  // (none: the scan makes them for the new engine)
                 if (state.s) mf_scanner_set_state(e.scanner, state.s);
                 next.engine.reset();  // the old scanner, then the old engine
                 std::cerr << "modfilter: reloaded the rules (database " << next.hash << ")\n";

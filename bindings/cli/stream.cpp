@@ -5,12 +5,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <fstream>
 #include <iterator>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace mfcli {
 
@@ -638,7 +641,16 @@ public:
         : e_(e), sink_(out), o_(o), text_format_(o.format == "text"),
           default_role_(o.role == "staff" ? MF_ROLE_STAFF : MF_ROLE_MEMBER),
           flags_(o.censor ? MF_SCAN_CENSOR : 0u), batch_(std::max<size_t>(o.batch, 1)),
-          max_line_(std::max<size_t>(o.max_line_bytes, 1)), slots_(batch_), posts_(batch_), post_slot_(batch_) {}
+          max_line_(std::max<size_t>(o.max_line_bytes, 1)), threads_(std::clamp<size_t>(o.threads, 1, 256)),
+          slots_(batch_), posts_(batch_), post_slot_(batch_) {}
+    ~StreamScanner() {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            stop_ = true;
+        }
+        go_.notify_all();
+        for (std::thread &t : pool_) t.join();
+    }
 
     bool run(Source &in);
 
@@ -673,6 +685,17 @@ private:
     const int32_t default_role_;
     const uint32_t flags_;
     const size_t batch_, max_line_;
+    const size_t threads_;
+
+    // The threads besides the caller's (threads_ - 1 of them, started on the first batch worth
+    // sharing): each waits for the next batch (gen_), scans its share [m t / n, m (t + 1) / n) of
+    // posts_ with its own scanner (Engine::helpers), and counts itself done (left_).
+    std::vector<std::thread> pool_;
+    std::mutex mu_;
+    std::condition_variable go_, done_;
+    uint64_t gen_ = 0;
+    size_t left_ = 0, share_m_ = 0, parts_ = 1;
+    bool stop_ = false;
 
     std::vector<Slot> slots_;
     size_t pending_ = 0;
@@ -709,6 +732,9 @@ private:
     void json_line(Slot &s, const char *p, size_t len, size_t capacity);
     void too_long(size_t len);
     bool flush_batch();
+    void scan_range(mf_scanner *scanner, size_t lo, size_t hi);
+    void scan_shared(size_t m);
+    void helper(size_t t);
     bool flush_output(bool all);
     void write_error(const Slot &s, std::string_view msg);
 };
@@ -856,18 +882,8 @@ bool StreamScanner::flush_batch() {
         p.edit = s.edit ? MF_POST_EDIT : MF_POST_NEW;
         post_slot_[m++] = i;
     }
-    // mf_scan_batch stops at the first post that fails: record its error, go on after it.
-    for (size_t done = 0; done < m;) {
-        size_t failed = 0;
-        mf_status st = mf_scan_batch(e_.scanner, e_.batch.data() + done, posts_.data() + done, m - done, &failed);
-        if (st == MF_OK) break;
-        Slot &s = slots_[post_slot_[done + failed]];
-        std::string msg = mf_status_str(st);
-        msg += ": ";
-        msg += mf_last_error();
-        fail(s, msg);
-        done += failed + 1;
-    }
+    if (threads_ > 1 && m >= 2 * threads_) scan_shared(m);
+    else scan_range(e_.scanner, 0, m);
     size_t k = 0;  // verdict index
     for (size_t i = 0; i < pending_; ++i) {
         Slot &s = slots_[i];
@@ -901,6 +917,70 @@ bool StreamScanner::flush_batch() {
     pending_ = 0;
     if (o_.after_batch) o_.after_batch();
     return flush_output(false);
+}
+
+// Posts [lo, hi) of posts_ into their verdicts. mf_scan_batch stops at the first post that fails:
+// record its error, go on after it.
+void StreamScanner::scan_range(mf_scanner *scanner, size_t lo, size_t hi) {
+    for (size_t done = lo; done < hi;) {
+        size_t failed = 0;
+        mf_status st = mf_scan_batch(scanner, e_.batch.data() + done, posts_.data() + done, hi - done, &failed);
+        if (st == MF_OK) break;
+        Slot &s = slots_[post_slot_[done + failed]];
+        std::string msg = mf_status_str(st);
+        msg += ": ";
+        msg += mf_last_error();
+        fail(s, msg);
+        done += failed + 1;
+    }
+}
+
+// The batch's m posts shared among threads_ threads; returns when all are scanned.
+void StreamScanner::scan_shared(size_t m) {
+    while (e_.helpers.size() < threads_ - 1) {
+        mf_scanner *sc = nullptr;
+        if (mf_scanner_create(&sc, e_.engine) != MF_OK) break;  // (fewer threads, then)
+        if (e_.state) mf_scanner_set_state(sc, e_.state);
+        e_.helpers.push_back(sc);
+    }
+    const size_t n = std::min(threads_, e_.helpers.size() + 1);
+    if (n < 2) return scan_range(e_.scanner, 0, m);
+    while (pool_.size() < n - 1) {
+        const size_t t = pool_.size() + 1;
+        pool_.emplace_back([this, t] { helper(t); });
+    }
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        share_m_ = m;
+        parts_ = pool_.size() + 1;
+        left_ = pool_.size();
+        ++gen_;
+    }
+    go_.notify_all();
+    scan_range(e_.scanner, 0, m / (pool_.size() + 1));
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [&] { return left_ == 0; });
+}
+
+void StreamScanner::helper(size_t t) {
+    uint64_t seen = 0;
+    for (;;) {
+        size_t m, parts;
+        {
+            std::unique_lock<std::mutex> lock(mu_);
+            go_.wait(lock, [&] { return stop_ || gen_ != seen; });
+            if (stop_) return;
+            seen = gen_;
+            m = share_m_;
+            parts = parts_;
+        }
+        scan_range(e_.helpers[t - 1], m * t / parts, m * (t + 1) / parts);
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            --left_;
+        }
+        done_.notify_one();
+    }
 }
 
 bool StreamScanner::flush_output(bool all) {

@@ -25,10 +25,16 @@ struct Engine {
     mf_scanner *scanner = nullptr;
     mf_verdict *verdict = nullptr;
     std::vector<mf_verdict *> batch;  // verdicts for mf_scan_batch, created by scan_stream on first use
+    // With ScanOptions::threads > 1: a scanner for each thread besides the caller's, created by
+    // scan_stream on first use (for `engine`: whoever swaps the engine swaps these too, and leaves an
+    // empty list for scan_stream to fill), each given `state` (not owned) when it is set.
+    std::vector<mf_scanner *> helpers;
+    mf_state *state = nullptr;
     Engine() = default;
     Engine(const Engine &) = delete;
     Engine &operator=(const Engine &) = delete;
     ~Engine() {
+        for (mf_scanner *h : helpers) mf_scanner_destroy(h);
         for (mf_verdict *v : batch) mf_verdict_destroy(v);
         mf_verdict_destroy(verdict);
         mf_scanner_destroy(scanner);
@@ -55,6 +61,9 @@ struct ScanOptions {
     // Tuning (the defaults are what the CLI uses; the fuzzer shrinks them to reach every edge).
     size_t read_block = size_t(1) << 20;  // bytes asked of the source per read
     size_t batch = 64;                    // posts per mf_scan_batch call
+    // Threads that scan each batch, each a share of its posts (the caller's thread is one of them);
+    // input is parsed and output written on the caller's thread, in input order.
+    size_t threads = 1;
     // A line longer than this is not held in memory: it is read through and answered with an error
     // line. JSON escapes can make a line several times longer than the post it carries, hence 4x
     // the engine's post limit; a post over the engine's limit gets the engine's own error.

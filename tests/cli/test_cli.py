@@ -221,6 +221,65 @@ class CliTest(unittest.TestCase):
                 self.assertEqual((r["id"], r["channel"]), (i, "c%d" % i))
                 self.assertEqual(r["action"], "FLAG" if i % 7 == 0 else "ALLOW")
 
+    def test_threads_give_the_same_lines_in_the_same_order(self):
+        # Batches shared among threads (--threads), with error lines and a post over the engine's
+        # limit among them: the same output, byte for byte, as one thread.
+        lines = []
+        for i in range(1, 700):
+            if i % 97 == 0:
+                lines.append(b"{broken %d" % i)
+            elif i == 300:
+                lines.append(b'{"id": 300, "text": "' + b"a" * (16 * 1024 * 1024 + 1) + b'"}')
+            else:
+                text = [b"hi there", b"fuck off", b"we will refund you", b"I will kill you"][i % 4]
+                role = b"staff" if i % 3 == 0 else b"member"
+                lines.append(b'{"id": %d, "text": "%s", "author": {"role": "%s"}}' % (i, text, role))
+        data = b"".join(l + b"\n" for l in lines)
+        one = run(["scan", "--rules", self.pack, "--threads", "1"], data).stdout
+        for n in ("2", "3", "0"):
+            self.assertEqual(run(["scan", "--rules", self.pack, "--threads", n], data).stdout, one, n)
+        rows = [json.loads(l) for l in one.decode().splitlines()]
+        self.assertEqual(len(rows), len(lines))
+        self.assertIn("max_post_bytes", rows[299]["error"])
+        self.assertEqual(rows[5]["hits"][0]["rule"], "promise.refund")  # line 6: staff, a promise
+        self.assertEqual(rows[1]["hits"], [])                                 # line 2: a member's promise
+
+    def test_sighup_with_threads_swaps_every_scanner(self):
+        import signal
+        import time
+        pack = os.path.join(self.tmp.name, "reload-threads.toml")
+        zebra = ('[[rule]]\nid = "zebra"\ncategory = "abuse.zoo"\nseverity = "medium"\nword = "zebra"\n')
+        with open(pack, "w") as f:
+            f.write(zebra)
+        p = subprocess.Popen([CLI, "scan", "--rules", pack, "--threads", "3"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+        def ask(i):  # 40 posts at once: batches that the three threads share
+            p.stdin.write(b"".join(json.dumps({"id": i * 100 + k, "text": "a zebra and a giraffe"}).encode() + b"\n"
+                                   for k in range(40)))
+            p.stdin.flush()
+            got = set()
+            for k in range(40):
+                v = json.loads(p.stdout.readline())
+                self.assertEqual(v["id"], i * 100 + k)
+                got.add(tuple(sorted(h["rule"] for h in v["hits"])))
+            return got
+
+        self.assertEqual(ask(0), {("zebra",)})
+        with open(pack, "w") as f:
+            f.write(zebra.replace("zebra", "giraffe"))
+        p.send_signal(signal.SIGHUP)
+        seen, i = [], 1
+        while i < 100 and seen[-1:] != [{("giraffe",)}]:
+            seen.append(ask(i))
+            i += 1
+            time.sleep(0.02)
+        self.assertEqual(seen[-1], {("giraffe",)})
+        self.assertEqual(ask(i), {("giraffe",)})  # and it stays so: every thread scans with the new rules
+        p.stdin.close()
+        self.assertEqual(p.wait(10), 0)
+        self.assertIn("reloaded the rules", p.stderr.read().decode())
+
     def test_id_and_channel_are_copied_as_written(self):
         out = run(["scan", "--rules", self.pack],
                   b'{"id": 1e2, "channel": {"a": [1, "\\u00e9"]}, "text": "hi"}\n').stdout
