@@ -642,7 +642,7 @@ public:
           default_role_(o.role == "staff" ? MF_ROLE_STAFF : MF_ROLE_MEMBER),
           flags_(o.censor ? MF_SCAN_CENSOR : 0u), batch_(std::max<size_t>(o.batch, 1)),
           max_line_(std::max<size_t>(o.max_line_bytes, 1)), threads_(std::clamp<size_t>(o.threads, 1, 256)),
-          slots_(batch_), posts_(batch_), post_slot_(batch_) {}
+          slots_(batch_), posts_(batch_), post_slot_(batch_), json_(batch_) {}
     ~StreamScanner() {
         {
             std::lock_guard<std::mutex> lock(mu_);
@@ -701,6 +701,7 @@ private:
     size_t pending_ = 0;
     std::vector<mf_post> posts_;
     std::vector<size_t> post_slot_;
+    std::vector<std::pair<const char *, size_t>> json_;  // each scanned post's verdict JSON (scan_range)
     std::string out_;
     bool write_failed_ = false;
     size_t line_no_ = 0;
@@ -888,17 +889,13 @@ bool StreamScanner::flush_batch() {
     for (size_t i = 0; i < pending_; ++i) {
         Slot &s = slots_[i];
         bool scanned = k < m && post_slot_[k] == i;
-        mf_verdict *v = scanned ? e_.batch[k++] : nullptr;
+        const std::pair<const char *, size_t> json = scanned ? json_[k++] : std::pair<const char *, size_t>{};
         if (s.failed) {
             write_error(s, s.error);
             continue;
         }
-        size_t len = 0;
-        const char *vj = mf_verdict_json(v, &len);
-        if (!vj || len < 2) {
-            write_error(s, mf_last_error());
-            continue;
-        }
+        const char *vj = json.first;
+        const size_t len = json.second;
         // {"id":...,"channel":...,<verdict fields>}
         out_ += '{';
         if (s.has_id) {
@@ -921,6 +918,7 @@ bool StreamScanner::flush_batch() {
 
 // Posts [lo, hi) of posts_ into their verdicts. mf_scan_batch stops at the first post that fails:
 // record its error, go on after it.
+// Then each verdict's JSON, on the same thread (json_[k]; nullptr for a post that failed).
 void StreamScanner::scan_range(mf_scanner *scanner, size_t lo, size_t hi) {
     for (size_t done = lo; done < hi;) {
         size_t failed = 0;
@@ -932,6 +930,15 @@ void StreamScanner::scan_range(mf_scanner *scanner, size_t lo, size_t hi) {
         msg += mf_last_error();
         fail(s, msg);
         done += failed + 1;
+    }
+    for (size_t k = lo; k < hi; ++k) {
+        Slot &s = slots_[post_slot_[k]];
+        json_[k] = {nullptr, 0};
+        if (s.failed) continue;
+        size_t len = 0;
+        const char *vj = mf_verdict_json(e_.batch[k], &len);
+        if (!vj || len < 2) fail(s, mf_last_error());
+        else json_[k] = {vj, len};
     }
 }
 
