@@ -137,7 +137,7 @@ std::unique_ptr<mf::Engine> load_default_engine(const mf::EngineOptions &eo) {
     try {
         return mf::Engine::deserialize(
             std::string_view(mf_default_engine_begin, static_cast<size_t>(mf_default_engine_end - mf_default_engine_begin)), eo,
-            /*data_outlives_engine=*/true);  // in the library's read-only data
+            /*data_outlives_engine=*/true, /*verify_checksum=*/false);  // in the library's read-only data
     } catch (const mf::Error &) {
         return nullptr;
     }

@@ -139,8 +139,11 @@ public:
     // Loads a serialized engine. With `data_outlives_engine` (static data, such as the precompiled
     // default packs), the databases that most posts never need are deserialized on first use
     // (LazyDatabase); otherwise every one is deserialized here and data may go away after the call.
+    // `verify_checksum` false skips the checksum of the whole payload (but no other check): for the
+    // default packs, which are part of the library's own read-only image, where reading every byte
+    // of the database at load would fault in pages that most scans never touch.
     static std::unique_ptr<Engine> deserialize(std::string_view data, const EngineOptions &opt,
-                                               bool data_outlives_engine = false);
+                                               bool data_outlives_engine = false, bool verify_checksum = true);
     std::string serialize() const;
     ~Engine();
 
