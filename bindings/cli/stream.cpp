@@ -951,7 +951,9 @@ void StreamScanner::scan_shared(size_t m) {
         e_.helpers.push_back(sc);
     }
     const size_t n = std::min(threads_, e_.helpers.size() + 1);
-    if (n < 2) return scan_range(e_.scanner, 0, m);
+    // (fewer scanners than threads already started, after a reload that could not make them all:
+    // one thread, rather than a thread without a scanner)
+    if (n < 2 || e_.helpers.size() < pool_.size()) return scan_range(e_.scanner, 0, m);
     while (pool_.size() < n - 1) {
         const size_t t = pool_.size() + 1;
         pool_.emplace_back([this, t] { helper(t); });
