@@ -46,16 +46,12 @@ inline void mark(std::vector<bool> &bits, uint32_t id) {
 namespace {
 
 // A word of up to 8 bytes, ASCII letters lower-cased (OR 0x20), as one number.
-constexpr uint64_t pack8(const unsigned char *s, size_t n) {
+uint64_t pack8(const unsigned char *s, size_t n) {
     uint64_t key = 0;
     for (size_t k = 0; k < n; ++k) key |= uint64_t(s[k] | 0x20) << (8 * k);
     return key;
 }
-constexpr uint64_t pack8(std::string_view w) {
-    uint64_t key = 0;
-    for (size_t k = 0; k < w.size(); ++k) key |= uint64_t(static_cast<unsigned char>(w[k]) | 0x20) << (8 * k);
-    return key;
-}
+uint64_t pack8(std::string_view w) { return pack8(reinterpret_cast<const unsigned char *>(w.data()), w.size()); }
 
 }  // namespace
 
@@ -159,12 +155,11 @@ size_t tokenize_from(const char *text, size_t len, size_t from, std::vector<Toke
             bool straight = i < len && s[i] == '\'', curly = curly_at(s, len, i);
             // A contraction typed without its apostrophe ("ive", "youll", "dont"): two tokens, as
             // if it had one. "ill" and "well" only where they open a clause and a word follows.
+            // (bare_clitic's words are ASCII: a word with a letter of two bytes is none of them)
             size_t bare = 0;
-            if (!number && !straight && !curly && i - a <= 8 && (i == len || s[i] < 0x80)) {
-                bool plain = true;
-                for (size_t k = a; k < i && plain; ++k) plain = s[k] < 0x80;
+            if (!number && !straight && !curly && (i == len || s[i] < 0x80)) {
                 const bool opens = (pending & Token::kClause) && i + 1 < len && s[i] == ' ' && ascii_alnum(s[i + 1]);
-                if (plain) bare = bare_clitic(s + a, i - a, opens);
+                bare = bare_clitic(s + a, i - a, opens);
             }
             if (bare) {
                 push(a, a + bare, 0);
@@ -272,10 +267,7 @@ uint32_t PhraseWords::find(std::string_view w) const {
 uint32_t PhraseWords::find(const char *text, const Token &k) const {
     // Most words of a sentence have a first byte (lower case) and a length that no phrase word has:
     // no copy and no hash for them.
-    const bool curly = k.flags & Token::kCurly, bare = k.flags & Token::kBare;
-    auto first = static_cast<unsigned char>(curly || bare ? '\'' : text[k.start]);
-    if (first >= 'A' && first <= 'Z') first += 32;
-    if (!may_be(first, k.end - k.start - (curly ? 2 : 0) + (bare ? 1 : 0))) return Token::kNoWord;
+    if (!may_be(lookup_first(text, k), lookup_length(k))) return Token::kNoWord;
     char buf[64];
     const std::string_view w = token_text(text, k, buf);
     const int32_t id = w.empty() ? -1 : index_.find(w);

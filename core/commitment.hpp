@@ -38,6 +38,17 @@ struct Token {
     };
 };
 
+// A token as phrase words are looked up by: its first byte (ASCII lower-cased; the apostrophe of a
+// clitic, however written) and its length ("’ll" and the "ll" of "youll" are "'ll": three bytes).
+inline unsigned char lookup_first(const char *text, const Token &k) {
+    if (k.flags & (Token::kCurly | Token::kBare)) return '\'';
+    const auto c = static_cast<unsigned char>(text[k.start]);
+    return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c + 32) : c;
+}
+inline size_t lookup_length(const Token &k) {
+    return k.end - k.start - ((k.flags & Token::kCurly) ? 2 : 0) + ((k.flags & Token::kBare) ? 1 : 0);
+}
+
 // Where a word written without its apostrophe splits into a word and a clitic, as agents type
 // them: "ive" is "i" + "'ve", "youll" "you" + "'ll", "dont" "don" + "'t" (as "don't" tokenizes);
 // 0 when it is no such word. Only spellings that are no other English word count ("well", "ill",

@@ -622,11 +622,9 @@ void Scanner::confirm_commitments() {
         // after the sentence's last anchor are never asked for).
         for (; read <= ti; ++read) {
             const Token &t = tokens_[read];
-            const bool curly = t.flags & Token::kCurly, bare = t.flags & Token::kBare;
-            auto first = static_cast<unsigned char>(curly || bare ? '\'' : p_->text[t.start]);
-            if (first >= 'A' && first <= 'Z') first += 32;
+            const unsigned char first = lookup_first(p_->text, t);
             token_commit_[read] = -1;
-            if (e_.may_be_commit_word(first, t.end - t.start - (curly ? 2 : 0) + (bare ? 1 : 0))) {
+            if (e_.may_be_commit_word(first, lookup_length(t))) {
                 const uint32_t w = sentence.word(read);
                 if (e_.commit_start(w)) {
                     token_commit_[read] = static_cast<int32_t>(w);
