@@ -40,7 +40,8 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // as it is
 // 18: a word-list entry may open or close with '*' ("*fuck*", "shit*"), which loosens the rule's
 // boundary on that side: a library of 17 would read the star as a character of the word
-constexpr uint32_t kFormatVersion = 18;
+// 19: the parsed rules (encode_rules), which the loader reads instead of parsing the packs again
+constexpr uint32_t kFormatVersion = 19;
 
 std::string platform_string() {
     std::string p;
@@ -164,6 +165,285 @@ bool decode_patterns(std::string_view bytes, std::vector<Pattern> &out) {
 
 }  // namespace
 
+// The parsed rule set (RuleSet, core/rules.hpp) as bytes, so that loading a database does not parse
+// its packs again (TOML, word files, the [words] lists put into every commitment phrase): that was a
+// third of the time to load the default engine. The packs' text is still carried (Engine::serialize),
+// as what the database was built from; the loader reads the rules from here. Every count is checked
+// against the bytes left before anything is allocated, every enum against its range, and parallel
+// lists against each other, so that malformed bytes are refused, never read past.
+namespace {
+
+// A field added to one of these structs must be added to the codec below (and the format bumped):
+// these sizes are the reminder, on the platform the project is built and tested on.
+#if defined(__x86_64__) && defined(__GLIBCXX__) && !defined(_GLIBCXX_DEBUG)
+static_assert(sizeof(Rule) == 640, "Rule changed: encode the new field in encode_rules/decode_rules");
+static_assert(sizeof(Commitment) == 200, "Commitment changed: encode the new field");
+static_assert(sizeof(AllowEntry) == 72, "AllowEntry changed: encode the new field");
+static_assert(sizeof(CategoryPolicy) == 128, "CategoryPolicy changed: encode the new field");
+static_assert(sizeof(StateRules) == 64, "StateRules changed: encode the new field");
+static_assert(sizeof(RuleSet) == 416, "RuleSet changed: encode the new field");
+#endif
+
+void put_f64(Writer &w, double d) {
+    uint64_t b;
+    std::memcpy(&b, &d, 8);
+    w.u64(b);
+}
+void put_strs(Writer &w, const std::vector<std::string> &v) {
+    w.u32(static_cast<uint32_t>(v.size()));
+    for (const auto &s : v) w.str(s);
+}
+void put_u32s(Writer &w, const std::vector<uint32_t> &v) {
+    w.u32(static_cast<uint32_t>(v.size()));
+    for (uint32_t x : v) w.u32(x);
+}
+void put_state_rules(Writer &w, const StateRules &s) {
+    w.u64(static_cast<uint64_t>(s.duplicate_window_ms));
+    for (uint32_t x : {s.duplicate_min_words, s.duplicate_near_bits, s.duplicate_flag, s.duplicate_hold,
+                       s.duplicate_reject})
+        w.u32(x);
+    w.u64(static_cast<uint64_t>(s.flood_window_ms));
+    for (uint32_t x : {s.flood_flag, s.flood_hold, s.flood_reject, static_cast<uint32_t>(s.new_account_days),
+                       s.new_account_flag, s.new_account_hold})
+        w.u32(x);
+}
+void put_word_lists(Writer &w, const std::map<std::string, WordList> &m) {
+    w.u32(static_cast<uint32_t>(m.size()));
+    for (const auto &[name, wl] : m) {
+        w.str(name);
+        put_strs(w, wl.words);
+        put_u32s(w, wl.lines);
+        put_strs(w, wl.files);
+    }
+}
+
+struct RuleReader : Reader {
+    // A count of items of at least `min_bytes` each: more than the bytes left could hold is malformed.
+    uint32_t count(size_t min_bytes) {
+        const uint32_t n = u32();
+        if (ok && n > (d.size() - pos) / min_bytes) ok = false;
+        return ok ? n : 0;
+    }
+    double f64() {
+        const uint64_t b = u64();
+        double v;
+        std::memcpy(&v, &b, 8);
+        return v;
+    }
+    std::vector<std::string> strs() {
+        std::vector<std::string> v(count(8));
+        for (auto &s : v) s = str();
+        return v;
+    }
+    std::vector<uint32_t> u32s() {
+        std::vector<uint32_t> v(count(4));
+        for (auto &x : v) x = u32();
+        return v;
+    }
+    Boundary boundary() {
+        const uint32_t b = u32();
+        if (b > static_cast<uint32_t>(Boundary::Any)) ok = false;
+        return static_cast<Boundary>(b & 3);
+    }
+    StateRules state_rules() {
+        StateRules s;
+        s.duplicate_window_ms = static_cast<int64_t>(u64());
+        for (uint32_t *x : {&s.duplicate_min_words, &s.duplicate_near_bits, &s.duplicate_flag, &s.duplicate_hold,
+                            &s.duplicate_reject})
+            *x = u32();
+        s.flood_window_ms = static_cast<int64_t>(u64());
+        for (uint32_t *x : {&s.flood_flag, &s.flood_hold, &s.flood_reject})
+            *x = u32();
+        s.new_account_days = static_cast<int32_t>(u32());
+        s.new_account_flag = u32();
+        s.new_account_hold = u32();
+        return s;
+    }
+    void word_lists(std::map<std::string, WordList> &m) {
+        for (uint32_t n = count(20); n-- && ok;) {
+            std::string name = str();
+            WordList wl;
+            wl.words = strs();
+            wl.lines = u32s();
+            wl.files = strs();
+            if (wl.lines.size() != wl.words.size() || wl.files.size() != wl.words.size()) ok = false;
+            m.emplace(std::move(name), std::move(wl));
+        }
+    }
+};
+
+std::string encode_rules(const RuleSet &rs) {
+    Writer w;
+    w.u32(static_cast<uint32_t>(rs.rules.size()));
+    for (const Rule &r : rs.rules) {
+        for (const std::string *s : {&r.id, &r.category, &r.description, &r.file}) w.str(*s);
+        w.u32(r.line);
+        w.u32(static_cast<uint32_t>(r.severity));
+        put_f64(w, r.score);
+        w.u32(r.roles);
+        w.u32(static_cast<uint32_t>(r.boundary));
+        w.u32(uint32_t(r.is_regex) | uint32_t(r.luhn) << 1 | uint32_t(r.regex_lists) << 2 |
+              uint32_t(r.is_commitment) << 3 | uint32_t(r.is_model) << 4);
+        put_strs(w, r.literals);
+        put_u32s(w, r.literal_lines);
+        w.u32(static_cast<uint32_t>(r.literal_boundaries.size()));
+        for (Boundary b : r.literal_boundaries) w.u32(static_cast<uint32_t>(b));
+        w.str(r.words_path);
+        w.u64(r.words_from);
+        w.str(r.regex);
+        w.u32(r.regex_line);
+        w.str(r.trigger);
+        w.u32(r.trigger_line);
+        w.u32(static_cast<uint32_t>(r.examples.size()));
+        for (const Example &x : r.examples) {
+            w.str(x.text);
+            w.u32(x.should_match);
+            w.u32(x.line);
+        }
+        const Commitment &c = r.commitment;
+        for (const auto *v : {&c.who, &c.commit, &c.what, &c.unless}) put_strs(w, *v);
+        for (const auto *v : {&c.who_lines, &c.commit_lines, &c.what_lines, &c.unless_lines}) put_u32s(w, *v);
+        w.u32(c.within);
+        w.str(r.model_file);
+        put_f64(w, r.threshold);
+    }
+    put_word_lists(w, rs.words);
+    put_word_lists(w, rs.spellings);
+    w.u32(static_cast<uint32_t>(rs.allow.size()));
+    for (const AllowEntry &a : rs.allow) {
+        w.str(a.text);
+        w.str(a.file);
+        w.u32(a.line);
+        w.u32(a.as_written);
+        w.u32(static_cast<uint32_t>(a.boundary));
+    }
+    const Policy &p = rs.policy;
+    for (double x : {p.flag, p.hold, p.reject}) put_f64(w, x);
+    w.str(p.file);
+    w.u32(p.line);
+    w.u32(static_cast<uint32_t>(p.categories.size()));
+    for (const CategoryPolicy &c : p.categories) {
+        for (const std::string *s : {&c.prefix, &c.route, &c.file}) w.str(*s);
+        w.u32(c.line);
+        for (double x : {c.flag, c.hold, c.reject}) put_f64(w, x);
+    }
+    put_state_rules(w, rs.state.defaults);
+    w.str(rs.state.route);
+    w.u32(static_cast<uint32_t>(rs.state.channels.size()));
+    for (const auto &[name, s] : rs.state.channels) {
+        w.str(name);
+        put_state_rules(w, s);
+    }
+    w.u32(static_cast<uint32_t>(rs.state_overrides.size()));
+    for (const auto &o : rs.state_overrides) {
+        w.str(o.channel);
+        w.str(o.key);
+        put_f64(w, o.value);
+    }
+    w.str(rs.state_file);
+    w.u32(rs.state_line);
+    // A checksum of its own: the loader builds the commitment tables from these lists without the
+    // checks that parsing the packs makes, so damaged lists are refused here even when the file's
+    // checksum is not verified (the built-in engine) or was forged.
+    const uint64_t sum = XXH64(w.s.data(), w.s.size(), 0x6D66);
+    w.u64(sum);
+    return w.s;
+}
+
+bool decode_rules(std::string_view bytes, RuleSet &rs) {
+    if (bytes.size() < 8) return false;
+    uint64_t sum;
+    std::memcpy(&sum, bytes.data() + bytes.size() - 8, 8);
+    bytes.remove_suffix(8);
+    if (XXH64(bytes.data(), bytes.size(), 0x6D66) != sum) return false;
+    RuleReader r;
+    r.d = bytes;
+    rs = RuleSet();
+    rs.rules.resize(r.count(64));
+    for (Rule &x : rs.rules) {
+        if (!r.ok) return false;
+        for (std::string *s : {&x.id, &x.category, &x.description, &x.file}) *s = r.str();
+        x.line = r.u32();
+        x.severity = static_cast<int>(r.u32());
+        x.score = r.f64();
+        const uint32_t roles = r.u32();
+        x.roles = static_cast<uint8_t>(roles);
+        x.boundary = r.boundary();
+        const uint32_t flags = r.u32();
+        x.is_regex = flags & 1;
+        x.luhn = flags & 2;
+        x.regex_lists = flags & 4;
+        x.is_commitment = flags & 8;
+        x.is_model = flags & 16;
+        x.literals = r.strs();
+        x.literal_lines = r.u32s();
+        x.literal_boundaries.resize(r.count(4));
+        for (Boundary &b : x.literal_boundaries) b = r.boundary();
+        x.words_path = r.str();
+        x.words_from = r.u64();
+        x.regex = r.str();
+        x.regex_line = r.u32();
+        x.trigger = r.str();
+        x.trigger_line = r.u32();
+        x.examples.resize(r.count(16));
+        for (Example &e : x.examples) {
+            e.text = r.str();
+            e.should_match = r.u32() != 0;
+            e.line = r.u32();
+        }
+        Commitment &c = x.commitment;
+        for (auto *v : {&c.who, &c.commit, &c.what, &c.unless}) *v = r.strs();
+        for (auto *v : {&c.who_lines, &c.commit_lines, &c.what_lines, &c.unless_lines}) *v = r.u32s();
+        c.within = r.u32();
+        x.model_file = r.str();
+        x.threshold = r.f64();
+        if (roles == 0 || roles > kRoleEveryone || flags > 31 || x.literal_lines.size() != x.literals.size() ||
+            x.literal_boundaries.size() != x.literals.size() ||
+            (x.words_from != SIZE_MAX && x.words_from > x.literals.size()) || c.who_lines.size() != c.who.size() ||
+            c.commit_lines.size() != c.commit.size() || c.what_lines.size() != c.what.size() ||
+            c.unless_lines.size() != c.unless.size() || !severity_name(x.severity)[0])
+            return false;
+    }
+    r.word_lists(rs.words);
+    r.word_lists(rs.spellings);
+    rs.allow.resize(r.count(36));
+    for (AllowEntry &a : rs.allow) {
+        a.text = r.str();
+        a.file = r.str();
+        a.line = r.u32();
+        a.as_written = r.u32() != 0;
+        a.boundary = r.boundary();
+    }
+    Policy &p = rs.policy;
+    for (double *x : {&p.flag, &p.hold, &p.reject}) *x = r.f64();
+    p.file = r.str();
+    p.line = r.u32();
+    p.categories.resize(r.count(52));
+    for (CategoryPolicy &c : p.categories) {
+        for (std::string *s : {&c.prefix, &c.route, &c.file}) *s = r.str();
+        c.line = r.u32();
+        for (double *x : {&c.flag, &c.hold, &c.reject}) *x = r.f64();
+    }
+    rs.state.defaults = r.state_rules();
+    rs.state.route = r.str();
+    rs.state.channels.resize(r.count(8));
+    for (auto &[name, s] : rs.state.channels) {
+        name = r.str();
+        s = r.state_rules();
+    }
+    rs.state_overrides.resize(r.count(24));
+    for (auto &o : rs.state_overrides) {
+        o.channel = r.str();
+        o.key = r.str();
+        o.value = r.f64();
+    }
+    rs.state_file = r.str();
+    rs.state_line = r.u32();
+    return r.ok && r.pos == bytes.size();
+}
+
+}  // namespace
+
 // The tables the compiler derives from the rules' words (core/compile.cpp): the '@' words (AtWords::kWords words),
 // the skeleton's token filter (a count, then that many 64-bit words), the split-word windows (the
 // same), each regex group's probe (a count, then one 32-bit word per group), then the learned
@@ -227,6 +507,7 @@ std::string Engine::serialize() const {
         payload.str(f.path);
         payload.str(f.content);
     }
+    payload.str(encode_rules(rs_));
     payload.u32(static_cast<uint32_t>(pats_.size()));
     payload.u64(fingerprint_);
     payload.str(encode_patterns(pats_));
@@ -311,6 +592,7 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
         f.content = r.str();
         e->src_.files.push_back(std::move(f));
     }
+    std::string_view rule_bytes = r.view();
     uint32_t npats = r.u32();
     e->fingerprint_ = r.u64();
     std::string_view pat_bytes = r.view(), skel_bytes = r.view();
@@ -323,9 +605,7 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
         throw Error(kBadDatabase, "database holds more pattern databases than patterns");
     for (uint32_t i = 0; i < ndbs && r.ok; ++i) blobs.push_back(r.view());
     if (!r.ok) throw Error(kBadDatabase, "modfilter database payload is truncated");
-    std::vector<Diagnostic> diags;
-    parse_rules(e->src_, e->rs_, diags, /*model_weights=*/false);
-    if (!diags.empty()) throw Error(kBadDatabase, "database rules do not parse: " + diags.front().str());
+    if (!decode_rules(rule_bytes, e->rs_)) throw Error(kBadDatabase, "the rules inside the database are damaged");
     e->build_tables(opt);
     if (!e->decode_tables(tables)) throw Error(kBadDatabase, "database tables do not match its rules");
     if (!decode_patterns(pat_bytes, e->pats_) || e->pats_.size() != npats || !decode_patterns(skel_bytes, e->skel_pats_) ||

@@ -37,7 +37,8 @@ const std::string &small_db() {
 
 // Header layout (core/engine.cpp): magic[8] u32 format u32 lib str hs str platform str unicode
 // u64 payload_len u64 xxh64(payload) payload; str = u64 length + bytes; payload = u32 nfiles,
-// nfiles x (str path, str content), u32 npatterns, str hyperscan_blob.
+// nfiles x (str path, str content), str rules (with a checksum of their own), u32 npatterns, then the
+// pattern tables and the Hyperscan databases.
 struct Layout {
     size_t len_at = 0, sum_at = 0, payload_at = 0, hs_blob_at = 0;
     bool ok = false;
@@ -67,6 +68,7 @@ Layout layout(const std::string &d) {
     size_t q = l.payload_at + 4;
     for (uint32_t i = 0; i < nfiles; ++i)
         if (!skip_str(q) || !skip_str(q)) return l;
+    if (!skip_str(q)) return l;
     l.hs_blob_at = q + 4;
     l.ok = l.hs_blob_at <= d.size();
     return l;

@@ -9,6 +9,9 @@
 #include <thread>
 #include <vector>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "prefilter.hpp"
 #include "scanner.hpp"
 
@@ -606,7 +609,16 @@ TEST_CASE("Posts over max_post_bytes are refused with a clear error", "[limits]"
 TEST_CASE("A pack of one regex and no phrase serializes and loads", "[serialize]") {
     // Group 0 (the phrases) is empty and the regex has a group of its own: one group more than the
     // loader's checks allowed, so such a database was refused as corrupt.
-    auto e = compile_text(R"([[rule]]
+    auto e = compile_text(R"([[commitment]]
+id = "promise.timeline.processed"
+category = "promise.timeline"
+severity = "low"
+applies_to = "staff"
+who = ["your request"]
+commit = ["will be"]
+what = ["processed within # days"]
+
+[[rule]]
 id = "card"
 category = "pii.card"
 severity = "medium"
@@ -2513,4 +2525,149 @@ TEST_CASE("Atoms found by words and by Hyperscan meet in either order", "[words]
     Verdict v;
     sc.scan("Pics, zork#7 pics!", 0, 0, v);
     CHECK(v.hits.size() == 2);
+}
+
+TEST_CASE("A database carries its parsed rules: the loader reads them back field by field, and refuses them damaged", "[serialize]") {
+    const std::string extra = R"(
+[spellings]
+your = ["ur", "yr"]
+
+[allow]
+as_written = ["shitake"]
+words = ["*scunthorpe*"]
+
+[state]
+flood_flag = 4
+[state.channel."memes"]
+duplicate_reject = 0
+
+[[commitment]]
+id = "promise.timeline.processed"
+category = "promise.timeline"
+severity = "low"
+applies_to = "staff"
+who = ["your request"]
+commit = ["will be"]
+what = ["processed within # days"]
+
+[[rule]]
+id = "card"
+category = "pii.card"
+severity = "medium"
+boundary = "any"
+validate = "luhn"
+regex = '''\b\d{4}([\s-]?\d{4}){3}\b'''
+trigger = '''\d{4}[\s-]?\d{4}'''
+match = ["4111 1111 1111 1111"]
+no_match = ["1234 5678 9012 3456"]
+)";
+    Sources s;
+    s.files.push_back({"a.toml", std::string(kPack) + kCommitPack});
+    s.files.push_back({"b.toml", extra});
+    std::vector<Diagnostic> diags;
+    auto e = compile_sources(s, &diags);
+    INFO((diags.empty() ? std::string() : diags[0].str()));
+    REQUIRE(e);
+    const std::string db = e->serialize();
+    auto loaded = Engine::deserialize(db, EngineOptions{}, /*data_outlives_engine=*/true);
+    CHECK(loaded->serialize() == db);
+
+    REQUIRE(loaded->rules().size() == e->rules().size());
+    bool saw_commitment = false, saw_example = false;
+    for (size_t i = 0; i < e->rules().size(); ++i) {
+        const Rule &a = e->rules()[i], &b = loaded->rules()[i];
+        INFO(a.id);
+        CHECK(b.id == a.id);
+        CHECK(b.category == a.category);
+        CHECK(b.description == a.description);
+        CHECK(b.file == a.file);
+        CHECK(b.line == a.line);
+        CHECK(b.severity == a.severity);
+        CHECK(b.score == a.score);
+        CHECK(b.roles == a.roles);
+        CHECK(b.boundary == a.boundary);
+        CHECK(b.is_regex == a.is_regex);
+        CHECK(b.luhn == a.luhn);
+        CHECK(b.literals == a.literals);
+        CHECK(b.literal_lines == a.literal_lines);
+        CHECK(b.literal_boundaries == a.literal_boundaries);
+        CHECK(b.words_path == a.words_path);
+        CHECK(b.words_from == a.words_from);
+        CHECK(b.regex == a.regex);
+        CHECK(b.trigger == a.trigger);
+        CHECK(b.trigger_line == a.trigger_line);
+        REQUIRE(b.examples.size() == a.examples.size());
+        for (size_t k = 0; k < a.examples.size(); ++k) {
+            CHECK(b.examples[k].text == a.examples[k].text);
+            CHECK(b.examples[k].should_match == a.examples[k].should_match);
+            CHECK(b.examples[k].line == a.examples[k].line);
+            saw_example = true;
+        }
+        CHECK(b.is_commitment == a.is_commitment);
+        CHECK(b.commitment.who == a.commitment.who);
+        CHECK(b.commitment.commit == a.commitment.commit);
+        CHECK(b.commitment.what == a.commitment.what);
+        CHECK(b.commitment.unless == a.commitment.unless);
+        CHECK(b.commitment.what_lines == a.commitment.what_lines);
+        CHECK(b.commitment.within == a.commitment.within);
+        saw_commitment = saw_commitment || a.is_commitment;
+    }
+    CHECK(saw_commitment);
+    CHECK(saw_example);
+    // the [spellings] were put into the phrases when the packs were parsed: the loaded phrases have them
+    bool spelt = false;
+    for (const Rule &r : loaded->rules())
+        for (const std::string &w : r.commitment.who) spelt = spelt || w == "ur request";
+    CHECK(spelt);
+    REQUIRE(loaded->allow_entries().size() == e->allow_entries().size());
+    for (size_t i = 0; i < e->allow_entries().size(); ++i) {
+        CHECK(loaded->allow_entries()[i].text == e->allow_entries()[i].text);
+        CHECK(loaded->allow_entries()[i].as_written == e->allow_entries()[i].as_written);
+        CHECK(loaded->allow_entries()[i].boundary == e->allow_entries()[i].boundary);
+    }
+    REQUIRE(loaded->categories().size() == e->categories().size());
+    for (size_t i = 0; i < e->categories().size(); ++i) {
+        CHECK(loaded->categories()[i].name == e->categories()[i].name);
+        CHECK(loaded->categories()[i].route == e->categories()[i].route);
+        CHECK(loaded->categories()[i].hold == e->categories()[i].hold);
+    }
+    CHECK(loaded->state_policy().defaults.flood_flag == 4);
+    REQUIRE(loaded->state_policy().channels.size() == 1);
+    CHECK(loaded->state_policy().channels[0].first == "memes");
+    CHECK(loaded->state_policy().channels[0].second.duplicate_reject == 0);
+    CHECK(loaded->state_policy().channels[0].second.flood_flag == 4);
+    for (const char *text : {"We'll refund you", "you are an idiot", "4111 1111 1111 1111", "shitake", "fucking hell",
+                             "ur request will be processed within 3 days"})
+        for (int role : {0, 1}) {
+            Verdict v1, v2;
+            Scanner(*e).scan(text, role, 0, v1);
+            Scanner(*loaded).scan(text, role, 0, v2);
+            INFO(text);
+            REQUIRE(v1.hits.size() == v2.hits.size());
+            for (size_t k = 0; k < v1.hits.size(); ++k) CHECK(v1.hits[k].rule == v2.hits[k].rule);
+        }
+
+    // A byte of the rules changed, with the file's own length and checksum made right again (as a
+    // forger would): the rules' own checksum refuses them. The last "promise.timeline.by" of the
+    // file is the rules' copy (the packs' text comes first; Hyperscan's bytecode holds no rule ids).
+    std::string bad = db;
+    const size_t at = bad.rfind("promise.timeline.by");
+    REQUIRE(at != std::string::npos);
+    REQUIRE(at > db.find("promise.timeline.by"));
+    bad[at] = 'P';
+    size_t p = 16;  // magic, format, library; then three strings (Hyperscan, platform, Unicode)
+    for (int k = 0; k < 3; ++k) {
+        uint64_t n;
+        std::memcpy(&n, bad.data() + p, 8);
+        p += 8 + n;
+    }
+    const uint64_t sum = XXH64(bad.data() + p + 16, bad.size() - p - 16, 0);
+    std::memcpy(&bad[p + 8], &sum, 8);
+    try {
+        Engine::deserialize(bad, EngineOptions{});
+        FAIL("a database with damaged rules loaded");
+    } catch (const Error &err) {
+        CHECK(err.status == kBadDatabase);
+        CHECK(err.message.find("rules inside the database are damaged") != std::string::npos);
+    }
 }
