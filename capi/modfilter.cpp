@@ -503,8 +503,8 @@ mf_status mf_verdict_summaries(const mf_verdict *const *vs, size_t n, mf_verdict
 
 mf_status mf_verdict_hit(const mf_verdict *v, size_t index, mf_hit *out) {
     if (!v || !out) return fail(MF_E_INVALID_ARG, "mf_verdict_hit: verdict or out is NULL");
-    if (out->version != MF_HIT_VERSION)
-        return fail(MF_E_VERSION, "mf_hit.version is " + std::to_string(out->version) + ", expected " +
+    if (out->version != 1 && out->version != MF_HIT_VERSION)
+        return fail(MF_E_VERSION, "mf_hit.version is " + std::to_string(out->version) + ", expected 1 or " +
                                       std::to_string(MF_HIT_VERSION));
     if (!v->v.engine || index >= v->v.hits.size())
         return fail(MF_E_NOT_FOUND, "mf_verdict_hit: index " + std::to_string(index) + " is out of range");
@@ -517,6 +517,7 @@ mf_status mf_verdict_hit(const mf_verdict *v, size_t index, mf_hit *out) {
     out->start = h.start;
     out->end = h.end;
     out->evasion = h.evasion;
+    if (out->version >= 2) out->flags = h.quoted ? MF_HIT_QUOTED : 0u;
     return MF_OK;
 }
 

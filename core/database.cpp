@@ -181,7 +181,8 @@ static_assert(sizeof(Commitment) == 200, "Commitment changed: encode the new fie
 static_assert(sizeof(AllowEntry) == 72, "AllowEntry changed: encode the new field");
 static_assert(sizeof(CategoryPolicy) == 128, "CategoryPolicy changed: encode the new field");
 static_assert(sizeof(StateRules) == 64, "StateRules changed: encode the new field");
-static_assert(sizeof(RuleSet) == 416, "RuleSet changed: encode the new field");
+static_assert(sizeof(RuleSet) == 424, "RuleSet changed: encode the new field");
+static_assert(sizeof(Policy) == 96, "Policy changed: encode the new field");
 #endif
 
 void put_f64(Writer &w, double d) {
@@ -318,7 +319,7 @@ std::string encode_rules(const RuleSet &rs) {
         w.u32(static_cast<uint32_t>(a.boundary));
     }
     const Policy &p = rs.policy;
-    for (double x : {p.flag, p.hold, p.reject}) put_f64(w, x);
+    for (double x : {p.flag, p.hold, p.reject, p.quoted_weight}) put_f64(w, x);
     w.str(p.file);
     w.u32(p.line);
     w.u32(static_cast<uint32_t>(p.categories.size()));
@@ -415,7 +416,8 @@ bool decode_rules(std::string_view bytes, RuleSet &rs) {
         a.boundary = r.boundary();
     }
     Policy &p = rs.policy;
-    for (double *x : {&p.flag, &p.hold, &p.reject}) *x = r.f64();
+    for (double *x : {&p.flag, &p.hold, &p.reject, &p.quoted_weight}) *x = r.f64();
+    if (!(p.quoted_weight >= 0 && p.quoted_weight <= 1)) return false;
     p.file = r.str();
     p.line = r.u32();
     p.categories.resize(r.count(52));

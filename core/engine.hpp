@@ -152,6 +152,8 @@ public:
     const std::vector<CategoryInfo> &categories() const { return cats_; }
     // [state] in policy.toml: thresholds and windows of the state stage (core/state.hpp).
     const StatePolicy &state_policy() const { return rs_.state; }
+    // [policy] quoted_weight: the share of its score a rule counts for when all its hits are quoted.
+    double quoted_weight() const { return rs_.policy.quoted_weight; }
     uint32_t rule_category(size_t rule) const { return rule_cat_[rule]; }
     const EngineOptions &options() const { return opt_; }
     const Pattern &pattern(unsigned id) const { return pats_[id]; }

@@ -936,10 +936,15 @@ void parse_policy(Ctx &c, const toml::table &t, uint32_t line, RuleSet &out) {
     out.policy.line = line;
     for (auto &&[k, v] : t) {
         std::string_view key = k.str();
+        if (key == "quoted_weight") {
+            if (auto n = get_number(c, v, key, 0.0, 1.0)) out.policy.quoted_weight = *n;
+            continue;
+        }
         double *dst = key == "flag" ? &out.policy.flag : key == "hold" ? &out.policy.hold
                     : key == "reject" ? &out.policy.reject : nullptr;
         if (!dst) {
-            c.err(line_of(k), "unknown key '" + std::string(key) + "' in [policy]" + suggest(key, {"flag", "hold", "reject"}));
+            c.err(line_of(k), "unknown key '" + std::string(key) + "' in [policy]" +
+                                  suggest(key, {"flag", "hold", "reject", "quoted_weight"}));
             continue;
         }
         if (auto n = get_number(c, v, key, 0.001, 1e6)) *dst = *n;

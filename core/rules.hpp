@@ -115,6 +115,10 @@ struct CategoryPolicy {
 
 struct Policy {
     double flag = 2.0, hold = 4.0, reject = 8.0;
+    // What a rule counts for when every hit of it lies in quoted text (a reply's quote of another
+    // post: a "> " line, [quote]...[/quote], <blockquote>...</blockquote>): this share of its score.
+    // A post with no word outside its quotes counts them whole (see docs/rule-packs.md).
+    double quoted_weight = 0.5;
     std::string file;  // where [policy] was found ("" if nowhere)
     uint32_t line = 0;
     std::vector<CategoryPolicy> categories;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "quotes.hpp"
 #include "text.hpp"
 
 namespace mf {
@@ -974,6 +975,26 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
     }
     p_->raw.resize(k);
 
+    // Quoted text (core/quotes.hpp): a rule whose every hit lies in what the post quotes counts
+    // for quoted_weight of its score, unless the post has no word of its own outside its quotes
+    // (then the quote is what it says). Its hits are listed all the same, marked quoted.
+    quotes_.clear();
+    unquoted_.clear();
+    bool own_words = true;
+    if (!p_->raw.empty()) own_words = quoted_spans(text, quotes_);
+    auto in_quote = [&](const Raw &r) {
+        for (const auto &[a, b] : quotes_)
+            if (a <= r.core_from && r.core_to <= b) return true;
+        return false;
+    };
+    const bool discount = !quotes_.empty() && own_words && e_.quoted_weight() < 1.0;
+    if (discount) {
+        for (const Raw &r : p_->raw)
+            if (!in_quote(r)) unquoted_.push_back(rule_of(r));
+        unquoted_.insert(unquoted_.end(), p_->overflow_rules.begin(), p_->overflow_rules.end());
+        std::sort(unquoted_.begin(), unquoted_.end());
+    }
+
     // Scores: each distinct rule adds its score once to its category.
     touched_.clear();
     auto count_rule = [&](uint32_t rule) {
@@ -981,7 +1002,9 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
         rule_epoch_[rule] = epoch_;
         uint32_t c = e_.rule_category(rule);
         if (cat_score_[c] == 0.0) touched_.push_back(c);
-        cat_score_[c] += e_.rules()[rule].score;
+        double score = e_.rules()[rule].score;
+        if (discount && !std::binary_search(unquoted_.begin(), unquoted_.end(), rule)) score *= e_.quoted_weight();
+        cat_score_[c] += score;
         if (cat_score_[c] == 0.0) cat_score_[c] = 1e-300;  // zero-score rules still mark the category
     };
     const uint32_t max_hits = e_.options().max_hits;
@@ -992,7 +1015,7 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
             v.flags |= 0x2u;
             continue;
         }
-        HitRecord h{rule, r.from, r.to, r.evasion};
+        HitRecord h{rule, r.from, r.to, r.evasion, !quotes_.empty() && in_quote(r)};
         v.evasion |= h.evasion;
         v.hits.push_back(h);
     }

@@ -176,6 +176,8 @@ private:
     uint32_t epoch_ = 0;
     std::vector<double> cat_score_;
     std::vector<uint32_t> touched_;
+    std::vector<std::pair<size_t, size_t>> quotes_;  // score(): the post's quoted spans (core/quotes.hpp)
+    std::vector<uint32_t> unquoted_;                 // score(): rules with a hit outside them
     std::vector<std::pair<uint32_t, uint32_t>> allow_;
     std::vector<uint8_t> mask_;
 };

@@ -234,6 +234,7 @@ const std::string &Verdict::render_json() {
             o += ",\"evasion\":";
             json_evasion(o, h.evasion);
         }
+        if (h.quoted) o += ",\"quoted\":true";
         o += '}';
     }
     o += "],\"evasion\":";

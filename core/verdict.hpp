@@ -16,6 +16,7 @@ struct HitRecord {
     uint32_t rule;
     size_t start, end;  // original bytes
     uint32_t evasion;
+    bool quoted = false;  // inside quoted text (Policy::quoted_weight)
 };
 
 struct CategoryScore {

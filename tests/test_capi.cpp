@@ -556,3 +556,35 @@ TEST_CASE("A scanner used by two threads at once refuses the second with MF_E_BU
     CHECK(ok + busy == 40);
     CHECK(ok > 0);
 }
+
+TEST_CASE("A hit in quoted text is marked (mf_hit version 2) and counts for part of its score; a version 1 caller gets what it got", "[capi]") {
+    Fixture f;
+    CHECK(f.scan("well fuck that") == MF_ACTION_FLAG);
+    // the same words quoted, with a reply of the post's own: listed, marked, half the score (ALLOW)
+    CHECK(f.scan("> well fuck that\nI don't agree with this.") == MF_ACTION_ALLOW);
+    REQUIRE(mf_verdict_hit_count(f.verdict) == 1);
+    mf_hit h = MF_HIT_INIT;
+    REQUIRE(mf_verdict_hit(f.verdict, 0, &h) == MF_OK);
+    CHECK(std::string(h.rule) == "obscene.f");
+    CHECK(h.start == 7);
+    CHECK(h.flags == MF_HIT_QUOTED);
+    double score = 0;
+    REQUIRE(mf_verdict_category(f.verdict, 0, nullptr, &score, nullptr, nullptr) == MF_OK);
+    CHECK(score == 1.0);
+    CHECK(std::string(mf_verdict_json(f.verdict, nullptr)).find("\"quoted\":true") != std::string::npos);
+    // a caller built against version 1: the fields it knows, nothing written past them
+    mf_hit old = MF_HIT_INIT;
+    old.version = 1;
+    old.flags = 0xDEADBEEFu;  // (where version 2 keeps its flags: the tail of a version 1 struct)
+    REQUIRE(mf_verdict_hit(f.verdict, 0, &old) == MF_OK);
+    CHECK(std::string(old.rule) == "obscene.f");
+    CHECK(old.flags == 0xDEADBEEFu);
+    mf_hit bad = MF_HIT_INIT;
+    bad.version = 3;
+    CHECK(mf_verdict_hit(f.verdict, 0, &bad) == MF_E_VERSION);
+    // outside a quote the flag is clear
+    CHECK(f.scan("well fuck that") == MF_ACTION_FLAG);
+    REQUIRE(mf_verdict_hit(f.verdict, 0, &h) == MF_OK);
+    CHECK(h.flags == 0u);
+    CHECK(std::string(mf_verdict_json(f.verdict, nullptr)).find("quoted") == std::string::npos);
+}

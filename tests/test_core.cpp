@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "prefilter.hpp"
+#include "quotes.hpp"
 #include "scanner.hpp"
 
 using namespace mf;
@@ -2670,4 +2671,58 @@ no_match = ["1234 5678 9012 3456"]
         CHECK(err.status == kBadDatabase);
         CHECK(err.message.find("rules inside the database are damaged") != std::string::npos);
     }
+}
+
+TEST_CASE("Quoted text: '>' lines, [quote] and <blockquote> spans, and whether the post has words of its own", "[quotes]") {
+    std::vector<std::pair<size_t, size_t>> q;
+    CHECK(quoted_spans("no quote here", q));
+    CHECK(q.empty());
+    std::string t = "> a quoted line\r\nmy reply";
+    CHECK(quoted_spans(t, q));
+    REQUIRE(q.size() == 1);
+    CHECK(t.substr(q[0].first, q[0].second - q[0].first) == "> a quoted line");
+    t = "  >> nested\n> more";
+    CHECK_FALSE(quoted_spans(t, q));  // nothing of its own
+    CHECK(q.size() == 2);
+    t = "[QUOTE=\"bob, post:3, topic:7\"]outer [quote]inner[/quote] still outer[/Quote] mine";
+    CHECK(quoted_spans(t, q));
+    REQUIRE(q.size() == 1);
+    CHECK(t.substr(q[0].first, q[0].second - q[0].first) ==
+          "[QUOTE=\"bob, post:3, topic:7\"]outer [quote]inner[/quote] still outer[/Quote]");
+    t = "<blockquote class=\"x\">said</blockquote>";
+    CHECK_FALSE(quoted_spans(t, q));
+    REQUIRE(q.size() == 1);
+    CHECK(q[0] == std::make_pair(size_t(0), t.size()));
+    // an opening tag never closed, and tags that only look alike, quote nothing
+    CHECK(quoted_spans("[quote]never closed", q));
+    CHECK(q.empty());
+    CHECK(quoted_spans("[quoted] <blockquotes> [/quote] a -> b", q));
+    CHECK(q.empty());
+}
+
+TEST_CASE("A rule whose every hit is quoted counts for [policy] quoted_weight of its score", "[quotes]") {
+    Scan s(kPack);
+    CHECK(s("I will kill you").action == kReject);                        // critical: 8
+    CHECK(s("> I will kill you\nReported to the mods.").action == kHold);  // quoted: 4
+    REQUIRE(s.v.hits.size() == 1);
+    CHECK(s.v.hits[0].quoted);
+    CHECK(s("[quote=\"bob\"]I will kill you[/quote] not ok").action == kHold);
+    CHECK(s("<blockquote>I will kill you</blockquote>not ok").action == kHold);
+    CHECK(s("> I will kill you").action == kReject);                       // the quote is all it says
+    CHECK(s("[quote]I will kill you").action == kReject);                   // never closed: not a quote
+    CHECK(s("> I will kill you\nand I will kill you too").action == kReject);  // also outside the quote
+    REQUIRE(s.v.hits.size() == 2);
+    CHECK(s.v.hits[0].quoted);
+    CHECK_FALSE(s.v.hits[1].quoted);
+    // the weight is the packs' to set, from 0 (a quoted rule marks its category with no score) to 1
+    Scan all(std::string(kPack).replace(std::string(kPack).find("reject = 8\n"), 11, "reject = 8\nquoted_weight = 1\n"));
+    CHECK(all("> I will kill you\nReported.").action == kReject);
+    Scan none(std::string(kPack).replace(std::string(kPack).find("reject = 8\n"), 11, "reject = 8\nquoted_weight = 0\n"));
+    CHECK(none("> I will kill you\nReported.").action == kAllow);
+    REQUIRE(none.v.categories.size() == 1);
+    CHECK(none.v.categories[0].score == 0.0);
+    auto d = errors_of("[policy]\nquoted_weight = 2\n");
+    REQUIRE(!d.empty());
+    CHECK(d[0].str().find("test.toml:2:") == 0);
+    CHECK(d[0].str().find("quoted_weight") != std::string::npos);
 }

@@ -259,8 +259,13 @@ MF_API size_t mf_verdict_category_count(const mf_verdict *verdict);
 MF_API mf_status mf_verdict_category(const mf_verdict *verdict, size_t index, const char **name,
                                      double *score, int32_t *action, const char **route);
 
-/** One hit: a rule that matched, and where. */
-#define MF_HIT_VERSION 1
+/** One hit: a rule that matched, and where. Version 2 adds `flags`; a caller that sets version 1
+ *  (built against 0.1.0) gets the version 1 fields only, and nothing past them is written. */
+#define MF_HIT_VERSION 2
+/** mf_hit.flags: the hit lies in text the post quotes ("> " lines, [quote]...[/quote],
+ *  <blockquote>...</blockquote>): its rule counted for [policy] quoted_weight of its score when
+ *  none of its hits was outside a quote, and the post had words of its own. */
+#define MF_HIT_QUOTED 0x1u
 typedef struct mf_hit {
     uint32_t version;     /* MF_HIT_VERSION, set by the caller */
     const char *rule;     /* rule id, lives as long as the engine */
@@ -270,12 +275,14 @@ typedef struct mf_hit {
     size_t start;         /* half-open byte span [start, end) in the original post */
     size_t end;
     uint32_t evasion;     /* MF_EVASION_* bits seen inside this span */
+    /* ---- since mf_hit version 2 ---- */
+    uint32_t flags;       /* MF_HIT_* bits */
 } mf_hit;
-#define MF_HIT_INIT {MF_HIT_VERSION, NULL, NULL, 0, 0.0, 0, 0, 0}
+#define MF_HIT_INIT {MF_HIT_VERSION, NULL, NULL, 0, 0.0, 0, 0, 0, 0}
 
 /** Number of hits listed (at most the engine's max_hits), in order of start offset. */
 MF_API size_t mf_verdict_hit_count(const mf_verdict *verdict);
-/** Copies hit number `index` into *out (out->version must be MF_HIT_VERSION). */
+/** Copies hit number `index` into *out (out->version must be 1 or MF_HIT_VERSION). */
 MF_API mf_status mf_verdict_hit(const mf_verdict *verdict, size_t index, mf_hit *out);
 
 /** What a verdict holds, read in one call for many verdicts: for bindings that go through an FFI,
