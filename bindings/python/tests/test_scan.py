@@ -161,6 +161,16 @@ class ScanTest(unittest.TestCase):
             self.assertEqual(v.censored, text.replace(span, "*" * len(span)))
         self.assertIn("mixed_script", self.engine.scan("you іdiot").to_dict()["evasion"])
 
+    def test_quoted_hits_are_marked_and_count_for_part_of_their_score(self):
+        v = self.engine.scan("> You are an idiot\nplease keep it civil", author_role="member")
+        self.assertIs(v.action, Action.ALLOW)  # medium (2) quoted: half, under FLAG
+        self.assertEqual(v.categories, {"abuse.harassment": 1.0})
+        self.assertEqual([(h.text, h.quoted) for h in v.hits], [("idiot", True)])
+        self.assertIs(v.to_dict()["hits"][0]["quoted"], True)
+        v = self.engine.scan("You are an idiot", author_role="member")
+        self.assertEqual([h.quoted for h in v.hits], [False])
+        self.assertNotIn("quoted", v.to_dict()["hits"][0])
+
     def test_censor(self):
         v = self.engine.scan("You are an idiot", censor=True)
         self.assertEqual(v.censored, "You are an *****")

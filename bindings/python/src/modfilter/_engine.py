@@ -188,6 +188,7 @@ class Verdict:
                 "start": h.start,
                 "end": h.end,
                 "evasion": _evasion_names(h.evasion),
+                **({"quoted": True} if h.quoted else {}),
             }
             for h in self._hits
         ]
@@ -276,14 +277,14 @@ class _EngineHandle:
 
 # mf_hit and mf_post as struct formats: struct's native alignment ("@") is the C compiler's, so
 # one unpack_from / pack replaces 8 ctypes field accesses. Checked against ctypes' layout at import.
-_HIT_STRUCT = struct.Struct("@IPPidNNI")
+_HIT_STRUCT = struct.Struct("@IPPidNNII")  # mf_hit version 2
 _H_START, _H_END = 5, 6
 _POST_STRUCT = struct.Struct("@IPNiIPNPNPNqiI")  # mf_post version 2
 
 
 def _check_layouts() -> None:
-    h = _native.Hit(1, 0x1111, 0x2222, 3, 4.5, 6, 7, 8)
-    if ctypes.sizeof(h) < _HIT_STRUCT.size or _HIT_STRUCT.unpack_from(h) != (1, 0x1111, 0x2222, 3, 4.5, 6, 7, 8):
+    h = _native.Hit(2, 0x1111, 0x2222, 3, 4.5, 6, 7, 8, 9)
+    if ctypes.sizeof(h) < _HIT_STRUCT.size or _HIT_STRUCT.unpack_from(h) != (2, 0x1111, 0x2222, 3, 4.5, 6, 7, 8, 9):
         raise ImportError("modfilter: unexpected mf_hit layout on this platform")
     packed = _POST_STRUCT.pack(2, 0x3333, 5, 1, 1, 0x4444, 6, 0x5555, 7, 0x6666, 8, -9, 10, 1)
     p = Post.from_buffer_copy(packed.ljust(ctypes.sizeof(Post), b"\0"))
@@ -995,7 +996,7 @@ def _read(state: _ThreadState, v: int, text: Text, data: bytes, pid: Any, censor
     if isinstance(text, str) and len(data) != len(text):  # non-ASCII: UTF-8 offsets -> str indices
         m = _index_map(data, [x for r in raw_hits for x in (r[_H_START], r[_H_END])])
     hits = []
-    for _ver, rule, cat, sev, sc, start, end, ev in raw_hits:
+    for _ver, rule, cat, sev, sc, start, end, ev, fl in raw_hits:
         if m is not None:
             start, end = m[start], m[end]
         hits.append(
@@ -1010,6 +1011,7 @@ def _read(state: _ThreadState, v: int, text: Text, data: bytes, pid: Any, censor
                     end,
                     _EVASIONS.get(ev) or _evasion(ev),
                     text[start:end],
+                    bool(fl & _native.HIT_QUOTED),
                 ),
             )
         )

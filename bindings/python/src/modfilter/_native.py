@@ -78,7 +78,7 @@ class StateOptions(Structure):
 
 
 class Hit(Structure):
-    """mf_hit (MF_HIT_VERSION 1)."""
+    """mf_hit (MF_HIT_VERSION 2)."""
 
     _fields_ = [
         ("version", c_uint32),
@@ -89,6 +89,7 @@ class Hit(Structure):
         ("start", c_size_t),
         ("end", c_size_t),
         ("evasion", c_uint32),
+        ("flags", c_uint32),  # since version 2: HIT_QUOTED
     ]
 
 
@@ -97,7 +98,8 @@ POST_VERSION = 2
 STATE_OPTIONS_VERSION = 1
 AGE_UNKNOWN = -1
 POST_EDIT = 1
-HIT_VERSION = 1
+HIT_VERSION = 2
+HIT_QUOTED = 0x1
 SCAN_CENSOR = 0x1
 
 DIAGNOSTIC_CB = CFUNCTYPE(None, c_char_p, c_uint32, c_char_p, c_void_p)

@@ -80,6 +80,9 @@ class Hit(NamedTuple):
     end: int  #: index just past the match
     evasion: Evasion  #: evasion techniques seen inside the span
     text: Text  #: ``post[start:end]``
+    #: the span lies in text the post quotes ("> " lines, [quote], <blockquote>): its rule counted
+    #: for the policy's ``quoted_weight`` of its score if none of its hits was outside a quote
+    quoted: bool = False
 
 
 class Category(NamedTuple):
