@@ -70,6 +70,18 @@ size_t bare_clitic(const unsigned char *s, size_t n, bool opens) {
         uint64_t key = 0;
         uint8_t split = 0;
     };
+    // Most words are none of these, and their first letter with their length, or their last letter,
+    // says so without the table ("the", "that", "this", "with": a bit per length of a first letter).
+    static constexpr auto kFirstLen = [] {
+        std::array<uint16_t, 32> m{};
+        for (const auto &[w, split] : kWords) m[(w[0] | 0x20) & 31] |= uint16_t(1u << w.size());
+        m['i' & 31] |= 1u << 3;  // "ill" and "well", below
+        m['w' & 31] |= 1u << 4;
+        return m;
+    }();
+    const unsigned char first = s[0] | 0x20, last = s[n - 1] | 0x20;
+    if (first < 'a' || first > 'z' || !((kFirstLen[first & 31] >> n) & 1)) return 0;
+    if (last != 't' && last != 'e' && last != 's' && last != 'l' && last != 'd' && last != 'm') return 0;
     static constexpr unsigned kBits = 7;
     static const auto slot_of = [](uint64_t key) { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> (64 - kBits)); };
     static const std::array<Slot, size_t(1) << kBits> table = [] {
