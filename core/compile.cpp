@@ -122,7 +122,9 @@ Engine::~Engine() {
 
 void Engine::build_tables(const EngineOptions &opt) {
     opt_ = opt;
-    Policy &pol = rs_.policy;
+    // (the options override the packs' thresholds for this engine only: rs_.policy stays as the
+    // packs give it, since a serialized database carries it to engines loaded with other options)
+    Policy pol = rs_.policy;
     if (opt.flag >= 0) pol.flag = opt.flag;
     if (opt.hold >= 0) pol.hold = opt.hold;
     if (opt.reject >= 0) pol.reject = opt.reject;

@@ -407,7 +407,7 @@ bool decode_rules(std::string_view bytes, RuleSet &rs) {
     }
     r.word_lists(rs.words);
     r.word_lists(rs.spellings);
-    rs.allow.resize(r.count(36));
+    rs.allow.resize(r.count(28));
     for (AllowEntry &a : rs.allow) {
         a.text = r.str();
         a.file = r.str();
@@ -441,7 +441,7 @@ bool decode_rules(std::string_view bytes, RuleSet &rs) {
     }
     rs.state_file = r.str();
     rs.state_line = r.u32();
-    return r.ok && r.pos == bytes.size();
+    return r.ok && r.pos == bytes.size() && within_parsed_ranges(rs);
 }
 
 }  // namespace

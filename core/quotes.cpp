@@ -1,12 +1,16 @@
 #include "quotes.hpp"
 
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 
 namespace mf {
 
 namespace {
+
+constexpr size_t kOwnWords = 2;
 
 bool starts_ci(std::string_view s, size_t i, std::string_view tag) {
     if (s.size() - i < tag.size()) return false;
@@ -68,18 +72,31 @@ bool quoted_spans(std::string_view s, std::vector<std::pair<size_t, size_t>> &ou
         else out[k++] = out[i];
     }
     out.resize(k);
-    // a word of the post's own: a letter or digit outside every span
-    size_t at = 0;
-    auto own_word = [&](size_t from, size_t to) {
-        for (size_t i = from; i < to; ++i)
-            if (static_cast<unsigned char>(s[i]) >= 0x80 || std::isalnum(static_cast<unsigned char>(s[i]))) return true;
-        return false;
+    // Words of the post's own outside every span: runs of letters and digits (of any script; not
+    // marks, symbols, emoji or invisible characters), two or more of them long. Two such words make
+    // a reply ("not ok", "Reported to the mods"); one does not.
+    size_t words = 0, run = 0;
+    auto read = [&](size_t from, size_t to) {
+        for (size_t i = from; i < to && words < kOwnWords;) {
+            UChar32 c;
+            U8_NEXT(s.data(), i, to, c);  // (an invalid byte comes back as a negative c)
+            if (c >= 0 && u_isalnum(c)) {
+                ++run;
+            } else {
+                words += run >= 2;
+                run = 0;
+            }
+        }
+        words += run >= 2;  // (a span's edge ends a word)
+        run = 0;
     };
+    size_t at = 0;
     for (const auto &[a, b] : out) {
-        if (own_word(at, a)) return true;
+        read(at, a);
         at = b;
     }
-    return own_word(at, s.size());
+    read(at, s.size());
+    return words >= kOwnWords;
 }
 
 }  // namespace mf

@@ -9,7 +9,9 @@
 // Tags are ASCII and matched without regard to case. An opening tag that is never closed quotes
 // nothing: a post that opens a quote and never ends it has written everything after it itself.
 // The scanner gives rules whose every hit lies in quoted text a share of their score
-// (Policy::quoted_weight), unless the post has no word of its own outside its quotes.
+// (Policy::quoted_weight), unless the post has fewer than two words of its own outside its quotes,
+// or the rule is critical (threats, slurs: a quote is markup anyone can write, and a threat wrapped
+// in it is still rejected).
 #pragma once
 
 #include <cstddef>
@@ -20,9 +22,9 @@
 namespace mf {
 
 // Appends the quoted spans of `text`, [start, end) in bytes, in order and not overlapping, to `out`
-// (cleared first). Returns whether `text` holds a letter or digit (or any byte of a non-ASCII
-// character) outside them (true when there is no span). A text without '>', '[' or '<' costs one
-// look for them.
+// (cleared first). Returns whether `text` has at least two words of its own outside them (runs of
+// two or more letters or digits of any script; true when there is no span). A text without '>',
+// '[' or '<' costs one look for them.
 bool quoted_spans(std::string_view text, std::vector<std::pair<size_t, size_t>> &out);
 
 }  // namespace mf

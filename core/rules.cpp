@@ -1194,6 +1194,38 @@ void parse_file(Sources &src, const std::string &path, const std::string &conten
 
 }  // namespace
 
+bool within_parsed_ranges(const RuleSet &rs) {
+    auto in = [](double x, double lo, double hi) { return x >= lo && x <= hi; };  // (false for NaN)
+    std::set<std::string_view> ids;
+    for (const Rule &r : rs.rules)
+        if (!severity_name(r.severity)[0] || !in(r.score, 0, 1000) || !in(r.threshold, 0, 1) || r.commitment.within > 30 ||
+            r.roles == 0 || r.roles > kRoleEveryone || !ids.insert(r.id).second ||
+            int(r.is_regex) + int(r.is_commitment) + int(r.is_model) > 1)
+            return false;
+    const Policy &p = rs.policy;
+    if (!in(p.flag, 0.001, 1e6) || !in(p.hold, 0.001, 1e6) || !in(p.reject, 0.001, 1e6) || !(p.flag <= p.hold && p.hold <= p.reject) ||
+        !in(p.quoted_weight, 0, 1))
+        return false;
+    for (const CategoryPolicy &c : p.categories)
+        for (double x : {c.flag, c.hold, c.reject})
+            if (x != -1 && !in(x, 0.001, 1e6)) return false;
+    auto state_ok = [&](const StateRules &r) {
+        double lo, hi;
+        auto key_ok = [&](std::string_view key, double v) { return state_key_range(key, lo, hi) && in(v, lo, hi); };
+        return key_ok("duplicate_window", r.duplicate_window_ms / 1000.0) && key_ok("flood_window", r.flood_window_ms / 1000.0) &&
+               key_ok("duplicate_min_words", r.duplicate_min_words) && key_ok("duplicate_near_bits", r.duplicate_near_bits) &&
+               key_ok("duplicate_flag", r.duplicate_flag) && key_ok("duplicate_hold", r.duplicate_hold) &&
+               key_ok("duplicate_reject", r.duplicate_reject) && key_ok("flood_flag", r.flood_flag) &&
+               key_ok("flood_hold", r.flood_hold) && key_ok("flood_reject", r.flood_reject) &&
+               key_ok("new_account_days", r.new_account_days) && key_ok("new_account_flag", r.new_account_flag) &&
+               key_ok("new_account_hold", r.new_account_hold);
+    };
+    if (!state_ok(rs.state.defaults)) return false;
+    for (const auto &[name, r] : rs.state.channels)
+        if (!state_ok(r)) return false;
+    return true;
+}
+
 void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, bool model_weights) {
     // Index-based: parse_words_file may append to src.files.
     size_t n = src.files.size();

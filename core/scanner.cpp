@@ -943,6 +943,9 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
         if (k && rule_of(p_->raw[k - 1]) == rule_of(p_->raw[i]) && p_->raw[i].from < p_->raw[k - 1].to) {
             p_->raw[k - 1].to = std::max(p_->raw[k - 1].to, p_->raw[i].to);
             p_->raw[k - 1].evasion |= p_->raw[i].evasion;
+            // (the merged hit's core covers both: a hit that runs out of a quote is not quoted)
+            p_->raw[k - 1].core_from = std::min(p_->raw[k - 1].core_from, p_->raw[i].core_from);
+            p_->raw[k - 1].core_to = std::max(p_->raw[k - 1].core_to, p_->raw[i].core_to);
             continue;
         }
         p_->raw[k++] = p_->raw[i];
@@ -976,16 +979,17 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
     p_->raw.resize(k);
 
     // Quoted text (core/quotes.hpp): a rule whose every hit lies in what the post quotes counts
-    // for quoted_weight of its score, unless the post has no word of its own outside its quotes
-    // (then the quote is what it says). Its hits are listed all the same, marked quoted.
+    // for quoted_weight of its score, unless the post has fewer than two words of its own outside
+    // its quotes (then the quote is what it says) or the rule is critical. Its hits are listed all
+    // the same, marked quoted.
     quotes_.clear();
     unquoted_.clear();
     bool own_words = true;
     if (!p_->raw.empty()) own_words = quoted_spans(text, quotes_);
-    auto in_quote = [&](const Raw &r) {
-        for (const auto &[a, b] : quotes_)
-            if (a <= r.core_from && r.core_to <= b) return true;
-        return false;
+    auto in_quote = [&](const Raw &r) {  // (the spans are in order and apart: the last one starting at or before it)
+        auto it = std::upper_bound(quotes_.begin(), quotes_.end(), r.core_from,
+                                   [](size_t x, const std::pair<size_t, size_t> &q) { return x < q.first; });
+        return it != quotes_.begin() && r.core_to <= std::prev(it)->second;
     };
     const bool discount = !quotes_.empty() && own_words && e_.quoted_weight() < 1.0;
     if (discount) {
@@ -1003,7 +1007,8 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
         uint32_t c = e_.rule_category(rule);
         if (cat_score_[c] == 0.0) touched_.push_back(c);
         double score = e_.rules()[rule].score;
-        if (discount && !std::binary_search(unquoted_.begin(), unquoted_.end(), rule)) score *= e_.quoted_weight();
+        if (discount && e_.rules()[rule].severity < 4 && !std::binary_search(unquoted_.begin(), unquoted_.end(), rule))
+            score *= e_.quoted_weight();
         cat_score_[c] += score;
         if (cat_score_[c] == 0.0) cat_score_[c] = 1e-300;  // zero-score rules still mark the category
     };

@@ -37,12 +37,16 @@ const std::string &small_db() {
 
 // Header layout (core/engine.cpp): magic[8] u32 format u32 lib str hs str platform str unicode
 // u64 payload_len u64 xxh64(payload) payload; str = u64 length + bytes; payload = u32 nfiles,
-// nfiles x (str path, str content), str rules (with a checksum of their own), u32 npatterns, then the
-// pattern tables and the Hyperscan databases.
+// nfiles x (str path, str content), str rules (with a checksum of their own in its last 8 bytes,
+// which mode "fix" recomputes too), u32 npatterns, then the pattern tables and the Hyperscan databases.
 struct Layout {
     size_t len_at = 0, sum_at = 0, payload_at = 0, hs_blob_at = 0;
+    size_t rules_at = 0, rules_len = 0;  // the rules section's bytes (its own checksum in the last 8)
     bool ok = false;
 };
+
+// The seed of the rules section's own checksum (encode_rules, core/database.cpp).
+constexpr uint64_t kRulesSeed = 0x6D66;
 
 Layout layout(const std::string &d) {
     Layout l;
@@ -68,7 +72,9 @@ Layout layout(const std::string &d) {
     size_t q = l.payload_at + 4;
     for (uint32_t i = 0; i < nfiles; ++i)
         if (!skip_str(q) || !skip_str(q)) return l;
+    l.rules_at = q + 8;
     if (!skip_str(q)) return l;
+    l.rules_len = q - l.rules_at;
     l.hs_blob_at = q + 4;
     l.ok = l.hs_blob_at <= d.size();
     return l;
@@ -106,6 +112,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (fix) {
             Layout l = layout(db);
+            // The rules' own checksum too, so that mutated rules reach decode_rules and its checks.
+            if (l.ok && l.rules_len >= 8) {
+                uint64_t sum = XXH64(db.data() + l.rules_at, l.rules_len - 8, kRulesSeed);
+                std::memcpy(&db[l.rules_at + l.rules_len - 8], &sum, 8);
+            }
             if (l.ok && l.payload_at <= db.size()) {
                 uint64_t plen = db.size() - l.payload_at;
                 uint64_t sum = XXH64(db.data() + l.payload_at, plen, 0);

@@ -2664,13 +2664,68 @@ no_match = ["1234 5678 9012 3456"]
     }
     const uint64_t sum = XXH64(bad.data() + p + 16, bad.size() - p - 16, 0);
     std::memcpy(&bad[p + 8], &sum, 8);
-    try {
-        Engine::deserialize(bad, EngineOptions{});
-        FAIL("a database with damaged rules loaded");
-    } catch (const Error &err) {
-        CHECK(err.status == kBadDatabase);
-        CHECK(err.message.find("rules inside the database are damaged") != std::string::npos);
+    auto refused = [](const std::string &bytes) {
+        try {
+            Engine::deserialize(bytes, EngineOptions{});
+            return std::string("loaded");
+        } catch (const Error &err) {
+            return err.status == kBadDatabase ? err.message : "status " + std::to_string(err.status);
+        }
+    };
+    CHECK(refused(bad).find("rules inside the database are damaged") != std::string::npos);
+
+    // Rules whose own checksum was forged too, with a value the packs could not hold (a second
+    // rule "card": ids are unique): refused all the same, by the ranges parse_rules checks.
+    bad = db;
+    const std::string id(std::string("\x04\0\0\0\0\0\0\0", 8) + "dick");
+    const size_t id_at = bad.find(id);
+    REQUIRE(id_at != std::string::npos);
+    bad.replace(id_at + 8, 4, "card");
+    size_t q = p + 16;  // the payload: u32 file count, (path, content) per file, then the rules
+    uint32_t nfiles;
+    std::memcpy(&nfiles, bad.data() + q, 4);
+    q += 4;
+    for (uint32_t f = 0; f < 2 * nfiles; ++f) {
+        uint64_t n;
+        std::memcpy(&n, bad.data() + q, 8);
+        q += 8 + n;
     }
+    uint64_t rules_len;
+    std::memcpy(&rules_len, bad.data() + q, 8);
+    REQUIRE(id_at > q);
+    REQUIRE(id_at < q + 8 + rules_len);
+    const uint64_t rules_sum = XXH64(bad.data() + q + 8, rules_len - 8, 0x6D66);
+    std::memcpy(&bad[q + 8 + rules_len - 8], &rules_sum, 8);
+    const uint64_t file_sum = XXH64(bad.data() + p + 16, bad.size() - p - 16, 0);
+    std::memcpy(&bad[p + 8], &file_sum, 8);
+    CHECK(refused(bad).find("rules inside the database are damaged") != std::string::npos);
+    // (the same forging with a harmless change loads: the refusal above is the ranges' doing)
+    bad.replace(id_at + 8, 4, "dicj");
+    const uint64_t rules_sum2 = XXH64(bad.data() + q + 8, rules_len - 8, 0x6D66);
+    std::memcpy(&bad[q + 8 + rules_len - 8], &rules_sum2, 8);
+    const uint64_t file_sum2 = XXH64(bad.data() + p + 16, bad.size() - p - 16, 0);
+    std::memcpy(&bad[p + 8], &file_sum2, 8);
+    CHECK(refused(bad) == "loaded");
+}
+
+TEST_CASE("A database keeps the packs' thresholds, whatever options the engine that wrote it had", "[serialize]") {
+    Sources s;
+    s.files.push_back({"a.toml", kPack});
+    EngineOptions high;
+    high.flag = 100;
+    high.hold = 200;
+    high.reject = 300;
+    std::vector<Diagnostic> diags;
+    auto e = Engine::compile(s, high, diags);
+    REQUIRE(e);
+    Scanner sc(*e);
+    Verdict v;
+    sc.scan("I will kill you", 0, 0, v);
+    CHECK(v.action == kAllow);  // 8 < 100
+    auto loaded = Engine::deserialize(e->serialize(), EngineOptions{});
+    Scanner sl(*loaded);
+    sl.scan("I will kill you", 0, 0, v);
+    CHECK(v.action == kReject);  // the packs' reject = 8
 }
 
 TEST_CASE("Quoted text: '>' lines, [quote] and <blockquote> spans, and whether the post has words of its own", "[quotes]") {
@@ -2684,7 +2739,10 @@ TEST_CASE("Quoted text: '>' lines, [quote] and <blockquote> spans, and whether t
     t = "  >> nested\n> more";
     CHECK_FALSE(quoted_spans(t, q));  // nothing of its own
     CHECK(q.size() == 2);
-    t = "[QUOTE=\"bob, post:3, topic:7\"]outer [quote]inner[/quote] still outer[/Quote] mine";
+    CHECK_FALSE(quoted_spans("> x\nok \u200b\u00a0\U0001F600", q));  // one word of its own, and no letters
+    CHECK(quoted_spans("> x\nnot ok", q));
+    CHECK(quoted_spans("> x\nпривет мир", q));  // words of any script
+    t = "[QUOTE=\"bob, post:3, topic:7\"]outer [quote]inner[/quote] still outer[/Quote] mine too";
     CHECK(quoted_spans(t, q));
     REQUIRE(q.size() == 1);
     CHECK(t.substr(q[0].first, q[0].second - q[0].first) ==
@@ -2702,27 +2760,43 @@ TEST_CASE("Quoted text: '>' lines, [quote] and <blockquote> spans, and whether t
 
 TEST_CASE("A rule whose every hit is quoted counts for [policy] quoted_weight of its score", "[quotes]") {
     Scan s(kPack);
-    CHECK(s("I will kill you").action == kReject);                        // critical: 8
-    CHECK(s("> I will kill you\nReported to the mods.").action == kHold);  // quoted: 4
+    CHECK(s("you cunt").action == kHold);                                // high: 4
+    CHECK(s("> you cunt\nNot ok here, reported.").action == kFlag);     // quoted: 2
     REQUIRE(s.v.hits.size() == 1);
     CHECK(s.v.hits[0].quoted);
-    CHECK(s("[quote=\"bob\"]I will kill you[/quote] not ok").action == kHold);
-    CHECK(s("<blockquote>I will kill you</blockquote>not ok").action == kHold);
-    CHECK(s("> I will kill you").action == kReject);                       // the quote is all it says
-    CHECK(s("[quote]I will kill you").action == kReject);                   // never closed: not a quote
-    CHECK(s("> I will kill you\nand I will kill you too").action == kReject);  // also outside the quote
+    CHECK(s("[quote=\"bob\"]you cunt[/quote] not ok").action == kFlag);
+    CHECK(s("<blockquote>you cunt</blockquote>not ok").action == kFlag);
+    CHECK(s("> you cunt").action == kHold);                              // the quote is all it says
+    CHECK(s("> you cunt\nok").action == kHold);                         // one word of its own is not a reply
+    CHECK(s("> you cunt\n\u200b \U0001F600 !!").action == kHold);        // nor invisible characters, emoji, marks
+    CHECK(s("[quote]you cunt\nnot ok").action == kHold);                 // never closed: not a quote
+    CHECK(s("> you cunt\nand you cunt too").action == kHold);           // also outside the quote
     REQUIRE(s.v.hits.size() == 2);
     CHECK(s.v.hits[0].quoted);
     CHECK_FALSE(s.v.hits[1].quoted);
+    // a critical rule counts whole: quote markup is anyone's to write
+    CHECK(s("> I will kill you\nReported to the mods.").action == kReject);
+    CHECK(s.v.hits[0].quoted);
     // the weight is the packs' to set, from 0 (a quoted rule marks its category with no score) to 1
     Scan all(std::string(kPack).replace(std::string(kPack).find("reject = 8\n"), 11, "reject = 8\nquoted_weight = 1\n"));
-    CHECK(all("> I will kill you\nReported.").action == kReject);
+    CHECK(all("> you cunt\nNot ok here.").action == kHold);
     Scan none(std::string(kPack).replace(std::string(kPack).find("reject = 8\n"), 11, "reject = 8\nquoted_weight = 0\n"));
-    CHECK(none("> I will kill you\nReported.").action == kAllow);
+    CHECK(none("> you cunt\nNot ok here.").action == kAllow);
     REQUIRE(none.v.categories.size() == 1);
     CHECK(none.v.categories[0].score == 0.0);
     auto d = errors_of("[policy]\nquoted_weight = 2\n");
     REQUIRE(!d.empty());
     CHECK(d[0].str().find("test.toml:2:") == 0);
     CHECK(d[0].str().find("quoted_weight") != std::string::npos);
+}
+
+TEST_CASE("Scoring quoted hits stays linear in a post of 200,000 quoted lines", "[quotes]") {
+    Scan s(kPack);
+    std::string t;
+    for (int i = 0; i < 200000; ++i) t += ">\n";
+    for (int i = 0; i < 500; ++i) t += "> you cunt\n";
+    t += "not ok here";
+    CHECK(s(t).action == kFlag);
+    CHECK(s.v.hits.size() == 500);
+    for (const auto &h : s.v.hits) CHECK(h.quoted);
 }
