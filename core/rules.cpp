@@ -1198,7 +1198,7 @@ bool within_parsed_ranges(const RuleSet &rs) {
     auto in = [](double x, double lo, double hi) { return x >= lo && x <= hi; };  // (false for NaN)
     std::set<std::string_view> ids;
     for (const Rule &r : rs.rules)
-        if (!severity_name(r.severity)[0] || !in(r.score, 0, 1000) || !in(r.threshold, 0, 1) || r.commitment.within > 30 ||
+        if (!valid_id(r.id) || !valid_category(r.category) || !severity_name(r.severity)[0] || !in(r.score, 0, 1000) || !in(r.threshold, 0, 1) || r.commitment.within > 30 ||
             r.roles == 0 || r.roles > kRoleEveryone || !ids.insert(r.id).second ||
             int(r.is_regex) + int(r.is_commitment) + int(r.is_model) > 1)
             return false;
@@ -1206,9 +1206,12 @@ bool within_parsed_ranges(const RuleSet &rs) {
     if (!in(p.flag, 0.001, 1e6) || !in(p.hold, 0.001, 1e6) || !in(p.reject, 0.001, 1e6) || !(p.flag <= p.hold && p.hold <= p.reject) ||
         !in(p.quoted_weight, 0, 1))
         return false;
-    for (const CategoryPolicy &c : p.categories)
+    for (const CategoryPolicy &c : p.categories) {
+        if (!valid_category(c.prefix) || (c.route != "legal" && c.route != "hr" && c.route != "pr" && c.route != "support" && !c.route.empty()))
+            return false;
         for (double x : {c.flag, c.hold, c.reject})
             if (x != -1 && !in(x, 0.001, 1e6)) return false;
+    }
     auto state_ok = [&](const StateRules &r) {
         double lo, hi;
         auto key_ok = [&](std::string_view key, double v) { return state_key_range(key, lo, hi) && in(v, lo, hi); };
@@ -1220,7 +1223,9 @@ bool within_parsed_ranges(const RuleSet &rs) {
                key_ok("new_account_days", r.new_account_days) && key_ok("new_account_flag", r.new_account_flag) &&
                key_ok("new_account_hold", r.new_account_hold);
     };
-    if (!state_ok(rs.state.defaults)) return false;
+    const std::string &sr = rs.state.route;
+    if (!state_ok(rs.state.defaults) || (sr != "legal" && sr != "hr" && sr != "pr" && sr != "support" && !sr.empty()))
+        return false;
     for (const auto &[name, r] : rs.state.channels)
         if (!state_ok(r)) return false;
     return true;

@@ -166,8 +166,9 @@ struct RuleSet {
 // but is not read (Rule::model stays null): a compiled database carries the table built from it.
 void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, bool model_weights = true);
 
-// Whether every value of `rs` is one that parse_rules lets through (severities, scores, thresholds,
-// `within`, roles, the policy's and [state]'s ranges, distinct rule ids, one kind per rule): for
+// Whether every value of `rs` is one that parse_rules lets through (ids and category names, routes,
+// severities, scores, thresholds, `within`, roles, the policy's and [state]'s ranges, distinct rule
+// ids, one kind per rule): for
 // rules read back from a compiled database (core/database.cpp), which are not parsed again.
 bool within_parsed_ranges(const RuleSet &rs);
 
