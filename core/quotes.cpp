@@ -48,7 +48,9 @@ void paired(std::string_view s, std::string_view open, std::string_view after, s
 
 bool quoted_spans(std::string_view s, std::vector<std::pair<size_t, size_t>> &out) {
     out.clear();
-    if (s.find_first_of(">[<") == std::string_view::npos) return true;  // (no span: what it returns matters not)
+    // (memchr reads a vector at a time; find_first_of compares each byte with each of the three)
+    if (!std::memchr(s.data(), '>', s.size()) && !std::memchr(s.data(), '[', s.size()) && !std::memchr(s.data(), '<', s.size()))
+        return true;  // (no span: what it returns matters not)
     // '>' lines
     for (size_t i = 0; i < s.size();) {
         size_t eol = s.find('\n', i);
