@@ -579,7 +579,8 @@ final class Engine
                 $s = $h['start'];
                 $e = $h['end'];
                 $hits[] = new Hit($h['rule'], $h['category'], $h['severity'], (float)$h['score'], $s, $e,
-                    $ascii ? $s : $chars[$s], $ascii ? $e : $chars[$e], $h['evasion'] ?? [], substr($text, $s, $e - $s));
+                    $ascii ? $s : $chars[$s], $ascii ? $e : $chars[$e], $h['evasion'] ?? [], substr($text, $s, $e - $s),
+                    $h['quoted'] ?? false);
             }
         }
         return new Verdict(self::ACTIONS[$action], array_map('floatval', $d['categories']), $d['routes'], $hits,

@@ -24,6 +24,8 @@ final class Hit
         public readonly array $evasion,
         /** The matched bytes: substr($text, $start, $end - $start). */
         public readonly string $text,
+        /** In text the post quotes ("> " lines, [quote], <blockquote>): see [policy] quoted_weight. */
+        public readonly bool $quoted = false,
     ) {
     }
 

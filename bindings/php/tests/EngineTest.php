@@ -50,6 +50,19 @@ final class EngineTest extends TestCase
         }
     }
 
+    public function testQuotedInsultIsListedAndMarkedButNotFlagged(): void
+    {
+        $v = self::engine()->scan("> You are an idiot\nPlease keep it civil, everyone.");
+        $this->assertSame(Verdict::ALLOW, $v->action);
+        $this->assertNotEmpty($v->hits);
+        foreach ($v->hits as $h) {
+            $this->assertTrue($h->quoted);
+        }
+        foreach (self::engine()->scan('You are an idiot')->hits as $h) {
+            $this->assertFalse($h->quoted);
+        }
+    }
+
     public function testPromiseRulesApplyToStaffOnly(): void
     {
         $text = "We'll refund everyone by Friday";
