@@ -29,6 +29,9 @@ export interface Hit {
   evasion: Evasion[];
   /** The hit's text: a string for a string post, a Buffer (a copy) for bytes. */
   text: string | Buffer;
+  /** In text the post quotes ("> " lines, [quote], <blockquote>): its rule counted for the policy's
+   *  quoted_weight of its score when none of its hits was outside a quote. */
+  quoted: boolean;
 }
 
 export interface CategoryDetail {

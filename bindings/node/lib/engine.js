@@ -432,6 +432,7 @@ function readVerdict(h, v, input, byteLen, id, censor, sum = -1) {
       byteEnd: end,
       evasion: evasionNames(f, dv.getUint32(FIX_HIT + L.evasion, LE)),
       text: null,
+      quoted: (dv.getUint32(FIX_HIT + L.flags, LE) & native.HIT_QUOTED) !== 0,
     };
   }
   if (typeof input === 'string') {

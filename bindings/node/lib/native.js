@@ -56,6 +56,7 @@ const Hit = koffi.struct('mf_hit', {
   start: 'size_t',
   end: 'size_t',
   evasion: 'uint32_t',
+  flags: 'uint32_t', // since version 2: MF_HIT_QUOTED
 });
 
 const StateOptions = koffi.struct('mf_state_options', {
@@ -223,7 +224,8 @@ module.exports = {
   ENV_VAR,
   ENGINE_OPTIONS_VERSION: 1,
   POST_VERSION: 2,
-  HIT_VERSION: 1,
+  HIT_VERSION: 2,
+  HIT_QUOTED: 0x1,
   // mf_verdict_summary: version, action, flags, evasion (4 x 32 bits), then hit_count,
   // category_count, invalid_utf8_count (3 x 64 bits)
   SUMMARY_VERSION: 1,

@@ -135,6 +135,14 @@ test('a lone surrogate in a string is one invalid byte, and indices still index 
   assert.equal(v.hits[0].byteStart, 4 + 1 + 1 + 4 + 1);
 });
 
+test('a hit in quoted text is marked, and an insult quoted in a reply is not flagged', () => {
+  const v = e.scan('> You are an idiot\nPlease keep it civil, everyone.', { role: 'member' });
+  assert.equal(v.action, 'ALLOW');
+  assert.ok(v.hits.length > 0);
+  for (const h of v.hits) assert.equal(h.quoted, true);
+  for (const h of e.scan('You are an idiot').hits) assert.equal(h.quoted, false);
+});
+
 test('evasion is reported, with string offsets', () => {
   const cases = [
     ['you ｉｄｉｏｔ', 'ｉｄｉｏｔ', 'compat'],
