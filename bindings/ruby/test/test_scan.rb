@@ -35,6 +35,17 @@ class ScanTest < Minitest::Test
     assert_equal "pr", v.category_details.find { |c| c.name == "abuse.harassment" }.route
   end
 
+  def test_quoted_insult_is_marked_and_not_flagged
+    v = engine.scan("> You are an idiot\nPlease keep it civil, everyone.")
+    assert_equal :allow, v.action
+    refute_empty v.hits
+    assert(v.hits.all?(&:quoted))
+    assert_equal true, v.to_h["hits"].first["quoted"]
+    plain = engine.scan("You are an idiot")
+    assert(plain.hits.none?(&:quoted))
+    refute plain.to_h["hits"].first.key?("quoted")
+  end
+
   def test_staff_promise_is_held_member_words_are_not
     text = "I promise you a full refund tomorrow"
     staff = engine.scan(text, role: :staff)

@@ -11,8 +11,10 @@ module Modfilter
   # One rule that matched. +start+ / +end+: half-open byte span in the scanned bytes;
   # +char_start+ / +char_end+: the same span in characters (code points), so that for a UTF-8 post
   # text[h.char_start...h.char_end] == h.text. +text+ is the matched slice, as UTF-8.
+  # +quoted+: the span lies in text the post quotes ("> " lines, [quote], <blockquote>), and the rule
+  # counted for the policy's quoted_weight of its score when none of its hits was outside a quote.
   Hit = Struct.new(:rule, :category, :severity, :score, :start, :end, :char_start, :char_end,
-                   :evasion, :text, keyword_init: true)
+                   :evasion, :text, :quoted, keyword_init: true)
 
   # A category with a non-zero score: its summed score, the action its score alone reaches and its
   # escalation route ("legal", "hr", "pr", "support", or "" for none).
@@ -75,6 +77,7 @@ module Modfilter
                "hits" => @hits.map do |x|
                  { "rule" => x.rule, "category" => x.category, "severity" => x.severity.to_s,
                    "score" => x.score, "start" => x.start, "end" => x.end, "evasion" => x.evasion.map(&:to_s) }
+                   .merge(x.quoted ? { "quoted" => true } : {})
                end,
                "evasion" => @evasion.map(&:to_s), "invalid_utf8" => @invalid_utf8,
                "hits_truncated" => @hits_truncated)
@@ -591,6 +594,7 @@ module Modfilter
         h.end = e
         ev = hp.get_uint32(56)
         h.evasion = evasions[ev] || evasion(ev)
+        h.quoted = (hp.get_uint32(60) & Native::HIT_QUOTED) != 0
         t = text.byteslice(s, e - s)
         t.force_encoding(UTF_8) unless same
         h.text = t

@@ -16,7 +16,8 @@ module Modfilter
 
     ENGINE_OPTIONS_VERSION = 1
     POST_VERSION = 2
-    HIT_VERSION = 1
+    HIT_VERSION = 2
+    HIT_QUOTED = 0x1
     SCAN_CENSOR = 0x1
     VERDICT_INVALID_UTF8 = 0x1
     VERDICT_HITS_TRUNCATED = 0x2
@@ -36,16 +37,16 @@ module Modfilter
              :edit, :uint32
     end
 
-    # mf_hit (version 1).
+    # mf_hit (version 2: flags after evasion, in what was version 1's tail padding).
     class Hit < FFI::Struct
       layout :version, :uint32, :rule, :pointer, :category, :pointer, :severity, :int32, :score, :double,
-             :start, :size_t, :end, :size_t, :evasion, :uint32
+             :start, :size_t, :end, :size_t, :evasion, :uint32, :flags, :uint32
     end
 
     # The structs as Array#pack formats (x86-64 / aarch64 LP64 layout; checked against FFI's own
     # layout when the library is loaded): one pack or unpack replaces a dozen field accesses.
     POST_PACK = "Lx4QQlLQQQQQQqlL"
-    HIT_UNPACK = "Lx4QQlx4dQQL"
+    HIT_UNPACK = "Lx4QQlx4dQQLL"
 
     # name => [argument types, return type]
     FUNCTIONS = {
@@ -181,7 +182,7 @@ module Modfilter
         packed = [2, 0x1111, 3, 1, 1, 0x2222, 4, 0x3333, 5, 0x4444, 6, -7, 8, 1].pack(POST_PACK)
         ok = packed.bytesize == Post.size &&
              offsets == [0, 8, 16, 24, 28, 32, 40, 48, 56, 64, 72, 80, 88, 92] &&
-             Hit.size == 64 && Hit.members.map { |m| Hit.offset_of(m) } == [0, 8, 16, 24, 32, 40, 48, 56]
+             Hit.size == 64 && Hit.members.map { |m| Hit.offset_of(m) } == [0, 8, 16, 24, 32, 40, 48, 56, 60]
         raise LoadError, "modfilter: unexpected mf_post / mf_hit layout on this platform" unless ok
       end
     end
