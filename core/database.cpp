@@ -185,6 +185,9 @@ static_assert(sizeof(RuleSet) == 424, "RuleSet changed: encode the new field");
 static_assert(sizeof(Policy) == 96, "Policy changed: encode the new field");
 #endif
 
+// The seed of the rules section's own checksum (fuzz/fuzz_deserialize.cpp forges it with the same).
+constexpr uint64_t kRulesSeed = 0x6D66;
+
 void put_f64(Writer &w, double d) {
     uint64_t b;
     std::memcpy(&b, &d, 8);
@@ -346,7 +349,7 @@ std::string encode_rules(const RuleSet &rs) {
     // A checksum of its own: the loader builds the commitment tables from these lists without the
     // checks that parsing the packs makes, so damaged lists are refused here even when the file's
     // checksum is not verified (the built-in engine) or was forged.
-    const uint64_t sum = XXH64(w.s.data(), w.s.size(), 0x6D66);
+    const uint64_t sum = XXH64(w.s.data(), w.s.size(), kRulesSeed);
     w.u64(sum);
     return w.s;
 }
@@ -356,7 +359,7 @@ bool decode_rules(std::string_view bytes, RuleSet &rs) {
     uint64_t sum;
     std::memcpy(&sum, bytes.data() + bytes.size() - 8, 8);
     bytes.remove_suffix(8);
-    if (XXH64(bytes.data(), bytes.size(), 0x6D66) != sum) return false;
+    if (XXH64(bytes.data(), bytes.size(), kRulesSeed) != sum) return false;
     RuleReader r;
     r.d = bytes;
     rs = RuleSet();
@@ -398,11 +401,12 @@ bool decode_rules(std::string_view bytes, RuleSet &rs) {
         c.within = r.u32();
         x.model_file = r.str();
         x.threshold = r.f64();
-        if (roles == 0 || roles > kRoleEveryone || flags > 31 || x.literal_lines.size() != x.literals.size() ||
+        // (the structure here; the values' ranges, roles and severity among them, are within_parsed_ranges')
+        if (roles > 0xFF || flags > 31 || x.literal_lines.size() != x.literals.size() ||
             x.literal_boundaries.size() != x.literals.size() ||
             (x.words_from != SIZE_MAX && x.words_from > x.literals.size()) || c.who_lines.size() != c.who.size() ||
             c.commit_lines.size() != c.commit.size() || c.what_lines.size() != c.what.size() ||
-            c.unless_lines.size() != c.unless.size() || !severity_name(x.severity)[0])
+            c.unless_lines.size() != c.unless.size())
             return false;
     }
     r.word_lists(rs.words);
@@ -417,7 +421,6 @@ bool decode_rules(std::string_view bytes, RuleSet &rs) {
     }
     Policy &p = rs.policy;
     for (double *x : {&p.flag, &p.hold, &p.reject, &p.quoted_weight}) *x = r.f64();
-    if (!(p.quoted_weight >= 0 && p.quoted_weight <= 1)) return false;
     p.file = r.str();
     p.line = r.u32();
     p.categories.resize(r.count(52));

@@ -14,6 +14,8 @@
 #define XXH_INLINE_ALL  // header-only, as in core/compile.cpp
 #include <xxhash.h>
 
+#include "text.hpp"
+
 namespace mf {
 
 namespace {
@@ -30,15 +32,6 @@ uint64_t fmix64(uint64_t k) {
 // Order-dependent combination of two feature hashes.
 uint64_t mix(uint64_t a, uint64_t b) { return fmix64(a * 0x9E3779B97F4A7C15ULL ^ (b + 0x632BE59BD9B4E019ULL)); }
 
-bool starts_with_ci(std::string_view s, size_t i, std::string_view prefix) {
-    if (s.size() - i < prefix.size()) return false;
-    for (size_t k = 0; k < prefix.size(); ++k) {
-        char c = s[i + k];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-        if (c != prefix[k]) return false;
-    }
-    return true;
-}
 
 char leet(char c) {
     switch (c) {

@@ -6,21 +6,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "text.hpp"
+
 namespace mf {
 
 namespace {
 
 constexpr size_t kOwnWords = 2;
-
-bool starts_ci(std::string_view s, size_t i, std::string_view tag) {
-    if (s.size() - i < tag.size()) return false;
-    for (size_t k = 0; k < tag.size(); ++k) {
-        unsigned char c = static_cast<unsigned char>(s[i + k]);
-        if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c + 32);
-        if (c != static_cast<unsigned char>(tag[k])) return false;
-    }
-    return true;
-}
 
 // The spans of one kind of paired tag: `open` (a prefix: "[quote", "<blockquote") followed by
 // one of `after` ("]= " or "> "), up to the `close` that ends the outermost one.
@@ -32,10 +24,10 @@ void paired(std::string_view s, std::string_view open, std::string_view after, s
         const void *q = std::memchr(s.data() + i, first, s.size() - i);
         if (!q) break;
         i = static_cast<size_t>(static_cast<const char *>(q) - s.data());
-        if (starts_ci(s, i, open) && i + open.size() < s.size() && after.find(s[i + open.size()]) != std::string_view::npos) {
+        if (starts_with_ci(s, i, open) && i + open.size() < s.size() && after.find(s[i + open.size()]) != std::string_view::npos) {
             if (depth++ == 0) start = i;
             i += open.size();
-        } else if (depth && starts_ci(s, i, close)) {
+        } else if (depth && starts_with_ci(s, i, close)) {
             i += close.size();
             if (--depth == 0) out.emplace_back(start, i);
         } else {

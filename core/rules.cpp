@@ -143,6 +143,9 @@ bool valid_id(std::string_view s) {
     return std::isalnum(static_cast<unsigned char>(s[0]));
 }
 
+// A category's escalation route: one of the teams an issue goes to, or none.
+bool valid_route(std::string_view r) { return r == "legal" || r == "hr" || r == "pr" || r == "support" || r.empty(); }
+
 bool valid_category(std::string_view s) {
     if (s.empty() || s.size() > 64 || s.front() == '.' || s.back() == '.') return false;
     char prev = 0;
@@ -973,7 +976,7 @@ void parse_categories(Ctx &c, const toml::table &t, RuleSet &out) {
             std::string_view key = ck.str();
             if (key == "route") {
                 if (auto s = get_string(c, cv, "route")) {
-                    if (*s != "legal" && *s != "hr" && *s != "pr" && *s != "support" && !s->empty())
+                    if (!valid_route(*s))
                         c.err(cv, "route must be \"legal\", \"hr\", \"pr\" or \"support\"");
                     else cp.route = *s;
                 }
@@ -1207,7 +1210,7 @@ bool within_parsed_ranges(const RuleSet &rs) {
         !in(p.quoted_weight, 0, 1))
         return false;
     for (const CategoryPolicy &c : p.categories) {
-        if (!valid_category(c.prefix) || (c.route != "legal" && c.route != "hr" && c.route != "pr" && c.route != "support" && !c.route.empty()))
+        if (!valid_category(c.prefix) || !valid_route(c.route))
             return false;
         for (double x : {c.flag, c.hold, c.reject})
             if (x != -1 && !in(x, 0.001, 1e6)) return false;
@@ -1223,9 +1226,7 @@ bool within_parsed_ranges(const RuleSet &rs) {
                key_ok("new_account_days", r.new_account_days) && key_ok("new_account_flag", r.new_account_flag) &&
                key_ok("new_account_hold", r.new_account_hold);
     };
-    const std::string &sr = rs.state.route;
-    if (!state_ok(rs.state.defaults) || (sr != "legal" && sr != "hr" && sr != "pr" && sr != "support" && !sr.empty()))
-        return false;
+    if (!state_ok(rs.state.defaults) || !valid_route(rs.state.route)) return false;
     for (const auto &[name, r] : rs.state.channels)
         if (!state_ok(r)) return false;
     return true;

@@ -117,7 +117,8 @@ struct Policy {
     double flag = 2.0, hold = 4.0, reject = 8.0;
     // What a rule counts for when every hit of it lies in quoted text (a reply's quote of another
     // post: a "> " line, [quote]...[/quote], <blockquote>...</blockquote>): this share of its score.
-    // A post with no word outside its quotes counts them whole (see docs/rule-packs.md).
+    // Critical rules, and every rule of a post with fewer than two words of its own outside its
+    // quotes, count whole (core/quotes.hpp, docs/rule-packs.md).
     double quoted_weight = 0.5;
     std::string file;  // where [policy] was found ("" if nowhere)
     uint32_t line = 0;
@@ -168,8 +169,8 @@ void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, boo
 
 // Whether every value of `rs` is one that parse_rules lets through (ids and category names, routes,
 // severities, scores, thresholds, `within`, roles, the policy's and [state]'s ranges, distinct rule
-// ids, one kind per rule): for
-// rules read back from a compiled database (core/database.cpp), which are not parsed again.
+// ids, one kind per rule): for rules read back from a compiled database (core/database.cpp), which
+// are not parsed again.
 bool within_parsed_ranges(const RuleSet &rs);
 
 // A literal word or phrase as a Hyperscan expression: normalized as posts are, escaped, words joined

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 #include "normalize.hpp"
 #include "rules.hpp"
@@ -13,6 +14,16 @@
 namespace mf {
 
 inline bool ascii_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+// Whether s holds `prefix` (lower-case ASCII) at byte i, ASCII letters of s compared without case.
+inline bool starts_with_ci(std::string_view s, size_t i, std::string_view prefix) {
+    if (i > s.size() || s.size() - i < prefix.size()) return false;
+    for (size_t k = 0; k < prefix.size(); ++k) {
+        char c = s[i + k];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        if (c != prefix[k]) return false;
+    }
+    return true;
+}
 inline bool ascii_letter(unsigned char c) { return static_cast<unsigned>((c | 0x20) - 'a') < 26u; }
 inline bool ascii_alnum(unsigned char c) {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');

@@ -264,7 +264,8 @@ MF_API mf_status mf_verdict_category(const mf_verdict *verdict, size_t index, co
 #define MF_HIT_VERSION 2
 /** mf_hit.flags: the hit lies in text the post quotes ("> " lines, [quote]...[/quote],
  *  <blockquote>...</blockquote>): its rule counted for [policy] quoted_weight of its score when
- *  none of its hits was outside a quote, and the post had words of its own. */
+ *  none of its hits was outside a quote, the rule is not critical, and the post had two words or
+ *  more of its own outside its quotes. */
 #define MF_HIT_QUOTED 0x1u
 typedef struct mf_hit {
     uint32_t version;     /* MF_HIT_VERSION, set by the caller */
