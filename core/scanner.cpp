@@ -11,6 +11,7 @@
 #include <unicode/uchar.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "quotes.hpp"
 #include "text.hpp"
@@ -807,6 +808,7 @@ void Scanner::apply_models() {
             add_raw(this, p, p_->norm.orig_start(0), p_->norm.orig_end(p_->len), 0);
             continue;
         }
+        if (rests_on_a_quoted_word(m, model_p_[m], r.threshold)) continue;
         size_t n = 0;
         for (size_t i = 0; i < model_words_.size() && n < 8; ++i)
             if (carried_[i] >= 0.4f * top) {
@@ -814,6 +816,58 @@ void Scanner::apply_models() {
                 ++n;
             }
     }
+}
+
+namespace {
+// Whether t[s, e) stands in quotation marks: '"', '\'', or the curly ones, right before and right after.
+bool in_quotes(const char *t, size_t n, size_t s, size_t e) {
+    auto open = [&] {
+        if (s >= 1 && (t[s - 1] == '"' || t[s - 1] == '\'')) return true;
+        return s >= 3 && static_cast<unsigned char>(t[s - 3]) == 0xE2 && static_cast<unsigned char>(t[s - 2]) == 0x80 &&
+               (static_cast<unsigned char>(t[s - 1]) == 0x9C || static_cast<unsigned char>(t[s - 1]) == 0x98);
+    };
+    auto close = [&] {
+        if (e < n && (t[e] == '"' || t[e] == '\'')) return true;
+        return e + 2 < n && static_cast<unsigned char>(t[e]) == 0xE2 && static_cast<unsigned char>(t[e + 1]) == 0x80 &&
+               (static_cast<unsigned char>(t[e + 2]) == 0x9D || static_cast<unsigned char>(t[e + 2]) == 0x99);
+    };
+    return open() && close();
+}
+}  // namespace
+
+// Whether model m's verdict (probability p, at least `threshold`) rests on one word that stands in
+// quotation marks and that no abuse list names: someone "can make a \"stupid\" promise" mentions
+// the word, and does not call anyone it. Without that word's weight and the weights of the distinct pairs it is in, the post
+// would fall below the threshold. (Used by apply_models after model_carried.) Only a quoted word:
+// on real tweets the model's verdicts rest on one word most of the time, and taking that word away
+// from every verdict lost a sixth of what it catches on OLID.
+bool Scanner::rests_on_a_quoted_word(size_t m, double p, double threshold) const {
+    size_t top = 0;
+    for (size_t i = 1; i < carried_.size(); ++i)
+        if (carried_[i] > carried_[top]) top = i;
+    if (!in_quotes(p_->text, p_->len, model_words_[top].start, model_words_[top].end)) return false;
+    // A word the abuse lists name ("idiots", "bitch") is theirs to judge, quoted or not: in real
+    // comments, scare quotes around an insult still insult ("Progressive \"idiots\" are everywhere").
+    // The lists leave everyday words ("stupid", "silly") out on purpose.
+    const size_t from = p_->norm.orig_start(model_words_[top].start), to = p_->norm.orig_end(model_words_[top].end);
+    for (const Raw &h : p_->raw)
+        if (!h.allow && h.from < to && from < h.to && e_.rules()[h.rule].category.starts_with("abuse.")) return false;
+    const ModelTable &t = e_.model_table();
+    const uint64_t w = model_words_[top].hash;
+    double removed = t.weight(w, m);
+    uint64_t pairs[64];
+    size_t np = 0;
+    for (size_t i = 0; i + 1 < model_words_.size(); ++i) {
+        if (model_words_[i].hash != w && model_words_[i + 1].hash != w) continue;
+        const uint64_t h = model_pair_hash(model_words_[i].hash, model_words_[i + 1].hash);
+        if (std::find(pairs, pairs + np, h) != pairs + np) continue;
+        if (np < 64) pairs[np++] = h;
+        removed += t.weight(h, m);
+    }
+    const size_t n = ngrams_.hashes().size();
+    if (p >= 1.0 || n == 0) return false;
+    const double z = std::log(p / (1.0 - p)) - removed / std::sqrt(static_cast<double>(n));
+    return 1.0 / (1.0 + std::exp(-z)) < threshold;
 }
 
 void Scanner::match_words() {

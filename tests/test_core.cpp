@@ -2182,6 +2182,42 @@ std::unique_ptr<Engine> compile_model(const std::string &weights, std::vector<Di
 
 }  // namespace
 
+TEST_CASE("A model verdict that rests on one quoted word is a mention, unless a list names the word", "[model]") {
+    std::vector<Diagnostic> diags;
+    auto e = compile_model(kModelWeights, diags);
+    REQUIRE(e);
+    Scanner sc(*e);
+    Verdict v;
+    sc.scan("you are Jerk", 0, 0, v);
+    REQUIRE(v.hits.size() == 1);
+    // "jerk" alone carries it, and it stands in quotation marks: the word is mentioned
+    sc.scan("you are \"Jerk\"", 0, 0, v);
+    CHECK(v.hits.empty());
+    sc.scan("you are \xE2\x80\x9CJerk\xE2\x80\x9D", 0, 0, v);
+    CHECK(v.hits.empty());
+    sc.scan("you are 'jerk'", 0, 0, v);
+    CHECK(v.hits.empty());
+    // a quote on one side only is no quotation
+    sc.scan("you are \"Jerk", 0, 0, v);
+    CHECK(v.hits.size() == 1);
+    // without the quoted word the rest still reaches the threshold: z = -1 + 3 / sqrt(7) > 0
+    sc.scan("\"jerk\" just go away", 0, 0, v);
+    CHECK(!v.hits.empty());
+
+    // a word that an abuse list names is the list's to judge, quoted or not
+    Sources src;
+    src.files.push_back({"p/m.toml", kModelPack});
+    src.files.push_back({"p/w.model.txt", kModelWeights});
+    src.files.push_back({"p/r.toml", "[[rule]]\nid = \"jerk\"\ncategory = \"abuse.harassment\"\nseverity = \"low\"\nword = \"jerk\"\n"});
+    auto listed = Engine::compile(src, EngineOptions{}, diags);
+    REQUIRE(listed);
+    Scanner sl(*listed);
+    sl.scan("you are \"Jerk\"", 0, 0, v);
+    bool model = false;
+    for (const auto &h : v.hits) model |= listed->rules()[h.rule].id == "model.test";
+    CHECK(model);
+}
+
 TEST_CASE("The model's words: case, apostrophes, digits, repeats, mentions, links, emoji", "[model]") {
     CHECK(model_text("Don't you DARE") == "dont you dare");
     CHECK(model_text("@bob_1 said sooooo") == "@ said soo");
