@@ -2191,12 +2191,10 @@ TEST_CASE("A model verdict that rests on one quoted word is a mention, unless a 
     sc.scan("you are Jerk", 0, 0, v);
     REQUIRE(v.hits.size() == 1);
     // "jerk" alone carries it, and it stands in quotation marks: the word is mentioned
-    sc.scan("you are \"Jerk\"", 0, 0, v);
-    CHECK(v.hits.empty());
-    sc.scan("you are \xE2\x80\x9CJerk\xE2\x80\x9D", 0, 0, v);
-    CHECK(v.hits.empty());
-    sc.scan("you are 'jerk'", 0, 0, v);
-    CHECK(v.hits.empty());
+    for (const char *mention : {"you are \"Jerk\"", "you are \xE2\x80\x9CJerk\xE2\x80\x9D", "you are 'jerk'"}) {
+        sc.scan(mention, 0, 0, v);
+        CHECK(v.hits.empty());
+    }
     // a quote on one side only is no quotation
     sc.scan("you are \"Jerk", 0, 0, v);
     CHECK(v.hits.size() == 1);
