@@ -802,13 +802,13 @@ void Scanner::apply_models() {
         if (!(r.roles & p_->role_bit) || model_p_[m] < r.threshold) continue;
         const Pattern p{rules[m], Boundary::Any, false, r.roles, 0};
         model_carried(e_.model_table(), m, model_words_, carried_);
-        float top = 0;
-        for (float c : carried_) top = std::max(top, c);
+        const size_t heaviest = static_cast<size_t>(std::max_element(carried_.begin(), carried_.end()) - carried_.begin());
+        const float top = carried_.empty() ? 0.0f : carried_[heaviest];
         if (top <= 0) {  // the bias alone: the whole post
             add_raw(this, p, p_->norm.orig_start(0), p_->norm.orig_end(p_->len), 0);
             continue;
         }
-        if (rests_on_a_quoted_word(m, model_p_[m], r.threshold)) continue;
+        if (rests_on_a_quoted_word(m, heaviest, model_p_[m], r.threshold)) continue;
         size_t n = 0;
         for (size_t i = 0; i < model_words_.size() && n < 8; ++i)
             if (carried_[i] >= 0.4f * top) {
@@ -828,23 +828,23 @@ bool in_quotes(const char *t, size_t n, size_t s, size_t e) {
     };
     auto close = [&] {
         if (e < n && (t[e] == '"' || t[e] == '\'')) return true;
-        return e + 2 < n && static_cast<unsigned char>(t[e]) == 0xE2 && static_cast<unsigned char>(t[e + 1]) == 0x80 &&
-               (static_cast<unsigned char>(t[e + 2]) == 0x9D || static_cast<unsigned char>(t[e + 2]) == 0x99);
+        const auto *u = reinterpret_cast<const unsigned char *>(t);
+        return curly_at(u, n, e) ||  // U+2019, or U+201D below
+               (e + 2 < n && u[e] == 0xE2 && u[e + 1] == 0x80 && u[e + 2] == 0x9D);
     };
     return open() && close();
 }
 }  // namespace
 
-// Whether model m's verdict (probability p, at least `threshold`) rests on one word that stands in
-// quotation marks and that no abuse list names: someone "can make a \"stupid\" promise" mentions
-// the word, and does not call anyone it. Without that word's weight and the weights of the distinct pairs it is in, the post
-// would fall below the threshold. (Used by apply_models after model_carried.) Only a quoted word:
-// on real tweets the model's verdicts rest on one word most of the time, and taking that word away
-// from every verdict lost a sixth of what it catches on OLID.
-bool Scanner::rests_on_a_quoted_word(size_t m, double p, double threshold) const {
-    size_t top = 0;
-    for (size_t i = 1; i < carried_.size(); ++i)
-        if (carried_[i] > carried_[top]) top = i;
+// Whether model m's verdict (probability p, at least `threshold`) rests on its heaviest word,
+// model_words_[top] (by carried_), standing in quotation marks, and no abuse list names it: someone
+// "can make a \"stupid\" promise" mentions the word, and does not call anyone it. Without that
+// word's weight and the weights of the distinct pairs it is in, the post would fall below the
+// threshold. Only a quoted word: on real tweets the model's verdicts rest on one word most of the
+// time, and taking that word away from every verdict lost a sixth of what it catches on OLID.
+bool Scanner::rests_on_a_quoted_word(size_t m, size_t top, double p, double threshold) const {
+    const size_t n = ngrams_.hashes().size();
+    if (p >= 1.0 || n == 0) return false;
     if (!in_quotes(p_->text, p_->len, model_words_[top].start, model_words_[top].end)) return false;
     // A word the abuse lists name ("idiots", "bitch") is theirs to judge, quoted or not: in real
     // comments, scare quotes around an insult still insult ("Progressive \"idiots\" are everywhere").
@@ -855,17 +855,14 @@ bool Scanner::rests_on_a_quoted_word(size_t m, double p, double threshold) const
     const ModelTable &t = e_.model_table();
     const uint64_t w = model_words_[top].hash;
     double removed = t.weight(w, m);
-    uint64_t pairs[64];
-    size_t np = 0;
+    std::vector<uint64_t> pairs;  // (distinct: the model counts each n-gram of a post once)
     for (size_t i = 0; i + 1 < model_words_.size(); ++i) {
         if (model_words_[i].hash != w && model_words_[i + 1].hash != w) continue;
         const uint64_t h = model_pair_hash(model_words_[i].hash, model_words_[i + 1].hash);
-        if (std::find(pairs, pairs + np, h) != pairs + np) continue;
-        if (np < 64) pairs[np++] = h;
+        if (std::find(pairs.begin(), pairs.end(), h) != pairs.end()) continue;
+        pairs.push_back(h);
         removed += t.weight(h, m);
     }
-    const size_t n = ngrams_.hashes().size();
-    if (p >= 1.0 || n == 0) return false;
     const double z = std::log(p / (1.0 - p)) - removed / std::sqrt(static_cast<double>(n));
     return 1.0 / (1.0 + std::exp(-z)) < threshold;
 }
