@@ -263,7 +263,10 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "patterns"))
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--min-df", type=int, default=2)
-    ap.add_argument("--C", type=float, default=16.0)
+    ap.add_argument("--C", type=float, default=None, help="inverse regularization strength of both models (sets --C-toxic and --C-spam)")
+    ap.add_argument("--C-toxic", type=float, default=4.0,
+                    help="of the abuse model (default 4: chosen on one half of OLID, docs/model.md)")
+    ap.add_argument("--C-spam", type=float, default=16.0, help="of the spam model (default 16)")
     ap.add_argument("--prune", type=float, default=0.3)
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--identity-unigrams", action="store_true",
@@ -273,6 +276,9 @@ def main():
     ap.add_argument("--function-ngrams", action="store_true",
                     help="let the abuse model weigh n-grams made only of function words (FUNCTION; off by default)")
     a = ap.parse_args()
+    if a.C is not None:
+        a.C_toxic = a.C_spam = a.C
+    cost = {"toxic": a.C_toxic, "spam": a.C_spam}
     cli = os.path.join(a.build, "bindings", "cli", "modfilter")
 
     posts = load_sets()
@@ -290,7 +296,7 @@ def main():
     exclude = {"toxic": toxic_exclude}
 
     def fit(idx, name):
-        return train([docs[i] for i in idx], [labels[name][i] for i in idx], a.min_df, a.C,
+        return train([docs[i] for i in idx], [labels[name][i] for i in idx], a.min_df, cost[name],
                      exclude.get(name, lambda g: False))
 
     if not a.no_eval:
