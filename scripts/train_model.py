@@ -81,6 +81,18 @@ NEUTRAL = set(IDENTITY) | {
     "deaf", "blind", "elderly",
 }
 
+# Public figures and parties: the news comments of toxic-spans argue about politics, so their names
+# alone learned "this post is toxic" ("trump" weighed 2.2 and was the word most often highlighted in a
+# toxic comment where no annotator marked it), and a forum post that names a politician is no abuse.
+# Like the identity words, they get no weight by themselves; their pairs keep theirs ("trump idiot").
+PUBLIC_FIGURES = {
+    "trump", "trumps", "donald", "clinton", "clintons", "hillary", "obama", "obamas", "biden", "bernie",
+    "sanders", "pence", "pelosi", "mcconnell", "putin", "trudeau", "harper", "notley", "merkel", "macron",
+    "bush", "reagan", "republican", "republicans", "democrat", "democrats", "liberal", "liberals",
+    "conservative", "conservatives", "gop", "ndp", "tory", "tories", "labour", "maga",
+}
+NEUTRAL |= PUBLIC_FIGURES
+
 
 # Function words: what every English text is made of, whatever it says. An n-gram made only of them
 # ("a", "these", "they can", "in the") says in which register a post is written, not whether it offends:
@@ -349,6 +361,14 @@ def main():
             vs = scan(cli, a.out, [r["tweet"] for r in rows])
             P, R, F = prf([r["subtask_a"] == "OFF" for r in rows], [bool(hits(v, "abuse")) for v in vs])
             print(f"cross-site (never trained on): olid-train offensive n={len(rows)}  P={P:.3f} R={R:.3f} F1={F:.3f}")
+            # known bias: public figures and parties in tweets that are not offensive (docs/model.md)
+            names = re.compile(r"\b(" + "|".join(sorted(PUBLIC_FIGURES)) + r")\b", re.I)
+            clean = [(r, v) for r, v in zip(rows, vs) if r["subtask_a"] != "OFF"]
+            for has in (True, False):
+                ids = [v for r, v in clean if bool(names.search(r["tweet"])) == has]
+                fp = sum(bool(hits(v, "abuse")) for v in ids) / max(1, len(ids))
+                print(f"  olid 'NOT' tweets {'with' if has else 'without':7s} a public figure or party: n={len(ids):5d}  "
+                      f"flagged as abuse={fp:.3f}")
 
 
 if __name__ == "__main__":
