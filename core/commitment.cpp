@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 
 #include "normalize.hpp"
 #include "text.hpp"
@@ -303,9 +304,16 @@ int32_t anchor_of(const std::vector<std::string> &words) {
     static const std::string_view kFunction[] = {
         "about", "his", "into", "its", "many", "more", "most", "much", "onto", "over", "some", "than",
         "their", "them", "then", "there", "these", "those", "through", "under"};
+    // (looked up in a hash set built once: every new phrase of every load asks for each of its words)
+    static const std::unordered_map<std::string_view, int> kTier = [] {
+        std::unordered_map<std::string_view, int> m;
+        for (std::string_view w : kCommon) m.emplace(w, 1);
+        for (std::string_view w : kFunction) m[w] = 2;
+        return m;
+    }();
     auto tier = [](std::string_view x) {
-        if (std::binary_search(std::begin(kFunction), std::end(kFunction), x)) return 2;
-        return std::binary_search(std::begin(kCommon), std::end(kCommon), x) ? 1 : 0;
+        const auto it = kTier.find(x);
+        return it == kTier.end() ? 0 : it->second;
     };
     // The word of the lowest tier (kFunction, kCommon, any other), of those the longest: the longest
     // word is likely the rarest ("days" of "in # days", "going" of "is going to"). A phrase of short
@@ -355,7 +363,7 @@ const PhraseWords::Spelt &PhraseWords::spell(std::string_view phrase) {
             // A clitic on its own ("'ll", "’ve"): the apostrophe is part of the word.
             words.push_back("'" + std::string(piece.substr(piece[0] == '\'' ? 1 : 3)));
         } else if (!piece.empty()) {
-            std::vector<Token> toks;
+            std::vector<Token> &toks = spell_tokens_;  // (tokenize() clears it)
             tokenize(piece.data(), piece.size(), toks);
             for (const Token &k : toks)
                 words.push_back((k.flags & Token::kCurly)  ? "'" + std::string(piece.substr(k.start + 3, k.end - k.start - 3))

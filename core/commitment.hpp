@@ -164,6 +164,7 @@ private:
         size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
     std::unordered_map<std::string, Spelt, Hash, std::equal_to<>> spelt_;
+    std::vector<Token> spell_tokens_;  // spell()'s scratch
     bool may_be(unsigned char first, size_t len) const { return (lengths_[first] >> std::min<size_t>(len, 31)) & 1; }
     WordIndex index_;
     uint32_t lengths_[256] = {};  // per first byte: bit n set when a word of n bytes (31: 31 or more) starts so
@@ -282,7 +283,15 @@ struct CommitmentMatcher {
 // no word is reported in diags.
 // The phrase sets built so far, by their phrases: most commitment rules name the same lists of
 // speakers and hedges, and each distinct list is built once (and held once) for an engine.
-using PhraseSetCache = std::map<std::vector<std::string>, std::shared_ptr<const PhraseSet>>;
+struct PhraseListHash {  // (the length and a few phrases at each end: equality compares the rest)
+    size_t operator()(const std::vector<std::string> &v) const noexcept {
+        size_t h = v.size();
+        for (size_t k = 0; k < v.size(); k = k + 1 == 4 && v.size() > 8 ? v.size() - 4 : k + 1)
+            h = h * 0x9E3779B97F4A7C15ull ^ std::hash<std::string>{}(v[k]);
+        return h;
+    }
+};
+using PhraseSetCache = std::unordered_map<std::vector<std::string>, std::shared_ptr<const PhraseSet>, PhraseListHash>;
 // `cache` (when given) must be used with the same `words` every time.
 CommitmentMatcher build_commitment(const Rule &r, PhraseWords &words, std::vector<Diagnostic> *diags,
                                    PhraseSetCache *cache = nullptr);

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "prefilter.hpp"
 #include "scanner.hpp"
@@ -201,7 +202,7 @@ void Engine::build_tables(const EngineOptions &opt) {
     // the rules' own sets hold them. A phrase of wildcards only has no anchor word; a word list that
     // several rules name gives its phrases once.)
     anchored_ = PhraseSet();
-    std::set<std::string_view> seen;
+    std::unordered_set<std::string_view> seen;  // (membership only)
     auto add = [&](const std::string &w) {
         if (!w.empty() && w[0] != '!' && seen.insert(w).second) anchored_.add(w, phrase_words_);
     };

@@ -338,6 +338,8 @@ bool is_word_cp(uint32_t cp) noexcept {
     return is_word_cp_icu(cp);
 }
 
+bool is_word_cp_uncached(uint32_t cp) noexcept { return is_word_cp_icu(cp); }
+
 namespace {
 
 constexpr uint64_t kHigh = 0x8080808080808080ULL;

@@ -17,7 +17,9 @@ bool WordMatcher::fits(std::string_view bytes, Boundary b) {
         uint32_t cp;
         bool valid;
         const size_t l = decode_utf8(reinterpret_cast<const unsigned char *>(bytes.data()) + i, bytes.size() - i, &cp, &valid);
-        if (!valid || !is_word_cp(cp)) return false;
+        // (ICU directly: a loaded database checks every literal, and the table pages of the scripts
+        // in the word lists, CJK among them, would otherwise be built at every load)
+        if (!valid || !is_word_cp_uncached(cp)) return false;
         i += l;
     }
     return true;
