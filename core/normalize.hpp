@@ -150,8 +150,9 @@ size_t decode_utf8(const unsigned char *p, size_t n, uint32_t *cp, bool *valid) 
 // Whether code point cp counts as part of a word (letters, digits, marks; '_' does not).
 // A table lookup for planes 0 and 1.
 bool is_word_cp(uint32_t cp) noexcept;
-// The same answer asked of ICU directly, for a code point no post may ever hold: is_word_cp() builds
-// the table page of its code point (256 code points normalized, about 40 us) the first time.
+// The same answer asked of ICU directly, for checks of code points that posts may never hold (a
+// loaded database's literals): is_word_cp() builds the table page of a code point (256 code points
+// normalized, about 40 us) the first time the process asks for one of them.
 bool is_word_cp_uncached(uint32_t cp) noexcept;
 
 }  // namespace mf

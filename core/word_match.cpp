@@ -17,8 +17,8 @@ bool WordMatcher::fits(std::string_view bytes, Boundary b) {
         uint32_t cp;
         bool valid;
         const size_t l = decode_utf8(reinterpret_cast<const unsigned char *>(bytes.data()) + i, bytes.size() - i, &cp, &valid);
-        // (ICU directly: a loaded database checks every literal, and the table pages of the scripts
-        // in the word lists, CJK among them, would otherwise be built at every load)
+        // (ICU directly: a loaded database checks every literal, and the table pages of every script
+        // in the word lists, CJK among them, would otherwise be built by each process's first load)
         if (!valid || !is_word_cp_uncached(cp)) return false;
         i += l;
     }
