@@ -341,6 +341,9 @@ def main():
             fp = sum(bool(hits(results[i], "abuse")) for i in ids) / max(1, len(ids))
             print(f"  davidson 'neither' tweets {'with' if has else 'without':7s} identity words: n={len(ids):5d}  "
                   f"flagged as abuse={fp:.3f}")
+        ham = [i for i in results if posts[i]["set"] == "sms" and not posts[i]["spam"]]
+        fp = sum(bool(hits(results[i], "abuse")) for i in ham)
+        print(f"  sms ham      abuse  n={len(ham):6d}  flagged as abuse={fp / max(1, len(ham)):.3f} ({fp})")
         ids = [i for i in results if posts[i]["set"] == "toxic-spans"]
         caught = sum(bool(hits(results[i], "abuse")) for i in ids) / len(ids)
         f1 = sum(span_f1(posts[i]["text"], posts[i]["spans"], hits(results[i], "abuse")) for i in ids) / len(ids)
