@@ -304,7 +304,7 @@ int32_t anchor_of(const std::vector<std::string> &words) {
     static const std::string_view kFunction[] = {
         "about", "his", "into", "its", "many", "more", "most", "much", "onto", "over", "some", "than",
         "their", "them", "then", "there", "these", "those", "through", "under"};
-    // (looked up in a hash set built once: every new phrase of every load asks for each of its words)
+    // (looked up in a hash map built once: every new phrase of every load asks for each of its words)
     static const std::unordered_map<std::string_view, int> kTier = [] {
         std::unordered_map<std::string_view, int> m;
         for (std::string_view w : kCommon) m.emplace(w, 1);

@@ -16,7 +16,8 @@ Two models, trained only on sets whose license allows shipping the result (../sh
 
 Features: the words and word pairs that mf_features prints (the scanner's own tokenizer), each distinct
 one counted once and divided by sqrt(number of distinct n-grams in the post), as core/model.cpp scores;
-the abuse model has no feature for an identity word alone (NEUTRAL below; its pairs stay). The scanner
+the abuse model has no feature for an identity word alone (NEUTRAL below; its pairs stay), nor for a
+public figure or party alone (PUBLIC_FIGURES). The scanner
 runs the models only on posts of at least 3 distinct words (kModelMinWords, core/model.hpp). Logistic regression
 (liblinear, L2, class weights balanced); weights below --prune are dropped from the file.
 
@@ -91,7 +92,6 @@ PUBLIC_FIGURES = {
     "bush", "reagan", "republican", "republicans", "democrat", "democrats", "liberal", "liberals",
     "conservative", "conservatives", "gop", "ndp", "tory", "tories", "labour", "maga",
 }
-NEUTRAL |= PUBLIC_FIGURES
 
 
 # Function words: what every English text is made of, whatever it says. An n-gram made only of them
@@ -283,6 +283,8 @@ def main():
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--identity-unigrams", action="store_true",
                     help="let the abuse model weigh identity words alone (NEUTRAL; off by default, docs/model.md)")
+    ap.add_argument("--public-figure-unigrams", action="store_true",
+                    help="let the abuse model weigh public figures and parties alone (PUBLIC_FIGURES; off by default)")
     ap.add_argument("--platform-ngrams", action="store_true",
                     help="let the abuse model weigh n-grams holding a mention, retweet, link, site name or a word for a post or its site (PLATFORM; off by default)")
     ap.add_argument("--function-ngrams", action="store_true",
@@ -299,7 +301,8 @@ def main():
     labels = {"toxic": [p["toxic"] for p in posts], "spam": [p["spam"] for p in posts]}
 
     # What the abuse model gets no feature for (docs/model.md); the spam model weighs every n-gram.
-    neutral = frozenset() if a.identity_unigrams else frozenset(NEUTRAL)
+    neutral = ((frozenset() if a.identity_unigrams else frozenset(NEUTRAL)) |
+               (frozenset() if a.public_figure_unigrams else frozenset(PUBLIC_FIGURES)))
 
     def toxic_exclude(g):
         return (g in neutral or (not a.function_ngrams and function_only(g))
