@@ -20,12 +20,10 @@ import argparse
 import csv
 import hashlib
 import importlib.util
-import json
 import math
 import os
 import random
 import shutil
-import subprocess
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,11 +53,7 @@ def rules_only(cli, texts):
         packs = os.path.join(tmp, "patterns")
         shutil.copytree(os.path.join(ROOT, "patterns"), packs)
         os.remove(os.path.join(packs, "abuse", "model.toml"))
-        inp = "".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)).encode()
-        out = subprocess.run([cli, "scan", "--rules", packs], input=inp, capture_output=True, check=True).stdout
-    vs = [json.loads(l) for l in out.decode().splitlines() if l.strip()]
-    assert len(vs) == len(texts)
-    return [any(h["category"].startswith("abuse") for h in v["hits"]) for v in vs]
+        return [bool(tm.hits(v, "abuse")) for v in tm.scan(cli, packs, texts)]
 
 
 def probabilities(bias, weights, docs):
@@ -74,16 +68,9 @@ def probabilities(bias, weights, docs):
     return out
 
 
-def f1(gold, pred, half, which):
-    tp = fp = fn = 0
-    for g, p, h in zip(gold, pred, half):
-        if h == which:
-            tp += g and p
-            fp += p and not g
-            fn += g and not p
-    P = tp / (tp + fp) if tp + fp else 0.0
-    R = tp / (tp + fn) if tp + fn else 0.0
-    return P, R, (2 * P * R / (P + R) if P + R else 0.0)
+def prf_of_half(gold, pred, half, which):
+    ids = [i for i, h in enumerate(half) if h == which]
+    return tm.prf([gold[i] for i in ids], [pred[i] for i in ids])
 
 
 def main():
@@ -106,10 +93,7 @@ def main():
     posts = tm.load_sets()
     docs = tm.words(a.build, [p["text"] for p in posts])
     y = [p["toxic"] for p in posts]
-    neutral = frozenset(tm.NEUTRAL) | frozenset(tm.PUBLIC_FIGURES)
-
-    def exclude(g):
-        return g in neutral or tm.function_only(g) or tm.platform_marker(g)
+    exclude = tm.toxic_exclusion()  # (as train_model.py trains the shipped model)
 
     print("C      threshold  OLID choosing half (P R F1)   OLID reported half F1   prose flagged by the model (of 3,000)")
     for C in (float(x) for x in a.C.split(",")):
@@ -118,8 +102,8 @@ def main():
         p_olid, p_prose = probabilities(bias, weights, w_olid), probabilities(bias, weights, w_prose)
         for t in (float(x) for x in a.t.split(",")):
             pred = [r or p >= t for r, p in zip(rules_olid, p_olid)]
-            P, R, F = f1(gold, pred, half, 0)
-            F2 = f1(gold, pred, half, 1)[2]
+            P, R, F = prf_of_half(gold, pred, half, 0)
+            F2 = prf_of_half(gold, pred, half, 1)[2]
             flagged = sum(p >= t for p in p_prose)
             print(f"{C:<6g} {t:<10g} {P:.3f} {R:.3f} {F:.3f}            {F2:.3f}                   {flagged}")
 

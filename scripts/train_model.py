@@ -233,6 +233,20 @@ def write_weights(path, name, bias, weights, prune, note):
     return len(kept)
 
 
+def toxic_exclusion(identity_unigrams=False, public_figure_unigrams=False, function_ngrams=False,
+                    platform_ngrams=False):
+    """What the abuse model gets no feature for (docs/model.md), as a test of an n-gram; each argument
+    trains that kind back in. The spam model weighs every n-gram."""
+    neutral = ((frozenset() if identity_unigrams else frozenset(NEUTRAL)) |
+               (frozenset() if public_figure_unigrams else frozenset(PUBLIC_FIGURES)))
+
+    def exclude(g):
+        return (g in neutral or (not function_ngrams and function_only(g))
+                or (not platform_ngrams and platform_marker(g)))
+
+    return exclude
+
+
 def fold_of(text, k):
     return zlib.crc32(text.encode("utf-8", "surrogateescape")) % k
 
@@ -300,15 +314,8 @@ def main():
     print(f"train_model: {len(posts)} training texts", file=sys.stderr)
     labels = {"toxic": [p["toxic"] for p in posts], "spam": [p["spam"] for p in posts]}
 
-    # What the abuse model gets no feature for (docs/model.md); the spam model weighs every n-gram.
-    neutral = ((frozenset() if a.identity_unigrams else frozenset(NEUTRAL)) |
-               (frozenset() if a.public_figure_unigrams else frozenset(PUBLIC_FIGURES)))
-
-    def toxic_exclude(g):
-        return (g in neutral or (not a.function_ngrams and function_only(g))
-                or (not a.platform_ngrams and platform_marker(g)))
-
-    exclude = {"toxic": toxic_exclude}
+    exclude = {"toxic": toxic_exclusion(a.identity_unigrams, a.public_figure_unigrams, a.function_ngrams,
+                                        a.platform_ngrams)}
 
     def fit(idx, name):
         return train([docs[i] for i in idx], [labels[name][i] for i in idx], a.min_df, cost[name],
