@@ -323,8 +323,8 @@ struct PostFields {
     std::string_view id_raw, channel_raw;  // the values' JSON text, as in the line
     std::string_view text;                 // decoded
     bool text_in_line = false;             // text points into the line (it had no escapes)
-    enum { kNoAuthor, kAuthorObject, kAuthorString, kAuthorOther } author = kNoAuthor;
-    RoleValue author_role, top_role;  // author.role (or the author string), top-level role
+    enum { kNoAuthor, kAuthorObject, kAuthorOther } author = kNoAuthor;
+    RoleValue author_role, top_role;  // author.role, the top-level "role"
     // Who, where, when (mf_post version 2). A string value decoded, a number as written.
     std::string_view id_str, channel_str, author_id;
     bool has_author_id = false;
@@ -479,9 +479,6 @@ private:
                         } else err = walk(av);
                         if (err) return ParseResult::kInvalidJson;
                     }
-                } else if (vt == od::json_type::string) {
-                    f.author = PostFields::kAuthorString;
-                    if ((err = role_value(v, f.author_role))) return ParseResult::kInvalidJson;
                 } else {
                     f.author = vt == od::json_type::null ? PostFields::kNoAuthor : PostFields::kAuthorOther;
                     if ((err = walk(v))) return ParseResult::kInvalidJson;
@@ -629,8 +626,6 @@ private:
     }
 };
 
-const char *const kStaffRoles[] = {"staff", "employee", "moderator", "admin", "community_manager", "agent"};
-const char *const kMemberRoles[] = {"member", "customer", "user", "guest", "anonymous"};
 
 // ------------------------------------------------------------------------------------------------
 // The stream
@@ -812,9 +807,7 @@ void StreamScanner::json_line(Slot &s, const char *p, size_t len, size_t capacit
     s.edit = f.edit;
 
     const RoleValue *rv = nullptr;
-    if ((f.author == PostFields::kAuthorObject && f.author_role.kind != RoleValue::kAbsent) ||
-        f.author == PostFields::kAuthorString)
-        rv = &f.author_role;
+    if (f.author == PostFields::kAuthorObject && f.author_role.kind != RoleValue::kAbsent) rv = &f.author_role;
     if (!rv && f.top_role.kind != RoleValue::kAbsent) rv = &f.top_role;
     if (!rv || rv->kind == RoleValue::kNull) {
         s.role = default_role_;  // --role: the role of posts that do not say
@@ -826,11 +819,17 @@ void StreamScanner::json_line(Slot &s, const char *p, size_t len, size_t capacit
             unescape_private(name, role_buf_);
             name = role_buf_;
         }
-        bool found = false;
-        for (const char *staff : kStaffRoles)
-            if (name == staff) s.role = MF_ROLE_STAFF, found = true;
-        for (const char *member : kMemberRoles)
-            if (name == member) s.role = MF_ROLE_MEMBER, found = true;
+        // The two roles the engine knows, in any case ("Staff"), as the bindings take them: a
+        // platform's own roles (admin, moderator, customer) are for its plugin to map, and one
+        // mapped here by guess would hold or pass a post by a rule nobody wrote down.
+        auto is = [&](std::string_view want) {
+            if (name.size() != want.size()) return false;
+            for (size_t k = 0; k < want.size(); ++k)
+                if ((name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k]) != want[k]) return false;
+            return true;
+        };
+        const bool found = is("staff") || is("member");
+        if (found) s.role = is("staff") ? MF_ROLE_STAFF : MF_ROLE_MEMBER;
         if (!found) {
             std::string msg = rv == &f.top_role ? "\"role\": unknown author role " : "\"author.role\": unknown author role ";
             append_json_string(msg, name);

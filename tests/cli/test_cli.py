@@ -447,6 +447,14 @@ class CliStateTest(unittest.TestCase):
         self.assertIn('"edit"', rows[4]["error"])
         self.assertIn('"ts"', rows[5]["error"])
         self.assertEqual(rows[6]["action"], "ALLOW")
+        # a platform's role is its plugin's to map; a role where the author object belongs is no
+        # role; "Staff" is staff, as the bindings read it
+        _, roles = self.scan([self.post(1, "we will refund you", author={"role": "admin"}),
+                             self.post(2, "we will refund you", author="staff"),
+                             self.post(3, "we will refund you", author={"role": "Staff"})])
+        self.assertIn('"author.role": unknown author role "admin"', roles[0]["error"])
+        self.assertIn('"author" must be an object', roles[1]["error"])
+        self.assertIn("promise.refund", roles[2]["categories"])
 
     def test_state_policy_mistakes_name_file_and_line(self):
         bad = os.path.join(self.tmp.name, "policy.toml")

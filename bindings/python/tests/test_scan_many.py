@@ -87,6 +87,16 @@ class ScanManyTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             list(self.engine.scan_many(["x"], author_role="nobody"))
 
+    def test_roles_as_the_cli_reads_them(self):
+        # "staff" and "member" in any case; a platform's own role, or a string where the author
+        # object belongs, is refused (the CLI writes an error line for both), never a silent member
+        got = list(self.engine.scan_many([{"text": "full refund", "author": {"role": "Staff"}}]))
+        self.assertEqual(len(got[0].hits), 1)
+        with self.assertRaisesRegex(ValueError, "author_role"):
+            list(self.engine.scan_many([{"text": "full refund", "author": {"role": "admin"}}]))
+        with self.assertRaisesRegex(ValueError, "'author' must be a dict"):
+            list(self.engine.scan_many([{"text": "full refund", "author": "staff"}]))
+
     def test_too_large_post_mid_stream(self):
         with engine(max_post_bytes=64) as e:
             items = ["idiot %d" % i for i in range(20)]

@@ -905,6 +905,10 @@ def _from_mapping(post: Mapping[str, Any], default_role: int) -> Tuple[Text, Any
         raise ValueError("a dict post needs a 'text' key: %r" % (dict(post),)) from None
     role = default_role
     author = post.get("author")
+    if author is not None and not isinstance(author, Mapping):
+        # (as the CLI: a role or an id written where the author object belongs is a mistake, not a member)
+        raise ValueError("a dict post's 'author' must be a dict like {'id': ..., 'role': ..., 'age_days': ...}, not %r"
+                         % (author,))
     r = None
     if isinstance(author, Mapping):
         r = author.get("role")
