@@ -59,9 +59,6 @@ size_t usable_cpus() {
     return std::clamp<size_t>(n, 1, 16);
 }
 
-std::atomic<bool> g_scan_reload{false};
-extern "C" void on_scan_reload(int) { g_scan_reload = true; }
-
 void print_diag(const char *file, uint32_t line, const char *message, void *) {
     if (line) std::printf("%s:%u: %s\n", file, line, message);
     else std::printf("%s: %s\n", file, message);
@@ -109,8 +106,9 @@ int main(int argc, char **argv) {
                  "Output: {\"id\": 1, \"action\": \"ALLOW|FLAG|HOLD|REJECT\", \"categories\": {...}, \"routes\": [...],\n"
                  "         \"hits\": [{\"rule\", \"category\", \"severity\", \"score\", \"start\", \"end\"}], ...}\n"
                  "Offsets are UTF-8 byte offsets [start, end) into the post's text.\n"
-                 "SIGHUP: load --rules or --db again beside the running rules and use them from the next\n"
-                 "batch once loaded; a pack with a mistake is refused and the old rules stay.\n"
+                 "SIGHUP: load --rules or --db again at once, beside the running rules, and use them from the\n"
+                 "next batch once loaded (stderr says when); a pack with a mistake is refused and the old rules\n"
+                 "stay (stderr says why, at once).\n"
                  "Exit status: 0 when every line was answered (including error lines), 1 when the rules or an\n"
                  "input could not be read, 2 on a usage error.");
 
@@ -230,16 +228,39 @@ int main(int argc, char **argv) {
             mf_scanner_set_state(e.scanner, state.s);
             e.state = state.s;
         }
-        // SIGHUP: load the rules again beside the running engine; swap between batches (after
-        // one is answered, before the next is scanned); a pack with a mistake leaves the old rules.
+        // SIGHUP: load the rules again beside the running engine, at once, in a thread of their own
+        // (so that a post arriving after the load is judged by the new rules, however quiet the
+        // input was); swap between batches (after one is answered, before the next is scanned). A
+        // pack with a mistake leaves the old rules, and says so when the load fails. SIGHUP is
+        // blocked in every thread (this one, before any other starts) and taken by the watcher.
         mfcli::Reloader reloader(so.rules, so.db, 0);
-        struct sigaction sa {};
-        sa.sa_handler = on_scan_reload;
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_RESTART;
-        sigaction(SIGHUP, &sa, nullptr);
+        struct HupWatcher {
+            sigset_t hup;
+            std::atomic<bool> stop{false};
+            std::thread thread;
+            explicit HupWatcher(mfcli::Reloader &r) {
+                sigemptyset(&hup);
+                sigaddset(&hup, SIGHUP);
+                pthread_sigmask(SIG_BLOCK, &hup, nullptr);
+                thread = std::thread([this, &r] {
+                    for (;;) {
+                        int sig = 0;
+                        if (sigwait(&hup, &sig) != 0) continue;
+                        if (stop) return;
+                        r.start([](bool ok, const std::string &what) {
+                            if (ok) std::cerr << "modfilter: new rules loaded (database " << what << "), used from the next post\n";
+                            else std::cerr << "modfilter: reload refused, the old rules stay: " << what << "\n";
+                        });
+                    }
+                });
+            }
+            ~HupWatcher() {
+                stop = true;
+                pthread_kill(thread.native_handle(), SIGHUP);
+                thread.join();
+            }
+        } watcher(reloader);
         so.before_batch = [&] {
-            if (g_scan_reload.exchange(false)) reloader.start();
             mfcli::Loaded next;
             std::string error;
             if (reloader.take(next, error)) {
@@ -249,9 +270,7 @@ int main(int argc, char **argv) {
                 if (state.s) mf_scanner_set_state(e.scanner, state.s);
                 next.engine.reset();  // the old scanner, then the old engine
                 std::cerr << "modfilter: reloaded the rules (database " << next.hash << ")\n";
-            } else if (!error.empty()) {
-                std::cerr << "modfilter: reload refused, the old rules stay: " << error << "\n";
-            }
+            }  // (a refused load said so when it failed)
         };
         if (state.s && state_every > 0)
             so.after_batch = [&] {

@@ -20,14 +20,15 @@ Reloader::~Reloader() {
     if (thread_.joinable()) thread_.join();
 }
 
-void Reloader::start() {
+void Reloader::start(std::function<void(bool, const std::string &)> done) {
     if (running_) return;
     if (thread_.joinable()) thread_.join();
     running_ = true;
-    thread_ = std::thread([this] {
+    thread_ = std::thread([this, done = std::move(done)] {
         Loaded l;
         std::string error;
         bool ok = load_engine(rules_, db_, max_post_bytes_, l, error);
+        if (done) done(ok, ok ? l.hash : error);
         std::lock_guard<std::mutex> lock(mu_);
         if (ok) ready_ = std::move(l);
         else error_ = std::move(error);

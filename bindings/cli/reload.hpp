@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,8 +32,11 @@ public:
     Reloader(const Reloader &) = delete;
     Reloader &operator=(const Reloader &) = delete;
 
-    // Starts loading (nothing when a load is running already).
-    void start();
+    // Starts loading (nothing when a load is running already). `done`, when given, is called in the
+    // loading thread when the load ends: (true, the new database's hash) or (false, the reason), so
+    // that the outcome is reported when it is known, not when the next post arrives (take() still
+    // returns the engine or the reason).
+    void start(std::function<void(bool ok, const std::string &hash_or_error)> done = {});
     // After a finished load: true with the new engine in `out`; false with the reason in `error` when
     // it failed, or with an empty `error` when no load has finished since the last take().
     bool take(Loaded &out, std::string &error);

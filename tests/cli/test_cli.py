@@ -362,6 +362,43 @@ class CliTest(unittest.TestCase):
         self.assertIn("reload refused, the old rules stay", err)
         self.assertIn("reloaded the rules", err)
 
+    def test_sighup_on_quiet_input_applies_to_the_next_post(self):
+        # The rules load when the signal comes, not when the next post does: on a quiet stream the
+        # first post after a reload is judged by the new rules, and a refused pack is reported
+        # without waiting for a post.
+        import select
+        import signal
+        pack = os.path.join(self.tmp.name, "quiet.toml")
+        zebra = ('[[rule]]\nid = "zebra"\ncategory = "abuse.zoo"\nseverity = "medium"\nword = "zebra"\n')
+        with open(pack, "w") as f:
+            f.write(zebra)
+        p = subprocess.Popen([CLI, "scan", "--rules", pack], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+
+        def ask(i):
+            p.stdin.write(json.dumps({"id": i, "text": "a zebra and a giraffe"}).encode() + b"\n")
+            p.stdin.flush()
+            return sorted(h["rule"] for h in json.loads(p.stdout.readline())["hits"])
+
+        def stderr_line():
+            ready, _, _ = select.select([p.stderr], [], [], 30)
+            self.assertTrue(ready, "nothing on stderr within 30 s")
+            return p.stderr.readline().decode()
+
+        self.assertEqual(ask(0), ["zebra"])
+        with open(pack, "w") as f:
+            f.write(zebra + '[[rule]]\nid = "broken"\n')
+        p.send_signal(signal.SIGHUP)
+        self.assertIn("reload refused, the old rules stay", stderr_line())
+        with open(pack, "w") as f:
+            f.write(zebra.replace("zebra", "giraffe"))
+        p.send_signal(signal.SIGHUP)
+        self.assertIn("new rules loaded", stderr_line())
+        self.assertEqual(ask(1), ["giraffe"])
+        p.stdin.close()
+        self.assertEqual(p.wait(10), 0)
+        self.assertIn("reloaded the rules", p.stderr.read().decode())
+
     def test_example_file_with_default_packs(self):
         with open(os.path.join(SRC, "examples", "posts.jsonl"), "rb") as f:
             lines = f.read().splitlines()
