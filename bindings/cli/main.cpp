@@ -100,7 +100,7 @@ int main(int argc, char **argv) {
                      "Threads that scan (default 0: one per CPU this process may use, 1 with --state, so that "
                      "floods and duplicates count posts in input order); output keeps input order")
         ->check(CLI::Range(0, 256));
-    scan->add_option("inputs", so.inputs, "Input files (default: standard input; '-' is standard input)");
+    scan->add_option("inputs", so.inputs, "Input files, read in turn as one stream: line numbers (of error lines, and the ids of --format text) go on from one to the next; all are opened before any is read (default: standard input; '-' is standard input)");
     scan->footer("Input:  {\"id\": 1, \"text\": \"...\", \"author\": {\"id\": \"u42\", \"role\": \"staff\"|\"member\", \"age_days\": 0},\n"
                  "         \"channel\": \"...\", \"ts\": <seconds since 1970>, \"edit\": false}\n"
                  "Output: {\"id\": 1, \"action\": \"ALLOW|FLAG|HOLD|REJECT\", \"categories\": {...}, \"routes\": [...],\n"
@@ -282,6 +282,15 @@ int main(int argc, char **argv) {
             };
         if (so.inputs.empty()) so.inputs.push_back("-");
         mfcli::FdSink out(STDOUT_FILENO);
+        // Every input opened before the first is read: a missing one stops the run before any
+        // verdict is written, not after the inputs before it were answered.
+        struct Inputs {
+            std::vector<int> fds;
+            ~Inputs() {
+                for (int fd : fds)
+                    if (fd != STDIN_FILENO) ::close(fd);
+            }
+        } inputs;
         for (const auto &path : so.inputs) {
             int fd = STDIN_FILENO;
             if (path != "-") {
@@ -292,9 +301,13 @@ int main(int argc, char **argv) {
                 }
                 (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
             }
-            mfcli::FdSource in(fd);
-            bool ok = scan_stream(e, in, out, so);
-            if (fd != STDIN_FILENO) ::close(fd);
+            inputs.fds.push_back(fd);
+        }
+        size_t lines = 0;  // line numbers go on from one input to the next, as if they were one
+        for (size_t k = 0; k < so.inputs.size(); ++k) {
+            const std::string &path = so.inputs[k];
+            mfcli::FdSource in(inputs.fds[k]);
+            bool ok = scan_stream(e, in, out, so, &lines);
             if (!ok) {
                 std::cerr << "modfilter: I/O error on " << path << "\n";
                 if (state.s) save_state();

@@ -648,6 +648,8 @@ public:
     }
 
     bool run(Source &in);
+    void set_lines(size_t n) { line_no_ = n; }  // lines read before this stream
+    size_t lines() const { return line_no_; }
 
 private:
     static constexpr size_t kPad = simdjson::SIMDJSON_PADDING;
@@ -1086,9 +1088,12 @@ bool StreamScanner::run(Source &in) {
 
 }  // namespace
 
-bool scan_stream(Engine &e, Source &in, Sink &out, const ScanOptions &o) {
+bool scan_stream(Engine &e, Source &in, Sink &out, const ScanOptions &o, size_t *lines) {
     StreamScanner s(e, out, o);
-    return s.run(in);
+    if (lines) s.set_lines(*lines);
+    const bool ok = s.run(in);
+    if (lines) *lines = s.lines();
+    return ok;
 }
 
 }  // namespace mfcli

@@ -130,6 +130,9 @@ private:
 
 // Scans one stream; returns false only on an I/O failure (reading or writing). Output is flushed to
 // `out` before each read from `in` and at the end, so a slow producer gets its answers promptly.
-bool scan_stream(Engine &e, Source &in, Sink &out, const ScanOptions &o);
+// `lines`, when given: how many lines came before this stream (its lines are numbered on from
+// there, in error lines and as the ids of --format text, as if the inputs were one), updated to
+// count this stream's lines too.
+bool scan_stream(Engine &e, Source &in, Sink &out, const ScanOptions &o, size_t *lines = nullptr);
 
 }  // namespace mfcli

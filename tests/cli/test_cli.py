@@ -362,6 +362,26 @@ class CliTest(unittest.TestCase):
         self.assertIn("reload refused, the old rules stay", err)
         self.assertIn("reloaded the rules", err)
 
+    def test_several_inputs_are_one_stream(self):
+        # Line numbers go on from one file to the next (so an error line names one line of the
+        # whole input), and a missing file stops the run before any verdict is written.
+        a, b = os.path.join(self.tmp.name, "a.jsonl"), os.path.join(self.tmp.name, "b.jsonl")
+        with open(a, "w") as f:
+            f.write('{"text": "hello"}\nnot json\n{"text": "no newline at the end"}')
+        with open(b, "w") as f:
+            f.write('not json either\n{"text": "bye"}\n')
+        p = subprocess.run([CLI, "scan", a, b], capture_output=True)
+        rows = [json.loads(l) for l in p.stdout.decode().splitlines()]
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(len(rows), 5)
+        self.assertEqual([r.get("line") for r in rows], [None, 2, None, 4, None])
+        p = subprocess.run([CLI, "scan", "--format", "text", a, b], capture_output=True)
+        self.assertEqual([json.loads(l)["id"] for l in p.stdout.decode().splitlines()], [1, 2, 3, 4, 5])
+        p = subprocess.run([CLI, "scan", a, os.path.join(self.tmp.name, "missing.jsonl"), b], capture_output=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, b"")
+        self.assertIn(b"cannot open", p.stderr)
+
     def test_sighup_on_quiet_input_applies_to_the_next_post(self):
         # The rules load when the signal comes, not when the next post does: on a quiet stream the
         # first post after a reload is judged by the new rules, and a refused pack is reported
