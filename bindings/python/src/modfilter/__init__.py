@@ -6,7 +6,7 @@ Compile rule packs once into an :class:`Engine`, share it between threads, and s
     engine = modfilter.Engine()                      # the default packs built into libmodfilter
     verdict = engine.scan("You are an idiot", author_role="member")
     verdict.action                                   # Action.FLAG
-    verdict.categories                               # {"abuse.harassment": 2.0}
+    verdict.categories                               # {"abuse.harassment": 3.0, "abuse.toxic": 2.0}
     for hit in verdict.hits:                         # offsets index the str you passed
         print(hit.rule, hit.category, hit.start, hit.end, hit.text)
     engine.scan("You are an idiot", censor=True).censored   # "You are an *****"
