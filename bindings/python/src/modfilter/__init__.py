@@ -9,7 +9,7 @@ Compile rule packs once into an :class:`Engine`, share it between threads, and s
     verdict.categories                               # {"abuse.harassment": 3.0, "abuse.toxic": 2.0}
     for hit in verdict.hits:                         # offsets index the str you passed
         print(hit.rule, hit.category, hit.start, hit.end, hit.text)
-    engine.scan("You are an idiot", censor=True).censored   # "You are an *****"
+    engine.scan("You are an idiot", censor=True).censored   # "****************" (the whole insult)
     for v in engine.scan_many(posts):                # str, bytes or {"id","text","author":{"role"}}
         ...
 
