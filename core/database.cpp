@@ -576,7 +576,7 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     uint32_t format = r.u32(), lib = r.u32();
     std::string hsv = r.str(), plat = r.str(), uni = r.str();
     uint64_t plen = r.u64(), sum = r.u64();
-    if (!r.ok) throw Error(kBadDatabase, "modfilter database header is truncated");
+    if (!r.ok) throw Error(kBadDatabase, "modfilter database header is damaged or truncated");
     if (format != kFormatVersion)
         throw Error(kDbMismatch, "database format " + std::to_string(format) + ", this library reads format " +
                                      std::to_string(kFormatVersion));
