@@ -322,13 +322,14 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("corrupt", p.stderr.decode())
 
-    def test_sighup_reloads_the_rules_between_batches(self):
-        import signal
-        import time
-        pack = os.path.join(self.tmp.name, "reload.toml")
-        zebra = ('[[rule]]\nid = "zebra"\ncategory = "abuse.zoo"\nseverity = "medium"\nword = "zebra"\n')
+    ZEBRA = '[[rule]]\nid = "zebra"\ncategory = "abuse.zoo"\nseverity = "medium"\nword = "zebra"\n'
+
+    def reloading_scan(self, name):
+        """A `scan --rules PACK` process on a pack of one word rule ("zebra"), and ask(i): post i,
+        "a zebra and a giraffe", is answered with the sorted rules of its hits."""
+        pack = os.path.join(self.tmp.name, name)
         with open(pack, "w") as f:
-            f.write(zebra)
+            f.write(self.ZEBRA)
         p = subprocess.Popen([CLI, "scan", "--rules", pack], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
 
@@ -338,6 +339,13 @@ class CliTest(unittest.TestCase):
             v = json.loads(p.stdout.readline())
             self.assertEqual(v["id"], i)
             return sorted(h["rule"] for h in v["hits"])
+        return pack, p, ask
+
+    def test_sighup_reloads_the_rules_between_batches(self):
+        import signal
+        import time
+        pack, p, ask = self.reloading_scan("reload.toml")
+        zebra = self.ZEBRA
 
         self.assertEqual(ask(0), ["zebra"])
         with open(pack, "w") as f:  # a mistake: refused, the old rules stay
@@ -388,17 +396,8 @@ class CliTest(unittest.TestCase):
         # without waiting for a post.
         import select
         import signal
-        pack = os.path.join(self.tmp.name, "quiet.toml")
-        zebra = ('[[rule]]\nid = "zebra"\ncategory = "abuse.zoo"\nseverity = "medium"\nword = "zebra"\n')
-        with open(pack, "w") as f:
-            f.write(zebra)
-        p = subprocess.Popen([CLI, "scan", "--rules", pack], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-
-        def ask(i):
-            p.stdin.write(json.dumps({"id": i, "text": "a zebra and a giraffe"}).encode() + b"\n")
-            p.stdin.flush()
-            return sorted(h["rule"] for h in json.loads(p.stdout.readline())["hits"])
+        pack, p, ask = self.reloading_scan("quiet.toml")
+        zebra = self.ZEBRA
 
         def stderr_line():
             ready, _, _ = select.select([p.stderr], [], [], 30)
