@@ -357,6 +357,21 @@ public:
                 return ParseResult::kOk;
             }
         }
+        // A whole object with something after it ("{...} trailing") reads to simdjson as an object
+        // cut short: said as it is when the object alone parses, and the object's own mistake,
+        // which comes first in the line, when it does not.
+        if (const size_t end = object_end(buf, len); end && !nested_) {
+            std::string prefix(buf, end);
+            prefix.append(simdjson::SIMDJSON_PADDING, '\0');
+            PostFields g;
+            std::string inner;
+            nested_ = true;
+            const ParseResult r = parse(prefix.data(), end, prefix.size(), g, inner);
+            nested_ = false;
+            bad_number_ = {};  // (it pointed into prefix)
+            error = r == ParseResult::kOk ? "invalid JSON: content after the object" : inner;
+            return ParseResult::kInvalidJson;
+        }
         error = "invalid JSON: ";
         if (err == simdjson::NUMBER_ERROR && !bad_number_.empty()) {
             std::string_view tok = bad_number_.substr(0, 64);
@@ -379,6 +394,35 @@ public:
 private:
     od::parser parser_;
     std::string_view bad_number_;  // the token when a number failed to parse
+    bool nested_ = false;          // parsing the object before trailing content (parse(), once)
+
+    // Where the top-level object that opens b[0, n) ends (the byte after its '}'), when something
+    // other than white space follows it; else 0. Strings and escapes are skipped, nothing else is
+    // checked: parse() then parses the object alone.
+    static size_t object_end(const char *b, size_t n) {
+        auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+        size_t i = 0;
+        while (i < n && space(b[i])) ++i;
+        if (i == n || b[i] != '{') return 0;
+        size_t depth = 0;
+        bool in_string = false;
+        for (; i < n; ++i) {
+            const char c = b[i];
+            if (in_string) {
+                if (c == '\\') ++i;
+                else if (c == '"') in_string = false;
+            } else if (c == '"') {
+                in_string = true;
+            } else if (c == '{' || c == '[') {
+                ++depth;
+            } else if ((c == '}' || c == ']') && depth && --depth == 0) {
+                size_t j = i + 1;
+                while (j < n && space(b[j])) ++j;
+                return j < n ? i + 1 : 0;
+            }
+        }
+        return 0;
+    }
 
     ParseResult parse_doc(od::document &doc, PostFields &f, error_code &err) {
         od::json_type t;

@@ -370,6 +370,17 @@ class CliTest(unittest.TestCase):
         self.assertIn("reload refused, the old rules stay", err)
         self.assertIn("reloaded the rules", err)
 
+    def test_content_after_the_object_is_named(self):
+        # simdjson reads "{...} trailing" as an object cut short; the error line says what it is when
+        # the object alone parses, and keeps the object's own error when it does not
+        p = run(["scan"], b'{"id": 1, "text": "a"} trailing\n{"id": "}{", "text": "a\\"}"} x\n'
+                          b'{"text": 1e999} x\n{"text": tru} x\n{"text": "ok"}\n')
+        rows = [json.loads(l) for l in p.stdout.decode().splitlines()]
+        self.assertEqual([r.get("error") for r in rows[:2]], ["invalid JSON: content after the object"] * 2)
+        self.assertIn("1e999", rows[2]["error"])
+        self.assertNotIn("content after", rows[3]["error"])
+        self.assertEqual(rows[4]["action"], "ALLOW")
+
     def test_several_inputs_are_one_stream(self):
         # Line numbers go on from one file to the next (so an error line names one line of the
         # whole input), and a missing file stops the run before any verdict is written.
