@@ -464,6 +464,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
         else if (!wrong.empty()) bad(wrong);
     }
     if (!has_score && r.severity) r.score = default_score(r.severity);
+    if (!r.id.empty()) out.ids.push_back({r.id, r.file, r.line});  // (with its mistakes too: parse_rules)
     if (c.diags.size() == errors) out.rules.push_back(std::move(r));
 }
 
@@ -503,6 +504,7 @@ void parse_model(Ctx &c, Sources &src, const std::string &path, const toml::tabl
         }
     }
     if (!has_score && r.severity) r.score = default_score(r.severity);
+    if (!r.id.empty()) out.ids.push_back({r.id, r.file, r.line});  // (with its mistakes too: parse_rules)
     if (c.diags.size() == errors) out.rules.push_back(std::move(r));
 }
 
@@ -537,6 +539,7 @@ void parse_commitment(Ctx &c, const std::string &path, const toml::table &t, uin
     if (cm.commit.empty()) c.err(line, who + " has no commit phrases (what commits: \"will\", \"'ll\", \"can offer\")");
     if (cm.what.empty()) c.err(line, who + " has no what phrases (what is promised: \"refund\", \"tomorrow\")");
     if (!has_score && r.severity) r.score = default_score(r.severity);
+    if (!r.id.empty()) out.ids.push_back({r.id, r.file, r.line});  // (with its mistakes too: parse_rules)
     if (c.diags.size() == errors) out.rules.push_back(std::move(r));
 }
 
@@ -1251,8 +1254,9 @@ void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, boo
     for (auto &r : out.rules)
         if (r.is_commitment) expand_lists(r, out, diags, spelt);
     finish_state(out, diags);
-    std::map<std::string, const Rule *> seen;
-    for (const auto &r : out.rules) {
+    // Every rule read, those with mistakes too, so that one run reports a duplicate id beside them.
+    std::map<std::string, const RuleSet::RuleAt *> seen;
+    for (const auto &r : out.ids) {
         auto [it, fresh] = seen.emplace(r.id, &r);
         if (!fresh)
             diags.push_back({r.file, r.line, "duplicate rule id '" + r.id + "' (first defined at " +

@@ -145,6 +145,13 @@ Sources default_sources();
 
 struct RuleSet {
     std::vector<Rule> rules;
+    // Where each rule was read, in the order read, rules with mistakes (not in `rules`) too: for the
+    // duplicate-id check. Empty in a RuleSet decoded from a database.
+    struct RuleAt {
+        std::string id, file;
+        uint32_t line;
+    };
+    std::vector<RuleAt> ids;
     std::map<std::string, WordList> words;
     // [spellings]: per word of a commitment phrase (normalized), the other ways posts spell it
     // ("your": "ur", "yr"); every phrase is also matched with them (expand_lists).

@@ -256,6 +256,13 @@ TEST_CASE("Rule-pack mistakes are reported as file:line with what is wrong", "[r
     REQUIRE(!d.empty());
     CHECK(d[0].str() == "test.toml:6: duplicate rule id 'a' (first defined at test.toml:1)");
 
+    // A duplicate of a rule that has a mistake of its own is reported in the same run.
+    d = errors_of("[[rule]]\nid = \"a\"\ncategory = \"x\"\nseverity = \"hgh\"\nword = \"x\"\n"
+                  "[[rule]]\nid = \"a\"\ncategory = \"x\"\nseverity = \"low\"\nword = \"y\"\n");
+    REQUIRE(d.size() == 2);
+    CHECK(d[0].str().find("test.toml:4: severity must be") == 0);
+    CHECK(d[1].str() == "test.toml:6: duplicate rule id 'a' (first defined at test.toml:1)");
+
     d = errors_of("[[rule]\nid = 1\n");
     REQUIRE(!d.empty());
     CHECK(d[0].line == 1);
