@@ -28,12 +28,16 @@ void Reloader::start(std::function<void(bool, const std::string &)> done) {
         Loaded l;
         std::string error;
         bool ok = load_engine(rules_, db_, max_post_bytes_, l, error);
-        if (done) done(ok, ok ? l.hash : error);
-        std::lock_guard<std::mutex> lock(mu_);
-        if (ok) ready_ = std::move(l);
-        else error_ = std::move(error);
-        done_ = true;
-        running_ = false;
+        const std::string what = ok ? l.hash : error;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            if (ok) ready_ = std::move(l);
+            else error_ = std::move(error);
+            done_ = true;
+            running_ = false;
+        }
+        // (after the result is stored: whoever hears of it and then takes it finds it there)
+        if (done) done(ok, what);
     });
 }
 
