@@ -388,6 +388,15 @@ std::string check_common(Ctx &c, uint32_t line, Rule &r, const std::string &kind
     return who;
 }
 
+// The end every kind of rule shares: its default score; where it was read (for the duplicate-id
+// check of parse_rules, kept with its mistakes too); the rule itself when no mistake was reported
+// since `errors` diagnostics.
+void keep_rule(Ctx &c, Rule &&r, bool has_score, size_t errors, RuleSet &out) {
+    if (!has_score && r.severity) r.score = default_score(r.severity);
+    if (!r.id.empty()) out.ids.push_back({r.id, r.file, r.line});
+    if (c.diags.size() == errors) out.rules.push_back(std::move(r));
+}
+
 void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table &t, uint32_t line,
                 const PackDefaults &d, RuleSet &out) {
     static const std::initializer_list<std::string_view> known = {
@@ -463,9 +472,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
         if (written.find_first_not_of(" \t\r\n") == std::string::npos) bad("empty word or phrase");
         else if (!wrong.empty()) bad(wrong);
     }
-    if (!has_score && r.severity) r.score = default_score(r.severity);
-    if (!r.id.empty()) out.ids.push_back({r.id, r.file, r.line});  // (with its mistakes too: parse_rules)
-    if (c.diags.size() == errors) out.rules.push_back(std::move(r));
+    keep_rule(c, std::move(r), has_score, errors, out);
 }
 
 // [[model]]: the learned scorer, a weights file written by scripts/train_model.py (docs/model.md).
@@ -503,9 +510,7 @@ void parse_model(Ctx &c, Sources &src, const std::string &path, const toml::tabl
             c.err(weights_line, who + ": weights: cannot read '" + resolved + "'");
         }
     }
-    if (!has_score && r.severity) r.score = default_score(r.severity);
-    if (!r.id.empty()) out.ids.push_back({r.id, r.file, r.line});  // (with its mistakes too: parse_rules)
-    if (c.diags.size() == errors) out.rules.push_back(std::move(r));
+    keep_rule(c, std::move(r), has_score, errors, out);
 }
 
 // [[commitment]]: a promise recognised by its structure (speaker, commitment, deliverable, no hedge).
@@ -538,9 +543,7 @@ void parse_commitment(Ctx &c, const std::string &path, const toml::table &t, uin
     const std::string who = check_common(c, line, r, "commitment", "promise.money");
     if (cm.commit.empty()) c.err(line, who + " has no commit phrases (what commits: \"will\", \"'ll\", \"can offer\")");
     if (cm.what.empty()) c.err(line, who + " has no what phrases (what is promised: \"refund\", \"tomorrow\")");
-    if (!has_score && r.severity) r.score = default_score(r.severity);
-    if (!r.id.empty()) out.ids.push_back({r.id, r.file, r.line});  // (with its mistakes too: parse_rules)
-    if (c.diags.size() == errors) out.rules.push_back(std::move(r));
+    keep_rule(c, std::move(r), has_score, errors, out);
 }
 
 bool valid_list_name(std::string_view s) {

@@ -280,8 +280,10 @@ void append_number(std::string &out, uint64_t v) {
     out.append(buf, r.ptr);
 }
 
+inline bool json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 std::string_view trim_right(const char *begin, const char *end) {
-    while (end > begin && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r')) --end;
+    while (end > begin && json_space(end[-1])) --end;
     return {begin, static_cast<size_t>(end - begin)};
 }
 
@@ -339,6 +341,21 @@ class JsonLineParser {
 public:
     // Parses buf[0, len) (capacity bytes readable from buf, at least len + SIMDJSON_PADDING).
     ParseResult parse(const char *buf, size_t len, size_t capacity, PostFields &f, std::string &error) {
+        return parse_line(buf, len, capacity, f, error, true);
+    }
+
+    // Frees the parser's memory after a very long line (invalidates views from the last parse).
+    void shrink() {
+        if (parser_.capacity() > (size_t(8) << 20)) parser_ = od::parser{};
+    }
+
+private:
+    od::parser parser_;
+    std::string_view bad_number_;  // the token when a number failed to parse
+
+    // parse(); `whole_line` false: buf is the object before trailing content, parsed alone.
+    ParseResult parse_line(const char *buf, size_t len, size_t capacity, PostFields &f, std::string &error,
+                           bool whole_line) {
         f = PostFields{};
         bad_number_ = {};
         od::document doc;
@@ -360,14 +377,12 @@ public:
         // A whole object with something after it ("{...} trailing") reads to simdjson as an object
         // cut short: said as it is when the object alone parses, and the object's own mistake,
         // which comes first in the line, when it does not.
-        if (const size_t end = object_end(buf, len); end && !nested_) {
+        if (const size_t end = whole_line ? object_end(buf, len) : 0) {
             std::string prefix(buf, end);
             prefix.append(simdjson::SIMDJSON_PADDING, '\0');
             PostFields g;
             std::string inner;
-            nested_ = true;
-            const ParseResult r = parse(prefix.data(), end, prefix.size(), g, inner);
-            nested_ = false;
+            const ParseResult r = parse_line(prefix.data(), end, prefix.size(), g, inner, false);
             bad_number_ = {};  // (it pointed into prefix)
             error = r == ParseResult::kOk ? "invalid JSON: content after the object" : inner;
             return ParseResult::kInvalidJson;
@@ -386,23 +401,12 @@ public:
         return ParseResult::kInvalidJson;
     }
 
-    // Frees the parser's memory after a very long line (invalidates views from the last parse).
-    void shrink() {
-        if (parser_.capacity() > (size_t(8) << 20)) parser_ = od::parser{};
-    }
-
-private:
-    od::parser parser_;
-    std::string_view bad_number_;  // the token when a number failed to parse
-    bool nested_ = false;          // parsing the object before trailing content (parse(), once)
-
     // Where the top-level object that opens b[0, n) ends (the byte after its '}'), when something
     // other than white space follows it; else 0. Strings and escapes are skipped, nothing else is
     // checked: parse() then parses the object alone.
     static size_t object_end(const char *b, size_t n) {
-        auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
         size_t i = 0;
-        while (i < n && space(b[i])) ++i;
+        while (i < n && json_space(b[i])) ++i;
         if (i == n || b[i] != '{') return 0;
         size_t depth = 0;
         bool in_string = false;
@@ -417,7 +421,7 @@ private:
                 ++depth;
             } else if ((c == '}' || c == ']') && depth && --depth == 0) {
                 size_t j = i + 1;
-                while (j < n && space(b[j])) ++j;
+                while (j < n && json_space(b[j])) ++j;
                 return j < n ? i + 1 : 0;
             }
         }
@@ -670,7 +674,6 @@ private:
     }
 };
 
-
 // ------------------------------------------------------------------------------------------------
 // The stream
 
@@ -874,9 +877,10 @@ void StreamScanner::json_line(Slot &s, const char *p, size_t len, size_t capacit
                 if ((name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k]) != want[k]) return false;
             return true;
         };
-        const bool found = is("staff") || is("member");
-        if (found) s.role = is("staff") ? MF_ROLE_STAFF : MF_ROLE_MEMBER;
-        if (!found) {
+        const bool staff = is("staff");
+        if (staff || is("member")) {
+            s.role = staff ? MF_ROLE_STAFF : MF_ROLE_MEMBER;
+        } else {
             std::string msg = rv == &f.top_role ? "\"role\": unknown author role " : "\"author.role\": unknown author role ";
             append_json_string(msg, name);
             msg += " (use \"staff\" or \"member\")";
