@@ -16,6 +16,10 @@ Starts its own redis-server (Debian, no persistence) on a free port and measures
      by Redis's clock: verdict entry id - post entry id (whole milliseconds, so +-1 ms), which
      leaves out the Python feeder and reader. Beside it, `modfilter scan`'s own time per post on
      the same corpus, so the latency Redis adds is the difference.
+     Each of --rounds rounds measures a no-op consumer first (bench/noop_consumer.c: the same Redis
+     calls, no scan) and then the worker: on a shared 2-core virtual machine the no-op consumer's
+     own p99 moves between about 1 and 9 ms from minute to minute, so the worker's p99 is read
+     beside the floor of the same round, and the figure is their difference.
 Posts are the corpus's lines, repeated up to --posts.
 """
 import argparse
@@ -86,14 +90,16 @@ def reader(port, n, q):
 
 
 @contextlib.contextmanager
-def latency_setup(cli, batch):
+def latency_setup(cli, batch, noop=None):
     """A Redis with an empty input stream and group, an output stream to wait on, and one worker
-    with its engine loaded: (server, client). The worker stops and the client closes on leaving."""
+    with its engine loaded (or, with noop = [program, script], the no-op consumer of
+    bench/noop_consumer.c): (server, client). The consumer stops and the client closes on leaving."""
     with Server(durable=False) as server:
         r = server.client()
         r.call("XGROUP", "CREATE", "in", "g", "$", "MKSTREAM")
         r.call("XADD", "out", "*", "in", "0-0")  # so that the reader's "$" has a stream
-        procs = [worker(cli, server, batch)]
+        procs = [subprocess.Popen([noop[0], "127.0.0.1", str(server.port), noop[1], str(batch)])] if noop \
+            else [worker(cli, server, batch)]
         time.sleep(1.0)  # the engine loaded
         try:
             yield server, r
@@ -131,35 +137,69 @@ def latency(cli, posts, batch, rate):
         return pct(lat, 0.5), pct(lat, 0.99), lat[-1], achieved, pct(stamped, 0.5), pct(stamped, 0.99)
 
 
-def latency_c(cli, posts, batch, rate):
+def ack_write_script():
+    """The worker's acknowledge-and-write Lua script, read from its source (one copy of it)."""
+    with open(os.path.join(ROOT, "bindings", "cli", "worker.cpp"), encoding="utf-8") as f:
+        src = f.read()
+    start = src.index('kAckWriteScript = R"lua(') + len('kAckWriteScript = R"lua(')
+    return src[start:src.index(')lua"', start)]
+
+
+def latency_c(cli, posts, batch, rate, rounds=1):
     """latency() with the feeder and the reader in C (bench/latency_feed.c, built here with cc and
     hiredis): on 2 cores the Python feeder took most of a core, so at half of peak the queue grew
-    behind it and it measured itself."""
+    behind it and it measured itself. Each round measures the no-op consumer (bench/noop_consumer.c,
+    the floor: Redis, feeder, reader and the machine without a scan) and then the worker, turn by
+    turn, as the machine's own jitter drifts by milliseconds from minute to minute. Returns one
+    (worker, floor) pair of result tuples per round."""
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
-        exe = os.path.join(tmp, "latency_feed")
-        subprocess.run(["cc", "-O2", "-pthread", os.path.join(ROOT, "bench", "latency_feed.c"), "-lhiredis", "-o", exe],
-                       check=True)
+        exe, noop = os.path.join(tmp, "latency_feed"), os.path.join(tmp, "noop_consumer")
+        for src, out in (("latency_feed.c", exe), ("noop_consumer.c", noop)):
+            subprocess.run(["cc", "-O2", "-pthread", os.path.join(ROOT, "bench", src), "-lhiredis", "-o", out],
+                           check=True)
+        script = os.path.join(tmp, "ack_write.lua")
+        with open(script, "w", encoding="utf-8") as f:
+            f.write(ack_write_script())
         data = os.path.join(tmp, "posts.txt")
         with open(data, "w", encoding="utf-8") as f:
             f.writelines(p.replace("\n", " ") + "\n" for p in posts)
-        with latency_setup(cli, batch) as (server, _):
-            out = subprocess.run([exe, "127.0.0.1", str(server.port), data, str(rate), str(len(posts))],
-                                 capture_output=True, text=True, check=True).stdout.split()
-    p50, p99, worst, achieved = (float(x) for x in out[:4])
-    return p50, p99, worst, achieved, int(out[4]), int(out[5])
+
+        def one(consumer):
+            with latency_setup(cli, batch, consumer) as (server, _):
+                out = subprocess.run([exe, "127.0.0.1", str(server.port), data, str(rate), str(len(posts))],
+                                     capture_output=True, text=True, check=True).stdout.split()
+            p50, p99, worst, achieved = (float(x) for x in out[:4])
+            return p50, p99, worst, achieved, int(out[4]), int(out[5])
+
+        results = []
+        for _ in range(rounds):
+            floor = one([noop, script])
+            results.append((one(None), floor))
+        return results
 
 
 def report_latency(a, posts, rate, scan_us):
     """Measures and prints the latency part at `rate` posts/s offered (a: the command line)."""
     n = min(len(posts), int(rate * a.latency_seconds))
-    measure = latency if a.python_feeder else latency_c
-    p50, p99, worst, achieved, s50, s99 = measure(a.cli, posts[:n], a.batch, rate)
-    feeder = "Python" if a.python_feeder else "C"
-    print(f"latency at {rate:,.0f} posts/s offered ({achieved:,.0f} achieved, {n} posts, one worker, {feeder} feeder): "
-          f"send -> verdict seen by a reader p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms; "
-          f"by Redis's stamps (whole ms) p50 {s50} ms, p99 {s99} ms; "
-          f"scan alone {scan_us / 1000:.3f} ms per post")
+    if a.python_feeder:
+        p50, p99, worst, achieved, s50, s99 = latency(a.cli, posts[:n], a.batch, rate)
+        print(f"latency at {rate:,.0f} posts/s offered ({achieved:,.0f} achieved, {n} posts, one worker, Python feeder): "
+              f"send -> verdict seen by a reader p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms; "
+              f"by Redis's stamps (whole ms) p50 {s50} ms, p99 {s99} ms; scan alone {scan_us / 1000:.3f} ms per post")
+        return
+    rounds = latency_c(a.cli, posts[:n], a.batch, rate, a.rounds)
+    print(f"latency at {rate:,.0f} posts/s offered ({n} posts a round, one consumer, C feeder), send -> verdict seen "
+          f"by a reader; the floor is a no-op consumer (bench/noop_consumer.c) in the same round:")
+    for i, (w, f) in enumerate(rounds, 1):
+        print(f"  round {i}: worker p50 {w[0]:.2f} ms, p99 {w[1]:.2f} ms, max {w[2]:.2f} ms ({w[3]:,.0f} posts/s achieved); "
+              f"floor p50 {f[0]:.2f} ms, p99 {f[1]:.2f} ms, max {f[2]:.2f} ms; "
+              f"by Redis's stamps (whole ms) worker p99 {w[5]} ms, floor p99 {f[5]} ms")
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    wp99, fp99 = med([w[1] for w, _ in rounds]), med([f[1] for _, f in rounds])
+    added = med([w[1] - f[1] for w, f in rounds])
+    print(f"median of {len(rounds)} rounds: worker p99 {wp99:.2f} ms, floor p99 {fp99:.2f} ms, "
+          f"added by judging (worker - floor, per round) {added:+.2f} ms; scan alone {scan_us / 1000:.3f} ms per post")
 
 
 def scan_per_post_us(cli, posts):
@@ -178,6 +218,7 @@ def main():
     ap.add_argument("--latency-seconds", type=float, default=10)
     ap.add_argument("--only", choices=["all", "shared", "latency"], default="all")
     ap.add_argument("--rate", type=float, default=0, help="--only latency: posts/s offered (default: half of one worker's peak)")
+    ap.add_argument("--rounds", type=int, default=3, help="latency: rounds of (no-op consumer, worker), turn by turn")
     ap.add_argument("--python-feeder", action="store_true",
                     help="feed and read the latency part from Python (as before bench/latency_feed.c)")
     a = ap.parse_args()
