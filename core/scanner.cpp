@@ -11,6 +11,8 @@
 #include <unicode/uchar.h>
 
 #include <algorithm>
+#include <iterator>
+#include <string_view>
 #include <cmath>
 
 #include "quotes.hpp"
@@ -785,6 +787,30 @@ size_t Scanner::scan_batch_impl(const BatchPost *posts, size_t n, void (*done)(v
     return n;
 }
 
+namespace {
+// Whether t[0, n) (normalized text) is an English function word: a pronoun (with its contracted
+// verb), an article or determiner, an auxiliary, a preposition or conjunction. A closed class,
+// written out here rather than learned.
+bool function_word(const char *t, size_t n) {
+    static constexpr std::string_view kWords[] = {
+        "a", "about", "after", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by",
+        "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "he's", "her", "here",
+        "him", "his", "how", "i", "i'm", "if", "in", "into", "is", "it", "it's", "its", "just", "like", "me",
+        "my", "no", "not", "of", "on", "or", "our", "over", "she", "she's", "should", "so", "some", "than",
+        "that", "that's", "the", "their", "them", "then", "there", "these", "they", "they're", "this", "those",
+        "to", "u", "up", "ur", "us", "very", "was", "we", "we're", "were", "what", "when", "which", "who",
+        "will", "with", "would", "you", "you're", "your", "youre"};
+    if (n == 0 || n > 7) return false;
+    char buf[8];
+    for (size_t k = 0; k < n; ++k) {
+        const auto c = static_cast<unsigned char>(t[k]);
+        buf[k] = static_cast<char>(c - 'A' < 26u ? c | 0x20 : c);
+    }
+    const std::string_view w(buf, n);
+    return std::binary_search(std::begin(kWords), std::end(kWords), w);
+}
+}  // namespace
+
 // A model's hits are the words that carried the most weight toward its verdict, so that a moderator
 // sees why: every word that carried at least 40% of what the heaviest one did, at most eight.
 void Scanner::apply_models() {
@@ -809,12 +835,21 @@ void Scanner::apply_models() {
             continue;
         }
         if (rests_on_a_quoted_word(m, heaviest, model_p_[m], r.threshold)) continue;
+        // A function word is not shown ("is" of "is stupid" carries half of the pair's weight,
+        // and the model learned weights for "like" and "you're"): a moderator does not want it
+        // highlighted or censored. When only function words weigh enough, the heaviest is shown
+        // (the verdict needs a word).
+        auto show = [&](size_t i) {
+            add_raw(this, p, p_->norm.orig_start(model_words_[i].start), p_->norm.orig_end(model_words_[i].end), 0);
+        };
         size_t n = 0;
         for (size_t i = 0; i < model_words_.size() && n < 8; ++i)
-            if (carried_[i] >= 0.4f * top) {
-                add_raw(this, p, p_->norm.orig_start(model_words_[i].start), p_->norm.orig_end(model_words_[i].end), 0);
+            if (carried_[i] >= 0.4f * top &&
+                !function_word(p_->text + model_words_[i].start, model_words_[i].end - model_words_[i].start)) {
+                show(i);
                 ++n;
             }
+        if (n == 0) show(heaviest);
     }
 }
 

@@ -2374,6 +2374,22 @@ TEST_CASE("A [[model]] scores posts, its hits are the words that weighed most, a
     }
 }
 
+TEST_CASE("A model's hits leave out function words that carried weight, unless nothing else did", "[model]") {
+    std::vector<Diagnostic> diags;
+    // the pair "is dumb" carries the post: half of its weight to each word
+    auto e = compile_model("bias -1.0\n4.0\tis dumb\n3.0\tyou are\n", diags);
+    REQUIRE(e);
+    Scanner sc(*e);
+    Verdict v;
+    sc.scan("that idea is dumb", 0, 0, v);
+    REQUIRE(v.hits.size() == 1);
+    CHECK((v.hits[0].start == 13 && v.hits[0].end == 17));  // "dumb", not "is"
+    // only function words weigh anything: the heaviest of them is the hit, so the verdict shows a word
+    sc.scan("oh you are there", 0, 0, v);
+    REQUIRE(v.hits.size() == 1);
+    CHECK((v.hits[0].start == 3 && v.hits[0].end == 6));  // "you" (as heavy as "are", and first)
+}
+
 TEST_CASE("A compiled database carries the model's built table; a load reads no weights, and a bad table is refused", "[model][serialize]") {
     std::vector<Diagnostic> diags;
     auto e = compile_model(kModelWeights, diags);
