@@ -146,7 +146,7 @@ size_t tokenize_from(const char *text, size_t len, size_t from, std::vector<Toke
     };
     while (i < len) {
         unsigned char c = s[i];
-        if (ascii_alnum(c) || (c >= 0xC2 && c < 0xE0)) {
+        if (ascii_alnum(c) || two_byte_letter(s, len, i)) {
             // A word: ASCII letters and digits, and letters of other scripts (two-byte sequences).
             size_t a = i;
             const bool number = ascii_digit(c);
@@ -156,7 +156,7 @@ size_t tokenize_from(const char *text, size_t len, size_t from, std::vector<Toke
                     // a number ends where letters start: "5pm" is "5" and "pm", "24hrs" "24" and "hrs"
                     if (number && !ascii_digit(d)) break;
                     i = number ? i + 1 : ascii_alnum_end(text, len, i);  // a word: its letters and digits at once
-                } else if (d >= 0xC2 && d < 0xE0) {
+                } else if (two_byte_letter(s, len, i)) {
                     i += 2;
                 } else if (number && number_joins(s, len, i)) {
                     ++i;  // 24-48, 21/10/2017, 11:59, 1,000
@@ -203,7 +203,7 @@ size_t tokenize_from(const char *text, size_t len, size_t from, std::vector<Toke
             continue;
         }
         // Other non-ASCII: punctuation, symbols, emoji and letters of three- and four-byte scripts.
-        size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 1;
+        size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 1;
         if (c == 0xE2 && i + 2 < len && s[i + 1] == 0x80) {
             unsigned char d = s[i + 2];
             if (d == 0xA6) {  // … ellipsis

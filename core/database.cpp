@@ -41,7 +41,9 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // 18: a word-list entry may open or close with '*' ("*fuck*", "shit*"), which loosens the rule's
 // boundary on that side: a library of 17 would read the star as a character of the word
 // 19: the parsed rules (encode_rules), which the loader reads instead of parsing the packs again
-constexpr uint32_t kFormatVersion = 19;
+// 20: the commitment stage's words leave out Latin-1 signs ("£10" is "£" and "10"): a phrase of a
+// library of 19 that held one ("£5 voucher") was stored as words this one never reads
+constexpr uint32_t kFormatVersion = 20;
 
 std::string platform_string() {
     std::string p;

@@ -78,8 +78,7 @@ inline bool after_number(const char *t, size_t from) {
     const auto c = static_cast<unsigned char>(t[b - 1]);
     if (c < 0x80) return !ascii_alnum(c);
     // a two-byte letter right before continues the word (tokenize())
-    const auto lead = b >= 2 ? static_cast<unsigned char>(t[b - 2]) : 0;
-    return !(c < 0xC0 && lead >= 0xC2 && lead < 0xE0);
+    return !(c < 0xC0 && b >= 2 && two_byte_letter(reinterpret_cast<const unsigned char *>(t), b, b - 2));
 }
 
 // ... and an anchor that is a number ends before the letters that follow it.
@@ -154,7 +153,9 @@ int Scanner::on_match(unsigned id, unsigned long long, unsigned long long to, un
             // The word goes on after the anchor (ASCII letters and digits, two-byte letters: as
             // tokenize() splits words), so no phrase word is here: "company" for "comp".
             const auto next = to < s->p_->len ? static_cast<unsigned char>(s->p_->text[to]) : 0;
-            if ((ascii_alnum(next) || (next >= 0xC2 && next < 0xE0)) && !number_ends(s->p_->text, from, to, next))
+            if ((ascii_alnum(next) ||
+                 (to < s->p_->len && two_byte_letter(reinterpret_cast<const unsigned char *>(s->p_->text), s->p_->len, to))) &&
+                !number_ends(s->p_->text, from, to, next))
                 return 0;
         }
         if (!boundary_ok(s->p_->text, s->p_->len, from, to, p.boundary == Boundary::Word ? Boundary::Prefix : p.boundary) &&
@@ -518,7 +519,7 @@ bool Scanner::anchor_covered(const Engine::AnchorWord &aw, size_t start) {
         if (!fits) return false;
     }
     auto space = [](unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
-    auto wordy = [](unsigned char c) { return ascii_alnum(c) || (c >= 0xC2 && c < 0xE0); };  // (as tokenize reads words)
+    auto wordy = [&](size_t i) { return ascii_alnum(s[i]) || two_byte_letter(s, p_->len, i); };  // (as tokenize reads words)
     size_t a = start, pieces = 0;
     bool word = false;
     if (aw.back)
@@ -527,7 +528,7 @@ bool Scanner::anchor_covered(const Engine::AnchorWord &aw, size_t start) {
             if (space(c)) {
                 if (word && ++pieces == aw.back) break;
                 word = false;
-            } else if (wordy(c)) {
+            } else if (wordy(a - 1)) {
                 word = true;
             }
             if (start - a > kMaxBytes) return true;
@@ -544,7 +545,7 @@ bool Scanner::anchor_covered(const Engine::AnchorWord &aw, size_t start) {
         if (space(c)) {
             if (word && ++pieces == aw.ahead + 1) break;  // (the anchor's own piece, then aw.ahead more)
             word = false;
-        } else if (wordy(c)) {
+        } else if (wordy(b)) {
             word = true;
         }
         if (b - start > kMaxBytes) return true;

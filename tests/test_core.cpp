@@ -2099,6 +2099,26 @@ TEST_CASE("Commitments survive serialization, and the tokenizer ends on any byte
     CHECK((!(toks[8].flags & Token::kNumber) && toks[8].end - toks[8].start == 2));  // "pm"
 }
 
+TEST_CASE("A Latin-1 sign is no letter: a pound or yen sign stands apart from its number", "[commitment]") {
+    std::vector<Token> toks;
+    auto spelt = [&](std::string_view text) {
+        tokenize(text.data(), text.size(), toks);
+        std::string out;
+        char buf[64];
+        for (const Token &k : toks) out += (out.empty() ? "" : "|") + std::string(token_text(text.data(), k, buf));
+        return out;
+    };
+    // £ ¥ ° § « » and × are signs; é, ª and µ are letters, and so are letters of other scripts
+    CHECK(spelt("the \xC2\xA3" "10 credit, \xC2\xA5" "500, 20\xC2\xB0, \xC2\xA7" "3 \xC2\xAB" "ok\xC2\xBB 2\xC3\x97" "3") ==
+          "the|10|credit|500|20|3|ok|2|3");
+    CHECK(spelt("caf\xC3\xA9 \xC2\xAA \xC2\xB5g \xD0\xB4\xD0\xB0") == "caf\xC3\xA9|\xC2\xAA|\xC2\xB5g|\xD0\xB4\xD0\xB0");
+    spelt("\xC2\xA3" "10");
+    REQUIRE(toks.size() == 1);
+    CHECK((toks[0].flags & Token::kNumber));
+    REQUIRE(two_byte_letter(reinterpret_cast<const unsigned char *>("\xC3\xA9"), 2, 0));
+    CHECK_FALSE(two_byte_letter(reinterpret_cast<const unsigned char *>("\xC2\xA3"), 2, 0));
+}
+
 TEST_CASE("A contraction typed without its apostrophe reads as if it had one", "[commitment]") {
     PhraseWords words;
     PhraseSet set;
