@@ -27,7 +27,10 @@ inline bool joined_clause(const Sentence &t, size_t k) {
     const uint32_t a = t.word(k - 1);
     if (a != PhraseWords::kAnd && a != PhraseWords::kOr) return false;
     const uint32_t w = t.word(k);
-    return w >= PhraseWords::kWe && w <= PhraseWords::kShe;
+    if (w >= PhraseWords::kWe && w <= PhraseWords::kShe) return true;
+    if (w != PhraseWords::kIt || k + 1 >= t.size()) return false;
+    const uint32_t v = t.word(k + 1);
+    return v >= PhraseWords::kItIs && v <= PhraseWords::kItLl;
 }
 
 // Whether a word of a [words] list the commitment stage reads by name (join, negation) is no word:
@@ -247,6 +250,13 @@ PhraseWords::PhraseWords() {
     add("once");
     add("when");
     add("whether");
+    add("it");
+    add("is");
+    add("will");
+    add("should");
+    add("has");
+    add("'s");
+    add("'ll");
 }
 
 bool PhraseWords::one_word(std::string_view w) {

@@ -115,6 +115,9 @@ public:
     // "once", "when", "whether") before them holds for both.
     static constexpr uint32_t kWe = 6, kI = 7, kThey = 8, kHe = 9, kShe = 10;
     static constexpr uint32_t kIf = 11, kUnless = 12, kOnce = 13, kWhen = 14, kWhether = 15;
+    // "it" too, where a verb of its own follows it ("I've chased this up and it's going out today"):
+    // "'s", "is", "'ll", "will", "should", "has" (not "check it and it alone").
+    static constexpr uint32_t kIt = 16, kItIs = 17, kItWill = 18, kItShould = 19, kItHas = 20, kItS = 21, kItLl = 22;
     // The name of the [words] list of negations ("no", "not", "never", "'t", "cannot" ...:
     // patterns/promise/words.toml, where @hedge names it): a speaker's phrase that holds one still
     // hedges with it (CommitmentMatcher::confirm: "no charge added to your account" is no promise,

@@ -1787,6 +1787,14 @@ TEST_CASE("\"and\" or \"or\" before a subject of its own starts a clause; a cond
     CHECK(s.rules("We will check with the warehouse and refund you", 1).empty());  // no subject: one clause
     CHECK(s.rules("Let me check the warehouse and our team will refund you", 1).empty());  // not a pronoun
     CHECK(s.rules("We will check, and we will refund you", 1).size() == 1);   // (a comma: as before)
+    {  // "it" with a verb of its own after it starts a clause too ("it" a speaker here, for the test)
+        std::string with_it = pack;
+        with_it.replace(with_it.find("speaker = [\"we\""), 12, "speaker = [\"it\", \"we\"");
+        Scan si(with_it.c_str());
+        CHECK(si.rules("Let me check the warehouse and it will be there by 5 pm", 1) ==
+              std::vector<std::string>{"promise.timeline.by"});
+        CHECK(si.rules("Let me check the warehouse and it alone will be there by 5 pm", 1).empty());  // "check" hedges
+    }
     // a hedge that starts with a condition, before the "and", holds for the clause after it
     CHECK(s.rules("If it arrives late and we will refund you", 1).empty());
     CHECK(s.rules("If you send it back and we will refund you", 1).size() == 1);  // ("if you" is no hedge here)
@@ -2014,7 +2022,7 @@ TEST_CASE("Phrases compare their words' numbers, looked up once per token and on
     CHECK(toks[4].word == Token::kUnlabelled);  // "it", "within": no phrase asked for them yet
     CHECK(toks[5].word == Token::kUnlabelled);
     CHECK(set.longest(s, 4, toks.size()) == 0);
-    CHECK(toks[4].word == Token::kNoWord);
+    CHECK(toks[4].word == PhraseWords::kIt);  // (a word the clause rules know, though no phrase has it)
     CHECK(set.longest(s, 5, toks.size()) == 3);  // "within 3-5 days"
     CHECK(set.longest(s, 3, toks.size()) == 1);  // "Refund"
     CHECK(set.longest(s, 9, toks.size()) == 0);  // "refund request": the exception wins
