@@ -40,7 +40,7 @@ int main(int argc, char **argv) {
     ssize_t r;
     int have = 0;
     while (have < n && (r = getline(&line, &cap, f)) > 0) {
-        if (line[r - 1] == '\n') line[--r] = 0;
+        while (r > 0 && (line[r - 1] == '\n' || line[r - 1] == '\r')) line[--r] = 0;
         if (!r) continue;
         posts[have] = strdup(line);
         lens[have++] = (size_t)r;
@@ -53,6 +53,11 @@ int main(int argc, char **argv) {
     mf_verdict *v = NULL;
     if (mf_engine_create(&e, NULL) != MF_OK || mf_scanner_create(&s, e) != MF_OK || mf_verdict_create(&v) != MF_OK) {
         fprintf(stderr, "cold_scan: %s\n", mf_last_error());
+        return 1;
+    }
+    /* one scan first, untimed: the scanner's one-time setup (scratch space, buffers) */
+    if (mf_scan_text(s, v, posts[0], lens[0], role) != MF_OK) {
+        fprintf(stderr, "cold_scan: post 1: %s\n", mf_last_error());
         return 1;
     }
     const struct timespec gap = {gap_us / 1000000, (gap_us % 1000000) * 1000};

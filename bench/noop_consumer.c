@@ -1,8 +1,8 @@
 /* A consumer that judges nothing: the floor of bench/worker.py's latency part. It reads the input
- * stream through the consumer group as `modfilter worker` does (XREADGROUP COUNT N BLOCK 200) and
- * writes a fixed verdict per entry through the worker's own acknowledge-and-write Lua script, so
- * that what it measures is Redis, the feeder, the reader and the machine's scheduling, without a
- * scan. On a 2-core virtual machine that floor moves from run to run by several milliseconds at
+ * stream through the consumer group with the worker's blocking read (XREADGROUP COUNT N BLOCK 200;
+ * not the worker's read-ahead of the next batch, nor its XAUTOCLAIM passes) and writes a fixed
+ * verdict per entry through the worker's own acknowledge-and-write Lua script, so that what it
+ * measures is Redis, the feeder, the reader and the machine's scheduling, without a scan. On a 2-core virtual machine that floor moves from run to run by several milliseconds at
  * p99: the worker's figure means something only beside this one, measured in the same minutes.
  *
  *   cc -O2 bench/noop_consumer.c -lhiredis -o noop_consumer
@@ -47,6 +47,10 @@ int main(int argc, char **argv) {
     while (!stop) {
         r = redisCommand(c, "XREADGROUP GROUP g noop COUNT %d BLOCK 200 STREAMS in >", batch);
         if (!r) break;
+        if (r->type == REDIS_REPLY_ERROR) {  /* (NOGROUP and the like: no retrying in a tight loop) */
+            fprintf(stderr, "noop_consumer: %s\n", r->str);
+            return 2;
+        }
         if (r->type == REDIS_REPLY_ARRAY && r->elements) {
             redisReply *es = r->element[0]->element[1];
             /* the worker's call: KEYS in, out; ARGV group, maxlen, k, field names, then id and values */

@@ -195,9 +195,9 @@ def report_latency(a, posts, rate, scan_us):
         print(f"  round {i}: worker p50 {w[0]:.2f} ms, p99 {w[1]:.2f} ms, max {w[2]:.2f} ms ({w[3]:,.0f} posts/s achieved); "
               f"floor p50 {f[0]:.2f} ms, p99 {f[1]:.2f} ms, max {f[2]:.2f} ms; "
               f"by Redis's stamps (whole ms) worker p99 {w[5]} ms, floor p99 {f[5]} ms")
-    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
-    wp99, fp99 = med([w[1] for w, _ in rounds]), med([f[1] for _, f in rounds])
-    added = med([w[1] - f[1] for w, f in rounds])
+    from statistics import median
+    wp99, fp99 = median(w[1] for w, _ in rounds), median(f[1] for _, f in rounds)
+    added = median(w[1] - f[1] for w, f in rounds)
     print(f"median of {len(rounds)} rounds: worker p99 {wp99:.2f} ms, floor p99 {fp99:.2f} ms, "
           f"added by judging (worker - floor, per round) {added:+.2f} ms; scan alone {scan_us / 1000:.3f} ms per post")
 
@@ -222,6 +222,8 @@ def main():
     ap.add_argument("--python-feeder", action="store_true",
                     help="feed and read the latency part from Python (as before bench/latency_feed.c)")
     a = ap.parse_args()
+    if a.rounds < 1:
+        ap.error("--rounds must be at least 1")
     if not os.path.exists(a.corpus):
         sys.exit(f"{a.corpus} is missing: run python3 bench/corpora.py --only prose")
     posts = load_posts(a.corpus, a.posts)

@@ -801,14 +801,22 @@ bool function_word(const char *t, size_t n) {
         "that", "that's", "the", "their", "them", "then", "there", "these", "they", "they're", "this", "those",
         "to", "u", "up", "ur", "us", "very", "was", "we", "we're", "were", "what", "when", "which", "who",
         "will", "with", "would", "you", "you're", "your", "youre"};
-    if (n == 0 || n > 7) return false;
+    // lower-cased, with ’ (U+2019, which the normalizer keeps and phones type) read as '
     char buf[8];
+    size_t m = 0;
     for (size_t k = 0; k < n; ++k) {
+        if (m == sizeof buf) return false;  // longer than every word of the list
         const auto c = static_cast<unsigned char>(t[k]);
-        buf[k] = static_cast<char>(c - 'A' < 26u ? c | 0x20 : c);
+        if (c == 0xE2 && k + 2 < n && static_cast<unsigned char>(t[k + 1]) == 0x80 &&
+            static_cast<unsigned char>(t[k + 2]) == 0x99) {
+            buf[m++] = '\'';
+            k += 2;
+            continue;
+        }
+        buf[m++] = static_cast<char>(c - 'A' < 26u ? c | 0x20 : c);
     }
-    const std::string_view w(buf, n);
-    return std::binary_search(std::begin(kWords), std::end(kWords), w);
+    const std::string_view w(buf, m);
+    return m > 0 && std::binary_search(std::begin(kWords), std::end(kWords), w);
 }
 }  // namespace
 

@@ -2023,6 +2023,16 @@ TEST_CASE("Phrases compare their words' numbers, looked up once per token and on
     CHECK(toks[5].word == Token::kUnlabelled);
     CHECK(set.longest(s, 4, toks.size()) == 0);
     CHECK(toks[4].word == PhraseWords::kIt);  // (a word the clause rules know, though no phrase has it)
+    // the fixed numbers of the words the clause rules read (PhraseWords' constructor adds them in this order)
+    const std::pair<const char *, uint32_t> fixed[] = {
+        {"but", PhraseWords::kBut}, {"however", PhraseWords::kHowever}, {"and", PhraseWords::kAnd}, {"or", PhraseWords::kOr},
+        {"also", PhraseWords::kAlso}, {"then", PhraseWords::kThen}, {"we", PhraseWords::kWe}, {"i", PhraseWords::kI},
+        {"they", PhraseWords::kThey}, {"he", PhraseWords::kHe}, {"she", PhraseWords::kShe}, {"if", PhraseWords::kIf},
+        {"unless", PhraseWords::kUnless}, {"once", PhraseWords::kOnce}, {"when", PhraseWords::kWhen},
+        {"whether", PhraseWords::kWhether}, {"it", PhraseWords::kIt}, {"is", PhraseWords::kItIs},
+        {"will", PhraseWords::kItWill}, {"should", PhraseWords::kItShould}, {"has", PhraseWords::kItHas},
+        {"'s", PhraseWords::kItS}, {"'ll", PhraseWords::kItLl}};
+    for (const auto &[w, id] : fixed) CHECK(PhraseWords().find(w) == id);
     CHECK(set.longest(s, 5, toks.size()) == 3);  // "within 3-5 days"
     CHECK(set.longest(s, 3, toks.size()) == 1);  // "Refund"
     CHECK(set.longest(s, 9, toks.size()) == 0);  // "refund request": the exception wins
@@ -2412,6 +2422,13 @@ TEST_CASE("A model's hits leave out function words that carried weight, unless n
     sc.scan("that idea is dumb", 0, 0, v);
     REQUIRE(v.hits.size() == 1);
     CHECK((v.hits[0].start == 13 && v.hits[0].end == 17));  // "dumb", not "is"
+    // written with the curly apostrophe phones type, a function word is one all the same
+    auto curly = compile_model("bias -1.0\n3.0\tyou're\n3.0\tfake\n", diags);
+    REQUIRE(curly);
+    Scanner sc2(*curly);
+    sc2.scan("oh you\xE2\x80\x99re fake", 0, 0, v);
+    REQUIRE(v.hits.size() == 1);
+    CHECK((v.hits[0].start == 12 && v.hits[0].end == 16));  // "fake", not "you’re"
     // only function words weigh anything: the heaviest of them is the hit, so the verdict shows a word
     sc.scan("oh you are there", 0, 0, v);
     REQUIRE(v.hits.size() == 1);
