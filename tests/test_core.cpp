@@ -2117,15 +2117,20 @@ TEST_CASE("Commitments survive serialization, and the tokenizer ends on any byte
     CHECK((!(toks[8].flags & Token::kNumber) && toks[8].end - toks[8].start == 2));  // "pm"
 }
 
+namespace {
+// The tokens of text (tokenize(), left in toks) as they read, joined by sep.
+std::string spell_tokens(std::string_view text, std::vector<Token> &toks, const char *sep) {
+    tokenize(text.data(), text.size(), toks);
+    std::string out;
+    char buf[64];
+    for (const Token &k : toks) out += (out.empty() ? "" : sep) + std::string(token_text(text.data(), k, buf));
+    return out;
+}
+}  // namespace
+
 TEST_CASE("A Latin-1 sign is no letter: a pound or yen sign stands apart from its number", "[commitment]") {
     std::vector<Token> toks;
-    auto spelt = [&](std::string_view text) {
-        tokenize(text.data(), text.size(), toks);
-        std::string out;
-        char buf[64];
-        for (const Token &k : toks) out += (out.empty() ? "" : "|") + std::string(token_text(text.data(), k, buf));
-        return out;
-    };
+    auto spelt = [&](std::string_view text) { return spell_tokens(text, toks, "|"); };
     // £ ¥ ° § « » and × are signs; é, ª and µ are letters, and so are letters of other scripts
     CHECK(spelt("the \xC2\xA3" "10 credit, \xC2\xA5" "500, 20\xC2\xB0, \xC2\xA7" "3 \xC2\xAB" "ok\xC2\xBB 2\xC3\x97" "3") ==
           "the|10|credit|500|20|3|ok|2|3");
@@ -2144,13 +2149,7 @@ TEST_CASE("A contraction typed without its apostrophe reads as if it had one", "
     REQUIRE(set.add("you 'll get", words));
     REQUIRE(set.add("can 't", words));
     std::vector<Token> toks;
-    auto spelt = [&](std::string_view text) {
-        tokenize(text.data(), text.size(), toks);
-        std::string out;
-        char buf[64];
-        for (const Token &k : toks) out += (out.empty() ? "" : " ") + std::string(token_text(text.data(), k, buf));
-        return out;
-    };
+    auto spelt = [&](std::string_view text) { return spell_tokens(text, toks, " "); };
     CHECK(spelt("ive sent it, youll get it, we cant") == "i 've sent it you 'll get it we can 't");
     CHECK(spelt("IM on it, Dont worry, theyre here") == "i 'm on it don 't worry they 're here");
     // "ill" and "well" only where they open a clause and a word follows
