@@ -63,6 +63,17 @@ size_t bare_clitic(const unsigned char *s, size_t n, bool opens);
 inline bool curly_at(const unsigned char *s, size_t n, size_t i) {
     return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99;
 }
+// Whether s[i] starts a letter of two bytes (U+0080 to U+07FF) as tokenize() reads words: not the
+// Latin-1 signs and symbols (U+0080 to U+00BF but ª, µ and º; × and ÷), so that "£10" is "£" and
+// the number "10", as "$10" is. A lead byte at the end of the text counts as a letter.
+inline bool two_byte_letter(const unsigned char *s, size_t len, size_t i) {
+    const unsigned char c = s[i];
+    if (c < 0xC2 || c >= 0xE0) return false;
+    if (i + 1 >= len) return true;
+    const unsigned char d = s[i + 1];
+    if (c == 0xC2) return d == 0xAA || d == 0xB5 || d == 0xBA;
+    return !(c == 0xC3 && (d == 0x97 || d == 0xB7));
+}
 // Whether byte i of s ends a sentence (tokenize() sets kSentence after it): '.', '!', '?', a line
 // break or the last byte of '…'; not a '.' between two digits.
 inline bool ends_sentence(const unsigned char *s, size_t len, size_t i) {

@@ -807,8 +807,7 @@ bool function_word(const char *t, size_t n) {
     for (size_t k = 0; k < n; ++k) {
         if (m == sizeof buf) return false;  // longer than every word of the list
         const auto c = static_cast<unsigned char>(t[k]);
-        if (c == 0xE2 && k + 2 < n && static_cast<unsigned char>(t[k + 1]) == 0x80 &&
-            static_cast<unsigned char>(t[k + 2]) == 0x99) {
+        if (curly_at(reinterpret_cast<const unsigned char *>(t), n, k)) {
             buf[m++] = '\'';
             k += 2;
             continue;

@@ -47,19 +47,6 @@ inline size_t ascii_alnum_end(const char *t, size_t n, size_t i) {
     return i;
 }
 
-// Whether s[i] starts a letter of two bytes (U+0080 to U+07FF) as the commitment stage's words
-// hold them (core/commitment.cpp tokenize()): not the Latin-1 signs and symbols (U+0080 to U+00BF
-// but ª, µ and º; × and ÷), so that "£10" is "£" and the number "10", as "$10" is. A lead byte at
-// the end of the text counts as a letter.
-inline bool two_byte_letter(const unsigned char *s, size_t len, size_t i) {
-    const unsigned char c = s[i];
-    if (c < 0xC2 || c >= 0xE0) return false;
-    if (i + 1 >= len) return true;
-    const unsigned char d = s[i + 1];
-    if (c == 0xC2) return d == 0xAA || d == 0xB5 || d == 0xBA;
-    return !(c == 0xC3 && (d == 0x97 || d == 0xB7));
-}
-
 // Whether a word code point starts at pos.
 inline bool word_at(const char *t, size_t len, size_t pos) {
     if (pos >= len) return false;
