@@ -124,7 +124,7 @@ TEST_CASE("Scan, read the verdict, its hits and categories", "[capi]") {
     CHECK(mf_verdict_category(f.verdict, 1, nullptr, nullptr, nullptr, nullptr) == MF_E_NOT_FOUND);
 }
 
-TEST_CASE("Staff promises are held and routed; the same words from a member are not", "[capi]") {
+TEST_CASE("Staff promises are held and routed, the same words from a member are not", "[capi]") {
     Fixture f;
     CHECK(f.scan("We'll refund everyone by Friday", MF_ROLE_STAFF) == MF_ACTION_HOLD);
     size_t len;
@@ -450,7 +450,7 @@ TEST_CASE("NULL and nonsense for every entry point", "[capi][args]") {
     CHECK(mf_rules_check(&nerr, "/nonexistent", nullptr, nullptr) == MF_E_IO);
 }
 
-TEST_CASE("Serialize and deserialize through the C API; a corrupted database is refused", "[capi]") {
+TEST_CASE("Serialize and deserialize through the C API, a corrupted database is refused", "[capi]") {
     Fixture f;
     char *buf = nullptr;
     size_t len = 0;
@@ -469,7 +469,7 @@ TEST_CASE("Serialize and deserialize through the C API; a corrupted database is 
     mf_engine_destroy(e2);
 }
 
-TEST_CASE("mf_engine_hash names the database: same packs, same hash; other packs, another", "[capi]") {
+TEST_CASE("mf_engine_hash names the database: same packs, same hash, other packs, another", "[capi]") {
     Fixture f;
     const uint64_t h = mf_engine_hash(f.engine);
     CHECK(h != 0);
@@ -557,7 +557,7 @@ TEST_CASE("A scanner used by two threads at once refuses the second with MF_E_BU
     CHECK(ok > 0);
 }
 
-TEST_CASE("A hit in quoted text is marked (mf_hit version 2) and counts for part of its score; a version 1 caller gets what it got", "[capi]") {
+TEST_CASE("A hit in quoted text is marked (mf_hit version 2) and counts for part of its score, a version 1 caller gets what it got", "[capi]") {
     Fixture f;
     CHECK(f.scan("well fuck that") == MF_ACTION_FLAG);
     // the same words quoted, with a reply of the post's own: listed, marked, half the score (ALLOW)

@@ -375,7 +375,7 @@ words = ["*zorrgul*", "*傻逼*"]
     CHECK(w.hits[0].start == 6);
 }
 
-TEST_CASE("Phrases match across any run of whitespace; regexes are case-insensitive", "[match]") {
+TEST_CASE("Phrases match across any run of whitespace, regexes are case-insensitive", "[match]") {
     Scan s(kPack);
     CHECK(s.rules("You   are\tan IDIOT") == std::vector<std::string>{"insult.idiot"});
     CHECK(s.rules("I am going to kill you") == std::vector<std::string>{"threat.kill"});
@@ -644,7 +644,7 @@ regex = '''\b\d{4}[ -]?\d{4}'''
     CHECK(v1.render_json() == v2.render_json());
 }
 
-TEST_CASE("Regexes that wait for the same words share a probe; each still finds what it finds alone", "[match]") {
+TEST_CASE("Regexes that wait for the same words share a probe, each still finds what it finds alone", "[match]") {
     // Three regexes on the same insults (most of their atoms in common) and one on other words:
     // the three share a probe, which runs once per window, and every rule's hits are those it has
     // in a pack of its own.
@@ -732,7 +732,7 @@ regex = '''\b(?:idiot|moron)\b'''
     CHECK(v.render_json() == joined("you are a moron, and you stupid clown").render_json());
 }
 
-TEST_CASE("A serialized engine scans like the original; corruption is detected", "[serialize]") {
+TEST_CASE("A serialized engine scans like the original, corruption is detected", "[serialize]") {
     auto e = compile_text(kPack);
     std::string db = e->serialize();
     auto e2 = Engine::deserialize(db, EngineOptions{});
@@ -1245,7 +1245,7 @@ TEST_CASE("The skeleton leaves out the tokens where no pattern can match, and fi
     CHECK(s.rules(fdfa + " i d i o t " + fdfa) == std::vector<std::string>{"o"});
 }
 
-TEST_CASE("Ordinary punctuation and 'ph' build no skeleton; the tricks they resemble do", "[skeleton]") {
+TEST_CASE("Ordinary punctuation and 'ph' build no skeleton, the tricks they resemble do", "[skeleton]") {
     JoinGrams g;
     for (const char *w : {"fuck", "faggot", "shit", "bitch"}) g.add(normalize_literal(w));
     Normalizer n;
@@ -1447,7 +1447,7 @@ within = 2
     CHECK(plain.rules("Your request will be processed within 3 days no", 1).empty());  // "no" hedges outside it
 }
 
-TEST_CASE("Word lists may name other lists; mistakes in them with file:line", "[commitment][rules]") {
+TEST_CASE("Word lists may name other lists, mistakes in them with file:line", "[commitment][rules]") {
     Scan s(kCommitPack, "[words]\nthings = [\"rain check\", \"@more\"]\nmore = [\"snow day\"]\nmoney = [\"@things\"]\n");
     CHECK(s("we will give you a rain check", 1).hits.size() == 1);
     CHECK(s("we will give you a snow day", 1).hits.size() == 1);  // two lists deep
@@ -1487,7 +1487,7 @@ TEST_CASE("Word lists may name other lists; mistakes in them with file:line", "[
     CHECK(d[0].message.find("must be lowercase") != std::string::npos);
 }
 
-TEST_CASE("A regex may name a word list as {@name}; mistakes in it with file:line", "[rules]") {
+TEST_CASE("A regex may name a word list as {@name}, mistakes in it with file:line", "[rules]") {
     const std::string pack = R"([pack]
 name = "p"
 category = "abuse.hate"
@@ -1774,7 +1774,7 @@ TEST_CASE("The first look from the bytes changes no verdict of the built-in prom
     CHECK(with_hits > 1000);  // (the sentences do reach the rules)
 }
 
-TEST_CASE("\"and\" or \"or\" before a subject of its own starts a clause; a condition's hedge holds across it", "[commitment]") {
+TEST_CASE("An \"and\" or \"or\" before a subject of its own starts a clause, a condition's hedge holds across it", "[commitment]") {
     std::string pack = kCommitPack;
     const std::string hedges = "hedge = [\"'t\", \"not\", \"may\", \"whether\", \"no\"]";
     REQUIRE(pack.find(hedges) != std::string::npos);
@@ -1789,7 +1789,7 @@ TEST_CASE("\"and\" or \"or\" before a subject of its own starts a clause; a cond
     CHECK(s.rules("We will check, and we will refund you", 1).size() == 1);   // (a comma: as before)
     {  // "it" with a verb of its own after it starts a clause too ("it" a speaker here, for the test)
         std::string with_it = pack;
-        with_it.replace(with_it.find("speaker = [\"we\""), 12, "speaker = [\"it\", \"we\"");
+        with_it.replace(with_it.find("speaker = [\"we\""), std::strlen("speaker = [\"we\""), "speaker = [\"it\", \"we\"");
         Scan si(with_it.c_str());
         CHECK(si.rules("Let me check the warehouse and it will be there by 5 pm", 1) ==
               std::vector<std::string>{"promise.timeline.by"});
@@ -2434,7 +2434,7 @@ TEST_CASE("A model's hits leave out function words that carried weight, unless n
     CHECK((v.hits[0].start == 3 && v.hits[0].end == 6));  // "you" (as heavy as "are", and first)
 }
 
-TEST_CASE("A compiled database carries the model's built table; a load reads no weights, and a bad table is refused", "[model][serialize]") {
+TEST_CASE("A compiled database carries the model's built table, a load reads no weights, and a bad table is refused", "[model][serialize]") {
     std::vector<Diagnostic> diags;
     auto e = compile_model(kModelWeights, diags);
     REQUIRE(e);
