@@ -33,7 +33,7 @@ inline bool joined_clause(const Sentence &t, size_t k) {
     return v >= PhraseWords::kItIs && v <= PhraseWords::kItLl;
 }
 
-// Whether a word of a [words] list the commitment stage reads by name (join, negation) is no word:
+// Whether a word of a [words] list the commitment stage reads by name (join, checking, negation) is no word:
 // an exception, a number, a wildcard or a list name.
 inline bool marker_word(std::string_view w) {
     return w.empty() || w[0] == '!' || w[0] == '#' || w[0] == '*' || w[0] == '@';
@@ -269,11 +269,21 @@ void PhraseWords::add_negation(std::string_view w) {
     if (one_word(w)) mark(negation_, spell(w).ids[0]);
 }
 
-void PhraseWords::add_join(std::string_view w) {
+namespace {
+// A phrase's first word, or nothing for a marker ("@list", "#", "*").
+std::string_view first_word(std::string_view w) {
     const size_t sp = w.find(' ');
     if (sp != std::string_view::npos) w = w.substr(0, sp);
-    if (marker_word(w)) return;
-    mark(join_, add(w));
+    return marker_word(w) ? std::string_view() : w;
+}
+}  // namespace
+
+void PhraseWords::add_join(std::string_view w) {
+    if (!(w = first_word(w)).empty()) mark(join_, add(w));
+}
+
+void PhraseWords::add_checking(std::string_view w) {
+    if (!(w = first_word(w)).empty()) mark(checking_, add(w));
 }
 
 uint32_t PhraseWords::add(std::string_view w) {
@@ -597,6 +607,7 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     size_t wk = 0, wlen = 0, lim = c1 + within;
     uint32_t wp = 0;
     bool joined = false;
+    size_t jk = 0;  // (joined) the "and" or "or"
     for (size_t k = c1; k < s1 && k <= lim; ++k) {
         if (k > c1 && clause_word(t, k)) break;
         size_t skip = 0;
@@ -611,6 +622,7 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         if (!joined && k > c1 && joins_verb(t, k, s1)) {
             lim = std::max(lim, k + 1 + within);
             joined = true;
+            jk = k;
         }
     }
     if (!wlen) return false;
@@ -658,6 +670,17 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
             continue;
         }
         if (!len) continue;                  // no phrase starts here, within the clause or past it
+        // a check of the first verb, where the deliverable is the joined verb's ("I'll investigate
+        // this and get back to you within 24 hours"), unless it holds a condition ("check if")
+        if (joined && k >= c1 && k + len <= jk && t.words.checking_verb(t.word(k))) {
+            bool condition = false;
+            for (size_t q = k + 1; q < k + len; ++q)
+                condition |= t.word(q) >= PhraseWords::kIf && t.word(q) <= PhraseWords::kWhether;
+            if (!condition) {
+                k += len - 1;
+                continue;
+            }
+        }
         if (k + len <= ce) return false;     // the longest is a hedge within the clause
         // the longest hedge runs past the clause: a shorter hedge or exception within it decides
         if (unless->longest(t, k, ce, nullptr, &skip)) return false;

@@ -154,6 +154,8 @@ void Engine::build_tables(const EngineOptions &opt) {
     phrase_words_ = PhraseWords();
     if (auto j = rs_.words.find(PhraseWords::kJoinList); j != rs_.words.end())
         for (const std::string &w : j->second.words) phrase_words_.add_join(w);
+    if (auto j = rs_.words.find(PhraseWords::kCheckingList); j != rs_.words.end())
+        for (const std::string &w : j->second.words) phrase_words_.add_checking(w);
     if (auto j = rs_.words.find(PhraseWords::kNegationList); j != rs_.words.end())
         for (const std::string &w : j->second.words) phrase_words_.add_negation(w);
     rule_commit_.assign(rs_.rules.size(), -1);

@@ -1829,6 +1829,28 @@ TEST_CASE("A commit word carries over one \"and\" before a verb that delivers", 
     CHECK(s.rules("we will check the order and send the forms to the store and arrange a refund", 1).empty());
 }
 
+TEST_CASE("A verb of checking hedges its own verb, not the verb an \"and\" joins to it", "[commitment]") {
+    // kCommitPack with "investigate" and "look into" among its hedges, with and without a checking list
+    std::string pack = kCommitPack;
+    pack.replace(pack.find("hedge = ["), 9, "hedge = [\"investigate\", \"look into\", ");
+    Scan without(pack);
+    pack.replace(pack.find("join = ["), 0, "checking = [\"investigate\", \"look\"]\n");
+    Scan with(pack);
+    const std::string t = "I will investigate the delivery and send you a gift card";
+    CHECK(without.rules(t, 1).empty());
+    CHECK(with.rules(t, 1) == std::vector<std::string>{"promise.money.give"});
+    CHECK(span_of(t, with(t, 1)) == t);
+    CHECK(with.rules("We will look into the delivery and arrange a refund", 1).size() == 1);
+    // the check alone commits to nothing; nor does a check joined to no verb of the join list
+    CHECK(with.rules("I will investigate the refund", 1).empty());
+    CHECK(with.rules("I will investigate the delivery and the refund", 1).empty());
+    // a condition in the check, or a hedge of its own after it, still hedges the joined verb
+    CHECK(with.rules("We will look into whether it shipped and send you a gift card", 1).empty());
+    CHECK(with.rules("I will investigate and may send you a gift card", 1).empty());
+    // a hedge that is no verb of checking still holds for both
+    CHECK(with.rules("We may investigate the delivery and send you a gift card", 1).empty());
+}
+
 TEST_CASE("An exception covers its words, among hedges and deliverables", "[commitment]") {
     Scan s(R"(
 [[commitment]]
