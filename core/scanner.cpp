@@ -812,7 +812,7 @@ bool function_word(const char *t, size_t n) {
             k += 2;
             continue;
         }
-        buf[m++] = static_cast<char>(c - 'A' < 26u ? c | 0x20 : c);
+        buf[m++] = static_cast<char>(static_cast<unsigned>(c - 'A') < 26u ? c | 0x20 : c);
     }
     const std::string_view w(buf, m);
     return m > 0 && std::binary_search(std::begin(kWords), std::end(kWords), w);
