@@ -33,7 +33,8 @@ inline bool joined_clause(const Sentence &t, size_t k) {
     return v >= PhraseWords::kItIs && v <= PhraseWords::kItLl;
 }
 
-// Whether a word of a [words] list the commitment stage reads by name (join, checking, negation) is no word:
+// Whether a word of a [words] list the commitment stage reads by name (join, checking, negation,
+// condition) is no word:
 // an exception, a number, a wildcard or a list name.
 inline bool marker_word(std::string_view w) {
     return w.empty() || w[0] == '!' || w[0] == '#' || w[0] == '*' || w[0] == '@';
@@ -284,6 +285,10 @@ void PhraseWords::add_join(std::string_view w) {
 
 void PhraseWords::add_checking(std::string_view w) {
     if (!(w = first_word(w)).empty()) mark(checking_, add(w));
+}
+
+void PhraseWords::add_condition(std::string_view w) {
+    if (one_word(w)) mark(condition_, spell(w).ids[0]);
 }
 
 uint32_t PhraseWords::add(std::string_view w) {
@@ -671,11 +676,11 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         }
         if (!len) continue;                  // no phrase starts here, within the clause or past it
         // a check of the first verb, where the deliverable is the joined verb's ("I'll investigate
-        // this and get back to you within 24 hours"), unless it holds a condition ("check if")
+        // this and get back to you within 24 hours"), unless a condition follows it in the sentence
+        // ("check if", "... and send a replacement if it is lost")
         if (joined && k >= c1 && k + len <= jk && t.words.checking_verb(t.word(k))) {
             bool condition = false;
-            for (size_t q = k + 1; q < k + len; ++q)
-                condition |= t.word(q) >= PhraseWords::kIf && t.word(q) <= PhraseWords::kWhether;
+            for (size_t q = k + 1; q < s1 && !condition; ++q) condition = t.words.condition(t.word(q));
             if (!condition) {
                 k += len - 1;
                 continue;

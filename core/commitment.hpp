@@ -146,15 +146,24 @@ public:
     // Marks a word (its first word, for a phrase) as a verb of the join list.
     void add_join(std::string_view w);
     bool join_verb(uint32_t w) const { return w < join_.size() && join_[w]; }
-    // The name of the [words] list of verbs of checking and asking ("investigate", "check", "look"
-    // of "look into"): a hedge that starts with one hedges its own verb, not a verb of the join list
-    // that an "and" or "or" joins to it ("I'll investigate your order and get back to you within 24
-    // hours" commits to the callback). A hedge that holds a condition ("check if", "look into
-    // whether") still hedges both. Without the list, every hedge holds for the joined verb too.
+    // The name of the [words] list of verbs of checking ("investigate", "check", "look" of "look
+    // into"): a hedge that starts with one hedges its own verb, not a verb of the join list that an
+    // "and" or "or" joins to it ("I'll investigate your order and get back to you within 24 hours"
+    // commits to the callback), unless a condition stands after the check in its sentence: "if",
+    // "unless", "once", "when", "whether" or a word of the list `condition` ("I'll check the tracking
+    // and send a replacement if it is lost", "... in case it doesn't turn up"). Without the list,
+    // every hedge holds for the joined verb too.
     static constexpr const char *kCheckingList = "checking";
-    // Marks a word (its first word, for a phrase) as a verb of the checking list.
+    static constexpr const char *kConditionList = "condition";
+    // Mark a word (its first word, for a phrase) as a verb of the checking list; a word (one word)
+    // of the condition list.
     void add_checking(std::string_view w);
+    void add_condition(std::string_view w);
     bool checking_verb(uint32_t w) const { return w < checking_.size() && checking_[w]; }
+    // Whether w makes what stands around it conditional: "if" ... "whether", or the condition list.
+    bool condition(uint32_t w) const {
+        return (w >= kIf && w <= kWhether) || (w < condition_.size() && condition_[w]);
+    }
     PhraseWords();
     // (not copied: the sets built with it refer to the phrases it keeps)
     PhraseWords(const PhraseWords &) = delete;
@@ -193,6 +202,7 @@ private:
     uint32_t lengths_[256] = {};  // per first byte: bit n set when a word of n bytes (31: 31 or more) starts so
     std::vector<bool> join_;      // per word number: a verb of the join list
     std::vector<bool> checking_;  // per word number: a verb of the checking list
+    std::vector<bool> condition_;  // per word number: a word of the condition list
     std::vector<bool> negation_;  // per word number: a word of the negation list
 };
 

@@ -156,6 +156,8 @@ void Engine::build_tables(const EngineOptions &opt) {
         for (const std::string &w : j->second.words) phrase_words_.add_join(w);
     if (auto j = rs_.words.find(PhraseWords::kCheckingList); j != rs_.words.end())
         for (const std::string &w : j->second.words) phrase_words_.add_checking(w);
+    if (auto j = rs_.words.find(PhraseWords::kConditionList); j != rs_.words.end())
+        for (const std::string &w : j->second.words) phrase_words_.add_condition(w);
     if (auto j = rs_.words.find(PhraseWords::kNegationList); j != rs_.words.end())
         for (const std::string &w : j->second.words) phrase_words_.add_negation(w);
     rule_commit_.assign(rs_.rules.size(), -1);
@@ -685,18 +687,20 @@ hs_database *Engine::compile_db(const std::vector<std::string> &exprs, const std
 
 namespace {
 
-// The negations are single words as phrases are split (PhraseWords::add_negation ignores others):
-// checked as soon as the packs are read, so that they are reported with the packs' other mistakes.
+// The negations and the conditions are single words as phrases are split (PhraseWords::add_negation
+// and add_condition ignore others): checked as soon as the packs are read, so that they are reported
+// with the packs' other mistakes.
 void check_negations(const RuleSet &rs, std::vector<Diagnostic> &diags) {
-    auto j = rs.words.find(PhraseWords::kNegationList);
-    if (j == rs.words.end()) return;
     PhraseWords scratch;
-    const WordList &wl = j->second;
-    for (size_t k = 0; k < wl.words.size(); ++k)
-        if (!scratch.one_word(wl.words[k]))
-            diags.push_back({wl.files[k], wl.lines[k], std::string("words.") + kNegationList + ": '" + wl.words[k] +
-                                                           "': a negation is one word (letters and digits, or a clitic "
-                                                           "such as 't)"});
+    for (const auto &[list, what] : {std::pair{kNegationList, "a negation"}, {PhraseWords::kConditionList, "a condition"}}) {
+        auto j = rs.words.find(list);
+        if (j == rs.words.end()) continue;
+        const WordList &wl = j->second;
+        for (size_t k = 0; k < wl.words.size(); ++k)
+            if (!scratch.one_word(wl.words[k]))
+                diags.push_back({wl.files[k], wl.lines[k], std::string("words.") + list + ": '" + wl.words[k] + "': " +
+                                                               what + " is one word (letters and digits, or a clitic such as 't)"});
+    }
 }
 
 }  // namespace

@@ -1849,6 +1849,23 @@ TEST_CASE("A verb of checking hedges its own verb, not the verb an \"and\" joins
     CHECK(with.rules("I will investigate and may send you a gift card", 1).empty());
     // a hedge that is no verb of checking still holds for both
     CHECK(with.rules("We may investigate the delivery and send you a gift card", 1).empty());
+    // a condition after the check, anywhere in its sentence, keeps its hedge: "if" ... "whether",
+    // and the words of the list `condition`
+    CHECK(with.rules("I will investigate the delivery and send you a gift card if it is lost", 1).empty());
+    CHECK(with.rules("I will investigate the delivery and send you a gift card once it is found. Thanks", 1).empty());
+    const std::string in_case = "I will investigate the delivery and send you a gift card in case it is lost";
+    CHECK(with.rules(in_case, 1).size() == 1);
+    pack.replace(pack.find("join = ["), 0, "condition = [\"case\"]\n");
+    Scan conditions(pack);
+    CHECK(conditions.rules(in_case, 1).empty());
+    CHECK(conditions.rules(t, 1).size() == 1);
+    CHECK(conditions.rules("I will investigate the delivery and send you a gift card. In case of questions, ask", 1).size() == 1);
+    // a condition is one word, as a negation is
+    std::string two = pack;
+    two.replace(two.find("condition = [\"case\"]"), 20, "condition = [\"in case\"]");
+    auto d = errors_of(two);
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].message.find("words.condition: 'in case': a condition is one word") != std::string::npos);
 }
 
 TEST_CASE("An exception covers its words, among hedges and deliverables", "[commitment]") {
