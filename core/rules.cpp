@@ -80,6 +80,12 @@ bool read_sources(const std::string &path, Sources &out, std::vector<Diagnostic>
             diags.push_back({path, 0, "no such file or directory"});
             return false;
         }
+        // (a file of another name would be read and then left out as no pack: no rules at all,
+        // and every post allowed)
+        if (root.extension() != ".toml") {
+            diags.push_back({path, 0, "not a rule pack: a pack is a .toml file (or give a directory of them)"});
+            return false;
+        }
         if (!read_file(root, f.content)) {
             diags.push_back({path, 0, "cannot read file"});
             return false;

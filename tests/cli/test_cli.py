@@ -303,6 +303,17 @@ class CliTest(unittest.TestCase):
         p = run(["scan", "--rules", "/nonexistent"], b"", check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("/nonexistent", p.stderr.decode())
+        # a file that is no .toml pack is refused, not read as no rules (every post allowed)
+        notes = os.path.join(self.tmp.name, "rules.txt")
+        with open(notes, "w") as f:
+            f.write('[[rule]]\nid = "x"\ncategory = "abuse.x"\nseverity = "high"\nword = "darn"\n')
+        p = run(["scan", "--rules", notes], b'{"text": "darn"}\n', check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, b"")
+        self.assertIn(notes + ": not a rule pack", p.stderr.decode())
+        p = run(["check-rules", notes], b"", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(notes + ": not a rule pack", p.stdout.decode())
 
     def test_usage_and_help(self):
         self.assertEqual(run(["--help"], b"", check=False).returncode, 0)

@@ -114,8 +114,9 @@ typedef struct mf_engine mf_engine;
 #define MF_ENGINE_OPTIONS_VERSION 1
 typedef struct mf_engine_options {
     uint32_t version;        /* MF_ENGINE_OPTIONS_VERSION */
-    /** A rule-pack file or a directory of them (searched recursively for *.toml). NULL: the
-     *  default packs built into the library (the same files installed under share/modfilter). */
+    /** A rule-pack file (*.toml: a file of another name is refused with MF_E_IO) or a directory of
+     *  them (searched recursively for *.toml). NULL: the default packs built into the library (the
+     *  same files installed under share/modfilter). */
     const char *rules_path;
     /** Rule-pack TOML held in memory, used instead of rules_path when not NULL. Diagnostics name
      *  it "<memory>.toml" (for example "<memory>.toml:3: unknown key ..."). */
