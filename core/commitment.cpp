@@ -609,105 +609,91 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     // it or issue a refund"): the deliverable may then stand within `within` words after the "and".
     // Only a verb of the `join` list counts: "and" also joins nouns, and clauses with a subject of
     // their own, which commit by themselves.
-    // `start`: where the search begins (c1, or after the "and" of a second attempt); wk, wlen: the
-    // deliverable found, kept for the second attempt.
-    size_t wk = 0, wlen = 0;
-    auto attempt = [&](size_t start, size_t lim, bool joined, size_t jk) {
-        uint32_t wp = 0;
-        wlen = 0;
-        for (size_t k = start; k < s1 && k <= lim; ++k) {
-            if (k > start && clause_word(t, k)) break;
-            size_t skip = 0;
-            if ((wlen = what->longest(t, k, s1, &wp, &skip))) {
-                wk = k;
-                break;
-            }
-            if (skip) {  // an exception covers its words: "!as soon as" keeps "soon" from matching there
-                k += skip - 1;
-                continue;
-            }
-            if (!joined && k > start && joins_verb(t, k, s1)) {
-                lim = std::max(lim, k + 1 + within);
-                joined = true;
-                jk = k;
-            }
+    size_t wk = 0, wlen = 0, lim = c1 + within;
+    uint32_t wp = 0;
+    bool joined = false;
+    size_t jk = 0;  // (joined) the "and" or "or"
+    for (size_t k = c1; k < s1 && k <= lim; ++k) {
+        if (k > c1 && clause_word(t, k)) break;
+        size_t skip = 0;
+        if ((wlen = what->longest(t, k, s1, &wp, &skip))) {
+            wk = k;
+            break;
         }
-        if (!wlen) return false;
-        // No hedge or negation in the clause, from its start to the end of the deliverable (the
-        // commitment's own words excepted: "won't" commits, "can't" does not).
-        // A clause joined by "and" or "or" with a subject of its own starts there ("let me check with
-        // the team and we will update you within the hour").
-        size_t cs = who_start;
-        bool joined_to = false;
-        while (cs > s0 && !(t[cs].flags & Token::kClause) && !clause_word(t, cs - 1)) {
-            if ((joined_to = joined_clause(t, cs))) break;
-            --cs;
+        if (skip) {  // an exception covers its words: "!as soon as" keeps "soon" from matching there
+            k += skip - 1;
+            continue;
         }
-        // The clause goes on for a few words after the deliverable: "we can refund you if eligible".
-        size_t ce = wk + wlen;
-        for (size_t k = 0; k < kAfter && ce < s1 && !(t[ce].flags & Token::kClause); ++k) ++ce;
-        // A hedge of the clause it is joined to that starts with a condition holds for it too ("if it
-        // doesn't arrive tomorrow and we can refund you", "not sure whether it will arrive or we will
-        // refund you").
-        if (joined_to) {
-            size_t k = cs - 1;
-            while (k > s0 && !(t[k].flags & Token::kClause) && !clause_word(t, k - 1)) --k;
-            for (; k < cs; ++k) {
-                const uint32_t w = t.word(k);
-                size_t skip = 0;
-                if (w >= PhraseWords::kIf && w <= PhraseWords::kWhether && unless->longest(t, k, ce, nullptr, &skip)) return false;
-            }
+        if (!joined && k > c1 && joins_verb(t, k, s1)) {
+            lim = std::max(lim, k + 1 + within);
+            joined = true;
+            jk = k;
         }
-        for (size_t k = cs; k < ce; ++k) {
-            // nor the deliverable's own words: "no" is a hedge, "at no charge" is money (a "*" of
-            // the deliverable is any word, and a hedge there still cancels)
-            if ((k >= i && k < c1) || (k >= wk && k < wk + wlen && what->literal_word(wp, k - wk))) continue;
-            // nor the speaker's own words: "your request will be processed within 3 days" ("request"
-            // hedges "we'll request a refund", but here it is what the promise is about), except a
-            // negation ("no charge added to your account yet" promises nothing)
-            if (k >= who_start && k < who_end && who->literal_word(who_phrase, k - who_start) && !t.words.negation(t.word(k)))
-                continue;
-            // an exception among the hedges covers its words: "!as soon as possible" keeps "possible"
-            // from hedging "we'll reply as soon as possible, within 24 hours"
-            // (an exception may run past the clause's end: "a new one at no extra cost")
-            size_t skip = 0;
-            const size_t len = unless->longest(t, k, s1, nullptr, &skip);
-            if (skip) {
-                k += skip - 1;
-                continue;
-            }
-            if (!len) continue;                  // no phrase starts here, within the clause or past it
-            // a check of the first verb, where the deliverable is the joined verb's ("I'll investigate
-            // this and get back to you within 24 hours"), unless a condition follows it in the sentence
-            // ("check if", "... and send a replacement if it is lost")
-            if (joined && k >= c1 && k + len <= jk && t.words.checking_verb(t.word(k))) {
-                bool condition = false;
-                for (size_t q = k + 1; q < s1 && !condition; ++q) condition = t.words.condition(t.word(q));
-                if (!condition) {
-                    k += len - 1;
-                    continue;
-                }
-            }
-            if (k + len <= ce) return false;     // the longest is a hedge within the clause
-            // the longest hedge runs past the clause: a shorter hedge or exception within it decides
-            if (unless->longest(t, k, ce, nullptr, &skip)) return false;
-            if (skip) k += skip - 1;
-        }
-        from = t[who_start].start;
-        to = t[wk + wlen - 1].end;
-        return true;
-    };
-    if (attempt(c1, c1 + within, false, 0)) return true;
-    // A deliverable of the first verb that its check hedges, where an "and" or "or" joins a verb of
-    // delivery after it: the joined verb's own deliverable is read as a first one after a joined
-    // verb is ("I'll investigate this today and get back to you by Friday": "today" is hedged,
-    // "by Friday" not).
-    if (!wlen) return false;
-    for (size_t k = wk + wlen; k < s1 && k <= c1 + within; ++k) {
-        if (clause_word(t, k)) return false;
-        if (joins_verb(t, k, s1)) return attempt(k + 1, k + 1 + within, true, k);
     }
-    return false;
+    if (!wlen) return false;
+    // No hedge or negation in the clause, from its start to the end of the deliverable (the
+    // commitment's own words excepted: "won't" commits, "can't" does not).
+    // A clause joined by "and" or "or" with a subject of its own starts there ("let me check with
+    // the team and we will update you within the hour").
+    size_t cs = who_start;
+    bool joined_to = false;
+    while (cs > s0 && !(t[cs].flags & Token::kClause) && !clause_word(t, cs - 1)) {
+        if ((joined_to = joined_clause(t, cs))) break;
+        --cs;
+    }
+    // The clause goes on for a few words after the deliverable: "we can refund you if eligible".
+    size_t ce = wk + wlen;
+    for (size_t k = 0; k < kAfter && ce < s1 && !(t[ce].flags & Token::kClause); ++k) ++ce;
+    // A hedge of the clause it is joined to that starts with a condition holds for it too ("if it
+    // doesn't arrive tomorrow and we can refund you", "not sure whether it will arrive or we will
+    // refund you").
+    if (joined_to) {
+        size_t k = cs - 1;
+        while (k > s0 && !(t[k].flags & Token::kClause) && !clause_word(t, k - 1)) --k;
+        for (; k < cs; ++k) {
+            const uint32_t w = t.word(k);
+            size_t skip = 0;
+            if (w >= PhraseWords::kIf && w <= PhraseWords::kWhether && unless->longest(t, k, ce, nullptr, &skip)) return false;
+        }
+    }
+    for (size_t k = cs; k < ce; ++k) {
+        // nor the deliverable's own words: "no" is a hedge, "at no charge" is money (a "*" of
+        // the deliverable is any word, and a hedge there still cancels)
+        if ((k >= i && k < c1) || (k >= wk && k < wk + wlen && what->literal_word(wp, k - wk))) continue;
+        // nor the speaker's own words: "your request will be processed within 3 days" ("request"
+        // hedges "we'll request a refund", but here it is what the promise is about), except a
+        // negation ("no charge added to your account yet" promises nothing)
+        if (k >= who_start && k < who_end && who->literal_word(who_phrase, k - who_start) && !t.words.negation(t.word(k)))
+            continue;
+        // an exception among the hedges covers its words: "!as soon as possible" keeps "possible"
+        // from hedging "we'll reply as soon as possible, within 24 hours"
+        // (an exception may run past the clause's end: "a new one at no extra cost")
+        size_t skip = 0;
+        const size_t len = unless->longest(t, k, s1, nullptr, &skip);
+        if (skip) {
+            k += skip - 1;
+            continue;
+        }
+        if (!len) continue;                  // no phrase starts here, within the clause or past it
+        // a check of the first verb, where the deliverable is the joined verb's ("I'll investigate
+        // this and get back to you within 24 hours"), unless a condition follows it in the sentence
+        // ("check if", "... and send a replacement if it is lost")
+        if (joined && k >= c1 && k + len <= jk && t.words.checking_verb(t.word(k))) {
+            bool condition = false;
+            for (size_t q = k + 1; q < s1 && !condition; ++q) condition = t.words.condition(t.word(q));
+            if (!condition) {
+                k += len - 1;
+                continue;
+            }
+        }
+        if (k + len <= ce) return false;     // the longest is a hedge within the clause
+        // the longest hedge runs past the clause: a shorter hedge or exception within it decides
+        if (unless->longest(t, k, ce, nullptr, &skip)) return false;
+        if (skip) k += skip - 1;
+    }
+    from = t[who_start].start;
+    to = t[wk + wlen - 1].end;
+    return true;
 }
 
 CommitmentMatcher build_commitment(const Rule &r, PhraseWords &words, std::vector<Diagnostic> *diags,

@@ -1841,13 +1841,6 @@ TEST_CASE("A verb of checking hedges its own verb, not the verb an \"and\" joins
     CHECK(with.rules(t, 1) == std::vector<std::string>{"promise.money.give"});
     CHECK(span_of(t, with(t, 1)) == t);
     CHECK(with.rules("We will look into the delivery and arrange a refund", 1).size() == 1);
-    // a deliverable of the checked verb itself is hedged; the joined verb's own one still commits
-    const std::string both = "I will investigate the refund and send you a gift card";
-    CHECK(with.rules(both, 1) == std::vector<std::string>{"promise.money.give"});
-    CHECK(span_of(both, with(both, 1)) == both);
-    CHECK(without.rules(both, 1).empty());
-    CHECK(with.rules("I will investigate the refund and send you a letter", 1).empty());
-    CHECK(with.rules("I will investigate the refund, but send you a gift card", 1).empty());  // (a new clause)
     // the check alone commits to nothing; nor does a check joined to no verb of the join list
     CHECK(with.rules("I will investigate the refund", 1).empty());
     CHECK(with.rules("I will investigate the delivery and the refund", 1).empty());
