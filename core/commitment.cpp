@@ -258,6 +258,7 @@ PhraseWords::PhraseWords() {
     add("has");
     add("'s");
     add("'ll");
+    add("either");
 }
 
 bool PhraseWords::one_word(std::string_view w) {
@@ -570,7 +571,8 @@ bool joins_verb(const Sentence &t, size_t k, size_t s1) {
     const uint32_t w = t.word(k);
     if (w != PhraseWords::kAnd && w != PhraseWords::kOr) return false;
     size_t v = k + 1;
-    if (v + 1 < s1 && (t.word(v) == PhraseWords::kAlso || t.word(v) == PhraseWords::kThen)) ++v;
+    if (v + 1 < s1 && (t.word(v) == PhraseWords::kAlso || t.word(v) == PhraseWords::kThen || t.word(v) == PhraseWords::kEither))
+        ++v;
     return t.words.join_verb(t.word(v));
 }
 

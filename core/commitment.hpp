@@ -129,6 +129,9 @@ public:
     // "it" too, where a verb of its own follows it ("I've chased this up and it's going out today"):
     // "'s", "is", "'ll", "will", "should", "has" (not "check it and it alone").
     static constexpr uint32_t kIt = 16, kItIs = 17, kItWill = 18, kItShould = 19, kItHas = 20, kItS = 21, kItLl = 22;
+    // "either" after "and" or "or", as "also" and "then": "we'll look into the order and either send a
+    // replacement or refund you".
+    static constexpr uint32_t kEither = 23;
     // The name of the [words] list of negations ("no", "not", "never", "'t", "cannot" ...:
     // patterns/promise/words.toml, where @hedge names it): a speaker's phrase that holds one still
     // hedges with it (CommitmentMatcher::confirm: "no charge added to your account" is no promise,

@@ -1823,6 +1823,8 @@ TEST_CASE("A commit word carries over one \"and\" before a verb that delivers", 
     CHECK(s.rules("we will check your order details and send the missing items refund", 1).size() == 1);
     CHECK(s.rules("we will look at what you sent and the refund", 1).empty());
     CHECK(s.rules("we can either ship the missing items today, or send a gift card", 1).size() == 1);
+    CHECK(s.rules("we will check the order with the warehouse and either send a gift card or a refund", 1).size() == 1);
+    CHECK(s.rules("we will check the order with the warehouse and either the gift card or a refund", 1).empty());
     // a verb of the join list only: "contact" is not on this pack's
     CHECK(s.rules("we will check your order details and contact the courier about a refund", 1).empty());
     // one "and" only
@@ -2070,7 +2072,7 @@ TEST_CASE("Phrases compare their words' numbers, looked up once per token and on
         {"unless", PhraseWords::kUnless}, {"once", PhraseWords::kOnce}, {"when", PhraseWords::kWhen},
         {"whether", PhraseWords::kWhether}, {"it", PhraseWords::kIt}, {"is", PhraseWords::kItIs},
         {"will", PhraseWords::kItWill}, {"should", PhraseWords::kItShould}, {"has", PhraseWords::kItHas},
-        {"'s", PhraseWords::kItS}, {"'ll", PhraseWords::kItLl}};
+        {"'s", PhraseWords::kItS}, {"'ll", PhraseWords::kItLl}, {"either", PhraseWords::kEither}};
     for (const auto &[w, id] : fixed) CHECK(PhraseWords().find(w) == id);
     CHECK(set.longest(s, 5, toks.size()) == 3);  // "within 3-5 days"
     CHECK(set.longest(s, 3, toks.size()) == 1);  // "Refund"
