@@ -152,14 +152,15 @@ void Engine::build_tables(const EngineOptions &opt) {
     commits_.clear();
     anchored_ = PhraseSet();  // (the sets refer to the phrases that phrase_words_ keeps)
     phrase_words_ = PhraseWords();
-    if (auto j = rs_.words.find(PhraseWords::kJoinList); j != rs_.words.end())
-        for (const std::string &w : j->second.words) phrase_words_.add_join(w);
-    if (auto j = rs_.words.find(PhraseWords::kCheckingList); j != rs_.words.end())
-        for (const std::string &w : j->second.words) phrase_words_.add_checking(w);
-    if (auto j = rs_.words.find(PhraseWords::kConditionList); j != rs_.words.end())
-        for (const std::string &w : j->second.words) phrase_words_.add_condition(w);
-    if (auto j = rs_.words.find(PhraseWords::kNegationList); j != rs_.words.end())
-        for (const std::string &w : j->second.words) phrase_words_.add_negation(w);
+    // the [words] lists the commitment stage reads by name
+    auto read_list = [&](const char *name, void (PhraseWords::*add)(std::string_view)) {
+        if (auto j = rs_.words.find(name); j != rs_.words.end())
+            for (const std::string &w : j->second.words) (phrase_words_.*add)(w);
+    };
+    read_list(PhraseWords::kJoinList, &PhraseWords::add_join);
+    read_list(PhraseWords::kCheckingList, &PhraseWords::add_checking);
+    read_list(PhraseWords::kConditionList, &PhraseWords::add_condition);
+    read_list(PhraseWords::kNegationList, &PhraseWords::add_negation);
     rule_commit_.assign(rs_.rules.size(), -1);
     PhraseSetCache sets;
     for (size_t i = 0; i < rs_.rules.size(); ++i)
@@ -690,7 +691,7 @@ namespace {
 // The negations and the conditions are single words as phrases are split (PhraseWords::add_negation
 // and add_condition ignore others): checked as soon as the packs are read, so that they are reported
 // with the packs' other mistakes.
-void check_negations(const RuleSet &rs, std::vector<Diagnostic> &diags) {
+void check_one_word_lists(const RuleSet &rs, std::vector<Diagnostic> &diags) {
     PhraseWords scratch;
     for (const auto &[list, what] : {std::pair{kNegationList, "a negation"}, {PhraseWords::kConditionList, "a condition"}}) {
         auto j = rs.words.find(list);
@@ -710,7 +711,7 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     std::unique_ptr<Engine> e(new Engine);
     e->src_ = std::move(src);
     parse_rules(e->src_, e->rs_, diags);
-    check_negations(e->rs_, diags);
+    check_one_word_lists(e->rs_, diags);
     if (!diags.empty()) throw Error(kRulesError, diags.front().str());
     e->build_tables(opt);
     e->build_word_tables();

@@ -1834,7 +1834,8 @@ TEST_CASE("A commit word carries over one \"and\" before a verb that delivers", 
 TEST_CASE("A verb of checking hedges its own verb, not the verb an \"and\" joins to it", "[commitment]") {
     // kCommitPack with "investigate" and "look into" among its hedges, with and without a checking list
     std::string pack = kCommitPack;
-    pack.replace(pack.find("hedge = ["), 9, "hedge = [\"investigate\", \"look into\", ");
+    const std::string hedges = "hedge = [";
+    pack.replace(pack.find(hedges), hedges.size(), "hedge = [\"investigate\", \"look into\", ");
     Scan without(pack);
     pack.replace(pack.find("join = ["), 0, "checking = [\"investigate\", \"look\"]\n");
     Scan with(pack);
@@ -1864,7 +1865,8 @@ TEST_CASE("A verb of checking hedges its own verb, not the verb an \"and\" joins
     CHECK(conditions.rules("I will investigate the delivery and send you a gift card. In case of questions, ask", 1).size() == 1);
     // a condition is one word, as a negation is
     std::string two = pack;
-    two.replace(two.find("condition = [\"case\"]"), 20, "condition = [\"in case\"]");
+    const std::string one = "condition = [\"case\"]";
+    two.replace(two.find(one), one.size(), "condition = [\"in case\"]");
     auto d = errors_of(two);
     REQUIRE(d.size() == 1);
     CHECK(d[0].message.find("words.condition: 'in case': a condition is one word") != std::string::npos);
