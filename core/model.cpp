@@ -137,7 +137,7 @@ void model_words(const char *t, size_t n, std::vector<ModelWord> &out, std::stri
     size_t bl = 0;
     uint32_t ws = 0, we = 0;
     bool in = false, last_digit = false;
-    auto emit_hash = [&](uint64_t h, const char *w, size_t len, size_t s, size_t e) {
+    auto emit_hash = [&](uint64_t h, const char *w, size_t len, size_t s, size_t e) __attribute__((always_inline)) {
         out.push_back({h, static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
         if (text_out) {
             if (!text_out->empty() && text_out->back() != '\n') *text_out += ' ';
@@ -515,26 +515,41 @@ void ModelTable::sums(const uint64_t *h, size_t n, double *out) const {
 }
 
 void NgramSet::build(const std::vector<ModelWord> &words) {
-    list_.clear();
+    // The n-grams' hashes first (their pair mixes do not wait on the table), then one pass over the
+    // table. At most one slot in eight is taken, so that nearly every new n-gram meets an empty slot
+    // at once: the branch that says so is the one the processor predicts.
+    const size_t n = words.size();
+    list_.resize(2 * n + 1);
+    uint64_t *h = list_.data();
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i) {
+        h[m++] = words[i].hash | (words[i].hash == 0);  // 0 marks an empty slot
+        if (i + 1 < n) h[m++] = model_pair_hash(words[i].hash, words[i + 1].hash);  // (never 0)
+    }
     size_t cap = 16;
-    while (cap < 4 * words.size()) cap <<= 1;
+    while (cap < 8 * n) cap <<= 1;
     table_.assign(cap, 0);
     const size_t mask = cap - 1;
-    auto add = [&](uint64_t h) {
-        h |= h == 0;  // 0 marks an empty slot
-        for (size_t i = (h ^ h >> 29) & mask;; i = (i + 1) & mask) {
-            if (table_[i] == h) return;
-            if (table_[i] == 0) {
-                table_[i] = h;
-                list_.push_back(h);
-                return;
+    uint64_t *t = table_.data();
+    size_t kept = 0;  // the distinct hashes, in order of first sight, over h[0, kept)
+    for (size_t k = 0; k < m; ++k) {
+        const uint64_t x = h[k];
+        size_t i = (x ^ x >> 29) & mask;
+        if (__builtin_expect(t[i] == 0, 1)) {
+            t[i] = x;
+            h[kept++] = x;
+            continue;
+        }
+        for (;; i = (i + 1) & mask) {
+            if (t[i] == x) break;
+            if (t[i] == 0) {
+                t[i] = x;
+                h[kept++] = x;
+                break;
             }
         }
-    };
-    for (size_t i = 0; i < words.size(); ++i) {
-        add(words[i].hash);
-        if (i + 1 < words.size()) add(model_pair_hash(words[i].hash, words[i + 1].hash));
     }
+    list_.resize(kept);
 }
 
 void model_probabilities(const ModelTable &t, const NgramSet &g, double *p) {
