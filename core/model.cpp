@@ -516,8 +516,10 @@ void ModelTable::sums(const uint64_t *h, size_t n, double *out) const {
 
 void NgramSet::build(const std::vector<ModelWord> &words) {
     // The n-grams' hashes first (their pair mixes do not wait on the table), then one pass over the
-    // table. At most one slot in eight is taken, so that nearly every new n-gram meets an empty slot
-    // at once: the branch that says so is the one the processor predicts.
+    // table. The table has at least eight slots per word (four past 8,192 words, so that a huge
+    // post's table stays as large as it was), so at most a quarter of them are taken (a post of
+    // prose takes about one in eight) and nearly every new n-gram meets an empty slot at once: the
+    // branch that says so is the one the processor predicts.
     const size_t n = words.size();
     list_.resize(2 * n + 1);
     uint64_t *h = list_.data();
@@ -527,7 +529,7 @@ void NgramSet::build(const std::vector<ModelWord> &words) {
         if (i + 1 < n) h[m++] = model_pair_hash(words[i].hash, words[i + 1].hash);  // (never 0)
     }
     size_t cap = 16;
-    while (cap < 8 * n) cap <<= 1;
+    while (cap < (n <= 8192 ? 8 : 4) * n) cap <<= 1;
     table_.assign(cap, 0);
     const size_t mask = cap - 1;
     uint64_t *t = table_.data();
