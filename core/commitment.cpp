@@ -33,6 +33,18 @@ inline bool joined_clause(const Sentence &t, size_t k) {
     return v >= PhraseWords::kItIs && v <= PhraseWords::kItLl;
 }
 
+// Whether token x opens a noun phrase: "your", "the", "a", "an", "our", "this", "that", "my", "ur",
+// "someone", "somebody" (ASCII, any case).
+inline bool determiner(const char *text, const Token &x) {
+    const size_t n = x.end - x.start;
+    if (n == 0 || n > 8) return false;
+    char w[8];
+    for (size_t k = 0; k < n; ++k) w[k] = static_cast<char>(text[x.start + k] | 0x20);
+    const std::string_view v(w, n);
+    return v == "your" || v == "the" || v == "a" || v == "an" || v == "our" || v == "this" || v == "that" ||
+           v == "my" || v == "ur" || v == "someone" || v == "somebody";
+}
+
 // Whether a word of a [words] list the commitment stage reads by name (join, checking, negation,
 // condition) is no word:
 // an exception, a number, a wildcard or a list name.
@@ -637,10 +649,20 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     // commitment's own words excepted: "won't" commits, "can't" does not).
     // A clause joined by "and" or "or" with a subject of its own starts there ("let me check with
     // the team and we will update you within the hour").
+    // So does one whose subject is a noun phrase that ends in the speaker's phrase: "and" or "or",
+    // then "your", "the", "a" ... and at most two words, the last of them the speaker's phrase's
+    // first ("I've chased the courier and your parcel will be redelivered on Saturday"). Not a
+    // speaker's phrase that is a verb ("will be" of "... held by your bank and will be credited
+    // back") or "and" itself: those share the subject of the clause before.
+    auto joined_subject = [&](size_t k) {
+        if (who_start >= i || k > who_start || who_start - k > 2 || k <= s0) return false;
+        const uint32_t a = t.word(k - 1);
+        return (a == PhraseWords::kAnd || a == PhraseWords::kOr) && determiner(t.text, t[k]);
+    };
     size_t cs = who_start;
     bool joined_to = false;
     while (cs > s0 && !(t[cs].flags & Token::kClause) && !clause_word(t, cs - 1)) {
-        if ((joined_to = joined_clause(t, cs))) break;
+        if ((joined_to = joined_clause(t, cs) || joined_subject(cs))) break;
         --cs;
     }
     // The clause goes on for a few words after the deliverable: "we can refund you if eligible".

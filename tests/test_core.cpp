@@ -1785,7 +1785,11 @@ TEST_CASE("An \"and\" or \"or\" before a subject of its own starts a clause, a c
     CHECK(span_of(t, s(t, 1)) == "we will refund");                        // "check" hedges the first clause only
     CHECK(s.rules("I'll try the warehouse or I will call you by 5pm", 1) == std::vector<std::string>{"promise.timeline.by"});
     CHECK(s.rules("We will check with the warehouse and refund you", 1).empty());  // no subject: one clause
-    CHECK(s.rules("Let me check the warehouse and our team will refund you", 1).empty());  // not a pronoun
+    // a noun phrase that ends in the speaker's phrase, after "your", "the", "our" ...: a subject too
+    CHECK(s.rules("Let me check the warehouse and our team will refund you", 1).size() == 1);
+    CHECK(s.rules("Let me check the warehouse and then our team will refund you", 1).empty());  // no determiner after "and"
+    CHECK(s.rules("Let me check the warehouse and our team may refund you", 1).empty());  // its own hedge
+    CHECK(s.rules("If it arrives late and our team will refund you", 1).empty());  // the condition holds across
     CHECK(s.rules("We will check, and we will refund you", 1).size() == 1);   // (a comma: as before)
     {  // "it" with a verb of its own after it starts a clause too ("it" a speaker here, for the test)
         std::string with_it = pack;
