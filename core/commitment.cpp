@@ -33,16 +33,28 @@ inline bool joined_clause(const Sentence &t, size_t k) {
     return v >= PhraseWords::kItIs && v <= PhraseWords::kItLl;
 }
 
-// Whether token x opens a noun phrase: "your", "the", "a", "an", "our", "this", "that", "my", "ur",
-// "someone", "somebody" (ASCII, any case).
-inline bool determiner(const char *text, const Token &x) {
+// Token x in lower case (ASCII), when it has at most 8 bytes; else empty.
+inline std::string_view lower8(const char *text, const Token &x, char (&w)[8]) {
     const size_t n = x.end - x.start;
-    if (n == 0 || n > 8) return false;
-    char w[8];
+    if (n == 0 || n > 8) return {};
     for (size_t k = 0; k < n; ++k) w[k] = static_cast<char>(text[x.start + k] | 0x20);
-    const std::string_view v(w, n);
-    return v == "your" || v == "the" || v == "a" || v == "an" || v == "our" || v == "this" || v == "that" ||
-           v == "my" || v == "ur" || v == "someone" || v == "somebody";
+    return {w, n};
+}
+
+// Whether token x opens a noun phrase: "your", "the", "a", "an", "our", "my", "ur", "someone",
+// "somebody" (not "this" or "that": "check the order and that your parcel will arrive").
+inline bool determiner(const char *text, const Token &x) {
+    char w[8];
+    const std::string_view v = lower8(text, x, w);
+    return v == "your" || v == "the" || v == "a" || v == "an" || v == "our" || v == "my" || v == "ur" ||
+           v == "someone" || v == "somebody";
+}
+
+// Whether token x is "me" or "us" ("let me check", "let us look into it").
+inline bool pronoun_me_us(const char *text, const Token &x) {
+    char w[8];
+    const std::string_view v = lower8(text, x, w);
+    return v == "me" || v == "us";
 }
 
 // Whether a word of a [words] list the commitment stage reads by name (join, checking, negation,
@@ -649,22 +661,25 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     // commitment's own words excepted: "won't" commits, "can't" does not).
     // A clause joined by "and" or "or" with a subject of its own starts there ("let me check with
     // the team and we will update you within the hour").
-    // So does one whose subject is a noun phrase that ends in the speaker's phrase: "and" or "or",
-    // then "your", "the", "a" ... and at most two words, the last of them the speaker's phrase's
-    // first ("I've chased the courier and your parcel will be redelivered on Saturday"). Not a
-    // speaker's phrase that is a verb ("will be" of "... held by your bank and will be credited
-    // back") or "and" itself: those share the subject of the clause before.
-    auto joined_subject = [&](size_t k) {
-        if (who_start >= i || k > who_start || who_start - k > 2 || k <= s0) return false;
-        const uint32_t a = t.word(k - 1);
-        return (a == PhraseWords::kAnd || a == PhraseWords::kOr) && determiner(t.text, t[k]);
-    };
     size_t cs = who_start;
     bool joined_to = false;
     while (cs > s0 && !(t[cs].flags & Token::kClause) && !clause_word(t, cs - 1)) {
-        if ((joined_to = joined_clause(t, cs) || joined_subject(cs))) break;
+        if ((joined_to = joined_clause(t, cs))) break;
         --cs;
     }
+    // A subject of another kind after "and": "your", "the", "a", "an", "our", "my", "ur", "someone"
+    // or "somebody", with the speaker's phrase starting at most two words later ("I've chased the
+    // courier and your parcel will be redelivered on Saturday"). The clause before is not cut off
+    // (its hedges still hold: "I can't promise your parcel and the refund will be sorted"), except
+    // the speaker's own check, below, as for a verb joined by "and". Not in a question, not a
+    // speaker's phrase that is a verb ("... held by your bank and will be credited back").
+    size_t js = 0;  // the "and" of such a subject, or 0
+    if (!joined_to && who_start < i && who_start > s0 + 1 && !question(t.text, t.len, t.t, s1))
+        for (size_t k = who_start; k + 2 >= who_start && k > s0 + 1 && k > cs; --k)
+            if (t.word(k - 1) == PhraseWords::kAnd && determiner(t.text, t[k])) {
+                js = k - 1;
+                break;
+            }
     // The clause goes on for a few words after the deliverable: "we can refund you if eligible".
     size_t ce = wk + wlen;
     for (size_t k = 0; k < kAfter && ce < s1 && !(t[ce].flags & Token::kClause); ++k) ++ce;
@@ -706,6 +721,23 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
             bool condition = false;
             for (size_t q = k + 1; q < s1 && !condition; ++q) condition = t.words.condition(t.word(q));
             if (!condition) {
+                k += len - 1;
+                continue;
+            }
+        }
+        // the same for the speaker's own check that ends at an "and" a subject of another kind
+        // follows: "I've chased the courier and your parcel will be redelivered on Saturday" (not
+        // the customer's: "check your spam folder and the email should arrive", no "we" or "I")
+        bool check = false;  // (a word of the hedge: "'ve checked", "checked and")
+        for (size_t q = k; js && k < js && q < k + len && !check; ++q) check = t.words.checking_verb(t.word(q));
+        if (check) {
+            bool speaker = false, condition = false;
+            for (size_t q = cs; q < k && !speaker; ++q) {
+                const uint32_t w = t.word(q);
+                speaker = w == PhraseWords::kWe || w == PhraseWords::kI || pronoun_me_us(t.text, t[q]);
+            }
+            for (size_t q = k + 1; q < s1 && !condition; ++q) condition = t.words.condition(t.word(q));
+            if (speaker && !condition) {
                 k += len - 1;
                 continue;
             }

@@ -1785,11 +1785,23 @@ TEST_CASE("An \"and\" or \"or\" before a subject of its own starts a clause, a c
     CHECK(span_of(t, s(t, 1)) == "we will refund");                        // "check" hedges the first clause only
     CHECK(s.rules("I'll try the warehouse or I will call you by 5pm", 1) == std::vector<std::string>{"promise.timeline.by"});
     CHECK(s.rules("We will check with the warehouse and refund you", 1).empty());  // no subject: one clause
-    // a noun phrase that ends in the speaker's phrase, after "your", "the", "our" ...: a subject too
-    CHECK(s.rules("Let me check the warehouse and our team will refund you", 1).size() == 1);
-    CHECK(s.rules("Let me check the warehouse and then our team will refund you", 1).empty());  // no determiner after "and"
-    CHECK(s.rules("Let me check the warehouse and our team may refund you", 1).empty());  // its own hedge
-    CHECK(s.rules("If it arrives late and our team will refund you", 1).empty());  // the condition holds across
+    // a noun phrase that ends in the speaker's phrase, after "and your", "and the", "and our" ...: the
+    // speaker's own check before the "and" (a word of the checking list) hedges only the first clause
+    CHECK(s.rules("Let me check the warehouse and our team will refund you", 1).empty());  // (no checking list)
+    {
+        std::string with_check = pack;
+        with_check.replace(with_check.find("join = ["), 0, "checking = [\"check\"]\n");
+        Scan sc(with_check.c_str());
+        CHECK(sc.rules("Let me check the warehouse and our team will refund you", 1).size() == 1);
+        CHECK(sc.rules("We will check the warehouse and our team will refund you by 5 pm", 1).size() == 2);
+        CHECK(sc.rules("Check the warehouse and our team will refund you", 1).empty());  // the customer's check
+        CHECK(sc.rules("Let me check the warehouse and then our team will refund you", 1).empty());  // no "and" + determiner
+        CHECK(sc.rules("Let me check the warehouse and our team will try to refund you", 1).empty());  // its own hedge
+        CHECK(sc.rules("We can't check the warehouse and our team will refund you", 1).empty());  // another hedge holds
+        CHECK(sc.rules("Let me check whether it shipped and our team will refund you", 1).empty());  // a condition follows
+        CHECK(sc.rules("Can you check the warehouse and our team will refund you?", 1).empty());  // a question
+        CHECK(sc.rules("If it arrives late and our team will refund you", 1).empty());  // the condition holds across
+    }
     CHECK(s.rules("We will check, and we will refund you", 1).size() == 1);   // (a comma: as before)
     {  // "it" with a verb of its own after it starts a clause too ("it" a speaker here, for the test)
         std::string with_it = pack;
