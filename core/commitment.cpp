@@ -618,7 +618,7 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
             if (i < s0 + 1 + gap) break;
             const size_t e = i - gap;
             if (gap && (t[e].flags & Token::kClause)) break;
-            for (size_t k = e; k-- > s0 && e - k <= 5 && !found;) {
+            for (size_t k = e; k-- > s0 && e - k <= who_words && !found;) {
                 if (who->exact(t, k, e, &who_phrase)) {
                     found = true;
                     who_start = k;
@@ -785,6 +785,8 @@ CommitmentMatcher build_commitment(const Rule &r, PhraseWords &words, std::vecto
         if (k < c.who_lines.size()) who_lines.push_back(c.who_lines[k]);
     }
     fill(m.who, who, who_lines, "who");
+    for (uint32_t p = 0; p < m.who->size(); ++p)
+        m.who_words = std::max(m.who_words, static_cast<uint32_t>(m.who->length(p)));
     fill(m.commit, c.commit, c.commit_lines, "commit");
     fill(m.what, c.what, c.what_lines, "what");
     fill(m.unless, c.unless, c.unless_lines, "unless");

@@ -295,6 +295,9 @@ struct CommitmentMatcher {
     // as agents write ("Will refund the difference now", "Thanks, have added the miles"), unless
     // the sentence is a question ("Will you be home tomorrow?").
     bool who_opens = false;
+    // The longest `who` phrase, in words: the speaker's phrase is looked for this far back from the
+    // commit phrase (at least 5), so that a phrase as long as "the annual fee of Rs 499" can match.
+    uint32_t who_words = 5;
     // Which words (by their number among the engine's phrase words) start one of this rule's commit
     // phrases: one hash per word of a sentence, not one per rule.
     std::vector<bool> commit_starts;

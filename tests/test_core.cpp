@@ -1826,6 +1826,17 @@ TEST_CASE("An \"and\" or \"or\" before a subject of its own starts a clause, a c
     CHECK(plain.rules("I will check whether it can arrive or we will refund you", 1).empty());
 }
 
+TEST_CASE("A speaker's phrase longer than five words still matches", "[commitment]") {
+    // (the speaker was looked for at most five words back, so "the annual fee of Rs 499" never matched)
+    std::string pack = kCommitPack;
+    pack.replace(pack.find("speaker = [\"we\""), std::strlen("speaker = [\"we\""),
+                 "speaker = [\"the * * team of our shop\", \"we\"");
+    Scan s(pack.c_str());
+    std::string t = "The very nice team of our shop will refund you.";
+    CHECK(span_of(t, s(t, 1)) == "The very nice team of our shop will refund");
+    CHECK(s.rules("The very nice team of our shop may refund you", 1).empty());
+}
+
 TEST_CASE("A commit word carries over one \"and\" before a verb that delivers", "[commitment]") {
     Scan s(kCommitPack);  // promise.money.give: the deliverable within 6 words of the commit word
     std::string t = "I will log your feedback for review and arrange a refund.";
