@@ -33,30 +33,6 @@ inline bool joined_clause(const Sentence &t, size_t k) {
     return v >= PhraseWords::kItIs && v <= PhraseWords::kItLl;
 }
 
-// Token x in lower case (ASCII), when it has at most 8 bytes; else empty.
-inline std::string_view lower8(const char *text, const Token &x, char (&w)[8]) {
-    const size_t n = x.end - x.start;
-    if (n == 0 || n > 8) return {};
-    for (size_t k = 0; k < n; ++k) w[k] = static_cast<char>(text[x.start + k] | 0x20);
-    return {w, n};
-}
-
-// Whether token x opens a noun phrase: "your", "the", "a", "an", "our", "my", "ur", "someone",
-// "somebody" (not "this" or "that": "check the order and that your parcel will arrive").
-inline bool determiner(const char *text, const Token &x) {
-    char w[8];
-    const std::string_view v = lower8(text, x, w);
-    return v == "your" || v == "the" || v == "a" || v == "an" || v == "our" || v == "my" || v == "ur" ||
-           v == "someone" || v == "somebody";
-}
-
-// Whether token x is "me" or "us" ("let me check", "let us look into it").
-inline bool pronoun_me_us(const char *text, const Token &x) {
-    char w[8];
-    const std::string_view v = lower8(text, x, w);
-    return v == "me" || v == "us";
-}
-
 // Whether a word of a [words] list the commitment stage reads by name (join, checking, negation,
 // condition) is no word:
 // an exception, a number, a wildcard or a list name.
@@ -81,6 +57,33 @@ uint64_t pack8(const unsigned char *s, size_t n) {
     return key;
 }
 uint64_t pack8(std::string_view w) { return pack8(reinterpret_cast<const unsigned char *>(w.data()), w.size()); }
+
+// Token x as pack8() reads it, or 0 when it is longer than 8 bytes.
+uint64_t pack8(const char *text, const Token &x) {
+    const size_t n = x.end - x.start;
+    return n <= 8 ? pack8(reinterpret_cast<const unsigned char *>(text) + x.start, n) : 0;
+}
+
+// Whether token x opens a noun phrase: "your", "the", "a", "an", "our", "my", "ur", "someone",
+// "somebody" (not "this" or "that": "check the order and that your parcel will arrive").
+bool determiner(const char *text, const Token &x) {
+    const uint64_t k = pack8(text, x);
+    return k && (k == pack8("your") || k == pack8("the") || k == pack8("a") || k == pack8("an") || k == pack8("our") ||
+                 k == pack8("my") || k == pack8("ur") || k == pack8("someone") || k == pack8("somebody"));
+}
+
+// Whether token x is "me" or "us" ("let me check", "let us look into it").
+bool pronoun_me_us(const char *text, const Token &x) {
+    const uint64_t k = pack8(text, x);
+    return k && (k == pack8("me") || k == pack8("us"));
+}
+
+// Whether a condition ("if" ... "whether", or a word of the condition list) stands in t[from, s1).
+bool condition_in(const Sentence &t, size_t from, size_t s1) {
+    for (size_t q = from; q < s1; ++q)
+        if (t.words.condition(t.word(q))) return true;
+    return false;
+}
 
 }  // namespace
 
@@ -717,30 +720,23 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         // a check of the first verb, where the deliverable is the joined verb's ("I'll investigate
         // this and get back to you within 24 hours"), unless a condition follows it in the sentence
         // ("check if", "... and send a replacement if it is lost")
-        if (joined && k >= c1 && k + len <= jk && t.words.checking_verb(t.word(k))) {
-            bool condition = false;
-            for (size_t q = k + 1; q < s1 && !condition; ++q) condition = t.words.condition(t.word(q));
-            if (!condition) {
-                k += len - 1;
-                continue;
-            }
-        }
-        // the same for the speaker's own check that ends at an "and" a subject of another kind
-        // follows: "I've chased the courier and your parcel will be redelivered on Saturday" (not
-        // the customer's: "check your spam folder and the email should arrive", no "we" or "I")
-        bool check = false;  // (a word of the hedge: "'ve checked", "checked and")
-        for (size_t q = k; js && k < js && q < k + len && !check; ++q) check = t.words.checking_verb(t.word(q));
-        if (check) {
-            bool speaker = false, condition = false;
-            for (size_t q = cs; q < k && !speaker; ++q) {
+        // ... and the same for the speaker's own check that ends at an "and" a subject of another
+        // kind follows: "I've chased the courier and your parcel will be redelivered on Saturday"
+        // (a word of the hedge: "'ve checked", "checked and"; not the customer's check, with no
+        // "we", "I", "me" or "us" before it: "check your spam folder and the email should arrive")
+        auto own_check = [&] {
+            bool check = false, speaker = false;
+            for (size_t q = k; q < k + len && !check; ++q) check = t.words.checking_verb(t.word(q));
+            for (size_t q = cs; q < k && check && !speaker; ++q) {
                 const uint32_t w = t.word(q);
                 speaker = w == PhraseWords::kWe || w == PhraseWords::kI || pronoun_me_us(t.text, t[q]);
             }
-            for (size_t q = k + 1; q < s1 && !condition; ++q) condition = t.words.condition(t.word(q));
-            if (speaker && !condition) {
-                k += len - 1;
-                continue;
-            }
+            return speaker;
+        };
+        if (((joined && k >= c1 && k + len <= jk && t.words.checking_verb(t.word(k))) || (js && k < js && own_check())) &&
+            !condition_in(t, k + 1, s1)) {
+            k += len - 1;
+            continue;
         }
         if (k + len <= ce) return false;     // the longest is a hedge within the clause
         // the longest hedge runs past the clause: a shorter hedge or exception within it decides
