@@ -207,65 +207,97 @@ bool dot_join(const char *t, size_t n, size_t i, const JoinGrams &g) {
 }
 
 // A 16-byte block at p (p[-3] and p[16..18] readable): whether any test of suspicious_regions()
-// may hold at one of its 16 positions (a superset), and whether it holds a non-space byte.
+// may hold at one of its 16 positions (a superset), and whether it holds a non-space byte. Written
+// once for vectors of 16 bytes (SSE2, every x86-64) and of 32 (AVX2, chosen at run time): a wide
+// vector classifies two blocks at once, with the very same tests.
 typedef uint8_t u8x16 __attribute__((vector_size(16)));
+typedef uint8_t u8x32 __attribute__((vector_size(32)));
+// (the helpers below take and return u8x32 only inlined into the AVX2 function, never across a call)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 struct Block {
     bool maybe, nonspace;
     uint64_t pair_lo, pair_hi;  // 0xFF bytes: a two-letter token starts there
 };
 
-inline u8x16 load16(const char *p) {
-    u8x16 v;
-    std::memcpy(&v, p, 16);
+template <class V>
+__attribute__((always_inline)) inline V load_v(const char *p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
     return v;
 }
 
-inline bool any16(u8x16 v) {
+// Whether any byte of v[16 * half, 16 * half + 16) is set.
+template <class V>
+__attribute__((always_inline)) inline bool any_half(const V &v, size_t half) {
     uint64_t a, b;
-    std::memcpy(&a, &v, 8);
-    std::memcpy(&b, reinterpret_cast<const char *>(&v) + 8, 8);
+    std::memcpy(&a, reinterpret_cast<const char *>(&v) + 16 * half, 8);
+    std::memcpy(&b, reinterpret_cast<const char *>(&v) + 16 * half + 8, 8);
     return (a | b) != 0;
 }
 
-inline u8x16 spaces16(u8x16 v) { return (u8x16)((v == ' ') | ((u8x16)(v - 9) < 5)); }
+template <class V>
+__attribute__((always_inline)) inline V spaces_v(V v) {
+    return (V)((v == ' ') | ((V)(v - 9) < 5));
+}
 
+template <class V>
 struct Classes {
-    u8x16 lower, letter, space, leet, sep, mask;
+    V lower, letter, space, leet, sep, mask;
 };
 
-inline Classes classes(u8x16 v) {
-    Classes c;
+template <class V>
+__attribute__((always_inline)) inline Classes<V> classes(V v) {
+    Classes<V> c;
     c.lower = v | 0x20;
-    c.letter = (u8x16)((u8x16)(c.lower - 'a') < 26);
-    c.space = spaces16(v);
-    c.leet = (u8x16)(((u8x16)(v - '0') < 10) | (v == '@') | (v == '$') | (v == '!') | (v == '|') | (v == '+'));
-    c.sep = (u8x16)((v == '.') | (v == '-') | (v == '_') | (v == '~') | (v == '*') | (v == '+'));
-    c.mask = (u8x16)((v == '*') | (v == '#'));
+    c.letter = (V)((V)(c.lower - 'a') < 26);
+    c.space = spaces_v(v);
+    c.leet = (V)(((V)(v - '0') < 10) | (v == '@') | (v == '$') | (v == '!') | (v == '|') | (v == '+'));
+    c.sep = (V)((v == '.') | (v == '-') | (v == '_') | (v == '~') | (v == '*') | (v == '+'));
+    c.mask = (V)((v == '*') | (v == '#'));
     return c;
 }
 
-inline Block classify_block(const char *p) {
-    const u8x16 vp = load16(p - 1), v = load16(p), vn = load16(p + 1), vnn = load16(p + 2);
-    const u8x16 sp3 = spaces16(load16(p - 3)), sp2 = spaces16(load16(p - 2)), sn3 = spaces16(load16(p + 3));
-    const Classes P = classes(vp), C = classes(v), N = classes(vn), NN = classes(vnn);
-    const u8x16 letter_or_leet_nn = NN.letter | NN.leet;
-    const u8x16 triple = C.letter & (u8x16)(C.lower == P.lower) & (u8x16)(C.lower == N.lower);
-    const u8x16 sep_word = (C.letter | C.leet) & N.sep & letter_or_leet_nn;
-    const u8x16 ph = (u8x16)(C.lower == 'p') & (u8x16)(N.lower == 'h');
+// The blocks at p, p + 16, ... (sizeof(V) / 16 of them) into out.
+template <class V>
+__attribute__((always_inline)) inline void classify_blocks(const char *p, Block *out) {
+    const V vp = load_v<V>(p - 1), v = load_v<V>(p), vn = load_v<V>(p + 1), vnn = load_v<V>(p + 2);
+    const V sp3 = spaces_v(load_v<V>(p - 3)), sp2 = spaces_v(load_v<V>(p - 2)), sn3 = spaces_v(load_v<V>(p + 3));
+    const Classes<V> P = classes(vp), C = classes(v), N = classes(vn), NN = classes(vnn);
+    const V letter_or_leet_nn = NN.letter | NN.leet;
+    const V triple = C.letter & (V)(C.lower == P.lower) & (V)(C.lower == N.lower);
+    const V sep_word = (C.letter | C.leet) & N.sep & letter_or_leet_nn;
+    const V ph = (V)(C.lower == 'p') & (V)(N.lower == 'h');
     // ('!', '|' and '+' stand for a letter only inside a word: leet_at)
-    const u8x16 inner_only = (u8x16)((v == '!') | (v == '|') | (v == '+'));
-    const u8x16 leet = C.leet & (P.letter | N.letter | (u8x16)(v == '@')) & ~(inner_only & ~(N.letter | N.leet));
-    const u8x16 masked = C.mask & P.letter & (N.letter | N.leet | N.mask);
+    const V inner_only = (V)((v == '!') | (v == '|') | (v == '+'));
+    const V leet = C.leet & (P.letter | N.letter | (V)(v == '@')) & ~(inner_only & ~(N.letter | N.leet));
+    const V masked = C.mask & P.letter & (N.letter | N.leet | N.mask);
     // a one-character token with another one two bytes before or after it: only a run of them
     // ("f u c k") is a trick, and "a" or "I" alone, in every other sentence, costs nothing
-    const u8x16 single = ~C.space & P.space & N.space & ((~NN.space & sn3) | (~sp2 & sp3));
-    const u8x16 pair = P.space & (C.letter | C.leet) & (N.letter | N.leet) & ~(NN.letter | NN.leet);
-    uint64_t lo, hi;
-    std::memcpy(&lo, &pair, 8);
-    std::memcpy(&hi, reinterpret_cast<const char *>(&pair) + 8, 8);
-    return {any16(triple | sep_word | ph | leet | masked | single), any16(~C.space), lo, hi};
+    const V single = ~C.space & P.space & N.space & ((~NN.space & sn3) | (~sp2 & sp3));
+    const V pair = P.space & (C.letter | C.leet) & (N.letter | N.leet) & ~(NN.letter | NN.leet);
+    const V maybe = triple | sep_word | ph | leet | masked | single, nonspace = ~C.space;
+    for (size_t h = 0; h < sizeof(V) / 16; ++h) {
+        Block &b = out[h];
+        std::memcpy(&b.pair_lo, reinterpret_cast<const char *>(&pair) + 16 * h, 8);
+        std::memcpy(&b.pair_hi, reinterpret_cast<const char *>(&pair) + 16 * h + 8, 8);
+        b.maybe = any_half(maybe, h);
+        b.nonspace = any_half(nonspace, h);
+    }
 }
+
+Block classify_block(const char *p) {
+    Block b;
+    classify_blocks<u8x16>(p, &b);
+    return b;
+}
+
+__attribute__((target("avx2"))) void classify_two_blocks(const char *p, Block *out) { classify_blocks<u8x32>(p, out); }
+
+
+
+bool g_wide_blocks = __builtin_cpu_supports("avx2");
 
 // Cheap test for posts that need no skeleton: no leet character touching a letter, no mask inside
 // a word, no letter three times in a row, no run of single letters, no "f.u.c.k" token.
@@ -415,18 +447,26 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
             if (joins) pair_at(i);
             step(i);
         }
-        for (; i + 19 <= n; i += 16) {
-            const Block b = classify_block(t + i);
+        auto block = [&](size_t at, const Block &b) {
             if (joins && (b.pair_lo | b.pair_hi)) {
-                pairs(i, b.pair_lo);
-                pairs(i + 8, b.pair_hi);
+                pairs(at, b.pair_lo);
+                pairs(at + 8, b.pair_hi);
             }
             if (b.maybe) {
-                for (size_t k = i; k < i + 16; ++k) step(k);
+                for (size_t k = at; k < at + 16; ++k) step(k);
             } else if (b.nonspace) {
                 singles = 0;  // a token longer than one letter: no single-letter run goes on
             }
+        };
+        if (g_wide_blocks) {
+            for (; i + 35 <= n; i += 32) {
+                Block b[2];
+                classify_two_blocks(t + i, b);
+                block(i, b[0]);
+                block(i + 16, b[1]);
+            }
         }
+        for (; i + 19 <= n; i += 16) block(i, classify_block(t + i));
     }
     for (; i < n; ++i) {
         if (joins) pair_at(i);
@@ -435,6 +475,12 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
 }
 
 }  // namespace
+
+bool skeleton_wide_blocks(bool on) {
+    const bool have = __builtin_cpu_supports("avx2");
+    g_wide_blocks = on && have;
+    return have;
+}
 
 void Skeleton::emit(char c, uint32_t os, uint32_t oe, uint8_t ev) {
     joined_.push_back(joining_now_);

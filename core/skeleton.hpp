@@ -132,6 +132,10 @@ private:
     std::vector<std::array<uint32_t, 4>> loose_;
 };
 
+// For tests: whether Skeleton::build() looks for tricks 32 bytes at a time with AVX2 (the default
+// where the processor has it) or 16 at a time; both find the same. Returns whether AVX2 is there.
+bool skeleton_wide_blocks(bool on);
+
 class Skeleton {
 public:
     // Builds the skeleton of a normalized post when the post shows any of the tricks above;

@@ -1284,6 +1284,42 @@ TEST_CASE("Ordinary punctuation and 'ph' build no skeleton, the tricks they rese
     CHECK(builds("you biiit-ch"));
 }
 
+TEST_CASE("The skeleton finds the same tricks 16 and 32 bytes at a time", "[skeleton]") {
+    JoinGrams g;
+    for (const char *w : {"fuck", "faggot", "shit", "bitch", "asshole"}) g.add(normalize_literal(w));
+    AtWords at;
+    at.add(normalize_literal("ass"));
+    // Texts of every length around the block sizes, from bytes that make tricks and ordinary text
+    // alike, each place of a trick at every offset of a block.
+    const char pieces[][8] = {"a", "b ", "f", "u", "c", "k ", ".", "-", "*", "#", "@", "$", "!", "|", "+", "0",
+                              "4", "ph", "phu", "ck ", "sss", " ", "  ", "\t", "e", "i ", "x_", "~", "\xe2\x80\x99", "\xc3\xa9"};
+    uint64_t seed = 88172645463325252ull;
+    auto next = [&] {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        return seed;
+    };
+    Normalizer n;
+    Skeleton narrow, wide;
+    size_t built = 0;
+    for (int round = 0; round < 3000; ++round) {
+        std::string text;
+        const size_t len = next() % 140;
+        while (text.size() < len) text += pieces[next() % (sizeof pieces / sizeof pieces[0])];
+        n.run(text);
+        skeleton_wide_blocks(false);
+        const bool a = narrow.build(n, &at, &g);
+        skeleton_wide_blocks(true);
+        const bool b = wide.build(n, &at, &g);
+        REQUIRE(a == b);
+        REQUIRE(std::string(narrow.data(), narrow.size()) == std::string(wide.data(), wide.size()));
+        built += a;
+    }
+    CHECK(built > 100);  // (the texts do show tricks)
+    CHECK(built < 3000);
+}
+
 TEST_CASE("An '@' opening a handle builds no skeleton unless an 'a'-word may start there", "[skeleton]") {
     AtWords at;
     at.add(normalize_literal("ass"));
