@@ -9,6 +9,8 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -353,6 +355,11 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         if (trigger_of && ((!sets.empty() && !weak) || trigger_of->trigger.empty())) trigger_of = nullptr;
         if (trigger_of) sets.clear();
         p.var = static_cast<uint32_t>(n_var_++);
+        if (!sets.empty())
+            if (auto g = gate_atom_sets(e, sets); !g.empty()) {
+                if (gates_.size() <= p.var) gates_.resize(p.var + 1);
+                for (const auto &atoms : g) gates_[p.var].push_back(gate_set(atoms));
+            }
         p.slots = static_cast<uint8_t>(trigger_of ? 1 : sets.size());
         if (!trigger_of && sets.empty() && !p.allow && rs_.rules[p.rule].is_regex) {
             const Rule &r = rs_.rules[p.rule];
@@ -534,6 +541,75 @@ hs_database *Engine::compile_skeleton_db() const {
                          &err) != HS_SUCCESS)
         throw Error(kInternal, "skeleton database does not compile: " + hs_error_text(err));
     return db;
+}
+
+Engine::GateSet Engine::gate_set(const std::vector<std::string> &atoms) {
+    GateSet g;
+    for (std::string a : atoms) {
+        GateAtom x;
+        x.start = !a.empty() && a.front() == kBoundaryMarker;
+        if (x.start) a.erase(0, 1);
+        x.end = !a.empty() && a.back() == kBoundaryMarker;
+        if (x.end) a.pop_back();
+        for (char &c : a) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        x.bytes = std::move(a);
+        if (x.bytes.empty()) continue;
+        const auto f = static_cast<unsigned char>(x.bytes[0]);
+        g.first[f >> 6] |= uint64_t(1) << (f & 63);
+        const auto u = static_cast<unsigned char>(std::toupper(f));
+        g.first[u >> 6] |= uint64_t(1) << (u & 63);
+        g.atoms.push_back(std::move(x));
+    }
+    return g;
+}
+
+bool Engine::gates_hold(const std::vector<GateSet> &sets, const char *text, size_t n, size_t lo, size_t hi) {
+    // (looser than the regex, never stricter: ASCII letters compare in either case as Hyperscan's
+    // caseless flag has them, and a boundary fails only between two ASCII word characters, which are
+    // word characters however \b reads the rest)
+    typedef uint8_t u8x16 __attribute__((vector_size(16)));
+    auto word = [](unsigned char c) { return ascii_alnum(c) || c == '_'; };
+    const auto *t = reinterpret_cast<const unsigned char *>(text);
+    auto atom_at = [&](const GateSet &g, size_t i) {
+        for (const GateAtom &a : g.atoms) {
+            const size_t len = a.bytes.size();
+            if (len > hi - i) continue;
+            size_t k = 0;
+            while (k < len && (t[i + k] | 0x20) == (static_cast<unsigned char>(a.bytes[k]) | 0x20)) ++k;
+            if (k < len) continue;
+            if (a.start && i > 0 && word(t[i - 1]) && word(t[i])) continue;
+            if (a.end && i + len < n && word(t[i + len]) && word(t[i + len - 1])) continue;
+            return true;
+        }
+        return false;
+    };
+    for (const GateSet &g : sets) {
+        bool found = false;
+        size_t i = lo;
+        // 16 bytes at a time: where no atom's first byte (in either case) stands, nothing to look at
+        for (; i + 17 <= hi && !found; i += 16) {
+            u8x16 v, w;
+            std::memcpy(&v, t + i, 16);
+            std::memcpy(&w, t + i + 1, 16);
+            v |= 0x20;
+            w |= 0x20;
+            u8x16 any = {};
+            for (const GateAtom &a : g.atoms) {  // the first two bytes, or the first of an atom of one
+                const u8x16 first = v == static_cast<uint8_t>(a.bytes[0] | 0x20);
+                any |= a.bytes.size() < 2 ? first : first & (w == static_cast<uint8_t>(a.bytes[1] | 0x20));
+            }
+            uint64_t x, y;
+            std::memcpy(&x, &any, 8);
+            std::memcpy(&y, reinterpret_cast<const char *>(&any) + 8, 8);
+            if (!(x | y)) continue;
+            for (size_t k = i; k < i + 16 && !found; ++k)
+                if ((g.first[t[k] >> 6] >> (t[k] & 63)) & 1) found = atom_at(g, k);
+        }
+        for (; i < hi && !found; ++i)
+            if ((g.first[t[i] >> 6] >> (t[i] & 63)) & 1) found = atom_at(g, i);
+        if (!found) return false;
+    }
+    return true;
 }
 
 // Regex groups whose windows open on the same words share a probe database. Each window costs a

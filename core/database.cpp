@@ -7,8 +7,10 @@
 #define XXH_INLINE_ALL  // header-only: no runtime dependency on libxxhash
 #include <xxhash.h>
 
+#include <cctype>
 #include <cstring>
 
+#include "prefilter.hpp"
 #include "version.hpp"
 
 namespace mf {
@@ -43,7 +45,8 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // 19: the parsed rules (encode_rules), which the loader reads instead of parsing the packs again
 // 20: the commitment stage's words leave out Latin-1 signs ("£10" is "£" and "10"): a phrase of a
 // library of 19 that held one ("£5 voucher") was stored as words this one never reads
-constexpr uint32_t kFormatVersion = 20;
+// 21: the tables carry the variable patterns' gates (Engine::gates_) before the model table
+constexpr uint32_t kFormatVersion = 21;
 
 std::string platform_string() {
     std::string p;
@@ -464,6 +467,7 @@ std::string Engine::encode_tables() const {
     w.words(join_grams_.words());
     w.u32(static_cast<uint32_t>(probe_of_.size()));
     for (uint32_t p : probe_of_) w.u32(p);
+    encode_gates(w.s);
     model_table_.encode(w.s);
     return w.s;
 }
@@ -481,8 +485,70 @@ bool Engine::decode_tables(std::string_view bytes) {
     probe_of_.resize(ngroups);
     for (uint32_t &p : probe_of_) p = r.u32();
     if (!r.ok) return false;
+    std::string_view rest = bytes.substr(r.pos);
+    if (!decode_gates(rest)) return false;
     at_words_.load(at);
-    return model_table_.decode(bytes.substr(r.pos)) && model_table_.models() == model_rules_.size();
+    return model_table_.decode(rest) && model_table_.models() == model_rules_.size();
+}
+
+// The gates (Engine::gates_): how many variable patterns have any; for each, its number, how many
+// sets, and per set how many atoms; per atom a byte of flags (1: a boundary before it, 2: after),
+// its length and its bytes.
+void Engine::encode_gates(std::string &out) const {
+    Writer w;
+    uint32_t n = 0;
+    for (const auto &g : gates_) n += !g.empty();
+    w.u32(n);
+    for (uint32_t v = 0; v < gates_.size(); ++v) {
+        if (gates_[v].empty()) continue;
+        w.u32(v);
+        w.s += static_cast<char>(gates_[v].size());
+        for (const GateSet &g : gates_[v]) {
+            w.s += static_cast<char>(g.atoms.size());
+            for (const GateAtom &a : g.atoms) {
+                w.s += static_cast<char>((a.start ? 1 : 0) | (a.end ? 2 : 0));
+                w.s += static_cast<char>(a.bytes.size());
+                w.s += a.bytes;
+            }
+        }
+    }
+    out += w.s;
+}
+
+bool Engine::decode_gates(std::string_view &in) {
+    Reader r{in};
+    const uint32_t n = r.u32();
+    if (!r.ok || n > n_var_) return false;
+    gates_.assign(n ? n_var_ : 0, {});
+    auto byte = [&](uint8_t &b) {
+        if (r.pos >= in.size()) return false;
+        b = static_cast<uint8_t>(in[r.pos++]);
+        return true;
+    };
+    for (uint32_t i = 0; i < n; ++i) {
+        const uint32_t v = r.u32();
+        uint8_t nsets = 0;
+        if (!r.ok || v >= n_var_ || !gates_[v].empty() || !byte(nsets) || nsets == 0 || nsets > 2) return false;
+        for (uint8_t k = 0; k < nsets; ++k) {
+            uint8_t natoms = 0;
+            if (!byte(natoms) || natoms == 0 || natoms > 8) return false;
+            std::vector<std::string> atoms;
+            for (uint8_t a = 0; a < natoms; ++a) {
+                uint8_t flags = 0, len = 0;
+                if (!byte(flags) || !byte(len) || flags > 3 || len == 0 || len > 16 || in.size() - r.pos < len) return false;
+                std::string x(in.substr(r.pos, len));
+                r.pos += len;
+                for (unsigned char c : x)
+                    if (c < 0x20 || c >= 0x80 || std::tolower(c) != c) return false;  // as gate_set() stores them
+                if (flags & 1) x.insert(x.begin(), kBoundaryMarker);
+                if (flags & 2) x += kBoundaryMarker;
+                atoms.push_back(std::move(x));
+            }
+            gates_[v].push_back(gate_set(atoms));
+        }
+    }
+    in.remove_prefix(r.pos);
+    return true;
 }
 
 bool Engine::check_patterns() const {

@@ -183,6 +183,13 @@ public:
     // Which probe database group g's windows are probed with (groups that wait for the same words
     // share one), and how many there are.
     uint32_t probe_of(size_t g) const { return probe_of_[g]; }
+    // Whether a window of variable pattern `var` over text[lo, hi) (normalized, n bytes) may hold a
+    // match as far as its gates tell (core/prefilter.hpp gate_atom_sets): an atom of each of its
+    // gate sets stands in it. True for a pattern without gates.
+    bool gates_pass(uint32_t var, const char *text, size_t n, size_t lo, size_t hi) const {
+        return !gated(var) || gates_hold(gates_[var], text, n, lo, hi);
+    }
+    bool gated(uint32_t var) const { return var < gates_.size() && !gates_[var].empty(); }
     size_t probe_count() const { return probe_dbs_.size(); }
 
     // The matcher of a [[commitment]] rule (nullptr for other rules).
@@ -305,6 +312,21 @@ private:
     std::vector<std::unique_ptr<LazyDatabase>> var_dbs_;    // variable-length patterns, with start-of-match
     std::vector<std::unique_ptr<LazyDatabase>> probe_dbs_;  // the same without, per probe (probe_of_)
     std::vector<uint32_t> probe_of_;                         // per group: its probe
+    // A variable pattern's gates: atom sets too common to be its triggers, each of which has an atom
+    // in every match ("my" of "details on my profile"): a window opens only where they all stand.
+    struct GateAtom {
+        std::string bytes;       // lowercase ASCII, 1 to 16 bytes
+        bool start = false, end = false;  // a word boundary must stand before it, after it
+    };
+    struct GateSet {
+        std::vector<GateAtom> atoms;  // 1 to 8
+        uint64_t first[4] = {};       // bit per byte: some atom starts with it (either case)
+    };
+    std::vector<std::vector<GateSet>> gates_;  // per variable pattern (Pattern::var), mostly none
+    static bool gates_hold(const std::vector<GateSet> &sets, const char *text, size_t n, size_t lo, size_t hi);
+    static GateSet gate_set(const std::vector<std::string> &atoms);  // atoms as gate_atom_sets() writes them
+    void encode_gates(std::string &out) const;
+    bool decode_gates(std::string_view &in);
 };
 
 }  // namespace mf

@@ -433,6 +433,71 @@ std::vector<std::string> finish(const Set &atoms) {
 
 }  // namespace
 
+namespace {
+// Whether every atom of `by` holds an atom of s: where one of by's stands, one of s's does.
+bool implied_by(const Set &by, const Set &s) {
+    for (const auto &x : by) {
+        const std::string xs = strip_markers(x);
+        bool holds = false;
+        for (const auto &y : s) holds = holds || xs.find(strip_markers(y)) != std::string::npos;
+        if (!holds) return false;
+    }
+    return true;
+}
+}  // namespace
+
+std::vector<std::vector<std::string>> gate_atom_sets(std::string_view regex,
+                                                     const std::vector<std::vector<std::string>> &triggers,
+                                                     size_t max_sets, size_t max_atoms) {
+    if (triggers.empty()) return {};
+    kMinScore = 1;
+    Parser p{regex};
+    Info top = p.parse_alt();
+    if (p.failed || !p.done()) return {};
+    std::vector<Set> all = top.all;
+    if (auto a = atoms_of(top); a && all.empty()) all.push_back(*a);
+    std::vector<Set> trig;
+    for (const auto &t : triggers) {
+        Set x;
+        for (const auto &a : t) x.insert(a);
+        trig.push_back(std::move(x));
+    }
+    // Words in nearly every sentence, whose look costs more than it saves, and a lone letter that
+    // need only start a word.
+    static const Set everywhere = {"the", "a", "an", "to", "of", "in", "on", "and", "is", "it", "for", "that",
+                                   "at", "be", "as", "by", "with", "this", "are", "was", "have", "has", "not",
+                                   "but", "from", "so", "do", "he", "they", "his", "her", "we're", "i'm", "it's"};
+    auto usable = [&](const Set &s) {
+        if (s.empty() || s.size() > max_atoms || score(s) < 1) return false;
+        for (const auto &a : s) {
+            const std::string t = strip_markers(a);
+            if (everywhere.count(t)) return false;
+            if (t.size() == 1 && !(a.front() == kBoundaryMarker && a.back() == kBoundaryMarker)) return false;
+            if (t.empty() || t.size() > 16) return false;
+            for (unsigned char c : t)
+                if (c >= 0x80 || c < 0x20) return false;
+        }
+        for (const auto &t : trig)
+            if (t == s || implied_by(t, s)) return false;
+        return true;
+    };
+    all.erase(std::remove_if(all.begin(), all.end(), [&](const Set &s) { return !usable(s); }), all.end());
+    // the rarest first, by the measure triggers are chosen by; fewer atoms before more
+    std::stable_sort(all.begin(), all.end(), [](const Set &a, const Set &b) {
+        return score(a) != score(b) ? score(a) > score(b) : a.size() < b.size();
+    });
+    std::vector<Set> chosen;
+    for (const Set &s : all) {
+        if (chosen.size() >= max_sets) break;
+        bool redundant = false;
+        for (const Set &c : chosen) redundant = redundant || c == s || implied_by(c, s);
+        if (!redundant) chosen.push_back(s);
+    }
+    std::vector<std::vector<std::string>> out;
+    for (const Set &s : chosen) out.push_back(finish(s));
+    return out;
+}
+
 std::vector<std::vector<std::string>> required_atom_sets(std::string_view regex, int min_score) {
     kMinScore = min_score;
     Parser p{regex};
@@ -451,17 +516,8 @@ std::vector<std::vector<std::string>> required_atom_sets(std::string_view regex,
     // set pays even when its atoms are common. Not a set that the first implies (each of the first's
     // atoms holds one of its atoms: "thing" beside "thing" + \b), which every occurrence of the first
     // satisfies too.
-    auto implied = [](const Set &by, const Set &s) {
-        for (const auto &x : by) {
-            const std::string xs = strip_markers(x);
-            bool holds = false;
-            for (const auto &y : s) holds = holds || xs.find(strip_markers(y)) != std::string::npos;
-            if (!holds) return false;
-        }
-        return true;
-    };
     for (size_t k = 1; k < all.size(); ++k)
-        if (!implied(all[0], all[k])) {
+        if (!implied_by(all[0], all[k])) {
             out.push_back(finish(all[k]));
             break;
         }

@@ -24,6 +24,15 @@ constexpr char kBoundaryMarker = '\x01';
 // has none, and is run over every post.
 std::vector<std::vector<std::string>> required_atom_sets(std::string_view regex, int min_score = 4);
 
+// Gates: further atom sets that every match holds, too common to be triggers ("my" of "details on
+// my profile"), for a window to be opened only where an atom of each stands in it: a trigger costs a
+// window only where the rest of the regex can be. Up to max_sets sets of at most max_atoms atoms, each
+// ASCII and at most 16 bytes, none implied by a trigger set (`triggers`, as required_atom_sets()
+// returned them), in the same form (lowercase, kBoundaryMarker at an end that must be a word boundary).
+std::vector<std::vector<std::string>> gate_atom_sets(std::string_view regex,
+                                                     const std::vector<std::vector<std::string>> &triggers,
+                                                     size_t max_sets = 2, size_t max_atoms = 8);
+
 // Splits a regex whose top level is an alternation, A|B or \b(A|B)\b, into equivalent regexes
 // (\b(?:A)\b, \b(?:B)\b), so that each alternative gets atoms of its own. Returns the regex
 // alone when it has no such form, or more than 128 alternatives.

@@ -134,6 +134,7 @@ private:
         std::vector<Window> windows;
         std::vector<uint32_t> group_last;  // per group: 1 + index of its last window, 0 for none
         bool whole_text = false;           // too many windows: run every group database everywhere
+        size_t gate_budget = 0;            // bytes the gates may still read (Scanner::gate_refuses)
         // commitments: anchors found by the main pass (start, anchor word)
         std::vector<std::pair<uint32_t, uint32_t>> anchors;
         // batch: the post's verdict and what its scan threw
@@ -152,6 +153,15 @@ private:
         uint32_t epoch = 0, start = 0, end = 0;
     };
     std::vector<Seen> seen_;  // per variable pattern and atom set: the last trigger in this post
+    // Per variable pattern with gates (Engine::gates_pass): how often this scanner looked at them,
+    // and how often they turned a window down. Gates that seldom do (an abuse rule's "you" in
+    // tweets, where most windows have one) are looked at only now and then: the looks would cost
+    // more than the probes they save. Verdicts do not depend on it, only the time a post takes.
+    struct GateStat {
+        uint32_t looks = 0, refusals = 0, skipped = 0;
+    };
+    std::vector<GateStat> gate_stat_;
+    bool gate_refuses(uint32_t var, size_t lo, size_t hi);
     uint32_t scan_epoch_ = 0;
     size_t win_off_ = 0;       // offset of the window being scanned
 

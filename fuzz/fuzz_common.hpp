@@ -127,6 +127,11 @@ severity = "low"
 regex = "https?://[a-z0-9.-]+"
 boundary = "any"
 [[rule]]
+id = "t.gated"
+category = "spam.link"
+severity = "low"
+regex = '(details|info)\s+on\s+my\s+(profile|page)'
+[[rule]]
 id = "t.staff"
 category = "promise.refund"
 severity = "medium"

@@ -954,6 +954,47 @@ TEST_CASE("A long alternation is split so that each alternative has atoms of its
     CHECK(split_alternatives(big).size() == 1);
 }
 
+TEST_CASE("A regex's common words gate its windows: found where they stand, and the same hits", "[rules][match]") {
+    // "details"/"profile" trigger; "my" is too common a word to trigger on, but every match holds it,
+    // and "on" is in nearly every sentence: no gate
+    const std::string re = "\\b(details|info)\\s+on\\s+my\\s+(profile|page)\\b";
+    const auto triggers = required_atom_sets(re);
+    REQUIRE(!triggers.empty());
+    const auto gates = gate_atom_sets(re, triggers);
+    REQUIRE(gates.size() == 1);
+    CHECK(gates[0] == std::vector<std::string>{"\x01my\x01"});
+    // no gate of a word in nearly every sentence, none of a lone letter that need only start a word
+    CHECK(gate_atom_sets("\\bdetails\\s+the\\s+page", required_atom_sets("\\bdetails\\s+the\\s+page")).empty());
+    CHECK(gate_atom_sets("\\bprofile\\s+u\\w*", required_atom_sets("\\bprofile\\s+u\\w*")).empty());
+
+    // The scan: a window with the trigger but no "my" in it does not open (Engine::gates_pass), and
+    // the hits are the regex's own; a compiled database keeps the gates.
+    const std::string rule = "[[rule]]\nid = \"points\"\ncategory = \"spam\"\nseverity = \"low\"\n"
+                             "regex = '''\\b(details|info)\\s+on\\s+my\\s+(profile|page)\\b'''\n";
+    Scan s(rule);
+    REQUIRE(s.engine);
+    uint32_t var = UINT32_MAX;
+    for (size_t i = 0; i < s.engine->pattern_count(); ++i)
+        if (s.engine->pattern(static_cast<unsigned>(i)).kind == Pattern::kVariable) var = s.engine->pattern(static_cast<unsigned>(i)).var;
+    REQUIRE(var != UINT32_MAX);
+    REQUIRE(s.engine->gated(var));
+    const std::string without = "the details are on the profile page of the shop", with = "Details on MY profile, thanks";
+    CHECK_FALSE(s.engine->gates_pass(var, without.data(), without.size(), 0, without.size()));
+    CHECK(s.engine->gates_pass(var, with.data(), with.size(), 0, with.size()));
+    // a word boundary: "myself" holds no "my"
+    const std::string inside = "details on myself profile";
+    CHECK_FALSE(s.engine->gates_pass(var, inside.data(), inside.size(), 0, inside.size()));
+    // the gate must stand in the window itself
+    CHECK_FALSE(s.engine->gates_pass(var, with.data(), with.size(), 13, with.size()));
+    CHECK(s.rules("all the details on my profile, thanks") == std::vector<std::string>{"points"});
+    CHECK(s.rules("info on   My page") == std::vector<std::string>{"points"});
+    CHECK(s.rules("the details are on the profile page").empty());
+    Scan loaded(Engine::deserialize(s.engine->serialize(), EngineOptions{}));
+    REQUIRE(loaded.engine->gated(var));
+    CHECK_FALSE(loaded.engine->gates_pass(var, without.data(), without.size(), 0, without.size()));
+    CHECK(loaded.rules("all the details on my profile, thanks") == std::vector<std::string>{"points"});
+}
+
 TEST_CASE("A regex with no literal of its own runs around its trigger, and check-rules says when one is missing", "[rules][match]") {
     const std::string rule = "[[rule]]\nid = \"pii.card\"\ncategory = \"pii.card\"\nseverity = \"medium\"\n"
                              "boundary = \"any\"\nregex = '''\\b\\d{4}([\\s-]?\\d{4}){3}\\b'''\n";
