@@ -297,6 +297,7 @@ void Engine::build_word_tables() {
 
 void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigned> &flags,
                             std::vector<Diagnostic> &diags) {
+    gates_.clear();
     pats_.clear();
     skel_pats_.clear();
     skel_exprs_.clear();
@@ -551,12 +552,14 @@ Engine::GateSet Engine::gate_set(const std::vector<std::string> &atoms) {
         if (x.start) a.erase(0, 1);
         x.end = !a.empty() && a.back() == kBoundaryMarker;
         if (x.end) a.pop_back();
-        for (char &c : a) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        // (ASCII case by arithmetic: a locale's toupper may map 'i' elsewhere)
+        for (char &c : a)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
         x.bytes = std::move(a);
         if (x.bytes.empty()) continue;
         const auto f = static_cast<unsigned char>(x.bytes[0]);
         g.first[f >> 6] |= uint64_t(1) << (f & 63);
-        const auto u = static_cast<unsigned char>(std::toupper(f));
+        const auto u = static_cast<unsigned char>(f >= 'a' && f <= 'z' ? f - 32 : f);
         g.first[u >> 6] |= uint64_t(1) << (u & 63);
         g.atoms.push_back(std::move(x));
     }

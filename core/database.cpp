@@ -518,7 +518,8 @@ void Engine::encode_gates(std::string &out) const {
 bool Engine::decode_gates(std::string_view &in) {
     Reader r{in};
     const uint32_t n = r.u32();
-    if (!r.ok || n > n_var_) return false;
+    // (n_var_ was checked against the pattern count before: Engine::deserialize)
+    if (!r.ok || n > n_var_ || n > in.size() / 8) return false;
     gates_.assign(n ? n_var_ : 0, {});
     auto byte = [&](uint8_t &b) {
         if (r.pos >= in.size()) return false;
@@ -539,7 +540,7 @@ bool Engine::decode_gates(std::string_view &in) {
                 std::string x(in.substr(r.pos, len));
                 r.pos += len;
                 for (unsigned char c : x)
-                    if (c < 0x20 || c >= 0x80 || std::tolower(c) != c) return false;  // as gate_set() stores them
+                    if (c < 0x20 || c >= 0x80 || (c >= 'A' && c <= 'Z')) return false;  // as gate_set() stores them
                 if (flags & 1) x.insert(x.begin(), kBoundaryMarker);
                 if (flags & 2) x += kBoundaryMarker;
                 atoms.push_back(std::move(x));
@@ -670,6 +671,10 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     e->fingerprint_ = r.u64();
     std::string_view pat_bytes = r.view(), skel_bytes = r.view();
     e->n_var_ = r.u64();
+    // (each variable is a pattern, and each pattern takes kPatternWords words of the data: bounds for
+    // what the tables below allocate per pattern)
+    if (e->n_var_ > npats || npats > data.size() / (4 * kPatternWords))
+        throw Error(kBadDatabase, "database patterns do not match its rules");
     std::string_view tables = r.view(), words = r.view();
     uint32_t ndbs = r.u32();
     std::vector<std::string_view> blobs;  // into data: Hyperscan copies each into a database of its own

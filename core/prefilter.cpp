@@ -294,14 +294,18 @@ struct Parser {
         }
         std::string_view body = re.substr(start, pos - start);
         ++pos;
-        // [\s,.-] and the like: only characters that never belong to a word.
+        // [\s,.-] and the like: only characters that never belong to a word (not a range such as
+        // [ -~] or [!-@], whose ends are punctuation and whose middle holds letters and digits).
         bool nonword = !body.empty() && body[0] != '^';
         for (size_t k = 0; k < body.size(); ++k) {
             char ch = body[k];
             if (ch == '\\' && k + 1 < body.size()) {
                 char e = body[++k];
                 if (e != 's' && std::isalnum(static_cast<unsigned char>(e))) nonword = false;
+                if (k + 2 < body.size() && body[k + 1] == '-') nonword = false;  // [\x20-~]
             } else if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || static_cast<unsigned char>(ch) >= 0x80) {
+                nonword = false;
+            } else if (ch == '-' && k > 0 && k + 1 < body.size()) {
                 nonword = false;
             }
         }
@@ -324,6 +328,10 @@ struct Parser {
         if (c == '(') {
             const bool lead = lead_boundary_;
             ++pos;
+            if (!done() && peek() == '*') {  // a verb, (*UCP) or (*UTF8): give up on atoms
+                failed = true;
+                return any();
+            }
             if (!done() && peek() == '?') {
                 ++pos;
                 if (done()) {
@@ -362,6 +370,21 @@ struct Parser {
             }
             char e = re[pos++];
             switch (e) {
+            case 'c':  // \cX, a control character: X is part of the escape
+                if (!done()) ++pos;
+                return any();
+            case '0':
+            case '1':
+            case '2':
+            case '3':
+            case '4':
+            case '5':
+            case '6':
+            case '7':
+            case '8':
+            case '9':  // an octal escape (\012) or a back reference: its digits are part of it
+                while (!done() && std::isdigit(static_cast<unsigned char>(peek()))) ++pos;
+                return any();
             case 'b':
                 return exact_of(Set{std::string(1, kBoundaryMarker)});
             case 'B':

@@ -973,8 +973,18 @@ void Scanner::confirm_windows() {
         size_t lo = p.windows[i].lo, hi = p.windows[i].hi;
         while (i + 1 < p.windows.size() && p.windows[i + 1].group == g && p.windows[i + 1].lo <= hi)
             hi = std::max<size_t>(hi, p.windows[++i].hi);
-        lo = word_start(text, len, lo);
-        hi = word_end(text, len, hi);
+        // (an underscore too: a word character to Hyperscan's \b and \w, so that a window never
+        // starts or ends between two of them, where the regex would see an edge the post has not)
+        for (;;) {
+            lo = word_start(text, len, lo);
+            if (lo == 0 || text[lo - 1] != '_') break;
+            --lo;
+        }
+        for (;;) {
+            hi = word_end(text, len, hi);
+            if (hi >= len || text[hi] != '_') break;
+            ++hi;
+        }
         while (lo > 0 && (static_cast<unsigned char>(text[lo]) & 0xC0) == 0x80) --lo;
         if (hi <= lo || !e_.group_database(g).exists()) continue;
         group_windows_.push_back({g, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi)});

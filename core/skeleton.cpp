@@ -3,6 +3,7 @@
 #include "prefilter.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <cstring>
 
@@ -297,7 +298,10 @@ __attribute__((target("avx2"))) void classify_two_blocks(const char *p, Block *o
 
 
 
-bool g_wide_blocks = __builtin_cpu_supports("avx2");
+std::atomic<bool> g_wide_blocks{[] {
+    __builtin_cpu_init();  // (static initializers may run before libgcc's)
+    return __builtin_cpu_supports("avx2") != 0;
+}()};
 
 // Cheap test for posts that need no skeleton: no leet character touching a letter, no mask inside
 // a word, no letter three times in a row, no run of single letters, no "f.u.c.k" token.
@@ -458,7 +462,7 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
                 singles = 0;  // a token longer than one letter: no single-letter run goes on
             }
         };
-        if (g_wide_blocks) {
+        if (g_wide_blocks.load(std::memory_order_relaxed)) {
             for (; i + 35 <= n; i += 32) {
                 Block b[2];
                 classify_two_blocks(t + i, b);
@@ -477,8 +481,9 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
 }  // namespace
 
 bool skeleton_wide_blocks(bool on) {
-    const bool have = __builtin_cpu_supports("avx2");
-    g_wide_blocks = on && have;
+    __builtin_cpu_init();
+    const bool have = __builtin_cpu_supports("avx2") != 0;
+    g_wide_blocks.store(on && have, std::memory_order_relaxed);
     return have;
 }
 

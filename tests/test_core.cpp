@@ -993,6 +993,41 @@ TEST_CASE("A regex's common words gate its windows: found where they stand, and 
     REQUIRE(loaded.engine->gated(var));
     CHECK_FALSE(loaded.engine->gates_pass(var, without.data(), without.size(), 0, without.size()));
     CHECK(loaded.rules("all the details on my profile, thanks") == std::vector<std::string>{"points"});
+    // What the parser must not read as words: a range of punctuation ends holds letters ([ -~]);
+    // \cJ and \012 are one character each; (*UCP) is a verb, not text
+    auto has_atom = [](const std::vector<std::vector<std::string>> &sets, const std::string &a) {
+        for (const auto &set : sets)
+            for (const auto &x : set)
+                if (x == a) return true;
+        return false;
+    };
+    const std::string range = "\\bsignup[ -~]+my\\b";
+    CHECK_FALSE(has_atom(gate_atom_sets(range, required_atom_sets(range)), "\x01my\x01"));
+    const std::string ctrl = "\\bdetails\\s+\\cJmy\\s+page", octal = "\\bdetails\\s+\\012my\\s+page";
+    for (const std::string &r : {ctrl, octal}) {
+        const auto t = required_atom_sets(r);
+        CHECK_FALSE(has_atom(t, "jmy\x01"));
+        CHECK_FALSE(has_atom(t, "12my\x01"));
+        CHECK_FALSE(has_atom(gate_atom_sets(r, t), "jmy\x01"));
+        CHECK_FALSE(has_atom(gate_atom_sets(r, t), "12my\x01"));
+    }
+    CHECK(required_atom_sets("(*UCP)\\w*details\\s+on\\s+my\\s+page").empty());
+    Scan ucp("[[rule]]\nid = \"u\"\ncategory = \"spam\"\nseverity = \"low\"\nregex = '''(*UCP)\\w*details\\s+on\\s+my\\s+page'''\n");
+    CHECK(ucp.rules("see the details on my page") == std::vector<std::string>{"u"});
+}
+
+TEST_CASE("A regex window never starts after an underscore, where Hyperscan would see a word boundary", "[rules][match]") {
+    // "_Half": to Hyperscan '_' is a word character, so no \b stands before "Half"; a window that
+    // opened at "H" (the word matcher's words end at '_') found "half price line rental" there.
+    Scan s("[[rule]]\nid = \"rental\"\ncategory = \"spam\"\nseverity = \"low\"\n"
+           "regex = '''\\b(half\\s+price\\s+line\\s*rental|line\\s*rental)\\b'''\n");
+    s("_Half Price LineRental");
+    REQUIRE(s.v.hits.size() == 1);
+    CHECK(s.v.hits[0].start == 12);
+    CHECK(s.v.hits[0].end == 22);
+    s("a Half Price LineRental");
+    REQUIRE(s.v.hits.size() == 1);
+    CHECK(s.v.hits[0].start == 2);
 }
 
 TEST_CASE("A regex with no literal of its own runs around its trigger, and check-rules says when one is missing", "[rules][match]") {
@@ -1341,6 +1376,7 @@ TEST_CASE("The skeleton finds the same tricks 16 and 32 bytes at a time", "[skel
         seed ^= seed << 17;
         return seed;
     };
+    if (!skeleton_wide_blocks(true)) WARN("no AVX2 here: both builds below take the 16-byte path");
     Normalizer n;
     Skeleton narrow, wide;
     size_t built = 0;
