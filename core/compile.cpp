@@ -9,7 +9,6 @@
 #include <xxhash.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -398,9 +397,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             t.kind = Pattern::kTrigger;
             t.target = self;
             t.slot = static_cast<uint8_t>(slot);
-            bool at_start = a.front() == kBoundaryMarker, at_end = a.back() == kBoundaryMarker;
-            if (at_start) a.erase(0, 1);
-            if (at_end) a.pop_back();
+            const auto [at_start, at_end] = strip_boundary_markers(a);
             t.boundary = boundary_of(at_start, at_end);
             t.fixed_len = static_cast<uint32_t>(a.size());
             // A plain literal: the word boundary the atom needs is checked in the callback. Asking
@@ -547,23 +544,19 @@ hs_database *Engine::compile_skeleton_db() const {
 Engine::GateSet Engine::gate_set(const std::vector<std::string> &atoms) {
     GateSet g;
     for (std::string a : atoms) {
-        GateAtom x;
-        x.start = !a.empty() && a.front() == kBoundaryMarker;
-        if (x.start) a.erase(0, 1);
-        x.end = !a.empty() && a.back() == kBoundaryMarker;
-        if (x.end) a.pop_back();
-        // (ASCII case by arithmetic: a locale's toupper may map 'i' elsewhere)
-        for (char &c : a)
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-        x.bytes = std::move(a);
-        if (x.bytes.empty()) continue;
-        const auto f = static_cast<unsigned char>(x.bytes[0]);
-        g.first[f >> 6] |= uint64_t(1) << (f & 63);
-        const auto u = static_cast<unsigned char>(f >= 'a' && f <= 'z' ? f - 32 : f);
-        g.first[u >> 6] |= uint64_t(1) << (u & 63);
-        g.atoms.push_back(std::move(x));
+        const auto [start, end] = strip_boundary_markers(a);
+        if (!a.empty()) add_gate_atom(g, {std::move(a), start, end});
     }
     return g;
+}
+
+void Engine::add_gate_atom(GateSet &g, GateAtom a) {
+    // (the first byte in either case, by ASCII arithmetic: a locale's toupper may map 'i' elsewhere)
+    const auto f = static_cast<unsigned char>(a.bytes[0]);
+    g.first[f >> 6] |= uint64_t(1) << (f & 63);
+    const auto u = static_cast<unsigned char>(f >= 'a' && f <= 'z' ? f - 32 : f);
+    g.first[u >> 6] |= uint64_t(1) << (u & 63);
+    g.atoms.push_back(std::move(a));
 }
 
 bool Engine::gates_hold(const std::vector<GateSet> &sets, const char *text, size_t n, size_t lo, size_t hi) {

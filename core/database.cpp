@@ -7,10 +7,8 @@
 #define XXH_INLINE_ALL  // header-only: no runtime dependency on libxxhash
 #include <xxhash.h>
 
-#include <cctype>
 #include <cstring>
 
-#include "prefilter.hpp"
 #include "version.hpp"
 
 namespace mf {
@@ -533,7 +531,7 @@ bool Engine::decode_gates(std::string_view &in) {
         for (uint8_t k = 0; k < nsets; ++k) {
             uint8_t natoms = 0;
             if (!byte(natoms) || natoms == 0 || natoms > 8) return false;
-            std::vector<std::string> atoms;
+            GateSet &set = gates_[v].emplace_back();
             for (uint8_t a = 0; a < natoms; ++a) {
                 uint8_t flags = 0, len = 0;
                 if (!byte(flags) || !byte(len) || flags > 3 || len == 0 || len > 16 || in.size() - r.pos < len) return false;
@@ -541,11 +539,8 @@ bool Engine::decode_gates(std::string_view &in) {
                 r.pos += len;
                 for (unsigned char c : x)
                     if (c < 0x20 || c >= 0x80 || (c >= 'A' && c <= 'Z')) return false;  // as gate_set() stores them
-                if (flags & 1) x.insert(x.begin(), kBoundaryMarker);
-                if (flags & 2) x += kBoundaryMarker;
-                atoms.push_back(std::move(x));
+                add_gate_atom(set, {std::move(x), (flags & 1) != 0, (flags & 2) != 0});
             }
-            gates_[v].push_back(gate_set(atoms));
         }
     }
     in.remove_prefix(r.pos);

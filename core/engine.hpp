@@ -325,6 +325,7 @@ private:
     std::vector<std::vector<GateSet>> gates_;  // per variable pattern (Pattern::var), mostly none
     static bool gates_hold(const std::vector<GateSet> &sets, const char *text, size_t n, size_t lo, size_t hi);
     static GateSet gate_set(const std::vector<std::string> &atoms);  // atoms as gate_atom_sets() writes them
+    static void add_gate_atom(GateSet &g, GateAtom a);               // a: 1 to 16 lowercase bytes
     void encode_gates(std::string &out) const;
     bool decode_gates(std::string_view &in);
 };

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -37,6 +38,15 @@ std::vector<std::vector<std::string>> gate_atom_sets(std::string_view regex,
 // (\b(?:A)\b, \b(?:B)\b), so that each alternative gets atoms of its own. Returns the regex
 // alone when it has no such form, or more than 128 alternatives.
 std::vector<std::string> split_alternatives(std::string_view regex);
+
+// Takes kBoundaryMarker off either end of an atom: whether one stood before it, and after it.
+inline std::pair<bool, bool> strip_boundary_markers(std::string &a) {
+    const bool start = !a.empty() && a.front() == kBoundaryMarker;
+    if (start) a.erase(0, 1);
+    const bool end = !a.empty() && a.back() == kBoundaryMarker;
+    if (end) a.pop_back();
+    return {start, end};
+}
 
 // Appends byte c to a Hyperscan expression as the literal escape \xHH.
 inline void append_hex_escape(std::string &expr, unsigned char c) {

@@ -213,8 +213,8 @@ bool dot_join(const char *t, size_t n, size_t i, const JoinGrams &g) {
 // vector classifies two blocks at once, with the very same tests.
 typedef uint8_t u8x16 __attribute__((vector_size(16)));
 typedef uint8_t u8x32 __attribute__((vector_size(32)));
-// (the helpers below take and return u8x32 only inlined into the AVX2 function, never across a call)
-#pragma GCC diagnostic push
+// (the helpers below take and return u8x32 only inlined into the AVX2 function, never across a call;
+// GCC reports the ABI note at the end of the file, so it is silenced for the whole file)
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 struct Block {
@@ -296,12 +296,12 @@ Block classify_block(const char *p) {
 
 __attribute__((target("avx2"))) void classify_two_blocks(const char *p, Block *out) { classify_blocks<u8x32>(p, out); }
 
-
-
-std::atomic<bool> g_wide_blocks{[] {
+bool have_avx2() {
     __builtin_cpu_init();  // (static initializers may run before libgcc's)
     return __builtin_cpu_supports("avx2") != 0;
-}()};
+}
+
+std::atomic<bool> g_wide_blocks{have_avx2()};
 
 // Cheap test for posts that need no skeleton: no leet character touching a letter, no mask inside
 // a word, no letter three times in a row, no run of single letters, no "f.u.c.k" token.
@@ -481,8 +481,7 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
 }  // namespace
 
 bool skeleton_wide_blocks(bool on) {
-    __builtin_cpu_init();
-    const bool have = __builtin_cpu_supports("avx2") != 0;
+    const bool have = have_avx2();
     g_wide_blocks.store(on && have, std::memory_order_relaxed);
     return have;
 }
