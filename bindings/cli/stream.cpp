@@ -1051,6 +1051,18 @@ bool StreamScanner::flush_output(bool all) {
 }
 
 bool StreamScanner::run(Source &in) {
+    // A byte order mark at the start of a stream (as some Windows editors write one) is no part of
+    // the first post: it would make a JSON line invalid and move a text post's offsets by three.
+    bool at_start = true;
+    auto first_line = [&](char *p, size_t len, size_t room) {
+        if (at_start && len >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+            p += 3;
+            len -= 3;
+            room -= 3;
+        }
+        at_start = false;
+        line(p, len, room);
+    };
     while (e_.batch.size() < batch_) {
         mf_verdict *v = nullptr;
         if (mf_verdict_create(&v) != MF_OK) return false;
@@ -1072,6 +1084,7 @@ bool StreamScanner::run(Source &in) {
             char *p = buf.get() + pos;
             auto *nl = static_cast<char *>(std::memchr(p, '\n', end - pos));
             if (skipping) {
+                at_start = false;
                 if (!nl) {
                     skipped += end - pos;
                     pos = end;
@@ -1083,13 +1096,13 @@ bool StreamScanner::run(Source &in) {
                 if (pending_ == batch_) flush_batch();
             } else {
                 if (!nl) break;
-                line(p, static_cast<size_t>(nl - p), cap - pos);
+                first_line(p, static_cast<size_t>(nl - p), cap - pos);
             }
             pos = static_cast<size_t>(nl - buf.get()) + 1;
         }
         if (eof) {
             if (skipping) too_long(skipped);
-            else if (pos < end) line(buf.get() + pos, end - pos, cap - pos);
+            else if (pos < end) first_line(buf.get() + pos, end - pos, cap - pos);
             break;
         }
         // Answer what has been read before reading (and perhaps waiting for) more.

@@ -169,6 +169,24 @@ class CliTest(unittest.TestCase):
         self.assertEqual([(r["id"], r["action"]) for r in rows], [(1, "FLAG"), (2, "ALLOW")])
         self.assertEqual(rows[0]["hits"][0]["end"], 4)
 
+    def test_byte_order_mark_at_the_start(self):
+        # A BOM starts the stream only: the first post is scanned without it (offsets as if it were
+        # not there), and a BOM at the start of a later line is text (an invisible character).
+        bom = b"\xef\xbb\xbf"
+        rows = [json.loads(l) for l in run(["scan", "--rules", self.pack],
+                                           bom + b'{"id": 1, "text": "fuck"}\n{"id": 2, "text": "x"}\n').stdout.decode().splitlines()]
+        self.assertEqual([(r.get("id"), r.get("action")) for r in rows], [(1, "FLAG"), (2, "ALLOW")])
+        self.assertEqual((rows[0]["hits"][0]["start"], rows[0]["hits"][0]["end"]), (0, 4))
+        out = run(["scan", "--rules", self.pack, "--format", "text"], bom + b"fuck\n" + bom + b"fuck\n").stdout.decode()
+        rows = [json.loads(l) for l in out.splitlines()]
+        self.assertEqual([r["action"] for r in rows], ["FLAG", "FLAG"])
+        self.assertEqual(rows[0]["hits"][0]["start"], 0)
+        self.assertEqual(rows[0]["evasion"], [])
+        self.assertEqual(rows[1]["hits"][0]["start"], 3)
+        # no newline at all: the one line is the first and the last
+        rows = [json.loads(l) for l in run(["scan", "--rules", self.pack], bom + b'{"id": 7, "text": "hi"}').stdout.decode().splitlines()]
+        self.assertEqual([(r.get("id"), r.get("action")) for r in rows], [(7, "ALLOW")])
+
     def test_lines_longer_than_the_read_buffer(self):
         big = b"x " * (1536 * 1024) + b"I will kill you"  # 3 MiB: crosses several 1 MiB reads
         rows = self.scan([b'{"id": 1, "text": "hello"}', b'{"id": 2, "text": "' + big + b'"}',
