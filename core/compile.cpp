@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -130,6 +131,13 @@ void Engine::build_tables(const EngineOptions &opt) {
     if (opt.flag >= 0) pol.flag = opt.flag;
     if (opt.hold >= 0) pol.hold = opt.hold;
     if (opt.reject >= 0) pol.reject = opt.reject;
+    // the rule policy.toml's [policy] keeps (core/rules.cpp), for the thresholds the options give
+    if (!(pol.flag <= pol.hold && pol.hold <= pol.reject)) {
+        char msg[200];
+        std::snprintf(msg, sizeof msg, "thresholds must satisfy flag <= hold <= reject (here flag %g, hold %g, reject %g, after the options)",
+                      pol.flag, pol.hold, pol.reject);
+        throw Error(kInvalidArg, msg);
+    }
     std::map<std::string, uint32_t> index;
     rule_cat_.clear();
     cats_.clear();

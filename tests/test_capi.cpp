@@ -356,6 +356,22 @@ TEST_CASE("NULL and nonsense for every entry point", "[capi][args]") {
     o = MF_ENGINE_OPTIONS_INIT;
     o.max_post_bytes = uint64_t(1) << 40;
     CHECK(mf_engine_create(&e, &o) == MF_E_INVALID_ARG);
+    // thresholds out of order, alone or with the packs' values they leave (defaults 2, 4, 8)
+    o = MF_ENGINE_OPTIONS_INIT;
+    o.flag_threshold = 5;
+    o.hold_threshold = 1;
+    o.reject_threshold = 0.5;
+    CHECK(mf_engine_create(&e, &o) == MF_E_INVALID_ARG);
+    CHECK(std::string(mf_last_error()).find("flag <= hold <= reject") != std::string::npos);
+    o = MF_ENGINE_OPTIONS_INIT;
+    o.flag_threshold = 5;  // above the packs' hold of 4
+    CHECK(mf_engine_create(&e, &o) == MF_E_INVALID_ARG);
+    o = MF_ENGINE_OPTIONS_INIT;
+    o.flag_threshold = 5;
+    o.hold_threshold = 5;
+    REQUIRE(mf_engine_create(&e, &o) == MF_OK);  // flag = hold <= reject is in order
+    mf_engine_destroy(e);
+    e = nullptr;
     o = MF_ENGINE_OPTIONS_INIT;
     o.rules_path = "/nonexistent/rules";
     CHECK(mf_engine_create(&e, &o) == MF_E_IO);

@@ -112,7 +112,7 @@ class DatabaseTest(unittest.TestCase):
                 self.assertEqual(loaded.rule_count, RULES.count("[[rule]]"))
                 self.assertEqual(loaded.scan("😀 idiot and moron"), before)
             # options apply to a loaded engine
-            with modfilter.Engine.load(path, reject_threshold=2.0) as loaded:
+            with modfilter.Engine.load(path, hold_threshold=2.0, reject_threshold=2.0) as loaded:
                 self.assertIs(loaded.scan("idiot").action, modfilter.Action.REJECT)
 
     def test_bytes_round_trip(self):

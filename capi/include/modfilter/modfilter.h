@@ -123,7 +123,9 @@ typedef struct mf_engine_options {
     const char *rules_text;
     size_t rules_text_len;
     /** Global thresholds on a category's score; a negative value keeps the packs' policy
-     *  (defaults: flag 2, hold 4, reject 8). */
+     *  (defaults: flag 2, hold 4, reject 8). With the packs' values they replace, they must satisfy
+     *  flag <= hold <= reject, as in policy.toml; otherwise engine creation fails with
+     *  MF_E_INVALID_ARG. */
     double flag_threshold;
     double hold_threshold;
     double reject_threshold;
