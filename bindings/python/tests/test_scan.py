@@ -1,9 +1,28 @@
 """Scanning one post: actions, categories, hits, offsets, roles, censoring."""
 
+import json
+import os
+import subprocess
+import tempfile
 import unittest
 
 from _support import RULES, engine, modfilter
 from modfilter import Action, Evasion, Role, Severity
+
+
+def _as_the_cli_passes_it(text):
+    """The UTF-8 the CLI gives the engine for json.dumps(text): a high-low surrogate pair is the
+    character it encodes, any other surrogate the byte 0xFF."""
+    out, i = [], 0
+    while i < len(text):
+        c = ord(text[i])
+        if 0xD800 <= c <= 0xDBFF and i + 1 < len(text) and 0xDC00 <= ord(text[i + 1]) <= 0xDFFF:
+            out.append(chr(0x10000 + ((c - 0xD800) << 10) + ord(text[i + 1]) - 0xDC00).encode())
+            i += 2
+            continue
+        out.append(b"\xff" if 0xD800 <= c <= 0xDFFF else text[i].encode())
+        i += 1
+    return b"".join(out)
 
 
 class ScanTest(unittest.TestCase):
@@ -144,6 +163,49 @@ class ScanTest(unittest.TestCase):
         self.assertGreaterEqual(v.invalid_utf8, 1)
         self.assertEqual([(h.start, h.end, h.text) for h in v.hits], [(2, 7, "idiot")])
 
+    def test_surrogates_in_str_count_as_the_cli_reads_the_same_escapes(self):
+        # The CLI reads a lone surrogate escape as one invalid byte (one U+FFFD, counted once) and a
+        # high-low pair as the character it encodes; a str holding the same code points agrees.
+        cases = [
+            ("\ud800", 1, []),
+            ("x\ud800\udfff", 0, []),  # a pair: U+103FF
+            ("\ud83d\ude00 idiot", 0, ["idiot"]),  # a pair: the emoji
+            ("\udfff\ud800 you idiot", 2, ["idiot"]),  # low then high: two lone ones
+            ("\ud800 you idiot", 1, ["idiot"]),
+            ("é\ud800 😀 \ud83d\ude00 crétin \udc00 дурак \ud83d moron", 3, ["crétin", "дурак", "moron"]),
+        ]
+        for text, invalid, words in cases:
+            v = self.engine.scan(text, censor=True)
+            self.assertEqual(v.invalid_utf8, invalid, ascii(text))
+            self.assertEqual([h.text for h in v.hits], words, ascii(text))
+            for h in v.hits:
+                self.assertEqual(text[h.start : h.end], h.text)
+            censored = text
+            for w in words:
+                censored = censored.replace(w, "*" * len(w))
+            self.assertEqual(v.censored, censored, ascii(text))  # the surrogates kept, as passed
+            self.assertEqual(v, list(self.engine.scan_many([text], censor=True))[0])
+
+    @unittest.skipUnless(os.environ.get("MODFILTER_CLI"), "MODFILTER_CLI not set")
+    def test_surrogates_agree_with_the_cli(self):
+        texts = ["\ud800", "x\ud800\udfff", "\ud800 you idiot", "\udfff\ud800 you idiot",
+                 "é\ud800 😀 \ud83d\ude00 crétin \udc00 дурак \ud83d moron"]
+        with tempfile.TemporaryDirectory() as tmp:
+            rules = os.path.join(tmp, "rules.toml")
+            with open(rules, "w", encoding="utf-8") as f:
+                f.write(RULES)
+            r = subprocess.run([os.environ["MODFILTER_CLI"], "scan", "--rules", rules],
+                               input="".join(json.dumps({"text": t}) + "\n" for t in texts),
+                               capture_output=True, text=True, check=True)
+        for text, line in zip(texts, r.stdout.splitlines()):
+            cli = json.loads(line)
+            v = self.engine.scan(text)
+            self.assertEqual(v.invalid_utf8, cli["invalid_utf8"], ascii(text))
+            # The CLI's offsets are into the text as it passes it on: a lone surrogate is one byte.
+            passed = _as_the_cli_passes_it(text)
+            self.assertEqual([(h.rule, h.text) for h in v.hits],
+                             [(h["rule"], passed[h["start"] : h["end"]].decode()) for h in cli["hits"]], ascii(text))
+
     def test_evasion_is_reported_with_str_offsets(self):
         cases = [
             ("you ｉｄｉｏｔ", "ｉｄｉｏｔ", Evasion.COMPAT),  # fullwidth letters
@@ -222,8 +284,14 @@ class OptionsTest(unittest.TestCase):
     def test_thresholds_override_policy(self):
         with engine(flag_threshold=1.0) as e:
             self.assertIs(e.scan("cheap").action, Action.FLAG)
-        with engine(reject_threshold=2.0) as e:
+        with engine(hold_threshold=2.0, reject_threshold=2.0) as e:
             self.assertIs(e.scan("idiot").action, Action.REJECT)
+        # out of order, alone or against the pack's own values (hold 4): refused, as in policy.toml
+        with self.assertRaises(ValueError) as cm:
+            engine(flag_threshold=5, hold_threshold=1, reject_threshold=0.5)
+        self.assertIn("flag <= hold <= reject", str(cm.exception))
+        with self.assertRaises(ValueError):
+            engine(reject_threshold=2.0)
 
     def test_max_hits_truncates_but_still_scores(self):
         with engine(max_hits=2) as e:

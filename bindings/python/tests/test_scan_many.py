@@ -128,6 +128,52 @@ class ScanManyTest(unittest.TestCase):
             with self.assertRaises(ValueError):
                 list(e.scan_many(items, on_error="ignore"))
 
+    def test_on_error_yield_yields_posts_that_cannot_be_scanned(self):
+        # the example: a dict with no "text" is that post's error, and the stream goes on
+        got = list(self.engine.scan_many([{"id": 1, "text": "hi"}, {"id": 2}], on_error="yield"))
+        self.assertIsInstance(got[0], modfilter.Verdict)
+        self.assertIsInstance(got[1], modfilter.InvalidArgumentError)
+        self.assertEqual((got[1].index, got[1].id), (1, 2))
+        self.assertIn("post 1 (id 2)", str(got[1]))
+        bad = {
+            1: {"id": "b1"},  # no text
+            2: {"id": "b2", "text": 5},  # text not str or bytes
+            3: 42,  # not a post
+            4: {"id": "b4", "text": "x", "author": {"role": "admin"}},  # a role the CLI refuses
+            5: {"id": "b5", "text": "x", "author": "staff"},  # not an author object
+            6: {"id": "b6", "text": "x", "ts": -1},
+            9: None,
+            10: {"text": None},  # first of a batch
+            11: [],  # last of the input
+        }
+        items = [bad.get(i, {"id": i, "text": "idiot %d" % i}) for i in range(12)]
+        for batch_size in (1, 3, 4, 100):
+            got = list(self.engine.scan_many(items, batch_size=batch_size, on_error="yield"))
+            self.assertEqual(len(got), len(items), batch_size)
+            for i, g in enumerate(got):
+                if i in bad:
+                    self.assertIsInstance(g, modfilter.InvalidArgumentError, (batch_size, i))
+                    self.assertEqual(g.index, i)
+                    self.assertEqual(g.id, items[i].get("id") if isinstance(items[i], dict) else None)
+                else:
+                    self.assertIsInstance(g, modfilter.Verdict, (batch_size, i))
+                    self.assertEqual((g.id, g.action), (i, Action.FLAG))
+
+    def test_on_error_raise_for_posts_that_cannot_be_scanned(self):
+        # the verdicts before the bad post come first, then its error, with its index
+        items = ["idiot 0", {"id": "x", "text": "idiot 1"}, {"id": 7}, "idiot 3"]
+        for batch_size in (1, 2, 100):
+            got = []
+            with self.assertRaises(ValueError) as cm:
+                for v in self.engine.scan_many(items, batch_size=batch_size):
+                    got.append(v)
+            self.assertEqual([v.text for v in got], ["idiot 0", "idiot 1"])
+            self.assertEqual((cm.exception.index, cm.exception.id), (2, 7))
+            self.assertIn("post 2 (id 7)", str(cm.exception))
+        with self.assertRaises(TypeError) as cm:
+            list(self.engine.scan_many(["ok", 3.5]))
+        self.assertEqual((cm.exception.index, cm.exception.id), (1, None))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import json
 import os
+import re
 import struct
 import threading
 import weakref
@@ -52,6 +54,10 @@ _SEVERITIES = {int(s): s for s in Severity}
 _EVASION_BY_NAME = {(e.name or "").lower(): e for e in Evasion if e.name != "NONE"}  # as mf_evasion_name()
 _ROLES: Dict[Any, int] = {"member": 0, "staff": 1, "MEMBER": 0, "STAFF": 1, 0: 0, 1: 1}
 _CONTINUATION = bytes(range(0x80, 0xC0))
+# Surrogates in a str: a high-low pair, or a lone one (a str holding "\\ud83d\\ude00" spells out the
+# emoji as JSON does; the CLI reads the pair as the emoji and any other surrogate as one byte 0xFF).
+_SURROGATES = re.compile("[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]")
+_PAIRS = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 _VERDICT_HITS_TRUNCATED = 0x2
 _E_TOO_LARGE = PostTooLargeError.status
 _VERDICT_INVALID_UTF8 = 0x1
@@ -78,15 +84,58 @@ def _role(role: RoleLike) -> int:
 
 
 def _encode(text: Text) -> bytes:
-    if type(text) is str:
-        # surrogatepass: a lone surrogate (possible in a Python str) becomes 3 bytes the library
-        # treats as invalid UTF-8, and offsets still count one index for it.
-        return text.encode("utf-8", "surrogatepass")
+    if isinstance(text, str):
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # surrogates
+            return _encode_surrogates(text)
     if isinstance(text, (bytes, bytearray, memoryview)):
         return bytes(text)
-    if isinstance(text, str):
-        return text.encode("utf-8", "surrogatepass")
     raise TypeError("a post is a str or bytes (or a dict with a 'text'), not %s" % type(text).__name__)
+
+
+def _surrogate_sub(m: "re.Match[str]") -> str:
+    s = m.group()
+    if len(s) == 2:
+        return s.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+    return "\udcff"  # (encoded with surrogateescape: the byte 0xFF)
+
+
+def _encode_surrogates(text: str) -> bytes:
+    """UTF-8 for a str holding surrogates, read as the CLI reads the same JSON escapes: a high-low
+    pair is the character it encodes (4 bytes for 2 str indices), any other surrogate is the single
+    invalid byte 0xFF (1 byte for 1 index, counted once in invalid_utf8 and read as U+FFFD)."""
+    return _SURROGATES.sub(_surrogate_sub, text).encode("utf-8", "surrogateescape")
+
+
+def _str_index_map(text: str, data: bytes, offsets: Iterable[int]) -> Dict[int, int]:
+    """:func:`_index_map` for a str: also counts two indices for a surrogate pair (one code point
+    in ``data``)."""
+    m = _index_map(data, offsets)
+    if not _PAIRS.search(text):
+        return m
+    # The code point index in data of each pair: its str index less the pairs before it.
+    pairs = [p.start() - j for j, p in enumerate(_PAIRS.finditer(text))]
+    return {off: idx + bisect.bisect_left(pairs, idx) for off, idx in m.items()}
+
+
+def _censored_str(text: str, raw: bytes) -> str:
+    """The censored copy of ``text`` (a str holding surrogates) from the library's ``raw`` copy,
+    which has one '*' per censored code point of the data: the surrogates are kept as passed
+    (a pair is two indices, so a censored pair is two stars)."""
+    got = raw.decode("utf-8", "surrogateescape")
+    out = []
+    pos = j = 0
+    for m in _SURROGATES.finditer(text):
+        plain = text[pos : m.start()]
+        out.append(got[j : j + len(plain)])
+        j += len(plain)
+        s = m.group()
+        out.append("*" * len(s) if got[j : j + 1] == "*" else s)
+        j += 1
+        pos = m.end()
+    out.append(got[j:])
+    return "".join(out)
 
 
 def _index_map(data: bytes, offsets: Iterable[int]) -> Dict[int, int]:
@@ -664,7 +713,9 @@ class Engine:
 
         Args:
             text: the post, ``str`` (offsets in the verdict are ``str`` indices) or ``bytes``
-                (UTF-8; offsets are byte offsets; invalid bytes are tolerated and counted).
+                (UTF-8; offsets are byte offsets; invalid bytes are tolerated and counted). In a
+                ``str``, a surrogate pair is the character it encodes and a lone surrogate one
+                invalid byte (counted once), as the CLI reads the same JSON escapes.
             author_role: ``"member"`` (default) or ``"staff"``, or a :class:`Role`.
             censor: also produce ``verdict.censored``, the post with every hit starred out.
             id, author, channel: the post's id, its author's id and where it was posted (str or
@@ -750,8 +801,11 @@ class Engine:
         ``on_error`` says what happens when the library refuses a post (too large for
         ``max_post_bytes``): ``"raise"`` (default) yields the verdicts before it, then raises the
         error; ``"yield"`` yields the exception object in the post's place and goes on, like the
-        CLI's error lines. Either way the error's ``index`` attribute is the post's position.
-        A post of the wrong type (not str, bytes or a dict with a "text") always raises.
+        CLI's error lines. Either way the error's ``index`` attribute is the post's position
+        (and ``id`` its ``"id"``). A post that cannot be scanned (not str, bytes or a dict with a
+        str or bytes "text"; a bad author, role or ts) is handled the same way: ``"raise"`` raises
+        its TypeError or ValueError after the verdicts before it; ``"yield"`` yields an
+        :class:`InvalidArgumentError` in its place (the original error as ``__cause__``).
         """
         if on_error not in ("raise", "yield"):
             raise ValueError("on_error must be 'raise' or 'yield', not %r" % (on_error,))
@@ -764,16 +818,21 @@ class Engine:
         base_index = 0
         while True:
             chunk: List[Tuple[Text, Any, int, Any]] = []
+            bad: Optional[Tuple[Exception, Any]] = None  # a post that cannot be scanned ends the chunk
             for post in it:
-                if isinstance(post, (str, bytes)):
-                    chunk.append((post, None, default_role, None))
-                elif isinstance(post, Mapping):
-                    chunk.append(_from_mapping(post, default_role))
-                else:
-                    chunk.append((_check_text(post), None, default_role, None))
+                try:
+                    if isinstance(post, (str, bytes)):
+                        chunk.append((post, None, default_role, None))
+                    elif isinstance(post, Mapping):
+                        chunk.append(_from_mapping(post, default_role))
+                    else:
+                        chunk.append((_check_text(post), None, default_role, None))
+                except (TypeError, ValueError, OverflowError) as exc:
+                    bad = (exc, post.get("id") if isinstance(post, Mapping) else None)
+                    break
                 if len(chunk) >= n:
                     break
-            if not chunk:
+            if not chunk and bad is None:
                 return
             start = 0
             while start < len(chunk):
@@ -786,6 +845,12 @@ class Engine:
                 yield err
                 start += len(out) + 1
             base_index += len(chunk)
+            if bad is not None:
+                err = _post_error(bad[0], base_index, bad[1], on_error == "yield")
+                if on_error == "raise":
+                    raise err
+                yield err
+                base_index += 1
 
     def _scan_chunk(
         self, chunk: Sequence[Tuple[Text, Any, int, Any]], flags: int, censor: bool, base_index: int
@@ -794,7 +859,10 @@ class Engine:
         that post's error (None when all succeeded)."""
         state = self._state()
         lib = self._handle.lib
-        datas = [t.encode("utf-8", "surrogatepass") if type(t) is str else _encode(t) for t, _, _, _ in chunk]
+        try:
+            datas = [t.encode("utf-8") if type(t) is str else _encode(t) for t, _, _, _ in chunk]
+        except UnicodeEncodeError:  # a str with surrogates
+            datas = [_encode(t) for t, _, _, _ in chunk]
         # Texts and the id, author and channel strings in one buffer, addressed by offset.
         strings = list(datas)
         for _, _, _, meta in chunk:
@@ -848,6 +916,25 @@ class Engine:
         if status != _E_TOO_LARGE or done >= count:
             raise err
         return out, err
+
+
+def _post_error(exc: Exception, index: int, pid: Any, as_modfilter_error: bool) -> Exception:
+    """The error for a post that cannot be scanned (the wrong type, no "text", a bad role...), with
+    the post's ``index`` and ``id`` like the library's per-post errors. ``as_modfilter_error``: an
+    :class:`InvalidArgumentError` (what ``on_error="yield"`` yields; ``exc`` is its ``__cause__``);
+    otherwise ``exc`` itself (a TypeError or ValueError), its message prefixed the same way."""
+    msg = "post %d%s: %s" % (index, " (id %r)" % (pid,) if pid is not None else "", exc)
+    if as_modfilter_error and not isinstance(exc, ModfilterError):
+        err: Exception = InvalidArgumentError(msg, InvalidArgumentError.status)
+        err.__cause__ = exc
+    else:
+        err = exc
+        err.args = (msg,)
+        if isinstance(err, ModfilterError):
+            err.message = msg
+    err.index = index  # type: ignore[attr-defined]
+    err.id = pid  # type: ignore[attr-defined]
+    return err
 
 
 def _check_text(post: Any) -> Text:
@@ -943,7 +1030,15 @@ def _read(state: _ThreadState, v: int, text: Text, data: bytes, pid: Any, censor
     if censor:
         p = lib.mf_verdict_censored(v, state.len_ref)
         raw = ctypes.string_at(p, state.len_out.value) if p else b""
-        out.censored = raw.decode("utf-8", "surrogatepass") if isinstance(text, str) else raw
+        if not isinstance(text, str):
+            out.censored = raw
+        else:
+            try:
+                out.censored = raw.decode("utf-8")
+            except UnicodeDecodeError:  # a lone surrogate's byte 0xFF
+                out.censored = None
+            if out.censored is None or len(out.censored) != len(text):  # surrogates
+                out.censored = _censored_str(text, raw)
     else:
         out.censored = None
     nhits = lib.mf_verdict_hit_count(v)
@@ -998,7 +1093,7 @@ def _read(state: _ThreadState, v: int, text: Text, data: bytes, pid: Any, censor
         raw_hits.append(unpack(h))
     m = None
     if isinstance(text, str) and len(data) != len(text):  # non-ASCII: UTF-8 offsets -> str indices
-        m = _index_map(data, [x for r in raw_hits for x in (r[_H_START], r[_H_END])])
+        m = _str_index_map(text, data, [x for r in raw_hits for x in (r[_H_START], r[_H_END])])
     hits = []
     for _ver, rule, cat, sev, sc, start, end, ev, fl in raw_hits:
         if m is not None:
