@@ -76,8 +76,16 @@ void append_utf8(std::string &out, uint32_t cp) {
     }
 }
 
-// The single ASCII letter a non-ASCII letter imitates, per UTS #39 skeletons, or 0.
+// Cyrillic к (U+043A), which imitates a Latin k as small capitals do and is written for it in mixed
+// words ("кill"), though its UTS #39 skeleton is U+0138 kra. The evasion skeleton already folds it
+// for word lists (core/lookalikes.inc); this lets regex rules see it too. Only к: a word all of whose
+// letters fold is read as Latin, and the other small-capital look-alikes (н, т, м, в) made real
+// Belarusian and Russian words ("Тарн") read as English slurs on the mixed-script corpus.
+char cyrillic_small_capital(UChar32 c) { return c == 0x043A ? 'k' : 0; }
+
+// The single ASCII letter a non-ASCII letter imitates, per UTS #39 skeletons (and the few above), or 0.
 char confusable_letter(const Icu &icu, UChar32 c) {
+    if (char a = cyrillic_small_capital(c)) return a;
     icu::UnicodeString s(c);
     UChar buf[16];
     UErrorCode st = U_ZERO_ERROR;
