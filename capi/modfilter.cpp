@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -570,6 +571,12 @@ mf_status mf_rules_check(size_t *n_errors, const char *rules_path, mf_diagnostic
         warnings = e->warnings();
         return diags.empty() ? MF_OK : MF_E_RULES;
     });
+    // in the order of the files and their lines, as an editor's list of mistakes is read
+    auto by_place = [](const mf::Diagnostic &a, const mf::Diagnostic &b) {
+        return a.file != b.file ? a.file < b.file : a.line < b.line;
+    };
+    std::stable_sort(diags.begin(), diags.end(), by_place);
+    std::stable_sort(warnings.begin(), warnings.end(), by_place);
     for (const auto &d : diags)
         if (cb) cb(d.file.c_str(), d.line, d.message.c_str(), payload);
     for (const auto &d : warnings)

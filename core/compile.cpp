@@ -114,6 +114,9 @@ std::optional<std::string> short_phrase_literal(std::string_view e) {
 std::string hs_error_text(hs_compile_error_t *err) {
     std::string m = err && err->message ? err->message : "unknown Hyperscan error";
     hs_free_compile_error(err);
+    // Hyperscan's advice names a compile flag that a pack cannot set: say what to change instead
+    if (m.starts_with("Pattern matches empty buffer"))
+        m = "it can match the empty string (as 'a?' or 'x*' can): a pattern must match at least one character";
     return m;
 }
 

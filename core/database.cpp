@@ -7,6 +7,7 @@
 #define XXH_INLINE_ALL  // header-only: no runtime dependency on libxxhash
 #include <xxhash.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "version.hpp"
@@ -631,6 +632,26 @@ hs_database *LazyDatabase::load() const {
     return d;
 }
 
+namespace {
+// A header string as a message may quote it: a damaged header holds any bytes, and an error message
+// goes to terminals and logs. Printable ASCII as it is, anything else as \xNN, at most 64 bytes.
+std::string quoted_field(std::string_view s) {
+    std::string out;
+    for (size_t i = 0; i < s.size() && i < 64; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7F) {
+            out += static_cast<char>(c);
+        } else {
+            char b[5];
+            std::snprintf(b, sizeof b, "\\x%02X", c);
+            out += b;
+        }
+    }
+    if (s.size() > 64) out += "...";
+    return out;
+}
+}  // namespace
+
 std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineOptions &opt, bool data_outlives_engine,
                                             bool verify_checksum) {
     Reader r{data};
@@ -647,9 +668,9 @@ std::unique_ptr<Engine> Engine::deserialize(std::string_view data, const EngineO
     if (lib != kVersionNumber)
         throw Error(kDbMismatch, "database built by modfilter " + std::to_string(lib) + ", this is " +
                                      std::to_string(kVersionNumber) + ": recompile the rules");
-    if (hsv != hs_version()) throw Error(kDbMismatch, "database built with Hyperscan " + hsv + ", this is " + hs_version());
-    if (plat != platform_string()) throw Error(kDbMismatch, "database built for " + plat + ", this is " + platform_string());
-    if (uni != unicode_version()) throw Error(kDbMismatch, "database built with " + uni + ", this is " + unicode_version());
+    if (hsv != hs_version()) throw Error(kDbMismatch, "database built with Hyperscan " + quoted_field(hsv) + ", this is " + hs_version());
+    if (plat != platform_string()) throw Error(kDbMismatch, "database built for " + quoted_field(plat) + ", this is " + platform_string());
+    if (uni != unicode_version()) throw Error(kDbMismatch, "database built with " + quoted_field(uni) + ", this is " + unicode_version());
     if (data.size() - r.pos != plen) throw Error(kBadDatabase, "modfilter database has the wrong length (truncated?)");
     if (verify_checksum && XXH64(data.data() + r.pos, plen, 0) != sum) throw Error(kBadDatabase, "modfilter database checksum mismatch (corrupted)");
 

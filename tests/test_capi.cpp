@@ -6,6 +6,10 @@
 
 #include <atomic>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -481,6 +485,15 @@ TEST_CASE("Serialize and deserialize through the C API, a corrupted database is 
     buf[len - 10] ^= 1;
     buf[8] = 99;  // format version
     CHECK(mf_engine_deserialize(&e3, buf, len, nullptr) == MF_E_DB_MISMATCH);
+    buf[8] = 0x15;
+    // a damaged header string is quoted, not echoed: no raw control or non-ASCII bytes in the message
+    REQUIRE(std::string(buf + 24, 5) == "5.4.0");  // (magic, format, version, the length of the Hyperscan version)
+    const char junk[5] = {'\xFF', '\xFE', '\x01', '\x1B', '['};
+    std::memcpy(buf + 24, junk, 5);
+    CHECK(mf_engine_deserialize(&e3, buf, len, nullptr) == MF_E_DB_MISMATCH);
+    const std::string msg = mf_last_error();
+    CHECK(msg.find("\\xFF\\xFE\\x01\\x1B[") != std::string::npos);
+    CHECK(std::none_of(msg.begin(), msg.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7F; }));
     mf_free(buf);
     mf_engine_destroy(e2);
 }
@@ -523,6 +536,23 @@ TEST_CASE("mf_rules_check reports every mistake with file and line", "[capi]") {
     CHECK(n == 0);
     // ... only warnings, uncounted: the regexes that still run on every post
     for (const auto &l : seen.lines) CHECK(l.find(": warning: rule '") != std::string::npos);
+
+    // Mistakes come in the order of their files and lines; a regex that can match nothing at all is
+    // told in words a pack author can act on (not as Hyperscan's flag to set)
+    const auto dir = std::filesystem::temp_directory_path() / ("mf_check_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "b.toml") << "[pack]\ncategory = \"spam.x\"\nseverity = \"low\"\n\n[[rule]]\nid = \"b1\"\nregex = \"x*\"\n\n[[rule]]\nid = \"b2\"\nregex = \"a?\"\n";
+    std::ofstream(dir / "a.toml") << "[pack]\ncategory = \"spam.y\"\nseverity = \"low\"\n\n[[rule]]\nid = \"a1\"\nregex = \"(\"\n";
+    seen.lines.clear();
+    CHECK(mf_rules_check(&n, dir.string().c_str(), cb, &seen) == MF_E_RULES);
+    CHECK(n == 3);
+    REQUIRE(seen.lines.size() == 3);
+    CHECK(seen.lines[0].find("a.toml:7:") != std::string::npos);
+    CHECK(seen.lines[1].find("b.toml:7:") != std::string::npos);
+    CHECK(seen.lines[2].find("b.toml:11:") != std::string::npos);
+    CHECK(seen.lines[1].find("can match the empty string") != std::string::npos);
+    CHECK(seen.lines[1].find("ALLOWEMPTY") == std::string::npos);
+    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("Several threads share one engine, one scanner each", "[capi][threads]") {

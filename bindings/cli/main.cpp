@@ -225,6 +225,20 @@ int main(int argc, char **argv) {
                     std::cerr << "modfilter: starting with an empty state (--state-reset-on-error)\n";
                 }
             }
+            // The state is saved beside its file (FILE.tmp, then renamed): a place that cannot be
+            // written is told now, not after the whole input has been scanned.
+            {
+                const std::string probe = state_path + ".tmp";
+                const bool existed = ::access(probe.c_str(), F_OK) == 0;
+                std::FILE *f = std::fopen(probe.c_str(), "ab");
+                if (!f) {
+                    std::cerr << "modfilter: cannot save state to " << state_path << ": cannot write " << probe << ": "
+                              << std::strerror(errno) << "\n";
+                    return kExitFail;
+                }
+                std::fclose(f);
+                if (!existed) std::remove(probe.c_str());
+            }
             mf_scanner_set_state(e.scanner, state.s);
             e.state = state.s;
         }

@@ -577,6 +577,15 @@ class CliStateTest(unittest.TestCase):
         _, rows = self.scan([self.post(2)], "--state", self.state)  # the new file is good
         self.assertEqual(rows[0]["action"], "ALLOW")
 
+    def test_state_in_a_place_that_cannot_be_written_is_refused_before_scanning(self):
+        where = os.path.join(os.path.dirname(self.state), "no-such-dir", "state.bin")
+        p, rows = self.scan([self.post(1)], "--state", where, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(rows, [])
+        self.assertIn(b"cannot save state", p.stderr)
+        self.assertIn(b"no-such-dir", p.stderr)
+        self.assertFalse(os.path.exists(os.path.dirname(where)))
+
 
 if __name__ == "__main__":
     unittest.main()
