@@ -75,10 +75,15 @@ inline bool two_byte_letter(const unsigned char *s, size_t len, size_t i) {
     return !(c == 0xC3 && (d == 0x97 || d == 0xB7));
 }
 // Whether byte i of s ends a sentence (tokenize() sets kSentence after it): '.', '!', '?', a line
-// break or the last byte of '…'; not a '.' between two digits.
+// break or the last byte of '…'; not a '.' between two digits, nor the '.' of the rupee's "Rs." before
+// its sum ("a credit of Rs. 500", "Rs.500").
 inline bool ends_sentence(const unsigned char *s, size_t len, size_t i) {
     const unsigned char c = s[i];
     if (c == '!' || c == '?' || c == '\n' || c == '\r') return true;
+    if (c == '.' && i >= 2 && (s[i - 1] | 0x20) == 's' && (s[i - 2] | 0x20) == 'r' &&
+        (i == 2 || !(ascii_digit(s[i - 3]) || ((s[i - 3] | 0x20) >= 'a' && (s[i - 3] | 0x20) <= 'z'))) &&
+        ((i + 1 < len && ascii_digit(s[i + 1])) || (i + 2 < len && s[i + 1] == ' ' && ascii_digit(s[i + 2]))))
+        return false;
     if (c == '.') return !(i > 0 && i + 1 < len && ascii_digit(s[i - 1]) && ascii_digit(s[i + 1]));
     return c == 0xA6 && i >= 2 && s[i - 1] == 0x80 && s[i - 2] == 0xE2;
 }
