@@ -130,6 +130,16 @@ class DiscoursePluginTest < Minitest::Test
     refute post.hidden?
   end
 
+  def test_edit_is_judged_by_the_authors_role_not_the_editors
+    post = post_new(@member, CLEAN).post
+    Fakes.log.clear
+    post.raw = PROMISE
+    post.last_editor = @staff  # a moderator tidies a member's post that quotes a promise
+    DiscourseEvent.trigger(:post_edited, post, false, nil)
+    assert_empty log(:flag)
+    refute_equal "HOLD", (post.saved_fields || {}).dig("modfilter_verdict", "action")
+  end
+
   def test_edit_to_a_threat_is_flagged_and_hidden
     post = post_new(@member, CLEAN).post
     post.raw = THREAT

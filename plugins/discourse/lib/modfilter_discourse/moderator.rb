@@ -115,7 +115,10 @@ module ModfilterDiscourse
         return if editor.respond_to?(:id) && editor.id == Discourse::SYSTEM_USER_ID
 
         title = post.respond_to?(:is_first_post?) && post.is_first_post? && post.topic ? post.topic.title : nil
-        verdict = Filter.scan(post_text(title, post.raw), editor, id: post.id, edit: true)
+        # Judged as its author's post, whoever edited it: the post speaks under the author's name (a
+        # moderator who tidies a member's post quoting "we'll refund you" makes no staff promise,
+        # and a member cannot edit a staff post), as NodeBB's plugin does.
+        verdict = Filter.scan(post_text(title, post.raw), post.user || editor, id: post.id, edit: true)
         return if verdict.action == :allow
 
         record(post, verdict)
