@@ -129,7 +129,8 @@ export interface ScanManyOptions {
   censor?: boolean;
   /** Posts per mf_scan_batch call (default 128). */
   batchSize?: number;
-  /** "throw" (default): a refused post (too large) throws, with `index`; "include": its error takes its place. */
+  /** A post that cannot be scanned (no text, a wrong type, an unknown field) or that the library refuses
+   *  (too large): "throw" (default) throws its error, with `index` and `id`; "include": its error takes its place. */
   onError?: 'throw' | 'include';
 }
 

@@ -68,6 +68,64 @@ function checkText(t, what = 'text') {
   throw invalid(`${what} must be a string, a Buffer or a Uint8Array, not ${got}`);
 }
 
+// Every options object the binding takes lists its keys here: an unknown key (a typo such as `rol`
+// for `role`) is an InvalidArgumentError, never silently ignored.
+const ENGINE_KEYS = Object.freeze(['flagThreshold', 'holdThreshold', 'rejectThreshold', 'maxPostBytes', 'maxHits']);
+const NEW_ENGINE_KEYS = Object.freeze(['rules', 'rulesText', ...ENGINE_KEYS]);
+const SCAN_KEYS = Object.freeze(['role', 'censor', 'id', 'author', 'channel', 'ts', 'ageDays', 'age_days', 'edit']);
+const SCAN_MANY_KEYS = Object.freeze(['role', 'censor', 'batchSize', 'onError']);
+const POST_KEYS = Object.freeze(['text', 'id', 'role', 'author_role', 'author', 'channel', 'ts', 'ageDays', 'age_days', 'edit']);
+const AUTHOR_KEYS = Object.freeze(['id', 'role', 'ageDays', 'age_days']);
+const STATE_KEYS = Object.freeze(['memoryBudget']);
+
+/** Edit distance (Levenshtein), for "did you mean". */
+function distance(a, b) {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+function closest(key, allowed) {
+  const k = key.toLowerCase();
+  let best = null;
+  let bestD = Infinity;
+  for (const a of allowed) {
+    const d = distance(k, a.toLowerCase());
+    if (d < bestD) { best = a; bestD = d; }
+  }
+  return bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : null;
+}
+
+/** Throws for the first own key of `obj` not in `allowed`, naming it, the closest allowed key and all of them. */
+function checkKeys(obj, allowed, what) {
+  for (const key of Object.keys(obj)) {
+    if (allowed.includes(key)) continue;
+    const near = closest(key, allowed);
+    throw invalid(`unknown ${what} '${key}'${near ? ` (did you mean '${near}'?)` : ''}; allowed: ${allowed.join(', ')}`);
+  }
+}
+
+/** A boolean option: true, false, or absent (undefined / null = false). */
+function boolOption(v, what) {
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw invalid(`${what} must be true or false, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** An options object: undefined / null (none) or a plain object with only the allowed keys. */
+function optionsObject(opts, allowed, what) {
+  if (opts === undefined || opts === null) return null;
+  if (typeof opts !== 'object' || Array.isArray(opts)) throw invalid(`${what}s must be an object`);
+  checkKeys(opts, allowed, what);
+  return opts;
+}
+
 /** Names cached by address: rule ids, categories and routes live as long as the engine. */
 function nameAt(cache, ptr) {
   if (!ptr) return '';
@@ -118,8 +176,7 @@ function engineOptions(f, opts) {
   const o = {};
   const st = f.mf_engine_options_init(o, native.ENGINE_OPTIONS_VERSION);
   if (st) fail(f, st, 'initialising engine options');
-  if (!opts) return o;
-  if (typeof opts !== 'object') throw invalid('engine options must be an object');
+  if (!optionsObject(opts, NEW_ENGINE_KEYS, 'engine option')) return o;
   if (opts.rulesText !== undefined && opts.rulesText !== null) {
     if (typeof opts.rulesText !== 'string') throw invalid('rulesText must be a string of TOML');
     o.rules_text = opts.rulesText;
@@ -583,20 +640,20 @@ class Engine {
   /** Compiles the rule packs in `path`: a .toml file or a directory searched recursively. */
   static fromRules(path, options) {
     if (typeof path !== 'string' || !path) throw invalid('fromRules needs a path: a .toml file or a directory');
-    return new Engine({ ...(options || {}), rules: path, rulesText: undefined });
+    return new Engine({ ...(optionsObject(options, ENGINE_KEYS, 'engine option') || {}), rules: path });
   }
 
   /** Compiles one rule pack given as TOML text (mistakes are named "<memory>.toml:LINE"). */
   static fromText(toml, options) {
     if (typeof toml !== 'string') throw invalid('fromText needs the TOML as a string');
-    return new Engine({ ...(options || {}), rulesText: toml, rules: undefined });
+    return new Engine({ ...(optionsObject(options, ENGINE_KEYS, 'engine option') || {}), rulesText: toml });
   }
 
   /** Loads an engine from serialize() output: no compiling. Thresholds and limits may be overridden. */
   static fromBuffer(data, options) {
     if (!(data instanceof Uint8Array)) throw invalid('fromBuffer needs a Buffer or a Uint8Array');
     const f = fns();
-    const opts = engineOptions(f, { ...(options || {}), rules: undefined, rulesText: undefined });
+    const opts = engineOptions(f, optionsObject(options, ENGINE_KEYS, 'engine option'));
     const out = [null];
     const st = f.mf_engine_deserialize(out, data.byteLength ? data : null, data.byteLength, opts);
     if (st) fail(f, st);
@@ -606,6 +663,7 @@ class Engine {
   /** Loads a compiled database written by save() or `modfilter compile`. */
   static fromDatabase(path, options) {
     if (typeof path !== 'string' || !path) throw invalid('fromDatabase needs the path of a compiled database');
+    optionsObject(options, ENGINE_KEYS, 'engine option');
     let data;
     try {
       data = fs.readFileSync(path);
@@ -711,10 +769,9 @@ class Engine {
     let censor = false;
     let meta = null;
     let id;
-    if (options !== undefined && options !== null) {
-      if (typeof options !== 'object') throw invalid('scan options must be an object');
+    if (optionsObject(options, SCAN_KEYS, 'scan option')) {
       role = roleOf(options.role);
-      censor = !!options.censor;
+      censor = boolOption(options.censor, 'censor');
       id = options.id;
       if (hasMeta(options)) meta = postMeta(options);
     }
@@ -751,16 +808,17 @@ class Engine {
    * {text, id, role, author: id | {id, role, ageDays}, channel, ts, ageDays, edit} (the CLI's JSON
    * lines work as they are, ts aside: JSON lines carry seconds, this binding milliseconds).
    * options: role (the default role), censor, batchSize, onError: "throw" (default) or "include"
-   * (a post the library refuses, larger than maxPostBytes, gets its error object in its place).
+   * (a post that cannot be scanned, or that the library refuses as larger than maxPostBytes, gets its
+   * error object, with index and id, in its place). Unknown option keys and post fields are refused.
    */
   scanMany(posts, options) {
     const h = this.#live();
     if (posts === null || posts === undefined || typeof posts[Symbol.iterator] !== 'function' || typeof posts === 'string') {
       throw invalid('scanMany needs an array (or iterable) of posts');
     }
-    const o = options || {};
+    const o = optionsObject(options, SCAN_MANY_KEYS, 'scanMany option') || {};
     const defaultRole = roleOf(o.role);
-    const censor = !!o.censor;
+    const censor = boolOption(o.censor, 'censor');
     const batch = o.batchSize === undefined ? DEFAULT_BATCH : o.batchSize;
     if (!Number.isInteger(batch) || batch <= 0) throw invalid(`batchSize must be an integer > 0, not ${batch}`);
     const onError = o.onError === undefined ? 'throw' : o.onError;
@@ -768,17 +826,35 @@ class Engine {
     const list = Array.isArray(posts) ? posts : Array.from(posts);
     const results = new Array(list.length);
     const flags = censor ? native.SCAN_CENSOR : 0;
-    // one chunk at a time; a refused post restarts the chunk just after it
-    let start = 0;
-    while (start < list.length) {
-      const n = Math.min(batch, list.length - start);
-      const items = new Array(n);
+    // One chunk of up to `batch` scannable posts at a time. A post that cannot be scanned (no text, a
+    // wrong type, an unknown field) or that the library refuses (larger than maxPostBytes) is thrown,
+    // or with onError "include" gets its error in its place; a refused post restarts the chunk just
+    // after it.
+    let next = 0;
+    while (next < list.length) {
+      const items = [];
       let bytes = 0;
-      for (let i = 0; i < n; i++) {
-        const it = normalizePost(list[start + i], defaultRole, start + i);
+      while (items.length < batch && next < list.length) {
+        const index = next++;
+        let it;
+        try {
+          it = normalizePost(list[index], defaultRole);
+        } catch (err) {
+          if (!(err instanceof InvalidArgumentError)) throw err;
+          const perr = postError(err.status, err.message, index, postId(list[index]));
+          if (onError === 'throw') {
+            h.shrinkArena();
+            throw perr;
+          }
+          results[index] = perr;
+          continue;
+        }
+        it.index = index;
         bytes += maxBytes(it.input) + metaBytes(it.meta);
-        items[i] = it;
+        items.push(it);
       }
+      const n = items.length;
+      if (!n) continue;
       h.growArena(bytes);
       h.growBatch(n);
       const buf = h.arenaBuf;
@@ -808,45 +884,56 @@ class Engine {
       }
       for (let i = 0; i < nread; i++) {
         const it = items[i];
-        results[start + i] = readVerdict(h, h.pool[i], it.input, it.len, it.id, censor, sums ? i * native.SUMMARY.size : -1);
+        results[it.index] = readVerdict(h, h.pool[i], it.input, it.len, it.id, censor, sums ? i * native.SUMMARY.size : -1);
       }
-      if (!st) {
-        start += n;
-        continue;
-      }
-      const index = start + done;
+      if (!st) continue;
       const it = done < n ? items[done] : null;
-      const pid = it && it.id !== undefined && it.id !== null ? ` (id ${JSON.stringify(it.id)})` : '';
-      const err = errorFor(st, `post ${index}${pid}: ${lastError(f, st)}`);
-      err.index = index;
-      err.id = it ? it.id : undefined;
+      const index = it ? it.index : items[n - 1].index + 1;
+      const err = postError(st, lastError(f, st), index, it ? it.id : undefined);
       // Only a post the library refuses (too large) is that post's own error; anything else (busy,
       // out of memory, a bug) is not tied to a post and is thrown.
-      if (st !== STATUS.TOO_LARGE || done >= n || onError === 'throw') {
+      if (st !== STATUS.TOO_LARGE || !it || onError === 'throw') {
         h.shrinkArena();
         throw err;
       }
       results[index] = err;
-      start = index + 1;
+      next = index + 1;
     }
     h.shrinkArena();
     return results;
   }
 }
 
-function normalizePost(p, defaultRole, index) {
+/** The error of post `index` in scanMany: "post 2 (id "x"): ...", with err.index and err.id. */
+function postError(status, message, index, id) {
+  const pid = id !== undefined && id !== null ? ` (id ${JSON.stringify(typeof id === 'bigint' ? id.toString() : id)})` : '';
+  const err = errorFor(status, `post ${index}${pid}: ${message}`);
+  err.index = index;
+  err.id = id;
+  return err;
+}
+
+/** The id of a post, as given, even of one that cannot be scanned (undefined when it has none). */
+function postId(p) {
+  return p !== null && typeof p === 'object' && !(p instanceof Uint8Array) ? p.id : undefined;
+}
+
+function normalizePost(p, defaultRole) {
   if (typeof p === 'string' || p instanceof Uint8Array) return { input: p, role: defaultRole, meta: null, id: undefined };
-  if (p === null || typeof p !== 'object') {
-    throw invalid(`post ${index}: a post is a string, a Buffer or an object with a "text", not ${p === null ? 'null' : typeof p}`);
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) {
+    const got = p === null ? 'null' : Array.isArray(p) ? 'an array' : typeof p;
+    throw invalid(`a post is a string, a Buffer or an object with a "text", not ${got}`);
   }
-  if (p.text === undefined) throw invalid(`post ${index}: an object post needs a "text"`);
-  const input = checkText(p.text, `post ${index}: text`);
+  checkKeys(p, POST_KEYS, 'post field');
+  if (p.text === undefined) throw invalid('an object post needs a "text"');
+  const input = checkText(p.text, 'text');
   const author = p.author;
   let role = defaultRole;
   let r = p.role;
   let authorId = author;
   let age = p.ageDays !== undefined ? p.ageDays : p.age_days;
   if (author !== null && typeof author === 'object' && !(author instanceof Uint8Array)) {
+    checkKeys(author, AUTHOR_KEYS, 'author field');
     if (r === undefined || r === null) r = author.role;
     authorId = author.id;
     if (age === undefined) age = author.ageDays !== undefined ? author.ageDays : author.age_days;
@@ -873,6 +960,7 @@ function stateNative(s) {
 class State {
   constructor(options) {
     const f = fns();
+    optionsObject(options, STATE_KEYS, 'State option');
     const budget = options && options.memoryBudget !== undefined ? options.memoryBudget : 0;
     if (!Number.isInteger(budget) || budget < 0) throw invalid(`memoryBudget must be a number of bytes, not ${budget}`);
     const out = [null];

@@ -2,7 +2,7 @@
 // Scanning one post: actions, categories, hits, offsets in bytes and in string indices, roles, censoring.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { modfilter, engine } = require('./support');
+const { modfilter, engine, RULES } = require('./support');
 
 const e = engine();
 test.after(() => e.close());
@@ -235,4 +235,47 @@ test('engine options: thresholds, maxHits', () => {
   assert.throws(() => engine({ maxHits: 0 }), modfilter.InvalidArgumentError);
   assert.throws(() => engine({ flagThreshold: -1 }), modfilter.InvalidArgumentError);
   assert.throws(() => engine({ maxPostBytes: 1.5 }), modfilter.InvalidArgumentError);
+});
+
+test('unknown option keys are refused, naming the key and the closest allowed one; censor is a boolean', (t) => {
+  const refund = 'you get a full refund';
+  assert.equal(e.scan(refund, { role: 'staff' }).action, 'HOLD');
+  assert.throws(() => e.scan(refund, { rol: 'staff' }), (err) => {
+    assert.ok(err instanceof modfilter.InvalidArgumentError);
+    assert.equal(err.status, -1);
+    assert.equal(err.code, 'MF_E_INVALID_ARG');
+    assert.match(err.message, /unknown scan option 'rol' \(did you mean 'role'\?\)/);
+    assert.match(err.message, /allowed: role, censor, id, author, channel, ts, ageDays, age_days, edit/);
+    return true;
+  });
+  assert.throws(() => e.scan(refund, { Role: 'staff' }), /did you mean 'role'/);
+  assert.throws(() => e.scan(refund, { colour: 'red' }), (err) => /unknown scan option 'colour'; allowed: /.test(err.message));
+  for (const bad of ['no', 'false', 1, 0, {}]) {
+    assert.throws(() => e.scan('idiot', { censor: bad }), (err) => err instanceof modfilter.InvalidArgumentError && /censor must be true or false/.test(err.message), String(bad));
+  }
+  assert.equal(e.scan('idiot', { censor: false }).censored, null);
+  assert.equal(e.scan('idiot', { censor: undefined }).censored, null);
+  assert.equal(e.scan('idiot', { censor: true }).censored, '*****');
+  assert.throws(() => e.scan('idiot', { edit: 'no' }), /edit must be true or false/);
+  // engine options, in every constructor
+  assert.throws(() => engine({ flagThreshhold: 5 }), (err) => {
+    assert.ok(err instanceof modfilter.InvalidArgumentError);
+    assert.match(err.message, /unknown engine option 'flagThreshhold' \(did you mean 'flagThreshold'\?\)/);
+    assert.match(err.message, /allowed: flagThreshold, holdThreshold, rejectThreshold, maxPostBytes, maxHits/);
+    return true;
+  });
+  assert.throws(() => new modfilter.Engine({ flagThreshhold: 5 }), /unknown engine option 'flagThreshhold'.*allowed: rules, rulesText, flagThreshold/);
+  assert.throws(() => new modfilter.Engine({ max_hits: 5 }), /did you mean 'maxHits'/);
+  assert.throws(() => modfilter.Engine.fromText(RULES, { rules: '/tmp' }), /unknown engine option 'rules'/);
+  assert.throws(() => modfilter.Engine.fromRules('/nonexistent', { rulesText: RULES }), /unknown engine option 'rulesText'/);
+  const data = e.serialize();
+  assert.throws(() => modfilter.Engine.fromBuffer(data, { maxHit: 3 }), /did you mean 'maxHits'/);
+  assert.throws(() => modfilter.Engine.fromDatabase('/nonexistent.mfdb', { maxHit: 3 }), (err) => err instanceof modfilter.InvalidArgumentError);
+  const ok = modfilter.Engine.fromBuffer(data, { maxHits: 3 });
+  assert.equal(ok.scan('idiot').action, 'FLAG');
+  ok.close();
+  // State options
+  assert.throws(() => new modfilter.State({ memoryBudjet: 1 << 20 }), /unknown State option 'memoryBudjet' \(did you mean 'memoryBudget'\?\)/);
+  const s = new modfilter.State({ memoryBudget: 1 << 20 });
+  t.after(() => s.close());
 });
