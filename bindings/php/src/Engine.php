@@ -53,7 +53,8 @@ final class Engine
     private ?CData $post = null;
     private ?CData $failed = null;
 
-    /** @var array<string, Engine> shared engines already looked up in this request */
+    /** @var array<string, array{0: string, 1: Engine}> shared engines already looked up in this request:
+     *  [rules signature, engine] by library, rules and options */
     private static array $shared = [];
     /** @var array{reused: bool, seconds: float}|null how the last shared() call got its engine */
     private static ?array $lastShared = null;
@@ -86,8 +87,11 @@ final class Engine
      * php -S) reuse it instead of loading or compiling the packs again. PHP frees every PHP value at
      * the end of a request, so the engine's address is kept in the process environment (set
      * through libc, which PHP does not reset between requests) and the library is pinned in memory
-     * (RTLD_NODELETE). A rules directory whose files change (name, size or time) gets a new engine.
-     * Not for threaded (ZTS) PHP: there each call builds a new engine.
+     * (RTLD_NODELETE). A rules directory whose files change (name, size or time) gets a new engine,
+     * and the one it replaces is freed (at once, or when the last Engine object of this request
+     * that still uses it goes away). close() on a shared engine closes only that object: the engine
+     * stays with the process, and the next shared() call hands back a working object for it.
+     * Not for threaded (ZTS) PHP: there each request builds a new engine.
      */
     public static function shared(?string $rulesPath = null, array $options = []): self
     {
@@ -96,38 +100,76 @@ final class Engine
         self::checkOptions($options);
         ksort($options);
         $real = $rulesPath === null ? '' : (realpath($rulesPath) ?: $rulesPath);
-        $key = md5(Library::path() . "\0" . $real . "\0" . json_encode($options) . "\0" . self::signature($real));
-        if (isset(self::$shared[$key])) {
+        // One slot per library, rules and options; $sig tells which version of the rules it holds.
+        $key = md5(Library::path() . "\0" . $real . "\0" . json_encode($options));
+        $sig = md5(self::signature($real));
+        $cached = self::$shared[$key] ?? null;
+        if ($cached !== null && $cached[0] === $sig && $cached[1]->engine !== null) {
             self::$lastShared = ['reused' => true, 'seconds' => (hrtime(true) - $t0) / 1e9];
-            return self::$shared[$key];
+            return $cached[1];
         }
         $name = self::ENV_PREFIX . $key;
+        $kept = null; // this process's engine for the slot: [engine, scanner, verdict] addresses and its $sig
         if (!PHP_ZTS) {
-            $kept = $ffi->getenv($name);
-            if ($kept !== null && preg_match('/^(\d+):(\d+):(\d+):(\d+)$/', FFI::string($kept), $m)
-                && (int)$m[4] === getmypid()) {
-                $e = (new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
-                $e->ffi = $ffi;
-                $e->engine = $ffi->cast('mf_engine *', (int)$m[1]);
-                $e->scanner = $ffi->cast('mf_scanner *', (int)$m[2]);
-                $e->verdict = $ffi->cast('mf_verdict *', (int)$m[3]);
-                $e->owned = false;
-                self::$lastShared = ['reused' => true, 'seconds' => (hrtime(true) - $t0) / 1e9];
-                return self::$shared[$key] = $e;
+            $v = $ffi->getenv($name);
+            if ($v !== null && preg_match('/^(\d+):(\d+):(\d+):(\d+):([0-9a-f]{32})$/', FFI::string($v), $m)
+                && (int)$m[4] === getmypid()) { // (the environment is inherited by child processes)
+                $kept = [(int)$m[1], (int)$m[2], (int)$m[3], $m[5]];
             }
         }
+        if ($kept !== null && $kept[3] === $sig) {
+            // Built by an earlier request of this worker, or this object's predecessor was closed.
+            $e = (new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
+            $e->ffi = $ffi;
+            $e->engine = $ffi->cast('mf_engine *', $kept[0]);
+            $e->scanner = $ffi->cast('mf_scanner *', $kept[1]);
+            $e->verdict = $ffi->cast('mf_verdict *', $kept[2]);
+            $e->owned = false;
+            self::$shared[$key] = [$sig, $e];
+            self::$lastShared = ['reused' => true, 'seconds' => (hrtime(true) - $t0) / 1e9];
+            return $e;
+        }
+        // (If this throws, a rules mistake say, the engine of the old rules stays in the slot.)
         $e = $rulesPath === null ? new self($options) : self::fromRules($rulesPath, $options);
         if (!PHP_ZTS) {
             if (!str_starts_with(Library::path(), 'FFI scope')) {
                 $ffi->dlopen(Library::path(), 0x2 | 0x1000); // RTLD_NOW | RTLD_NODELETE: never unmapped
             }
             $e->owned = false; // lives as long as the process
-            $addr = fn (CData $p) => $ffi->cast('uintptr_t', $p)->cdata;
-            $ffi->setenv($name, sprintf('%d:%d:%d:%d', $addr($e->engine), $addr($e->scanner), $addr($e->verdict),
-                getmypid()), 1);
+            $ffi->setenv($name, sprintf('%d:%d:%d:%d:%s', self::address($ffi, $e->engine),
+                self::address($ffi, $e->scanner), self::address($ffi, $e->verdict), getmypid(), $sig), 1);
+            if ($kept !== null) {
+                self::release($ffi, $kept, $cached[1] ?? null);
+            }
         }
+        self::$shared[$key] = [$sig, $e];
         self::$lastShared = ['reused' => false, 'seconds' => (hrtime(true) - $t0) / 1e9];
-        return self::$shared[$key] = $e;
+        return $e;
+    }
+
+    private static function address(FFI $ffi, CData $p): int
+    {
+        return $ffi->cast('uintptr_t', $p)->cdata;
+    }
+
+    /**
+     * Frees a shared engine that the rules' new engine replaced (its slot in the environment now
+     * names the new one). Nothing of an earlier request can use it: PHP freed every object then, and
+     * verdicts are read into PHP values. In this request only the slot's previous object can (the
+     * cache hands out one object per slot): if it is still open, it becomes the owner and frees the
+     * engine when the caller drops it; else the engine, its scanner and its verdict are freed now.
+     *
+     * @param array{0:int,1:int,2:int,3:string} $kept
+     */
+    private static function release(FFI $ffi, array $kept, ?self $previous): void
+    {
+        if ($previous !== null && $previous->engine !== null && self::address($ffi, $previous->engine) === $kept[0]) {
+            $previous->owned = true;
+            return;
+        }
+        $ffi->mf_verdict_destroy($ffi->cast('mf_verdict *', $kept[2]));
+        $ffi->mf_scanner_destroy($ffi->cast('mf_scanner *', $kept[1]));
+        $ffi->mf_engine_destroy($ffi->cast('mf_engine *', $kept[0]));
     }
 
     /** @return array{reused: bool, seconds: float}|null whether the last shared() call reused the
@@ -218,7 +260,11 @@ final class Engine
         return [$buf, $ffi->cast('char *', FFI::addr($buf))];
     }
 
-    /** Frees the engine now (a shared engine stays with the process). */
+    /**
+     * Frees the engine now. On an engine from shared() this closes only this object: the engine stays
+     * with the process (other requests of this worker use it), and shared() hands back a new, working
+     * object for it.
+     */
     public function close(): void
     {
         if ($this->owned) {
@@ -559,7 +605,7 @@ final class Engine
         $d = json_decode($ffi->mf_verdict_json($v, null), true, 16, JSON_THROW_ON_ERROR);
         $hits = [];
         if ($d['hits']) {
-            // Code point offsets: count the bytes that start a code point (not 10xxxxxx).
+            // Character offsets, as mbstring counts them (mb_substr, mb_strlen with 'UTF-8').
             $ascii = !preg_match('/[\x80-\xff]/', $text);
             $chars = [];
             if (!$ascii) {
@@ -568,12 +614,7 @@ final class Engine
                     $offs[$h['start']] = $offs[$h['end']] = 0;
                 }
                 ksort($offs);
-                $prev = $idx = 0;
-                foreach ($offs as $o => $_) {
-                    $idx += ($o - $prev) - preg_match_all('/[\x80-\xbf]/', substr($text, $prev, $o - $prev));
-                    $chars[$o] = $idx;
-                    $prev = $o;
-                }
+                $chars = self::charOffsets($text, array_keys($offs));
             }
             foreach ($d['hits'] as $h) {
                 $s = $h['start'];
@@ -585,6 +626,115 @@ final class Engine
         }
         return new Verdict(self::ACTIONS[$action], array_map('floatval', $d['categories']), $d['routes'], $hits,
             $d['evasion'], $d['invalid_utf8'], $d['hits_truncated'], $censored, $id);
+    }
+
+    /** @var array<int,int>|false|null mbLeadLengths(), once looked up (false: not yet) */
+    private static array|false|null $mbLead = false;
+
+    /** A run of valid UTF-8 sequences (matched in windows of RUN_WINDOW bytes). */
+    private const RUN_WINDOW = 16384;
+    private const VALID_RUN = '/^(?:[\x00-\x7F]|[\xC2-\xDF][\x80-\xBF]|\xE0[\xA0-\xBF][\x80-\xBF]'
+        . '|[\xE1-\xEC\xEE\xEF][\x80-\xBF]{2}|\xED[\x80-\x9F][\x80-\xBF]|\xF0[\x90-\xBF][\x80-\xBF]{2}'
+        . '|[\xF1-\xF3][\x80-\xBF]{3}|\xF4[\x80-\x8F][\x80-\xBF]{2})++/';
+
+    /**
+     * The character offset of each byte offset in $offsets (ascending), counted as PHP's mbstring
+     * counts characters in UTF-8 text, so that mb_substr($text, $startChar, $endChar - $startChar,
+     * 'UTF-8') is the hit's text. Valid UTF-8: a character starts at every byte that is not a
+     * continuation byte (10xxxxxx). Invalid UTF-8 is walked sequence by sequence, each invalid
+     * sequence one character, as this PHP's mbstring splits it (self::mbLeadLengths()).
+     * An offset inside a character (no character offset fits) gets the number of characters that
+     * start before it.
+     *
+     * @param list<int> $offsets
+     * @return array<int,int>
+     */
+    private static function charOffsets(string $text, array $offsets): array
+    {
+        $chars = [];
+        if (preg_match('//u', $text) === 1) { // valid UTF-8 (the common case)
+            $prev = $idx = 0;
+            foreach ($offsets as $o) {
+                $idx += ($o - $prev) - preg_match_all('/[\x80-\xbf]/', substr($text, $prev, $o - $prev));
+                $chars[$o] = $idx;
+                $prev = $o;
+            }
+            return $chars;
+        }
+        $lead = self::mbLeadLengths();
+        $n = strlen($text);
+        $pos = $idx = 0; // $pos: where character number $idx starts
+        $runEnd = 0;      // [$pos, $runEnd) is known to be valid UTF-8
+        foreach ($offsets as $o) {
+            while ($pos < $o) {
+                if ($pos >= $runEnd) {
+                    $runEnd = $pos + (preg_match(self::VALID_RUN, substr($text, $pos, self::RUN_WINDOW), $m) === 1 ? strlen($m[0]) : 0);
+                    if ($runEnd === $pos) { // an invalid sequence: one character
+                        $idx++;
+                        $pos = min($n, $pos + ($lead === null ? self::badSequenceLength($text, $pos, $n)
+                            : $lead[ord($text[$pos])]));
+                        continue;
+                    }
+                }
+                $to = min($o, $runEnd);
+                $idx += ($to - $pos) - preg_match_all('/[\x80-\xbf]/', substr($text, $pos, $to - $pos));
+                $pos = $to;
+            }
+            $chars[$o] = $idx;
+        }
+        return $chars;
+    }
+
+    /**
+     * How this PHP's mbstring splits invalid UTF-8. Up to PHP 8.2, mb_substr() and mb_strlen() step
+     * by the lead byte's length whatever follows (a table: C2-DF 2 bytes, E0-EF 3, F0-F4 4, any
+     * other byte 1): returns that table. From PHP 8.3 they decode, and each maximal invalid
+     * subpart (the valid start of a sequence that breaks off, or one invalid byte) is one character,
+     * as in the Unicode standard: returns null (also without mbstring).
+     *
+     * @return array<int,int>|null
+     */
+    private static function mbLeadLengths(): ?array
+    {
+        $lead = &self::$mbLead;
+        if ($lead === false) {
+            $lead = null;
+            if (function_exists('mb_substr') && mb_substr("\xC3 a", 1, 1, 'UTF-8') === 'a') {
+                $lead = [];
+                for ($b = 0; $b < 256; $b++) {
+                    $lead[$b] = $b >= 0xC2 && $b <= 0xDF ? 2 : ($b >= 0xE0 && $b <= 0xEF ? 3
+                        : ($b >= 0xF0 && $b <= 0xF4 ? 4 : 1));
+                }
+            }
+        }
+        return $lead;
+    }
+
+    /** The length of the maximal subpart of a UTF-8 sequence at $p: its lead byte and the
+     *  continuation bytes that may follow it (1 for a byte that cannot start a sequence). */
+    private static function badSequenceLength(string $t, int $p, int $n): int
+    {
+        $b = ord($t[$p]);
+        [$need, $lo, $hi] = match (true) {
+            $b >= 0xC2 && $b <= 0xDF => [1, 0x80, 0xBF],
+            $b === 0xE0 => [2, 0xA0, 0xBF],
+            $b === 0xED => [2, 0x80, 0x9F],
+            $b >= 0xE1 && $b <= 0xEF => [2, 0x80, 0xBF],
+            $b === 0xF0 => [3, 0x90, 0xBF],
+            $b === 0xF4 => [3, 0x80, 0x8F],
+            $b >= 0xF1 && $b <= 0xF3 => [3, 0x80, 0xBF],
+            default => [0, 0, 0],
+        };
+        $len = 1;
+        while ($need-- > 0 && $p + $len < $n) {
+            $c = ord($t[$p + $len]);
+            if ($c < $lo || $c > $hi) {
+                break;
+            }
+            $len++;
+            [$lo, $hi] = [0x80, 0xBF];
+        }
+        return $len;
     }
 
     private function check(int $status): void

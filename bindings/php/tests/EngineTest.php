@@ -248,4 +248,91 @@ final class EngineTest extends TestCase
         $this->expectException(InvalidArgumentException::class);
         $e->scan('x');
     }
+
+    /** Whether byte offset $o of $t starts a character for mbstring (mb_substr can start there). */
+    private static function mbBoundary(string $t, int $o): bool
+    {
+        return mb_substr($t, 0, mb_strlen(substr($t, 0, $o), 'UTF-8'), 'UTF-8') === substr($t, 0, $o);
+    }
+
+    /** @return int how many hits were checked (on character boundaries) */
+    private function assertCharOffsetsMatchMbstring(string $text, Verdict $v): int
+    {
+        $checked = 0;
+        foreach ($v->hits as $h) {
+            if (!self::mbBoundary($text, $h->start) || !self::mbBoundary($text, $h->end)) {
+                continue;
+            }
+            $checked++;
+            $this->assertSame(substr($text, $h->start, $h->end - $h->start),
+                mb_substr($text, $h->startChar, $h->endChar - $h->startChar, 'UTF-8'), bin2hex($text));
+            $this->assertSame(mb_strlen(substr($text, 0, $h->start), 'UTF-8'), $h->startChar, bin2hex($text));
+        }
+        return $checked;
+    }
+
+    public function testCharOffsetsWithInvalidUtf8MatchMbSubstr(): void
+    {
+        $e = Engine::fromRules(self::fixture('good'));
+        $prefixes = ["\x80\x80\x80 ", "caf\xC3 ", "\xC0\x80 ", "\xF8 ", "\xE2\x82 ", "\xF0\x9F\x98 ", "\xED\xA0\x80 ",
+            "\xE0\x80\x80 ", "\xF4\x90\x80\x80 ", "\xFF\xFE ", "Très déçu 😡 中文 ", "é\x80中\xC3 😡 \xBF", "\xE2 ", "\xC3"];
+        $checked = 0;
+        foreach ($prefixes as $p) {
+            foreach (["{$p}you are an idiot", "{$p}idiot and \x80 again idiot 中 \xF0\x9F idiot"] as $text) {
+                $v = $e->scan($text);
+                $this->assertNotEmpty($v->hits, bin2hex($text));
+                $checked += $this->assertCharOffsetsMatchMbstring($text, $v);
+                $this->assertEquals($v->hits, $e->scanMany([$text])[0]->hits, 'scanMany counts alike');
+            }
+        }
+        $this->assertGreaterThan(35, $checked, 'most hits start on a character boundary');
+        // The example of the bug report.
+        $h = $e->scan("\x80\x80\x80 idiot")->hits[0];
+        $this->assertSame([4, 9, 4, 9], [$h->start, $h->end, $h->startChar, $h->endChar]);
+    }
+
+    public function testCharOffsetsOnRandomInvalidUtf8(): void
+    {
+        $e = Engine::fromRules(self::fixture('good'));
+        $bits = ['a', ' ', 'é', '中', '😡', "\x80", "\xBF", "\xC3", "\xC0", "\xE2\x82", "\xF0\x9F\x98", "\xF8", "\xFF",
+            "\xED\xA0", ' idiot ', ' idiot '];
+        mt_srand(20240611);
+        $checked = 0;
+        for ($i = 0; $i < 300; $i++) {
+            $text = '';
+            for ($j = mt_rand(1, 30); $j > 0; $j--) {
+                $text .= $bits[mt_rand(0, count($bits) - 1)];
+            }
+            $checked += $this->assertCharOffsetsMatchMbstring($text, $e->scan($text));
+        }
+        $this->assertGreaterThan(100, $checked);
+    }
+
+    /** Without mbstring's lead byte table (PHP 8.3's mbstring decodes): maximal invalid subparts. */
+    public function testCharOffsetsCountMaximalSubparts(): void
+    {
+        $p = new \ReflectionProperty(Engine::class, 'mbLead');
+        $saved = $p->getValue();
+        $p->setValue(null, null);
+        try {
+            $e = Engine::fromRules(self::fixture('good'));
+            foreach (["\x80\x80\x80 " => 4, "caf\xC3 " => 5, "\xC0\x80 " => 3, "\xF8 " => 2, "\xE2\x82 " => 2,
+                         "\xF0\x9F\x98 " => 2, "\xED\xA0\x80 " => 4, "\xE0\x80 " => 3, "\xF4\x90 " => 3, "é中😡 " => 4,
+                         "\xE2 " => 2] as $prefix => $chars) {
+                $h = $e->scan("{$prefix}idiot")->hits[0];
+                $this->assertSame([$chars, $chars + 5], [$h->startChar, $h->endChar], bin2hex($prefix));
+            }
+        } finally {
+            $p->setValue(null, $saved);
+        }
+    }
+
+    public function testCharOffsetsOfValidMultibyteText(): void
+    {
+        $e = Engine::fromRules(self::fixture('good'));
+        $text = str_repeat('中文é😡 ', 5000) . 'idiot ' . str_repeat('ü', 3000) . ' idiot';
+        $v = $e->scan($text);
+        $this->assertCount(2, $v->hits);
+        $this->assertSame(2, $this->assertCharOffsetsMatchMbstring($text, $v));
+    }
 }

@@ -168,4 +168,44 @@ final class LibraryTest extends TestCase
         $this->assertSame($a, Engine::shared());
         $this->assertSame(Verdict::FLAG, $a->scan('You are an idiot')->action);
     }
+
+    public function testClosedSharedEngineIsHandedBackWorking(): void
+    {
+        [$rc, $out] = self::php('$s = Modfilter\Engine::shared(); $s->close(); '
+            . 'try { $s->scan("x"); echo "open "; } catch (Modfilter\InvalidArgumentException $e) { echo "closed "; } '
+            . '$t = Modfilter\Engine::shared(); echo $t->scan("You are an idiot")->action, " ", '
+            . 'Modfilter\Engine::lastShared()["reused"] ? "reused" : "built", " ", $t === $s ? "same" : "new", " ", '
+            . 'Modfilter\Engine::shared() === $t ? "cached" : "not cached";');
+        $this->assertSame(0, $rc, $out);
+        // the closed object stays closed; the process's engine was not freed, nor compiled again
+        $this->assertSame('closed FLAG reused new cached', $out);
+    }
+
+    public function testReplacedSharedEngineIsFreed(): void
+    {
+        $rules = sys_get_temp_dir() . '/mf-php-replaced-' . getmypid();
+        @mkdir($rules);
+        copy(__DIR__ . '/fixtures/good/pack.toml', "$rules/pack.toml");
+        try {
+            // Rules edited 160 times, between requests (the request cache reset) and within one;
+            // every edit builds a new engine (a third of a MB or more): the replaced ones must not pile up.
+            $code = '$r = ' . var_export($rules, true) . '; $rss = fn () => (int)explode(" ", file_get_contents("/proc/self/statm"))[1] * 4096; '
+                . '$reset = function () { (new ReflectionProperty(Modfilter\Engine::class, "shared"))->setValue(null, []); }; '
+                . '$edit = function () use ($r) { file_put_contents("$r/pack.toml", "\n", FILE_APPEND); clearstatcache(); }; '
+                . '$base = 0; for ($i = 0; $i < 160; $i++) { if ($i === 10) { $base = $rss(); } '
+                . '$e = Modfilter\Engine::shared($r); if ($e->scan("idiot")->action !== "FLAG") { exit(5); } unset($e); '
+                . 'if ($i % 2) { $reset(); } $edit(); } '
+                . '$old = Modfilter\Engine::shared($r); $edit(); $new = Modfilter\Engine::shared($r); '
+                . 'echo $old !== $new ? "replaced " : "same ", $old->scan("idiot")->action, " ", $new->scan("idiot")->action, " "; '
+                . 'unset($old); echo Modfilter\Engine::shared($r)->scan("idiot")->action, " ", '
+                . 'round(($rss() - $base) / 1048576) < 12 ? "freed" : "kept " . round(($rss() - $base) / 1048576) . " MB";';
+            [$rc, $out] = self::php($code);
+            $this->assertSame(0, $rc, $out);
+            // an object still held when its engine is replaced keeps working until it is dropped
+            $this->assertSame('replaced FLAG FLAG FLAG freed', $out);
+        } finally {
+            @unlink("$rules/pack.toml");
+            @rmdir($rules);
+        }
+    }
 }

@@ -6,6 +6,7 @@
 #      with a private wp-content (the plugin linked in) under the temp dir;
 #   3. wp.php install: wp_install(), users, settings, the plugin activated;
 #   4. wp.php comments: comments through wp_new_comment(), an edit, a failing filter, checked;
+#      wp.php binding: a "PHP binding" path that is not the binding's autoload.php is never loaded;
 #   5. php -S (ffi.enable=1) serving WordPress; real POSTs to wp-comments-post.php, then checked;
 #   6. headless Chromium loads the settings page (logged in by a test-only must-use plugin written
 #      into the temp wp-content) and the screenshot is kept as ARTIFACT_DIR/settings.png.
@@ -125,6 +126,7 @@ php=(php -d ffi.enable=1 -d display_errors=stderr -d error_reporting=E_ALL)
 # ---- 3, 4. install, comments through WordPress's API ------------------------------------------
 "${php[@]}" "$here/wp.php" install
 "${php[@]}" "$here/wp.php" comments
+"${php[@]}" "$here/wp.php" binding
 
 # ---- 5. the built-in web server, real POSTs ----------------------------------------------------
 cat >"$tmp/router.php" <<'PHP'

@@ -6,6 +6,7 @@
  *   php wp.php install URL          install WordPress, users, settings; activate the plugin
  *   php wp.php comments             post comments through wp_new_comment() and check them
  *   php wp.php check-http           check the comments that e2e.sh posted to wp-comments-post.php
+ *   php wp.php binding              the "PHP binding" setting: only the binding's autoload.php is loaded
  *
  * Every check that fails prints "FAIL: ..." and makes the exit code 1.
  */
@@ -170,8 +171,63 @@ case 'check-http':
     check(count($times) === 3, 'every POSTed comment has a verdict');
     break;
 
+case 'binding':
+    // A process of its own: the binding is not loaded yet when it starts.
+    require_once ABSPATH . 'wp-admin/includes/template.php';
+    require_once ABSPATH . 'wp-admin/includes/misc.php';
+    require_once ABSPATH . 'wp-admin/includes/plugin.php';
+    $plugin = Modfilter_Plugin::instance();
+    $s = get_option('modfilter_settings');
+    $n = 0;
+    $comment = function (string $author) use (&$n) {
+        $n++;
+        wp_set_current_user(0);
+        $id = wp_new_comment(wp_slash(['comment_post_ID' => 1, 'comment_content' => "A comment about routers, number $n.",
+            'comment_type' => 'comment', 'comment_author' => $author, 'comment_author_email' => "binding$n@example.test",
+            'comment_author_url' => '', 'comment_author_IP' => "198.51.100.$n", 'comment_agent' => 'e2e',
+            'comment_date' => gmdate('Y-m-d H:i:s', time() - 60 * $n), 'comment_date_gmt' => gmdate('Y-m-d H:i:s', time() - 60 * $n),
+            'user_id' => 0]), true);
+        return is_wp_error($id) ? null : get_comment($id);
+    };
+    $real = dirname(__DIR__, 3) . '/bindings/php/autoload.php';
+    foreach (['/etc/hostname' => 'is not the modfilter PHP binding', __DIR__ . '/no-such/autoload.php' => 'does not exist',
+                 dirname($real) . '/src/Engine.php' => 'is not the modfilter PHP binding',
+                 dirname($real) => 'is not the modfilter PHP binding'] as $bad => $why) {
+        update_option('modfilter_settings', ['binding' => $bad] + $s);
+        ob_start();
+        $c = $comment("Binding $n");
+        $printed = ob_get_clean();
+        check($printed === '', "with the binding path $bad nothing is printed (" . json_encode(substr($printed, 0, 60)) . ')');
+        check(!class_exists('Modfilter\\Engine', false), "nothing is loaded from $bad");
+        check($c && $c->comment_approved === '0', "a comment is held while the binding path is $bad");
+        $err = $c ? (string)get_comment_meta((int)$c->comment_ID, '_modfilter_error', true) : '';
+        check(str_contains($err, $bad) && str_contains($err, $why), "and its note says why ($err)");
+        // the settings page: saving the setting, and the status box
+        global $wp_settings_errors;
+        $wp_settings_errors = [];
+        $plugin->sanitize(['binding' => $bad] + $s);
+        $msgs = implode(' ', array_column(get_settings_errors(Modfilter_Plugin::OPTION), 'message'));
+        check(str_contains($msgs, $bad) && str_contains($msgs, $why), "saving $bad shows an error ($msgs)");
+        wp_set_current_user(1);
+        ob_start();
+        $plugin->page();
+        $html = ob_get_clean();
+        check((bool)preg_match('{notice-error inline"><p id="modfilter-status">[^<]*' . preg_quote(esc_html($bad)) . '[^<]*'
+            . preg_quote($why) . '}', $html), "the settings page's status box names $bad and why");
+    }
+    // The real binding's autoload.php is accepted and loaded.
+    $wp_settings_errors = [];
+    $plugin->sanitize(['binding' => $real] + $s);
+    check(get_settings_errors(Modfilter_Plugin::OPTION) === [], 'saving the binding\'s own autoload.php shows no error');
+    update_option('modfilter_settings', ['binding' => $real] + $s);
+    $c = $comment('Binding ok');
+    check($c && $c->comment_approved === '1' && get_comment_meta((int)$c->comment_ID, '_modfilter_action', true) === 'ALLOW',
+        'with the binding\'s autoload.php set, comments are scanned (' . ($c ? get_comment_meta((int)$c->comment_ID, '_modfilter_error', true) : '') . ')');
+    update_option('modfilter_settings', $s);
+    break;
+
 default:
-    fwrite(STDERR, "usage: php wp.php install|comments|check-http\n");
+    fwrite(STDERR, "usage: php wp.php install|comments|check-http|binding\n");
     exit(2);
 }
 exit($failures ? 1 : 0);

@@ -63,29 +63,79 @@ final class Modfilter_Plugin
 
     // ------------------------------------------------------------------ scanning
 
-    /** Loads the PHP binding: the binding setting, MODFILTER_PHP_AUTOLOAD, then the install places. */
+    /** The binding's entry file: the only file the plugin ever loads (beside it: src/Engine.php). */
+    public const BINDING_FILE = 'autoload.php';
+
+    /**
+     * Why $path is not the modfilter PHP binding's autoload.php, or null when it is: a readable
+     * regular file named autoload.php with the binding's src/Engine.php beside it. Nothing else is
+     * ever loaded (any other file's text would go out in the response, before the headers).
+     */
+    public static function binding_problem(string $path): ?string
+    {
+        if (!file_exists($path)) {
+            return sprintf(__('The PHP binding path %s does not exist.', 'modfilter'), $path);
+        }
+        if (!is_file($path) || basename($path) !== self::BINDING_FILE
+            || !is_file(dirname($path) . '/src/Engine.php')) {
+            return sprintf(__('The PHP binding path %1$s is not the modfilter PHP binding: give the path of its %2$s (beside its src/Engine.php), e.g. /usr/local/share/modfilter/php/autoload.php.', 'modfilter'),
+                $path, self::BINDING_FILE);
+        }
+        if (!is_readable($path)) {
+            return sprintf(__('The PHP binding %s cannot be read by the web server.', 'modfilter'), $path);
+        }
+        return null;
+    }
+
+    /**
+     * Loads the PHP binding: the binding setting, else MODFILTER_PHP_AUTOLOAD (constant, then
+     * environment), else the install places. A path that is set (setting or MODFILTER_PHP_AUTOLOAD) is
+     * the only one tried, and must be the binding's autoload.php: anything else is an error, never
+     * loaded and never silently replaced by another place.
+     */
     public function load_binding(): void
     {
         if (class_exists('Modfilter\\Engine')) {
             return;
         }
         $s = $this->settings();
-        $cands = array_filter([
-            $s['binding'],
-            defined('MODFILTER_PHP_AUTOLOAD') ? MODFILTER_PHP_AUTOLOAD : '',
-            (string)getenv('MODFILTER_PHP_AUTOLOAD'),
-            __DIR__ . '/../vendor/modfilter/autoload.php',
+        $set = [
+            __('the "PHP binding" setting (Settings > modfilter)', 'modfilter') => (string)$s['binding'],
+            __('the MODFILTER_PHP_AUTOLOAD constant', 'modfilter') => defined('MODFILTER_PHP_AUTOLOAD') ? (string)MODFILTER_PHP_AUTOLOAD : '',
+            __('the MODFILTER_PHP_AUTOLOAD environment variable', 'modfilter') => (string)getenv('MODFILTER_PHP_AUTOLOAD'),
+        ];
+        foreach ($set as $where => $file) {
+            if ($file === '') {
+                continue;
+            }
+            $problem = self::binding_problem($file);
+            if ($problem !== null) {
+                throw new RuntimeException($problem . ' ' . sprintf(__('(set by %s)', 'modfilter'), $where));
+            }
+            $this->require_binding($file);
+            return;
+        }
+        $cands = [
+            dirname(__DIR__) . '/vendor/modfilter/autoload.php',
             '/usr/local/share/modfilter/php/autoload.php',
             '/usr/share/modfilter/php/autoload.php',
-        ]);
+        ];
         foreach ($cands as $file) {
-            if (is_file($file)) {
-                require_once $file;
+            if (self::binding_problem($file) === null) {
+                $this->require_binding($file);
                 return;
             }
         }
         throw new RuntimeException('the modfilter PHP binding was not found (tried ' . implode(', ', $cands)
             . '): install modfilter (cmake --install) or set its autoload.php in Settings > modfilter');
+    }
+
+    private function require_binding(string $file): void
+    {
+        require_once $file;
+        if (!class_exists('Modfilter\\Engine')) {
+            throw new RuntimeException(sprintf(__('%s did not define Modfilter\\Engine: it is not the modfilter PHP binding.', 'modfilter'), $file));
+        }
     }
 
     /**
@@ -292,6 +342,9 @@ final class Modfilter_Plugin
         if ($out['staff_roles'] === '') {
             $out['staff_roles'] = $d['staff_roles'];
         }
+        if ($out['binding'] !== '' && ($problem = self::binding_problem($out['binding'])) !== null) {
+            add_settings_error(self::OPTION, 'binding', $problem . ' ' . __('Nothing is loaded from it: comments are handled as "filter cannot run" until it is fixed or emptied.', 'modfilter'));
+        }
         if ($out['rules_dir'] !== '' && !file_exists($out['rules_dir'])) {
             add_settings_error(self::OPTION, 'rules_dir', sprintf(__('The rules directory %s does not exist: comments will be handled as "filter cannot run" until it does.', 'modfilter'), $out['rules_dir']));
         }
@@ -301,6 +354,10 @@ final class Modfilter_Plugin
     /** The engine's state for the settings page: [ok, message]. */
     private function status(): array
     {
+        $binding = (string)$this->settings()['binding'];
+        if ($binding !== '' && ($problem = self::binding_problem($binding)) !== null) {
+            return [false, $problem . ' ' . __('Nothing is loaded from it: comments are held (or spam / trash, as set below) until it is fixed or emptied.', 'modfilter')];
+        }
         try {
             $this->load_binding();
             $s = $this->settings();
@@ -356,7 +413,7 @@ final class Modfilter_Plugin
                         <p class="description"><?php esc_html_e('WordPress roles whose comments speak for the site: promise rules (refunds, dates, legal) apply to them.', 'modfilter'); ?></p></td></tr>
                     <tr><th scope="row"><label for="modfilter-binding"><?php esc_html_e('PHP binding', 'modfilter'); ?></label></th>
                         <td><input type="text" class="regular-text code" id="modfilter-binding" name="<?php echo esc_attr("{$o}[binding]"); ?>" value="<?php echo esc_attr($s['binding']); ?>">
-                        <p class="description"><?php esc_html_e('Path of the binding\'s autoload.php. Empty: /usr/local/share/modfilter/php/autoload.php and the other usual places.', 'modfilter'); ?></p></td></tr>
+                        <p class="description"><?php esc_html_e('Path of the binding\'s autoload.php (nothing else is loaded). Empty: /usr/local/share/modfilter/php/autoload.php and the other usual places.', 'modfilter'); ?></p></td></tr>
                 </table>
                 <?php submit_button(); ?>
             </form>
