@@ -120,6 +120,12 @@ CpMap map_cp(const Icu &icu, uint32_t cp) {
         m.flags = kEvInvisible;
         return m;
     }
+    if (cp == 0x2122 || cp == 0x2120 || cp == 0x1F16A || cp == 0x1F16B || cp == 0x1F16C) {
+        // trade mark, service mark and the raised MC, MD, MR signs stay signs, not NFKC's letters,
+        // which would join the word before them: staff write "Widget Pro™", and "protm" is no word
+        append_utf8(m.bytes, cp);
+        return m;
+    }
     if (cp >= 0xD800 && cp <= 0xDFFF) {  // never produced by the decoder; map defensively
         m.bytes = "\xEF\xBF\xBD";
         return m;

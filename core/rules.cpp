@@ -5,6 +5,7 @@
 #include "text.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -140,6 +141,31 @@ struct Ctx {
 };
 
 uint32_t line_of(const toml::key &k) { return k.source().begin.line; }
+
+// Whether s is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view s) {
+    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
+    const size_t n = s.size();
+    for (size_t i = 0; i < n;) {
+        const unsigned c = p[i];
+        size_t len;
+        uint32_t cp;
+        if (c < 0x80) { ++i; continue; }
+        if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
+        else return false;
+        if (n - i < len) return false;
+        for (size_t k = 1; k < len; ++k) {
+            if ((p[i + k] & 0xC0) != 0x80) return false;
+            cp = cp << 6 | (p[i + k] & 0x3F);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return false;
+        i += len;
+    }
+    return true;
+}
 
 bool valid_id(std::string_view s) {
     if (s.empty() || s.size() > 128) return false;
@@ -476,6 +502,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
         const bool end_free = close || r.boundary == Boundary::Prefix || r.boundary == Boundary::Any;
         r.literal_boundaries.push_back(boundary_of(!start_free, !end_free));
         if (written.find_first_not_of(" \t\r\n") == std::string::npos) bad("empty word or phrase");
+        else if (!valid_utf8(written)) bad("not valid UTF-8 (save the list as UTF-8)");
         else if (!wrong.empty()) bad(wrong);
     }
     keep_rule(c, std::move(r), has_score, errors, out);
@@ -949,8 +976,10 @@ void parse_policy(Ctx &c, const toml::table &t, uint32_t line, RuleSet &out) {
     }
     out.policy.file = c.file;
     out.policy.line = line;
+    uint32_t last_threshold = line;  // the line of the last threshold given, where an order mistake shows
     for (auto &&[k, v] : t) {
         std::string_view key = k.str();
+        if (key == "flag" || key == "hold" || key == "reject") last_threshold = std::max(last_threshold, line_of(k));
         if (key == "quoted_weight") {
             if (auto n = get_number(c, v, key, 0.0, 1.0)) out.policy.quoted_weight = *n;
             continue;
@@ -964,8 +993,12 @@ void parse_policy(Ctx &c, const toml::table &t, uint32_t line, RuleSet &out) {
         }
         if (auto n = get_number(c, v, key, 0.001, 1e6)) *dst = *n;
     }
-    if (!(out.policy.flag <= out.policy.hold && out.policy.hold <= out.policy.reject))
-        c.err(line, "[policy] thresholds must satisfy flag <= hold <= reject");
+    if (!(out.policy.flag <= out.policy.hold && out.policy.hold <= out.policy.reject)) {
+        char values[120];
+        std::snprintf(values, sizeof values, " (here flag %g, hold %g, reject %g)", out.policy.flag, out.policy.hold,
+                      out.policy.reject);
+        c.err(last_threshold, std::string("[policy] thresholds must satisfy flag <= hold <= reject") + values);
+    }
 }
 
 void parse_categories(Ctx &c, const toml::table &t, RuleSet &out) {

@@ -483,9 +483,10 @@ TEST_CASE("Serialize and deserialize through the C API, a corrupted database is 
     CHECK(mf_engine_deserialize(&e3, buf, len, nullptr) == MF_E_BAD_DATABASE);
     CHECK(std::string(mf_last_error()).find("checksum") != std::string::npos);
     buf[len - 10] ^= 1;
+    const char format = buf[8];
     buf[8] = 99;  // format version
     CHECK(mf_engine_deserialize(&e3, buf, len, nullptr) == MF_E_DB_MISMATCH);
-    buf[8] = 0x15;
+    buf[8] = format;
     // a damaged header string is quoted, not echoed: no raw control or non-ASCII bytes in the message
     REQUIRE(std::string(buf + 24, 5) == "5.4.0");  // (magic, format, version, the length of the Hyperscan version)
     const char junk[5] = {'\xFF', '\xFE', '\x01', '\x1B', '['};

@@ -220,6 +220,9 @@ TEST_CASE("Look-alike letters from other scripts become Latin, and mixed scripts
     CHECK(n.evasion(0, 5) & kEvMixedScript);
     n.run("\xD0\xBF\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82");  // "привет": real Russian is not evasion
     CHECK(!(n.evasion(0, n.size()) & kEvConfusable));
+    // the trade mark sign stays a sign: NFKC's "TM" would join the word before it ("protm")
+    n.run("Widget Pro\xE2\x84\xA2 now");
+    CHECK(std::string(n.data(), n.size()) == "widget pro\xE2\x84\xA2 now");
     // Cyrillic к, whose UTS #39 skeleton is not ASCII, is a k in a mixed word (so regex rules see it)
     n.run("i will \xD0\xBAill you");  // "кill"
     CHECK(std::string(n.data(), n.size()) == "i will kill you");
@@ -585,6 +588,21 @@ TEST_CASE("Verdict JSON is valid and complete", "[verdict]") {
     CHECK(j.find("\"rule\":\"insult.idiot\"") != std::string::npos);
     CHECK(j.find("\"start\":0,\"end\":16") != std::string::npos);
     CHECK(j.find("\"invalid_utf8\":1") != std::string::npos);
+}
+
+TEST_CASE("A word list that is not UTF-8 is a mistake at the list's line", "[rules]") {
+    Sources src;
+    src.files.push_back({"t.toml", "[[rule]]\nid = \"x\"\ncategory = \"spam.x\"\nseverity = \"low\"\nwords_file = \"list.txt\"\n"});
+    src.files.push_back({"list.txt", "foo\nb\xE9r\n"});  // Latin-1 "bér"
+    std::vector<Diagnostic> d;
+    CHECK(compile_sources(src, &d) == nullptr);
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].file == "list.txt");
+    CHECK(d[0].line == 2);
+    CHECK(d[0].message.find("not valid UTF-8") != std::string::npos);
+    src.files[1].content = "foo\nb\xC3\xA9r\n";  // the same list in UTF-8
+    d.clear();
+    CHECK(compile_sources(src, &d) != nullptr);
 }
 
 TEST_CASE("Hits beyond max_hits are truncated but still scored", "[limits]") {
@@ -3079,6 +3097,10 @@ TEST_CASE("A rule whose every hit is quoted counts for [policy] quoted_weight of
     REQUIRE(!d.empty());
     CHECK(d[0].str().find("test.toml:2:") == 0);
     CHECK(d[0].str().find("quoted_weight") != std::string::npos);
+    // thresholds out of order: at the line of the last one given, with the values
+    d = errors_of("[policy]\nflag = 2\nhold = 9\nreject = 8\n\n[[rule]]\nid = \"x\"\ncategory = \"spam.x\"\nseverity = \"low\"\nword = \"zorb\"\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].str().find("test.toml:4: [policy] thresholds must satisfy flag <= hold <= reject (here flag 2, hold 9, reject 8)") == 0);
 }
 
 TEST_CASE("Scoring quoted hits stays linear in a post of 200,000 quoted lines", "[quotes]") {
