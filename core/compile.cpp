@@ -801,6 +801,7 @@ std::unique_ptr<Engine> Engine::compile(Sources src, const EngineOptions &opt,
     std::vector<std::string> exprs;
     std::vector<unsigned> flags;
     e->build_patterns(exprs, flags, diags);
+    e->warnings_.insert(e->warnings_.end(), e->rs_.warnings.begin(), e->rs_.warnings.end());
     // Regexes (and triggers) are checked one by one first, so that every bad one is reported with
     // its file:line.
     auto check = [&](const std::string &expr, unsigned f, const Rule &r, uint32_t line, const char *what) {

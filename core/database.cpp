@@ -187,7 +187,7 @@ static_assert(sizeof(Commitment) == 200, "Commitment changed: encode the new fie
 static_assert(sizeof(AllowEntry) == 72, "AllowEntry changed: encode the new field");
 static_assert(sizeof(CategoryPolicy) == 128, "CategoryPolicy changed: encode the new field");
 static_assert(sizeof(StateRules) == 64, "StateRules changed: encode the new field");
-static_assert(sizeof(RuleSet) == 448, "RuleSet changed: encode the new field");  // (ids: parse only, not encoded)
+static_assert(sizeof(RuleSet) == 472, "RuleSet changed: encode the new field");  // (ids, warnings: parse only, not encoded)
 static_assert(sizeof(Policy) == 96, "Policy changed: encode the new field");
 #endif
 

@@ -189,22 +189,25 @@ bool valid_category(std::string_view s) {
     return true;
 }
 
+// Levenshtein distance, for "did you mean" hints.
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> d(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) d[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t prev = d[0];
+        d[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            size_t tmp = d[j];
+            d[j] = std::min({d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            prev = tmp;
+        }
+    }
+    return d[b.size()];
+}
+
 // The closest known key, for "did you mean" hints.
 std::string suggest(std::string_view key, std::initializer_list<std::string_view> known) {
-    auto dist = [](std::string_view a, std::string_view b) {
-        std::vector<size_t> d(b.size() + 1);
-        for (size_t j = 0; j <= b.size(); ++j) d[j] = j;
-        for (size_t i = 1; i <= a.size(); ++i) {
-            size_t prev = d[0];
-            d[0] = i;
-            for (size_t j = 1; j <= b.size(); ++j) {
-                size_t tmp = d[j];
-                d[j] = std::min({d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
-                prev = tmp;
-            }
-        }
-        return d[b.size()];
-    };
+    auto dist = edit_distance;
     std::string best;
     size_t bd = 3;
     for (auto k : known) {
@@ -1277,6 +1280,59 @@ bool within_parsed_ranges(const RuleSet &rs) {
     return true;
 }
 
+// A [words] list that no rule, no other list and not the commitment stage names ("mony" for "money":
+// its words would never be used), and a [category."..."] under which no rule's category falls
+// ("spma"): warnings, read before the lists' names are put in place.
+void unused_names(RuleSet &out) {
+    // (the lists the commitment stage reads by name: PhraseWords::kJoinList, kCheckingList, kConditionList)
+    std::set<std::string> named = {"join", "checking", "condition", kNegationList};
+    auto take = [&](const std::vector<std::string> &v) {
+        for (const auto &w : v)
+            if (w.size() > 1 && w[0] == '@') named.insert(w.substr(1));
+    };
+    auto take_regex = [&](const std::string &re) {
+        for (size_t i = re.find("{@"); i != std::string::npos; i = re.find("{@", i + 2))
+            if (const size_t close = re.find('}', i); close != std::string::npos) named.insert(re.substr(i + 2, close - i - 2));
+    };
+    for (const auto &[name, wl] : out.words) take(wl.words);
+    for (const auto &r : out.rules) {
+        if (r.is_commitment) {
+            const Commitment &c = r.commitment;
+            for (const auto *v : {&c.who, &c.commit, &c.what, &c.unless}) take(*v);
+        }
+        if (r.is_regex) {
+            take_regex(r.regex);
+            take_regex(r.trigger);
+        }
+    }
+    std::vector<std::string_view> lists;
+    for (const auto &[name, wl] : out.words)
+        if (named.count(name)) lists.push_back(name);
+    for (const auto &[name, wl] : out.words) {
+        if (named.count(name) || wl.files.empty()) continue;
+        std::string hint;
+        size_t best = 3;
+        for (std::string_view other : lists) {  // (suggest() takes a fixed list)
+            const size_t d = edit_distance(name, other);
+            if (d < best) best = d, hint = " (did you mean '" + std::string(other) + "'?)";
+        }
+        out.warnings.push_back({wl.files[0], wl.lines[0], "warning: words." + name +
+                                                               " is named by no rule or list (as \"@" + name +
+                                                               "\"): its words are not used" + hint});
+    }
+    // the categories the state stage adds (core/state.cpp), which no rule has
+    std::vector<std::string> cats = {"spam.duplicate", "spam.flood", "spam.new-account-links"};
+    for (const auto &r : out.rules) cats.push_back(r.category);
+    for (const CategoryPolicy &cp : out.policy.categories) {
+        const bool used = std::any_of(cats.begin(), cats.end(), [&](const std::string &c) {
+            return c == cp.prefix || (c.size() > cp.prefix.size() && c.starts_with(cp.prefix) && c[cp.prefix.size()] == '.');
+        });
+        if (!used)
+            out.warnings.push_back({cp.file, cp.line, "warning: [category.\"" + cp.prefix +
+                                                          "\"] matches no rule's category: its settings are not used"});
+    }
+}
+
 void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, bool model_weights) {
     // Index-based: parse_words_file may append to src.files.
     size_t n = src.files.size();
@@ -1285,6 +1341,7 @@ void parse_rules(Sources &src, RuleSet &out, std::vector<Diagnostic> &diags, boo
         std::string path = src.files[i].path, content = src.files[i].content;
         parse_file(src, path, content, out, diags, model_weights);
     }
+    unused_names(out);
     resolve_list_names(out, diags);
     for (auto &r : out.rules) {
         if (!r.is_regex) continue;

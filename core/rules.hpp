@@ -167,6 +167,9 @@ struct RuleSet {
     std::vector<StateOverride> state_overrides;
     std::string state_file;  // where [state] was found, for diagnostics
     uint32_t state_line = 0;
+    // What is no mistake but likely one (a [words] list that nothing names, a [category."..."] that no
+    // category falls under): "warning: ..." lines that check-rules prints and that stop nothing.
+    std::vector<Diagnostic> warnings;
 };
 
 // Parses every *.toml in `src`. Every mistake is added to diags; the result is only usable when

@@ -590,6 +590,23 @@ TEST_CASE("Verdict JSON is valid and complete", "[verdict]") {
     CHECK(j.find("\"invalid_utf8\":1") != std::string::npos);
 }
 
+TEST_CASE("A word list nothing names and a category nothing falls under are warnings", "[rules]") {
+    std::vector<Diagnostic> d;
+    auto e = compile_text("[words]\nmoney = [\"refund\"]\nmony = [\"widget pro\"]\n\n"
+                          "[category.\"spma\"]\nroute = \"pr\"\n\n[category.\"spam.flood\"]\nroute = \"pr\"\n\n"
+                          "[[commitment]]\nid = \"p\"\ncategory = \"promise.money\"\nseverity = \"low\"\n"
+                          "commit = [\"will\"]\nwhat = [\"@money\"]\n",
+                          &d);
+    REQUIRE(e != nullptr);  // warnings stop nothing
+    CHECK(d.empty());
+    std::vector<std::string> w;
+    for (const auto &x : e->warnings()) w.push_back(x.str());
+    REQUIRE(w.size() == 2);
+    CHECK(w[0].find("test.toml:3: warning: words.mony is named by no rule") == 0);
+    CHECK(w[0].find("did you mean 'money'?") != std::string::npos);
+    CHECK(w[1].find("test.toml:5: warning: [category.\"spma\"] matches no rule's category") == 0);
+}
+
 TEST_CASE("A word list that is not UTF-8 is a mistake at the list's line", "[rules]") {
     Sources src;
     src.files.push_back({"t.toml", "[[rule]]\nid = \"x\"\ncategory = \"spam.x\"\nseverity = \"low\"\nwords_file = \"list.txt\"\n"});
