@@ -102,8 +102,9 @@ void tokenize(const char *text, size_t len, std::vector<Token> &out);
 // post as it was written), "’ll" as "'ll". Empty when the token is too long to be a phrase word.
 std::string_view token_text(const char *text, const Token &k, char (&buf)[64]);
 
-// Where the sentence holding byte pos starts, by the same rule as tokenize: '.', '!', '?', '…' and
-// line breaks end a sentence, except a '.' between two digits.
+// Where the sentence holding byte pos starts, by the same rule as tokenize (ends_sentence): '.', '!',
+// '?', '…' and line breaks end a sentence, except a '.' between two digits and the '.' of "Rs." before
+// its sum.
 size_t sentence_start(const char *text, size_t len, size_t pos);
 
 // Tokenizes the sentence that starts at byte `from` of text (offsets in text), giving the words that

@@ -73,6 +73,7 @@ int main(int argc, char **argv) {
     app.set_version_flag("--version", std::string("modfilter ") + mf_version());
 
     ScanOptions so;
+    so.skip_bom = true;  // each input file may start with a byte order mark
     auto *scan = app.add_subcommand("scan", "Scan posts (JSON lines, or plain text lines) and write one verdict line per input line");
     scan->add_option("--rules", so.rules, "Rule pack file or directory (default: the built-in packs)");
     scan->add_option("--db", so.db, "Compiled database from 'modfilter compile' (instead of --rules)");
@@ -227,17 +228,18 @@ int main(int argc, char **argv) {
             }
             // The state is saved beside its file (FILE.tmp, then renamed): a place that cannot be
             // written is told now, not after the whole input has been scanned.
+            // (A name of this process's own, created and removed: FILE.tmp may be another process's
+            // save in progress.)
             {
-                const std::string probe = state_path + ".tmp";
-                const bool existed = ::access(probe.c_str(), F_OK) == 0;
-                std::FILE *f = std::fopen(probe.c_str(), "ab");
-                if (!f) {
-                    std::cerr << "modfilter: cannot save state to " << state_path << ": cannot write " << probe << ": "
-                              << std::strerror(errno) << "\n";
+                const std::string probe = state_path + ".tmp." + std::to_string(::getpid());
+                const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                if (fd < 0) {
+                    std::cerr << "modfilter: cannot save state to " << state_path << ": cannot create a file beside it ("
+                              << probe << "): " << std::strerror(errno) << "\n";
                     return kExitFail;
                 }
-                std::fclose(f);
-                if (!existed) std::remove(probe.c_str());
+                ::close(fd);
+                ::unlink(probe.c_str());
             }
             mf_scanner_set_state(e.scanner, state.s);
             e.state = state.s;

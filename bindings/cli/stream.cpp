@@ -1051,18 +1051,10 @@ bool StreamScanner::flush_output(bool all) {
 }
 
 bool StreamScanner::run(Source &in) {
-    // A byte order mark at the start of a stream (as some Windows editors write one) is no part of
-    // the first post: it would make a JSON line invalid and move a text post's offsets by three.
-    bool at_start = true;
-    auto first_line = [&](char *p, size_t len, size_t room) {
-        if (at_start && len >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-            p += 3;
-            len -= 3;
-            room -= 3;
-        }
-        at_start = false;
-        line(p, len, room);
-    };
+    // A byte order mark at the start of an input (as some Windows editors write one) is no part of
+    // the first post: it would make a JSON line invalid and move a text post's offsets by three. It
+    // is dropped from the buffer before any line is split or measured (ScanOptions::skip_bom).
+    bool at_start = o_.skip_bom;
     while (e_.batch.size() < batch_) {
         mf_verdict *v = nullptr;
         if (mf_verdict_create(&v) != MF_OK) return false;
@@ -1080,11 +1072,15 @@ bool StreamScanner::run(Source &in) {
     size_t skipped = 0;
 
     for (;;) {
-        while (pos < end) {
+        // decided once three bytes, a line break or the end are in
+        if (at_start && (end - pos >= 3 || eof || std::memchr(buf.get() + pos, '\n', end - pos))) {
+            if (end - pos >= 3 && std::memcmp(buf.get() + pos, "\xEF\xBB\xBF", 3) == 0) pos += 3;
+            at_start = false;
+        }
+        while (pos < end && !at_start) {
             char *p = buf.get() + pos;
             auto *nl = static_cast<char *>(std::memchr(p, '\n', end - pos));
             if (skipping) {
-                at_start = false;
                 if (!nl) {
                     skipped += end - pos;
                     pos = end;
@@ -1096,13 +1092,13 @@ bool StreamScanner::run(Source &in) {
                 if (pending_ == batch_) flush_batch();
             } else {
                 if (!nl) break;
-                first_line(p, static_cast<size_t>(nl - p), cap - pos);
+                line(p, static_cast<size_t>(nl - p), cap - pos);
             }
             pos = static_cast<size_t>(nl - buf.get()) + 1;
         }
         if (eof) {
             if (skipping) too_long(skipped);
-            else if (pos < end) first_line(buf.get() + pos, end - pos, cap - pos);
+            else if (pos < end) line(buf.get() + pos, end - pos, cap - pos);
             break;
         }
         // Answer what has been read before reading (and perhaps waiting for) more.

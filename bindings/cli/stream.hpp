@@ -54,6 +54,9 @@ inline constexpr size_t kDefaultMaxPostBytes = size_t(16) << 20;
 struct ScanOptions {
     std::string rules, db, format = "json", role = "member";
     bool censor = false;
+    // Skip a byte order mark that starts the stream (the CLI's input files; not the worker, which
+    // joins a batch's entries into one stream).
+    bool skip_bom = false;
     std::vector<std::string> inputs;
     std::function<void()> after_batch;   // called after each batch is scanned (the CLI saves state)
     std::function<void()> before_batch;  // called before each batch is scanned (the CLI swaps engines)
