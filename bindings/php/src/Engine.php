@@ -12,7 +12,9 @@ use FFI\CData;
  *
  *     $engine = new Modfilter\Engine();                     // the default packs built into the library
  *     $engine = Modfilter\Engine::fromRules('/etc/modfilter/rules');
+ *     $engine = Modfilter\Engine::fromDatabase('/etc/modfilter/rules.mfdb'); // `modfilter compile` output
  *     $engine = Modfilter\Engine::shared($rulesDir);        // built once per PHP worker process
+ *     $engine = Modfilter\Engine::shared('/etc/modfilter/rules.mfdb'); // loaded once per worker
  *     $v = $engine->scan($text, ['role' => 'staff', 'censor' => true]);
  *     $v->action;                                           // "ALLOW" | "FLAG" | "HOLD" | "REJECT"
  *     foreach ($engine->scanMany($posts) as $v) { ... }     // one mf_scan_batch call per 256 posts
@@ -24,7 +26,7 @@ use FFI\CData;
  *   ts       seconds since 1970 (default now); age_days: the author's account age; edit: bool
  * (author, channel, ts, age_days and edit only matter to an engine with a state; they are passed on.)
  *
- * Engine options (constructor, fromRules, fromText, shared): flag_threshold, hold_threshold,
+ * Engine options (constructor, fromRules, fromText, fromDatabase, shared): flag_threshold, hold_threshold,
  * reject_threshold (numbers >= 0), max_post_bytes, max_hits (integers > 0).
  */
 final class Engine
@@ -73,6 +75,58 @@ final class Engine
         return $e;
     }
 
+    /**
+     * Loads a compiled database: the file `modfilter compile --rules DIR -o FILE.mfdb` writes (or
+     * mf_engine_serialize's output). Loading takes tens of milliseconds where compiling large packs
+     * takes many seconds. $options' thresholds and limits apply to the loaded engine.
+     *
+     * @throws IoException the file cannot be read
+     * @throws BadDatabaseException the file is damaged (truncated, say) or not a modfilter database
+     * @throws DatabaseMismatchException the database was compiled by another modfilter version or
+     *         platform: compile the packs again with this version's `modfilter compile`
+     */
+    public static function fromDatabase(string $path, array $options = []): self
+    {
+        $e = (new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
+        $e->build($path, null, $options, self::readDatabase($path));
+        return $e;
+    }
+
+    /** The bytes of a compiled database file (an IoException, as the library words one, when unreadable). */
+    private static function readDatabase(string $path): string
+    {
+        if (str_contains($path, "\0")) {
+            throw new InvalidArgumentException('a database path cannot contain a NUL byte', -1);
+        }
+        $why = null;
+        if (!file_exists($path)) {
+            $why = 'no such file or directory';
+        } elseif (is_dir($path)) {
+            $why = 'is a directory, not a compiled database (modfilter compile --rules DIR -o FILE.mfdb writes one)';
+        } else {
+            set_error_handler(function (int $no, string $msg) use (&$why): bool {
+                $why = preg_replace('/^file_get_contents\(.*?\): (Failed to open stream: )?/i', '', $msg);
+                return true;
+            });
+            try {
+                $data = file_get_contents($path);
+            } finally {
+                restore_error_handler();
+            }
+            if ($data !== false) {
+                return $data;
+            }
+            $why = strtolower($why ?? 'cannot be read');
+        }
+        throw ModfilterException::fromStatus(Library::constant('MF_E_IO'), "$path: $why");
+    }
+
+    /** Whether shared() and the plugins load $path as a compiled database (a file named *.mfdb). */
+    public static function isDatabasePath(string $path): bool
+    {
+        return str_ends_with(strtolower($path), '.mfdb');
+    }
+
     /** Compiles one rule pack given as TOML text (diagnostics name it "<memory>.toml"). */
     public static function fromText(string $toml, array $options = []): self
     {
@@ -91,6 +145,8 @@ final class Engine
      * and the one it replaces is freed (at once, or when the last Engine object of this request
      * that still uses it goes away). close() on a shared engine closes only that object: the engine
      * stays with the process, and the next shared() call hands back a working object for it.
+     * A $rulesPath ending in .mfdb is a compiled database (see fromDatabase()): it is loaded rather
+     * than compiled, and a new engine is loaded when the file's size or time changes.
      * Not for threaded (ZTS) PHP: there each request builds a new engine.
      */
     public static function shared(?string $rulesPath = null, array $options = []): self
@@ -130,7 +186,8 @@ final class Engine
             return $e;
         }
         // (If this throws, a rules mistake say, the engine of the old rules stays in the slot.)
-        $e = $rulesPath === null ? new self($options) : self::fromRules($rulesPath, $options);
+        $e = $rulesPath === null ? new self($options) : (self::isDatabasePath($rulesPath)
+            ? self::fromDatabase($rulesPath, $options) : self::fromRules($rulesPath, $options));
         if (!PHP_ZTS) {
             if (!str_starts_with(Library::path(), 'FFI scope')) {
                 $ffi->dlopen(Library::path(), 0x2 | 0x1000); // RTLD_NOW | RTLD_NODELETE: never unmapped
@@ -211,7 +268,9 @@ final class Engine
         }
     }
 
-    private function build(?string $path, ?string $toml, array $options): void
+    /** Builds the engine: from $database (serialized bytes, read from the file $path) when given, else
+     *  compiles $toml, $path or the default packs. */
+    private function build(?string $path, ?string $toml, array $options, ?string $database = null): void
     {
         self::checkOptions($options);
         $this->ffi = $ffi = Library::ffi();
@@ -223,7 +282,7 @@ final class Engine
             $keep = self::cString($ffi, $toml);
             $opts->rules_text = $keep[1];
             $opts->rules_text_len = strlen($toml);
-        } elseif ($path !== null) {
+        } elseif ($path !== null && $database === null) {
             if (str_contains($path, "\0")) {
                 throw new InvalidArgumentException('a rules path cannot contain a NUL byte', -1);
             }
@@ -234,7 +293,15 @@ final class Engine
             $opts->$k = $v;
         }
         $engine = $ffi->new('mf_engine *');
-        $this->check($ffi->mf_engine_create(FFI::addr($engine), FFI::addr($opts)));
+        if ($database !== null) {
+            // FFI passes a PHP string to a const char * parameter without copying it.
+            $st = $ffi->mf_engine_deserialize(FFI::addr($engine), $database, strlen($database), FFI::addr($opts));
+            if ($st !== 0) {
+                throw $this->error($st, $path . ': '); // the library's message does not name the file
+            }
+        } else {
+            $this->check($ffi->mf_engine_create(FFI::addr($engine), FFI::addr($opts)));
+        }
         $this->engine = $engine;
         $scanner = $ffi->new('mf_scanner *');
         $verdict = $ffi->new('mf_verdict *');

@@ -5,7 +5,8 @@
 #   2. WordPress's own config file /etc/wordpress/config-<run>.php, chosen through WORDPRESS_CONFIG,
 #      with a private wp-content (the plugin linked in) under the temp dir;
 #   3. wp.php install: wp_install(), users, settings, the plugin activated;
-#   4. wp.php comments: comments through wp_new_comment(), an edit, a failing filter, checked;
+#   4. wp.php comments: comments through wp_new_comment(), an edit, a failing filter, a compiled
+#      database (.mfdb, compiled here by the CLI) as the rules setting and a damaged one, checked;
 #      wp.php binding: a "PHP binding" path that is not the binding's autoload.php is never loaded;
 #   5. php -S (ffi.enable=1) serving WordPress; real POSTs to wp-comments-post.php, then checked;
 #   6. headless Chromium loads the settings page (logged in by a test-only must-use plugin written
@@ -87,6 +88,17 @@ env -u LD_PRELOAD mariadb --no-defaults --socket="$tmp/db.sock" -uroot -e 'CREAT
 mkdir -p "$tmp/wp-content/plugins" "$tmp/wp-content/mu-plugins" "$tmp/wp-content/uploads" "$tmp/wp-content/themes" "$tmp/bad-rules"
 ln -s "$root/plugins/wordpress/modfilter" "$tmp/wp-content/plugins/modfilter"
 cp "$root/bindings/php/tests/fixtures/bad/pack.toml" "$tmp/bad-rules/pack.toml"
+# A compiled database of the binding's small test pack (what a site with its own packs sets), and a
+# damaged copy; compiled by this build's CLI (MODFILTER_CLI, else beside the library under test).
+cli=${MODFILTER_CLI:-$(dirname "$(dirname "${MODFILTER_LIBRARY:-$root/build/capi/libmodfilter.so}")")/bindings/cli/modfilter}
+MF_DB='' MF_BAD_DB=''
+if [ -x "$cli" ]; then
+  "$cli" compile --rules "$root/bindings/php/tests/fixtures/good" -o "$tmp/rules.mfdb" >/dev/null
+  head -c 4000 "$tmp/rules.mfdb" >"$tmp/damaged.mfdb"
+  MF_DB="$tmp/rules.mfdb" MF_BAD_DB="$tmp/damaged.mfdb"
+else
+  echo "note: no modfilter CLI at $cli (set MODFILTER_CLI): the compiled-database step is skipped"
+fi
 secret=$(php -r 'echo bin2hex(random_bytes(16));')
 cat >"$config" <<PHP
 <?php
@@ -120,7 +132,7 @@ add_action('plugins_loaded', function () {
     \$_COOKIE[LOGGED_IN_COOKIE] = wp_generate_auth_cookie(1, \$exp, 'logged_in', \$token);
 });
 PHP
-export WORDPRESS_CONFIG="$run" WP_URL="$url" MF_BAD_RULES="$tmp/bad-rules"
+export WORDPRESS_CONFIG="$run" WP_URL="$url" MF_BAD_RULES="$tmp/bad-rules" MF_DB MF_BAD_DB
 php=(php -d ffi.enable=1 -d display_errors=stderr -d error_reporting=E_ALL)
 
 # ---- 3, 4. install, comments through WordPress's API ------------------------------------------

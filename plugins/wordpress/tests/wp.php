@@ -147,6 +147,25 @@ case 'comments':
     check($failed && $failed->comment_approved === '0', 'when the filter cannot run, the comment is held');
     $err = $failed ? (string)get_comment_meta((int)$failed->comment_ID, '_modfilter_error', true) : '';
     check(str_contains($err, 'RulesException') && str_contains($err, 'pack.toml:14'), "and the reason is kept ($err)");
+    // A compiled database (`modfilter compile` output) as the rules setting: the test pack's rules judge.
+    if (getenv('MF_DB')) {
+        update_option('modfilter_settings', ['rules_dir' => getenv('MF_DB')] + $s);
+        $fromDb = $new('Compiled', 'You are an idiot');
+        $v = $fromDb ? verdict_of($fromDb) : [];
+        check($fromDb && get_comment_meta((int)$fromDb->comment_ID, '_modfilter_action', true) === 'FLAG'
+            && ($v['hits'][0]['rule'] ?? '') === 'test.idiot', 'a comment is judged by the compiled database\'s rules ('
+            . json_encode($v['hits'][0]['rule'] ?? get_comment_meta((int)($fromDb->comment_ID ?? 0), '_modfilter_error', true)) . ')');
+        $dbThreat = $new('CompiledThreat', 'I will kill you');
+        check($dbThreat && in_array($dbThreat->comment_approved, ['spam', 'trash'], true)
+            && (verdict_of($dbThreat)['hits'][0]['rule'] ?? '') === 'test.kill', 'and a threat is rejected by it');
+        update_option('modfilter_settings', ['rules_dir' => getenv('MF_BAD_DB')] + $s);
+        $dbFailed = $new('DamagedDb', 'Another ordinary comment about routers.');
+        check($dbFailed && $dbFailed->comment_approved === '0', 'with a damaged compiled database, the comment is held');
+        $err = $dbFailed ? (string)get_comment_meta((int)$dbFailed->comment_ID, '_modfilter_error', true) : '';
+        check(str_contains($err, 'BadDatabaseException') && str_contains($err, 'damaged.mfdb'), "and the reason is kept ($err)");
+    } else {
+        echo "skipped: the compiled database step (no modfilter CLI)\n";
+    }
     update_option('modfilter_settings', $s);
     // The admin comment list's column (its page is checked over HTTP by e2e.sh).
     $plugin = Modfilter_Plugin::instance();

@@ -29,7 +29,9 @@ final class Modfilter_Plugin
     public static function defaults(): array
     {
         return [
-            'rules_dir' => '',                            // '' = the default packs built into the library
+            'rules_dir' => '',                            // '' = the default packs built into the library; a
+                                                          // directory or .toml file of packs, or a compiled
+                                                          // database (*.mfdb, from `modfilter compile`)
             'binding' => '',                              // '' = look in the usual places
             'flag_action' => 'approve',                   // approve (as WordPress would) | hold
             'reject_action' => 'spam',                    // spam | trash
@@ -146,7 +148,7 @@ final class Modfilter_Plugin
         try {
             $this->load_binding();
             $s = $this->settings();
-            $engine = Modfilter\Engine::shared($s['rules_dir'] !== '' ? $s['rules_dir'] : null);
+            $engine = $this->engine($s['rules_dir']);
             $post = ['role' => $this->is_staff($user_id) ? 'staff' : 'member'] + $fields;
             $v = $engine->scan($text, $post);
             $out = $v->toArray();
@@ -155,6 +157,26 @@ final class Modfilter_Plugin
         } catch (Throwable $e) {
             return [null, get_class($e) . ': ' . $e->getMessage()];
         }
+    }
+
+    /**
+     * The worker's engine for the rules setting: the default packs (''), a compiled database (a file
+     * named *.mfdb, loaded in milliseconds) or rule packs (a directory or .toml file, compiled on the
+     * worker's first comment). Throws what the binding throws (a rules mistake, a damaged database,
+     * one from another modfilter version), which the callers show or keep as the reason.
+     */
+    private function engine(string $rules): Modfilter\Engine
+    {
+        if ($rules !== '' && self::is_database($rules) && !method_exists(Modfilter\Engine::class, 'fromDatabase')) {
+            throw new RuntimeException(sprintf('%s is a compiled database, which this modfilter PHP binding cannot load: install a newer binding, or set a rules directory instead.', $rules));
+        }
+        return Modfilter\Engine::shared($rules !== '' ? $rules : null);
+    }
+
+    /** Whether the rules setting names a compiled database (as Modfilter\Engine::shared() decides). */
+    private static function is_database(string $rules): bool
+    {
+        return str_ends_with(strtolower($rules), '.mfdb');
     }
 
     public function is_staff(int $user_id): bool
@@ -345,7 +367,11 @@ final class Modfilter_Plugin
         if ($out['binding'] !== '' && ($problem = self::binding_problem($out['binding'])) !== null) {
             add_settings_error(self::OPTION, 'binding', $problem . ' ' . __('Nothing is loaded from it: comments are handled as "filter cannot run" until it is fixed or emptied.', 'modfilter'));
         }
-        if ($out['rules_dir'] !== '' && !file_exists($out['rules_dir'])) {
+        if ($out['rules_dir'] !== '' && self::is_database($out['rules_dir'])) {
+            if (!is_file($out['rules_dir'])) {
+                add_settings_error(self::OPTION, 'rules_dir', sprintf(__('The compiled database %s does not exist: comments will be handled as "filter cannot run" until it does.', 'modfilter'), $out['rules_dir']));
+            }
+        } elseif ($out['rules_dir'] !== '' && !file_exists($out['rules_dir'])) {
             add_settings_error(self::OPTION, 'rules_dir', sprintf(__('The rules directory %s does not exist: comments will be handled as "filter cannot run" until it does.', 'modfilter'), $out['rules_dir']));
         }
         return $out;
@@ -362,7 +388,7 @@ final class Modfilter_Plugin
             $this->load_binding();
             $s = $this->settings();
             $t0 = microtime(true);
-            $engine = Modfilter\Engine::shared($s['rules_dir'] !== '' ? $s['rules_dir'] : null);
+            $engine = $this->engine($s['rules_dir']);
             $ms = (microtime(true) - $t0) * 1000;
             return [true, sprintf(__('libmodfilter %1$s (%2$s), %3$d rules from %4$s; engine ready in %5$.1f ms.', 'modfilter'),
                 Modfilter\Library::version(), Modfilter\Library::path(), $engine->ruleCount(),
@@ -394,9 +420,10 @@ final class Modfilter_Plugin
             <form method="post" action="options.php">
                 <?php settings_fields('modfilter'); ?>
                 <table class="form-table" role="presentation">
-                    <tr><th scope="row"><label for="modfilter-rules_dir"><?php esc_html_e('Rules directory', 'modfilter'); ?></label></th>
+                    <tr><th scope="row"><label for="modfilter-rules_dir"><?php esc_html_e('Rules', 'modfilter'); ?></label></th>
                         <td><input type="text" class="regular-text code" id="modfilter-rules_dir" name="<?php echo esc_attr("{$o}[rules_dir]"); ?>" value="<?php echo esc_attr($s['rules_dir']); ?>">
-                        <p class="description"><?php esc_html_e('A directory of .toml rule packs (or one file). Empty: the default packs built into the library.', 'modfilter'); ?></p></td></tr>
+                        <p class="description"><?php esc_html_e('A compiled database (a .mfdb file), or a directory of .toml rule packs (or one file). Empty: the default packs built into the library.', 'modfilter'); ?></p>
+                        <p class="description"><?php esc_html_e('Your own packs: compile them once with "modfilter compile --rules DIR -o rules.mfdb" and set the path of rules.mfdb here. Compiling packs takes about 20 seconds, and a directory is compiled in a web request (each PHP worker\'s first comment), close to PHP\'s 30-second limit; a compiled database loads in well under a second. Compile again after changing the packs or upgrading modfilter.', 'modfilter'); ?></p></td></tr>
                     <tr><th scope="row"><?php esc_html_e('ALLOW', 'modfilter'); ?></th>
                         <td><?php esc_html_e('Approved as WordPress would (its own moderation settings still apply).', 'modfilter'); ?></td></tr>
                     <tr><th scope="row"><label for="modfilter-flag_action"><?php esc_html_e('FLAG', 'modfilter'); ?></label></th>
