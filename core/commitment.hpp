@@ -81,7 +81,7 @@ inline bool ends_sentence(const unsigned char *s, size_t len, size_t i) {
     const unsigned char c = s[i];
     if (c == '!' || c == '?' || c == '\n' || c == '\r') return true;
     if (c == '.' && i >= 2 && (s[i - 1] | 0x20) == 's' && (s[i - 2] | 0x20) == 'r' &&
-        (i == 2 || !(ascii_digit(s[i - 3]) || ((s[i - 3] | 0x20) >= 'a' && (s[i - 3] | 0x20) <= 'z'))) &&
+        (i == 2 || !ascii_alnum(s[i - 3])) &&
         ((i + 1 < len && ascii_digit(s[i + 1])) || (i + 2 < len && s[i + 1] == ' ' && ascii_digit(s[i + 2]))))
         return false;
     if (c == '.') return !(i > 0 && i + 1 < len && ascii_digit(s[i - 1]) && ascii_digit(s[i + 1]));

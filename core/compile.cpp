@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -135,12 +134,7 @@ void Engine::build_tables(const EngineOptions &opt) {
     if (opt.hold >= 0) pol.hold = opt.hold;
     if (opt.reject >= 0) pol.reject = opt.reject;
     // the rule policy.toml's [policy] keeps (core/rules.cpp), for the thresholds the options give
-    if (!(pol.flag <= pol.hold && pol.hold <= pol.reject)) {
-        char msg[200];
-        std::snprintf(msg, sizeof msg, "thresholds must satisfy flag <= hold <= reject (here flag %g, hold %g, reject %g, after the options)",
-                      pol.flag, pol.hold, pol.reject);
-        throw Error(kInvalidArg, msg);
-    }
+    if (const std::string m = threshold_order_mistake(pol); !m.empty()) throw Error(kInvalidArg, m + ", after the options");
     std::map<std::string, uint32_t> index;
     rule_cat_.clear();
     cats_.clear();

@@ -97,14 +97,22 @@ bool read_sources(const std::string &path, Sources &out, std::vector<Diagnostic>
     return true;
 }
 
+bool category_under(std::string_view category, std::string_view prefix) {
+    return category.substr(0, prefix.size()) == prefix && (category.size() == prefix.size() || category[prefix.size()] == '.');
+}
+
 const CategoryPolicy *category_policy(const Policy &p, std::string_view category) {
     const CategoryPolicy *best = nullptr;
-    for (const auto &cp : p.categories) {
-        const bool match = category.substr(0, cp.prefix.size()) == cp.prefix &&
-                           (category.size() == cp.prefix.size() || category[cp.prefix.size()] == '.');
-        if (match && (!best || cp.prefix.size() >= best->prefix.size())) best = &cp;
-    }
+    for (const auto &cp : p.categories)
+        if (category_under(category, cp.prefix) && (!best || cp.prefix.size() >= best->prefix.size())) best = &cp;
     return best;
+}
+
+std::string threshold_order_mistake(const Policy &p) {
+    if (p.flag <= p.hold && p.hold <= p.reject) return {};
+    char values[120];
+    std::snprintf(values, sizeof values, " (here flag %g, hold %g, reject %g)", p.flag, p.hold, p.reject);
+    return std::string("thresholds must satisfy flag <= hold <= reject") + values;
 }
 
 const char *severity_name(int s) {
@@ -142,27 +150,15 @@ struct Ctx {
 
 uint32_t line_of(const toml::key &k) { return k.source().begin.line; }
 
-// Whether s is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+// Whether s is well-formed UTF-8, as the normalizer decodes it (decode_utf8: no overlong forms,
+// surrogates or code points past U+10FFFF).
 bool valid_utf8(std::string_view s) {
     const auto *p = reinterpret_cast<const unsigned char *>(s.data());
-    const size_t n = s.size();
-    for (size_t i = 0; i < n;) {
-        const unsigned c = p[i];
-        size_t len;
+    for (size_t i = 0; i < s.size();) {
         uint32_t cp;
-        if (c < 0x80) { ++i; continue; }
-        if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-        else return false;
-        if (n - i < len) return false;
-        for (size_t k = 1; k < len; ++k) {
-            if ((p[i + k] & 0xC0) != 0x80) return false;
-            cp = cp << 6 | (p[i + k] & 0x3F);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return false;
-        i += len;
+        bool valid;
+        i += decode_utf8(p + i, s.size() - i, &cp, &valid);
+        if (!valid) return false;
     }
     return true;
 }
@@ -206,17 +202,21 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 // The closest known key, for "did you mean" hints.
-std::string suggest(std::string_view key, std::initializer_list<std::string_view> known) {
-    auto dist = edit_distance;
+// The known name closest to key, within two edits, or "" (the first of the closest).
+template <class Names>
+std::string closest(std::string_view key, const Names &known) {
     std::string best;
     size_t bd = 3;
-    for (auto k : known) {
-        size_t dd = dist(key, k);
-        if (dd < bd) {
+    for (std::string_view k : known)
+        if (const size_t dd = edit_distance(key, k); dd < bd) {
             bd = dd;
             best = k;
         }
-    }
+    return best;
+}
+
+std::string suggest(std::string_view key, std::initializer_list<std::string_view> known) {
+    const std::string best = closest(key, known);
     std::string s = "; known keys: ";
     bool first = true;
     for (auto k : known) {
@@ -996,12 +996,7 @@ void parse_policy(Ctx &c, const toml::table &t, uint32_t line, RuleSet &out) {
         }
         if (auto n = get_number(c, v, key, 0.001, 1e6)) *dst = *n;
     }
-    if (!(out.policy.flag <= out.policy.hold && out.policy.hold <= out.policy.reject)) {
-        char values[120];
-        std::snprintf(values, sizeof values, " (here flag %g, hold %g, reject %g)", out.policy.flag, out.policy.hold,
-                      out.policy.reject);
-        c.err(last_threshold, std::string("[policy] thresholds must satisfy flag <= hold <= reject") + values);
-    }
+    if (const std::string m = threshold_order_mistake(out.policy); !m.empty()) c.err(last_threshold, "[policy] " + m);
 }
 
 void parse_categories(Ctx &c, const toml::table &t, RuleSet &out) {
@@ -1310,12 +1305,8 @@ void unused_names(RuleSet &out) {
         if (named.count(name)) lists.push_back(name);
     for (const auto &[name, wl] : out.words) {
         if (named.count(name) || wl.files.empty()) continue;
-        std::string hint;
-        size_t best = 3;
-        for (std::string_view other : lists) {  // (suggest() takes a fixed list)
-            const size_t d = edit_distance(name, other);
-            if (d < best) best = d, hint = " (did you mean '" + std::string(other) + "'?)";
-        }
+        const std::string other = closest(name, lists);
+        const std::string hint = other.empty() ? "" : " (did you mean '" + other + "'?)";
         out.warnings.push_back({wl.files[0], wl.lines[0], "warning: words." + name +
                                                                " is named by no rule or list (as \"@" + name +
                                                                "\"): its words are not used" + hint});
@@ -1324,9 +1315,7 @@ void unused_names(RuleSet &out) {
     std::vector<std::string> cats = {"spam.duplicate", "spam.flood", "spam.new-account-links"};
     for (const auto &r : out.rules) cats.push_back(r.category);
     for (const CategoryPolicy &cp : out.policy.categories) {
-        const bool used = std::any_of(cats.begin(), cats.end(), [&](const std::string &c) {
-            return c == cp.prefix || (c.size() > cp.prefix.size() && c.starts_with(cp.prefix) && c[cp.prefix.size()] == '.');
-        });
+        const bool used = std::any_of(cats.begin(), cats.end(), [&](const std::string &c) { return category_under(c, cp.prefix); });
         if (!used)
             out.warnings.push_back({cp.file, cp.line, "warning: [category.\"" + cp.prefix +
                                                           "\"] matches no rule's category: its settings are not used"});

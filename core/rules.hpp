@@ -190,6 +190,10 @@ std::string literal_expression(std::string_view literal);
 // The [category."prefix"] entry that configures a category: the longest prefix of it, on a dot
 // boundary ("abuse" configures "abuse.threat"); nullptr when none does.
 const CategoryPolicy *category_policy(const Policy &p, std::string_view category);
+// Whether category is prefix or lies below it ("abuse.threat" under "abuse", not "abusefoo").
+bool category_under(std::string_view category, std::string_view prefix);
+// "" when p's global thresholds keep flag <= hold <= reject; else what is wrong, with the values.
+std::string threshold_order_mistake(const Policy &p);
 
 const char *severity_name(int severity);
 int severity_from_name(std::string_view name);  // 0 if unknown
