@@ -143,27 +143,35 @@ final class LibraryTest extends TestCase
         $this->assertSame('FFI scope modfilter|FLAG|ALLOW', $out);
     }
 
-    public function testSharedEngineIsBuiltOncePerProcess(): void
+    /**
+     * Runs $code in a child PHP (self::php) where $r names a fresh copy of the good fixture pack's
+     * directory, removed afterwards, and $reset() empties the binding's per-request cache of shared
+     * engines, as PHP forgets every value between requests.
+     */
+    private static function phpWithRulesCopy(string $tag, string $code): array
     {
-        $rules = sys_get_temp_dir() . '/mf-php-shared-' . getmypid();
+        $rules = sys_get_temp_dir() . "/mf-php-$tag-" . getmypid();
         @mkdir($rules);
         copy(__DIR__ . '/fixtures/good/pack.toml', "$rules/pack.toml");
         try {
-            // Three "requests" in one process: PHP forgets every value between requests, which
-            // resetting the binding's per-request cache imitates.
-            $code = '$r = ' . var_export($rules, true) . '; $reset = function () { '
-                . '(new ReflectionProperty(Modfilter\Engine::class, "shared"))->setValue(null, []); }; '
-                . 'for ($i = 0; $i < 3; $i++) { $e = Modfilter\Engine::shared($r); $s = Modfilter\Engine::lastShared(); '
-                . 'echo $s["reused"] ? "reused" : "built", ":", $e->scan("you are an idiot")->action, " "; unset($e); $reset(); '
-                . 'if ($i === 1) { file_put_contents("$r/pack.toml", "\n", FILE_APPEND); clearstatcache(); } }';
-            [$rc, $out] = self::php($code);
-            $this->assertSame(0, $rc, $out);
-            // the third call sees a changed rules file and builds a new engine
-            $this->assertSame('built:FLAG reused:FLAG built:FLAG ', $out);
+            return self::php('$r = ' . var_export($rules, true) . '; $reset = function () { '
+                . '(new ReflectionProperty(Modfilter\Engine::class, "shared"))->setValue(null, []); }; ' . $code);
         } finally {
             @unlink("$rules/pack.toml");
             @rmdir($rules);
         }
+    }
+
+    public function testSharedEngineIsBuiltOncePerProcess(): void
+    {
+        // Three "requests" in one process, the rules file changed before the third.
+        [$rc, $out] = self::phpWithRulesCopy('shared',
+            'for ($i = 0; $i < 3; $i++) { $e = Modfilter\Engine::shared($r); $s = Modfilter\Engine::lastShared(); '
+            . 'echo $s["reused"] ? "reused" : "built", ":", $e->scan("you are an idiot")->action, " "; unset($e); $reset(); '
+            . 'if ($i === 1) { file_put_contents("$r/pack.toml", "\n", FILE_APPEND); clearstatcache(); } }');
+        $this->assertSame(0, $rc, $out);
+        // the third call sees a changed rules file and builds a new engine
+        $this->assertSame('built:FLAG reused:FLAG built:FLAG ', $out);
         $a = Engine::shared();
         $this->assertSame($a, Engine::shared());
         $this->assertSame(Verdict::FLAG, $a->scan('You are an idiot')->action);
@@ -183,29 +191,20 @@ final class LibraryTest extends TestCase
 
     public function testReplacedSharedEngineIsFreed(): void
     {
-        $rules = sys_get_temp_dir() . '/mf-php-replaced-' . getmypid();
-        @mkdir($rules);
-        copy(__DIR__ . '/fixtures/good/pack.toml', "$rules/pack.toml");
-        try {
-            // Rules edited 160 times, between requests (the request cache reset) and within one;
-            // every edit builds a new engine (a third of a MB or more): the replaced ones must not pile up.
-            $code = '$r = ' . var_export($rules, true) . '; $rss = fn () => (int)explode(" ", file_get_contents("/proc/self/statm"))[1] * 4096; '
-                . '$reset = function () { (new ReflectionProperty(Modfilter\Engine::class, "shared"))->setValue(null, []); }; '
-                . '$edit = function () use ($r) { file_put_contents("$r/pack.toml", "\n", FILE_APPEND); clearstatcache(); }; '
-                . '$base = 0; for ($i = 0; $i < 160; $i++) { if ($i === 10) { $base = $rss(); } '
-                . '$e = Modfilter\Engine::shared($r); if ($e->scan("idiot")->action !== "FLAG") { exit(5); } unset($e); '
-                . 'if ($i % 2) { $reset(); } $edit(); } '
-                . '$old = Modfilter\Engine::shared($r); $edit(); $new = Modfilter\Engine::shared($r); '
-                . 'echo $old !== $new ? "replaced " : "same ", $old->scan("idiot")->action, " ", $new->scan("idiot")->action, " "; '
-                . 'unset($old); echo Modfilter\Engine::shared($r)->scan("idiot")->action, " ", '
-                . 'round(($rss() - $base) / 1048576) < 12 ? "freed" : "kept " . round(($rss() - $base) / 1048576) . " MB";';
-            [$rc, $out] = self::php($code);
-            $this->assertSame(0, $rc, $out);
-            // an object still held when its engine is replaced keeps working until it is dropped
-            $this->assertSame('replaced FLAG FLAG FLAG freed', $out);
-        } finally {
-            @unlink("$rules/pack.toml");
-            @rmdir($rules);
-        }
+        // Rules edited 160 times, between requests (the request cache reset) and within one;
+        // every edit builds a new engine (a third of a MB or more): the replaced ones must not pile up.
+        [$rc, $out] = self::phpWithRulesCopy('replaced',
+            '$rss = fn () => (int)explode(" ", file_get_contents("/proc/self/statm"))[1] * 4096; '
+            . '$edit = function () use ($r) { file_put_contents("$r/pack.toml", "\n", FILE_APPEND); clearstatcache(); }; '
+            . '$base = 0; for ($i = 0; $i < 160; $i++) { if ($i === 10) { $base = $rss(); } '
+            . '$e = Modfilter\Engine::shared($r); if ($e->scan("idiot")->action !== "FLAG") { exit(5); } unset($e); '
+            . 'if ($i % 2) { $reset(); } $edit(); } '
+            . '$old = Modfilter\Engine::shared($r); $edit(); $new = Modfilter\Engine::shared($r); '
+            . 'echo $old !== $new ? "replaced " : "same ", $old->scan("idiot")->action, " ", $new->scan("idiot")->action, " "; '
+            . 'unset($old); echo Modfilter\Engine::shared($r)->scan("idiot")->action, " ", '
+            . 'round(($rss() - $base) / 1048576) < 12 ? "freed" : "kept " . round(($rss() - $base) / 1048576) . " MB";');
+        $this->assertSame(0, $rc, $out);
+        // an object still held when its engine is replaced keeps working until it is dropped
+        $this->assertSame('replaced FLAG FLAG FLAG freed', $out);
     }
 }
