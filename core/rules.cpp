@@ -1135,7 +1135,7 @@ void finish_state(RuleSet &out, std::vector<Diagnostic> &diags) {
     check(sp.defaults, "[state]");
     for (const auto &[name, r] : sp.channels) check(r, "[state.channel.\"" + name + "\"]");
     // spam.* categories take the route of the longest configured category prefix of "spam.duplicate".
-    if (const CategoryPolicy *cp = category_policy(out.policy, "spam.duplicate")) sp.route = cp->route;
+    if (const CategoryPolicy *cp = category_policy(out.policy, kCatDuplicate)) sp.route = cp->route;
 }
 
 void parse_file(Sources &src, const std::string &path, const std::string &content, RuleSet &out,
@@ -1312,7 +1312,7 @@ void unused_names(RuleSet &out) {
                                                                "\"): its words are not used" + hint});
     }
     // the categories the state stage adds (core/state.cpp), which no rule has
-    std::vector<std::string> cats = {"spam.duplicate", "spam.flood", "spam.new-account-links"};
+    std::vector<std::string> cats = {kCatDuplicate, kCatFlood, kCatNewAccountLinks};
     for (const auto &r : out.rules) cats.push_back(r.category);
     for (const CategoryPolicy &cp : out.policy.categories) {
         const bool used = std::any_of(cats.begin(), cats.end(), [&](const std::string &c) { return category_under(c, cp.prefix); });

@@ -518,7 +518,7 @@ void apply_state(StateStore &store, const StatePolicy &policy, std::string_view 
         const uint32_t copies = s.copies + 1;
         Action a = by_count(copies, r.duplicate_flag, r.duplicate_hold, r.duplicate_reject);
         if (copies >= 2 && a >= kFlag) {
-            StateFinding &f = add("spam.duplicate", copies, a);
+            StateFinding &f = add(kCatDuplicate, copies, a);
             f.authors = s.authors;
             f.channels = s.channels;
             f.since_ms = s.dup_since_ms;
@@ -532,7 +532,7 @@ void apply_state(StateStore &store, const StatePolicy &policy, std::string_view 
         const uint32_t posts = s.author_posts + 1;
         Action a = by_count(posts, r.flood_flag, r.flood_hold, r.flood_reject);
         if (a >= kFlag) {
-            StateFinding &f = add("spam.flood", posts, a);
+            StateFinding &f = add(kCatFlood, posts, a);
             f.since_ms = s.flood_since_ms;
             f.window_ms = r.flood_window_ms;
         }
@@ -540,7 +540,7 @@ void apply_state(StateStore &store, const StatePolicy &policy, std::string_view 
     if (!m.author.empty() && m.age_days >= 0 && m.age_days < r.new_account_days && x.fp.links) {
         Action a = by_count(x.fp.links, r.new_account_flag, r.new_account_hold, 0);
         if (a >= kFlag) {
-            StateFinding &f = add("spam.new-account-links", x.fp.links, a);
+            StateFinding &f = add(kCatNewAccountLinks, x.fp.links, a);
             f.age_days = m.age_days;
         }
     }

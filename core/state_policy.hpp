@@ -9,6 +9,11 @@
 
 namespace mf {
 
+// The categories the state stage adds (no rule has them): their names in verdicts and policy.toml.
+inline constexpr const char *kCatDuplicate = "spam.duplicate";
+inline constexpr const char *kCatFlood = "spam.flood";
+inline constexpr const char *kCatNewAccountLinks = "spam.new-account-links";
+
 // The most flood posts an author entry remembers: flood thresholds are at most this.
 constexpr uint32_t kFloodRing = 32;
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "engine.hpp"
+#include "state_policy.hpp"
 
 namespace mf {
 
@@ -135,7 +136,7 @@ void Verdict::render_state(std::string &o) const {
         o += ":{\"action\":";
         json_string(o, action_name(f.action));
         const std::string_view cat = f.category;
-        if (cat == "spam.duplicate") {
+        if (cat == kCatDuplicate) {
             o += ",\"copies\":" + std::to_string(f.count) + ",\"authors\":" + std::to_string(f.authors) +
                  ",\"channels\":" + std::to_string(f.channels) + ",\"since\":" + std::to_string(f.since_ms / 1000) +
                  ",\"window_s\":" + std::to_string(f.window_ms / 1000) + ",\"match\":";
@@ -146,7 +147,7 @@ void Verdict::render_state(std::string &o) const {
                 json_string(o, f.earlier[i]);
             }
             o += ']';
-        } else if (cat == "spam.flood") {
+        } else if (cat == kCatFlood) {
             o += ",\"posts\":" + std::to_string(f.count) + ",\"since\":" + std::to_string(f.since_ms / 1000) +
                  ",\"window_s\":" + std::to_string(f.window_ms / 1000);
         } else {
