@@ -49,6 +49,7 @@ Scanner::Scanner(const Engine &e) : e_(e) {
     raw_cap_ = std::max<size_t>(4096, size_t(e.options().max_hits) * 4);
     seen_.resize(e.variable_count() * 2);
     gate_stat_.resize(e.variable_count());
+    word_cache_.clear();
     posts_.reserve(kLanes);
     p_ = &new_post_state();
 }
@@ -939,7 +940,7 @@ void Scanner::match_words() {
     p.next_word_hit = 0;
     e_.word_matcher().scan(p.text, p.len, [&p](uint32_t id, size_t end) {
         p.word_hits.emplace_back(id, static_cast<uint32_t>(end));
-    });
+    }, &word_cache_);
 }
 
 void Scanner::match() {

@@ -147,6 +147,8 @@ private:
     PostState &init_post_state(PostState &p);
     size_t raw_cap_ = 0;
 
+    WordCache word_cache_;  // the word matcher's hits of the words this scanner has met
+
     // confirm: the post's windows merged per group and widened to word boundaries
     std::vector<Window> group_windows_;
     struct Seen {

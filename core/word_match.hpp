@@ -24,6 +24,35 @@
 
 namespace mf {
 
+// What one scanner remembers of the words it has looked up, so that a word met again costs one
+// probe instead of the lookups of WordMatcher::token(). Real posts are mostly a few hundred common
+// words ("the", "people", "support"), and a word's hits depend on its bytes alone: a short ASCII
+// word that starts with a letter (canonical, up to 16 bytes) is the key, its hits (patterns and
+// ends within the word, none for most words) the value. Direct-mapped: a word takes its slot from
+// whatever word was there. Owned by one scanner (one thread), tied to one engine's matcher.
+class WordCache {
+public:
+    void clear() {
+        slots_.assign(size_t(1) << kBits, Slot{});
+        hits_.clear();
+    }
+
+private:
+    friend class WordMatcher;
+    static constexpr unsigned kBits = 12;           // 4,096 words, 96 KB
+    static constexpr size_t kMaxBytes = 16;         // longer words are looked up every time
+    static constexpr size_t kMaxHits = 1u << 16;    // then the cache starts again
+    struct Slot {
+        uint64_t k0 = 0, k1 = 0;  // the word's canonical bytes, zero after its end (k0 == 0: empty)
+        uint32_t at = 0, n = 0;   // its hits: hits_[at, at + n)
+    };
+    struct Hit {
+        uint32_t pattern, end;  // end: bytes after the word's start
+    };
+    std::vector<Slot> slots_;
+    std::vector<Hit> hits_;
+};
+
 class WordMatcher {
 public:
     static constexpr size_t kMaxLen = 32;  // longer literals stay in Hyperscan
@@ -57,8 +86,10 @@ public:
 
     // Calls f(pattern, end) for every literal found in t[0, n) (the normalized post), in order of
     // end (as Hyperscan reports matches); end is the byte after the literal.
+    // With `cache` (the caller's, cleared once before its first use with this matcher), words
+    // seen before are not looked up again; the hits are the same.
     template <class F>
-    void scan(const char *t, size_t n, F &&f) const;
+    void scan(const char *t, size_t n, F &&f, WordCache *cache = nullptr) const;
 
 private:
     enum Kind : uint8_t { kWhole, kStart, kEnd };
@@ -102,6 +133,8 @@ private:
     static size_t token_end(const char *t, size_t n, size_t i, bool &ascii);
     template <class F>
     void token(const char *t, size_t n, size_t s, size_t e, bool ascii, F &f) const;
+    template <class F>
+    void cached_token(const char *t, size_t n, size_t s, size_t e, F &f, WordCache &c) const;
     template <class F>
     void word_pieces(const char *t, size_t n, size_t s, size_t e, bool ascii, F &f) const;
     template <class F>
@@ -267,8 +300,45 @@ void WordMatcher::word_pieces(const char *t, size_t n, size_t s, size_t e, bool 
     for (size_t i = 0; i < k; ++i) f(hits[i].first, hits[i].second);
 }
 
+// An ASCII word of letters and digits, t[s, e), that starts with a letter and is at most
+// WordCache::kMaxBytes long: its hits from the cache, or from token() into the cache.
 template <class F>
-void WordMatcher::scan(const char *t, size_t n, F &&f) const {
+void WordMatcher::cached_token(const char *t, size_t n, size_t s, size_t e, F &f, WordCache &c) const {
+    const size_t len = e - s;
+    uint64_t k0 = 0, k1 = 0;
+    if (n - s >= 16) {
+        std::memcpy(&k0, t + s, 8);
+        std::memcpy(&k1, t + s + 8, 8);
+    } else {
+        unsigned char buf[16] = {};
+        std::memcpy(buf, t + s, len);
+        std::memcpy(&k0, buf, 8);
+        std::memcpy(&k1, buf + 8, 8);
+    }
+    // lower-cased as token() reads an ASCII word (| 0x20 leaves digits as they are), then only the word's bytes
+    k0 |= 0x2020202020202020ull;
+    k1 |= 0x2020202020202020ull;
+    if (len < 8) k0 &= (uint64_t(1) << (8 * len)) - 1;
+    if (len <= 8) k1 = 0;
+    else if (len < 16) k1 &= (uint64_t(1) << (8 * (len - 8))) - 1;
+    const uint64_t h = (k0 * 0x9E3779B97F4A7C15ull + k1) * 0xD6E8FEB86659FD93ull;
+    WordCache::Slot &slot = c.slots_[h >> (64 - WordCache::kBits)];
+    if (slot.k0 == k0 && slot.k1 == k1) {
+        for (uint32_t j = slot.at, end = slot.at + slot.n; j < end; ++j) f(c.hits_[j].pattern, s + c.hits_[j].end);
+        return;
+    }
+    if (c.hits_.size() >= WordCache::kMaxHits) c.clear();
+    const auto at = static_cast<uint32_t>(c.hits_.size());
+    auto keep = [&](uint32_t pattern, size_t end) {
+        c.hits_.push_back({pattern, static_cast<uint32_t>(end - s)});
+        f(pattern, end);
+    };
+    token(t, n, s, e, true, keep);
+    slot = {k0, k1, at, static_cast<uint32_t>(c.hits_.size() - at)};
+}
+
+template <class F>
+void WordMatcher::scan(const char *t, size_t n, F &&f, WordCache *cache) const {
     if (items_.empty() && digit_start_.empty()) return;
     for (size_t i = 0; i < n;) {
         const auto c = static_cast<unsigned char>(t[i]);
@@ -281,6 +351,7 @@ void WordMatcher::scan(const char *t, size_t n, F &&f) const {
         if (ascii_digit(c))  // (its end comes before any other hit's in this word)
             for (uint32_t p : digit_start_) f(p, i + 1);
         if (ascii_digit(c) || !ascii) word_pieces(t, n, i, e, ascii, f);
+        else if (cache && e - i <= WordCache::kMaxBytes) cached_token(t, n, i, e, f, *cache);
         else token(t, n, i, e, ascii, f);
         i = e;
     }

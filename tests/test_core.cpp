@@ -2821,6 +2821,45 @@ TEST_CASE("The word matcher finds whole words, word starts and word ends, in ord
     CHECK_FALSE(back.decode(bytes, 2));  // the digit pattern's number out of range
 }
 
+TEST_CASE("A word cache gives the word matcher's hits unchanged", "[words]") {
+    WordMatcher m;
+    m.add(0, "ho", Boundary::Word);
+    m.add(1, "fuck", Boundary::Prefix);
+    m.add(2, "ass", Boundary::Suffix);
+    m.add(3, "fucking", Boundary::Word);
+    m.add(4, "idiot", Boundary::Word);
+    m.add(5, "idiot", Boundary::Prefix);
+    m.add(6, "24", Boundary::Word);
+    m.add_digit_start(7);
+    m.build();
+    WordCache cache;
+    cache.clear();
+    using H = std::vector<std::pair<uint32_t, size_t>>;
+    auto cached = [&](std::string_view text) {
+        H out;
+        m.scan(text.data(), text.size(), [&](uint32_t id, size_t end) { out.emplace_back(id, end); }, &cache);
+        return out;
+    };
+    // the same words in other cases, places and company: the second look comes from the cache
+    const std::string_view texts[] = {
+        "Fucking dumbASS idiot, ho!", "ho fucking IDIOTS dumbass", "FUCKING idiot ho 24 24hrs",
+        "caf\xC3\xA9 ho idiot", "idiotidiotidiotid idiotidiotidiot",  // 17 bytes (not cached) and 15
+        "x FuckingX Fuckin fuck", "ho"};
+    for (int round = 0; round < 3; ++round)
+        for (std::string_view t : texts) {
+            INFO(t);
+            CHECK(cached(t) == word_hits(m, t));
+        }
+    // more hits than the cache keeps: it starts again, and the hits stay the same
+    std::string many;
+    for (int i = 0; i < 70000; ++i) many += "fuck" + std::to_string(i) + "ass ";
+    const H plain = word_hits(m, many);
+    CHECK(plain.size() == 140000);
+    CHECK(cached(many) == plain);
+    CHECK(cached(many) == plain);
+    CHECK(cached("dumbass idiot") == H{{2, 7}, {5, 13}, {4, 13}});
+}
+
 TEST_CASE("Atoms found by words and by Hyperscan meet in either order", "[words]") {
     // "\bpics\b" is found by the word matcher, "zork#" by Hyperscan (not a word): a regex needs both
     Scan s("[[rule]]\nid = \"after\"\ncategory = \"spam.x\"\nseverity = \"low\"\n"
