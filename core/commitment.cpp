@@ -14,6 +14,10 @@ namespace {
 // Words after the deliverable that a hedge can still stand in.
 constexpr size_t kAfter = 3;
 
+// Words from a speaker's clause start to an "and" that carries the speaker over to a second verb
+// (CommitmentMatcher::confirm).
+constexpr size_t kCarry = 10;
+
 // "but" and "however" start a clause of their own: "I can't feed this back, but I can refund you".
 inline bool clause_word(const Sentence &t, size_t k) {
     const uint32_t w = t.word(k);
@@ -615,6 +619,7 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
     // The speaker ends right before the commitment, or one word before it ("we also will").
     size_t who_start = i, who_end = i;  // the speaker's tokens [who_start, who_end)
     uint32_t who_phrase = 0;
+    size_t carried_to = 0;  // (a speaker of a first verb) the "and" that joins the commitment to it
     if (!who->empty() || who_opens) {
         bool found = who_opens && opens(t.t, s0, i) && !question(t.text, t.len, t.t, s1);
         for (size_t gap = 0; gap <= 1 && !found; ++gap) {
@@ -629,6 +634,26 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
                 }
                 if (t[k].flags & Token::kClause) break;
             }
+        }
+        // The speaker of a first verb that "and" joins this one to, where it opens the clause: "I
+        // have checked and will send you a replacement tomorrow", "we apologise and will refund the
+        // charge", "your parcel was delayed and will arrive on Monday". The first verb's words
+        // (at most kCarry) hedge nothing but with a condition (below): the second verb has a modal of
+        // its own.
+        if (!found && i >= s0 + 3 && !(t[i].flags & Token::kClause) && !question(t.text, t.len, t.t, s1)) {
+            size_t a = i - 1;
+            const uint32_t w = t.word(a);
+            if ((w == PhraseWords::kAlso || w == PhraseWords::kThen) && a > s0 + 2) --a;
+            size_t k0 = a;
+            while (k0 > s0 && !(t[k0].flags & Token::kClause) && !clause_word(t, k0 - 1)) --k0;
+            if (t.word(a) == PhraseWords::kAnd && a > k0 && a - k0 <= kCarry && !joined_clause(t, i))
+                for (size_t e = k0 + 1; e < a && e - k0 <= who_words && !found; ++e)
+                    if (who->exact(t, k0, e, &who_phrase)) {
+                        found = true;
+                        who_start = k0;
+                        who_end = e;
+                        carried_to = a;
+                    }
         }
         if (!found) return false;
     }
@@ -707,6 +732,9 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         // negation ("no charge added to your account yet" promises nothing)
         if (k >= who_start && k < who_end && who->literal_word(who_phrase, k - who_start) && !t.words.negation(t.word(k)))
             continue;
+        // nor the first verb's words, where the speaker is carried over (but a condition: "we check
+        // whether it shipped and will refund you")
+        if (carried_to && k >= who_end && k < carried_to && !t.words.condition(t.word(k))) continue;
         // an exception among the hedges covers its words: "!as soon as possible" keeps "possible"
         // from hedging "we'll reply as soon as possible, within 24 hours"
         // (an exception may run past the clause's end: "a new one at no extra cost")

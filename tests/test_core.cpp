@@ -2013,6 +2013,24 @@ TEST_CASE("A commit word carries over one \"and\" before a verb that delivers", 
     CHECK(s.rules("we will check the order and send the forms to the store and arrange a refund", 1).empty());
 }
 
+TEST_CASE("The speaker of a first verb carries over an \"and\" to a commit word of its own", "[commitment]") {
+    Scan s(kCommitPack);
+    std::string t = "Hi Sam, I have checked and will send you a gift card today.";
+    CHECK(span_of(t, s(t, 1)) == "I have checked and will send you a gift card");
+    CHECK(s.rules("We apologise for the delay and will arrange a refund", 1).size() == 1);
+    CHECK(s.rules("we looked into it and then will arrange a refund", 1).size() == 1);
+    // the first verb's words hedge nothing ("can't" there is the first verb's), a condition does
+    CHECK(s.rules("we can't repair it and will arrange a refund instead", 1).size() == 1);
+    CHECK(s.rules("we check whether it shipped and will arrange a refund", 1).empty());
+    // the second verb's words still do
+    CHECK(s.rules("we have checked and will not arrange a refund", 1).empty());
+    // the speaker opens the clause; no speaker, or another clause, or too far
+    CHECK(s.rules("the customers complained and will get a refund", 1).empty());
+    CHECK(s.rules("we checked, but it shipped and will get a refund", 1).empty());
+    CHECK(s.rules("we have looked at every single one of the many orders you placed and will arrange a refund", 1).empty());
+    CHECK(s.rules("did we check and will you send a refund?", 1).empty());  // a question
+}
+
 TEST_CASE("A verb of checking hedges its own verb, not the verb an \"and\" joins to it", "[commitment]") {
     // kCommitPack with "investigate" and "look into" among its hedges, with and without a checking list
     std::string pack = kCommitPack;
