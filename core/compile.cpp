@@ -499,7 +499,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
                                  "rule '" + r.id + "': '" + r.literals[k] + "' normalizes to nothing"});
                 continue;
             }
-            add_literal(std::move(e), {i, r.literal_boundaries[k], false, r.roles, 0});
+            if (!r.disguised_only) add_literal(std::move(e), {i, r.literal_boundaries[k], false, r.roles, 0});
             add_skeleton(r.literals[k], {i, r.literal_boundaries[k], false, r.roles, 0});
         }
     }

@@ -47,7 +47,8 @@ constexpr char kMagic[8] = {'M', 'F', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 // 21: the tables carry the variable patterns' gates (Engine::gates_) before the model table
 // 22: normalization reads Cyrillic к in a mixed word as k and keeps ™ and ℠ as signs: literals a
 // library of 21 stored normalized its way ("мудак" with its к) would no longer meet the text
-constexpr uint32_t kFormatVersion = 22;
+// 23: a word rule may be disguised_only (a rule flag), which a library of 22 would match as written too
+constexpr uint32_t kFormatVersion = 23;
 
 std::string platform_string() {
     std::string p;
@@ -293,7 +294,7 @@ std::string encode_rules(const RuleSet &rs) {
         w.u32(r.roles);
         w.u32(static_cast<uint32_t>(r.boundary));
         w.u32(uint32_t(r.is_regex) | uint32_t(r.luhn) << 1 | uint32_t(r.regex_lists) << 2 |
-              uint32_t(r.is_commitment) << 3 | uint32_t(r.is_model) << 4);
+              uint32_t(r.is_commitment) << 3 | uint32_t(r.is_model) << 4 | uint32_t(r.disguised_only) << 5);
         put_strs(w, r.literals);
         put_u32s(w, r.literal_lines);
         w.u32(static_cast<uint32_t>(r.literal_boundaries.size()));
@@ -385,6 +386,7 @@ bool decode_rules(std::string_view bytes, RuleSet &rs) {
         x.regex_lists = flags & 4;
         x.is_commitment = flags & 8;
         x.is_model = flags & 16;
+        x.disguised_only = flags & 32;
         x.literals = r.strs();
         x.literal_lines = r.u32s();
         x.literal_boundaries.resize(r.count(4));
@@ -408,7 +410,7 @@ bool decode_rules(std::string_view bytes, RuleSet &rs) {
         x.model_file = r.str();
         x.threshold = r.f64();
         // (the structure here; the values' ranges, roles and severity among them, are within_parsed_ranges')
-        if (roles > 0xFF || flags > 31 || x.literal_lines.size() != x.literals.size() ||
+        if (roles > 0xFF || flags > 63 || x.literal_lines.size() != x.literals.size() ||
             x.literal_boundaries.size() != x.literals.size() ||
             (x.words_from != SIZE_MAX && x.words_from > x.literals.size()) || c.who_lines.size() != c.who.size() ||
             c.commit_lines.size() != c.commit.size() || c.what_lines.size() != c.what.size() ||

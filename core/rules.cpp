@@ -436,7 +436,8 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
                 const PackDefaults &d, RuleSet &out) {
     static const std::initializer_list<std::string_view> known = {
         "id", "category", "severity", "score", "word", "words", "words_file", "phrase", "phrases",
-        "regex", "boundary", "applies_to", "description", "match", "no_match", "validate", "trigger"};
+        "regex", "boundary", "applies_to", "description", "match", "no_match", "validate", "trigger",
+        "disguised_only"};
     Rule r = rule_with_defaults(path, line, d);
     bool has_score = false;
     int kinds = 0;
@@ -476,6 +477,9 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
             else if (*s == "suffix") r.boundary = Boundary::Suffix;
             else if (*s == "any") r.boundary = Boundary::Any;
             else c.err(v, "boundary must be \"word\", \"prefix\", \"suffix\" or \"any\"");
+        } else if (key == "disguised_only") {
+            if (!v.is_boolean()) c.err(v, "disguised_only must be true or false");
+            else r.disguised_only = **v.as_boolean();
         } else if (key == "validate") {
             auto s = get_string(c, v, "validate");
             if (!s) continue;
@@ -490,6 +494,8 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
     if (kinds > 1) c.err(line, who + " has more than one of word, words, words_file, phrase, phrases, regex");
     if (r.is_regex && r.regex.empty() && kinds == 1) c.err(line, who + ": regex is empty");
     if (!r.trigger.empty() && !r.is_regex) c.err(r.trigger_line, who + ": trigger is for regex rules only (words and phrases are their own triggers)");
+    if (r.disguised_only && r.is_regex)
+        c.err(line, who + ": disguised_only is for words and phrases (the evasion skeleton matches word lists, not regexes)");
     for (size_t i = 0; i < r.literals.size(); ++i) {
         auto &w = r.literals[i];
         const std::string written = w;

@@ -67,6 +67,10 @@ struct Rule {
     Boundary boundary = Boundary::Word;
     bool is_regex = false;
     bool luhn = false;  // validate = "luhn": the digits of a hit must pass the Luhn checksum
+    // disguised_only = true: the words are matched only where the post disguises them (in the
+    // evasion skeleton, core/skeleton.hpp, on a span that shows a trick): "l0s3r", "s.t.u.p.i.d",
+    // not "loser" or "stupid", which clean prose uses and other rules judge in context.
+    bool disguised_only = false;
     std::vector<std::string> literals;  // words and phrases, as written (an opening or closing '*' taken off)
     std::vector<uint32_t> literal_lines;
     // Per literal: the rule's boundary, loosened where the entry opens or closes with '*' ("*fuck*"

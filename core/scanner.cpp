@@ -341,6 +341,9 @@ int Scanner::on_skeleton_match(unsigned id, unsigned long long, unsigned long lo
     else if (widen) widen_to_letters(k.data(), k.size(), from, to);
     const uint32_t ev = widen ? core_ev : k.evasion(from, to);
     if (!p.allow && !ev) return 0;  // no trick in the span: the normalized view decides alone
+    // A word matched only disguised needs a trick that hides it: letters run out ("stuuupid") are
+    // emphasis, as a plain "stupid" is no hit of such a rule.
+    if (!p.allow && !(ev & ~uint32_t(kEvRepeats)) && s->engine().rules()[p.rule].disguised_only) return 0;
     const size_t a = k.orig_start(from), b = k.orig_end(to);
     if (p.min_chars && visible_chars(s->p_->post->text, a, b) < p.min_chars) return 0;  // "A5" is no "ass"
     if (widen) return add_raw(s, p, a, b, ev, k.orig_start(core_from), k.orig_end(core_to));

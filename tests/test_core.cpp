@@ -1231,6 +1231,36 @@ TEST_CASE("The skeleton works on the words that show a trick, and folded letters
     CHECK(s.rules("a c l 0 w n") == std::vector<std::string>{"o"});
 }
 
+TEST_CASE("A disguised_only word list hits only where the post disguises the word", "[skeleton][rules]") {
+    const std::string pack = "[[rule]]\nid = \"d\"\ncategory = \"abuse.harassment\"\nseverity = \"low\"\n"
+                             "disguised_only = true\nwords = [\"clown\", \"numpty\"]\n";
+    Scan s(pack);
+    CHECK(s.rules("what a clown, honestly").empty());  // as written: other rules judge it in context
+    CHECK(s.rules("what a cl0wn, honestly") == std::vector<std::string>{"d"});
+    CHECK(s.rules("what a c.l.o.w.n") == std::vector<std::string>{"d"});
+    CHECK(s.rules("what a \xD1\x81lown") == std::vector<std::string>{"d"});  // Cyrillic с
+    CHECK(s.rules("what a n u m p t y") == std::vector<std::string>{"d"});
+    CHECK(s.rules("what a clooooown").empty());  // a run of letters is emphasis, no disguise
+    CHECK(s.rules("clowns and numptys").empty());
+    // the flag survives a compiled database
+    std::unique_ptr<Engine> loaded;
+    REQUIRE_NOTHROW(loaded = Engine::deserialize(s.engine->serialize(), EngineOptions{}));
+    Scan back(std::move(loaded));
+    CHECK(back.rules("what a clown").empty());
+    CHECK(back.rules("what a cl0wn") == std::vector<std::string>{"d"});
+    // mistakes: not a boolean; on a regex
+    auto d = errors_of("[[rule]]\nid = \"a\"\ncategory = \"abuse.x\"\nseverity = \"low\"\nwords = [\"x\"]\n"
+                       "disguised_only = \"yes\"\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].line == 6);
+    CHECK(d[0].message.find("disguised_only must be true or false") != std::string::npos);
+    d = errors_of("[[rule]]\nid = \"a\"\ncategory = \"abuse.x\"\nseverity = \"low\"\nregex = 'x+y'\n"
+                  "disguised_only = true\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].line == 1);
+    CHECK(d[0].message.find("disguised_only is for words and phrases") != std::string::npos);
+}
+
 namespace {
 
 // A small vocabulary for the evasion families of the skeleton (words written for the tests).
