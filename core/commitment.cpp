@@ -76,6 +76,26 @@ bool determiner(const char *text, const Token &x) {
                  k == pack8("my") || k == pack8("ur") || k == pack8("someone") || k == pack8("somebody"));
 }
 
+// Whether token x is a word of apology: "sorry", "apologise", "apologize", "apologies".
+bool apology(const char *text, const Token &x) {
+    const size_t n = x.end - x.start;
+    const std::string_view w(text + x.start, n);
+    auto is = [&](std::string_view a) {
+        if (n != a.size()) return false;
+        for (size_t k = 0; k < n; ++k)
+            if ((static_cast<unsigned char>(w[k]) | 0x20) != static_cast<unsigned char>(a[k])) return false;
+        return true;
+    };
+    return is("sorry") || is("apologise") || is("apologize") || is("apologies");
+}
+
+// Whether token x says the speaker doubts: "sure", "unsure", "certain", "think", "believe", "know", "doubt".
+bool doubt(const char *text, const Token &x) {
+    const uint64_t k = pack8(text, x);
+    return k && (k == pack8("sure") || k == pack8("unsure") || k == pack8("certain") || k == pack8("think") ||
+                 k == pack8("believe") || k == pack8("know") || k == pack8("doubt"));
+}
+
 // Whether token x is "me" or "us" ("let me check", "let us look into it").
 bool pronoun_me_us(const char *text, const Token &x) {
     const uint64_t k = pack8(text, x);
@@ -646,7 +666,16 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
             if ((w == PhraseWords::kAlso || w == PhraseWords::kThen) && a > s0 + 2) --a;
             size_t k0 = a;
             while (k0 > s0 && !(t[k0].flags & Token::kClause) && !clause_word(t, k0 - 1)) --k0;
-            if (t.word(a) == PhraseWords::kAnd && a > k0 && a - k0 <= kCarry && !joined_clause(t, i))
+            // not where the first verb's words hold a condition ("we check when it arrives and will
+            // refund you"), a doubt ("I'm not sure the team has approved it and will...") or a
+            // subject of their own ("... we have checked and will ...")
+            bool other = false;
+            for (size_t k = k0; k < a && !other; ++k) {
+                const uint32_t x = t.word(k);
+                other = t.words.condition(x) || doubt(t.text, t[k]) ||
+                        (k > k0 && x >= PhraseWords::kWe && x <= PhraseWords::kShe);
+            }
+            if (t.word(a) == PhraseWords::kAnd && a > k0 && a - k0 <= kCarry && !other && !joined_clause(t, i))
                 for (size_t e = k0 + 1; e < a && e - k0 <= who_words && !found; ++e)
                     if (who->exact(t, k0, e, &who_phrase)) {
                         found = true;
@@ -732,9 +761,20 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
         // negation ("no charge added to your account yet" promises nothing)
         if (k >= who_start && k < who_end && who->literal_word(who_phrase, k - who_start) && !t.words.negation(t.word(k)))
             continue;
-        // nor the first verb's words, where the speaker is carried over (but a condition: "we check
-        // whether it shipped and will refund you")
-        if (carried_to && k >= who_end && k < carried_to && !t.words.condition(t.word(k))) continue;
+        // nor, where the speaker is carried over, a one-word hedge of the first verb's that is a
+        // negation, a verb of checking or an apology: "we can't repair it and will refund you", "I
+        // have checked and will send...", "we apologise and will refund..." (a doubt still hedges:
+        // "I'm not sure we have checked and will refund you")
+        if (carried_to && k >= who_end && k < carried_to) {
+            size_t skip1 = 0;
+            const size_t hl = unless->longest(t, k, carried_to, nullptr, &skip1);
+            bool first_verbs = hl && (t.words.negation(t.word(k)) || apology(t.text, t[k]));
+            for (size_t q = k; q < k + hl && !first_verbs; ++q) first_verbs = t.words.checking_verb(t.word(q));
+            if (first_verbs) {
+                k += hl - 1;
+                continue;
+            }
+        }
         // an exception among the hedges covers its words: "!as soon as possible" keeps "possible"
         // from hedging "we'll reply as soon as possible, within 24 hours"
         // (an exception may run past the clause's end: "a new one at no extra cost")

@@ -312,7 +312,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         const std::string w = normalize_literal(word);
         size_t len = 0;
         std::string e = skeleton_expression(w, &len, &skel_filter_);
-        if (e.empty()) return;
+        if (e.empty()) return false;
         p.fixed_len = static_cast<uint32_t>(len);
         // A word whose skeleton is two letters once a run is folded ("ass" is "as", "ffs" "fs"): a
         // disguise has at least the word's own number of characters (Pattern::min_chars).
@@ -338,6 +338,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
             skel_exprs_.push_back(std::move(me));
             skel_pats_.push_back(p);
         }
+        return true;
     };
     uint32_t next_group = 1;
     std::map<uint32_t, uint32_t> own_trigger;  // rule -> the pattern of its own trigger
@@ -500,7 +501,10 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
                 continue;
             }
             if (!r.disguised_only) add_literal(std::move(e), {i, r.literal_boundaries[k], false, r.roles, 0});
-            add_skeleton(r.literals[k], {i, r.literal_boundaries[k], false, r.roles, 0});
+            if (!add_skeleton(r.literals[k], {i, r.literal_boundaries[k], false, r.roles, 0}) && r.disguised_only)
+                diags.push_back({r.file, r.literal_lines[k],
+                                 "rule '" + r.id + "': '" + r.literals[k] +
+                                     "' has no disguised form to match (disguised_only needs one word of at least two letters a-z)"});
         }
     }
     for (uint32_t i = 0; i < rs_.allow.size(); ++i) {

@@ -495,7 +495,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
     if (r.is_regex && r.regex.empty() && kinds == 1) c.err(line, who + ": regex is empty");
     if (!r.trigger.empty() && !r.is_regex) c.err(r.trigger_line, who + ": trigger is for regex rules only (words and phrases are their own triggers)");
     if (r.disguised_only && r.is_regex)
-        c.err(line, who + ": disguised_only is for words and phrases (the evasion skeleton matches word lists, not regexes)");
+        c.err(line, who + ": disguised_only is for word lists (the evasion skeleton matches single words, not regexes)");
     for (size_t i = 0; i < r.literals.size(); ++i) {
         auto &w = r.literals[i];
         const std::string written = w;

@@ -39,8 +39,23 @@ char leet(char c) {
 inline char fold(char c) { return c == 'l' ? 'i' : c; }
 
 // A token may use leetspeak when it holds a letter (or an '@' and no digit) and every digit in it
-// can stand for a letter: "sh1t", "a55" and "@$$" can, "142,460", "F4G-22", "2nd" and "666" cannot.
+// can stand for a letter: "sh1t", "a55" and "@$$" can, "142,460", "F4G-22", "2nd", "666" and "900k"
+// cannot.
 bool leet_token(const char *t, size_t n) {
+    // A quantity with its unit, two digits or more and then a unit ("900k", "90K", "1200kb", "500ms",
+    // "41x" faster), is no word: "900k" is not "gook" ("74rd" and "70553r" are still leet).
+    size_t d = 0;
+    while (d < n && digit(t[d])) ++d;
+    if (d >= 2 && n - d >= 1 && n - d <= 4) {
+        static constexpr std::string_view kUnits[] = {
+            "b", "bps", "cm", "em", "g", "gb", "ghz", "h", "hr", "hrs", "hz", "k", "kb", "kbps", "kg", "khz", "km", "kw",
+            "m", "mb", "mbps", "mhz", "min", "mm", "ms", "mw", "ns", "px", "s", "sec", "t", "tb", "us", "x"};
+        char unit[4];
+        for (size_t k = d; k < n; ++k) unit[k - d] = lower(static_cast<unsigned char>(t[k]));
+        const std::string_view u(unit, n - d);
+        for (std::string_view x : kUnits)
+            if (u == x) return false;
+    }
     bool has_letter = false, has_digit = false, has_at = false;
     for (size_t i = 0; i < n; ++i) {
         char c = lower(static_cast<unsigned char>(t[i]));

@@ -35,13 +35,14 @@ public:
     void clear() {
         slots_.assign(size_t(1) << kBits, Slot{});
         hits_.clear();
+        hits_.reserve(kMaxHits + 1024);  // (so that it does not double past its bound: one word's hits more)
     }
 
 private:
     friend class WordMatcher;
     static constexpr unsigned kBits = 12;           // 4,096 words, 96 KB
     static constexpr size_t kMaxBytes = 16;         // longer words are looked up every time
-    static constexpr size_t kMaxHits = 1u << 16;    // then the cache starts again
+    static constexpr size_t kMaxHits = 1u << 16;    // (512 KB) then the cache starts again
     struct Slot {
         uint64_t k0 = 0, k1 = 0;  // the word's canonical bytes, zero after its end (k0 == 0: empty)
         uint32_t at = 0, n = 0;   // its hits: hits_[at, at + n)

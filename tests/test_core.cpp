@@ -952,6 +952,10 @@ TEST_CASE("Numbers, codes and ordinary words do not turn into evasive spellings"
     CHECK(s.rules("sh1t happens") == std::vector<std::string>{"obscene.f"});
     CHECK(s.rules("see http://t.co/sh1t or HTTPS://x.example/a?q=sh1t, (www.sh1t.example)").empty());
     CHECK(s.rules("a classic assessment as usual").empty());
+    // a quantity with its unit is no leetspeak ("5h1t" and "5hit" are): "55h" is 55 hours, "51t" 51 tonnes
+    CHECK(s.rules("it took 55h, then 51t of scrap").empty());
+    CHECK(s.rules("5h1t happens") == std::vector<std::string>{"obscene.f"});
+    CHECK(s.rules("55 5h1t") == std::vector<std::string>{"obscene.f"});
 }
 
 TEST_CASE("validate = \"luhn\" keeps only card numbers that pass the checksum", "[match]") {
@@ -1258,7 +1262,13 @@ TEST_CASE("A disguised_only word list hits only where the post disguises the wor
                   "disguised_only = true\n");
     REQUIRE(d.size() == 1);
     CHECK(d[0].line == 1);
-    CHECK(d[0].message.find("disguised_only is for words and phrases") != std::string::npos);
+    CHECK(d[0].message.find("disguised_only is for word lists") != std::string::npos);
+    // an entry with no disguised form (a phrase) would match nothing: a mistake at its line
+    d = errors_of("[[rule]]\nid = \"a\"\ncategory = \"abuse.x\"\nseverity = \"low\"\ndisguised_only = true\n"
+                  "words = [\"clown\",\n  \"dumb clown\"]\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].line == 7);
+    CHECK(d[0].message.find("'dumb clown' has no disguised form") != std::string::npos);
 }
 
 namespace {
@@ -2049,9 +2059,15 @@ TEST_CASE("The speaker of a first verb carries over an \"and\" to a commit word 
     CHECK(span_of(t, s(t, 1)) == "I have checked and will send you a gift card");
     CHECK(s.rules("We apologise for the delay and will arrange a refund", 1).size() == 1);
     CHECK(s.rules("we looked into it and then will arrange a refund", 1).size() == 1);
-    // the first verb's words hedge nothing ("can't" there is the first verb's), a condition does
-    CHECK(s.rules("we can't repair it and will arrange a refund instead", 1).size() == 1);
+    // the first verb's negation is its own ("can't repair it"), where the packs name their negations;
+    // a condition, a doubt or a subject of its own there does not carry the speaker over
+    Scan neg(kCommitPack, "[words]\nnegation = [\"'t\", \"not\", \"no\"]\n");
+    CHECK(neg.rules("we can't repair it and will arrange a refund instead", 1).size() == 1);
+    CHECK(s.rules("we can't repair it and will arrange a refund instead", 1).empty());  // "'t" hedges alone
     CHECK(s.rules("we check whether it shipped and will arrange a refund", 1).empty());
+    CHECK(s.rules("we check when it arrives and will arrange a refund", 1).empty());
+    CHECK(neg.rules("I'm not sure the team has approved it and will arrange a refund", 1).empty());
+    CHECK(s.rules("I hear we have checked and will arrange a refund", 1).empty());
     // the second verb's words still do
     CHECK(s.rules("we have checked and will not arrange a refund", 1).empty());
     // the speaker opens the clause; no speaker, or another clause, or too far
