@@ -31,6 +31,12 @@ $MF_SHARED (default: <repo>/../shared):
             one catalogue are joined into posts of 100 B to 2 KB. The posts of all locales are then shuffled with a fixed seed. The content
             depends on the packages installed, so compare figures of this corpus only between
             runs on the same machine.
+  technical Developers' writing installed on this machine: the paragraphs (runs of lines between
+            blank lines, white space collapsed) of 100 B to 2 KB of /usr/share/doc's changelogs
+            (*.gz), READMEs, NEWS, TODO, *.txt and *.md that are UTF-8, each once, shuffled with a
+            fixed seed, up to ~64 MB (about 60 MB here): file names, version numbers, code, commit logs and authors'
+            names, the text of a developer forum that a filter must leave alone. The content
+            depends on the packages installed, as for mixed.
 
 The small corpora (tweets, comments, sms, replies) hold from a few hundred KB to a few MB; the
 benchmarks loop over them (bench_scan) or repeat them up to a minimum size (bench/compare.sh), so
@@ -39,6 +45,7 @@ their timings are still meaningful. A corpus whose source is missing is skipped 
 import argparse
 import csv
 import glob
+import gzip
 import json
 import os
 import random
@@ -46,6 +53,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zlib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIN_POST = 100
@@ -53,6 +61,8 @@ MAX_POST = 2048
 PROSE_BYTES = 20 << 20
 MIXED_BYTES = 10 << 20
 LOCALE_DIR = "/usr/share/locale"
+DOCS_DIR = "/usr/share/doc"
+TECHNICAL_BYTES = 64 << 20
 
 
 def shared_dir():
@@ -252,8 +262,43 @@ def mixed():
     return posts
 
 
+def technical():
+    paras = []
+    for f in sorted(glob.glob(os.path.join(need(DOCS_DIR), "**", "*"), recursive=True)):
+        name = os.path.basename(f)
+        try:
+            if not os.path.isfile(f):
+                continue
+            if name.endswith(".gz"):
+                with gzip.open(f) as g:
+                    data = g.read()
+            elif re.search(r"(README|NEWS|TODO|\.txt|\.md)$", name):
+                with open(f, "rb") as g:
+                    data = g.read()
+            else:
+                continue
+            text = data.decode("utf-8")
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+            continue
+        for p in re.split(r"\n\s*\n", text):
+            p = " ".join(p.split())
+            if MIN_POST <= len(p.encode("utf-8")) <= MAX_POST:
+                paras.append(p)
+    if not paras:
+        raise Missing(f"no text under {DOCS_DIR}")
+    paras = list(dict.fromkeys(paras))
+    random.Random("technical").shuffle(paras)
+    posts, total = [], 0
+    for p in paras:
+        if total >= TECHNICAL_BYTES:
+            break
+        posts.append(p)
+        total += len(p.encode("utf-8"))
+    return posts
+
+
 CORPORA = {"prose": prose, "tweets": tweets, "comments": comments, "sms": sms, "replies": replies,
-           "mixed": mixed}
+           "mixed": mixed, "technical": technical}
 
 
 def write(out, name, posts):

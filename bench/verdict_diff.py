@@ -24,7 +24,7 @@ import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPORA = ["prose", "tweets", "comments", "sms", "replies", "mixed"]
+CORPORA = ["prose", "tweets", "comments", "sms", "replies", "mixed", "technical"]
 
 
 def start(cli, lib, role, path):
