@@ -904,18 +904,43 @@ bool in_quotes(const char *t, size_t n, size_t s, size_t e) {
     };
     return open() && close();
 }
+
+// Whether t[s, e) is a name in code: joined to a word before it by '.', '_', '=' or '->'
+// ("subprocess.kill", "PTRACE_KILL", "TERM=dumb"), or to what follows by '.', '_' or '(' before a
+// letter, a digit or ')' ("kill()", "kill_child", "dumb.c"), or in backticks ("`kill`").
+bool in_code(const char *t, size_t n, size_t s, size_t e) {
+    auto word = [](char c) { return ascii_alnum(static_cast<unsigned char>(c)); };
+    auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+    if (s >= 1 && e < n && t[s - 1] == '`' && t[e] == '`') return true;
+    // (a dot before a capital is a sentence's end typed without its space: "losers.Looks like")
+    if (s >= 2 && word(t[s - 2]) && ((t[s - 1] == '.' && !upper(t[s])) || t[s - 1] == '_' || t[s - 1] == '='))
+        return true;
+    if (s >= 3 && t[s - 2] == '-' && t[s - 1] == '>' && word(t[s - 3])) return true;
+    if (s >= 1 && t[s - 1] == '_') return true;
+    if (e + 1 < n && ((t[e] == '.' && !upper(t[e + 1])) || t[e] == '_' || t[e] == '(') &&
+        (word(t[e + 1]) || t[e + 1] == ')'))
+        return true;
+    return false;
+}
 }  // namespace
 
 // Whether model m's verdict (probability p, at least `threshold`) rests on its heaviest word,
-// model_words_[top] (by carried_), standing in quotation marks, and no abuse list names it: someone
-// "can make a \"stupid\" promise" mentions the word, and does not call anyone it. Without that
+// model_words_[top] (by carried_), standing in quotation marks or as a name in code, and no abuse
+// list names it: someone "can make a \"stupid\" promise" mentions the word, and does not call
+// anyone it; "subprocess.kill()", "PTRACE_KILL" and "TERM=dumb" name a function, a constant, a value
+// (for a model of an abuse category). Without that
 // word's weight and the weights of the distinct pairs it is in, the post would fall below the
 // threshold. Only a quoted word: on real tweets the model's verdicts rest on one word most of the
 // time, and taking that word away from every verdict lost a sixth of what it catches on OLID.
 bool Scanner::rests_on_a_quoted_word(size_t m, size_t top, double p, double threshold) const {
     const size_t n = ngrams_.hashes().size();
     if (p >= 1.0 || n == 0) return false;
-    if (!in_quotes(p_->text, p_->len, model_words_[top].start, model_words_[top].end)) return false;
+    // (names in code for abuse models only: a spam model's heaviest words are often in the links
+    // and addresses that spam is made of)
+    const bool abuse = e_.rules()[e_.model_rules()[m]].category.starts_with("abuse.");
+    if (!in_quotes(p_->text, p_->len, model_words_[top].start, model_words_[top].end) &&
+        !(abuse && in_code(p_->text, p_->len, model_words_[top].start, model_words_[top].end)))
+        return false;
     // A word the abuse lists name ("idiots", "bitch") is theirs to judge, quoted or not: in real
     // comments, scare quotes around an insult still insult ("Progressive \"idiots\" are everywhere").
     // The lists leave everyday words ("stupid", "silly") out on purpose.

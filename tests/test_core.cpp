@@ -2549,6 +2549,27 @@ TEST_CASE("A model verdict that rests on one quoted word is a mention, unless a 
     CHECK(model);
 }
 
+TEST_CASE("A model verdict that rests on one word named in code is no insult", "[model]") {
+    std::vector<Diagnostic> diags;
+    auto e = compile_model(kModelWeights, diags);
+    REQUIRE(e);
+    Scanner sc(*e);
+    Verdict v;
+    // a function, a constant, a value, a file, a name in backticks
+    for (const char *code : {"you are sys.jerk()", "you are JERK_MAX", "you are TERM=jerk", "you are jerk.c",
+                             "you are `jerk`", "you are obj->jerk", "you are jerk_count"}) {
+        INFO(code);
+        sc.scan(code, 0, 0, v);
+        CHECK(v.hits.empty());
+    }
+    // a sentence's end typed without its space, and ordinary punctuation, are no code
+    for (const char *text : {"you are Jerk.Go", "you are so...jerk", "you are jerk. ok", "you are jerk, ok"}) {
+        INFO(text);
+        sc.scan(text, 0, 0, v);
+        CHECK(v.hits.size() == 1);
+    }
+}
+
 TEST_CASE("The model's words: case, apostrophes, digits, repeats, mentions, links, emoji", "[model]") {
     CHECK(model_text("Don't you DARE") == "dont you dare");
     CHECK(model_text("@bob_1 said sooooo") == "@ said soo");
