@@ -956,6 +956,11 @@ TEST_CASE("Numbers, codes and ordinary words do not turn into evasive spellings"
     CHECK(s.rules("it took 55h, then 51t of scrap").empty());
     CHECK(s.rules("5h1t happens") == std::vector<std::string>{"obscene.f"});
     CHECK(s.rules("55 5h1t") == std::vector<std::string>{"obscene.f"});
+    // an e-mail address is no word: its '@' is no 'a' ("jack@suse" is not "jackasuse")
+    Scan j("[[rule]]\nid = \"j\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"jackass\"]\nboundary = \"prefix\"\n");
+    CHECK(j.rules("Jan Kara <jack@suse.cz> fixed it").empty());
+    CHECK(j.rules("what a j@ckass") == std::vector<std::string>{"j"});
+    CHECK(j.rules("what a jack@ss") == std::vector<std::string>{"j"});
 }
 
 TEST_CASE("validate = \"luhn\" keeps only card numbers that pass the checksum", "[match]") {
