@@ -78,14 +78,8 @@ bool determiner(const char *text, const Token &x) {
 
 // Whether token x is a word of apology: "sorry", "apologise", "apologize", "apologies".
 bool apology(const char *text, const Token &x) {
-    const size_t n = x.end - x.start;
-    const std::string_view w(text + x.start, n);
-    auto is = [&](std::string_view a) {
-        if (n != a.size()) return false;
-        for (size_t k = 0; k < n; ++k)
-            if ((static_cast<unsigned char>(w[k]) | 0x20) != static_cast<unsigned char>(a[k])) return false;
-        return true;
-    };
+    const std::string_view w(text + x.start, x.end - x.start);
+    auto is = [&](std::string_view a) { return w.size() == a.size() && starts_with_ci(w, 0, a); };
     return is("sorry") || is("apologise") || is("apologize") || is("apologies");
 }
 

@@ -93,7 +93,7 @@ private:
     bool anchor_covered(const Engine::AnchorWord &aw, size_t start);  // a deliverable of aw's around its word at start
     bool commit_before(const Engine::AnchorWord &aw, size_t start) const;  // a commit word of its rules before it
     void apply_models();               // the learned scorer's [[model]] rules, over the post's words
-    bool rests_on_a_quoted_word(size_t m, size_t top, double p, double threshold) const;  // (after model_carried)
+    bool rests_on_a_mentioned_word(size_t m, size_t top, double p, double threshold) const;  // (after model_carried)
     void score(std::string_view text, uint32_t flags, Verdict &v);  // raw matches -> the verdict
 
     const Engine &e_;

@@ -57,11 +57,13 @@ bool leet_token(const char *t, size_t n) {
             if (u == x) return false;
     }
     // An e-mail address ("jack@suse.cz", "<dev@lists.example.org>") is no word: its '@' stands for
-    // no 'a' ("jack@suse" is not "jackasuse").
-    for (size_t i = 1; i + 1 < n; ++i)
-        if (t[i] == '@' && (letter(lower(static_cast<unsigned char>(t[i - 1]))) || digit(t[i - 1])))
-            for (size_t k = i + 2; k + 1 < n; ++k)
-                if (t[k] == '.' && letter(lower(static_cast<unsigned char>(t[k + 1])))) return false;
+    // no 'a' ("jack@suse" is not "jackasuse"). One pass: from the first '@' after a letter or digit,
+    // a '.' before a letter at least two bytes further on.
+    size_t at = 0;  // (the first such '@') + 2, or 0
+    for (size_t i = 1; i + 1 < n; ++i) {
+        if (!at && t[i] == '@' && (letter(lower(static_cast<unsigned char>(t[i - 1]))) || digit(t[i - 1]))) at = i + 2;
+        else if (at && i >= at && t[i] == '.' && letter(lower(static_cast<unsigned char>(t[i + 1])))) return false;
+    }
     bool has_letter = false, has_digit = false, has_at = false;
     for (size_t i = 0; i < n; ++i) {
         char c = lower(static_cast<unsigned char>(t[i]));
