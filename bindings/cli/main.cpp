@@ -110,6 +110,8 @@ int main(int argc, char **argv) {
                  "SIGHUP: load --rules or --db again at once, beside the running rules, and use them from the\n"
                  "next batch once loaded (stderr says when); a pack with a mistake is refused and the old rules\n"
                  "stay (stderr says why, at once).\n"
+                 "SIGTERM or SIGINT: stop reading; every line read whole is answered and written, --state is\n"
+                 "saved, exit 0 (a line read only in part is not answered; a second signal ends it at once).\n"
                  "Exit status: 0 when every line was answered (including error lines), 1 when the rules or an\n"
                  "input could not be read, 2 on a usage error.");
 
@@ -249,20 +251,45 @@ int main(int argc, char **argv) {
         // input was); swap between batches (after one is answered, before the next is scanned). A
         // pack with a mistake leaves the old rules, and says so when the load fails. SIGHUP is
         // blocked in every thread (this one, before any other starts) and taken by the watcher.
+        // SIGTERM or SIGINT: stop reading; the lines read whole are answered and written, the state
+        // is saved, and the scan exits 0 (a second one ends it at once). The watcher wakes the
+        // reading thread through a pipe (mfcli::FdSource), so a quiet input stops too.
         mfcli::Reloader reloader(so.rules, so.db, 0);
+        int stop_pipe[2] = {-1, -1};
+        if (::pipe2(stop_pipe, O_CLOEXEC) != 0) {
+            std::cerr << "modfilter: cannot create a pipe: " << std::strerror(errno) << "\n";
+            return kExitFail;
+        }
+        struct Pipe {
+            int *fds;
+            ~Pipe() {
+                ::close(fds[0]);
+                ::close(fds[1]);
+            }
+        } stop_pipe_closer{stop_pipe};
         struct HupWatcher {
             sigset_t hup;
             std::atomic<bool> stop{false};
             std::thread thread;
-            explicit HupWatcher(mfcli::Reloader &r) {
+            HupWatcher(mfcli::Reloader &r, int stop_fd) {
                 sigemptyset(&hup);
                 sigaddset(&hup, SIGHUP);
+                sigaddset(&hup, SIGTERM);
+                sigaddset(&hup, SIGINT);
                 pthread_sigmask(SIG_BLOCK, &hup, nullptr);
-                thread = std::thread([this, &r] {
+                thread = std::thread([this, &r, stop_fd] {
+                    bool stopping = false;
                     for (;;) {
                         int sig = 0;
                         if (sigwait(&hup, &sig) != 0) continue;
                         if (stop) return;
+                        if (sig == SIGTERM || sig == SIGINT) {
+                            if (stopping) ::_exit(128 + sig);
+                            stopping = true;
+                            const char byte = 1;
+                            (void)!::write(stop_fd, &byte, 1);
+                            continue;
+                        }
                         r.start([](bool ok, const std::string &what) {
                             if (ok) std::cerr << "modfilter: new rules loaded (database " << what << "), used from the next post\n";
                             else std::cerr << "modfilter: reload refused, the old rules stay: " << what << "\n";
@@ -275,7 +302,7 @@ int main(int argc, char **argv) {
                 pthread_kill(thread.native_handle(), SIGHUP);
                 thread.join();
             }
-        } watcher(reloader);
+        } watcher(reloader, stop_pipe[1]);
         so.before_batch = [&] {
             mfcli::Loaded next;
             std::string error;
@@ -322,12 +349,17 @@ int main(int argc, char **argv) {
         size_t lines = 0;  // line numbers go on from one input to the next, as if they were one
         for (size_t k = 0; k < so.inputs.size(); ++k) {
             const std::string &path = so.inputs[k];
-            mfcli::FdSource in(inputs.fds[k]);
+            mfcli::FdSource in(inputs.fds[k], stop_pipe[0]);
             bool ok = scan_stream(e, in, out, so, &lines);
             if (!ok) {
                 std::cerr << "modfilter: I/O error on " << path << "\n";
                 if (state.s) save_state();
                 return kExitFail;
+            }
+            if (in.stopped()) {
+                std::cerr << "modfilter: stopped by a signal; lines answered: " << lines
+                          << (state.s ? ", saving the state" : "") << "\n";
+                break;
             }
         }
         if (state.s && !save_state()) return kExitFail;

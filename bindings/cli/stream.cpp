@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +23,17 @@ namespace mfcli {
 
 ptrdiff_t FdSource::read(char *buf, size_t cap) {
     for (;;) {
+        if (stop_fd_ >= 0) {
+            pollfd p[2] = {{stop_fd_, POLLIN, 0}, {fd_, POLLIN, 0}};
+            if (::poll(p, 2, -1) < 0) {
+                if (errno == EINTR) continue;
+                return -1;
+            }
+            if (p[0].revents) {
+                stopped_ = true;
+                return 0;
+            }
+        }
         ssize_t r = ::read(fd_, buf, cap);
         if (r >= 0 || errno != EINTR) return r;
     }
@@ -1098,7 +1110,7 @@ bool StreamScanner::run(Source &in) {
         }
         if (eof) {
             if (skipping) too_long(skipped);
-            else if (pos < end) line(buf.get() + pos, end - pos, cap - pos);
+            else if (pos < end && !in.stopped()) line(buf.get() + pos, end - pos, cap - pos);
             break;
         }
         // Answer what has been read before reading (and perhaps waiting for) more.

@@ -79,6 +79,9 @@ class Source {
 public:
     virtual ~Source() = default;
     virtual ptrdiff_t read(char *buf, size_t cap) = 0;
+    // Whether the last 0 from read() was a request to stop (SIGTERM, SIGINT), not the input's end:
+    // the lines read whole are answered, a line read only in part is not (its post never arrived).
+    virtual bool stopped() const { return false; }
 };
 
 // Where output goes: write() writes all n bytes or returns false.
@@ -89,13 +92,17 @@ public:
 };
 
 // A file descriptor (read(2)/write(2), retried on EINTR and short writes). Does not close it.
+// With a stop descriptor (the read end of a pipe), a read that would wait for input waits for that
+// too, and returns 0 (stopped()) once a byte can be read from it.
 class FdSource : public Source {
 public:
-    explicit FdSource(int fd) : fd_(fd) {}
+    explicit FdSource(int fd, int stop_fd = -1) : fd_(fd), stop_fd_(stop_fd) {}
     ptrdiff_t read(char *buf, size_t cap) override;
+    bool stopped() const override { return stopped_; }
 
 private:
-    int fd_;
+    int fd_, stop_fd_;
+    bool stopped_ = false;
 };
 
 class FdSink : public Sink {

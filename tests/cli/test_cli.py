@@ -512,6 +512,36 @@ class CliStateTest(unittest.TestCase):
         self.assertEqual(rows[0]["categories"]["spam.duplicate"], 3)
         self.assertEqual(rows[0]["routes"], ["support"])
 
+    def test_sigterm_and_sigint_answer_what_was_read_and_save_the_state(self):
+        # A pipeline under systemd or docker is stopped with SIGTERM, on a quiet input: the posts read
+        # whole are answered, the state is saved, exit 0; a post read only in part is not answered.
+        import select
+        import signal
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            if os.path.exists(self.state):
+                os.remove(self.state)
+            p = subprocess.Popen([CLI, "scan", "--rules", self.pack, "--state", self.state], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            p.stdin.write(self.post(1) + b"\n" + self.post(2) + b"\n" + self.post(3)[:20])
+            p.stdin.flush()
+            first = b""
+            while first.count(b"\n") < 2:  # (the two whole lines answered: the input is now quiet)
+                ready, _, _ = select.select([p.stdout], [], [], 30)
+                self.assertTrue(ready, "no verdict within 30 s")
+                chunk = os.read(p.stdout.fileno(), 65536)
+                self.assertTrue(chunk, "the scan ended before the signal")
+                first += chunk
+            p.send_signal(sig)
+            out, err = p.communicate(timeout=30)
+            rows = [json.loads(l) for l in (first + out).decode().splitlines()]
+            self.assertEqual([r["id"] for r in rows], ["p1", "p2"], sig)
+            self.assertEqual(p.returncode, 0, err)
+            self.assertIn(b"stopped by a signal", err)
+            self.assertTrue(os.path.exists(self.state), sig)
+            _, again = self.scan([self.post(3)], "--state", self.state)  # the saved state remembers both
+            self.assertEqual(again[0]["state"]["spam.duplicate"]["copies"], 3)
+        p.stdin.close()
+
     def test_without_state_nothing_changes(self):
         _, with_fields = self.scan([self.post(i) for i in range(5)])
         _, plain = self.scan([json.dumps({"id": "p%d" % i, "text": self.TEXT, "channel": "c%d" % (i % 2)}).encode()
