@@ -231,8 +231,7 @@ uint64_t mf_engine_hash(const mf_engine *engine) {
     if (!engine) return 0;
     try {
         std::call_once(engine->hash_once, [engine] {
-            std::string s = engine->e->serialize();
-            engine->hash = XXH3_64bits(s.data(), s.size());
+            engine->hash = engine->e->content_hash();
         });
     } catch (...) {
         return 0;

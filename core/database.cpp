@@ -67,6 +67,11 @@ std::string platform_string() {
     return p;
 }
 
+// While Engine::content_hash serializes: the directory that every pack file's path starts with,
+// written without it ("packs/a.toml" and "/srv/packs/a.toml" are both "a.toml"), so that the hash
+// names the packs, not where they were read from.
+thread_local std::string_view t_path_root;
+
 struct Writer {
     std::string s;
     void u32(uint32_t v) { s.append(reinterpret_cast<const char *>(&v), 4); }
@@ -75,6 +80,8 @@ struct Writer {
         u64(v.size());
         s.append(v);
     }
+    // A pack file's path (see t_path_root).
+    void path(std::string_view v) { str(v.starts_with(t_path_root) ? v.substr(t_path_root.size()) : v); }
     // A count, then that many 64-bit words.
     void words(const std::vector<uint64_t> &v) {
         u32(static_cast<uint32_t>(v.size()));
@@ -224,7 +231,8 @@ void put_word_lists(Writer &w, const std::map<std::string, WordList> &m) {
         w.str(name);
         put_strs(w, wl.words);
         put_u32s(w, wl.lines);
-        put_strs(w, wl.files);
+        w.u32(static_cast<uint32_t>(wl.files.size()));
+        for (const auto &f : wl.files) w.path(f);
     }
 }
 
@@ -287,7 +295,8 @@ std::string encode_rules(const RuleSet &rs) {
     Writer w;
     w.u32(static_cast<uint32_t>(rs.rules.size()));
     for (const Rule &r : rs.rules) {
-        for (const std::string *s : {&r.id, &r.category, &r.description, &r.file}) w.str(*s);
+        for (const std::string *s : {&r.id, &r.category, &r.description}) w.str(*s);
+        w.path(r.file);
         w.u32(r.line);
         w.u32(static_cast<uint32_t>(r.severity));
         put_f64(w, r.score);
@@ -299,7 +308,7 @@ std::string encode_rules(const RuleSet &rs) {
         put_u32s(w, r.literal_lines);
         w.u32(static_cast<uint32_t>(r.literal_boundaries.size()));
         for (Boundary b : r.literal_boundaries) w.u32(static_cast<uint32_t>(b));
-        w.str(r.words_path);
+        w.path(r.words_path);
         w.u64(r.words_from);
         w.str(r.regex);
         w.u32(r.regex_line);
@@ -315,7 +324,7 @@ std::string encode_rules(const RuleSet &rs) {
         for (const auto *v : {&c.who, &c.commit, &c.what, &c.unless}) put_strs(w, *v);
         for (const auto *v : {&c.who_lines, &c.commit_lines, &c.what_lines, &c.unless_lines}) put_u32s(w, *v);
         w.u32(c.within);
-        w.str(r.model_file);
+        w.path(r.model_file);
         put_f64(w, r.threshold);
     }
     put_word_lists(w, rs.words);
@@ -323,18 +332,19 @@ std::string encode_rules(const RuleSet &rs) {
     w.u32(static_cast<uint32_t>(rs.allow.size()));
     for (const AllowEntry &a : rs.allow) {
         w.str(a.text);
-        w.str(a.file);
+        w.path(a.file);
         w.u32(a.line);
         w.u32(a.as_written);
         w.u32(static_cast<uint32_t>(a.boundary));
     }
     const Policy &p = rs.policy;
     for (double x : {p.flag, p.hold, p.reject, p.quoted_weight}) put_f64(w, x);
-    w.str(p.file);
+    w.path(p.file);
     w.u32(p.line);
     w.u32(static_cast<uint32_t>(p.categories.size()));
     for (const CategoryPolicy &c : p.categories) {
-        for (const std::string *s : {&c.prefix, &c.route, &c.file}) w.str(*s);
+        for (const std::string *s : {&c.prefix, &c.route}) w.str(*s);
+        w.path(c.file);
         w.u32(c.line);
         for (double x : {c.flag, c.hold, c.reject}) put_f64(w, x);
     }
@@ -351,7 +361,7 @@ std::string encode_rules(const RuleSet &rs) {
         w.str(o.key);
         put_f64(w, o.value);
     }
-    w.str(rs.state_file);
+    w.path(rs.state_file);
     w.u32(rs.state_line);
     // A checksum of its own: the loader builds the commitment tables from these lists without the
     // checks that parsing the packs makes, so damaged lists are refused here even when the file's
@@ -578,7 +588,7 @@ std::string Engine::serialize() const {
     Writer payload;
     payload.u32(static_cast<uint32_t>(src_.files.size()));
     for (const auto &f : src_.files) {
-        payload.str(f.path);
+        payload.path(f.path);
         payload.str(f.content);
     }
     payload.str(encode_rules(rs_));
@@ -622,6 +632,37 @@ std::string Engine::serialize() const {
     w.u64(XXH64(payload.s.data(), payload.s.size(), 0));
     w.s += payload.s;
     return w.s;
+}
+
+uint64_t Engine::content_hash() const {
+    // The directory every file's path starts with (up to its last '/'), left out of the paths.
+    std::string root;
+    for (size_t i = 0; i < src_.files.size(); ++i) {
+        const std::string &f = src_.files[i].path;
+        const size_t slash = f.rfind('/');
+        const std::string_view dir = slash == std::string::npos ? std::string_view() : std::string_view(f).substr(0, slash + 1);
+        if (i == 0) {
+            root = dir;
+            continue;
+        }
+        size_t k = 0;
+        while (k < root.size() && k < dir.size() && root[k] == dir[k]) ++k;
+        // (back to the last '/' of the common part: "packs/a/" and "packs/ab/" share "packs/")
+        const size_t slash_in = k ? root.rfind('/', k - 1) : std::string::npos;
+        root.resize(slash_in == std::string::npos ? 0 : slash_in + 1);
+    }
+    struct Reset {
+        ~Reset() { t_path_root = {}; }
+    } reset;
+    t_path_root = root;
+    const std::string s = serialize();
+    t_path_root = {};
+    // and what the engine was given beside the packs that changes a verdict
+    Writer w;
+    for (double x : {opt_.flag, opt_.hold, opt_.reject}) put_f64(w, x);
+    w.u64(opt_.max_post_bytes);
+    w.u32(opt_.max_hits);
+    return XXH3_64bits_withSeed(s.data(), s.size(), XXH3_64bits(w.s.data(), w.s.size()));
 }
 
 LazyDatabase::~LazyDatabase() { hs_free_database(db_.load()); }

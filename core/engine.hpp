@@ -145,6 +145,10 @@ public:
     static std::unique_ptr<Engine> deserialize(std::string_view data, const EngineOptions &opt,
                                                bool data_outlives_engine = false, bool verify_checksum = true);
     std::string serialize() const;
+    // A hash of the database as serialize() writes it, with the pack files' paths taken relative to
+    // the directory they all stand in, and of the options that change a verdict (thresholds,
+    // limits): engines with the same hash judge every post alike, wherever their packs were read.
+    uint64_t content_hash() const;
     ~Engine();
 
     const std::vector<Rule> &rules() const { return rs_.rules; }

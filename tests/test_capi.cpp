@@ -525,6 +525,37 @@ TEST_CASE("mf_engine_hash names the database: same packs, same hash, other packs
     mf_engine_destroy(e2);
 }
 
+TEST_CASE("mf_engine_hash: the same packs read from two places agree; other thresholds differ", "[capi]") {
+    // Two workers with the packs checked out in different directories, or one on a relative and one
+    // on an absolute path, must name the same database version.
+    const auto base = std::filesystem::temp_directory_path() / ("mf_hash_" + std::to_string(::getpid()));
+    for (const char *d : {"one/packs", "two/deeper/packs"}) {
+        std::filesystem::create_directories(base / d);
+        std::ofstream(base / d / "local.toml") << kPack;
+    }
+    auto hash_of = [](const std::string &path, double flag) {
+        mf_engine_options o = MF_ENGINE_OPTIONS_INIT;
+        o.rules_path = path.c_str();
+        if (flag > 0) {
+            o.flag_threshold = flag;
+            o.hold_threshold = 50;
+            o.reject_threshold = 100;
+        }
+        mf_engine *e = nullptr;
+        REQUIRE(mf_engine_create(&e, &o) == MF_OK);
+        const uint64_t h = mf_engine_hash(e);
+        mf_engine_destroy(e);
+        return h;
+    };
+    const uint64_t a = hash_of((base / "one/packs").string(), 0);
+    CHECK(a != 0);
+    CHECK(hash_of((base / "two/deeper/packs").string(), 0) == a);
+    CHECK(hash_of((base / "two/deeper/packs/").string(), 0) == a);
+    CHECK(hash_of((base / "one/packs/local.toml").string(), 0) == a);  // the one file of the directory
+    CHECK(hash_of((base / "one/packs").string(), 40) != a);            // thresholds change verdicts
+    std::filesystem::remove_all(base);
+}
+
 TEST_CASE("mf_rules_check reports every mistake with file and line", "[capi]") {
     struct Seen {
         std::vector<std::string> lines;

@@ -149,10 +149,13 @@ MF_API mf_status mf_engine_create(mf_engine **out, const mf_engine_options *opts
  *  engine's scanner). NULL is a no-op. */
 MF_API void mf_engine_destroy(mf_engine *engine);
 
-/** The engine's database version: a 64-bit hash (XXH3) of its serialized database. Engines with
- *  the same hash judge every post alike; the same packs give the same hash whether compiled from
- *  rules or loaded with mf_engine_deserialize. Computed on the first call (as long as one
- *  mf_engine_serialize), then cached; thread-safe. 0 for NULL or when it cannot be computed.
+/** The engine's database version: a 64-bit hash (XXH3) of its serialized database, with the pack
+ *  files' paths taken relative to the directory they stand in, and of the options given to the
+ *  engine that change a verdict (thresholds, max_post_bytes, max_hits). Engines with the same hash
+ *  judge every post alike; the same pack files (names and contents) give the same hash wherever
+ *  they were read from, and whether compiled from rules or loaded with mf_engine_deserialize.
+ *  Computed on the first call (as long as one mf_engine_serialize), then cached; thread-safe. 0 for
+ *  NULL or when it cannot be computed.
  *
  *  Swapping engines at run time (hot reload): create the new engine and its scanners beside the
  *  old ones, switch to them between scans, then destroy the old scanners and the old engine once
