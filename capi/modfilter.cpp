@@ -123,8 +123,12 @@ bool engine_options(const mf_engine_options *o, mf::EngineOptions &out, mf_statu
     return true;
 }
 
+// The first mistake in the order of files and lines, as mf_rules_check (and check-rules) list them.
 std::string diagnostics_message(const std::vector<mf::Diagnostic> &d) {
-    std::string m = d.front().str();
+    const auto first = std::min_element(d.begin(), d.end(), [](const mf::Diagnostic &a, const mf::Diagnostic &b) {
+        return a.file != b.file ? a.file < b.file : a.line < b.line;
+    });
+    std::string m = first->str();
     if (d.size() > 1) m += " (and " + std::to_string(d.size() - 1) + " more; run modfilter check-rules)";
     return m;
 }

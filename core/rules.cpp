@@ -1115,7 +1115,7 @@ void parse_state(Ctx &c, const toml::table &t, uint32_t line, RuleSet &out) {
                 }
                 for (auto &&[kk, kv] : *ct)
                     if (auto n = state_value(c, kk, kv, "[state.channel.\"" + name + "\"]"))
-                        out.state_overrides.push_back({name, std::string(kk.str()), *n});
+                        out.state_overrides.push_back({name, std::string(kk.str()), *n, c.file, line_of(kk)});
             }
             continue;
         }
@@ -1131,15 +1131,21 @@ void finish_state(RuleSet &out, std::vector<Diagnostic> &diags) {
         if (it == sp.channels.end()) it = sp.channels.insert(sp.channels.end(), {o.channel, sp.defaults});
         set_state_key(it->second, o.key, o.value);
     }
-    auto check = [&](const StateRules &r, const std::string &where) {
+    auto check = [&](const StateRules &r, const std::string &where, const std::string &file, uint32_t line) {
         auto ordered = [](uint32_t a, uint32_t b) { return !a || !b || a <= b; };
         if (!ordered(r.duplicate_flag, r.duplicate_hold) || !ordered(r.duplicate_hold, r.duplicate_reject) ||
             !ordered(r.flood_flag, r.flood_hold) || !ordered(r.flood_hold, r.flood_reject) ||
             !ordered(r.new_account_flag, r.new_account_hold))
-            diags.push_back({out.state_file, out.state_line, where + ": thresholds must satisfy flag <= hold <= reject (0 turns one off)"});
+            diags.push_back({file, line, where + ": thresholds must satisfy flag <= hold <= reject (0 turns one off)"});
     };
-    check(sp.defaults, "[state]");
-    for (const auto &[name, r] : sp.channels) check(r, "[state.channel.\"" + name + "\"]");
+    check(sp.defaults, "[state]", out.state_file, out.state_line);
+    for (const auto &[name, r] : sp.channels) {
+        // (at the channel's last key: the one that left its thresholds out of order, or after it)
+        const RuleSet::StateOverride *last = nullptr;
+        for (const auto &o : out.state_overrides)
+            if (o.channel == name) last = &o;
+        check(r, "[state.channel.\"" + name + "\"]", last ? last->file : out.state_file, last ? last->line : out.state_line);
+    }
     // spam.* categories take the route of the longest configured category prefix of "spam.duplicate".
     if (const CategoryPolicy *cp = category_policy(out.policy, kCatDuplicate)) sp.route = cp->route;
 }

@@ -167,6 +167,8 @@ struct RuleSet {
     struct StateOverride {
         std::string channel, key;
         double value;
+        std::string file;  // where the key was found, for diagnostics
+        uint32_t line = 0;
     };
     std::vector<StateOverride> state_overrides;
     std::string state_file;  // where [state] was found, for diagnostics

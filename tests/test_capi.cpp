@@ -525,6 +525,24 @@ TEST_CASE("mf_engine_hash names the database: same packs, same hash, other packs
     mf_engine_destroy(e2);
 }
 
+TEST_CASE("mf_engine_create names the first mistake in file and line order, as check-rules lists them", "[capi]") {
+    // (a commitment's mistake is found after the rules' duplicate id, which stands earlier in the file)
+    const std::string pack =
+        "[pack]\nname = \"bad\"\n\n[[rule]]\nid = \"x.one\"\ncategory = \"abuse.x\"\nseverity = \"low\"\nword = \"gronk\"\n\n"
+        "[[rule]]\nid = \"x.one\"\ncategory = \"abuse.x\"\nseverity = \"low\"\nword = \"blah\"\n\n"
+        "[[commitment]]\nid = \"x.promise\"\ncategory = \"promise.money\"\napplies_to = \"staff\"\ncommit = [\"will\"]\n"
+        "what = [\"refund\"]\n";
+    mf_engine_options o = MF_ENGINE_OPTIONS_INIT;
+    o.rules_text = pack.c_str();
+    o.rules_text_len = pack.size();
+    mf_engine *e = nullptr;
+    REQUIRE(mf_engine_create(&e, &o) == MF_E_RULES);
+    const std::string msg = mf_last_error();
+    INFO(msg);
+    CHECK(msg.find(":10: duplicate rule id 'x.one'") != std::string::npos);
+    CHECK(msg.find("(and 1 more") != std::string::npos);
+}
+
 TEST_CASE("mf_engine_hash: the same packs read from two places agree; other thresholds differ", "[capi]") {
     // Two workers with the packs checked out in different directories, or one on a relative and one
     // on an absolute path, must name the same database version.

@@ -593,6 +593,11 @@ class CliStateTest(unittest.TestCase):
         self.assertIn(bad + ":2: unknown key 'flood_flg' in [state] (did you mean 'flood_flag'?)", out)
         self.assertIn("flood_reject must be a number from 0 to 32", out)
         self.assertIn(bad + ":1: [state]: thresholds must satisfy flag <= hold <= reject", out)
+        # a channel's thresholds out of order: told at the channel's key, not at [state]
+        with open(bad, "w") as f:
+            f.write('[state]\nflood_flag = 6\n[state.channel."off-topic"]\nflood_hold = 3\n')
+        out = run(["check-rules", bad], b"", check=False).stdout.decode()
+        self.assertIn(bad + ':4: [state.channel."off-topic"]: thresholds must satisfy', out)
 
     def test_corrupt_state_file_is_refused_unless_reset_is_asked(self):
         with open(self.state, "wb") as f:

@@ -316,8 +316,10 @@ MF_API const char *mf_verdict_censored(const mf_verdict *verdict, size_t *len);
 
 /** Renders the verdict as one JSON object (no newline):
  *  {"action":"FLAG","categories":{"abuse.obscene":2},"routes":[...],"hits":[{"rule":..,"category":..,
- *   "severity":"medium","score":2,"start":0,"end":4,"evasion":[...]}],"evasion":[...],
- *   "invalid_utf8":0,"hits_truncated":false[,"censored":"..."]}
+ *   "severity":"medium","score":2,"start":0,"end":4,"evasion":[...][,"quoted":true]}],"evasion":[...],
+ *   "invalid_utf8":0,"hits_truncated":false[,"censored":"..."][,"state":{...}]}
+ *  "quoted" marks a hit in quoted text (MF_HIT_QUOTED); "state" is there when the scanner has a state
+ *  attached (mf_scanner_set_state): its categories' evidence and notes (docs/state.md).
  *  Owned by the verdict, valid until its next scan or render. NUL-terminated; *len gets the length.
  *  Convenient for FFI bindings: one call, then the host language's JSON parser. */
 MF_API const char *mf_verdict_json(mf_verdict *verdict, size_t *len);

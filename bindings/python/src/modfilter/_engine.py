@@ -166,7 +166,7 @@ class Verdict:
     action: Action
     #: The post that was scanned, as passed (``str`` or ``bytes``).
     text: Text
-    #: The ``"id"`` of a dict post given to :meth:`Engine.scan_many`; ``None`` otherwise.
+    #: The post's ``id``: given to :meth:`Engine.scan` (``id=``) or as the ``"id"`` of a dict post to :meth:`Engine.scan_many`; ``None`` otherwise.
     id: Any
     #: With ``censor=True``: the post with each character of each hit replaced by ``*``
     #: (``str`` or ``bytes`` like the post); ``None`` otherwise.
