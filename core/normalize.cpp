@@ -126,6 +126,13 @@ CpMap map_cp(const Icu &icu, uint32_t cp) {
         append_utf8(m.bytes, cp);
         return m;
     }
+    if (cp == 0x00B7 || cp == 0x0387 || cp == 0x2022 || cp == 0x2027 || cp == 0x2219 || cp == 0x22C5 ||
+        cp == 0x30FB || cp == 0xFF65) {
+        // middle dots and bullets are dots: "f·u·c·k" and "fu•ck" are "f.u.c.k" and "fu.ck", which
+        // the evasion skeleton joins (and a dot between words splits them as the middle dot did)
+        m.bytes = ".";
+        return m;
+    }
     if (cp >= 0xD800 && cp <= 0xDFFF) {  // never produced by the decoder; map defensively
         m.bytes = "\xEF\xBF\xBD";
         return m;

@@ -11,7 +11,8 @@
 //     on such letters ("zalgo");
 //   - look-alike letters from other scripts (Cyrillic, Greek, Cherokee, ...) become the Latin letter
 //     they imitate, from the Unicode confusables data carried by ICU's spoof checker;
-//   - regional-indicator, negative squared/circled and parenthesized letters become plain letters.
+//   - regional-indicator, negative squared/circled and parenthesized letters become plain letters;
+//   - middle dots and bullets (U+00B7, U+2022, U+2027, U+2219, U+22C5, U+30FB ...) become '.'.
 // An all-ASCII post needs none of this: the matcher scans it in place, case-insensitively, and the
 // offset map is the identity (no copy, no ICU).
 //

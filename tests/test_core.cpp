@@ -867,6 +867,11 @@ TEST_CASE("Evasive spellings are caught, and each hit covers exactly the evasive
         {"Fu-ck this", "obscene.f", "Fu-ck", kEvSeparators},
         {"\xCA\x9E\xC9\x94n\xC9\xA5" "d off", "obscene.f", "\xCA\x9E\xC9\x94n\xC9\xA5" "d", kEvConfusable},  // upside down
         {"s h iiiii t", "obscene.f", "s h iiiii t", kEvSeparators | kEvRepeats},
+        // middle dots and bullets are dots (core/normalize.hpp); a Catalan "l·l" joins no word
+        {"fu\xC2\xB7" "ck off", "obscene.f", "fu\xC2\xB7" "ck", kEvSeparators},
+        {"f\xC2\xB7u\xC2\xB7" "c\xC2\xB7k off", "obscene.f", "f\xC2\xB7u\xC2\xB7" "c\xC2\xB7k", kEvSeparators},
+        {"fu\xE2\x80\xA2" "ck off", "obscene.f", "fu\xE2\x80\xA2" "ck", kEvSeparators},
+        {"el col\xC2\xB7legi", "", "", 0},
         {"5.h.1.7 again", "obscene.f", "5.h.1.7", kEvLeet | kEvSeparators},
         {"\xEF\xBD\x86\xEF\xBD\x95\xEF\xBD\x83\xEF\xBD\x8B", "obscene.f", "\xEF\xBD\x86\xEF\xBD\x95\xEF\xBD\x83\xEF\xBD\x8B", kEvCompat},
         {"x f\xE2\x80\x8Bu\xE2\x80\x8D" "c\xC2\xAD" "k y", "obscene.f", "f\xE2\x80\x8Bu\xE2\x80\x8D" "c\xC2\xAD" "k", kEvInvisible},
