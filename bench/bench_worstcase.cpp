@@ -57,10 +57,23 @@ const char *kProse =
     "Here is a minimal reproduction: create a board, add two columns, then drag a card quickly. "
     "This is really annoying, the update broke my workflow again. ";
 
-// name, repeated unit, whether the post must have hits
-const std::vector<std::pair<const char *, std::string>> &inputs() {
-    static const std::vector<std::pair<const char *, std::string>> v = {
+struct Input {
+    const char *name;
+    std::string unit;  // repeated to the post's size
+    int32_t role = MF_ROLE_MEMBER;
+};
+
+// (a name with "matches" must have hits; "_staff" is posted as staff, where the commitment stage runs)
+const std::vector<Input> &inputs() {
+    static const std::vector<Input> v = {
         {"typical_english", kProse},
+        {"typical_english_staff", kProse, MF_ROLE_STAFF},
+        // one endless sentence of deliverable words, and of whole promises joined by commas: every
+        // word wakes the commitment stage, which reads the sentence around it (a budget per post)
+        {"deliverable_words_staff", "refund ", MF_ROLE_STAFF},
+        {"run_on_promises_staff", "We will refund you and will send a replacement and will credit your account by Friday, ",
+         MF_ROLE_STAFF},
+        {"dotted_letters", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.0.1.2.3.4.5.6.7.8.9."},
         {"one_ascii_letter", "a"},
         {"every_word_matches", "fuck shit "},
         {"zero_width_joiners", "\xE2\x80\x8D"},
@@ -76,10 +89,10 @@ const std::vector<std::pair<const char *, std::string>> &inputs() {
 
 void BM_Worstcase(benchmark::State &state) {
     Engine &e = engine();
-    const auto &[name, unit] = inputs()[static_cast<size_t>(state.range(0))];
+    const auto &[name, unit, role] = inputs()[static_cast<size_t>(state.range(0))];
     const std::string post = repeat_to(unit, static_cast<size_t>(state.range(1)));
     state.SetLabel(name);
-    if (mf_scan_text(e.scanner, e.verdict, post.data(), post.size(), MF_ROLE_MEMBER) != MF_OK) {
+    if (mf_scan_text(e.scanner, e.verdict, post.data(), post.size(), role) != MF_OK) {
         state.SkipWithError(mf_last_error());
         return;
     }
@@ -88,7 +101,7 @@ void BM_Worstcase(benchmark::State &state) {
         return;
     }
     for (auto _ : state) {
-        mf_status st = mf_scan_text(e.scanner, e.verdict, post.data(), post.size(), MF_ROLE_MEMBER);
+        mf_status st = mf_scan_text(e.scanner, e.verdict, post.data(), post.size(), role);
         benchmark::DoNotOptimize(st);
     }
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(post.size()));

@@ -622,11 +622,24 @@ bool joins_verb(const Sentence &t, size_t k, size_t s1) {
 }
 
 bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_t &to) const {
+    // The sentence around the commit word, read at most kReadAround words either side of it: every
+    // walk below (to the sentence's or the clause's start, to its end) stays within, so that a
+    // sentence of thousands of words with a commit word in every few ("refund refund ...", a run-on
+    // reply with no full stop) costs linear time, not the square of its length.
     const size_t n = t.size();
+    const size_t floor = i > kReadAround ? i - kReadAround : 0, ceil = std::min(n, i + 1 + kReadAround);
     size_t s0 = i;
-    while (s0 > 0 && !(t[s0].flags & Token::kSentence)) --s0;
+    while (s0 > floor && !(t[s0].flags & Token::kSentence)) --s0;
+    const bool whole_start = s0 == 0 || (t[s0].flags & Token::kSentence);  // s0 opens the sentence
     size_t s1 = i + 1;
-    while (s1 < n && !(t[s1].flags & Token::kSentence)) ++s1;
+    while (s1 < ceil && !(t[s1].flags & Token::kSentence)) ++s1;
+    const bool whole_end = s1 == n || (t[s1].flags & Token::kSentence);  // s1 ends it
+    // (where the sentence goes on past what is read, it is read as no question and as not opened
+    // by the commit phrase)
+    auto question = [&](const char *text, size_t len, const std::vector<Token> &tok, size_t end) {
+        return whole_end && mf::question(text, len, tok, end);
+    };
+    auto opens = [&](const std::vector<Token> &tok, size_t a, size_t b) { return whole_start && mf::opens(tok, a, b); };
     const size_t clen = commit->longest(t, i, s1);
     if (!clen) return false;
     const size_t c1 = i + clen;

@@ -294,6 +294,11 @@ private:
 bool joins_verb(const Sentence &t, size_t k, size_t s1);
 
 // A compiled [[commitment]] rule.
+// How many words before and after a commit word CommitmentMatcher::confirm reads of its sentence:
+// a real sentence is shorter, and a run-on one of thousands of words (no full stop) must not cost
+// the square of its length (docs/limits.md).
+constexpr size_t kReadAround = 96;
+
 struct CommitmentMatcher {
     // (Rules that name the same lists share their sets: see PhraseSetCache.)
     std::shared_ptr<const PhraseSet> who, commit, what, unless;

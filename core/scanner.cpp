@@ -620,6 +620,13 @@ void Scanner::confirm_commitments() {
     int32_t last = -1;              // the last of them with a commit word
     int32_t last_join = -1;         // the last of them that is an "and"/"or" joining a verb
     const Sentence sentence{p_->text, p_->len, tokens_, e_.phrase_words()};
+    // What a confirmation may read (CommitmentMatcher::confirm), charged to the post's budget.
+    auto affordable = [&] {
+        const size_t cost = std::min(tokens_.size(), 2 * kReadAround + 1);
+        if (p_->confirm_budget < cost) return false;
+        p_->confirm_budget -= cost;
+        return true;
+    };
     for (const auto &[start, a] : p_->anchors) {
         const Engine::AnchorWord &aw = e_.anchor(a);
         // An anchor word counts where a deliverable it finds matches around it: read from the words
@@ -689,6 +696,7 @@ void Scanner::confirm_commitments() {
                  j = j ? prev_commit_[j - 1] : -1) {
                 const int32_t w = token_commit_[j];
                 if (!m.commit_starts[w]) continue;
+                if (!affordable()) return;
                 if (m.confirm(sentence, j, from, to)) {
                     hit(rule);
                     break;
@@ -696,9 +704,11 @@ void Scanner::confirm_commitments() {
             }
         }
         // A commit word of a rule whose deliverable is any word.
-        for (auto [rule, at] : aw.commit_rules)
-            if ((e_.rules()[rule].roles & p_->role_bit) && ti >= at && e_.commitment(rule)->confirm(sentence, ti - at, from, to))
-                hit(rule);
+        for (auto [rule, at] : aw.commit_rules) {
+            if (!(e_.rules()[rule].roles & p_->role_bit) || ti < at) continue;
+            if (!affordable()) return;
+            if (e_.commitment(rule)->confirm(sentence, ti - at, from, to)) hit(rule);
+        }
     }
 }
 
@@ -740,6 +750,9 @@ bool Scanner::begin(std::string_view text, int role) {
     // (twice the post and a kilobyte: a prose post's gates read about half of it, and a post made to
     // wake every rule costs them no more than two more passes)
     p.gate_budget = 2 * p.len + 1024;
+    // (a kilobyte of prose reads about 60 words for its commitments, and the densest reply to a
+    // customer of the real corpora 3,000; a post past this has its last commit words left unread)
+    p.confirm_budget = 4096 + 8 * p.len;
     p.error = nullptr;
     return p.len != 0;
 }

@@ -135,6 +135,11 @@ private:
         std::vector<uint32_t> group_last;  // per group: 1 + index of its last window, 0 for none
         bool whole_text = false;           // too many windows: run every group database everywhere
         size_t gate_budget = 0;            // bytes the gates may still read (Scanner::gate_refuses)
+        // words the commitment stage may still read (Scanner::confirm_commitments): each commit word
+        // it confirms reads its sentence, at most kReadAround words either side, and a post made of
+        // deliverable words in one endless sentence would otherwise cost hundreds of times what
+        // prose does per byte
+        size_t confirm_budget = 0;
         // commitments: anchors found by the main pass (start, anchor word)
         std::vector<std::pair<uint32_t, uint32_t>> anchors;
         // batch: the post's verdict and what its scan threw

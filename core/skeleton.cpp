@@ -296,7 +296,8 @@ __attribute__((always_inline)) inline void classify_blocks(const char *p, Block 
     // ('!', '|' and '+' stand for a letter only inside a word: leet_at)
     const V inner_only = (V)((v == '!') | (v == '|') | (v == '+'));
     const V leet = C.leet & (P.letter | N.letter | (V)(v == '@')) & ~(inner_only & ~(N.letter | N.leet));
-    const V masked = C.mask & P.letter & (N.letter | N.leet | N.mask);
+    // (and U+FFFD after a letter: an invalid byte that a disguise put inside a word, "fu\xFFck")
+    const V masked = (C.mask & P.letter & (N.letter | N.leet | N.mask)) | ((V)(v == static_cast<uint8_t>(0xEF)) & P.letter);
     // a one-character token with another one two bytes before or after it: only a run of them
     // ("f u c k") is a trick, and "a" or "I" alone, in every other sentence, costs nothing
     const V single = ~C.space & P.space & N.space & ((~NN.space & sn3) | (~sp2 & sp3));
@@ -325,6 +326,12 @@ bool have_avx2() {
 }
 
 std::atomic<bool> g_wide_blocks{have_avx2()};
+
+// Whether t[i..] is U+FFFD (EF BF BD), what the normalizer makes of an invalid byte.
+inline bool replacement_at(const char *t, size_t n, size_t i) {
+    return i + 2 < n && static_cast<unsigned char>(t[i]) == 0xEF && static_cast<unsigned char>(t[i + 1]) == 0xBF &&
+           static_cast<unsigned char>(t[i + 2]) == 0xBD;
+}
 
 // Cheap test for posts that need no skeleton: no leet character touching a letter, no mask inside
 // a word, no letter three times in a row, no run of single letters, no "f.u.c.k" token.
@@ -457,6 +464,8 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
                 add(i);
         } else if ((c & M) && (p & L) && masked_inside(i)) {
             add(i);  // "f*ck"
+        } else if ((p & L) && replacement_at(t, n, i) && (at(i + 3) & L)) {
+            add(i);  // "fu\xFFck": an invalid byte (U+FFFD once normalized) between letters, dropped
         }
         // single letters separated by spaces: "f u c k"
         if (!(c & W) && (p & W) && (q & W)) {
@@ -882,6 +891,9 @@ bool Skeleton::build(const Normalizer &n, const AtWords *at, const JoinGrams *jo
     };
     constexpr size_t kSpacedReach = 64;  // how far a spaced-out word may reach around its trick
     for (auto [lo, hi] : regions_) {
+        // (inside what an earlier region was widened to: nothing to add, and looking for the end of
+        // its token again would read a post of one long token once per trick in it)
+        if (hi <= done) continue;
         while (lo > done && !space(t[lo - 1])) --lo;
         while (hi < len && !space(t[hi])) ++hi;
         // the single letters around, when the trick is inside a spaced-out word ("s h iiiii t")
@@ -1063,6 +1075,14 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
             size_t clen = 1;  // bytes of the character at j
             uint8_t look_ev = 0;
             char c;
+            if (b == 0xEF && j > 0 && j + 3 < tn && replacement_at(tok, tn, j) && out_.size() > run_begin &&
+                letter(lower(static_cast<unsigned char>(tok[j + 3])))) {
+                // an invalid byte between letters goes, as an invisible character does ("id\xFFiot"):
+                // the next letter carries the trick
+                sep_ev = kEvInvisible;
+                j += 2;
+                continue;
+            }
             if (b >= 0x80) {
                 const Lookalike *e = look ? lookalike_at(tok + j, tn - j, &clen) : nullptr;
                 if (e && !applies(*e, tok, 0, tn, j, clen, lower_word)) e = nullptr;

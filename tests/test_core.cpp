@@ -867,6 +867,9 @@ TEST_CASE("Evasive spellings are caught, and each hit covers exactly the evasive
         {"Fu-ck this", "obscene.f", "Fu-ck", kEvSeparators},
         {"\xCA\x9E\xC9\x94n\xC9\xA5" "d off", "obscene.f", "\xCA\x9E\xC9\x94n\xC9\xA5" "d", kEvConfusable},  // upside down
         {"s h iiiii t", "obscene.f", "s h iiiii t", kEvSeparators | kEvRepeats},
+        // an invalid byte (U+FFFD once normalized) inside a word goes, as an invisible character does
+        {"fu\xEF\xBF\xBD" "ck off", "obscene.f", "fu\xEF\xBF\xBD" "ck", kEvInvisible},
+        {"caf\xEF\xBF\xBD au lait", "", "", 0},
         // middle dots and bullets are dots (core/normalize.hpp); a Catalan "l·l" joins no word
         {"fu\xC2\xB7" "ck off", "obscene.f", "fu\xC2\xB7" "ck", kEvSeparators},
         {"f\xC2\xB7u\xC2\xB7" "c\xC2\xB7k off", "obscene.f", "f\xC2\xB7u\xC2\xB7" "c\xC2\xB7k", kEvSeparators},
@@ -1621,6 +1624,21 @@ TEST_CASE("A commitment needs a speaker, a commit word and a deliverable, with n
     CHECK(s.rules("we will call you by 5 pm", 1).size() == 1);
     CHECK(s.rules("we will call you by 5pmx", 1).empty());
     CHECK(s.rules("we will call you by a5pm", 1).empty());             // not a number: one word
+}
+
+TEST_CASE("A run-on sentence of deliverable words is read a bounded way around each commit word", "[commitment]") {
+    // (docs/limits.md: kReadAround words either side, and a budget of words per post; the scan of
+    // such a post was quadratic, minutes for a megabyte: bench_worstcase deliverable_words_staff)
+    Scan s(kCommitPack);
+    std::string t = "we will refund you";
+    for (int i = 0; i < 20000; ++i) t += " refund";
+    CHECK(s.rules(t, 1) == std::vector<std::string>{"promise.money.give"});  // the promise that opens it
+    // a promise deep inside a sentence longer than what is read around it is still one, and a hedge
+    // of its clause still cancels it
+    std::string before;
+    for (size_t i = 0; i < 2 * kReadAround; ++i) before += "and ";
+    CHECK(s.rules(before + "we will refund you", 1).size() == 1);
+    CHECK(s.rules(before + "we can't refund you", 1).empty());
 }
 
 TEST_CASE("The speaker's own words are no hedge, unless they negate", "[commitment]") {
