@@ -341,6 +341,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         return true;
     };
     uint32_t next_group = 1;
+    bool skeleton_full = false;  // kMaxSkeletonPatterns reached: later words get no disguised form
     std::map<uint32_t, uint32_t> own_trigger;  // rule -> the pattern of its own trigger
     auto add_variable = [&](std::string e, Pattern p, const Rule *trigger_of = nullptr) {
         p.kind = Pattern::kVariable;
@@ -496,13 +497,26 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         for (size_t k = 0; k < r.literals.size(); ++k) {
             std::string e = literal_expression(r.literals[k]);
             if (e.empty()) {
-                diags.push_back({r.file, r.literal_lines[k],
+                diags.push_back({k >= r.words_from ? r.words_path : r.file, r.literal_lines[k],
                                  "rule '" + r.id + "': '" + r.literals[k] + "' normalizes to nothing"});
                 continue;
             }
             if (!r.disguised_only) add_literal(std::move(e), {i, r.literal_boundaries[k], false, r.roles, 0});
+            if (skel_exprs_.size() >= kMaxSkeletonPatterns) {
+                // (Hyperscan compiles the skeleton patterns in one database, in time that grows
+                // faster than their number: 25 s for 30,000, minutes for 100,000)
+                if (!skeleton_full) {
+                    skeleton_full = true;
+                    warnings_.push_back({k >= r.words_from ? r.words_path : r.file, r.literal_lines[k],
+                                         "warning: rule '" + r.id + "': the packs' words have " +
+                                             std::to_string(kMaxSkeletonPatterns) +
+                                             " disguised forms already, the most an engine compiles: from '" +
+                                             r.literals[k] + "' on, words match only as written (docs/limits.md)"});
+                }
+                continue;
+            }
             if (!add_skeleton(r.literals[k], {i, r.literal_boundaries[k], false, r.roles, 0}) && r.disguised_only)
-                diags.push_back({r.file, r.literal_lines[k],
+                diags.push_back({k >= r.words_from ? r.words_path : r.file, r.literal_lines[k],
                                  "rule '" + r.id + "': '" + r.literals[k] +
                                      "' has no disguised form to match (disguised_only needs one word of at least two letters a-z)"});
         }

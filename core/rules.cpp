@@ -279,14 +279,20 @@ std::optional<uint8_t> get_roles(Ctx &c, const toml::node &n) {
     return roles;
 }
 
+// "a string", "an integer", "an array": a value's type as a message names it.
+std::string a_type(const toml::node &n) {
+    const std::string t(toml::impl::node_type_friendly_names[static_cast<int>(n.type())]);
+    return (t.find_first_of("aeiou") == 0 ? "an " : "a ") + t;
+}
+
 std::optional<int> get_severity(Ctx &c, const toml::node &n) {
     if (auto s = n.as_string()) {
         if (int v = severity_from_name(s->get())) return v;
     } else if (auto i = n.as_integer()) {
         if (i->get() >= 1 && i->get() <= 4) return static_cast<int>(i->get());
     }
-    std::string got = n.as_string() ? "\"" + n.as_string()->get() + "\"" : "a " + std::string(toml::impl::node_type_friendly_names[static_cast<int>(n.type())]);
-    c.err(n, "severity must be \"low\", \"medium\", \"high\" or \"critical\", not " + got);
+    std::string got = n.as_string() ? "\"" + n.as_string()->get() + "\"" : n.as_integer() ? std::to_string(n.as_integer()->get()) : a_type(n);
+    c.err(n, "severity must be \"low\", \"medium\", \"high\" or \"critical\" (or 1 to 4), not " + got);
     return std::nullopt;
 }
 

@@ -543,7 +543,7 @@ TEST_CASE("mf_engine_create names the first mistake in file and line order, as c
     CHECK(msg.find("(and 1 more") != std::string::npos);
 }
 
-TEST_CASE("mf_engine_hash: the same packs read from two places agree; other thresholds differ", "[capi]") {
+TEST_CASE("mf_engine_hash: the same packs read from two places agree, other thresholds differ", "[capi]") {
     // Two workers with the packs checked out in different directories, or one on a relative and one
     // on an absolute path, must name the same database version.
     const auto base = std::filesystem::temp_directory_path() / ("mf_hash_" + std::to_string(::getpid()));
