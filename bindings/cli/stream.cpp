@@ -450,10 +450,23 @@ private:
         }
         od::object obj;
         if ((err = doc.get_object().get(obj))) return ParseResult::kInvalidJson;
+        // A field the post is read from, named twice, is an error, not the last one winning: a
+        // validator upstream that reads the first "text" would pass what modfilter never saw.
+        static constexpr std::string_view kFields[] = {"text", "id", "channel", "ts", "edit", "author", "role"};
+        static constexpr const char *kTwice[] = {"the key \"text\" appears twice", "the key \"id\" appears twice",
+                                                 "the key \"channel\" appears twice", "the key \"ts\" appears twice",
+                                                 "the key \"edit\" appears twice", "the key \"author\" appears twice",
+                                                 "the key \"role\" appears twice"};
+        unsigned seen = 0;
         for (auto field : obj) {
             std::string_view key;
             od::value v;
             if ((err = field.unescaped_key().get(key)) || (err = field.value().get(v))) return ParseResult::kInvalidJson;
+            for (unsigned k = 0; k < std::size(kFields); ++k)
+                if (key == kFields[k]) {
+                    if (seen & (1u << k)) field_error(f, kTwice[k]);
+                    seen |= 1u << k;
+                }
             if (key == "text") {
                 od::json_type vt;
                 if ((err = v.type().get(vt))) return ParseResult::kInvalidJson;
@@ -513,11 +526,15 @@ private:
                     f.author = PostFields::kAuthorObject;
                     od::object a;
                     if ((err = v.get_object().get(a))) return ParseResult::kInvalidJson;
+                    unsigned aseen = 0;
                     for (auto af : a) {
                         std::string_view akey;
                         od::value av;
                         if ((err = af.unescaped_key().get(akey)) || (err = af.value().get(av)))
                             return ParseResult::kInvalidJson;
+                        const unsigned bit = akey == "role" ? 1 : akey == "id" ? 2 : akey == "age_days" ? 4 : 0;
+                        if (aseen & bit) field_error(f, "a key of \"author\" appears twice");
+                        aseen |= bit;
                         if (akey == "role") err = role_value(av, f.author_role);
                         else if (akey == "id") {
                             std::string_view raw;

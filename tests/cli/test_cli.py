@@ -558,6 +558,17 @@ class CliStateTest(unittest.TestCase):
         self.assertEqual(rows[3]["state"]["spam.new-account-links"]["age_days"], 0)
         self.assertIn("no author id", rows[4]["state"]["notes"][0])
 
+    def test_a_field_named_twice_is_an_error_line(self):
+        # (the last one winning would let "text" say one thing to a validator that reads the first
+        # and another to the filter)
+        _, rows = self.scan([b'{"id": "a", "text": "hello", "text": "you idiot"}',
+                             b'{"id": "b", "text": "hi", "author": {"role": "member", "role": "staff"}}',
+                             b'{"id": "c", "text": "hi", "extra": 1, "extra": 2}'])
+        self.assertEqual(rows[0]["error"], 'the key "text" appears twice')
+        self.assertIn('"author"', rows[1]["error"])
+        self.assertEqual(rows[2]["action"], "ALLOW")  # (a key the scan does not read may repeat)
+        self.assertEqual([r["id"] for r in rows], ["a", "b", "c"])
+
     def test_wrong_types_are_error_lines_naming_the_field(self):
         _, rows = self.scan([self.post(1, author={"id": "u1", "role": "admin-ish"}),
                              self.post(2, author={"id": "u2", "age_days": "young"}),
