@@ -225,7 +225,16 @@ int main(int argc, char **argv) {
                         if (resettable) std::cerr << "modfilter: --state-reset-on-error starts with an empty state instead\n";
                         return kExitFail;
                     }
-                    std::cerr << "modfilter: starting with an empty state (--state-reset-on-error)\n";
+                    // the refused file is kept beside it, not overwritten by the first save: it may be
+                    // the only copy of a state that another version can still read
+                    const std::string kept = state_path + ".refused." + std::to_string(::time(nullptr));
+                    if (::rename(state_path.c_str(), kept.c_str()) != 0) {
+                        std::cerr << "modfilter: cannot keep the refused state file as " << kept << ": "
+                                  << std::strerror(errno) << "\n";
+                        return kExitFail;
+                    }
+                    std::cerr << "modfilter: starting with an empty state (--state-reset-on-error); the refused file is "
+                              << kept << "\n";
                 }
             }
             // The state is saved beside its file (FILE.tmp, then renamed): a place that cannot be
@@ -275,7 +284,9 @@ int main(int argc, char **argv) {
                 sigemptyset(&hup);
                 sigaddset(&hup, SIGHUP);
                 sigaddset(&hup, SIGTERM);
-                sigaddset(&hup, SIGINT);
+                // (SIGINT ignored at start, as a shell starts a job in the background, stays ignored)
+                struct sigaction was {};
+                if (sigaction(SIGINT, nullptr, &was) != 0 || was.sa_handler != SIG_IGN) sigaddset(&hup, SIGINT);
                 pthread_sigmask(SIG_BLOCK, &hup, nullptr);
                 thread = std::thread([this, &r, stop_fd] {
                     bool stopping = false;

@@ -520,8 +520,11 @@ class CliStateTest(unittest.TestCase):
         for sig in (signal.SIGTERM, signal.SIGINT):
             if os.path.exists(self.state):
                 os.remove(self.state)
+            # (SIGINT as a terminal sends it: a runner that started these tests in the background
+            # left it ignored, and the scan keeps an ignored SIGINT ignored)
             p = subprocess.Popen([CLI, "scan", "--rules", self.pack, "--state", self.state], stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
             p.stdin.write(self.post(1) + b"\n" + self.post(2) + b"\n" + self.post(3)[:20])
             p.stdin.flush()
             first = b""
@@ -532,11 +535,16 @@ class CliStateTest(unittest.TestCase):
                 self.assertTrue(chunk, "the scan ended before the signal")
                 first += chunk
             p.send_signal(sig)
+            # (the input stays open until the scan says it stopped: closing it first would be its end,
+            # where the partial line is answered as the last one)
+            ready, _, _ = select.select([p.stderr], [], [], 30)
+            self.assertTrue(ready, "nothing on stderr within 30 s of the signal")
+            said = p.stderr.readline()
+            self.assertIn(b"stopped by a signal", said)
             out, err = p.communicate(timeout=30)
             rows = [json.loads(l) for l in (first + out).decode().splitlines()]
             self.assertEqual([r["id"] for r in rows], ["p1", "p2"], sig)
             self.assertEqual(p.returncode, 0, err)
-            self.assertIn(b"stopped by a signal", err)
             self.assertTrue(os.path.exists(self.state), sig)
             _, again = self.scan([self.post(3)], "--state", self.state)  # the saved state remembers both
             self.assertEqual(again[0]["state"]["spam.duplicate"]["copies"], 3)
@@ -620,6 +628,12 @@ class CliStateTest(unittest.TestCase):
         p, rows = self.scan([self.post(1)], "--state", self.state, "--state-reset-on-error")
         self.assertEqual(rows[0]["action"], "ALLOW")
         self.assertIn(b"empty state", p.stderr)
+        # the refused file is kept, as it was, beside the new one
+        kept = [n for n in os.listdir(os.path.dirname(self.state))
+                if n.startswith(os.path.basename(self.state) + ".refused.")]
+        self.assertEqual(len(kept), 1, os.listdir(os.path.dirname(self.state)))
+        with open(os.path.join(os.path.dirname(self.state), kept[0]), "rb") as f:
+            self.assertEqual(f.read(), b"MFSTATE\0" + b"\0" * 10)
         _, rows = self.scan([self.post(2)], "--state", self.state)  # the new file is good
         self.assertEqual(rows[0]["action"], "ALLOW")
 
