@@ -1215,7 +1215,9 @@ void Scanner::score(std::string_view text, uint32_t flags, Verdict &v) {
         v.censored.reserve(text.size());
         for (size_t i = 0; i < text.size(); ++i) {
             auto b = static_cast<unsigned char>(text[i]);
-            if (!mask_[i]) v.censored += static_cast<char>(b);
+            // (a line break inside a hit stays: "s\r\nh\r\ni\r\nt" is one hit over four lines, and
+            // starring its breaks would join the post's lines)
+            if (!mask_[i] || b == '\n' || b == '\r') v.censored += static_cast<char>(b);
             else if ((b & 0xC0) != 0x80) v.censored += '*';
         }
     }

@@ -578,6 +578,10 @@ TEST_CASE("Censoring replaces each code point of each hit by one star", "[verdic
     auto &v = s("oh f\xC3\xBC" "ck it", 0, 1);  // "oh fück it"
     CHECK(v.has_censored);
     CHECK(v.censored == "oh **** it");
+    // a hit over several lines keeps its line breaks: the post's lines stay lines
+    auto &w = s("f\r\nu\r\nc\r\nk", 0, 1);
+    REQUIRE(!w.hits.empty());
+    CHECK(w.censored == "*\r\n*\r\n*\r\n*");
 }
 
 TEST_CASE("Verdict JSON is valid and complete", "[verdict]") {
