@@ -572,6 +572,8 @@ mf_status mf_rules_check(size_t *n_errors, const char *rules_path, mf_diagnostic
         }
         e->check_examples(diags);
         warnings = e->warnings();
+        if (e->rules().empty())
+            warnings.push_back({rules_path ? rules_path : "", 0, "warning: the packs hold no rule, commitment or model: every post is allowed"});
         return diags.empty() ? MF_OK : MF_E_RULES;
     });
     // in the order of the files and their lines, as an editor's list of mistakes is read

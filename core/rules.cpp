@@ -498,7 +498,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
     const std::string who = check_common(c, line, r, "rule", "abuse.threat");
     if (kinds == 0) c.err(line, who + " has nothing to match: give one of word, words, words_file, phrase, phrases, regex");
     if (kinds > 1) c.err(line, who + " has more than one of word, words, words_file, phrase, phrases, regex");
-    if (r.is_regex && r.regex.empty() && kinds == 1) c.err(line, who + ": regex is empty");
+    if (r.is_regex && r.regex.empty() && kinds == 1) c.err(r.regex_line ? r.regex_line : line, who + ": regex is empty");
     if (!r.trigger.empty() && !r.is_regex) c.err(r.trigger_line, who + ": trigger is for regex rules only (words and phrases are their own triggers)");
     if (r.disguised_only && r.is_regex)
         c.err(line, who + ": disguised_only is for word lists (the evasion skeleton matches single words, not regexes)");
@@ -516,7 +516,9 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
         const bool start_free = open || r.boundary == Boundary::Suffix || r.boundary == Boundary::Any;
         const bool end_free = close || r.boundary == Boundary::Prefix || r.boundary == Boundary::Any;
         r.literal_boundaries.push_back(boundary_of(!start_free, !end_free));
-        if (written.find_first_not_of(" \t\r\n") == std::string::npos) bad("empty word or phrase");
+        // (which entry: a list written on one line has all its entries at that line)
+        if (written.find_first_not_of(" \t\r\n") == std::string::npos)
+            bad(i >= r.words_from ? "empty word or phrase" : "entry " + std::to_string(i + 1) + " is an empty word or phrase");
         else if (!valid_utf8(written)) bad("not valid UTF-8 (save the list as UTF-8)");
         else if (!wrong.empty()) bad(wrong);
     }

@@ -316,6 +316,20 @@ class CliTest(unittest.TestCase):
                       p.stdout.decode())
         p = run(["check-rules", self.pack], b"", check=False)
         self.assertEqual(p.returncode, 0, p.stdout)
+        # each empty entry of a list on one line says which it is; an empty regex is told at its line
+        with open(os.path.join(bad, "x.toml"), "w") as f:
+            f.write('[[rule]]\nid = "x"\ncategory = "abuse.x"\nseverity = "medium"\nwords = ["", " ", "ok"]\n\n'
+                    '[[rule]]\nid = "y"\ncategory = "abuse.x"\nseverity = "medium"\n\nregex = ""\n')
+        out = run(["check-rules", bad], b"", check=False).stdout.decode()
+        self.assertIn(":5: rule 'x': entry 1 is an empty word or phrase", out)
+        self.assertIn(":5: rule 'x': entry 2 is an empty word or phrase", out)
+        self.assertIn(":12: rule 'y': regex is empty", out)
+        # packs with no rule at all load (every post allowed), and check-rules says so
+        with open(os.path.join(bad, "x.toml"), "w") as f:
+            f.write('[pack]\nname = "nothing yet"\n')
+        p = run(["check-rules", bad], b"", check=False)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("warning: the packs hold no rule", p.stdout.decode())
 
     def test_bad_rules_fail_with_message(self):
         p = run(["scan", "--rules", "/nonexistent"], b"", check=False)
