@@ -504,7 +504,9 @@ private:
                 if ((err = v.type().get(vt))) return ParseResult::kInvalidJson;
                 if (vt == od::json_type::number) {
                     if ((err = v.get_double().get(f.ts))) return ParseResult::kInvalidJson;
+                    // (from 1e11 on, year 5138: milliseconds, as JavaScript's Date.now() gives them)
                     if (!(f.ts >= 0 && f.ts < 1e13)) field_error(f, "\"ts\" must be seconds since 1970 (a number from 0)");
+                    else if (f.ts >= 1e11) field_error(f, "\"ts\" must be seconds since 1970, not milliseconds (divide by 1000)");
                 } else {
                     field_error(f, "\"ts\" must be a number (seconds since 1970)");
                     if ((err = walk(v))) return ParseResult::kInvalidJson;

@@ -598,7 +598,8 @@ class CliStateTest(unittest.TestCase):
                              self.post(4, ts="yesterday"),
                              self.post(5, edit="yes"),
                              self.post(6, ts=-5),
-                             self.post(7)])
+                             self.post(7),
+                             self.post(8, ts=1767225600123)])  # (milliseconds, as Date.now() gives them)
         self.assertIn('"author.role": unknown author role "admin-ish"', rows[0]["error"])
         self.assertIn('"author.age_days"', rows[1]["error"])
         self.assertIn('"author" must be an object', rows[2]["error"])
@@ -606,6 +607,7 @@ class CliStateTest(unittest.TestCase):
         self.assertIn('"edit"', rows[4]["error"])
         self.assertIn('"ts"', rows[5]["error"])
         self.assertEqual(rows[6]["action"], "ALLOW")
+        self.assertIn("not milliseconds", rows[7]["error"])
         # a platform's role is its plugin's to map; a role where the author object belongs is no
         # role; "Staff" is staff, as the bindings read it
         _, roles = self.scan([self.post(1, "we will refund you", author={"role": "admin"}),

@@ -52,6 +52,8 @@ class StateTest(unittest.TestCase):
     def test_bad_fields_raise(self):
         with self.assertRaises(modfilter.InvalidArgumentError):
             self.engine.scan("hi", author="u", ts=-1)
+        with self.assertRaisesRegex(modfilter.InvalidArgumentError, "milliseconds"):
+            self.engine.scan("hi", author="u", ts=1767225600123)  # (time.time() * 1000)
         with self.assertRaises(modfilter.InvalidArgumentError):
             self.engine.scan("hi", author="u", age_days=-3)
         with self.assertRaises(TypeError):

@@ -958,6 +958,8 @@ def _meta(pid: Any, author: Any, channel: Any, ts: Any, age_days: Any, edit: Any
     """Who, where and when, checked, as mf_post version 2 fields."""
     if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, float)) or not ts >= 0):
         raise InvalidArgumentError("ts must be seconds since 1970 (a number from 0), not %r" % (ts,), -1)
+    if ts is not None and ts >= 1e11:  # (year 5138: milliseconds, as time.time() * 1000 or Date.now() give them)
+        raise InvalidArgumentError("ts must be seconds since 1970, not milliseconds (divide by 1000): %r" % (ts,), -1)
     if age_days is not None and (isinstance(age_days, bool) or not isinstance(age_days, (int, float)) or not age_days >= 0):
         raise InvalidArgumentError("age_days must be a number of days from 0, not %r" % (age_days,), -1)
     if not isinstance(edit, bool):
