@@ -502,7 +502,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
                 continue;
             }
             if (!r.disguised_only) add_literal(std::move(e), {i, r.literal_boundaries[k], false, r.roles, 0});
-            if (skel_exprs_.size() >= kMaxSkeletonPatterns) {
+            if (skel_exprs_.size() >= kMaxSkeletonPatterns && !r.disguised_only) {  // (those have no other form)
                 // (Hyperscan compiles the skeleton patterns in one database, in time that grows
                 // faster than their number: 25 s for 30,000, minutes for 100,000)
                 if (!skeleton_full) {
@@ -511,7 +511,8 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
                                          "warning: rule '" + r.id + "': the packs' words have " +
                                              std::to_string(kMaxSkeletonPatterns) +
                                              " disguised forms already, the most an engine compiles: from '" +
-                                             r.literals[k] + "' on, words match only as written (docs/limits.md)"});
+                                             r.literals[k] + "' on, the words of lists match only as written, but "
+                                             "those of disguised_only rules (docs/limits.md)"});
                 }
                 continue;
             }

@@ -73,7 +73,7 @@ constexpr uint32_t kMaxWindow = 160;
 
 // The most skeleton patterns (disguised forms of list words) an engine compiles: the default packs
 // have about 8,300; words past it match only as written, and check-rules warns (docs/limits.md).
-// The allow list's disguised forms are always compiled.
+// The allow list's disguised forms are always compiled, and so are those of disguised_only rules.
 constexpr size_t kMaxSkeletonPatterns = 30000;
 
 struct Pattern {

@@ -333,6 +333,12 @@ inline bool replacement_at(const char *t, size_t n, size_t i) {
            static_cast<unsigned char>(t[i + 2]) == 0xBD;
 }
 
+// Where a run of U+FFFD that starts at t[i] ends (i when none starts there): "fu\xFF\xFFck" is one gap.
+inline size_t replacement_run(const char *t, size_t n, size_t i) {
+    while (replacement_at(t, n, i)) i += 3;
+    return i;
+}
+
 // Cheap test for posts that need no skeleton: no leet character touching a letter, no mask inside
 // a word, no letter three times in a row, no run of single letters, no "f.u.c.k" token.
 // Where a post shows a trick: a leet character touching a letter, a mask inside a word, a letter
@@ -464,7 +470,7 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
                 add(i);
         } else if ((c & M) && (p & L) && masked_inside(i)) {
             add(i);  // "f*ck"
-        } else if ((p & L) && replacement_at(t, n, i) && (at(i + 3) & L)) {
+        } else if ((p & L) && replacement_at(t, n, i) && (at(replacement_run(t, n, i)) & L)) {
             add(i);  // "fu\xFFck": an invalid byte (U+FFFD once normalized) between letters, dropped
         }
         // single letters separated by spaces: "f u c k"
@@ -961,8 +967,10 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
         // (a word written with look-alike letters gives the skeleton letters the filter does not
         // know of, see lookalike_token: it is never left out)
         bool upside;
+        // (nor is one with an invalid byte, which the skeleton drops: "f\xFFu\xFFc\xFFk" has no
+        // two ASCII letters side by side until then)
         if ((!k.single && (filter_ ? !filter_->may_match(t + a, i - a) : inert_token(t + a, i - a)) &&
-             !lookalike_token(n, t, a, i, &upside)) ||
+             !lookalike_token(n, t, a, i, &upside) && std::string_view(t + a, i - a).find("\xEF\xBF\xBD") == std::string_view::npos) ||
             url_token(t, k.ca, k.cb)) {
             left_out = true;
             continue;
@@ -1075,12 +1083,12 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
             size_t clen = 1;  // bytes of the character at j
             uint8_t look_ev = 0;
             char c;
-            if (b == 0xEF && j > 0 && j + 3 < tn && replacement_at(tok, tn, j) && out_.size() > run_begin &&
-                letter(lower(static_cast<unsigned char>(tok[j + 3])))) {
-                // an invalid byte between letters goes, as an invisible character does ("id\xFFiot"):
-                // the next letter carries the trick
+            if (const size_t r = b == 0xEF && j > 0 ? replacement_run(tok, tn, j) : j;
+                r > j && r < tn && out_.size() > run_begin && letter(lower(static_cast<unsigned char>(tok[r])))) {
+                // invalid bytes between letters go, as invisible characters do ("id\xFFiot"): the
+                // next letter carries the trick
                 sep_ev = kEvInvisible;
-                j += 2;
+                j = r - 1;
                 continue;
             }
             if (b >= 0x80) {

@@ -873,6 +873,8 @@ TEST_CASE("Evasive spellings are caught, and each hit covers exactly the evasive
         {"s h iiiii t", "obscene.f", "s h iiiii t", kEvSeparators | kEvRepeats},
         // an invalid byte (U+FFFD once normalized) inside a word goes, as an invisible character does
         {"fu\xEF\xBF\xBD" "ck off", "obscene.f", "fu\xEF\xBF\xBD" "ck", kEvInvisible},
+        {"fu\xEF\xBF\xBD\xEF\xBF\xBD" "ck off", "obscene.f", "fu\xEF\xBF\xBD\xEF\xBF\xBD" "ck", kEvInvisible},
+        {"f\xEF\xBF\xBDu\xEF\xBF\xBD" "c\xEF\xBF\xBDk off", "obscene.f", "f\xEF\xBF\xBDu\xEF\xBF\xBD" "c\xEF\xBF\xBDk", kEvInvisible},
         {"caf\xEF\xBF\xBD au lait", "", "", 0},
         // middle dots and bullets are dots (core/normalize.hpp); a Catalan "l·l" joins no word
         {"fu\xC2\xB7" "ck off", "obscene.f", "fu\xC2\xB7" "ck", kEvSeparators},
@@ -1637,6 +1639,17 @@ TEST_CASE("A run-on sentence of deliverable words is read a bounded way around e
     std::string t = "we will refund you";
     for (int i = 0; i < 20000; ++i) t += " refund";
     CHECK(s.rules(t, 1) == std::vector<std::string>{"promise.money.give"});  // the promise that opens it
+    // promises joined by commas, one sentence of 2,400 words: each confirmation reads 193 of them,
+    // and the post's budget (4,096 + 8 per byte) runs out before the last ones are read
+    std::string joined;
+    for (int i = 0; i < 600; ++i) joined += "we will refund you, ";
+    const auto &v = s(joined, 1);
+    size_t n = 0, last = 0;
+    for (const auto &h : v.hits)
+        if (s.engine->rules()[h.rule].id == "promise.money.give") ++n, last = std::max<size_t>(last, h.start);
+    CHECK(n > 100);
+    CHECK(n < 600);
+    CHECK(last < joined.size() - 1000);
     // a promise deep inside a sentence longer than what is read around it is still one, and a hedge
     // of its clause still cancels it
     std::string before;

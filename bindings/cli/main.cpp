@@ -227,8 +227,16 @@ int main(int argc, char **argv) {
                     }
                     // the refused file is kept beside it, not overwritten by the first save: it may be
                     // the only copy of a state that another version can still read
-                    const std::string kept = state_path + ".refused." + std::to_string(::time(nullptr));
-                    if (::rename(state_path.c_str(), kept.c_str()) != 0) {
+                    // (a link, which never replaces a file, then the old name goes: a name already
+                    // taken, by a refusal in the same second, gets a number after it)
+                    const std::string base = state_path + ".refused." + std::to_string(::time(nullptr));
+                    std::string kept = base;
+                    int linked = ::link(state_path.c_str(), kept.c_str());
+                    for (int k = 2; linked != 0 && errno == EEXIST && k < 1000; ++k) {
+                        kept = base + "." + std::to_string(k);
+                        linked = ::link(state_path.c_str(), kept.c_str());
+                    }
+                    if (linked != 0 || ::unlink(state_path.c_str()) != 0) {
                         std::cerr << "modfilter: cannot keep the refused state file as " << kept << ": "
                                   << std::strerror(errno) << "\n";
                         return kExitFail;
@@ -312,6 +320,13 @@ int main(int argc, char **argv) {
                 stop = true;
                 pthread_kill(thread.native_handle(), SIGHUP);
                 thread.join();
+                // no one waits for them now: a second SIGTERM or SIGINT during what is left (a reload
+                // in progress is joined) ends the process, as a second one does before
+                sigset_t end;
+                sigemptyset(&end);
+                sigaddset(&end, SIGTERM);
+                sigaddset(&end, SIGINT);
+                pthread_sigmask(SIG_UNBLOCK, &end, nullptr);
             }
         } watcher(reloader, stop_pipe[1]);
         so.before_batch = [&] {

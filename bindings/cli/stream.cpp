@@ -1128,8 +1128,9 @@ bool StreamScanner::run(Source &in) {
             pos = static_cast<size_t>(nl - buf.get()) + 1;
         }
         if (eof) {
+            if (in.stopped()) break;  // (a line read in part is not answered, however long)
             if (skipping) too_long(skipped);
-            else if (pos < end && !in.stopped()) line(buf.get() + pos, end - pos, cap - pos);
+            else if (pos < end) line(buf.get() + pos, end - pos, cap - pos);
             break;
         }
         // Answer what has been read before reading (and perhaps waiting for) more.

@@ -562,7 +562,6 @@ class CliStateTest(unittest.TestCase):
             self.assertTrue(os.path.exists(self.state), sig)
             _, again = self.scan([self.post(3)], "--state", self.state)  # the saved state remembers both
             self.assertEqual(again[0]["state"]["spam.duplicate"]["copies"], 3)
-        p.stdin.close()
 
     def test_without_state_nothing_changes(self):
         _, with_fields = self.scan([self.post(i) for i in range(5)])

@@ -309,7 +309,7 @@ typedef struct mf_verdict_summary {
  *  element gets it). A NULL verdict, or one never scanned into, reads as action -1 and zeros. */
 MF_API mf_status mf_verdict_summaries(const mf_verdict *const *verdicts, size_t n, mf_verdict_summary *out);
 
-/** The censored copy of the post (each code point of each hit replaced by '*', but line breaks), when the scan had
+/** The censored copy of the post (each code point of each hit replaced by '*', but CR and LF), when the scan had
  *  MF_SCAN_CENSOR; NULL otherwise. Owned by the verdict, valid until its next scan. NUL-terminated;
  *  *len (if not NULL) receives its length. */
 MF_API const char *mf_verdict_censored(const mf_verdict *verdict, size_t *len);
