@@ -123,11 +123,14 @@ bool engine_options(const mf_engine_options *o, mf::EngineOptions &out, mf_statu
     return true;
 }
 
-// The first mistake in the order of files and lines, as mf_rules_check (and check-rules) list them.
+// Diagnostics in the order of their files and lines, as an editor's list of mistakes is read.
+bool by_place(const mf::Diagnostic &a, const mf::Diagnostic &b) {
+    return a.file != b.file ? a.file < b.file : a.line < b.line;
+}
+
+// The first mistake in that order, as mf_rules_check (and check-rules) list them.
 std::string diagnostics_message(const std::vector<mf::Diagnostic> &d) {
-    const auto first = std::min_element(d.begin(), d.end(), [](const mf::Diagnostic &a, const mf::Diagnostic &b) {
-        return a.file != b.file ? a.file < b.file : a.line < b.line;
-    });
+    const auto first = std::min_element(d.begin(), d.end(), by_place);
     std::string m = first->str();
     if (d.size() > 1) m += " (and " + std::to_string(d.size() - 1) + " more; run modfilter check-rules)";
     return m;
@@ -576,10 +579,6 @@ mf_status mf_rules_check(size_t *n_errors, const char *rules_path, mf_diagnostic
             warnings.push_back({rules_path ? rules_path : "", 0, "warning: the packs hold no rule, commitment or model: every post is allowed"});
         return diags.empty() ? MF_OK : MF_E_RULES;
     });
-    // in the order of the files and their lines, as an editor's list of mistakes is read
-    auto by_place = [](const mf::Diagnostic &a, const mf::Diagnostic &b) {
-        return a.file != b.file ? a.file < b.file : a.line < b.line;
-    };
     std::stable_sort(diags.begin(), diags.end(), by_place);
     std::stable_sort(warnings.begin(), warnings.end(), by_place);
     for (const auto &d : diags)

@@ -497,7 +497,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
         for (size_t k = 0; k < r.literals.size(); ++k) {
             std::string e = literal_expression(r.literals[k]);
             if (e.empty()) {
-                diags.push_back({k >= r.words_from ? r.words_path : r.file, r.literal_lines[k],
+                diags.push_back({r.literal_file(k), r.literal_lines[k],
                                  "rule '" + r.id + "': '" + r.literals[k] + "' normalizes to nothing"});
                 continue;
             }
@@ -507,7 +507,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
                 // faster than their number: 25 s for 30,000, minutes for 100,000)
                 if (!skeleton_full) {
                     skeleton_full = true;
-                    warnings_.push_back({k >= r.words_from ? r.words_path : r.file, r.literal_lines[k],
+                    warnings_.push_back({r.literal_file(k), r.literal_lines[k],
                                          "warning: rule '" + r.id + "': the packs' words have " +
                                              std::to_string(kMaxSkeletonPatterns) +
                                              " disguised forms already, the most an engine compiles: from '" +
@@ -517,7 +517,7 @@ void Engine::build_patterns(std::vector<std::string> &exprs, std::vector<unsigne
                 continue;
             }
             if (!add_skeleton(r.literals[k], {i, r.literal_boundaries[k], false, r.roles, 0}) && r.disguised_only)
-                diags.push_back({k >= r.words_from ? r.words_path : r.file, r.literal_lines[k],
+                diags.push_back({r.literal_file(k), r.literal_lines[k],
                                  "rule '" + r.id + "': '" + r.literals[k] +
                                      "' has no disguised form to match (disguised_only needs one word of at least two letters a-z)"});
         }

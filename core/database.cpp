@@ -651,12 +651,11 @@ uint64_t Engine::content_hash() const {
         const size_t slash_in = k ? root.rfind('/', k - 1) : std::string::npos;
         root.resize(slash_in == std::string::npos ? 0 : slash_in + 1);
     }
-    struct Reset {
+    struct Reset {  // (also when serialize() throws)
         ~Reset() { t_path_root = {}; }
     } reset;
     t_path_root = root;
     const std::string s = serialize();
-    t_path_root = {};
     // and what the engine was given beside the packs that changes a verdict
     Writer w;
     for (double x : {opt_.flag, opt_.hold, opt_.reject}) put_f64(w, x);

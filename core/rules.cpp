@@ -507,8 +507,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
         const std::string written = w;
         // a mistake in a words_file entry is reported at the word file's line
         auto bad = [&](const std::string &m) {
-            if (i >= r.words_from) c.diags.push_back({r.words_path, r.literal_lines[i], who + ": " + m});
-            else c.err(r.literal_lines[i], who + ": " + m);
+            c.diags.push_back({r.literal_file(i), r.literal_lines[i], who + ": " + m});
         };
         // '*' opening or closing an entry: the entry may stand inside a longer word on that side
         bool open, close;

@@ -80,6 +80,8 @@ struct Rule {
     // at the word file's own line.
     std::string words_path;
     size_t words_from = SIZE_MAX;
+    // The file literal k was read from (the pack, or its words_file), where its literal_lines[k] is.
+    const std::string &literal_file(size_t k) const { return k >= words_from ? words_path : file; }
     std::string regex;
     uint32_t regex_line = 0;
     bool regex_lists = false;  // regex or trigger named a [words] list ("{@name}"), put in by parse_rules
