@@ -55,24 +55,42 @@ inline size_t letters_end(const char *t, size_t n, size_t i) {
 }
 
 // Whether a letter stands three times in a row in w[0, n) (ASCII letters), in any case. `room`: how
-// many bytes from w on may be read (at least n). A word of up to eight letters is tested in one
-// 64-bit word: byte j of y is zero where letters j, j + 1 and j + 2 are the same.
+// many bytes from w on may be read (at least n). Eight bytes are tested at once: byte j of y is zero
+// where letters j, j + 1 and j + 2 are the same, so one 64-bit word answers for the six triples that
+// start in it; a longer word takes one such word every six letters (overlapping by two).
 inline bool has_triple(const char *w, size_t n, size_t room) {
     if (n < 3) return false;
-    if (n <= 8 && room >= 8) {
-        uint64_t x;
-        std::memcpy(&x, w, 8);
-        x |= 0x2020202020202020ull;
-        const uint64_t d = x ^ (x >> 8), y = d | (d >> 8);
-        const uint64_t first = (uint64_t(1) << (8 * (n - 2))) - 1;  // bytes 0 .. n - 3
-        // (a borrow only sets bits above a zero byte, so "any zero byte among the first" is exact)
-        return ((y - 0x0101010101010101ull) & ~y & 0x8080808080808080ull & first) != 0;
+    if (room >= n + 5) {  // (the last word read ends at most five bytes past w + n)
+        for (size_t off = 0; off + 2 < n; off += 6) {
+            uint64_t x;
+            std::memcpy(&x, w + off, 8);
+            x |= 0x2020202020202020ull;
+            const uint64_t d = x ^ (x >> 8), y = d | (d >> 8);
+            const size_t starts = n - off - 2 < 6 ? n - off - 2 : 6;  // triples that start in this word
+            const uint64_t first = (uint64_t(1) << (8 * starts)) - 1;
+            // (a borrow only sets bits above a zero byte, so "any zero byte among the first" is exact)
+            if ((y - 0x0101010101010101ull) & ~y & 0x8080808080808080ull & first) return true;
+        }
+        return false;
     }
     for (size_t k = 2; k < n; ++k) {
         const char c = static_cast<char>(w[k] | 0x20);
         if (c == (w[k - 1] | 0x20) && c == (w[k - 2] | 0x20)) return true;
     }
     return false;
+}
+
+// Whether a link may start at t[i]: its first four bytes are "http" or "www." in any case (one load
+// and two compares, where link_at() is a call per word that starts with 'h' or 'w').
+inline bool maybe_link(const char *t, size_t n, size_t i) {
+    if (n - i < 4) return false;
+    uint32_t x;
+    std::memcpy(&x, t + i, 4);
+    x |= 0x20202020u;  // ('.' has 0x20 set already)
+    uint32_t http, www;
+    std::memcpy(&http, "http", 4);
+    std::memcpy(&www, "www.", 4);
+    return x == http || x == www;
 }
 
 // For the block path of model_words(), 64 bytes at p: a bit per ASCII letter, and a bit per byte
@@ -179,7 +197,7 @@ void model_words(const char *t, size_t n, std::vector<ModelWord> &out, std::stri
                         const uint64_t run = ~(m >> s);
                         const unsigned e = run ? s + static_cast<unsigned>(__builtin_ctzll(run)) : 64;
                         const size_t a = i + s;
-                        if (e >= p || (((t[a] | 0x20) == 'h' || (t[a] | 0x20) == 'w') && link_at(t, n, a)) ||
+                        if (e >= p || (maybe_link(t, n, a) && link_at(t, n, a)) ||
                             has_triple(t + a, e - s, n - a)) {
                             next = a;
                             break;
