@@ -11,6 +11,7 @@
 #include <unicode/uchar.h>
 
 #include <algorithm>
+#include <chrono>
 #include <iterator>
 #include <string_view>
 #include <cmath>
@@ -771,6 +772,15 @@ size_t Scanner::scan_batch_impl(const BatchPost *posts, size_t n, void (*done)(v
         const size_t m = std::min(kLanes, n - base);
         // One stage for every post of the chunk, then the next stage: a post whose stage throws
         // keeps its exception and skips the stages after it.
+        // (with stage_times_: the clock read before and after each stage, for all m posts at once)
+        std::chrono::steady_clock::time_point clock;
+        auto tick = [&](size_t s) {
+            if (__builtin_expect(stage_times_ != nullptr, 0)) {
+                const auto now = std::chrono::steady_clock::now();
+                if (s) stage_times_->seconds[s - 1] += std::chrono::duration<double>(now - clock).count();
+                clock = now;
+            }
+        };
         auto stage = [&](auto &&run) {
             for (size_t k = 0; k < m; ++k) {
                 p_ = &posts_[k];
@@ -782,6 +792,7 @@ size_t Scanner::scan_batch_impl(const BatchPost *posts, size_t n, void (*done)(v
                 }
             }
         };
+        tick(0);
         for (size_t k = 0; k < m; ++k) {
             p_ = &posts_[k];
             p_->post = &posts[base + k];
@@ -792,14 +803,21 @@ size_t Scanner::scan_batch_impl(const BatchPost *posts, size_t n, void (*done)(v
                 p_->error = std::current_exception();
             }
         }
+        tick(1);
         stage([&] { match_words(); });
+        tick(2);
         stage([&] { match(); });
+        tick(3);
         stage([&] { confirm_windows(); });
+        tick(4);
         stage([&] {
             if (!p_->anchors.empty()) confirm_commitments();
         });
+        tick(5);
         stage([&] { match_skeleton(); });
+        tick(6);
         stage([&] { apply_models(); });
+        tick(7);
         for (size_t k = 0; k < m; ++k) {
             p_ = &posts_[k];
             const BatchPost &bp = *p_->post;
@@ -815,6 +833,7 @@ size_t Scanner::scan_batch_impl(const BatchPost *posts, size_t n, void (*done)(v
                 return base + k;
             }
         }
+        tick(8);
         // A lane that took a large post gives its buffers back (the first lane keeps them, as a
         // scanner of one post at a time does), so that a batch of large posts does not leave
         // kLanes times their size behind.

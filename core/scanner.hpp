@@ -69,6 +69,18 @@ public:
     // Set by the C API for the length of a call, so that a second thread is refused, not let in.
     std::atomic<bool> busy{false};
 
+    // Where scan_batch's time goes, stage by stage (bench/bench_stages): seconds added to
+    // seconds[stage] while set (nullptr, the default: nothing is measured, one branch per stage and
+    // batch of kLanes posts). Each stage runs for all the posts of a lane batch at once, so a stage's
+    // time is measured over kLanes posts, not per post.
+    struct StageTimes {
+        static constexpr size_t kStages = 8;
+        static constexpr const char *kNames[kStages] = {"normalize", "words", "main", "windows",
+                                                        "commit",    "skeleton", "model", "score"};
+        double seconds[kStages] = {};
+    };
+    void set_stage_times(StageTimes *t) { stage_times_ = t; }
+
 private:
     // match and confirm: Hyperscan callbacks, for the main database (literals, triggers), a probe,
     // a group database over a window, and the skeleton database
@@ -175,6 +187,7 @@ private:
     // commitments: the words of the sentence being looked at
     std::vector<Token> tokens_;
     bool first_look_ = true;
+    StageTimes *stage_times_ = nullptr;
     std::vector<Token> near_;  // the words around an anchor (anchor_covered)
     std::vector<int32_t> token_commit_;  // per token of the sentence: its word when it starts a commit phrase, or -1
     std::vector<int32_t> prev_commit_;   // per token: the last token at or before it with a commit word, or -1
