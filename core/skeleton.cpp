@@ -115,11 +115,13 @@ bool spaced_token(const char *t, size_t n) {
     if (n < 5 || n % 2 == 0) return false;
     char sep = t[1];
     if (!separator(sep)) return false;
+    bool digits_only = true;  // "1.4.8", "4-5-5": a version or a date, no word spelled out
     for (size_t i = 0; i < n; ++i) {
         char c = lower(static_cast<unsigned char>(t[i]));
         if (i % 2 == 1 ? c != sep : !(letter(c) || leet(c))) return false;
+        if (i % 2 == 0 && !digit(c)) digits_only = false;
     }
-    return true;
+    return !digits_only;
 }
 
 // A letter, or a leet character standing for one: the letter, else 0.
@@ -438,8 +440,36 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
     };
     // A letter, a separator, a letter, the same separator and a third letter: "f.u.c.k" (spaced_token
     // needs three letters), not "e.g." or "U.S."
+    // (not digits alone: "1.4.8" and "4-5-5" are a version or a date, as spaced_token says)
     auto dotted = [&](size_t i, uint8_t q) {
-        return (q & S) && (at(i + 2) & (L | K)) && i + 3 < n && t[i + 3] == t[i + 1] && (at(i + 4) & (L | K));
+        return (q & S) && (at(i + 2) & (L | K)) && i + 3 < n && t[i + 3] == t[i + 1] && (at(i + 4) & (L | K)) &&
+               !(digit(t[i]) && digit(t[i + 2]) && digit(t[i + 4]));
+    };
+    // A hexadecimal id, a commit hash or a checksum ("f5cdd3b3c275dffaebfc", "2429c69961e2"): a token
+    // of 10 to 64 hex digits with digits and letters a-f both in it, whose digits stand for no letter.
+    // No vocabulary word is spelled in ten characters of 0-9 and a-f. Each token is looked at once,
+    // from its first digit next to a letter, and at most 80 bytes either way: [hex_lo, hex_hi) is the
+    // last token looked at, hex_id what it was.
+    size_t hex_lo = 0, hex_hi = 0;
+    bool hex_id = false;
+    auto in_hex_id = [&](size_t i) {
+        if (i >= hex_lo && i < hex_hi) return hex_id;
+        auto alnum = [&](size_t k) { return (at(k) & L) || digit(t[k]); };
+        size_t a = i, b = i + 1;
+        while (a > 0 && i - a < 80 && alnum(a - 1)) --a;
+        while (b < n && b - i < 80 && alnum(b)) ++b;
+        hex_lo = a;
+        hex_hi = b;
+        hex_id = false;
+        if ((a > 0 && alnum(a - 1)) || (b < n && alnum(b)) || b - a < 10 || b - a > 64) return false;
+        bool digits = false, letters = false;
+        for (size_t k = a; k < b; ++k) {
+            const char c = lower(static_cast<unsigned char>(t[k]));
+            if (digit(c)) digits = true;
+            else if (c >= 'a' && c <= 'f') letters = true;
+            else return false;
+        }
+        return hex_id = digits && letters;
     };
     auto step = [&](size_t i) {
         const uint8_t p = i ? at(i - 1) : static_cast<uint8_t>(W), c = at(i), q = at(i + 1);
@@ -467,7 +497,7 @@ void suspicious_regions(const char *t, size_t n, std::vector<std::pair<size_t, s
             };
             if (inner_leet(t[i]) ? inside() || dotted(i, q)
                            : (p & L) || ((q & L) && !handle(i, p)) || (t[i] == '@' && (q & K)) || dotted(i, q))
-                add(i);
+                if (!digit(t[i]) || !in_hex_id(i)) add(i);
         } else if ((c & M) && (p & L) && masked_inside(i)) {
             add(i);  // "f*ck"
         } else if ((p & L) && replacement_at(t, n, i) && (at(replacement_run(t, n, i)) & L)) {

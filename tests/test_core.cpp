@@ -1254,6 +1254,24 @@ TEST_CASE("The skeleton works on the words that show a trick, and folded letters
     CHECK(s.rules("a c l 0 w n") == std::vector<std::string>{"o"});
 }
 
+TEST_CASE("Version numbers, dates and hexadecimal ids do not wake the skeleton, leetspeak beside them does", "[skeleton]") {
+    Scan s("[[rule]]\nid = \"o\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"ass\", \"aids\"]\n");
+    // digits alone between dots or dashes are a version or a date, not a spelled-out word
+    CHECK(s.rules("upgrade from 4.5.5 to 4.8.0 before 1-4-8") == std::vector<std::string>{});
+    CHECK(s.rules("you a.s.s") == std::vector<std::string>{"o"});
+    CHECK(s.rules("you 4.$.$") == std::vector<std::string>{"o"});
+    CHECK(s.rules("you 4.5.s") == std::vector<std::string>{"o"});
+    // a commit hash or checksum of 10 to 64 hex digits: its digits stand for no letter
+    Normalizer n;
+    Skeleton sk;
+    n.run("commit a1d5a1d5a1d5f00d Author: someone");
+    CHECK_FALSE(sk.build(n));
+    n.run("commit a1d5 Author: someone");  // (too short for an id: "aids" in leet)
+    CHECK(sk.build(n));
+    CHECK(s.rules("commit a1d5a1d5a1d5f00d") == std::vector<std::string>{});
+    CHECK(s.rules("a1d5 is no joke, commit a1d5a1d5a1d5f00d") == std::vector<std::string>{"o"});
+}
+
 TEST_CASE("A disguised_only word list hits only where the post disguises the word", "[skeleton][rules]") {
     const std::string pack = "[[rule]]\nid = \"d\"\ncategory = \"abuse.harassment\"\nseverity = \"low\"\n"
                              "disguised_only = true\nwords = [\"clown\", \"numpty\"]\n";
