@@ -97,6 +97,33 @@ class StateTest(unittest.TestCase):
         v = self.engine.scan(PROMO, id="last", author="z", ts=10)
         self.assertEqual(v.state["spam.duplicate"]["copies"], 201)
 
+    def test_state_replaced_while_another_thread_scans(self):
+        # A periodic "engine.state = State.load(...)" while a worker thread scans: the replaced state
+        # stays alive until that thread's scanner takes the new one (it was freed under the scan).
+        stop = threading.Event()
+        errors = []
+
+        def work():
+            i = 0
+            try:
+                while not stop.is_set():
+                    self.engine.scan(PROMO * 20, id=i, author="a", channel="c", ts=10)
+                    i += 1
+            except Exception as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+        th = threading.Thread(target=work)
+        th.start()
+        try:
+            for _ in range(3000):
+                self.engine.state = modfilter.State(memory_budget=1 << 20)
+        finally:
+            stop.set()
+            th.join()
+        self.assertEqual(errors, [])
+        with self.assertRaises(ValueError):
+            modfilter.State(memory_budget=10**20)
+
     def test_fingerprint(self):
         a = modfilter.fingerprint("Free entry to WIN a cruise!!! http://x.example/w?ref=1")
         b = modfilter.fingerprint("free entry to w1n a cruise http://x.example/w?ref=2")

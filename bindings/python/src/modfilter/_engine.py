@@ -379,6 +379,7 @@ class _ThreadState:
         "failed",
         "failed_ref",
         "attached",
+        "attached_obj",
         "__weakref__",
     )
 
@@ -405,6 +406,9 @@ class _ThreadState:
         self.failed = c_size_t()
         self.failed_ref = byref(self.failed)
         self.attached: Optional[int] = None  # the mf_state attached to this scanner
+        # ... and its State, held while attached: a State replaced on the engine by another thread
+        # is not freed under a scan that still uses it (it goes when this scanner takes the new one)
+        self.attached_obj: Optional["State"] = None
         handle.states.add(self)
 
     def _new_verdict(self) -> int:
@@ -667,12 +671,14 @@ class Engine:
         if st is None or not st.scanner:
             self._ptr()
             st = self._local.state = _ThreadState(self._handle)
-        want = self._state_obj._ptr() if self._state_obj is not None else None
+        obj = self._state_obj  # (read once: another thread may set engine.state meanwhile)
+        want = obj._ptr() if obj is not None else None
         if st.attached != want:
             status = self._handle.lib.mf_scanner_set_state(st.scanner, want)
             if status:
                 _raise(status, "attaching the state")
             st.attached = want
+            st.attached_obj = obj
         return st
 
     # ------------------------------------------------------------------ state
@@ -1136,7 +1142,10 @@ class State:
 
     def __init__(self, memory_budget: Optional[int] = None) -> None:
         lib = _native.lib()
-        opts = _native.StateOptions(_native.STATE_OPTIONS_VERSION, int(memory_budget or 0))
+        budget = int(memory_budget or 0)
+        if not 0 <= budget < 1 << 64:
+            raise ValueError(f"memory_budget must be a number of bytes from 0 (the default) to 2**64 - 1, not {memory_budget}")
+        opts = _native.StateOptions(_native.STATE_OPTIONS_VERSION, budget)
         ptr = c_void_p()
         st = lib.mf_state_create(byref(ptr), byref(opts))
         if st:
