@@ -334,7 +334,16 @@ size_t Fingerprinter::link(std::string_view s, size_t j, size_t eol) {
 }
 
 void Fingerprinter::run(std::string_view s, Fingerprint &out) {
+    // Quoted text is someone else's words; but a post that is nothing but a quote ("> Cheap watches
+    // ... https://shop.example/deal" from thirty new accounts) is its author's post all the same:
+    // it is fingerprinted on what it quotes.
+    pass(s, out, false);
+    if (saw_quote_ && !out.words && !out.links) pass(s, out, true);
+}
+
+void Fingerprinter::pass(std::string_view s, Fingerprint &out, bool keep_quotes) {
     out = Fingerprint{};
+    saw_quote_ = false;
     std::vector<uint64_t> &all = words_;
     all.clear();
     line_start_.clear();
@@ -356,10 +365,11 @@ void Fingerprinter::run(std::string_view s, Fingerprint &out) {
         const size_t eol = nl ? static_cast<size_t>(static_cast<const unsigned char *>(nl) - p) : n;
         size_t j = i;
         while (j < eol && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r')) ++j;
-        const bool quoted_line = j < eol && p[j] == '>';
+        const bool quoted_line = !keep_quotes && j < eol && p[j] == '>';
+        saw_quote_ |= quoted_line;
         line_start_.push_back(all.size());
         while (!quoted_line && j < eol) {
-            if (quote_depth) {  // inside [quote]: only a '[' can change anything
+            if (quote_depth && !keep_quotes) {  // inside [quote]: only a '[' can change anything
                 const void *q = std::memchr(p + j, '[', eol - j);
                 if (!q) break;
                 j = static_cast<size_t>(static_cast<const unsigned char *>(q) - p);
@@ -370,6 +380,7 @@ void Fingerprinter::run(std::string_view s, Fingerprint &out) {
                 if (c == '[') {
                     if (starts_with_ci(s, j, "[quote")) {
                         ++quote_depth;
+                        saw_quote_ = true;
                         while (j < eol && p[j] != ']') ++j;
                         ++j;
                         continue;

@@ -4,7 +4,8 @@
 // Algorithm version 2 (kFingerprintVersion; a state file records it and is refused by another):
 //   1. the text is the normalizer's output (core/normalize.hpp: NFKC case folding, look-alike
 //      letters, invisible characters, diacritics), so those tricks are undone before anything else;
-//   2. quoted text is left out: lines starting with '>' and [quote]...[/quote] blocks;
+//   2. quoted text is left out: lines starting with '>' and [quote]...[/quote] blocks, unless the
+//      post is nothing but quotes, which then count as its own text (a raid pasted as a quote);
 //   3. each line is split into words (runs of letters and digits; ASCII is lowercased here since the
 //      normalizer leaves an ASCII post as it is); in a word that holds letters, leet digits become
 //      letters (4 a, 3 e, 1 i, 0 o, 5 s, 7 t, 8 b, 9 g) and runs of one letter become one letter,
@@ -54,9 +55,12 @@ public:
     void run(std::string_view normalized, Fingerprint &out);
 
 private:
+    // One pass over the text; keep_quotes: quoted lines and [quote] blocks count as the post's own.
+    void pass(std::string_view s, Fingerprint &out, bool keep_quotes);
     void emit_letters();
     size_t link(std::string_view s, size_t j, size_t eol);
 
+    bool saw_quote_ = false;          // the last pass left quoted text out
     std::string word_;                // single letters waiting to be joined ("f r e e")
     uint32_t letters_run_ = 0;        // how many
     std::string w_;                   // a link's word

@@ -23,7 +23,7 @@ namespace {
 constexpr uint32_t kNone = 0xFFFFFFFFu;
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 constexpr char kMagic[8] = {'M', 'F', 'S', 'T', 'A', 'T', 'E', '\0'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;  // 2: a text's last copy's SimHash (Cluster::last_near)
 constexpr uint32_t kEndianMark = 0x01020304u;
 
 uint64_t hash_str(std::string_view s) { return s.empty() ? 0 : (XXH3_64bits(s.data(), s.size()) | 1u); }
@@ -49,7 +49,9 @@ void prefetch_lines(const T &x) {
 struct MemoryStore::Cluster {
     uint64_t key = 0;  // the exact hash of the first copy
     uint32_t prev = kNone, next = kNone;
-    uint64_t near = 0;
+    uint64_t near = 0;       // the text's SimHash: the first copy's, then the bitwise majority of
+    uint64_t last_near = 0;  // it, the last copy's (this) and each new copy's, which tends to the
+                             // text all the copies were made from when each changes a word of its own
     uint64_t anchors[kAnchors] = {};
     uint32_t n_anchors = 0;
     uint32_t copies = 0;
@@ -255,8 +257,10 @@ void MemoryStore::clear() {
 
 int64_t MemoryStore::clamp_time(int64_t t) {
     if (high_ms_ && t > high_ms_ + kDayMs) t = high_ms_ + kDayMs;
+    // (older than the latest post seen: simultaneous with it, as docs/state.md says; a copy of a raid
+    // replayed out of order must not start a text whose window has already closed)
     high_ms_ = std::max(high_ms_, t);
-    return t;
+    return high_ms_;
 }
 
 void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateRules &r, int64_t now_in, Seen &out) {
@@ -291,7 +295,7 @@ void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateR
         auto live = [&](uint32_t s) { return elapsed(t.slots[s].last_ms) <= r.duplicate_window_ms; };
         auto start = [&](uint32_t slot) {  // a new text in slot: copies 0, lookup keys indexed
             Cluster &c = t.slots[slot];
-            c.near = fp.near;
+            c.near = c.last_near = fp.near;
             c.n_anchors = fp.n_anchors;
             std::copy(fp.anchors, fp.anchors + kAnchors, c.anchors);
             c.first_ms = c.last_ms = now;
@@ -308,12 +312,20 @@ void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateR
             start(slot);
         }
         if (slot == kNone) {  // nearly the same text?
-            int best = static_cast<int>(r.duplicate_near_bits) + 1;
+            // Of the texts within duplicate_near_bits (of their SimHash, or of their last copy's),
+            // the one with the most copies, then the nearest: a raid whose copies each change a
+            // word joins its own large text, not a pair of copies that happened to start a text.
+            const int within = static_cast<int>(r.duplicate_near_bits);
+            int best = within + 1;
+            uint32_t most = 0;
             for (uint32_t k = 0; k < fp.n_anchors; ++k)
                 for_anchor(fp.anchors[k], [&](uint32_t s) {
                     if (!live(s)) return;
-                    int d = hamming(t.slots[s].near, fp.near);
-                    if (d < best) best = d, slot = s;
+                    const Cluster &c = t.slots[s];
+                    const int d = std::min(hamming(c.near, fp.near), hamming(c.last_near, fp.near));
+                    if (d > within) return;
+                    if (slot == kNone || c.copies > most || (c.copies == most && d < best))
+                        best = d, slot = s, most = c.copies;
                 });
             if (slot != kNone) {
                 out.near = true;
@@ -329,6 +341,12 @@ void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateR
             t.touch(slot);
             bool mine = false;  // this post id is one of the recorded copies
             for (uint32_t k = 0; k < std::min<uint32_t>(c.n_ids, 8); ++k) mine |= id && c.ids[k] == id;
+            // ... or one of its author's last kFloodRing posts (a redelivery after a crash: a text
+            // remembers only its last 8 ids, and a raid has more copies than that)
+            if (id && !mine && author_slot != kNone) {
+                const Author &a = authors_->slots[author_slot];
+                for (uint32_t k = 0; k < a.n; ++k) mine |= a.ids[k] == static_cast<uint32_t>(id);
+            }
             out.copies = c.copies - (mine ? 1 : 0);
             out.dup_since_ms = c.first_ms;
             for (size_t k = 0; k < c.earlier_n; ++k) {
@@ -339,6 +357,12 @@ void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateR
             if (!m.edit && !mine) {
                 ++c.copies;
                 c.last_ms = std::max(c.last_ms, now);
+                if (out.near) {
+                    c.near = (c.near & c.last_near) | (c.near & fp.near) | (c.last_near & fp.near);
+                    c.last_near = fp.near;
+                    // its own lookup keys too: the next copy may share its triples with it alone
+                    for (uint32_t k = 0; k < fp.n_anchors; ++k) index_anchor(fp.anchors[k], slot);
+                }
                 if (author) add_distinct(c.author_set, c.n_authors, author32);
                 add_distinct(c.channel_set, c.n_channels, channel);
                 if (id) {

@@ -79,8 +79,9 @@ std::string collapse(const std::string &w) {
     return out;
 }
 
-Expected reference(const std::string &text) {
+Expected reference(const std::string &text, bool keep_quotes = false) {
     Expected r;
+    bool saw_quote = false;
     std::vector<std::vector<uint64_t>> lines;
     std::vector<std::string> split;
     for (size_t i = 0; i < text.size();) {
@@ -102,16 +103,21 @@ Expected reference(const std::string &text) {
             spaced.clear();
         };
         size_t i = line.find_first_not_of(" \t\r");
-        if (i == std::string::npos || line[i] == '>') continue;
+        if (i == std::string::npos) continue;
+        if (line[i] == '>' && !keep_quotes) {
+            saw_quote = true;
+            continue;
+        }
         while (i < line.size()) {
             if (at(line, i, "[quote")) {
                 ++depth;
+                saw_quote = true;
                 const size_t close = line.find(']', i);
                 i = (close == std::string::npos ? line.size() : close) + 1;
             } else if (at(line, i, "[/quote]")) {
                 depth = std::max(depth - 1, 0);
                 i += 8;
-            } else if (depth) {
+            } else if (depth && !keep_quotes) {
                 ++i;
             } else if (at(line, i, "http://") || at(line, i, "https://") || at(line, i, "www.")) {
                 flush();
@@ -160,6 +166,8 @@ Expected reference(const std::string &text) {
     }
     std::vector<uint64_t> all, pairs, triples;
     for (const auto &l : lines) all.insert(all.end(), l.begin(), l.end());
+    // a post that is nothing but quotes: its quotes are its own text
+    if (all.empty() && saw_quote && !keep_quotes) return reference(text, true);
     r.words = static_cast<uint32_t>(all.size()) - r.links;
     if (all.empty()) return r;
     r.exact = XXH3_64bits(all.data(), all.size() * sizeof(uint64_t));

@@ -202,6 +202,55 @@ TEST_CASE("duplicates: a changed word and reordered lines are nearly the same, a
     CHECK_FALSE(f.has("spam.duplicate"));
 }
 
+TEST_CASE("duplicates: a raid whose copies each change a word of their own is one text") {
+    // Each copy is the text with one word replaced, a different word each time: two copies differ
+    // in two words, and a copy was compared with the first copy's SimHash alone, so that most of a
+    // raid of 30 started texts of their own (a state trial counted 12 copies of 40, median).
+    Fixture f;
+    const std::vector<std::string> words = {"Congratulations", "you", "have", "been", "selected", "to", "receive",
+                                            "a", "free", "holiday", "for", "two", "call", "our", "office", "before",
+                                            "midnight", "to", "claim", "your", "voucher", "and", "prize", "code"};
+    int32_t last = MF_ACTION_ALLOW;
+    for (size_t k = 0; k < 30; ++k) {
+        std::vector<std::string> w = words;
+        w[k % w.size()] = "offer";
+        std::string t;
+        for (const auto &x : w) t += (t.empty() ? "" : " ") + x;
+        last = f.post(t, "c" + std::to_string(k), "a" + std::to_string(k), 1000 + static_cast<int64_t>(k));
+    }
+    CHECK(last == MF_ACTION_REJECT);
+    const size_t at = f.json.find("\"copies\":");
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stoi(f.json.substr(at + 9)) >= 25);
+}
+
+TEST_CASE("duplicates: a raid pasted as a quote, a redelivery after eight copies, a copy out of order") {
+    Fixture f;
+    // nothing but a quote: the quote is the post's own text (and its link a young account's link)
+    for (int i = 0; i < 3; ++i)
+        f.post("> " + kPromo + " https://shop.example/deal?r=" + std::to_string(i), "q" + std::to_string(i),
+               "new" + std::to_string(i), 100 + i, "general", false, 0);
+    CHECK(f.has("spam.duplicate"));
+    CHECK(f.has("spam.new-account-links"));
+    // a raid of ten, then its first post delivered again: not an eleventh copy
+    Fixture g;
+    const std::string text = "Buy cheap followers and likes for your channel today at our store, best prices";
+    for (int i = 0; i < 10; ++i) g.post(text, "r" + std::to_string(i), "u" + std::to_string(i), 500 + i);
+    CHECK(g.json.find("\"copies\":10") != std::string::npos);
+    g.post(text, "r0", "u0", 520);
+    CHECK(g.json.find("\"copies\":10") != std::string::npos);
+    CHECK(g.json.find("seen before") != std::string::npos);
+    // a copy stamped before the latest post seen counts as simultaneous with it, not as a text whose
+    // window closed long ago
+    Fixture h;
+    h.post("An unrelated post about the weekend meetup at the library", "x", "someone", 20000);
+    h.post(text, "o0", "v0", 10000);
+    int32_t a = MF_ACTION_ALLOW;
+    for (int i = 1; i < 5; ++i) a = h.post(text, "o" + std::to_string(i), "v" + std::to_string(i), 20000 + i);
+    CHECK(a == MF_ACTION_HOLD);
+    CHECK(h.json.find("\"copies\":5") != std::string::npos);
+}
+
 TEST_CASE("no false floods: short common posts, quotes, edits, redeliveries") {
     Fixture f;
     for (int i = 0; i < 30; ++i) {
