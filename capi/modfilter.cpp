@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -15,6 +17,9 @@
 
 #define XXH_INLINE_ALL  // header-only, as in core/compile.cpp
 #include <xxhash.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../core/post.hpp"
 #include "../core/scanner.hpp"
@@ -664,19 +669,31 @@ mf_status mf_state_save(const mf_state *state, const char *path) {
         auto *mem = dynamic_cast<const mf::MemoryStore *>(state->store.get());
         if (!mem) return fail(MF_E_INVALID_ARG, "mf_state_save: this state's backend does not save to files");
         const std::string data = mem->serialize();
-        const std::string tmp = std::string(path) + ".tmp";
-        {
-            std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-            f.write(data.data(), static_cast<std::streamsize>(data.size()));
-            f.flush();
-            if (!f) {
-                std::remove(tmp.c_str());
-                return fail(MF_E_IO, std::string("mf_state_save: cannot write ") + tmp);
-            }
+        // A temporary file of this process and call alone (two threads or processes saving to one
+        // path each rename their own whole file: the last one wins, none fails), written through
+        // and synced before the rename, so that a crash leaves the old file or the new one.
+        static std::atomic<uint64_t> saves{0};
+        const std::string tmp = std::string(path) + ".tmp." + std::to_string(::getpid()) + "." +
+                                std::to_string(saves.fetch_add(1, std::memory_order_relaxed));
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) return fail(MF_E_IO, std::string("mf_state_save: cannot create ") + tmp + ": " + std::strerror(errno));
+        bool ok = true;
+        for (size_t done = 0; ok && done < data.size();) {
+            const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
+            if (w < 0 && errno == EINTR) continue;
+            ok = w > 0;
+            if (ok) done += static_cast<size_t>(w);
+        }
+        const int err = ok ? (::fsync(fd) == 0 ? 0 : errno) : errno;
+        ::close(fd);
+        if (!ok || err) {
+            ::unlink(tmp.c_str());
+            return fail(MF_E_IO, std::string("mf_state_save: cannot write ") + tmp + ": " + std::strerror(err ? err : EIO));
         }
         if (std::rename(tmp.c_str(), path) != 0) {
-            std::remove(tmp.c_str());
-            return fail(MF_E_IO, std::string("mf_state_save: cannot rename ") + tmp + " to " + path);
+            const int e = errno;
+            ::unlink(tmp.c_str());
+            return fail(MF_E_IO, std::string("mf_state_save: cannot rename ") + tmp + " to " + path + ": " + std::strerror(e));
         }
         return MF_OK;
     });
@@ -687,6 +704,9 @@ mf_status mf_state_load(mf_state *state, const char *path) {
     return guard([&]() -> mf_status {
         auto *mem = dynamic_cast<mf::MemoryStore *>(state->store.get());
         if (!mem) return fail(MF_E_INVALID_ARG, "mf_state_load: this state's backend does not load files");
+        struct stat st {};
+        if (::stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+            return fail(MF_E_IO, std::string("mf_state_load: ") + path + " is not a file");
         std::ifstream f(path, std::ios::binary);
         if (!f) return fail(MF_E_IO, std::string("mf_state_load: cannot read ") + path);
         std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -415,6 +416,27 @@ TEST_CASE("save and load: counts go on, truncated, corrupt and foreign files are
     CHECK(mf_state_load(g.state, path.c_str()) == MF_E_STATE_CORRUPT);
     std::remove(path.c_str());
     CHECK(mf_state_load(g.state, path.c_str()) == MF_E_IO);
+    CHECK(mf_state_load(g.state, ".") == MF_E_IO);  // a directory (was MF_E_INTERNAL from the stream)
+    // Two threads saving to one path at once: every save succeeds (one temporary file each; with
+    // one fixed name, a third of them failed to rename), and the file loads.
+    {
+        int failed = 0;
+        std::vector<std::thread> savers;
+        std::mutex mu;
+        for (int t = 0; t < 2; ++t)
+            savers.emplace_back([&] {
+                for (int i = 0; i < 20; ++i)
+                    if (mf_state_save(g.state, path.c_str()) != MF_OK) {
+                        std::lock_guard<std::mutex> lock(mu);
+                        ++failed;
+                    }
+            });
+        for (auto &t : savers) t.join();
+        CHECK(failed == 0);
+        Fixture h;
+        CHECK(mf_state_load(h.state, path.c_str()) == MF_OK);
+        std::remove(path.c_str());
+    }
     uint64_t entries_after = 0;
     REQUIRE(mf_state_stats(g.state, nullptr, nullptr, &entries_after) == MF_OK);
     CHECK(entries_after == entries_before);  // a refused file changes nothing
