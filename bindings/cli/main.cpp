@@ -25,10 +25,12 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -208,7 +210,6 @@ int main(int argc, char **argv) {
             if (st != MF_OK) std::cerr << "modfilter: cannot save state: " << mf_last_error() << "\n";
             return st == MF_OK;
         };
-        std::chrono::steady_clock::time_point last_save = std::chrono::steady_clock::now();
         if (!state_path.empty()) {
             mf_state_options sopt = MF_STATE_OPTIONS_INIT;
             sopt.memory_budget = state_budget_mib << 20;
@@ -341,14 +342,32 @@ int main(int argc, char **argv) {
                 std::cerr << "modfilter: reloaded the rules (database " << next.hash << ")\n";
             }  // (a refused load said so when it failed)
         };
-        if (state.s && state_every > 0)
-            so.after_batch = [&] {
-                auto now = std::chrono::steady_clock::now();
-                if (now - last_save >= std::chrono::duration<double>(state_every)) {
-                    save_state();
-                    last_save = now;
+        // Saves every --state-save-every seconds from a thread of their own, so that a quiet input
+        // (a forum at night) is saved too: the scan saved only after a batch, when a line came in.
+        // (mf_state_save may run beside scans: it copies the state under its lock.)
+        struct Saver {
+            std::mutex mu;
+            std::condition_variable cv;
+            bool stop = false;
+            std::thread thread;
+            ~Saver() {
+                {
+                    std::lock_guard<std::mutex> lock(mu);
+                    stop = true;
                 }
-            };
+                cv.notify_all();
+                if (thread.joinable()) thread.join();
+            }
+        } saver;
+        if (state.s && state_every > 0)
+            saver.thread = std::thread([&] {
+                std::unique_lock<std::mutex> lock(saver.mu);
+                while (!saver.cv.wait_for(lock, std::chrono::duration<double>(state_every), [&] { return saver.stop; })) {
+                    lock.unlock();
+                    save_state();
+                    lock.lock();
+                }
+            });
         if (so.inputs.empty()) so.inputs.push_back("-");
         mfcli::FdSink out(STDOUT_FILENO);
         // Every input opened before the first is read: a missing one stops the run before any

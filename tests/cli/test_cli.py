@@ -563,6 +563,25 @@ class CliStateTest(unittest.TestCase):
             _, again = self.scan([self.post(3)], "--state", self.state)  # the saved state remembers both
             self.assertEqual(again[0]["state"]["spam.duplicate"]["copies"], 3)
 
+    def test_state_is_saved_every_n_seconds_while_the_input_is_quiet(self):
+        # A forum at night sends nothing for hours: the state is saved on the clock, not only when a
+        # line comes in (it was written only at exit, so a crash in a quiet hour lost it all).
+        import time
+        if os.path.exists(self.state):
+            os.remove(self.state)
+        p = subprocess.Popen([CLI, "scan", "--rules", self.pack, "--state", self.state, "--state-save-every", "0.2"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            p.stdin.write(self.post(1) + b"\n")
+            p.stdin.flush()
+            deadline = time.time() + 20
+            while not os.path.exists(self.state) and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertTrue(os.path.exists(self.state), "no state file while the input stays open")
+        finally:
+            p.communicate(timeout=30)  # (closes the input: its end)
+        self.assertEqual(p.returncode, 0)
+
     def test_without_state_nothing_changes(self):
         _, with_fields = self.scan([self.post(i) for i in range(5)])
         _, plain = self.scan([json.dumps({"id": "p%d" % i, "text": self.TEXT, "channel": "c%d" % (i % 2)}).encode()
