@@ -17,27 +17,45 @@ bool load_engine(const std::string &rules, const std::string &db, uint64_t max_p
 }
 
 Reloader::~Reloader() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopping_ = true;  // (a load asked for after the running one is not started)
+    }
     if (thread_.joinable()) thread_.join();
 }
 
 void Reloader::start(std::function<void(bool, const std::string &)> done) {
-    if (running_) return;
-    if (thread_.joinable()) thread_.join();
-    running_ = true;
-    thread_ = std::thread([this, done = std::move(done)] {
-        Loaded l;
-        std::string error;
-        bool ok = load_engine(rules_, db_, max_post_bytes_, l, error);
-        const std::string what = ok ? l.hash : error;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            if (ok) ready_ = std::move(l);
-            else error_ = std::move(error);
-            done_ = true;
-            running_ = false;
+    {
+        // A load asked for while one runs is run after it (it was dropped: a pack fixed while the
+        // broken one compiled stayed unloaded, though the request had been heard and logged).
+        std::lock_guard<std::mutex> lock(mu_);
+        if (running_) {
+            again_ = true;
+            return;
         }
-        // (after the result is stored: whoever hears of it and then takes it finds it there)
-        if (done) done(ok, what);
+        running_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+    thread_ = std::thread([this, done = std::move(done)] {
+        for (;;) {
+            Loaded l;
+            std::string error;
+            bool ok = load_engine(rules_, db_, max_post_bytes_, l, error);
+            const std::string what = ok ? l.hash : error;
+            bool more;
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                if (ok) ready_ = std::move(l);
+                else error_ = std::move(error);
+                done_ = true;
+                more = again_ && !stopping_;
+                again_ = false;
+                running_ = more;
+            }
+            // (after the result is stored: whoever hears of it and then takes it finds it there)
+            if (done) done(ok, what);
+            if (!more) return;
+        }
     });
 }
 

@@ -32,7 +32,8 @@ public:
     Reloader(const Reloader &) = delete;
     Reloader &operator=(const Reloader &) = delete;
 
-    // Starts loading (nothing when a load is running already). `done`, when given, is called in the
+    // Starts loading; when a load is running already, loads once more when it ends (two requests
+    // during one load are one more load: the packs as they are then). `done`, when given, is called in the
     // loading thread when the load ends: (true, the new database's hash) or (false, the reason), so
     // that the outcome is reported when it is known, not when the next post arrives (take() still
     // returns the engine or the reason).
@@ -45,8 +46,10 @@ private:
     const std::string rules_, db_;
     const uint64_t max_post_bytes_;
     std::thread thread_;
-    std::atomic<bool> running_{false};
     std::mutex mu_;
+    bool running_ = false;   // a load runs (under mu_)
+    bool again_ = false;     // asked for again while it ran: load once more when it ends
+    bool stopping_ = false;  // the reloader is being destroyed: no more loads
     bool done_ = false;
     Loaded ready_;
     std::string error_;

@@ -99,6 +99,10 @@ bool parse_url(const std::string &url, RedisUrl &u, std::string &error) {
     }
     if (auto slash = s.find('/'); slash != std::string_view::npos) {
         std::string db(s.substr(slash + 1));
+        if (!db.empty() && (db.size() > 9 || db.find_first_not_of("0123456789") != std::string::npos)) {
+            error = "--redis: the database after '/' must be a number, not '" + db + "'";
+            return false;
+        }
         if (!db.empty()) u.db = std::atoi(db.c_str());
         s = s.substr(0, slash);
     }
@@ -134,8 +138,9 @@ public:
         }
         timeval rw{10, 0};  // longer than any BLOCK the worker asks for
         redisSetTimeout(c_, rw);
-        if (!url_.password.empty() && !ok(cmd({"AUTH", url_.password}))) return false;
-        if (url_.db && !ok(cmd({"SELECT", std::to_string(url_.db)}))) return false;
+        // (a refused AUTH or SELECT closes the connection: left open, it went on in database 0)
+        if (!url_.password.empty() && !ok(cmd({"AUTH", url_.password}))) return fail(error_), false;
+        if (url_.db && !ok(cmd({"SELECT", std::to_string(url_.db)}))) return fail(error_), false;
         return true;
     }
 
@@ -242,25 +247,42 @@ private:
 
 // Acknowledges entries and writes one output entry for each that this call acknowledged, in one
 // atomic step: an entry that another consumer claimed and acknowledged meanwhile gets XACK 0 and
-// no second output entry. KEYS: input stream, output stream. ARGV: group, maxlen (0: no trim),
-// number of fields k, the k field names after "in", then per entry its id and its k values.
-// Returns the number of entries written.
+// no second output entry. The output entry is added first and taken back (XDEL) when the XACK says
+// 0: Redis does not undo a script that fails halfway, and an XADD that failed after its XACK (the
+// output key of another type, out of memory) lost the entry, acknowledged with no verdict. Now a
+// failed XADD stops the script before its XACK: that entry and the ones after it stay pending. An
+// id written "!<id>" is written without an XACK: an entry that XAUTOCLAIM found deleted from the
+// stream, which it has already taken out of the pending list (only the claimer hears of it).
+// KEYS: input stream, output stream. ARGV: group, maxlen (0: no trim), number of fields k, the k
+// field names after "in", then per entry its id and its k values. Returns the number of entries written.
 constexpr const char *kAckWriteScript = R"lua(
 local group, maxlen, k = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local n = 0
 local i = 4 + k
 while i <= #ARGV do
-  if redis.call('XACK', KEYS[1], group, ARGV[i]) == 1 then
-    local args = {KEYS[2]}
-    if maxlen > 0 then
-      table.insert(args, 'MAXLEN'); table.insert(args, '~'); table.insert(args, maxlen)
-    end
-    table.insert(args, '*'); table.insert(args, 'in'); table.insert(args, ARGV[i])
-    for j = 1, k do
-      table.insert(args, ARGV[3 + j]); table.insert(args, ARGV[i + j])
-    end
-    redis.call('XADD', unpack(args))
+  local id = ARGV[i]
+  local noack = string.sub(id, 1, 1) == '!'
+  if noack then id = string.sub(id, 2) end
+  local args = {KEYS[2]}
+  if maxlen > 0 then
+    table.insert(args, 'MAXLEN'); table.insert(args, '~'); table.insert(args, maxlen)
+  end
+  table.insert(args, '*'); table.insert(args, 'in'); table.insert(args, id)
+  for j = 1, k do
+    table.insert(args, ARGV[3 + j]); table.insert(args, ARGV[i + j])
+  end
+  local vid = redis.pcall('XADD', unpack(args))
+  if type(vid) == 'table' and vid.err then return redis.error_reply(vid.err) end
+  if noack then
     n = n + 1
+  else
+    local acked = redis.pcall('XACK', KEYS[1], group, id)
+    if acked == 1 then
+      n = n + 1
+    else
+      redis.call('XDEL', KEYS[2], vid)
+      if type(acked) == 'table' and acked.err then return redis.error_reply(acked.err) end
+    end
   end
   i = i + 1 + k
 end
@@ -517,6 +539,8 @@ struct Entry {
     std::string id;
     std::string post;
     bool has_post = false, deleted = false;
+    bool unpending = false;  // no longer in the pending list (XAUTOCLAIM's deleted ids): written without XACK
+    std::string bang_id;     // "!" + id for such an entry
 };
 
 class Worker {
@@ -669,6 +693,14 @@ bool Worker::fetch() {
         if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
             claim_cursor_ = str(r->element[0]);
             read_entries(r->element[1], entries_);
+            // (Redis 7: the ids of entries deleted from the stream while pending, which XAUTOCLAIM
+            // has taken out of the pending list: they get their error verdict, written without XACK)
+            if (r->elements >= 3 && r->element[2]->type == REDIS_REPLY_ARRAY)
+                for (size_t k = 0; k < r->element[2]->elements; ++k) {
+                    Entry &en = entries_.emplace_back();
+                    en.id = str(r->element[2]->element[k]);
+                    en.deleted = en.unpending = true;
+                }
         }
         if (claim_cursor_ == "0-0" || claim_cursor_.empty()) {  // went round: wait before the next pass
             claim_cursor_ = "0-0";
@@ -849,7 +881,9 @@ bool Worker::process() {
     }
     for (size_t i = 0, k = 0; i < entries_.size(); ++i) {
         if (!judged[i].failure.empty()) continue;
-        values.push_back(entries_[i].id);
+        Entry &e = entries_[i];
+        if (e.unpending) e.bang_id = "!" + e.id;  // (kAckWriteScript: written without XACK)
+        values.push_back(e.unpending ? std::string_view(e.bang_id) : std::string_view(e.id));
         values.push_back(verdicts[k++]);
     }
     // (posts_ counts them once Redis has answered: a batch whose script failed is read again)
@@ -1227,9 +1261,17 @@ int Worker::run() {
         summary(true);
         // Leave the group tidy: a consumer with nothing pending is forgotten (one with entries still
         // pending, a failure waiting for its retry, stays so that they are claimed, never dropped).
-        auto r = redis_.cmd({"XPENDING", o_.stream, o_.group, "-", "+", "1", consumer_});
-        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 0)
-            redis_.cmd({"XGROUP", "DELCONSUMER", o_.stream, o_.group, consumer_});
+        // One script, so that nothing runs between the look and the delete: another process with the
+        // same consumer name (two containers on one host network, each worker pid 1) could read a
+        // batch in between, which the delete would throw out of the pending list (its XACK then 0,
+        // no verdict).
+        static constexpr const char *kForget = R"lua(
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
+  return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+end
+return -1
+)lua";
+        redis_.cmd({"EVAL", kForget, "1", o_.stream, o_.group, consumer_});
     }
     log("stopped: %" PRIu64 " verdicts written, %" PRIu64 " dead-lettered", written_, dead_);
     if (metrics_thread.joinable()) metrics_thread.join();  // (it sees g_stop within 200 ms)
@@ -1243,6 +1285,11 @@ int run_worker(const WorkerOptions &o) {
     std::string error;
     if (!parse_url(o.redis, url, error)) {
         std::fprintf(stderr, "modfilter worker: %s\n", error.c_str());
+        return 2;
+    }
+    // (the verdicts would be read as posts, and --out-maxlen would trim posts not yet read)
+    if (o.out_stream == o.stream) {
+        std::fprintf(stderr, "modfilter worker: --out-stream must differ from --stream (both are '%s')\n", o.stream.c_str());
         return 2;
     }
     struct sigaction sa {};

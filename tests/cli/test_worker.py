@@ -297,6 +297,46 @@ class WorkerTest(unittest.TestCase):
         good = [p for p, i in zip(posts, ids) if i != fail_id]
         self.assert_same_as_scan(good, [i for i in ids if i != fail_id], out)
 
+    def test_a_failed_output_write_loses_nothing_and_deleted_claims_get_a_verdict(self):
+        # The output key of another type: every XADD fails. The entry was acknowledged before its
+        # XADD, which Redis does not undo: it was lost with no verdict and nothing pending.
+        posts = make_posts(3, seed=7)
+        self.r.call("SET", "out", "not a stream")
+        ids = self.feed(posts)
+        self.start_worker("--batch", "10", "--claim-after", "0.2", "--max-deliveries", "1000")
+        deadline = time.time() + WAIT
+        while "WRONGTYPE" not in self.log_text(0) and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn("WRONGTYPE", self.log_text(0))
+        self.assertEqual(self.r.call("XPENDING", "in", "g")[0], 3)  # all three still pending
+        self.r.call("DEL", "out")
+        self.wait_out(3)
+        self.stop_all()
+        self.verdicts(ids)
+        # Entries a dead consumer held, deleted from the stream meanwhile: XAUTOCLAIM takes them out
+        # of the pending list and names them apart (Redis 7); each gets its error verdict.
+        self.r.call("XGROUP", "CREATE", "in2", "g", "0", "MKSTREAM")
+        kept = self.r.call("XADD", "in2", "*", "post", posts[0])
+        gone = self.r.call("XADD", "in2", "*", "post", posts[1])
+        self.r.call("XREADGROUP", "GROUP", "g", "dead", "COUNT", "2", "STREAMS", "in2", ">")
+        self.r.call("XDEL", "in2", gone)
+        time.sleep(0.3)
+        args = [CLI, "worker", "--redis", self.redis.url(), "--stream", "in2", "--group", "g", "--out-stream", "out2",
+                "--claim-after", "0.1", "--log-every", "1"]
+        w2 = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.workers.append(w2)
+        self.wait_out(2, stream="out2")
+        w2.send_signal(signal.SIGTERM)
+        self.assertEqual(w2.wait(30), 0)
+        got = {f["in"]: json.loads(f["verdict"]) for _, f in self.r.xrange_all("out2")}
+        self.assertEqual(sorted(got), sorted([kept, gone]))
+        self.assertIn("deleted from the stream", got[gone]["error"])
+        # The same stream in and out is refused at once.
+        p = subprocess.run([CLI, "worker", "--redis", self.redis.url(), "--stream", "s", "--out-stream", "s"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"--out-stream must differ", p.stderr)
+
     def test_rules_reloaded_mid_run(self):
         rules = os.path.join(self.tmp.name, "pack.toml")
         pack_a = ('[[rule]]\nid = "zebra"\ncategory = "abuse.zoo"\nseverity = "medium"\nword = "zebra"\n'
