@@ -252,6 +252,27 @@ TEST_CASE("duplicates: a raid pasted as a quote, a redelivery after eight copies
     CHECK(h.json.find("\"copies\":5") != std::string::npos);
 }
 
+TEST_CASE("duplicates: authors and channels past the exact sets are estimated, not every copy counted") {
+    // 200 copies by 50 authors in 20 channels: the sets hold 32 authors and 16 channels; past them
+    // every copy counted as a new author (255 authors for 50).
+    Fixture f;
+    for (int i = 0; i < 200; ++i)
+        f.post(kPromo, "d" + std::to_string(i), "a" + std::to_string(i % 50), 100 + i / 10, "ch" + std::to_string(i % 20));
+    auto field = [&](const char *name) {
+        const size_t at = f.json.find(std::string("\"") + name + "\":");
+        REQUIRE(at != std::string::npos);
+        return std::stoi(f.json.substr(at + std::strlen(name) + 3));
+    };
+    CHECK(field("authors") >= 40);
+    CHECK(field("authors") <= 62);
+    CHECK(field("channels") >= 16);
+    CHECK(field("channels") <= 25);
+    // a post with no channel is no channel of its own
+    Fixture g;
+    for (int i = 0; i < 3; ++i) g.post(kPromo, "n" + std::to_string(i), "b" + std::to_string(i), 100 + i, "");
+    CHECK(g.json.find("\"channels\":0") != std::string::npos);
+}
+
 TEST_CASE("no false floods: short common posts, quotes, edits, redeliveries") {
     Fixture f;
     for (int i = 0; i < 30; ++i) {
