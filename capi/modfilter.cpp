@@ -647,6 +647,13 @@ mf_status mf_state_create(mf_state **out, const mf_state_options *opts) {
     uint64_t budget = opts && opts->memory_budget ? opts->memory_budget : mf::MemoryStore::kDefaultBudget;
     if (budget < mf::MemoryStore::kMinBudget)
         return fail(MF_E_INVALID_ARG, "mf_state_options.memory_budget is below 64 KiB");
+    // A budget larger than the machine's memory is refused here: taken, it failed every scan later
+    // with MF_E_NOMEM (a lookup table of a sixteenth of it is made at the first post).
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && page > 0 && budget / static_cast<uint64_t>(page) > static_cast<uint64_t>(pages))
+        return fail(MF_E_INVALID_ARG, "mf_state_options.memory_budget (" + std::to_string(budget) +
+                                          " bytes) is more than this machine's memory (" +
+                                          std::to_string(static_cast<uint64_t>(pages) * static_cast<uint64_t>(page)) + " bytes)");
     return guard([&]() -> mf_status {
         *out = new mf_state{std::make_unique<mf::MemoryStore>(budget)};
         return MF_OK;

@@ -510,6 +510,9 @@ TEST_CASE("state entry points check their arguments") {
     o.version = MF_STATE_OPTIONS_VERSION;
     o.memory_budget = 1000;
     CHECK(mf_state_create(&s, &o) == MF_E_INVALID_ARG);
+    o.memory_budget = uint64_t(1) << 62;  // more than any machine's memory: refused now, not at every scan
+    CHECK(mf_state_create(&s, &o) == MF_E_INVALID_ARG);
+    CHECK(std::string(mf_last_error()).find("machine's memory") != std::string::npos);
     CHECK(mf_state_options_init(nullptr, MF_STATE_OPTIONS_VERSION) == MF_E_INVALID_ARG);
     CHECK(mf_state_options_init(&o, 5) == MF_E_VERSION);
     CHECK(mf_state_save(nullptr, "x") == MF_E_INVALID_ARG);

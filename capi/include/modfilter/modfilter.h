@@ -395,7 +395,7 @@ typedef struct mf_state mf_state;
 #define MF_STATE_OPTIONS_VERSION 1
 typedef struct mf_state_options {
     uint32_t version;       /* MF_STATE_OPTIONS_VERSION */
-    uint64_t memory_budget; /* bytes; 0 = default (64 MiB); at least 64 KiB */
+    uint64_t memory_budget; /* bytes; 0 = default (64 MiB); at least 64 KiB, at most the machine's memory (else MF_E_INVALID_ARG) */
 } mf_state_options;
 #define MF_STATE_OPTIONS_INIT {MF_STATE_OPTIONS_VERSION, 0}
 /** Initialises *opts to MF_STATE_OPTIONS_INIT. */
