@@ -200,6 +200,10 @@ int main(int argc, char **argv) {
         }
         if (!open_engine(e, so.rules, so.db)) return kExitFail;
         so.threads = scan_threads ? scan_threads : !state_path.empty() ? 1 : usable_cpus();
+        if (scan_threads > 1 && !state_path.empty())
+            std::cerr << "modfilter: --threads " << scan_threads << " with --state: duplicates and floods count posts in "
+                         "the order the threads reach them, not input order, so a verdict may differ from run to run "
+                         "(the default with --state is 1 thread)\n";
         // --state: a state loaded (or started empty when the file does not exist yet) and saved.
         struct StateHolder {
             mf_state *s = nullptr;

@@ -548,7 +548,7 @@ private:
                             if (at == od::json_type::number) {
                                 err = av.get_double().get(f.age_days);
                                 if (!err && !(f.age_days >= 0 && f.age_days < 1e6))
-                                    field_error(f, "\"author.age_days\" must be a number of days from 0");
+                                    field_error(f, "\"author.age_days\" must be a number of days from 0 to 999999");
                             } else if (at == od::json_type::null) {
                                 err = walk(av);
                             } else {

@@ -966,8 +966,8 @@ def _meta(pid: Any, author: Any, channel: Any, ts: Any, age_days: Any, edit: Any
         raise InvalidArgumentError("ts must be seconds since 1970 (a number from 0), not %r" % (ts,), -1)
     if ts is not None and ts >= 1e11:  # (year 5138: milliseconds, as time.time() * 1000 or Date.now() give them)
         raise InvalidArgumentError("ts must be seconds since 1970, not milliseconds (divide by 1000): %r" % (ts,), -1)
-    if age_days is not None and (isinstance(age_days, bool) or not isinstance(age_days, (int, float)) or not age_days >= 0):
-        raise InvalidArgumentError("age_days must be a number of days from 0, not %r" % (age_days,), -1)
+    if age_days is not None and (isinstance(age_days, bool) or not isinstance(age_days, (int, float)) or not 0 <= age_days < 1e6):
+        raise InvalidArgumentError("age_days must be a number of days from 0 to 999999 (as the CLI reads it), not %r" % (age_days,), -1)
     if not isinstance(edit, bool):
         raise InvalidArgumentError("edit must be True or False, not %r" % (edit,), -1)
     return (
