@@ -555,6 +555,7 @@ private:
     Reloader reloader_;
     Loaded cur_;
     std::string consumer_, dead_stream_, control_key_, sha_, flood_sha_, flood_prefix_, dup_sha_, dup_prefix_;
+    std::vector<std::pair<size_t, std::string>> state_failed_;  // entries whose shared state Redis refused, and why
     simdjson::ondemand::parser who_parser_;
     std::string who_buf_;
     std::string control_seen_;
@@ -793,8 +794,10 @@ bool Worker::process() {
         size_t line = SIZE_MAX;  // into lines_
         std::string error;       // a permanent error without a scan (no post field, deleted)
         std::string failure;     // a passing failure: retried
+        std::string late;        // one found after the scan (the shared state refused): retried
     };
     std::vector<Judged> judged(entries_.size());
+    state_failed_.clear();
     input_.clear();
     size_t n_lines = 0;
     for (size_t i = 0; i < entries_.size(); ++i) {
@@ -879,8 +882,17 @@ bool Worker::process() {
         if (o_.shared_flood && !count_floods(verdicts, scanned, who, parsed)) return false;
         if (o_.new_account_links) mark_new_accounts(verdicts, scanned, who, parsed);
     }
+    // Posts whose shared state Redis refused (count_floods, count_duplicates): passing failures too.
+    for (const auto &[i, why] : state_failed_) judged[i].late = why;
+    state_failed_.clear();
     for (size_t i = 0, k = 0; i < entries_.size(); ++i) {
         if (!judged[i].failure.empty()) continue;
+        if (!judged[i].late.empty()) {
+            ++k;  // (its verdict is not written)
+            judged[i].failure = std::move(judged[i].late);
+            failed.push_back(i);
+            continue;
+        }
         Entry &e = entries_[i];
         if (e.unpending) e.bang_id = "!" + e.id;  // (kAckWriteScript: written without XACK)
         values.push_back(e.unpending ? std::string_view(e.bang_id) : std::string_view(e.id));
@@ -922,13 +934,14 @@ bool Worker::process() {
 bool Worker::count_floods(std::vector<std::string> &verdicts, const std::vector<size_t> &scanned,
                           const std::vector<Who> &who, const std::vector<bool> &parsed) {
     std::vector<std::string> keys, args;
-    std::vector<size_t> verdict_of;
+    std::vector<size_t> verdict_of, entry_of;
     const long long window_ms = static_cast<long long>(o_.flood_window * 1000);
     for (size_t j = 0; j < scanned.size(); j += 2) {
         const Entry &e = entries_[scanned[j]];
         const Who &w = who[j / 2];
         if (!parsed[j / 2] || w.author.empty() || w.edit) continue;
         keys.push_back(flood_prefix_ + ":" + w.author);
+        entry_of.push_back(scanned[j]);
         // No post id: the entry's; no time: when Redis took the entry (its id's milliseconds).
         args.push_back(w.id.empty() ? e.id : w.id);
         long long ts = w.ts >= 0 ? static_cast<long long>(w.ts * 1000) : std::atoll(e.id.c_str());
@@ -943,17 +956,34 @@ bool Worker::count_floods(std::vector<std::string> &verdicts, const std::vector<
     cmd.push_back(window);
     cmd.push_back(cap);
     cmd.insert(cmd.end(), args.begin(), args.end());
+    auto apply = [&](size_t i, long long n) {
+        const int action = action_by_count(n, o_.flood_flag, o_.flood_hold, o_.flood_reject);
+        if (action && raise_verdict(verdicts[verdict_of[i]], "spam.flood", n, action,
+                                    {{"posts", n}, {"window_s", o_.flood_window}}))
+            ++flooded_;
+    };
     auto r = redis_.eval(flood_sha_, kFloodScript, std::move(cmd));
+    if (r && r->type == REDIS_REPLY_ERROR) {
+        // Redis refused the batch (a key of another type, say): one post at a time, so that the post
+        // it refuses fails alone, retried and dead-lettered as any passing failure, and the others
+        // are judged (the batch was read again for ever). Counting a post again is harmless: its
+        // member is its id.
+        log("redis: %s (the flood counters of this batch, one post at a time)", std::string(str(r.get())).c_str());
+        for (size_t i = 0; i < keys.size(); ++i) {
+            std::vector<std::string_view> one{"1", keys[i], window, cap, args[2 * i], args[2 * i + 1]};
+            auto r1 = redis_.eval(flood_sha_, kFloodScript, std::move(one));
+            if (r1 && r1->type == REDIS_REPLY_ERROR) {
+                state_failed_.emplace_back(entry_of[i], "redis (flood counters): " + std::string(str(r1.get())));
+                continue;
+            }
+            if (!redis_.ok(r1)) return false;
+            if (r1->type == REDIS_REPLY_ARRAY && r1->elements == 1) apply(i, r1->element[0]->integer);
+        }
+        return true;
+    }
     if (!redis_.ok(r)) return false;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != keys.size()) return true;
-    for (size_t i = 0; i < keys.size(); ++i) {
-        const long long n = r->element[i]->integer;
-        const int action = action_by_count(n, o_.flood_flag, o_.flood_hold, o_.flood_reject);
-        if (!action || !raise_verdict(verdicts[verdict_of[i]], "spam.flood", n, action,
-                                      {{"posts", n}, {"window_s", o_.flood_window}}))
-            continue;
-        ++flooded_;
-    }
+    for (size_t i = 0; i < keys.size(); ++i) apply(i, r->element[i]->integer);
     return true;
 }
 
@@ -984,7 +1014,7 @@ bool Worker::count_duplicates(std::vector<std::string> &verdicts, const std::vec
                               const std::vector<Who> &who, const std::vector<bool> &parsed) {
     const long long window_ms = static_cast<long long>(o_.dup_window * 1000);
     std::vector<std::string> args{dup_prefix_, std::to_string(window_ms), std::to_string(o_.dup_near_bits)};
-    std::vector<size_t> verdict_of;
+    std::vector<size_t> verdict_of, entry_of;
     char hex[17];
     auto to_hex = [&](uint64_t x) {
         std::snprintf(hex, sizeof hex, "%016" PRIx64, x);
@@ -1012,15 +1042,38 @@ bool Worker::count_duplicates(std::vector<std::string> &verdicts, const std::vec
         args.push_back(std::to_string(w.ts >= 0 ? static_cast<long long>(w.ts * 1000) : std::atoll(e.id.c_str())));
         args.push_back(w.edit ? "1" : "0");
         verdict_of.push_back(scanned[j + 1]);
+        entry_of.push_back(scanned[j]);
     }
     if (verdict_of.empty()) return true;
     std::vector<std::string_view> cmd{"0"};
     cmd.insert(cmd.end(), args.begin(), args.end());
     auto r = redis_.eval(dup_sha_, kDupScript, std::move(cmd));
-    if (!redis_.ok(r)) return false;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != verdict_of.size()) return true;
+    std::vector<Reply> singles;  // (one reply per post, when the batch was refused)
+    if (r && r->type == REDIS_REPLY_ERROR) {
+        // as count_floods: one post at a time, the post Redis refuses failing alone (a post recorded
+        // twice is not counted twice: its id is recorded with the text)
+        log("redis: %s (the shared duplicates of this batch, one post at a time)", std::string(str(r.get())).c_str());
+        for (size_t i = 0; i < verdict_of.size(); ++i) {
+            std::vector<std::string_view> one{"0", args[0], args[1], args[2]};
+            for (size_t k = 0; k < 9; ++k) one.push_back(args[3 + 9 * i + k]);
+            auto r1 = redis_.eval(dup_sha_, kDupScript, std::move(one));
+            if (r1 && r1->type == REDIS_REPLY_ERROR) {
+                state_failed_.emplace_back(entry_of[i], "redis (shared duplicates): " + std::string(str(r1.get())));
+                singles.emplace_back();
+                continue;
+            }
+            if (!redis_.ok(r1)) return false;
+            singles.push_back(std::move(r1));
+        }
+    } else {
+        if (!redis_.ok(r)) return false;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != verdict_of.size()) return true;
+    }
     for (size_t i = 0; i < verdict_of.size(); ++i) {
-        const redisReply *x = r->element[i];
+        const redisReply *x = nullptr;
+        if (singles.empty()) x = r->element[i];
+        else if (singles[i] && singles[i]->type == REDIS_REPLY_ARRAY && singles[i]->elements == 1) x = singles[i]->element[0];
+        if (!x) continue;
         if (x->type != REDIS_REPLY_ARRAY || x->elements < 6 || x->element[0]->integer < 0) continue;
         const long long copies = x->element[0]->integer + 1;  // this post included
         const int action = action_by_count(copies, o_.dup_flag, o_.dup_hold, o_.dup_reject);

@@ -337,6 +337,27 @@ class WorkerTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn(b"--out-stream must differ", p.stderr)
 
+    def test_a_post_whose_shared_state_redis_refuses_fails_alone(self):
+        # One author's flood key of another type: the batch's flood script failed for ever, and the
+        # other posts of the batch were never judged. Now the refused post is retried, then
+        # dead-lettered; the others get their verdicts.
+        authors = ["u1", "u2", "victim", "u3", "u4"]
+        posts = [json.dumps({"id": "s-" + a, "text": "hello from " + a, "author": {"id": a}}) for a in authors]
+        self.r.call("SET", "in:flood:victim", "not a sorted set")
+        ids = self.feed(posts)
+        self.start_worker("--shared-flood", "--batch", "10", "--max-deliveries", "2", "--claim-after", "0.3")
+        self.wait_out(4)
+        deadline = time.time() + WAIT
+        while self.r.call("XLEN", "out:dead") < 1 and time.time() < deadline:
+            time.sleep(0.05)
+        self.stop_all()
+        got = {f["in"] for _, f in self.r.xrange_all("out")}
+        self.assertEqual(got, {i for a, i in zip(authors, ids) if a != "victim"})
+        dead = self.r.xrange_all("out:dead")
+        self.assertEqual([f["in"] for _, f in dead], [ids[2]])
+        self.assertIn("WRONGTYPE", dead[0][1]["error"])
+        self.assertEqual(self.r.call("XPENDING", "in", "g")[0], 0)
+
     def test_rules_reloaded_mid_run(self):
         rules = os.path.join(self.tmp.name, "pack.toml")
         pack_a = ('[[rule]]\nid = "zebra"\ncategory = "abuse.zoo"\nseverity = "medium"\nword = "zebra"\n'
