@@ -271,9 +271,10 @@ WordScan scan_word(const unsigned char *p, size_t j, size_t eol, unsigned char *
         w.runs |= (same & letters & in) != 0;
         if (t < 16) {
             w.end = e + t;
-            const uint32_t cand = ((letters | digits | high |
-                                    static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('['))))) >>
-                                   t) & 0xFFFF;
+            // (a '[', '<' or '&' may open a quote or a character reference: the loop looks at it)
+            const __m128i opens = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('[')), _mm_cmpeq_epi8(v, _mm_set1_epi8('<'))),
+                                               _mm_cmpeq_epi8(v, _mm_set1_epi8('&')));
+            const uint32_t cand = ((letters | digits | high | static_cast<uint32_t>(_mm_movemask_epi8(opens))) >> t) & 0xFFFF;
             w.next = cand ? w.end + static_cast<uint32_t>(__builtin_ctz(cand)) : e + 16;
             return w;
         }
@@ -333,6 +334,30 @@ size_t Fingerprinter::link(std::string_view s, size_t j, size_t eol) {
     return e;
 }
 
+namespace {
+// The end of an HTML character reference at p[j] ("&gt;", "&amp;", "&#9733;", "&#x1F600;"), or j
+// when none starts there.
+size_t entity_end(const unsigned char *p, size_t j, size_t eol) {
+    size_t k = j + 1;
+    auto digit = [](unsigned char c) { return c >= '0' && c <= '9'; };
+    auto xdigit = [&](unsigned char c) { return digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); };
+    auto alnum = [&](unsigned char c) { return digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); };
+    if (k < eol && p[k] == '#') {
+        ++k;
+        const bool hex = k < eol && (p[k] | 0x20) == 'x';
+        if (hex) ++k;
+        const size_t d = k;
+        while (k < eol && k - d < 7 && (hex ? xdigit(p[k]) : digit(p[k]))) ++k;
+        if (k == d) return j;
+    } else {
+        const size_t d = k;
+        while (k < eol && k - d < 10 && alnum(p[k])) ++k;
+        if (k - d < 2) return j;
+    }
+    return k < eol && p[k] == ';' ? k + 1 : j;
+}
+}  // namespace
+
 void Fingerprinter::run(std::string_view s, Fingerprint &out) {
     // Quoted text is someone else's words; but a post that is nothing but a quote ("> Cheap watches
     // ... https://shop.example/deal" from thirty new accounts) is its author's post all the same:
@@ -365,14 +390,14 @@ void Fingerprinter::pass(std::string_view s, Fingerprint &out, bool keep_quotes)
         const size_t eol = nl ? static_cast<size_t>(static_cast<const unsigned char *>(nl) - p) : n;
         size_t j = i;
         while (j < eol && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r')) ++j;
-        const bool quoted_line = !keep_quotes && j < eol && p[j] == '>';
+        // (a '>' escaped as HTML, as forums that store posts escaped send them, quotes a line too)
+        const bool quoted_line = !keep_quotes && j < eol && (p[j] == '>' || starts_with_ci(s, j, "&gt;"));
         saw_quote_ |= quoted_line;
         line_start_.push_back(all.size());
         while (!quoted_line && j < eol) {
-            if (quote_depth && !keep_quotes) {  // inside [quote]: only a '[' can change anything
-                const void *q = std::memchr(p + j, '[', eol - j);
-                if (!q) break;
-                j = static_cast<size_t>(static_cast<const unsigned char *>(q) - p);
+            if (quote_depth && !keep_quotes) {  // inside a quote: only a '[' or a '<' can change anything
+                while (j < eol && p[j] != '[' && p[j] != '<') ++j;
+                if (j >= eol) break;
             }
             const unsigned char c = p[j];
             const uint8_t cl = kBytes.cls[c];
@@ -388,6 +413,24 @@ void Fingerprinter::pass(std::string_view s, Fingerprint &out, bool keep_quotes)
                     if (starts_with_ci(s, j, "[/quote]")) {
                         if (quote_depth) --quote_depth;
                         j += 8;
+                        continue;
+                    }
+                } else if (c == '<') {  // an HTML quote, <blockquote ...> ... </blockquote>
+                    if (starts_with_ci(s, j, "<blockquote") && j + 11 < eol && (p[j + 11] == '>' || p[j + 11] == ' ')) {
+                        ++quote_depth;
+                        saw_quote_ = true;
+                        while (j < eol && p[j] != '>') ++j;
+                        ++j;
+                        continue;
+                    }
+                    if (starts_with_ci(s, j, "</blockquote>")) {
+                        if (quote_depth) --quote_depth;
+                        j += 13;
+                        continue;
+                    }
+                } else if (c == '&') {  // an HTML character reference ("&gt;", "&#9733;") is no word
+                    if (const size_t e = entity_end(p, j, eol); e > j) {
+                        j = e;
                         continue;
                     }
                 }

@@ -1,11 +1,14 @@
 // Fingerprints of a post, for the state stage (core/state.hpp): an exact hash and a near-duplicate
 // SimHash, both built with xxHash over the post's normalized words.
 //
-// Algorithm version 2 (kFingerprintVersion; a state file records it and is refused by another):
+// Algorithm version 3 (kFingerprintVersion; a state file records it and is refused by another):
 //   1. the text is the normalizer's output (core/normalize.hpp: NFKC case folding, look-alike
 //      letters, invisible characters, diacritics), so those tricks are undone before anything else;
-//   2. quoted text is left out: lines starting with '>' and [quote]...[/quote] blocks, unless the
-//      post is nothing but quotes, which then count as its own text (a raid pasted as a quote);
+//   2. quoted text is left out: lines starting with '>' (or "&gt;"), [quote]...[/quote] and
+//      <blockquote>...</blockquote> blocks, unless the post is nothing but quotes, which then count
+//      as its own text (a raid pasted as a quote); an HTML character reference ("&gt;", "&#9733;")
+//      is no word (version 3; version 2 read "gt" and "9733" as words, and grouped unrelated posts
+//      that were full of them);
 //   3. each line is split into words (runs of letters and digits; ASCII is lowercased here since the
 //      normalizer leaves an ASCII post as it is); in a word that holds letters, leet digits become
 //      letters (4 a, 3 e, 1 i, 0 o, 5 s, 7 t, 8 b, 9 g) and runs of one letter become one letter,
@@ -36,7 +39,7 @@
 
 namespace mf {
 
-constexpr uint32_t kFingerprintVersion = 2;
+constexpr uint32_t kFingerprintVersion = 3;
 constexpr int kAnchors = 4;
 
 struct Fingerprint {

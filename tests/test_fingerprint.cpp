@@ -79,6 +79,24 @@ std::string collapse(const std::string &w) {
     return out;
 }
 
+// The end of an HTML character reference at line[i] ("&gt;", "&#9733;", "&#x1F600;"), or i.
+size_t entity(const std::string &line, size_t i) {
+    size_t k = i + 1;
+    if (k < line.size() && line[k] == '#') {
+        ++k;
+        const bool hex = k < line.size() && (line[k] | 0x20) == 'x';
+        if (hex) ++k;
+        const size_t d = k;
+        while (k < line.size() && k - d < 7 && (hex ? std::isxdigit(static_cast<unsigned char>(line[k])) : std::isdigit(static_cast<unsigned char>(line[k])))) ++k;
+        if (k == d) return i;
+    } else {
+        const size_t d = k;
+        while (k < line.size() && k - d < 10 && std::isalnum(static_cast<unsigned char>(line[k]))) ++k;
+        if (k - d < 2) return i;
+    }
+    return k < line.size() && line[k] == ';' ? k + 1 : i;
+}
+
 Expected reference(const std::string &text, bool keep_quotes = false) {
     Expected r;
     bool saw_quote = false;
@@ -104,7 +122,7 @@ Expected reference(const std::string &text, bool keep_quotes = false) {
         };
         size_t i = line.find_first_not_of(" \t\r");
         if (i == std::string::npos) continue;
-        if (line[i] == '>' && !keep_quotes) {
+        if ((line[i] == '>' || at(line, i, "&gt;")) && !keep_quotes) {
             saw_quote = true;
             continue;
         }
@@ -117,8 +135,18 @@ Expected reference(const std::string &text, bool keep_quotes = false) {
             } else if (at(line, i, "[/quote]")) {
                 depth = std::max(depth - 1, 0);
                 i += 8;
+            } else if (at(line, i, "<blockquote") && i + 11 < line.size() && (line[i + 11] == '>' || line[i + 11] == ' ')) {
+                ++depth;
+                saw_quote = true;
+                const size_t close = line.find('>', i);
+                i = (close == std::string::npos ? line.size() : close) + 1;
+            } else if (at(line, i, "</blockquote>")) {
+                depth = std::max(depth - 1, 0);
+                i += 13;
             } else if (depth && !keep_quotes) {
                 ++i;
+            } else if (line[i] == '&' && entity(line, i) > i) {
+                i = entity(line, i);
             } else if (at(line, i, "http://") || at(line, i, "https://") || at(line, i, "www.")) {
                 flush();
                 size_t end = line.find_first_of(" \t\r", i);
@@ -206,7 +234,7 @@ void same_as_reference(Fingerprinter &f, const std::string &text) {
 
 }  // namespace
 
-TEST_CASE("version 2 values are pinned") {
+TEST_CASE("version 3 values are pinned (those of version 2 for a text with no HTML)") {
     Fingerprinter f;
     Fingerprint fp;
     f.run("Free entry to WIN a cruise!! see http://x.example/win?id=1\nCall 0800 now, f r e e g1ft", fp);
@@ -223,7 +251,14 @@ TEST_CASE("version 2 values are pinned") {
     CHECK(fp.words == 8);
     CHECK(fp.anchors[0] == 0x1b25514e941bb150ULL);
     CHECK(fp.anchors[3] == 0xac1577db61772c97ULL);
-    CHECK(kFingerprintVersion == 2);
+    // version 3: HTML character references are no words, "&gt;" quotes a line
+    Fingerprint plain;
+    f.run("Big news for everyone here today, come and see", plain);
+    f.run("&gt; an old post\nBig news &#9733; for everyone &amp; here today, come and see &#x1F600;", fp);
+    CHECK(fp.exact == plain.exact);
+    CHECK(fp.near == plain.near);
+    CHECK(fp.words == 9);
+    CHECK(kFingerprintVersion == 3);
 }
 
 TEST_CASE("the word scan gives the reference's hashes on chosen inputs") {
@@ -249,6 +284,9 @@ TEST_CASE("the word scan gives the reference's hashes on chosen inputs") {
         "before [quote]hidden words here[/quote] after [QUOTE=bob]more\nstill hidden[/Quote] shown",
         "[quote unterminated words\nnext line [/quote] back",
         "[/quote] stray close and [quo] not a quote",
+        "&gt; escaped quote\nwords &amp; more &#9733; &#x1F600; &bogus &a; & ; &#; &#x; &toolongnamehere;",
+        "<blockquote>hidden words</blockquote> shown <blockquotex> seen <blockquote cite=x>in\nstill</blockquote> out",
+        "&gt; only quoted\n<blockquote>and this</blockquote>",
         "don\xE2\x80\x99t \xE2\x80\x9cquoted\xE2\x80\x9d \xE2\x80\x94 dash\xE2\x80\xA6 ellipsis",
         "caf\xC3\xA9 na\xC3\xAFve r\xC3\xA9sum\xC3\xA9 \xD0\xBF\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 \xE4\xB8\xAD\xE6\x96\x87",
         "end of line E2 80\xE2\x80\nE2 alone \xE2 x\n\xE2\x80",

@@ -360,7 +360,7 @@ TEST_CASE("fingerprints ignore case, punctuation, evasion tricks and query strin
     CHECK(fp("F r e e entry to win a cruise see http://x.example/win") == base);
     CHECK(fp("Fr\u0435\u0435 entry to win a cruise see http://x.example/win") == base);  // Cyrillic e
     CHECK(fp("") == 0);
-    CHECK(mf_fingerprint_version() == 2);
+    CHECK(mf_fingerprint_version() == 3);
     CHECK(mf_fingerprint(nullptr, nullptr, nullptr, nullptr, 3) == MF_E_INVALID_ARG);
 }
 
