@@ -334,7 +334,15 @@ local function pop32(x)
   while x ~= 0 do x = bit.band(x, x - 1); c = c + 1 end
   return c
 end
-local F = {'last', 'copies', 'first', 'ids', 'na', 'nc', 'ni', 'aref', 'anchors'}
+local function u32(x)  -- a 32-bit result as the unsigned number the lists and fields hold
+  x = bit.tobit(x)
+  if x < 0 then x = x + 4294967296 end
+  return x
+end
+local function maj(a, b, c)  -- bitwise majority of three 32-bit halves
+  return u32(bit.bor(bit.band(a, b), bit.band(a, c), bit.band(b, c)))
+end
+local F = {'last', 'copies', 'first', 'ids', 'na', 'nc', 'ni', 'aref', 'anchors', 'nh', 'nl', 'lh', 'll'}
 local out = {}
 local i = 4
 while i + 8 <= #ARGV do
@@ -355,30 +363,39 @@ while i + 8 <= #ARGV do
   if not h[1] and #akeys > 0 then
     -- the texts that share a lookup key, nearest first; the first one still live is the match
     lists = redis.call('MGET', unpack(akeys))
-    local cand, seen = {}, {}
+    -- As the local state does (docs/state.md): of the live texts within nbits of this post (of their
+    -- SimHash or their last copy's), the one with the most copies, then the nearest. A list names a
+    -- text with its SimHash when it was listed, which a text's later copies move: a loose first cut.
+    local best, most, seen = nil, -1, {}
     for _, l in ipairs(lists) do
       for m, mh, ml in string.gmatch(l or '', '(%x+)/(%d+)/(%d+)') do
         if m ~= exact and not seen[m] then
           seen[m] = true
-          local d = pop32(bit.bxor(tonumber(mh), nh)) + pop32(bit.bxor(tonumber(ml), nl))
-          if d <= nbits then cand[#cand + 1] = {d, m} end
+          if pop32(bit.bxor(tonumber(mh), nh)) + pop32(bit.bxor(tonumber(ml), nl)) <= nbits + 16 then
+            local hx = redis.call('HMGET', P .. ':x:' .. m, unpack(F))
+            if hx[1] and ts - tonumber(hx[1]) <= window then
+              local ch, cl = tonumber(hx[10] or mh), tonumber(hx[11] or ml)
+              local d = pop32(bit.bxor(ch, nh)) + pop32(bit.bxor(cl, nl))
+              if hx[12] then
+                local d2 = pop32(bit.bxor(tonumber(hx[12]), nh)) + pop32(bit.bxor(tonumber(hx[13]), nl))
+                if d2 < d then d = d2 end
+              end
+              local copies = tonumber(hx[2])
+              if d <= nbits and (copies > most or (copies == most and d < dist)) then
+                best, most, dist = {m, hx}, copies, d
+              end
+            end
+          end
         end
       end
     end
-    table.sort(cand, function(x, y) return x[1] < y[1] end)
-    for _, x in ipairs(cand) do
-      local hx = redis.call('HMGET', P .. ':x:' .. x[2], unpack(F))
-      if hx[1] and ts - tonumber(hx[1]) <= window then
-        c, k, h, near, dist = x[2], P .. ':x:' .. x[2], hx, 1, x[1]
-        break
-      end
-    end
+    if best then c, k, h, near = best[1], P .. ':x:' .. best[1], best[2], 1 end
   end
   if not h[1] and edit then
     out[#out + 1] = {-1}
   elseif not h[1] then  -- a new text, with this post its first copy
     local f = {'nh', nh, 'nl', nl, 'first', ts, 'last', ts, 'aref', ts, 'copies', 1, 'anchors', anchors,
-               'na', 0, 'nc', 1, 'ni', 0, 'ids', id, 'c:' .. channel, 1}
+               'na', 0, 'nc', 1, 'ni', 0, 'ids', id, 'c:' .. channel, 1, 'lh', nh, 'll', nl}
     if author ~= '' then f[16] = 1; f[#f + 1] = 'a:' .. author; f[#f + 1] = 1 end
     if id ~= '' then f[20] = 1; f[#f + 1] = 'i:' .. id; f[#f + 1] = 1 end
     redis.call('HSET', k, unpack(f))
@@ -415,6 +432,21 @@ while i + 8 <= #ARGV do
           if #l < 8 then l[#l + 1] = e end
         end
         f[#f + 1] = 'ids'; f[#f + 1] = table.concat(l, '\31')
+      end
+      if near == 1 and h[10] then
+        -- the text's SimHash moves to the majority of itself, its last copy's and this one's (which
+        -- tends to the text a raid's copies were each made from), and this copy's lookup keys find it
+        local lh, ll = tonumber(h[12] or h[10]), tonumber(h[13] or h[11])
+        local ch, cl = maj(tonumber(h[10]), lh, nh), maj(tonumber(h[11]), ll, nl)
+        f[#f + 1] = 'nh'; f[#f + 1] = ch; f[#f + 1] = 'nl'; f[#f + 1] = cl
+        f[#f + 1] = 'lh'; f[#f + 1] = nh; f[#f + 1] = 'll'; f[#f + 1] = nl
+        for j, ak in ipairs(akeys) do
+          local l = {c .. '/' .. ch .. '/' .. cl}
+          for e in string.gmatch((lists[j] or ''), '[^,]+') do
+            if #l < 4 and string.sub(e, 1, #c + 1) ~= c .. '/' then l[#l + 1] = e end
+          end
+          redis.call('SET', ak, table.concat(l, ','), 'PX', ttl)
+        end
       end
       if ts - tonumber(h[8]) > window / 4 then  -- the lookup keys live as long as their text
         for a in string.gmatch(h[9], '[^,]+') do redis.call('PEXPIRE', P .. ':a:' .. a, ttl) end

@@ -511,6 +511,27 @@ class WorkerTest(unittest.TestCase):
         for k in keys:
             self.assertGreater(self.r.call("PTTL", k), 0)
 
+    def test_shared_duplicates_count_a_raid_of_changed_copies_as_the_local_state_does(self):
+        # Each copy changes a different word of one text: copies differ from one another by two
+        # words. The shared state joins the text with the most copies and moves its SimHash to the
+        # copies' majority, as the local one does (docs/state.md), so that the raid is one text.
+        words = ("Congratulations you have been selected to receive a free holiday for two call our office "
+                 "before midnight to claim your voucher and prize code").split()
+        posts = []
+        for k in range(30):
+            w = list(words)
+            w[k % len(w)] = "offer"
+            posts.append(json.dumps({"id": "c%d" % k, "text": " ".join(w), "author": {"id": "a%d" % k}, "ts": 1000 + k}))
+        ids = self.feed(posts)
+        self.start_worker("--shared-duplicates", "--batch", "1")
+        self.wait_out(len(posts))
+        self.stop_all()
+        out = self.verdicts(ids)
+        last = out[ids[-1]]
+        self.assertGreaterEqual(last["state"]["spam.duplicate"]["copies"], 25, last)
+        local = scan(posts, "--state", os.path.join(self.tmp.name, "local.state"))
+        self.assertEqual(last["action"], local["c29"]["action"])
+
     def test_new_account_links_as_a_local_state_applies_them(self):
         links = ["see https://a.example/x", "https://a.example/x and www.b.example and https://c.example/y",
                  "nothing to click here"]
