@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <new>
@@ -18,6 +19,7 @@
 #define XXH_INLINE_ALL  // header-only, as in core/compile.cpp
 #include <xxhash.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -679,10 +681,22 @@ mf_status mf_state_save(const mf_state *state, const char *path) {
         // A temporary file of this process and call alone (two threads or processes saving to one
         // path each rename their own whole file: the last one wins, none fails), written through
         // and synced before the rename, so that a crash leaves the old file or the new one.
+        // (random bytes in the name as well as the pid: containers all run as pid 1, and a save
+        // killed halfway leaves its file, whose name a later process must not need)
         static std::atomic<uint64_t> saves{0};
-        const std::string tmp = std::string(path) + ".tmp." + std::to_string(::getpid()) + "." +
-                                std::to_string(saves.fetch_add(1, std::memory_order_relaxed));
-        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        std::string tmp;
+        int fd = -1;
+        for (int attempt = 0; attempt < 8 && fd < 0; ++attempt) {
+            uint64_t r = 0;
+            if (::getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r))
+                r = XXH3_64bits_withSeed(path, std::strlen(path), static_cast<uint64_t>(::time(nullptr)) ^ saves.load());
+            char hex[17];
+            std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(r));
+            tmp = std::string(path) + ".tmp." + std::to_string(::getpid()) + "." +
+                  std::to_string(saves.fetch_add(1, std::memory_order_relaxed)) + "." + hex;
+            fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+            if (fd < 0 && errno != EEXIST) break;
+        }
         if (fd < 0) return fail(MF_E_IO, std::string("mf_state_save: cannot create ") + tmp + ": " + std::strerror(errno));
         bool ok = true;
         for (size_t done = 0; ok && done < data.size();) {

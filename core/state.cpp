@@ -65,6 +65,8 @@ struct MemoryStore::Cluster {
     uint64_t anchors[kAnchors] = {};
     uint32_t n_anchors = 0;
     uint32_t copies = 0;
+    uint64_t last_anchors[kAnchors] = {};  // the last near copy's lookup keys (indexed too, and saved)
+    uint32_t n_last_anchors = 0, reserved = 0;
     int64_t first_ms = 0, last_ms = 0;
     uint8_t n_authors = 0, n_channels = 0, n_ids = 0, id_pos = 0;
     uint32_t author_set[32] = {};
@@ -354,7 +356,7 @@ void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateR
             for (uint32_t k = 0; k < std::min<uint32_t>(c.n_ids, 8); ++k) mine |= id && c.ids[k] == id;
             // ... or one of its author's last kFloodRing posts (a redelivery after a crash: a text
             // remembers only its last 8 ids, and a raid has more copies than that)
-            if (id && !mine && author_slot != kNone) {
+            if (id && !mine && c.copies && author_slot != kNone) {  // (a text just (re)started has none of it)
                 const Author &a = authors_->slots[author_slot];
                 for (uint32_t k = 0; k < a.n; ++k) mine |= a.ids[k] == static_cast<uint32_t>(id);
             }
@@ -373,6 +375,8 @@ void MemoryStore::observe(const Fingerprint &fp, const PostMeta &m, const StateR
                     c.last_near = fp.near;
                     // its own lookup keys too: the next copy may share its triples with it alone
                     for (uint32_t k = 0; k < fp.n_anchors; ++k) index_anchor(fp.anchors[k], slot);
+                    c.n_last_anchors = fp.n_anchors;
+                    std::copy(fp.anchors, fp.anchors + kAnchors, c.last_anchors);
                 }
                 if (author) add_distinct(c.author_set, c.n_authors, c.author_sketch, author32);
                 if (channel) add_distinct(c.channel_set, c.n_channels, c.channel_sketch, channel);  // (none: no channel)
@@ -485,7 +489,7 @@ void MemoryStore::load(std::string_view d) {
     for (uint64_t i = 0; i < h.n_clusters; ++i, p += sizeof(Cluster)) {
         Cluster c;
         std::memcpy(&c, p, sizeof c);
-        if (c.n_anchors > kAnchors || c.earlier_n > kEarlierIds || c.earlier_pos >= kEarlierIds || c.n_ids > 8 ||
+        if (c.n_anchors > kAnchors || c.n_last_anchors > kAnchors || c.earlier_n > kEarlierIds || c.earlier_pos >= kEarlierIds || c.n_ids > 8 ||
             c.id_pos >= 8 || fresh.clusters_->find(c.key) != kNone)
             throw Error(kStateCorrupt, "state file is corrupt (entry " + std::to_string(i) + ")");
         for (auto len : c.earlier_len)
@@ -495,6 +499,7 @@ void MemoryStore::load(std::string_view d) {
         c.next = fresh.clusters_->slots[s].next;
         fresh.clusters_->slots[s] = c;
         for (uint32_t k = 0; k < c.n_anchors; ++k) fresh.index_anchor(c.anchors[k], s);
+        for (uint32_t k = 0; k < c.n_last_anchors; ++k) fresh.index_anchor(c.last_anchors[k], s);
     }
     for (uint64_t i = 0; i < h.n_authors; ++i, p += sizeof(Author)) {
         Author a;

@@ -354,7 +354,9 @@ int main(int argc, char **argv) {
             std::condition_variable cv;
             bool stop = false;
             std::thread thread;
-            ~Saver() {
+            // Stops the thread (a save in progress finishes first): called before the final save, so
+            // that a periodic save of an older state is never renamed over it.
+            void halt() {
                 {
                     std::lock_guard<std::mutex> lock(mu);
                     stop = true;
@@ -362,6 +364,7 @@ int main(int argc, char **argv) {
                 cv.notify_all();
                 if (thread.joinable()) thread.join();
             }
+            ~Saver() { halt(); }
         } saver;
         if (state.s && state_every > 0)
             saver.thread = std::thread([&] {
@@ -402,6 +405,7 @@ int main(int argc, char **argv) {
             bool ok = scan_stream(e, in, out, so, &lines);
             if (!ok) {
                 std::cerr << "modfilter: I/O error on " << path << "\n";
+                saver.halt();
                 if (state.s) save_state();
                 return kExitFail;
             }
@@ -411,6 +415,7 @@ int main(int argc, char **argv) {
                 break;
             }
         }
+        saver.halt();
         if (state.s && !save_state()) return kExitFail;
         return kExitOk;
     }

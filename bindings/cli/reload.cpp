@@ -45,7 +45,9 @@ void Reloader::start(std::function<void(bool, const std::string &)> done) {
             bool more;
             {
                 std::lock_guard<std::mutex> lock(mu_);
-                if (ok) ready_ = std::move(l);
+                // (a success clears an older failure; a failure keeps an older success not yet
+                // taken, which take() hands over with this failure's reason)
+                if (ok) ready_ = std::move(l), error_.clear();
                 else error_ = std::move(error);
                 done_ = true;
                 more = again_ && !stopping_;

@@ -315,9 +315,9 @@ constexpr long long kFloodCap = 1024;  // posts kept per author: more than any r
 // copies, lookup keys, the last 8 post ids, and one field per author ("a:<id>"), channel ("c:") and
 // post id ("i:") it was posted with (1,024 of each at most), with their counts. A lookup key,
 // <prefix>:a:<anchor>, is a string naming the newest 4 texts that have it, with their SimHashes. A
-// post is a copy of its own text when that text was seen within the window, else of the nearest
-// live text (SimHash distance up to the near bits) that shares a lookup key with it; a post with
-// no such text starts one. An edit is matched but not counted, and a post id seen before is not
+// post is a copy of its own text when that text was seen within the window, else of the live text
+// within the near bits (of its SimHash or its last copy's) that shares a lookup key with it and has
+// the most copies, then the nearest; a post with no such text starts one. An edit is matched but not counted, and a post id seen before is not
 // counted again. Every key expires a window after the last copy. Redis calls cost microseconds
 // each inside a script, so a post takes few: about 6 for a copy, 8 for a new text. The keys are
 // derived from the prefix in the script: one Redis, not a cluster. ARGV: prefix, window ms, near
@@ -361,7 +361,7 @@ while i + 8 <= #ARGV do
   for a in string.gmatch(anchors, '[^,]+') do akeys[#akeys + 1] = P .. ':a:' .. a end
   local lists = {}
   if not h[1] and #akeys > 0 then
-    -- the texts that share a lookup key, nearest first; the first one still live is the match
+    -- the texts that share a lookup key: the live one with the most copies within nbits is the match
     lists = redis.call('MGET', unpack(akeys))
     -- As the local state does (docs/state.md): of the live texts within nbits of this post (of their
     -- SimHash or their last copy's), the one with the most copies, then the nearest. A list names a
@@ -1149,8 +1149,10 @@ void Worker::swap_engine() {
     Loaded next;
     std::string error;
     if (reloader_.take(next, error)) {
-        // Between batches: no scan is running with the old engine, which goes now.
+        // Between batches: no scan is running with the old engine, which goes now. (A later load
+        // that failed, asked for while this one ran, is told too: the packs on disk are broken now.)
         log("reloaded: database %s (was %s)", next.hash.c_str(), cur_.hash.c_str());
+        if (!error.empty()) log("a later reload was refused, these rules stay: %s", error.c_str());
         cur_ = std::move(next);
         ++reloads_;
     } else if (!error.empty()) {

@@ -1133,7 +1133,10 @@ class State:
     ``channel``, ``ts`` (seconds since 1970), ``age_days`` and ``edit``: verdicts then carry
     ``spam.duplicate``, ``spam.flood`` and ``spam.new-account-links`` with their evidence in
     ``verdict.state``. The state keeps a fixed memory budget (default 64 MiB; the least recently seen
-    entries go first), is shared safely by threads and engines, and saves to a file.
+    entries go first), is shared safely by threads and engines, and saves to a file. A State
+    replaced on an engine (``engine.state = other``) stays alive until each thread that scanned with
+    it scans again (or the engine is closed); :meth:`close` frees it at once, so detach it from every
+    engine and let scans finish first.
 
     Raises (load):
         StateCorruptError: the file is truncated or corrupt; StateVersionError: another format or
