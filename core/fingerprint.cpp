@@ -402,30 +402,33 @@ void Fingerprinter::pass(std::string_view s, Fingerprint &out, bool keep_quotes)
             const unsigned char c = p[j];
             const uint8_t cl = kBytes.cls[c];
             if (!(cl & kWordByte)) {
+                // A quote's opening tag, up to its closing byte, and its closing tag.
+                auto open = [&](char close) {
+                    ++quote_depth;
+                    saw_quote_ = true;
+                    while (j < eol && p[j] != close) ++j;
+                    ++j;
+                };
+                auto shut = [&](size_t tag_len) {
+                    if (quote_depth) --quote_depth;
+                    j += tag_len;
+                };
                 if (c == '[') {
                     if (starts_with_ci(s, j, "[quote")) {
-                        ++quote_depth;
-                        saw_quote_ = true;
-                        while (j < eol && p[j] != ']') ++j;
-                        ++j;
+                        open(']');
                         continue;
                     }
                     if (starts_with_ci(s, j, "[/quote]")) {
-                        if (quote_depth) --quote_depth;
-                        j += 8;
+                        shut(8);
                         continue;
                     }
                 } else if (c == '<') {  // an HTML quote, <blockquote ...> ... </blockquote>
                     if (starts_with_ci(s, j, "<blockquote") && j + 11 < eol && (p[j + 11] == '>' || p[j + 11] == ' ')) {
-                        ++quote_depth;
-                        saw_quote_ = true;
-                        while (j < eol && p[j] != '>') ++j;
-                        ++j;
+                        open('>');
                         continue;
                     }
                     if (starts_with_ci(s, j, "</blockquote>")) {
-                        if (quote_depth) --quote_depth;
-                        j += 13;
+                        shut(13);
                         continue;
                     }
                 } else if (c == '&') {  // an HTML character reference ("&gt;", "&#9733;") is no word

@@ -343,6 +343,17 @@ local function maj(a, b, c)  -- bitwise majority of three 32-bit halves
   return u32(bit.bor(bit.band(a, b), bit.band(a, c), bit.band(b, c)))
 end
 local F = {'last', 'copies', 'first', 'ids', 'na', 'nc', 'ni', 'aref', 'anchors', 'nh', 'nl', 'lh', 'll'}
+-- Names text x (SimHash halves xh, xl) first in the list of each lookup key of akeys (lists: their
+-- lists as read), keeping the newest 4 texts per key, as locally.
+local function list_first(akeys, lists, x, xh, xl)
+  for j, ak in ipairs(akeys) do
+    local l = {x .. '/' .. xh .. '/' .. xl}
+    for e in string.gmatch((lists[j] or ''), '[^,]+') do
+      if #l < 4 and string.sub(e, 1, #x + 1) ~= x .. '/' then l[#l + 1] = e end
+    end
+    redis.call('SET', ak, table.concat(l, ','), 'PX', ttl)
+  end
+end
 local out = {}
 local i = 4
 while i + 8 <= #ARGV do
@@ -400,13 +411,7 @@ while i + 8 <= #ARGV do
     if id ~= '' then f[20] = 1; f[#f + 1] = 'i:' .. id; f[#f + 1] = 1 end
     redis.call('HSET', k, unpack(f))
     redis.call('PEXPIRE', k, ttl)
-    for j, ak in ipairs(akeys) do  -- the newest 4 texts per lookup key, as locally
-      local l = {exact .. '/' .. nh .. '/' .. nl}
-      for e in string.gmatch((lists[j] or ''), '[^,]+') do
-        if #l < 4 and string.sub(e, 1, #exact + 1) ~= exact .. '/' then l[#l + 1] = e end
-      end
-      redis.call('SET', ak, table.concat(l, ','), 'PX', ttl)
-    end
+    list_first(akeys, lists, exact, nh, nl)
     out[#out + 1] = {0, author ~= '' and 1 or 0, 1, ts, 0, 0}
   else
     local copies, na, nc, ni = tonumber(h[2]), tonumber(h[5]), tonumber(h[6]), tonumber(h[7])
@@ -440,13 +445,7 @@ while i + 8 <= #ARGV do
         local ch, cl = maj(tonumber(h[10]), lh, nh), maj(tonumber(h[11]), ll, nl)
         f[#f + 1] = 'nh'; f[#f + 1] = ch; f[#f + 1] = 'nl'; f[#f + 1] = cl
         f[#f + 1] = 'lh'; f[#f + 1] = nh; f[#f + 1] = 'll'; f[#f + 1] = nl
-        for j, ak in ipairs(akeys) do
-          local l = {c .. '/' .. ch .. '/' .. cl}
-          for e in string.gmatch((lists[j] or ''), '[^,]+') do
-            if #l < 4 and string.sub(e, 1, #c + 1) ~= c .. '/' then l[#l + 1] = e end
-          end
-          redis.call('SET', ak, table.concat(l, ','), 'PX', ttl)
-        end
+        list_first(akeys, lists, c, ch, cl)
       end
       if ts - tonumber(h[8]) > window / 4 then  -- the lookup keys live as long as their text
         for a in string.gmatch(h[9], '[^,]+') do redis.call('PEXPIRE', P .. ':a:' .. a, ttl) end
