@@ -536,8 +536,8 @@ void NgramSet::build(const std::vector<ModelWord> &words) {
     // The n-grams' hashes first (their pair mixes do not wait on the table), then one pass over the
     // table. The table has at least eight slots per word (four past 8,192 words, so that a huge
     // post's table stays as large as it was), so at most a quarter of them are taken (a post of
-    // prose takes about one in eight) and nearly every new n-gram meets an empty slot at once: the
-    // branch that says so is the one the processor predicts.
+    // prose takes about one in eight) and nearly every n-gram meets an empty slot or itself at once:
+    // the branch that says so is the one the processor predicts.
     const size_t n = words.size();
     list_.resize(2 * n + 1);
     uint64_t *h = list_.data();
@@ -548,27 +548,37 @@ void NgramSet::build(const std::vector<ModelWord> &words) {
     }
     size_t cap = 16;
     while (cap < (n <= 8192 ? 8 : 4) * n) cap <<= 1;
-    table_.assign(cap, 0);
+    // The table stays all zero between builds: the slots the last build filled are cleared, not the
+    // whole table (a post of prose fills one slot in eight), and it grows only for a longer post.
+    if (table_.size() < cap) table_.assign(cap, 0);
+    else for (uint32_t i : used_) table_[i] = 0;
+    used_.resize(m);
+    uint32_t *used = used_.data();
     const size_t mask = cap - 1;
     uint64_t *t = table_.data();
     size_t kept = 0;  // the distinct hashes, in order of first sight, over h[0, kept)
     for (size_t k = 0; k < m; ++k) {
         const uint64_t x = h[k];
         size_t i = (x ^ x >> 29) & mask;
-        if (__builtin_expect(t[i] == 0, 1)) {
+        // (a repeated n-gram, a quarter of prose's, takes the same predicted branch as a new one)
+        if (const uint64_t at = t[i]; __builtin_expect(at == 0 || at == x, 1)) {
             t[i] = x;
-            h[kept++] = x;
+            used[kept] = static_cast<uint32_t>(i);
+            h[kept] = x;
+            kept += at == 0;
             continue;
         }
         for (;; i = (i + 1) & mask) {
             if (t[i] == x) break;
             if (t[i] == 0) {
                 t[i] = x;
+                used[kept] = static_cast<uint32_t>(i);
                 h[kept++] = x;
                 break;
             }
         }
     }
+    used_.resize(kept);
     list_.resize(kept);
 }
 

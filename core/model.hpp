@@ -140,7 +140,8 @@ public:
     const std::vector<uint64_t> &hashes() const { return list_; }
 
 private:
-    std::vector<uint64_t> table_, list_;
+    std::vector<uint64_t> table_, list_;  // table_: all zero between builds
+    std::vector<uint32_t> used_;          // the slots of table_ the last build filled
 };
 
 // The probability of each model of the table for a post: 1 / (1 + exp(-(bias + sum of weights /

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -140,6 +141,7 @@ private:
     void word_pieces(const char *t, size_t n, size_t s, size_t e, bool ascii, F &f) const;
     template <class F>
     void whole_at(const char *t, size_t a, size_t b, F &f) const;
+    static void block_masks(const char *p, uint64_t &alnum, uint64_t &digits, uint64_t &high);
 
     std::vector<Item> items_;
     std::vector<uint32_t> digit_start_;  // the patterns of a digit that starts a word (sorted)
@@ -307,7 +309,7 @@ template <class F>
 void WordMatcher::cached_token(const char *t, size_t n, size_t s, size_t e, F &f, WordCache &c) const {
     const size_t len = e - s;
     uint64_t k0 = 0, k1 = 0;
-    if (n - s >= 16) {
+    if (__builtin_expect(n - s >= 16, 1)) {
         std::memcpy(&k0, t + s, 8);
         std::memcpy(&k1, t + s + 8, 8);
     } else {
@@ -316,12 +318,18 @@ void WordMatcher::cached_token(const char *t, size_t n, size_t s, size_t e, F &f
         std::memcpy(&k0, buf, 8);
         std::memcpy(&k1, buf + 8, 8);
     }
-    // lower-cased as token() reads an ASCII word (| 0x20 leaves digits as they are), then only the word's bytes
-    k0 |= 0x2020202020202020ull;
-    k1 |= 0x2020202020202020ull;
-    if (len < 8) k0 &= (uint64_t(1) << (8 * len)) - 1;
-    if (len <= 8) k1 = 0;
-    else if (len < 16) k1 &= (uint64_t(1) << (8 * (len - 8))) - 1;
+    // lower-cased as token() reads an ASCII word (| 0x20 leaves digits as they are), then only the
+    // word's bytes (masks by length, with no branch that word lengths would make hard to predict)
+    static constexpr auto kKeep = [] {
+        std::array<std::array<uint64_t, 2>, WordCache::kMaxBytes + 1> m{};
+        for (size_t l = 0; l <= WordCache::kMaxBytes; ++l) {
+            m[l][0] = l >= 8 ? ~uint64_t(0) : (uint64_t(1) << (8 * l)) - 1;
+            m[l][1] = l >= 16 ? ~uint64_t(0) : l <= 8 ? 0 : (uint64_t(1) << (8 * (l - 8))) - 1;
+        }
+        return m;
+    }();
+    k0 = (k0 | 0x2020202020202020ull) & kKeep[len][0];
+    k1 = (k1 | 0x2020202020202020ull) & kKeep[len][1];
     const uint64_t h = (k0 * 0x9E3779B97F4A7C15ull + k1) * 0xD6E8FEB86659FD93ull;
     WordCache::Slot &slot = c.slots_[h >> (64 - WordCache::kBits)];
     if (slot.k0 == k0 && slot.k1 == k1) {
@@ -338,6 +346,30 @@ void WordMatcher::cached_token(const char *t, size_t n, size_t s, size_t e, F &f
     slot = {k0, k1, at, static_cast<uint32_t>(c.hits_.size() - at)};
 }
 
+// Over the 64 bytes at p: a bit per ASCII letter or digit, per ASCII digit, and per byte of a
+// non-ASCII character. Sixteen bytes at a time; a byte vector of 0x00 / 0xFF becomes eight bits
+// per 64-bit half by one multiplication.
+inline void WordMatcher::block_masks(const char *p, uint64_t &alnum, uint64_t &digits, uint64_t &high) {
+    typedef uint8_t u8x16 __attribute__((vector_size(16)));
+    auto bits = [](const u8x16 &m) {
+        uint64_t lo, hi;
+        std::memcpy(&lo, &m, 8);
+        std::memcpy(&hi, reinterpret_cast<const char *>(&m) + 8, 8);
+        constexpr uint64_t kGather = 0x0002040810204081ull;  // byte j's top bit to bit 56 + j
+        return ((lo & 0x8080808080808080ull) * kGather >> 56) | ((hi & 0x8080808080808080ull) * kGather >> 56) << 8;
+    };
+    alnum = digits = high = 0;
+    for (unsigned k = 0; k < 4; ++k) {
+        u8x16 v;
+        std::memcpy(&v, p + 16 * k, 16);
+        const u8x16 digit = (u8x16)((u8x16)(v - '0') < 10);
+        const u8x16 an = (u8x16)(((u8x16)((v | 0x20) - 'a') < 26)) | digit;
+        alnum |= static_cast<uint64_t>(bits(an)) << (16 * k);
+        digits |= static_cast<uint64_t>(bits(digit)) << (16 * k);
+        high |= static_cast<uint64_t>(bits(v)) << (16 * k);
+    }
+}
+
 template <class F>
 void WordMatcher::scan(const char *t, size_t n, F &&f, WordCache *cache) const {
     if (items_.empty() && digit_start_.empty()) return;
@@ -346,6 +378,48 @@ void WordMatcher::scan(const char *t, size_t n, F &&f, WordCache *cache) const {
         if (c < 0x80 ? !ascii_alnum(c) : !word_at(t, n, i)) {
             ++i;
             continue;
+        }
+        if (cache && c < 0x80) {
+            // The words of the next 64 bytes at once, from their bit masks: each word of ASCII
+            // letters and digits that a separator of ASCII ends on both sides, as below; the
+            // separators between them cost nothing. A word that touches a non-ASCII character
+            // (which may be a letter of the same word) or the block's end is left to the code below.
+            // (The last bytes of a post are read from a copy padded with zeros, which end words.)
+            uint64_t alnum, digits, high;
+            if (__builtin_expect(n - i >= 64, 1)) {
+                block_masks(t + i, alnum, digits, high);
+            } else {
+                char pad[64] = {};
+                std::memcpy(pad, t + i, n - i);
+                block_masks(pad, alnum, digits, high);
+            }
+            size_t next = i;
+            unsigned last = 0;  // where the last word found here ended
+            for (uint64_t m = alnum; m;) {
+                const unsigned s = static_cast<unsigned>(__builtin_ctzll(m));
+                const uint64_t rest = ~(m >> s);
+                if (!rest) break;  // (runs to the block's end)
+                const unsigned e = s + static_cast<unsigned>(__builtin_ctzll(rest));
+                // (a non-ASCII character since the last word may be a word of its own: "l'été a")
+                if (e == 64 || ((high >> e) & 1) || (high & ((uint64_t(1) << s) - 1) & ~((uint64_t(1) << last) - 1)))
+                    break;
+                const size_t a = i + s, b = i + e;
+                if ((digits >> s) & 1) {
+                    for (uint32_t p : digit_start_) f(p, a + 1);
+                    word_pieces(t, n, a, b, true, f);
+                } else if (e - s <= WordCache::kMaxBytes) {
+                    cached_token(t, n, a, b, f, *cache);
+                } else {
+                    token(t, n, a, b, true, f);
+                }
+                next = b;
+                last = e;
+                m &= ~((uint64_t(1) << e) - 1);  // (e < 64)
+            }
+            if (next > i) {
+                i = next;
+                continue;
+            }
         }
         bool ascii = true;
         const size_t e = token_end(t, n, i, ascii);

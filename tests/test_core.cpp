@@ -2979,6 +2979,7 @@ TEST_CASE("A word cache gives the word matcher's hits unchanged", "[words]") {
     m.add(5, "idiot", Boundary::Prefix);
     m.add(6, "24", Boundary::Word);
     m.add_digit_start(7);
+    m.add(8, "\xD9\x8A\xD9\x8A\xD9\x8A", Boundary::Word);  // a word of three Arabic letters
     m.build();
     WordCache cache;
     cache.clear();
@@ -3006,6 +3007,18 @@ TEST_CASE("A word cache gives the word matcher's hits unchanged", "[words]") {
     CHECK(cached(many) == plain);
     CHECK(cached(many) == plain);
     CHECK(cached("dumbass idiot") == H{{2, 7}, {5, 13}, {4, 13}});
+    // The cached scan reads words 64 bytes at a time: words that cross a block's end, touch or follow
+    // a non-ASCII letter or start with a digit, at every offset, give the hits of the word-by-word scan.
+    const std::string_view tails[] = {
+        "fucking idiot 24hrs dumbass ho",   "\xC3\xA9" "fuck ass\xC3\xA9 ho",  "l'\xC3\xA9t\xC3\xA9 ho idiot",
+        "ho \xE2\x80\x9C" "idiot\xE2\x80\x9D ho", "\xD9\x8A ho \xD9\x8A" "fuck \xD9\x8A\xD9\x8A\xD9\x8A idiot",    "x_fuck-ass.ho 7idiot",
+        "idiotidiotidiotidiot ho"};
+    for (size_t pad = 0; pad < 80; ++pad)
+        for (std::string_view tail : tails) {
+            const std::string t = std::string(pad, 'y') + " " + std::string(tail) + " ho";
+            INFO(t);
+            CHECK(cached(t) == word_hits(m, t));
+        }
 }
 
 TEST_CASE("Atoms found by words and by Hyperscan meet in either order", "[words]") {
