@@ -44,8 +44,16 @@ inline char fold(char c) { return c == 'l' ? 'i' : c; }
 bool leet_token(const char *t, size_t n) {
     // A quantity with its unit, two digits or more and then a unit ("900k", "90K", "1200kb", "500ms",
     // "41x" faster), is no word: "900k" is not "gook" ("74rd" and "70553r" are still leet).
+    // (and with a decimal point: "1.53x" faster, "2.5GHz"; a version's wildcard: "5.3.x", "2.x")
     size_t d = 0;
     while (d < n && digit(t[d])) ++d;
+    if (d > 0 && d + 1 < n && (t[d] == '.' || t[d] == ',') && digit(t[d + 1])) {
+        for (d += 1; d < n && (digit(t[d]) || ((t[d] == '.' || t[d] == ',') && d + 1 < n && digit(t[d + 1]))); ++d) {
+        }
+        if (d + 2 == n && t[d] == '.' && lower(static_cast<unsigned char>(t[d + 1])) == 'x') return false;  // "5.3.x"
+        if (n - d >= 1 && n - d <= 4) d = std::max<size_t>(d, 2);  // (a unit follows: checked below)
+    }
+    if (d + 2 == n && d > 0 && t[d] == '.' && lower(static_cast<unsigned char>(t[d + 1])) == 'x') return false;  // "2.x"
     if (d >= 2 && n - d >= 1 && n - d <= 4) {
         static constexpr std::string_view kUnits[] = {
             "b", "bps", "cm", "em", "g", "gb", "ghz", "h", "hr", "hrs", "hz", "k", "kb", "kbps", "kg", "khz", "km", "kw",
@@ -102,7 +110,22 @@ bool leet_at(const char *t, size_t n, size_t i) {
         return letter(d) || leet(d) != 0;
     };
     bool before = i > 0 && wordish(i - 1), after = i + 1 < n && wordish(i + 1);
-    if (digit(c) || c == '@' || c == '$') return before || after;  // "sh1t", "@ss", "a$$", "b@$tard"
+    if (digit(c)) {
+        // A digit stands for a letter only in a run of letters and leet characters that holds a
+        // letter ("sh1t", "a55"): digits alone between separators are a number ("455_userdel.8.xml",
+        // "util.c:148"), as a token of digits alone is (leet_token).
+        if (!before && !after) return false;
+        auto letterish = [&](size_t k) {
+            const auto u = static_cast<unsigned char>(t[k]);
+            return u >= 0x80 ? lookalike_char(t, 0, n, k) : letter(lower(u));
+        };
+        for (size_t k = i; k-- > 0 && wordish(k);)
+            if (letterish(k)) return true;
+        for (size_t k = i + 1; k < n && wordish(k); ++k)
+            if (letterish(k)) return true;
+        return false;
+    }
+    if (c == '@' || c == '$') return before || after;  // "@ss", "a$$", "b@$tard"
     // ! | + only inside a word, a run of them as one: "sh!t", "sh!!t", not "bitches!!!" or "C++"
     size_t a = i, b = i + 1;
     while (a > 0 && inner_leet(t[a - 1])) --a;
@@ -115,11 +138,12 @@ bool spaced_token(const char *t, size_t n) {
     if (n < 5 || n % 2 == 0) return false;
     char sep = t[1];
     if (!separator(sep)) return false;
-    bool digits_only = true;  // "1.4.8", "4-5-5": a version or a date, no word spelled out
+    // "1.4.8", "4-5-5": a version or a date, no word spelled out; "5.3.x": a version's wildcard
+    bool digits_only = true;
     for (size_t i = 0; i < n; ++i) {
         char c = lower(static_cast<unsigned char>(t[i]));
         if (i % 2 == 1 ? c != sep : !(letter(c) || leet(c))) return false;
-        if (i % 2 == 0 && !digit(c)) digits_only = false;
+        if (i % 2 == 0 && !digit(c) && !(i + 1 == n && c == 'x' && sep == '.')) digits_only = false;
     }
     return !digits_only;
 }
@@ -1037,7 +1061,31 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
         while (k > lo && letter(lower(static_cast<unsigned char>(t[k - 1])))) --k;
         return k;
     };
+    auto upper_at = [&](size_t k) {
+        const size_t o = n.orig_start(k);
+        return o < src.size() && src[o] >= 'A' && src[o] <= 'Z';
+    };
+    auto lower_at = [&](size_t k) {
+        const size_t o = n.orig_start(k);
+        return o < src.size() && src[o] >= 'a' && src[o] <= 'z';
+    };
     auto name_split = [&](size_t left, size_t right) {
+        // An abbreviation in capitals and a word in lower case are two words ("PR on GitHub", "a CA
+        // is found"), whichever way round ("on PR"): a split word keeps one case ("FU CK", "fu ck").
+        {
+            size_t l = left, r = right;
+            bool l_upper = true, l_lower = true, r_upper = true, r_lower = true;
+            for (; l < n.size() && letter(lower(static_cast<unsigned char>(t[l]))); ++l) {
+                l_upper &= upper_at(l);
+                l_lower &= lower_at(l);
+            }
+            for (; r < n.size() && letter(lower(static_cast<unsigned char>(t[r]))); ++r) {
+                r_upper &= upper_at(r);
+                r_lower &= lower_at(r);
+            }
+            if ((l - left >= 2 && l_upper && r > right && r_lower) || (r - right >= 2 && r_upper && l > left && l_lower))
+                return true;
+        }
         // (a one-letter left piece is no name: "A-Hole")
         if (!title(left) || !letter(lower(static_cast<unsigned char>(t[left + 1])))) return false;
         if (title(right)) return true;

@@ -1272,6 +1272,23 @@ TEST_CASE("Version numbers, dates and hexadecimal ids do not wake the skeleton, 
     CHECK(s.rules("a1d5 is no joke, commit a1d5a1d5a1d5f00d") == std::vector<std::string>{"o"});
 }
 
+TEST_CASE("Numbers in identifiers, decimal speedups and version wildcards are no leetspeak", "[skeleton]") {
+    Scan s("[[rule]]\nid = \"o\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"ass\", \"sex\", \"pron\"]\n");
+    // digits alone between separators are a number, whatever letters the token holds elsewhere
+    CHECK(s.rules("merge 455_userdel.8.xml from Debian") == std::vector<std::string>{});
+    CHECK(s.rules("xcb_util.c:455: error") == std::vector<std::string>{});
+    CHECK(s.rules("you a55_hat") == std::vector<std::string>{"o"});  // (a letter in the digits' run)
+    CHECK(s.rules("you 4ss") == std::vector<std::string>{"o"});
+    // a decimal number with a unit, and a version's wildcard
+    CHECK(s.rules("a 1.53x speedup with gcc 5.3.x and 2.x") == std::vector<std::string>{});
+    CHECK(s.rules("want some s3x") == std::vector<std::string>{"o"});
+    CHECK(s.rules("want some s.3.x") == std::vector<std::string>{"o"});
+    // an abbreviation in capitals beside a word in lower case is two words, not one split word
+    CHECK(s.rules("the runs for your PR on GitHub") == std::vector<std::string>{});
+    CHECK(s.rules("watch pr on tonight") == std::vector<std::string>{"o"});
+    CHECK(s.rules("watch PR ON tonight") == std::vector<std::string>{"o"});
+}
+
 TEST_CASE("A disguised_only word list hits only where the post disguises the word", "[skeleton][rules]") {
     const std::string pack = "[[rule]]\nid = \"d\"\ncategory = \"abuse.harassment\"\nseverity = \"low\"\n"
                              "disguised_only = true\nwords = [\"clown\", \"numpty\"]\n";
