@@ -134,6 +134,13 @@ int main(int argc, char **argv) {
     work->add_option("--stream", wo.stream, "Input stream (default modfilter:posts)");
     work->add_option("--field", wo.field, "The input entry's field holding the post, a JSON object as for scan (default post)");
     work->add_option("--group", wo.group, "Consumer group, created when missing (default modfilter)");
+    work->add_option("--group-start", wo.group_start,
+                     "Where a group this worker creates starts: 0 (every entry already in the stream; default), "
+                     "$ (only entries added from then on) or a stream id; stderr says when it creates one");
+    work->add_option("--forget-consumers-after", wo.forget_after,
+                     "Remove from the group consumers idle this many seconds with nothing pending, the names "
+                     "of workers that died (default 3600; 0: never)")
+        ->check(CLI::Range(0.0, 1e9));
     work->add_option("--consumer", wo.consumer, "Consumer name in the group (default host:pid)");
     work->add_option("--out-stream", wo.out_stream, "Output stream: fields in (input id) and verdict (default modfilter:verdicts)");
     work->add_option("--out-maxlen", wo.out_maxlen, "Trim the output streams to about this many entries (0: never; default 1000000)");

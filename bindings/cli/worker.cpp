@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -50,7 +51,15 @@ void log(const char *fmt, ...) {
     va_start(ap, fmt);
     std::vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    std::fprintf(stderr, "modfilter worker: %s\n", buf);
+    // (a timestamp, UTC to the millisecond, as a log collector reads it: the worker runs for days)
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::fprintf(stderr, "%s.%03dZ modfilter worker: %s\n", when, static_cast<int>(ms), buf);
 }
 
 // Sleeps up to `seconds`, waking early when asked to stop.
@@ -611,11 +620,12 @@ private:
     Clock::time_point last_metrics_{};
     void publish_metrics();
     void serve_metrics(int fd);
-    Clock::time_point last_log_ = Clock::now(), last_claim_{}, last_control_{};
+    Clock::time_point last_log_ = Clock::now(), last_claim_{}, last_control_{}, last_forget_{};
     std::string claim_cursor_ = "0-0";
     bool read_history_ = true;  // after (re)connecting: this consumer's own pending entries first
 
     bool setup_connection();
+    void forget_consumers();
     bool read_entries(const redisReply *list, std::vector<Entry> &into);
     void read_group_reply(const redisReply *r, std::vector<Entry> &into);
     bool group_failed(const Reply &r);
@@ -644,11 +654,21 @@ private:
 
 bool Worker::setup_connection() {
     if (!redis_.connect()) return false;
-    auto r = redis_.cmd({"XGROUP", "CREATE", o_.stream, o_.group, "0", "MKSTREAM"});
+    auto r = redis_.cmd({"XGROUP", "CREATE", o_.stream, o_.group, o_.group_start, "MKSTREAM"});
     if (!r) return false;
     if (is_error(r) && str(r.get()).rfind("BUSYGROUP", 0) != 0) {
         redis_.ok(r);
         return false;
+    }
+    if (!is_error(r)) {
+        // A new group, or one made again after it was lost (a Redis restarted without persistence, an
+        // XGROUP DESTROY, a --group typed wrong): said plainly, since from "0" it judges the whole
+        // stream again, whose verdicts the output stream may already hold.
+        auto len = redis_.cmd({"XLEN", o_.stream});
+        const long long n = len && len->type == REDIS_REPLY_INTEGER ? len->integer : -1;
+        log("created group %s on %s at %s, with %lld entries in the stream%s", o_.group.c_str(), o_.stream.c_str(),
+            o_.group_start.c_str(), n,
+            o_.group_start == "0" && n > 0 ? ": each is judged (--group-start $ starts at new entries)" : "");
     }
     r = redis_.cmd({"SCRIPT", "LOAD", kAckWriteScript});
     if (!redis_.ok(r)) return false;
@@ -737,6 +757,7 @@ bool Worker::fetch() {
         if (claim_cursor_ == "0-0" || claim_cursor_.empty()) {  // went round: wait before the next pass
             claim_cursor_ = "0-0";
             last_claim_ = now;
+            forget_consumers();
         }
         if (!entries_.empty()) {
             if (o_.verbose) log("claimed %zu entries pending longer than %.3g s", entries_.size(), o_.claim_after);
@@ -748,6 +769,41 @@ bool Worker::fetch() {
     if (group_failed(r)) return false;
     read_group_reply(r.get(), entries_);
     return true;
+}
+
+// Removes from the group the consumers idle longer than --forget-consumers-after with nothing pending:
+// the names of workers killed before they could leave (their pending entries claimed by the others),
+// which XINFO CONSUMERS would list for ever (with a host:pid name, each restart adds one). At most
+// once a minute. One script, so that nothing runs between the look and the delete: a consumer that
+// reads meanwhile has entries pending and stays; one idle so long and alive reads again under its
+// name, which XREADGROUP makes anew.
+void Worker::forget_consumers() {
+    const auto now = Clock::now();
+    if (o_.forget_after <= 0 || now - last_forget_ < std::chrono::duration<double>(std::min(60.0, o_.forget_after))) return;
+    last_forget_ = now;
+    static constexpr const char *kForgetIdle = R"lua(
+local gone = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local name, pending, idle
+  for i = 1, #c, 2 do
+    if c[i] == 'name' then name = c[i + 1]
+    elseif c[i] == 'pending' then pending = c[i + 1]
+    elseif c[i] == 'idle' then idle = c[i + 1] end
+  end
+  if name ~= ARGV[3] and pending == 0 and idle ~= nil and idle >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+    gone = gone + 1
+  end
+end
+return gone
+)lua";
+    const std::string idle_ms = std::to_string(static_cast<long long>(o_.forget_after * 1000));
+    auto r = redis_.cmd({"EVAL", kForgetIdle, "1", o_.stream, o_.group, idle_ms, consumer_});
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+        log("removed %lld consumers idle over %.6g s with nothing pending from group %s", r->integer, o_.forget_after,
+            o_.group.c_str());
+    else if (is_error(r))
+        log("redis: removing idle consumers: %s", std::string(str(r.get())).c_str());
 }
 
 // Whether it is time to look for entries that other consumers left pending (XAUTOCLAIM).
@@ -1256,10 +1312,15 @@ void Worker::serve_metrics(int fd) {
 
 int Worker::run() {
     std::string error;
+    // (compiling rule packs takes seconds: said before, so that a worker that seems idle is not)
+    log("loading %s", !o_.db.empty() ? ("the compiled database " + o_.db).c_str()
+                      : !o_.rules.empty() ? ("the rule packs in " + o_.rules).c_str() : "the built-in packs");
+    const auto loading = Clock::now();
     if (!load_engine(o_.rules, o_.db, o_.max_post_bytes, cur_, error)) {
         log("%s", error.c_str());
         return 1;
     }
+    log("loaded database %s in %.2f s", cur_.hash.c_str(), std::chrono::duration<double>(Clock::now() - loading).count());
     consumer_ = o_.consumer;
     if (consumer_.empty()) {
         char host[256] = "localhost";

@@ -12,6 +12,8 @@ namespace mfcli {
 struct WorkerOptions {
     std::string redis = "redis://127.0.0.1:6379";
     std::string stream = "modfilter:posts", group = "modfilter", consumer;  // consumer "": host:pid
+    std::string group_start = "0";  // where a group this worker creates starts (XGROUP CREATE's id)
+    double forget_after = 3600;     // seconds idle, nothing pending: a consumer is removed (0: never)
     std::string out_stream = "modfilter:verdicts";
     std::string dead_stream;  // "": <out_stream>:dead
     std::string control_key;  // "": <stream>:reload

@@ -241,6 +241,60 @@ class WorkerTest(unittest.TestCase):
         self.assertTrue({h[0] for h in held} <= written, "the batch in hand was written")
         self.assertLess(len(written), len(posts), "it stopped after that batch")
 
+    def consumers(self):
+        return {dict(zip(c[::2], c[1::2]))["name"]: dict(zip(c[::2], c[1::2]))
+                for c in self.r.call("XINFO", "CONSUMERS", "in", "g")}
+
+    def test_dead_workers_consumers_are_forgotten_those_with_pending_entries_stay(self):
+        posts = make_posts(40)
+        ids = self.feed(posts)
+        dead = self.start_worker("--batch", "10", name="dead")
+        self.wait_out(len(posts))
+        deadline = time.time() + WAIT  # (its last acknowledgement lands with its last verdict)
+        while self.consumers()["dead"]["pending"] and time.time() < deadline:
+            time.sleep(0.05)
+        dead.kill()  # no chance to leave the group
+        dead.wait()
+        # a consumer that holds an entry it has not acknowledged, idle as long as the dead one
+        ids += self.feed(make_posts(1, seed=9))
+        got = self.r.call("XREADGROUP", "GROUP", "g", "holder", "COUNT", "1", "STREAMS", "in", ">")
+        self.assertTrue(got, f"the holder read nothing; consumers {self.consumers()}")
+        time.sleep(1.2)
+        self.assertEqual(set(self.consumers()), {"dead", "holder"})
+        self.start_worker("--forget-consumers-after", "1", "--claim-after", "60", name="live")
+        deadline = time.time() + WAIT
+        while "dead" in self.consumers() and time.time() < deadline:
+            time.sleep(0.05)
+        names = self.consumers()
+        self.assertNotIn("dead", names)
+        self.assertIn("holder", names, "a consumer with entries pending stays, so that they are claimed")
+        self.assertEqual(names["holder"]["pending"], 1)
+        self.assertIn("live", names)
+        self.assertIn("removed 1 consumers idle over 1 s with nothing pending from group g", self.log_text(1))
+        self.assertRegex(self.log_text(1), r"(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z modfilter worker: loading ")
+        self.stop_all()
+
+    def test_group_start_and_a_created_group_said_plainly(self):
+        old = self.feed(make_posts(30, seed=4))
+        w = self.start_worker("--group-start", "$")
+        deadline = time.time() + WAIT
+        while "created group" not in self.log_text(0) and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn("created group g on in at $, with 30 entries in the stream", self.log_text(0))
+        self.assertNotIn("each is judged", self.log_text(0))
+        new = self.feed(make_posts(20, seed=5))
+        self.wait_out(20)
+        self.stop_all()
+        judged = {f["in"] for _, f in self.r.xrange_all("out")}
+        self.assertEqual(judged, set(new), "entries from before the group are not judged")
+        self.assertFalse(judged & set(old))
+        # the group lost (an XGROUP DESTROY): made again, from the start by default, and said so
+        self.r.call("XGROUP", "DESTROY", "in", "g")
+        self.start_worker()
+        self.wait_out(20 + 50)
+        self.stop_all()
+        self.assertIn("created group g on in at 0, with 50 entries in the stream: each is judged", self.log_text(1))
+
     def test_redis_restarted_workers_reconnect(self):
         posts = make_posts(int(12000 * SCALE), seed=3)
         for _ in range(2):
