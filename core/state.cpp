@@ -222,11 +222,18 @@ uint32_t anchor_tag(uint64_t a) { return static_cast<uint32_t>(a >> 32) | 1u; }
 }  // namespace
 
 MemoryStore::MemoryStore(uint64_t budget) : budget_(std::max(budget, kMinBudget)) {
-    clusters_ = std::make_unique<Table<Cluster>>(budget_ * 6 / 10, kAnchorBytes);
-    authors_ = std::make_unique<Table<Author>>(budget_ * 4 / 10, 0);
+    // The texts' share of the budget holds their entries and the anchors' lookup table, which is
+    // allocated whole at the first text: a power of two of buckets with room for kAnchors anchors a
+    // text, so up to twice the kAnchorBytes a text it is sized from. The table is sized first and
+    // the texts get the rest, so that the state stays within its budget (memory_used counts both).
+    const uint64_t share = budget_ * 6 / 10;
+    const size_t texts = Table<Cluster>(share, kAnchorBytes).cap;
     size_t buckets = 1;
-    while (buckets * kWays < clusters_->cap * kAnchors) buckets <<= 1;
+    while (buckets * kWays < texts * kAnchors) buckets <<= 1;
     anchor_mask_ = buckets - 1;
+    const uint64_t table = uint64_t(buckets) * kWays * sizeof(AnchorEntry);
+    clusters_ = std::make_unique<Table<Cluster>>(share > 2 * table ? share - table : share / 2, 0);
+    authors_ = std::make_unique<Table<Author>>(budget_ * 4 / 10, 0);
 }
 
 void MemoryStore::index_anchor(uint64_t anchor, uint32_t slot) {
@@ -252,7 +259,8 @@ MemoryStore::~MemoryStore() = default;
 
 uint64_t MemoryStore::memory_used() const {
     std::lock_guard<SpinMutex> lk(mu_);
-    return clusters_->used() + authors_->used();
+    // (the anchors' lookup table as allocated: whole, at the first text)
+    return clusters_->used() + authors_->used() + anchors_.size() * sizeof(AnchorEntry);
 }
 
 uint64_t MemoryStore::entries() const {

@@ -477,6 +477,27 @@ TEST_CASE("the memory budget holds, the least recently seen go first") {
     CHECK(entries < 3000);
 }
 
+TEST_CASE("the memory used counts the anchors' lookup table, and a full store stays within its budget") {
+    // Budgets whose texts' share lies just under, and just over, a power of two of anchor buckets:
+    // rounded up, the lookup table (allocated whole at the first text) took up to twice what the
+    // budget set aside for it, and memory_used did not count it.
+    for (uint64_t budget : {uint64_t(600) << 10, uint64_t(1000) << 10, uint64_t(1500) << 10}) {
+        INFO(budget);
+        Fixture f(true, budget);
+        uint64_t used = 0, b = 0, entries = 0;
+        f.post("the first text of this store with a few more words in it", "p0", "a0", 100);
+        REQUIRE(mf_state_stats(f.state, &used, &b, &entries) == MF_OK);
+        CHECK(used >= budget / 50);  // the lookup table, allocated whole, is counted at once
+        for (int i = 1; i < 12000; ++i)
+            f.post("distinct post number " + std::to_string(i) + " about topic " + std::to_string(i * 7919) +
+                       " with several words",
+                   "d" + std::to_string(i), "w" + std::to_string(i % 500), 100 + i);
+        REQUIRE(mf_state_stats(f.state, &used, &b, &entries) == MF_OK);
+        CHECK(used <= budget);
+        CHECK(used >= budget / 2);  // (it did fill)
+    }
+}
+
 TEST_CASE("two threads sharing one state lose no counts") {
     Fixture main_fixture;
     constexpr int kPerThread = 300;
