@@ -93,11 +93,28 @@ inline bool number_ends(const char *t, size_t from, size_t to, unsigned char nex
 inline bool space_byte(unsigned char c) { return c == ' ' || (c >= 9 && c <= 13); }  // Hyperscan's \s
 
 // How many bytes of t[a, b) are white space right after white space (a run of white space counts
-// its first byte only); t[a - 1] is read when a > 0. A loop without branches, over a few dozen bytes.
+// its first byte only); t[a - 1] is read when a > 0. Sixteen bytes at a time, then a loop without
+// branches: every trigger of a regex reads its reach this way (a post dense with triggers, one
+// disguised word after another, read a few hundred bytes a byte at a time for each).
 inline size_t extra_spaces(const char *t, size_t a, size_t b) {
+    typedef uint8_t u8x16 __attribute__((vector_size(16)));
     size_t n = 0;
     unsigned prev = a > 0 && space_byte(static_cast<unsigned char>(t[a - 1]));
-    for (size_t i = a; i < b; ++i) {
+    size_t i = a;
+    for (; i + 16 <= b; i += 16) {
+        u8x16 v;
+        std::memcpy(&v, t + i, 16);
+        const u8x16 sp = (u8x16)((v == ' ') | ((u8x16)(v - 9) < 5));
+        uint64_t lo, hi;
+        std::memcpy(&lo, &sp, 8);
+        std::memcpy(&hi, reinterpret_cast<const char *>(&sp) + 8, 8);
+        constexpr uint64_t kGather = 0x0002040810204081ull;  // byte j's top bit to bit 56 + j
+        const auto m = static_cast<uint32_t>(((lo & 0x8080808080808080ull) * kGather >> 56) |
+                                             ((hi & 0x8080808080808080ull) * kGather >> 56) << 8);
+        n += static_cast<size_t>(__builtin_popcount(m & ((m << 1) | prev)));
+        prev = (m >> 15) & 1;
+    }
+    for (; i < b; ++i) {
         const unsigned cur = space_byte(static_cast<unsigned char>(t[i]));
         n += cur & prev;
         prev = cur;
