@@ -676,13 +676,15 @@ bool CommitmentMatcher::confirm(const Sentence &t, size_t i, size_t &from, size_
             // not where the first verb's words hold a condition ("we check when it arrives and will
             // refund you"), a doubt ("I'm not sure the team has approved it and will...") or a
             // subject of their own ("... we have checked and will ...")
-            bool other = false;
+            // (looked at only where the first verb's words are few enough to carry: a clause of
+            // hundreds of words before the "and" was read word by word for every commit word in it)
+            bool other = !(t.word(a) == PhraseWords::kAnd && a > k0 && a - k0 <= kCarry);
             for (size_t k = k0; k < a && !other; ++k) {
                 const uint32_t x = t.word(k);
                 other = t.words.condition(x) || doubt(t.text, t[k]) ||
                         (k > k0 && x >= PhraseWords::kWe && x <= PhraseWords::kShe);
             }
-            if (t.word(a) == PhraseWords::kAnd && a > k0 && a - k0 <= kCarry && !other && !joined_clause(t, i))
+            if (!other && !joined_clause(t, i))
                 for (size_t e = k0 + 1; e < a && e - k0 <= who_words && !found; ++e)
                     if (who->exact(t, k0, e, &who_phrase)) {
                         found = true;
