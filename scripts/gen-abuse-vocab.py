@@ -168,6 +168,9 @@ LEFT_OUT = {
     "an everyday compound, written with or without its hyphen: a three-way merge, handshake, call or "
     "switch (31 developers' posts of bench/corpora.py, git's 'am.threeWay'; no other corpus holds it)":
         "threeway threeways",
+    "a count in code and changelogs ('cnt field', 'REQUIRE(cnt == 16)', 51 developers' posts) and 'can't' "
+    "in tweets ('i cnt een look'): no post of bench/corpora.py writes it for the word the lists abbreviate":
+        "cnt",
     "kisses at the end of a text message ('love you xxx') and the placeholder of code and docs ('XXX:', "
     "'\\xxx'): 304 hits in the developers' posts of bench/corpora.py, while the SMS porn offers that write "
     "it are caught as spam, and by their other words, whether it is listed or not":
