@@ -61,6 +61,7 @@ struct Input {
     const char *name;
     std::string unit;  // repeated to the post's size
     int32_t role = MF_ROLE_MEMBER;
+    std::string prefix = "";  // before the repeated unit
 };
 
 // (a name with "matches" must have hits; "_staff" is posted as staff, where the commitment stage runs)
@@ -83,14 +84,18 @@ const std::vector<Input> &inputs() {
         {"confusables", "\xD0\xB0\xD0\xB5\xD0\xBE\xD1\x80\xD1\x81\xCE\xBF\xCE\xBD\xEF\xBD\x86\xF0\x9D\x90\x9A \xE1\x8E\xAA\xE1\x8F\x9F "},
         {"nfkc_expansion_fdfa", "\xEF\xB7\xBA"},
         {"invalid_utf8", "\xFF\xFE\xC3"},
+        // one token of a megabyte of leet characters after one letter: each digit looked along the
+        // token for a letter, and back for a printf position (quadratic until 2026-12-08)
+        {"leet_run", "@4", MF_ROLE_MEMBER, "hey a"},
+        {"digit_run", "4", MF_ROLE_MEMBER, "a"},
     };
     return v;
 }
 
 void BM_Worstcase(benchmark::State &state) {
     Engine &e = engine();
-    const auto &[name, unit, role] = inputs()[static_cast<size_t>(state.range(0))];
-    const std::string post = repeat_to(unit, static_cast<size_t>(state.range(1)));
+    const auto &[name, unit, role, prefix] = inputs()[static_cast<size_t>(state.range(0))];
+    const std::string post = prefix + repeat_to(unit, static_cast<size_t>(state.range(1)) - prefix.size());
     state.SetLabel(name);
     if (mf_scan_text(e.scanner, e.verdict, post.data(), post.size(), role) != MF_OK) {
         state.SkipWithError(mf_last_error());

@@ -1014,8 +1014,12 @@ void Scanner::match_words() {
     PostState &p = *p_;
     p.word_hits.clear();
     p.next_word_hit = 0;
-    e_.word_matcher().scan(p.text, p.len, [&p](uint32_t id, size_t end) {
-        p.word_hits.emplace_back(id, static_cast<uint32_t>(end));
+    // (a literal of rules for the other role, the commitment anchors of staff rules in a member's
+    // post, is dropped here rather than by on_match: a number is such an anchor, and a post of
+    // numbers held one per number)
+    const Engine &e = e_;
+    e_.word_matcher().scan(p.text, p.len, [&p, &e](uint32_t id, size_t end) {
+        if (e.pattern(id).roles & p.role_bit) p.word_hits.emplace_back(id, static_cast<uint32_t>(end));
     }, &word_cache_);
 }
 

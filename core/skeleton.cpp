@@ -35,6 +35,10 @@ char leet(char c) {
     }
 }
 
+// How far the tests of one leet character look along its token, each way: a word's letters are
+// close to its leet characters ("sh1t"), and a bound keeps a token of a megabyte linear.
+constexpr size_t kLeetReach = 8;
+
 // 'l' and 'i' are one letter in the skeleton: '1' and '|' stand for either.
 inline char fold(char c) { return c == 'l' ? 'i' : c; }
 
@@ -90,11 +94,13 @@ bool lookalike_char(const char *t, size_t a, size_t b, size_t k);
 // ("%1$s", "%2$d", as translation catalogues and code write them): its digits and '$' stand for no
 // letter ("%4$s" is not "a$s").
 bool printf_position(const char *t, size_t n, size_t i) {
+    // (at most kLeetReach bytes back and on: it runs for every leet character of a token, and a token
+    // of a megabyte of digits was read back to its start for each one)
     size_t s = i;
-    while (s > 0 && (digit(t[s - 1]) || t[s - 1] == '$')) --s;
+    while (s > 0 && i - s < kLeetReach && (digit(t[s - 1]) || t[s - 1] == '$')) --s;
     if (s == 0 || t[s - 1] != '%') return false;
     size_t k = s;
-    while (k < n && digit(t[k])) ++k;
+    while (k < n && k - s < kLeetReach && digit(t[k])) ++k;
     return k > s && i <= k && k + 1 < n && t[k] == '$' && letter(lower(static_cast<unsigned char>(t[k + 1])));
 }
 
@@ -119,18 +125,22 @@ bool leet_at(const char *t, size_t n, size_t i) {
             const auto u = static_cast<unsigned char>(t[k]);
             return u >= 0x80 ? lookalike_char(t, 0, n, k) : letter(lower(u));
         };
-        for (size_t k = i; k-- > 0 && wordish(k);)
+        // (looked for at most kLeetReach bytes either way: this runs for every digit of a token, and
+        // a token of a megabyte of "@4@4..." read the whole of it for each one)
+        const size_t lo = i > kLeetReach ? i - kLeetReach : 0, hi = std::min(n, i + 1 + kLeetReach);
+        for (size_t k = i; k-- > lo && wordish(k);)
             if (letterish(k)) return true;
-        for (size_t k = i + 1; k < n && wordish(k); ++k)
+        for (size_t k = i + 1; k < hi && wordish(k); ++k)
             if (letterish(k)) return true;
         return false;
     }
     if (c == '@' || c == '$') return before || after;  // "@ss", "a$$", "b@$tard"
     // ! | + only inside a word, a run of them as one: "sh!t", "sh!!t", not "bitches!!!" or "C++"
+    // (a run longer than kLeetReach stands for no letter: "a!!!!...!b" is no word)
     size_t a = i, b = i + 1;
-    while (a > 0 && inner_leet(t[a - 1])) --a;
-    while (b < n && inner_leet(t[b])) ++b;
-    return a > 0 && wordish(a - 1) && b < n && wordish(b);
+    while (a > 0 && i - a < kLeetReach && inner_leet(t[a - 1])) --a;
+    while (b < n && b - i < kLeetReach && inner_leet(t[b])) ++b;
+    return a > 0 && wordish(a - 1) && b < n && wordish(b) && !inner_leet(t[a - 1]) && !inner_leet(t[b]);
 }
 
 // "f.u.c.k": single letters joined by one repeated separator, at least three letters.
@@ -1070,8 +1080,10 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
         return o < src.size() && src[o] >= 'a' && src[o] <= 'z';
     };
     auto name_split = [&](size_t left, size_t right) {
-        // An abbreviation in capitals and a word in lower case are two words ("PR on GitHub", "a CA
-        // is found"), whichever way round ("on PR"): a split word keeps one case ("FU CK", "fu ck").
+        // An abbreviation in capitals beside a common word of two letters in lower case is two words
+        // ("PR on GitHub", "a CA is found", "the WH or", and "on PR"), not a word split in two
+        // pieces: a piece that is no common word ("FU ck", "fu CK", "BI tch") may be written in
+        // either case, and a longer word after a split one ("FU CK you") is no such common word.
         {
             size_t l = left, r = right;
             bool l_upper = true, l_lower = true, r_upper = true, r_lower = true;
@@ -1083,7 +1095,11 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                 r_upper &= upper_at(r);
                 r_lower &= lower_at(r);
             }
-            if ((l - left >= 2 && l_upper && r > right && r_lower) || (r - right >= 2 && r_upper && l > left && l_lower))
+            auto common = [&](size_t a, size_t b) {
+                return b - a == 2 && common_pair(lower(static_cast<unsigned char>(t[a])), lower(static_cast<unsigned char>(t[a + 1])));
+            };
+            if ((l - left >= 2 && l_upper && r_lower && common(right, r)) ||
+                (r - right >= 2 && r_upper && l_lower && common(left, l)))
                 return true;
         }
         // (a one-letter left piece is no name: "A-Hole")

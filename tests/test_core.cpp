@@ -1289,6 +1289,33 @@ TEST_CASE("Numbers in identifiers, decimal speedups and version wildcards are no
     CHECK(s.rules("watch PR ON tonight") == std::vector<std::string>{"o"});
 }
 
+TEST_CASE("A word split in two pieces may mix cases, and joins the word after it", "[skeleton]") {
+    Scan s("[[rule]]\nid = \"o\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"fuck\", \"bitch\", \"fuckyou\"]\n");
+    for (const char *post : {"FU ck off", "fu CK off", "you BI tch", "FU CK off"}) {
+        INFO(post);
+        CHECK(s.rules(post) == std::vector<std::string>{"o"});
+    }
+    // the word after a split word in capitals is joined to it as before ("fuckyou", a listed word):
+    // the hit covers the three pieces
+    const Verdict &v = s("FU CK you");
+    REQUIRE(v.hits.size() == 1);
+    CHECK(v.hits[0].start == 0);
+    CHECK(v.hits[0].end == 9);
+}
+
+TEST_CASE("A digit far from any letter of its token stands for no letter", "[skeleton]") {
+    // (each leet character looks for a letter at most 8 bytes along its token: bench_worstcase's
+    // leet_run and digit_run rows show the time stays linear)
+    Scan s("[[rule]]\nid = \"o\"\ncategory = \"abuse.obscene\"\nseverity = \"low\"\nwords = [\"ass\"]\n");
+    std::string post = "hey a";
+    for (int i = 0; i < 1000; ++i) post += "@4";
+    post += " and a55";
+    CHECK(s.rules(post) == std::vector<std::string>{"o"});
+    std::string digits = "a";
+    digits.append(2000, '4');
+    CHECK(s.rules(digits) == std::vector<std::string>{});
+}
+
 TEST_CASE("A disguised_only word list hits only where the post disguises the word", "[skeleton][rules]") {
     const std::string pack = "[[rule]]\nid = \"d\"\ncategory = \"abuse.harassment\"\nseverity = \"low\"\n"
                              "disguised_only = true\nwords = [\"clown\", \"numpty\"]\n";
