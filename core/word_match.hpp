@@ -373,13 +373,17 @@ inline void WordMatcher::block_masks(const char *p, uint64_t &alnum, uint64_t &d
 template <class F>
 void WordMatcher::scan(const char *t, size_t n, F &&f, WordCache *cache) const {
     if (items_.empty() && digit_start_.empty()) return;
+    // (after a block that stopped at a non-ASCII character, the words up to that block's end take
+    // the word-by-word path: text that mixes scripts would otherwise read each block's masks again
+    // for every word, to stop again)
+    size_t no_block_before = 0;
     for (size_t i = 0; i < n;) {
         const auto c = static_cast<unsigned char>(t[i]);
         if (c < 0x80 ? !ascii_alnum(c) : !word_at(t, n, i)) {
             ++i;
             continue;
         }
-        if (cache && c < 0x80) {
+        if (cache && c < 0x80 && i >= no_block_before) {
             // The words of the next 64 bytes at once, from their bit masks: each word of ASCII
             // letters and digits that a separator of ASCII ends on both sides, as below; the
             // separators between them cost nothing. A word that touches a non-ASCII character
@@ -401,8 +405,10 @@ void WordMatcher::scan(const char *t, size_t n, F &&f, WordCache *cache) const {
                 if (!rest) break;  // (runs to the block's end)
                 const unsigned e = s + static_cast<unsigned>(__builtin_ctzll(rest));
                 // (a non-ASCII character since the last word may be a word of its own: "l'été a")
-                if (e == 64 || ((high >> e) & 1) || (high & ((uint64_t(1) << s) - 1) & ~((uint64_t(1) << last) - 1)))
+                if (e == 64 || ((high >> e) & 1) || (high & ((uint64_t(1) << s) - 1) & ~((uint64_t(1) << last) - 1))) {
+                    if (e < 64) no_block_before = i + 64;
                     break;
+                }
                 const size_t a = i + s, b = i + e;
                 if ((digits >> s) & 1) {
                     for (uint32_t p : digit_start_) f(p, a + 1);

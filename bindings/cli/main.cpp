@@ -136,7 +136,18 @@ int main(int argc, char **argv) {
     work->add_option("--group", wo.group, "Consumer group, created when missing (default modfilter)");
     work->add_option("--group-start", wo.group_start,
                      "Where a group this worker creates starts: 0 (every entry already in the stream; default), "
-                     "$ (only entries added from then on) or a stream id; stderr says when it creates one");
+                     "$ (only entries added from then on) or a stream id; stderr says when it creates one")
+        ->check([](const std::string &v) -> std::string {
+            // (Redis refuses anything else, and the worker would retry it for ever)
+            std::size_t i = 0;
+            auto digits = [&] {
+                const std::size_t from = i;
+                while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+                return i > from;
+            };
+            if (v == "$" || (digits() && (i == v.size() || (v[i++] == '-' && digits() && i == v.size())))) return "";
+            return "must be 0, $ or a stream id (MILLISECONDS or MILLISECONDS-SEQUENCE)";
+        });
     work->add_option("--forget-consumers-after", wo.forget_after,
                      "Remove from the group consumers idle this many seconds with nothing pending, the names "
                      "of workers that died (default 3600; 0: never)")

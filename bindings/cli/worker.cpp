@@ -654,6 +654,15 @@ private:
 
 bool Worker::setup_connection() {
     if (!redis_.connect()) return false;
+    // (a failure after connecting closes the connection, so that the next attempt starts over: left
+    // open, the worker went on reading a group it had not made, with no script, for ever)
+    struct CloseUnlessDone {
+        Redis &r;
+        bool done = false;
+        ~CloseUnlessDone() {
+            if (!done) r.close();
+        }
+    } guard{redis_};
     auto r = redis_.cmd({"XGROUP", "CREATE", o_.stream, o_.group, o_.group_start, "MKSTREAM"});
     if (!r) return false;
     if (is_error(r) && str(r.get()).rfind("BUSYGROUP", 0) != 0) {
@@ -684,6 +693,7 @@ bool Worker::setup_connection() {
         dup_sha_ = str(r.get());
     }
     read_history_ = true;
+    guard.done = true;
     return true;
 }
 

@@ -295,6 +295,13 @@ class WorkerTest(unittest.TestCase):
         self.stop_all()
         self.assertIn("created group g on in at 0, with 50 entries in the stream: each is judged", self.log_text(1))
 
+    def test_a_group_start_redis_would_refuse_is_refused_at_once(self):
+        for bad in ("nonsense", "12-", "-1", "$$"):
+            p = subprocess.run([CLI, "worker", "--redis", self.redis.url(), "--group-start", bad],
+                               capture_output=True, timeout=30)
+            self.assertNotEqual(p.returncode, 0, bad)
+            self.assertIn(b"must be 0, $ or a stream id", p.stderr, bad)
+
     def test_redis_restarted_workers_reconnect(self):
         posts = make_posts(int(12000 * SCALE), seed=3)
         for _ in range(2):
