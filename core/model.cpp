@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "byte_mask.hpp"
 #include "rules.hpp"
 
 namespace mf {
@@ -95,25 +96,17 @@ inline bool maybe_link(const char *t, size_t n, size_t i) {
 
 // For the block path of model_words(), 64 bytes at p: a bit per ASCII letter, and a bit per byte
 // the block path stops at (a digit, an apostrophe, an '@', any byte of a non-ASCII character);
-// the rest of ASCII only separates words. Sixteen bytes at a time; a byte vector of 0x00 / 0xFF
-// becomes eight bits per 64-bit half by one multiplication.
+// the rest of ASCII only separates words. Sixteen bytes at a time (top_bits).
 inline void block_masks(const char *p, uint64_t &letters, uint64_t &stops) {
     typedef uint8_t u8x16 __attribute__((vector_size(16)));
-    auto bits = [](const u8x16 &m) {
-        uint64_t lo, hi;
-        std::memcpy(&lo, &m, 8);
-        std::memcpy(&hi, reinterpret_cast<const char *>(&m) + 8, 8);
-        constexpr uint64_t kGather = 0x0002040810204081ull;  // byte j's top bit to bit 56 + j
-        return ((lo & 0x8080808080808080ull) * kGather >> 56) | ((hi & 0x8080808080808080ull) * kGather >> 56) << 8;
-    };
     letters = stops = 0;
     for (unsigned k = 0; k < 4; ++k) {
         u8x16 v;
         std::memcpy(&v, p + 16 * k, 16);
         const u8x16 letter = (u8x16)(((v | 0x20) - 'a') < 26);
         const u8x16 stop = (u8x16)((v >= 0x80) | ((u8x16)(v - '0') < 10) | (v == '\'') | (v == '@'));
-        letters |= static_cast<uint64_t>(bits(letter)) << (16 * k);
-        stops |= static_cast<uint64_t>(bits(stop)) << (16 * k);
+        letters |= static_cast<uint64_t>(top_bits(letter)) << (16 * k);
+        stops |= static_cast<uint64_t>(top_bits(stop)) << (16 * k);
     }
 }
 

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <cmath>
 
+#include "byte_mask.hpp"
 #include "quotes.hpp"
 #include "text.hpp"
 
@@ -105,12 +106,7 @@ inline size_t extra_spaces(const char *t, size_t a, size_t b) {
         u8x16 v;
         std::memcpy(&v, t + i, 16);
         const u8x16 sp = (u8x16)((v == ' ') | ((u8x16)(v - 9) < 5));
-        uint64_t lo, hi;
-        std::memcpy(&lo, &sp, 8);
-        std::memcpy(&hi, reinterpret_cast<const char *>(&sp) + 8, 8);
-        constexpr uint64_t kGather = 0x0002040810204081ull;  // byte j's top bit to bit 56 + j
-        const auto m = static_cast<uint32_t>(((lo & 0x8080808080808080ull) * kGather >> 56) |
-                                             ((hi & 0x8080808080808080ull) * kGather >> 56) << 8);
+        const uint32_t m = top_bits(sp);
         n += static_cast<size_t>(__builtin_popcount(m & ((m << 1) | prev)));
         prev = (m >> 15) & 1;
     }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "rules.hpp"
+#include "byte_mask.hpp"
 #include "text.hpp"
 
 namespace mf {
@@ -141,7 +142,7 @@ private:
     void word_pieces(const char *t, size_t n, size_t s, size_t e, bool ascii, F &f) const;
     template <class F>
     void whole_at(const char *t, size_t a, size_t b, F &f) const;
-    static void block_masks(const char *p, uint64_t &alnum, uint64_t &digits, uint64_t &high);
+    static void block_masks(const char *p, uint64_t &alnum, uint64_t &high);
 
     std::vector<Item> items_;
     std::vector<uint32_t> digit_start_;  // the patterns of a digit that starts a word (sorted)
@@ -346,27 +347,17 @@ void WordMatcher::cached_token(const char *t, size_t n, size_t s, size_t e, F &f
     slot = {k0, k1, at, static_cast<uint32_t>(c.hits_.size() - at)};
 }
 
-// Over the 64 bytes at p: a bit per ASCII letter or digit, per ASCII digit, and per byte of a
-// non-ASCII character. Sixteen bytes at a time; a byte vector of 0x00 / 0xFF becomes eight bits
-// per 64-bit half by one multiplication.
-inline void WordMatcher::block_masks(const char *p, uint64_t &alnum, uint64_t &digits, uint64_t &high) {
+// Over the 64 bytes at p: a bit per ASCII letter or digit, and per byte of a non-ASCII character.
+// Sixteen bytes at a time (top_bits).
+inline void WordMatcher::block_masks(const char *p, uint64_t &alnum, uint64_t &high) {
     typedef uint8_t u8x16 __attribute__((vector_size(16)));
-    auto bits = [](const u8x16 &m) {
-        uint64_t lo, hi;
-        std::memcpy(&lo, &m, 8);
-        std::memcpy(&hi, reinterpret_cast<const char *>(&m) + 8, 8);
-        constexpr uint64_t kGather = 0x0002040810204081ull;  // byte j's top bit to bit 56 + j
-        return ((lo & 0x8080808080808080ull) * kGather >> 56) | ((hi & 0x8080808080808080ull) * kGather >> 56) << 8;
-    };
-    alnum = digits = high = 0;
+    alnum = high = 0;
     for (unsigned k = 0; k < 4; ++k) {
         u8x16 v;
         std::memcpy(&v, p + 16 * k, 16);
-        const u8x16 digit = (u8x16)((u8x16)(v - '0') < 10);
-        const u8x16 an = (u8x16)(((u8x16)((v | 0x20) - 'a') < 26)) | digit;
-        alnum |= static_cast<uint64_t>(bits(an)) << (16 * k);
-        digits |= static_cast<uint64_t>(bits(digit)) << (16 * k);
-        high |= static_cast<uint64_t>(bits(v)) << (16 * k);
+        const u8x16 an = (u8x16)(((u8x16)((v | 0x20) - 'a') < 26)) | (u8x16)((u8x16)(v - '0') < 10);
+        alnum |= static_cast<uint64_t>(top_bits(an)) << (16 * k);
+        high |= static_cast<uint64_t>(top_bits(v)) << (16 * k);
     }
 }
 
@@ -377,6 +368,16 @@ void WordMatcher::scan(const char *t, size_t n, F &&f, WordCache *cache) const {
     // the word-by-word path: text that mixes scripts would otherwise read each block's masks again
     // for every word, to stop again)
     size_t no_block_before = 0;
+    // One word t[a, b): a word that starts with a digit or holds a non-ASCII character by pieces,
+    // one that the cache keeps from it.
+    auto word = [&](size_t a, size_t b, bool ascii) {
+        const bool number = ascii_digit(static_cast<unsigned char>(t[a]));
+        if (number)  // (its end comes before any other hit's in this word)
+            for (uint32_t p : digit_start_) f(p, a + 1);
+        if (number || !ascii) word_pieces(t, n, a, b, ascii, f);
+        else if (cache && b - a <= WordCache::kMaxBytes) cached_token(t, n, a, b, f, *cache);
+        else token(t, n, a, b, ascii, f);
+    };
     for (size_t i = 0; i < n;) {
         const auto c = static_cast<unsigned char>(t[i]);
         if (c < 0x80 ? !ascii_alnum(c) : !word_at(t, n, i)) {
@@ -389,13 +390,13 @@ void WordMatcher::scan(const char *t, size_t n, F &&f, WordCache *cache) const {
             // separators between them cost nothing. A word that touches a non-ASCII character
             // (which may be a letter of the same word) or the block's end is left to the code below.
             // (The last bytes of a post are read from a copy padded with zeros, which end words.)
-            uint64_t alnum, digits, high;
+            uint64_t alnum, high;
             if (__builtin_expect(n - i >= 64, 1)) {
-                block_masks(t + i, alnum, digits, high);
+                block_masks(t + i, alnum, high);
             } else {
                 char pad[64] = {};
                 std::memcpy(pad, t + i, n - i);
-                block_masks(pad, alnum, digits, high);
+                block_masks(pad, alnum, high);
             }
             size_t next = i;
             unsigned last = 0;  // where the last word found here ended
@@ -409,15 +410,8 @@ void WordMatcher::scan(const char *t, size_t n, F &&f, WordCache *cache) const {
                     if (e < 64) no_block_before = i + 64;
                     break;
                 }
-                const size_t a = i + s, b = i + e;
-                if ((digits >> s) & 1) {
-                    for (uint32_t p : digit_start_) f(p, a + 1);
-                    word_pieces(t, n, a, b, true, f);
-                } else if (e - s <= WordCache::kMaxBytes) {
-                    cached_token(t, n, a, b, f, *cache);
-                } else {
-                    token(t, n, a, b, true, f);
-                }
+                const size_t b = i + e;
+                word(i + s, b, true);
                 next = b;
                 last = e;
                 m &= ~((uint64_t(1) << e) - 1);  // (e < 64)
@@ -429,11 +423,7 @@ void WordMatcher::scan(const char *t, size_t n, F &&f, WordCache *cache) const {
         }
         bool ascii = true;
         const size_t e = token_end(t, n, i, ascii);
-        if (ascii_digit(c))  // (its end comes before any other hit's in this word)
-            for (uint32_t p : digit_start_) f(p, i + 1);
-        if (ascii_digit(c) || !ascii) word_pieces(t, n, i, e, ascii, f);
-        else if (cache && e - i <= WordCache::kMaxBytes) cached_token(t, n, i, e, f, *cache);
-        else token(t, n, i, e, ascii, f);
+        word(i, e, ascii);
         i = e;
     }
 }
