@@ -42,7 +42,7 @@ public:
 
 private:
     friend class WordMatcher;
-    static constexpr unsigned kBits = 12;           // 4,096 words, 96 KB
+    static constexpr unsigned kBits = 14;           // 16,384 words, 384 KB
     static constexpr size_t kMaxBytes = 16;         // longer words are looked up every time
     static constexpr size_t kMaxHits = 1u << 16;    // (512 KB) then the cache starts again
     struct Slot {
