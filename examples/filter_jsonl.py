@@ -35,11 +35,21 @@ except ImportError:  # running from a checkout without installing the package
 BLOCK = 2000  # lines parsed and scanned at a time
 
 
-def read_blocks(stream: IO[str]) -> Iterator[List[Tuple[int, Union[Dict[str, Any], str]]]]:
-    """Yields blocks of (line number, post dict or error message)."""
+def read_blocks(stream: IO[bytes]) -> Iterator[List[Tuple[int, Union[Dict[str, Any], str]]]]:
+    """Yields blocks of (line number, post dict or error message). Lines are read as bytes and
+    decoded one at a time, so that a line that is not UTF-8 is reported and skipped on its own
+    instead of ending the run (and losing the block in hand)."""
     block: List[Tuple[int, Union[Dict[str, Any], str]]] = []
-    for lineno, line in enumerate(stream, 1):
+    for lineno, raw in enumerate(stream, 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            block.append((lineno, "not valid UTF-8 (byte 0x%02x at column %d)" % (raw[exc.start], exc.start + 1)))
+            line = ""
         if not line.strip():
+            if len(block) >= BLOCK:
+                yield block
+                block = []
             continue
         try:
             post = json.loads(line)
@@ -75,7 +85,7 @@ def main() -> int:
         print("filter_jsonl: %s" % exc, file=sys.stderr)  # e.g. "patterns/x.toml:12: unknown severity"
         return 1
 
-    fin = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
+    fin = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")
     fout = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
     fheld = open(args.held, "w", encoding="utf-8") if args.held else None
     actions: collections.Counter = collections.Counter()

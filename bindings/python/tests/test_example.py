@@ -52,6 +52,28 @@ class FilterJsonlTest(unittest.TestCase):
         self.assertIn("line 6:", r.stderr)
         self.assertIn("5 posts", r.stderr)
 
+    def test_a_line_that_is_not_utf8_is_reported_and_the_others_go_on(self):
+        # (before, the file was read as text: the first such byte raised UnicodeDecodeError, and
+        # every post of the run was lost, those before it too)
+        lines = [json.dumps({"id": 1, "text": "Thanks"}).encode(), b'{"id": 2, "text": "caf\xe9 idiot"}',
+                 json.dumps({"id": 3, "text": "I will kill you"}).encode(), b"", json.dumps({"id": 4, "text": "ok"}).encode()]
+        with tempfile.TemporaryDirectory() as tmp:
+            rules = os.path.join(tmp, "rules.toml")
+            with open(rules, "w", encoding="utf-8") as f:
+                f.write(RULES)
+            held = os.path.join(tmp, "held.jsonl")
+            r = subprocess.run(
+                [sys.executable, EXAMPLE, "--rules", rules, "--held", held],
+                input=b"\n".join(lines) + b"\n", capture_output=True, env=dict(os.environ, PYTHONPATH=SRC),
+            )
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(held, encoding="utf-8") as f:
+                held_ids = [json.loads(line)["id"] for line in f]
+        self.assertEqual([json.loads(line)["id"] for line in r.stdout.decode().splitlines()], [1, 4])
+        self.assertEqual(held_ids, [3])
+        self.assertIn("line 2: not valid UTF-8 (byte 0xe9 at column 23)", r.stderr.decode())
+        self.assertIn("3 posts", r.stderr.decode())
+
     def test_bad_rules_exit_1_with_file_and_line(self):
         with tempfile.TemporaryDirectory() as tmp:
             rules = os.path.join(tmp, "bad.toml")
