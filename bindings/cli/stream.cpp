@@ -345,6 +345,9 @@ struct PostFields {
     double age_days = -1, ts = 0;
     bool edit = false;
     const char *field_error = nullptr;  // the first field of a wrong type: its message
+    // The first of "ts", "edit" and "author.age_days" of a wrong type: an error only with a state
+    // (--state), the one reader of these fields; without one they are left unread, as the README says.
+    const char *state_field_error = nullptr;
 };
 
 enum class ParseResult { kOk, kInvalidJson, kNotObject };
@@ -505,10 +508,10 @@ private:
                 if (vt == od::json_type::number) {
                     if ((err = v.get_double().get(f.ts))) return ParseResult::kInvalidJson;
                     // (from 1e11 on, year 5138: milliseconds, as JavaScript's Date.now() gives them)
-                    if (!(f.ts >= 0 && f.ts < 1e13)) field_error(f, "\"ts\" must be seconds since 1970 (a number from 0)");
-                    else if (f.ts >= 1e11) field_error(f, "\"ts\" must be seconds since 1970, not milliseconds (divide by 1000)");
+                    if (!(f.ts >= 0 && f.ts < 1e13)) state_field_error(f, "\"ts\" must be seconds since 1970 (a number from 0)");
+                    else if (f.ts >= 1e11) state_field_error(f, "\"ts\" must be seconds since 1970, not milliseconds (divide by 1000)");
                 } else {
-                    field_error(f, "\"ts\" must be a number (seconds since 1970)");
+                    state_field_error(f, "\"ts\" must be a number (seconds since 1970)");
                     if ((err = walk(v))) return ParseResult::kInvalidJson;
                 }
             } else if (key == "edit") {
@@ -517,7 +520,7 @@ private:
                 if (vt == od::json_type::boolean) {
                     if ((err = v.get_bool().get(f.edit))) return ParseResult::kInvalidJson;
                 } else if (vt != od::json_type::null) {
-                    field_error(f, "\"edit\" must be true or false");
+                    state_field_error(f, "\"edit\" must be true or false");
                     if ((err = walk(v))) return ParseResult::kInvalidJson;
                 }
             } else if (key == "author") {
@@ -548,11 +551,11 @@ private:
                             if (at == od::json_type::number) {
                                 err = av.get_double().get(f.age_days);
                                 if (!err && !(f.age_days >= 0 && f.age_days < 1e6))
-                                    field_error(f, "\"author.age_days\" must be a number of days from 0 to 999999");
+                                    state_field_error(f, "\"author.age_days\" must be a number of days from 0 to 999999");
                             } else if (at == od::json_type::null) {
                                 err = walk(av);
                             } else {
-                                field_error(f, "\"author.age_days\" must be a number of days");
+                                state_field_error(f, "\"author.age_days\" must be a number of days");
                                 err = walk(av);
                             }
                         } else err = walk(av);
@@ -583,6 +586,9 @@ private:
 
     static void field_error(PostFields &f, const char *msg) {
         if (!f.field_error) f.field_error = msg;
+    }
+    static void state_field_error(PostFields &f, const char *msg) {
+        if (!f.state_field_error) f.state_field_error = msg;
     }
 
     // An id or a name: its JSON text as written, and its value as a string (a string decoded, any
@@ -875,6 +881,12 @@ void StreamScanner::json_line(Slot &s, const char *p, size_t len, size_t capacit
     if (!f.text_is_string) return fail(s, "\"text\" must be a string");
     if (f.author == PostFields::kAuthorOther) return fail(s, "\"author\" must be an object: {\"id\": ..., \"role\": ..., \"age_days\": ...}");
     if (f.field_error) return fail(s, f.field_error);
+    if (f.state_field_error) {
+        if (e_.state) return fail(s, f.state_field_error);
+        f.ts = 0;  // (unread without a state: the post goes on as if they were absent)
+        f.age_days = -1;
+        f.edit = false;
+    }
     auto text_of = [&](std::string &dst, std::string_view src) {
         if (rewritten) unescape_private(src, dst);
         else dst.assign(src);
