@@ -447,6 +447,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
     Rule r = rule_with_defaults(path, line, d);
     bool has_score = false;
     int kinds = 0;
+    std::pair<uint32_t, std::string> empty_list{0, {}};  // (line, key) of a words or phrases list with no entry
     size_t errors = c.diags.size();
     for (auto &&[k, v] : t) {
         std::string_view key = k.str();
@@ -460,6 +461,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
         } else if (key == "words" || key == "phrases") {
             ++kinds;
             if (!v.is_array()) c.err(v, std::string(key) + " must be an array of strings");
+            else if (v.as_array()->empty()) empty_list = {v.source().begin.line, std::string(key)};
             else get_strings(c, v, key, r.literals, &r.literal_lines);
         } else if (key == "words_file") {
             ++kinds;
@@ -499,6 +501,7 @@ void parse_rule(Ctx &c, Sources &src, const std::string &path, const toml::table
     if (kinds == 0) c.err(line, who + " has nothing to match: give one of word, words, words_file, phrase, phrases, regex");
     if (kinds > 1) c.err(line, who + " has more than one of word, words, words_file, phrase, phrases, regex");
     if (r.is_regex && r.regex.empty() && kinds == 1) c.err(r.regex_line ? r.regex_line : line, who + ": regex is empty");
+    if (empty_list.first) c.err(empty_list.first, who + ": " + empty_list.second + " is empty: the rule could never match");
     if (!r.trigger.empty() && !r.is_regex) c.err(r.trigger_line, who + ": trigger is for regex rules only (words and phrases are their own triggers)");
     if (r.disguised_only && r.is_regex)
         c.err(line, who + ": disguised_only is for word lists (the evasion skeleton matches single words, not regexes)");

@@ -324,6 +324,14 @@ class CliTest(unittest.TestCase):
         self.assertIn(":5: rule 'x': entry 1 is an empty word or phrase", out)
         self.assertIn(":5: rule 'x': entry 2 is an empty word or phrase", out)
         self.assertIn(":12: rule 'y': regex is empty", out)
+        # an empty list matches nothing, ever: a mistake, not a rule
+        with open(os.path.join(bad, "x.toml"), "w") as f:
+            f.write('[[rule]]\nid = "x"\ncategory = "abuse.x"\nseverity = "medium"\nwords = []\n\n'
+                    '[[rule]]\nid = "y"\ncategory = "abuse.x"\nseverity = "medium"\nphrases = [\n]\n')
+        p = run(["check-rules", bad], b"", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(":5: rule 'x': words is empty: the rule could never match", p.stdout.decode())
+        self.assertIn(":11: rule 'y': phrases is empty: the rule could never match", p.stdout.decode())
         # packs with no rule at all load (every post allowed), and check-rules says so
         with open(os.path.join(bad, "x.toml"), "w") as f:
             f.write('[pack]\nname = "nothing yet"\n')
