@@ -87,6 +87,23 @@ class RulesErrorTest(unittest.TestCase):
         self.assertIsInstance(cm.exception, OSError)
         self.assertIn("nope", str(cm.exception))
 
+    def test_a_state_file_that_cannot_be_read_is_an_io_error_not_a_rules_one(self):
+        missing = os.path.join(self.dir, "nope.state")
+        with self.assertRaises(modfilter.ModfilterIOError) as cm:
+            modfilter.State.load(missing)
+        self.assertIsInstance(cm.exception, OSError)
+        self.assertEqual(type(cm.exception).__name__, "ModfilterIOError")
+        self.assertIs(modfilter.RulesIOError, modfilter.ModfilterIOError)  # (the older name still catches it)
+
+    def test_a_dict_post_whose_text_is_no_string_says_so(self):
+        engine = modfilter.Engine()
+        with self.assertRaises(TypeError) as cm:
+            list(engine.scan_many([{"id": "b", "text": 5}]))
+        self.assertIn("'text' must be a str or bytes, not int", str(cm.exception))
+        (err,) = engine.scan_many([{"id": "b", "text": 5}], on_error="yield")
+        self.assertIn("'text' must be a str or bytes, not int", str(err))
+        engine.close()
+
     def test_check_rules(self):
         self.write("good.toml", GOOD)
         self.assertEqual(modfilter.check_rules(self.dir), [])

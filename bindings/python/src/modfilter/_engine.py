@@ -509,7 +509,7 @@ class Engine:
 
     Raises:
         RulesError: a rule pack has a mistake; the message says ``file:line: what``.
-        RulesIOError: the rules path cannot be read.
+        ModfilterIOError (an OSError): the rules path cannot be read.
     """
 
     #: Posts per call to the C batch API in :meth:`scan_many`.
@@ -1016,6 +1016,8 @@ def _from_mapping(post: Mapping[str, Any], default_role: int) -> Tuple[Text, Any
     age = author.get("age_days") if isinstance(author, Mapping) else None
     if aid is not None or age is not None or any(k in post for k in ("ts", "channel", "edit")) or post.get("id") is not None:
         meta = _meta(post.get("id"), aid, post.get("channel"), post.get("ts"), age, post.get("edit", False))
+    if not isinstance(text, (str, bytes, bytearray, memoryview)):
+        raise TypeError("a dict post's 'text' must be a str or bytes, not %s" % type(text).__name__)
     return _check_text(text), post.get("id"), role, meta
 
 
@@ -1140,7 +1142,7 @@ class State:
 
     Raises (load):
         StateCorruptError: the file is truncated or corrupt; StateVersionError: another format or
-        fingerprint version wrote it; RulesIOError: it cannot be read.
+        fingerprint version wrote it; ModfilterIOError (an OSError): it cannot be read.
     """
 
     def __init__(self, memory_budget: Optional[int] = None) -> None:

@@ -158,10 +158,16 @@ class RulesError(ModfilterError):
     status = -3
 
 
-class RulesIOError(ModfilterError, OSError):
-    """MF_E_IO: a rule pack, database or directory could not be read or written."""
+class ModfilterIOError(ModfilterError, OSError):
+    """MF_E_IO: a file (a rule pack, a compiled database, a state file) or a directory could not be
+    read or written."""
 
     status = -4
+
+
+# The name this error had when only rule packs were read: the same class, so that code catching it
+# goes on catching every MF_E_IO.
+RulesIOError = ModfilterIOError
 
 
 class VersionError(ModfilterError):
@@ -227,7 +233,7 @@ ERRORS = {
         InvalidArgumentError,
         OutOfMemoryError,
         RulesError,
-        RulesIOError,
+        ModfilterIOError,
         VersionError,
         BadDatabaseError,
         DatabaseMismatchError,
