@@ -143,6 +143,53 @@ bool leet_at(const char *t, size_t n, size_t i) {
     return a > 0 && wordish(a - 1) && b < n && wordish(b) && !inner_leet(t[a - 1]) && !inner_leet(t[b]);
 }
 
+// leet_at() for the digits of one long token, each in constant time: a digit of a megabyte of "a4444..."
+// looked at the kLeetReach bytes on either side of it, each a test of a look-alike table or two. For
+// every byte of the token, the nearest letter before it (and after it) that the run of letters and
+// leet characters around it reaches, as leet_at's two loops find it. Same answers (tests compare).
+class LeetDigits {
+public:
+    void build(const char *t, size_t n) {
+        t_ = t;
+        n_ = n;
+        wordish_.resize(n);
+        before_.resize(n + 1);
+        after_.resize(n + 1);
+        std::vector<uint8_t> letterish(n);
+        for (size_t k = 0; k < n; ++k) {
+            const auto u = static_cast<unsigned char>(t[k]);
+            if (u >= 0x80) {
+                wordish_[k] = letterish[k] = lookalike_char(t, 0, n, k);
+            } else {
+                const char d = lower(u);
+                letterish[k] = letter(d);
+                wordish_[k] = letter(d) || leet(d) != 0;
+            }
+        }
+        // before_[i]: the letter nearest before i that a run of wordish bytes joins to i (kNone: none)
+        before_[0] = kNone;
+        for (size_t i = 1; i <= n; ++i)
+            before_[i] = !wordish_[i - 1] ? kNone : letterish[i - 1] ? i - 1 : before_[i - 1];
+        // after_[i]: the letter nearest after i so joined
+        after_[n] = kNone;
+        for (size_t i = n; i-- > 0;)
+            after_[i] = i + 1 >= n || !wordish_[i + 1] ? kNone : letterish[i + 1] ? i + 1 : after_[i + 1];
+    }
+    // leet_at(t, n, i) for a digit at i.
+    bool digit_at(size_t i) const {
+        const bool before = i > 0 && wordish_[i - 1], after = i + 1 < n_ && wordish_[i + 1];
+        if (!before && !after) return false;
+        return (before_[i] != kNone && i - before_[i] <= kLeetReach) || (after_[i] != kNone && after_[i] - i <= kLeetReach);
+    }
+
+private:
+    static constexpr size_t kNone = ~size_t(0);
+    const char *t_ = nullptr;
+    size_t n_ = 0;
+    std::vector<uint8_t> wordish_;
+    std::vector<size_t> before_, after_;
+};
+
 // "f.u.c.k": single letters joined by one repeated separator, at least three letters.
 bool spaced_token(const char *t, size_t n) {
     if (n < 5 || n % 2 == 0) return false;
@@ -1131,6 +1178,18 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
     };
     size_t same_len = 0;  // how many times the last character came in a row, as written
     char run_char = 0;
+    // A long token's digits: leet_at() in constant time each (LeetDigits), built on its first digit.
+    constexpr size_t kLongToken = 4 * kLeetReach;
+    // (allocates only for a post that has such a token)
+    LeetDigits leet_digits;
+    const char *digits_of = nullptr;
+    auto long_digits = [&](const char *tok, size_t tn) -> const LeetDigits & {
+        if (digits_of != tok) {
+            leet_digits.build(tok, tn);
+            digits_of = tok;
+        }
+        return leet_digits;
+    };
     for (size_t ti = 0; ti < toks.size(); ++ti) {
         const Tok &k = toks[ti];
         const char *tok = t + k.a;
@@ -1214,8 +1273,10 @@ void Skeleton::build_range(const Normalizer &n, size_t lo, size_t hi) {
                     l = 'f';
                     ev |= kEvLeet;
                 }
-            } else if (eligible && in_core && leet(c) && !printf_position(tok, tn, j) &&
-                       ((run || spaced) ? (c != '!' && c != '|' && c != '+') || tn > 1 : leet_at(tok, tn, j))) {
+            } else if (eligible && in_core && leet(c) &&
+                       ((run || spaced) ? (c != '!' && c != '|' && c != '+') || tn > 1
+                        : digit(c) && tn >= kLongToken ? long_digits(tok, tn).digit_at(j) : leet_at(tok, tn, j)) &&
+                       !printf_position(tok, tn, j)) {
                 l = leet(c);
                 ev |= kEvLeet;
             } else if (mask(c) && j > 0 && j + 1 < tn && out_.size() > run_begin) {

@@ -1314,6 +1314,14 @@ TEST_CASE("A digit far from any letter of its token stands for no letter", "[ske
     std::string digits = "a";
     digits.append(2000, '4');
     CHECK(s.rules(digits) == std::vector<std::string>{});
+    // a token of 32 bytes or more has its digits looked up in a table built once for it (LeetDigits),
+    // with the same answers: a letter after the digit, before it, or a run that another byte parts
+    const std::string commas(40, ',');
+    for (const std::string &token : {"4ss" + commas, "a55" + commas, commas + "a55", "x" + commas + "4ss"}) {
+        INFO(token);
+        CHECK(s.rules("you " + token) == std::vector<std::string>{"o"});
+    }
+    CHECK(s.rules("you 4" + commas + "ss") == std::vector<std::string>{});  // (the commas part the run)
 }
 
 TEST_CASE("A disguised_only word list hits only where the post disguises the word", "[skeleton][rules]") {
