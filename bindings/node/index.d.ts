@@ -238,7 +238,11 @@ export class RulesError extends ModfilterError {
   file: string | null;
   line: number;
 }
-export class RulesIOError extends ModfilterError {}
+/** MF_E_IO: a file (rule pack, compiled database, state file) or directory could not be read or written. */
+export class ModfilterIOError extends ModfilterError {}
+/** The older name of ModfilterIOError: the same class. */
+export const RulesIOError: typeof ModfilterIOError;
+export type RulesIOError = ModfilterIOError;
 export class VersionError extends ModfilterError {}
 export class BadDatabaseError extends ModfilterError {}
 export class DatabaseMismatchError extends ModfilterError {}

@@ -30,6 +30,7 @@ module.exports = {
   InvalidArgumentError: errors.InvalidArgumentError,
   OutOfMemoryError: errors.OutOfMemoryError,
   RulesError: errors.RulesError,
+  ModfilterIOError: errors.ModfilterIOError,
   RulesIOError: errors.RulesIOError,
   VersionError: errors.VersionError,
   BadDatabaseError: errors.BadDatabaseError,

@@ -47,7 +47,10 @@ class RulesError extends ModfilterError {
     this.line = m ? Number(m[2]) : 0;
   }
 }
-class RulesIOError extends ModfilterError {}
+/** MF_E_IO: a file (rule pack, compiled database, state file) or directory could not be read or written. */
+class ModfilterIOError extends ModfilterError {}
+/** The older name of ModfilterIOError (from when only rule packs were read): the same class. */
+const RulesIOError = ModfilterIOError;
 class VersionError extends ModfilterError {}
 class BadDatabaseError extends ModfilterError {}
 class DatabaseMismatchError extends ModfilterError {}
@@ -62,7 +65,7 @@ const BY_STATUS = {
   [STATUS.INVALID_ARG]: InvalidArgumentError,
   [STATUS.NOMEM]: OutOfMemoryError,
   [STATUS.RULES]: RulesError,
-  [STATUS.IO]: RulesIOError,
+  [STATUS.IO]: ModfilterIOError,
   [STATUS.VERSION]: VersionError,
   [STATUS.BAD_DATABASE]: BadDatabaseError,
   [STATUS.DB_MISMATCH]: DatabaseMismatchError,
@@ -86,6 +89,7 @@ module.exports = {
   InvalidArgumentError,
   OutOfMemoryError,
   RulesError,
+  ModfilterIOError,
   RulesIOError,
   VersionError,
   BadDatabaseError,

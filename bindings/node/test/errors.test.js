@@ -67,7 +67,9 @@ test('rules given as text: the line inside the text', { skip: ASAN_SKIP }, () =>
 
 test('a missing rules path is an I/O error', () => {
   assert.throws(() => modfilter.Engine.fromRules('/nonexistent/modfilter-packs'), (err) => {
-    assert.ok(err instanceof modfilter.RulesIOError);
+    assert.ok(err instanceof modfilter.RulesIOError);  // (the older name of the same class)
+    assert.ok(err instanceof modfilter.ModfilterIOError);
+    assert.equal(err.name, 'ModfilterIOError');
     assert.equal(err.status, -4);
     assert.match(err.message, /nonexistent/);
     return true;
@@ -90,7 +92,7 @@ test('checkRules lists every mistake without building an engine', { skip: ASAN_S
 
 test('every status has its own class and code, and the numbers never change', () => {
   const want = {
-    InvalidArgumentError: -1, OutOfMemoryError: -2, RulesError: -3, RulesIOError: -4, VersionError: -5,
+    InvalidArgumentError: -1, OutOfMemoryError: -2, RulesError: -3, ModfilterIOError: -4, VersionError: -5,
     BadDatabaseError: -6, DatabaseMismatchError: -7, PostTooLargeError: -8, BusyError: -9,
     NotFoundError: -10, StateCorruptError: -11, StateVersionError: -12, InternalError: -99,
   };

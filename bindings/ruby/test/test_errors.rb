@@ -50,6 +50,11 @@ class ErrorsTest < Minitest::Test
     assert_includes err.message, "nowhere"
   end
 
+  def test_an_io_error_is_named_for_any_file_and_keeps_its_older_name
+    assert_equal Modfilter::ModfilterIOError, Modfilter::ERRORS[-4]
+    assert_same Modfilter::ModfilterIOError, Modfilter::RulesIOError
+  end
+
   def test_each_status_has_its_class
     assert_equal Modfilter::PostTooLargeError, Modfilter::ERRORS[-8]
     assert_equal 13, Modfilter::ERRORS.size

@@ -129,7 +129,7 @@ module Modfilter
     # Options: rules (path), text (TOML), flag_threshold / hold_threshold / reject_threshold (override
     # the packs' policy), max_post_bytes (largest post accepted; default 16 MiB), max_hits (most hits
     # listed per post; default 1024). Neither rules nor text: the library's default packs.
-    # Raises RulesError (file, line), RulesIOError, InvalidArgumentError, LibraryNotFound.
+    # Raises RulesError (file, line), ModfilterIOError, InvalidArgumentError, LibraryNotFound.
     def initialize(rules: nil, text: nil, flag_threshold: nil, hold_threshold: nil, reject_threshold: nil,
                    max_post_bytes: nil, max_hits: nil)
       Native.load!

@@ -36,7 +36,8 @@ module Modfilter
     end
   end
 
-  class RulesIOError < Error; STATUS = -4; end           # MF_E_IO
+  class ModfilterIOError < Error; STATUS = -4; end       # MF_E_IO: a rule pack, database or state file unreadable
+  RulesIOError = ModfilterIOError                        # (its older name: the same class)
   class VersionError < Error; STATUS = -5; end           # MF_E_VERSION
   class BadDatabaseError < Error; STATUS = -6; end       # MF_E_BAD_DATABASE
   class DatabaseMismatchError < Error; STATUS = -7; end  # MF_E_DB_MISMATCH
@@ -48,7 +49,7 @@ module Modfilter
   class InternalError < Error; STATUS = -99; end         # MF_E_INTERNAL
 
   # Status code => exception class.
-  ERRORS = [InvalidArgumentError, OutOfMemoryError, RulesError, RulesIOError, VersionError,
+  ERRORS = [InvalidArgumentError, OutOfMemoryError, RulesError, ModfilterIOError, VersionError,
             BadDatabaseError, DatabaseMismatchError, PostTooLargeError, BusyError, NotFoundError,
             StateCorruptError, StateVersionError, InternalError].to_h { |c| [c::STATUS, c] }.freeze
 end
