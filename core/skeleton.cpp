@@ -150,7 +150,6 @@ bool leet_at(const char *t, size_t n, size_t i) {
 class LeetDigits {
 public:
     void build(const char *t, size_t n) {
-        t_ = t;
         n_ = n;
         wordish_.resize(n);
         before_.resize(n + 1);
@@ -184,7 +183,6 @@ public:
 
 private:
     static constexpr size_t kNone = ~size_t(0);
-    const char *t_ = nullptr;
     size_t n_ = 0;
     std::vector<uint8_t> wordish_;
     std::vector<size_t> before_, after_;

@@ -43,19 +43,14 @@ def read_blocks(stream: IO[bytes]) -> Iterator[List[Tuple[int, Union[Dict[str, A
     for lineno, raw in enumerate(stream, 1):
         try:
             line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            block.append((lineno, "not valid UTF-8 (byte 0x%02x at column %d)" % (raw[exc.start], exc.start + 1)))
-            line = ""
-        if not line.strip():
-            if len(block) >= BLOCK:
-                yield block
-                block = []
-            continue
-        try:
+            if not line.strip():
+                continue
             post = json.loads(line)
             if not isinstance(post, dict) or not isinstance(post.get("text"), str):
                 raise ValueError('expected an object with a "text" string')
             block.append((lineno, post))
+        except UnicodeDecodeError as exc:  # (a ValueError too: caught first)
+            block.append((lineno, "not valid UTF-8 (byte 0x%02x at column %d)" % (raw[exc.start], exc.start + 1)))
         except ValueError as exc:
             block.append((lineno, str(exc)))
         if len(block) >= BLOCK:

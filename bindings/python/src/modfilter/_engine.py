@@ -943,9 +943,12 @@ def _post_error(exc: Exception, index: int, pid: Any, as_modfilter_error: bool) 
     return err
 
 
-def _check_text(post: Any) -> Text:
+def _check_text(post: Any, field: Optional[str] = None) -> Text:
+    """A post's text as str or bytes; ``field`` names where it came from (a dict post's 'text')."""
     if isinstance(post, (str, bytes, bytearray, memoryview)):
         return post if isinstance(post, (str, bytes)) else bytes(post)
+    if field:
+        raise TypeError("%s must be a str or bytes, not %s" % (field, type(post).__name__))
     raise TypeError("a post is a str, bytes or a dict with a 'text', not %s" % type(post).__name__)
 
 
@@ -1016,9 +1019,7 @@ def _from_mapping(post: Mapping[str, Any], default_role: int) -> Tuple[Text, Any
     age = author.get("age_days") if isinstance(author, Mapping) else None
     if aid is not None or age is not None or any(k in post for k in ("ts", "channel", "edit")) or post.get("id") is not None:
         meta = _meta(post.get("id"), aid, post.get("channel"), post.get("ts"), age, post.get("edit", False))
-    if not isinstance(text, (str, bytes, bytearray, memoryview)):
-        raise TypeError("a dict post's 'text' must be a str or bytes, not %s" % type(text).__name__)
-    return _check_text(text), post.get("id"), role, meta
+    return _check_text(text, "a dict post's 'text'"), post.get("id"), role, meta
 
 
 _new_verdict = object.__new__
